@@ -1,0 +1,36 @@
+#include "common.h"
+
+// Element-wise nonlinearities over COUNT elements of any shape. Backward takes the forward's input x and
+// follows PyTorch's choice of derivative at the kinks (0 at x == 0 for ReLU; 0 at the bounds for clip).
+
+__kernel void relu_forward(__global const float* x, __global float* y, int COUNT) {
+    const int i = get_global_id(0);
+    if (i < COUNT) y[i] = fmax(x[i], 0.0f);
+}
+
+__kernel void relu_backward(__global const float* x, __global const float* dy, __global float* dx, int COUNT) {
+    const int i = get_global_id(0);
+    if (i < COUNT) dx[i] = x[i] > 0.0f ? dy[i] : 0.0f;
+}
+
+__kernel void leaky_relu_forward(__global const float* x, __global float* y, int COUNT, float alpha) {
+    const int i = get_global_id(0);
+    if (i < COUNT) y[i] = x[i] > 0.0f ? x[i] : alpha * x[i];
+}
+
+__kernel void leaky_relu_backward(__global const float* x, __global const float* dy, __global float* dx, int COUNT,
+                                  float alpha) {
+    const int i = get_global_id(0);
+    if (i < COUNT) dx[i] = x[i] > 0.0f ? dy[i] : alpha * dy[i];
+}
+
+__kernel void clip_forward(__global const float* x, __global float* y, int COUNT, float low, float high) {
+    const int i = get_global_id(0);
+    if (i < COUNT) y[i] = fmin(fmax(x[i], low), high);
+}
+
+__kernel void clip_backward(__global const float* x, __global const float* dy, __global float* dx, int COUNT,
+                            float low, float high) {
+    const int i = get_global_id(0);
+    if (i < COUNT) dx[i] = (x[i] > low && x[i] < high) ? dy[i] : 0.0f;
+}

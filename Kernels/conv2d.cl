@@ -1,0 +1,132 @@
+#include "common.h"
+
+// 2-D convolution (cross-correlation, PyTorch semantics) and its gradients.
+// x: N×C×H×W, w: COUT×(C/GROUPS)×KH×KW, y: N×COUT×OH×OW.
+// Every gradient is a gather (one work-item per result element, no atomics), so results are deterministic.
+
+#ifndef KH
+#define KH 3
+#endif
+#ifndef KW
+#define KW 3
+#endif
+#ifndef SH
+#define SH 1
+#endif
+#ifndef SW
+#define SW 1
+#endif
+#ifndef DH
+#define DH 1
+#endif
+#ifndef DW
+#define DW 1
+#endif
+#ifndef PT
+#define PT 0
+#endif
+#ifndef PL
+#define PL 0
+#endif
+#ifndef GROUPS
+#define GROUPS 1
+#endif
+#ifndef HAS_BIAS
+#define HAS_BIAS 0
+#endif
+
+// Global size (OW, OH, N·COUT): one output element per work-item.
+__kernel void conv2d_forward(__global const float* x, __global const float* w, __global const float* bias,
+                             __global float* y, int N, int C, int H, int W, int COUT, int OH, int OW) {
+    const int ow = get_global_id(0), oh = get_global_id(1), nco = get_global_id(2);
+    if (ow >= OW || oh >= OH || nco >= N * COUT) return;
+    const int n = nco / COUT, co = nco % COUT;
+    const int cinPerGroup = C / GROUPS, coutPerGroup = COUT / GROUPS;
+    const int cBase = (co / coutPerGroup) * cinPerGroup;
+    const int ih0 = oh * SH - PT, iw0 = ow * SW - PL;
+#if HAS_BIAS
+    float acc = bias[co];
+#else
+    float acc = 0.0f;
+#endif
+    for (int ci = 0; ci < cinPerGroup; ++ci) {
+        __global const float* plane = x + (size_t)(n * C + cBase + ci) * H * W;
+        __global const float* taps = w + (size_t)(co * cinPerGroup + ci) * KH * KW;
+        for (int kh = 0; kh < KH; ++kh) {
+            const int ih = ih0 + kh * DH;
+            if (ih < 0 || ih >= H) continue;
+            for (int kw = 0; kw < KW; ++kw) {
+                const int iw = iw0 + kw * DW;
+                if (iw < 0 || iw >= W) continue;
+                acc = fma(plane[ih * W + iw], taps[kh * KW + kw], acc);
+            }
+        }
+    }
+    y[NCHW_INDEX(n, co, oh, ow, COUT, OH, OW)] = acc;
+}
+
+// Global size (W, H, N·C): dx[n,c,ih,iw] = Σ dy[n,co,oh,ow]·w[co,ci,kh,kw] over the taps that read (ih, iw).
+__kernel void conv2d_backward_input(__global const float* dy, __global const float* w, __global float* dx,
+                                    int N, int C, int H, int W, int COUT, int OH, int OW) {
+    const int iw = get_global_id(0), ih = get_global_id(1), nc = get_global_id(2);
+    if (iw >= W || ih >= H || nc >= N * C) return;
+    const int n = nc / C, c = nc % C;
+    const int cinPerGroup = C / GROUPS, coutPerGroup = COUT / GROUPS;
+    const int group = c / cinPerGroup, ci = c % cinPerGroup;
+    float acc = 0.0f;
+    for (int kh = 0; kh < KH; ++kh) {
+        const int ohScaled = ih + PT - kh * DH;
+        if (ohScaled < 0 || ohScaled % SH != 0) continue;
+        const int oh = ohScaled / SH;
+        if (oh >= OH) continue;
+        for (int kw = 0; kw < KW; ++kw) {
+            const int owScaled = iw + PL - kw * DW;
+            if (owScaled < 0 || owScaled % SW != 0) continue;
+            const int ow = owScaled / SW;
+            if (ow >= OW) continue;
+            for (int j = 0; j < coutPerGroup; ++j) {
+                const int co = group * coutPerGroup + j;
+                acc = fma(dy[NCHW_INDEX(n, co, oh, ow, COUT, OH, OW)],
+                          w[((co * cinPerGroup + ci) * KH + kh) * KW + kw], acc);
+            }
+        }
+    }
+    dx[NCHW_INDEX(n, c, ih, iw, C, H, W)] = acc;
+}
+
+// Global size (KH·KW, C/GROUPS, COUT): dw[co,ci,kh,kw] = Σ_{n,oh,ow} dy[n,co,oh,ow]·x[n,c,ih,iw].
+__kernel void conv2d_backward_weight(__global const float* dy, __global const float* x, __global float* dw,
+                                     int N, int C, int H, int W, int COUT, int OH, int OW) {
+    const int tap = get_global_id(0), ci = get_global_id(1), co = get_global_id(2);
+    const int cinPerGroup = C / GROUPS, coutPerGroup = COUT / GROUPS;
+    if (tap >= KH * KW || ci >= cinPerGroup || co >= COUT) return;
+    const int kh = tap / KW, kw = tap % KW;
+    const int c = (co / coutPerGroup) * cinPerGroup + ci;
+    float acc = 0.0f;
+    for (int n = 0; n < N; ++n) {
+        __global const float* plane = x + (size_t)(n * C + c) * H * W;
+        __global const float* grad = dy + (size_t)(n * COUT + co) * OH * OW;
+        for (int oh = 0; oh < OH; ++oh) {
+            const int ih = oh * SH - PT + kh * DH;
+            if (ih < 0 || ih >= H) continue;
+            for (int ow = 0; ow < OW; ++ow) {
+                const int iw = ow * SW - PL + kw * DW;
+                if (iw < 0 || iw >= W) continue;
+                acc = fma(grad[oh * OW + ow], plane[ih * W + iw], acc);
+            }
+        }
+    }
+    dw[(co * cinPerGroup + ci) * KH * KW + tap] = acc;
+}
+
+// Global size (COUT): db[co] = Σ_{n,oh,ow} dy[n,co,oh,ow].
+__kernel void conv2d_backward_bias(__global const float* dy, __global float* db, int N, int COUT, int OH, int OW) {
+    const int co = get_global_id(0);
+    if (co >= COUT) return;
+    float acc = 0.0f;
+    for (int n = 0; n < N; ++n) {
+        __global const float* grad = dy + (size_t)(n * COUT + co) * OH * OW;
+        for (int i = 0; i < OH * OW; ++i) acc += grad[i];
+    }
+    db[co] = acc;
+}

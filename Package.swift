@@ -1,0 +1,72 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// ConvLens: CNN visualization on OpenCL devices, every op verified against a plain-Swift reference.
+// The folder tree mirrors the layers in ARCHITECTURE.md: C shims -> OpenCL runtime -> tensor ops (Backend
+// protocol) -> reference and OpenCL backends -> parity checks -> the `convlens` command.
+let package = Package(
+    name: "ConvLens",
+    products: [
+        .library(
+            name: "ConvLens",
+            targets: ["TensorOps", "ReferenceBackend", "OpenCLRuntime", "OpenCLBackend", "BackendParity", "ImageIO"]
+        ),
+        .executable(name: "convlens", targets: ["convlens"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+    ],
+    targets: [
+        // C shims. Only OpenCLRuntime and ImageIO import them, never publicly.
+        .systemLibrary(
+            name: "COpenCL",
+            providers: [.apt(["ocl-icd-opencl-dev", "opencl-headers"])]
+        ),
+        .systemLibrary(
+            name: "CPNG",
+            providers: [.apt(["libpng-dev"])]
+        ),
+
+        .target(name: "OpenCLRuntime", dependencies: ["COpenCL"]),
+        .target(name: "TensorOps"),
+        .target(name: "ReferenceBackend", dependencies: ["TensorOps"]),
+        .target(
+            name: "OpenCLBackend",
+            dependencies: ["TensorOps", "OpenCLRuntime"],
+            plugins: ["EmbedKernels"]
+        ),
+        .target(name: "BackendParity", dependencies: ["TensorOps"]),
+        .target(name: "ImageIO", dependencies: ["CPNG"]),
+        .executableTarget(
+            name: "convlens",
+            dependencies: [
+                "TensorOps", "ReferenceBackend", "OpenCLRuntime", "OpenCLBackend", "BackendParity", "ImageIO",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        // Kernels/*.cl -> Swift string constants, so a relocated binary carries its kernels.
+        .executableTarget(name: "EmbedKernelsTool", path: "Tools/EmbedKernels"),
+        .plugin(name: "EmbedKernels", capability: .buildTool(), dependencies: ["EmbedKernelsTool"]),
+
+        // Shared by the test targets: tolerances' users, random tensors, finite differences, backend fixtures.
+        .target(
+            name: "TestSupport",
+            dependencies: ["TensorOps", "ReferenceBackend", "OpenCLBackend", "OpenCLRuntime", "BackendParity"],
+            path: "Tests/TestSupport"
+        ),
+        .testTarget(name: "TensorOpsTests", dependencies: ["TensorOps", "TestSupport"]),
+        .testTarget(
+            name: "ReferenceBackendTests",
+            dependencies: ["ReferenceBackend", "TensorOps", "TestSupport"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "OpenCLBackendTests",
+            dependencies: ["OpenCLBackend", "ReferenceBackend", "BackendParity", "TensorOps", "TestSupport"]
+        ),
+        .testTarget(name: "OpenCLRuntimeTests", dependencies: ["OpenCLRuntime", "TestSupport"]),
+        .testTarget(name: "ImageIOTests", dependencies: ["ImageIO"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

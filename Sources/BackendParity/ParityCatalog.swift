@@ -1,0 +1,79 @@
+import TensorOps
+
+/// The matrix of shapes `convlens verify` and the parity tests run: odd and non-square sizes, stride 2,
+/// dilation 2, groups, depthwise, batch 3, 1×1 and 7×7 kernels, asymmetric padding, ceil mode, both average-pool
+/// divisors. Each workload runs every pass it has; each case gets its own seed.
+public enum ParityCatalog {
+    public static let workloads: [ParityWorkload] = convolutions + poolings + denseOps
+
+    /// Every case, in a fixed order with fixed seeds.
+    public static let cases: [ParityCase] = {
+        var cases: [ParityCase] = []
+        for workload in workloads {
+            for direction in workload.directions {
+                cases.append(ParityCase(workload, direction, seed: 0xC0_4E15 &+ UInt64(cases.count)))
+            }
+        }
+        return cases
+    }()
+
+    /// Every op name, in catalog order, for `--op` and its error message.
+    public static var ops: [String] {
+        var seen: Set<String> = []
+        return workloads.map(\.op).filter { seen.insert($0).inserted }
+    }
+
+    static let convolutions: [ParityWorkload] = [
+        .conv2d(input: [2, 3, 9, 11], weight: [8, 3, 3, 3], bias: true,
+                Conv2DParameters(padding: Padding2D(1))),
+        .conv2d(input: [1, 4, 13, 10], weight: [6, 4, 3, 3], bias: true,
+                Conv2DParameters(stride: Size2D(2), padding: Padding2D(1))),
+        .conv2d(input: [2, 5, 12, 12], weight: [4, 5, 3, 3], bias: false,
+                Conv2DParameters(padding: Padding2D(2), dilation: Size2D(2))),
+        .conv2d(input: [1, 8, 10, 9], weight: [6, 4, 3, 3], bias: true,
+                Conv2DParameters(padding: Padding2D(1), groups: 2)),
+        .conv2d(input: [2, 6, 11, 11], weight: [6, 1, 3, 3], bias: true,
+                Conv2DParameters(padding: Padding2D(1), groups: 6)),
+        .conv2d(input: [1, 4, 9, 8], weight: [8, 1, 3, 3], bias: false,
+                Conv2DParameters(stride: Size2D(2), padding: Padding2D(1), groups: 4)),
+        .conv2d(input: [3, 16, 7, 7], weight: [12, 16, 1, 1], bias: true, Conv2DParameters()),
+        .conv2d(input: [1, 3, 23, 21], weight: [8, 3, 7, 7], bias: false,
+                Conv2DParameters(stride: Size2D(2), padding: Padding2D(3))),
+        .conv2d(input: [2, 3, 10, 9], weight: [5, 3, 3, 2], bias: true,
+                Conv2DParameters(stride: Size2D(2, 1), padding: Padding2D(top: 1, left: 0, bottom: 2, right: 1))),
+        .conv2d(input: [1, 2, 6, 13], weight: [3, 2, 1, 5], bias: false,
+                Conv2DParameters(padding: Padding2D(vertical: 0, horizontal: 2))),
+        .conv2d(input: [1, 3, 17, 15], weight: [4, 3, 5, 5], bias: true,
+                Conv2DParameters(stride: Size2D(3), padding: Padding2D(2), dilation: Size2D(2, 1))),
+    ]
+
+    static let poolings: [ParityWorkload] = [
+        .pool2d(.max, input: [2, 3, 8, 10], Pool2DParameters(kernel: Size2D(2))),
+        .pool2d(.max, input: [1, 4, 11, 8],
+                Pool2DParameters(kernel: Size2D(3), stride: Size2D(2), padding: Padding2D(1), ceilMode: true)),
+        .pool2d(.max, input: [2, 2, 14, 12], Pool2DParameters(kernel: Size2D(3), stride: Size2D(2), ceilMode: true)),
+        .pool2d(.max, input: [1, 3, 9, 9],
+                Pool2DParameters(kernel: Size2D(3), stride: Size2D(1), padding: Padding2D(1), dilation: Size2D(2))),
+        .pool2d(.max, input: [1, 2, 7, 9],
+                Pool2DParameters(kernel: Size2D(2), padding: Padding2D(top: 0, left: 0, bottom: 1, right: 1))),
+        .pool2d(.average, input: [2, 3, 8, 10], Pool2DParameters(kernel: Size2D(2))),
+        .pool2d(.average, input: [1, 4, 9, 7],
+                Pool2DParameters(kernel: Size2D(3), stride: Size2D(1), padding: Padding2D(1))),
+        .pool2d(.average, input: [1, 3, 9, 8],
+                Pool2DParameters(kernel: Size2D(3), stride: Size2D(2), padding: Padding2D(1), ceilMode: true,
+                                 countIncludePad: false)),
+        .pool2d(.average, input: [2, 2, 9, 8],
+                Pool2DParameters(kernel: Size2D(3), stride: Size2D(2), padding: Padding2D(1), ceilMode: true)),
+        .globalAvgPool2d(input: [2, 5, 7, 9]),
+    ]
+
+    static let denseOps: [ParityWorkload] = [
+        .activation(.relu, shape: [2, 3, 7, 9]),
+        .activation(.leakyReLU(alpha: 0.1), shape: [2, 3, 7, 9]),
+        .activation(.clip(min: 0, max: 6), shape: [2, 3, 7, 9]),
+        .linear(input: [3, 17], outFeatures: 5, bias: true),
+        .linear(input: [1, 64], outFeatures: 10, bias: false),
+        .add(shape: [2, 3, 5, 7]),
+        .concat(inputs: [[2, 2, 5, 6], [2, 3, 5, 6], [2, 1, 5, 6]]),
+    ]
+}

@@ -1,0 +1,139 @@
+import TensorOps
+
+/// One result of running a case: a named output, and whether it must match exactly (indices) or within
+/// tolerance (floats).
+public struct ParityOutput: Sendable {
+    public let name: String
+    public let values: [Float]
+    public let exact: Bool
+}
+
+extension ParityWorkload {
+    /// Runs `direction` of this workload on `backend` with inputs drawn from `seed`, and returns every output
+    /// the pass produces. The same seed gives the same inputs on every backend.
+    public func run<B: Backend>(_ direction: Direction, on backend: B, seed: UInt64) throws -> [ParityOutput] {
+        var random = SeededGenerator(seed: seed)
+        func tensor(_ shape: TensorShape, scale: Float = 1) throws -> B.Tensor {
+            try backend.upload(.randomNormal(shape, scale: scale, using: &random))
+        }
+        func output(_ name: String, _ tensor: B.Tensor) throws -> ParityOutput {
+            ParityOutput(name: name, values: try backend.download(tensor).values, exact: false)
+        }
+
+        switch self {
+        case .conv2d(let inputShape, let weightShape, let hasBias, let p):
+            let g = try Conv2DGeometry(input: inputShape, weight: weightShape, parameters: p)
+            let fanIn = Float(weightShape[1] * weightShape[2] * weightShape[3])
+            switch direction {
+            case .forward:
+                let x = try tensor(inputShape), w = try tensor(weightShape, scale: 1 / fanIn.squareRoot())
+                let b = hasBias ? try tensor([weightShape[0]]) : nil
+                let y = try backend.makeTensor(g.output)
+                try backend.conv2dForward(input: x, weight: w, bias: b, output: y, parameters: p)
+                return [try output("output", y)]
+            case .backwardInput:
+                let dy = try tensor(g.output), w = try tensor(weightShape, scale: 1 / fanIn.squareRoot())
+                let dx = try backend.makeTensor(inputShape)
+                try backend.conv2dBackwardInput(gradOutput: dy, weight: w, gradInput: dx, parameters: p)
+                return [try output("grad_input", dx)]
+            default:
+                let dy = try tensor(g.output), x = try tensor(inputShape)
+                let dw = try backend.makeTensor(weightShape)
+                let db = hasBias ? try backend.makeTensor([weightShape[0]]) : nil
+                try backend.conv2dBackwardWeight(gradOutput: dy, input: x, gradWeight: dw, gradBias: db, parameters: p)
+                return [try output("grad_weight", dw)] + (try db.map { [try output("grad_bias", $0)] } ?? [])
+            }
+
+        case .pool2d(let kind, let inputShape, let p):
+            let g = try Pool2DGeometry(kind, input: inputShape, parameters: p)
+            let x = try tensor(inputShape), y = try backend.makeTensor(g.output)
+            if kind == .max {
+                let argmax = try backend.makeIndexTensor(g.output)
+                try backend.maxPool2dForward(input: x, output: y, argmax: argmax, parameters: p)
+                if direction == .forward {
+                    let indices = try backend.downloadIndices(argmax).map(Float.init)
+                    return [try output("output", y), ParityOutput(name: "argmax", values: indices, exact: true)]
+                }
+                let dy = try tensor(g.output), dx = try backend.makeTensor(inputShape)
+                try backend.maxPool2dBackward(gradOutput: dy, argmax: argmax, gradInput: dx, parameters: p)
+                return [try output("grad_input", dx)]
+            }
+            if direction == .forward {
+                try backend.avgPool2dForward(input: x, output: y, parameters: p)
+                return [try output("output", y)]
+            }
+            let dy = try tensor(g.output), dx = try backend.makeTensor(inputShape)
+            try backend.avgPool2dBackward(gradOutput: dy, gradInput: dx, parameters: p)
+            return [try output("grad_input", dx)]
+
+        case .globalAvgPool2d(let inputShape):
+            let pooled: TensorShape = [inputShape[0], inputShape[1], 1, 1]
+            if direction == .forward {
+                let x = try tensor(inputShape), y = try backend.makeTensor(pooled)
+                try backend.globalAvgPool2dForward(input: x, output: y)
+                return [try output("output", y)]
+            }
+            let dy = try tensor(pooled), dx = try backend.makeTensor(inputShape)
+            try backend.globalAvgPool2dBackward(gradOutput: dy, gradInput: dx)
+            return [try output("grad_input", dx)]
+
+        case .activation(let activation, let shape):
+            // Scaled so clip(0, 6) sees values on both sides of both bounds.
+            let x = try tensor(shape, scale: 4), result = try backend.makeTensor(shape)
+            if direction == .forward {
+                try backend.activationForward(activation, input: x, output: result)
+                return [try output("output", result)]
+            }
+            let dy = try tensor(shape)
+            try backend.activationBackward(activation, input: x, gradOutput: dy, gradInput: result)
+            return [try output("grad_input", result)]
+
+        case .linear(let inputShape, let outFeatures, let hasBias):
+            let weightShape: TensorShape = [outFeatures, inputShape[1]]
+            let g = try LinearGeometry(input: inputShape, weight: weightShape)
+            let scale = 1 / Float(inputShape[1]).squareRoot()
+            switch direction {
+            case .forward:
+                let x = try tensor(inputShape), w = try tensor(weightShape, scale: scale)
+                let b = hasBias ? try tensor([outFeatures]) : nil
+                let y = try backend.makeTensor(g.output)
+                try backend.linearForward(input: x, weight: w, bias: b, output: y)
+                return [try output("output", y)]
+            case .backwardInput:
+                let dy = try tensor(g.output), w = try tensor(weightShape, scale: scale)
+                let dx = try backend.makeTensor(inputShape)
+                try backend.linearBackwardInput(gradOutput: dy, weight: w, gradInput: dx)
+                return [try output("grad_input", dx)]
+            default:
+                let dy = try tensor(g.output), x = try tensor(inputShape)
+                let dw = try backend.makeTensor(weightShape)
+                let db = hasBias ? try backend.makeTensor([outFeatures]) : nil
+                try backend.linearBackwardWeight(gradOutput: dy, input: x, gradWeight: dw, gradBias: db)
+                return [try output("grad_weight", dw)] + (try db.map { [try output("grad_bias", $0)] } ?? [])
+            }
+
+        case .add(let shape):
+            if direction == .forward {
+                let a = try tensor(shape), b = try tensor(shape), y = try backend.makeTensor(shape)
+                try backend.addForward(a, b, output: y)
+                return [try output("output", y)]
+            }
+            let dy = try tensor(shape), da = try backend.makeTensor(shape), db = try backend.makeTensor(shape)
+            try backend.addBackward(gradOutput: dy, gradA: da, gradB: db)
+            return [try output("grad_a", da), try output("grad_b", db)]
+
+        case .concat(let inputShapes):
+            let g = try ConcatGeometry(inputs: inputShapes)
+            if direction == .forward {
+                let inputs = try inputShapes.map { try tensor($0) }
+                let y = try backend.makeTensor(g.output)
+                try backend.concatForward(inputs, output: y)
+                return [try output("output", y)]
+            }
+            let dy = try tensor(g.output)
+            let grads = try inputShapes.map { try backend.makeTensor($0) }
+            try backend.concatBackward(gradOutput: dy, gradInputs: grads)
+            return try grads.enumerated().map { try output("grad_input\($0.offset)", $0.element) }
+        }
+    }
+}

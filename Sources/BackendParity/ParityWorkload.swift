@@ -1,0 +1,63 @@
+import TensorOps
+
+/// Which pass of an op a parity case runs.
+public enum Direction: String, Sendable, CaseIterable {
+    case forward
+    case backward
+    case backwardInput = "backward_input"
+    case backwardWeight = "backward_weight"
+}
+
+/// One op on one set of shapes: what a parity case runs on both backends.
+public enum ParityWorkload: Sendable {
+    case conv2d(input: TensorShape, weight: TensorShape, bias: Bool, Conv2DParameters)
+    case pool2d(PoolKind, input: TensorShape, Pool2DParameters)
+    case globalAvgPool2d(input: TensorShape)
+    case activation(Activation, shape: TensorShape)
+    case linear(input: TensorShape, outFeatures: Int, bias: Bool)
+    case add(shape: TensorShape)
+    case concat(inputs: [TensorShape])
+
+    /// The op name `convlens verify --op` filters by.
+    public var op: String {
+        switch self {
+        case .conv2d: "conv2d"
+        case .pool2d(let kind, _, _): kind.rawValue
+        case .globalAvgPool2d: "global_avg_pool2d"
+        case .activation(let activation, _): activation.name
+        case .linear: "linear"
+        case .add: "add"
+        case .concat: "concat"
+        }
+    }
+
+    /// The passes this op has.
+    public var directions: [Direction] {
+        switch self {
+        case .conv2d, .linear: [.forward, .backwardInput, .backwardWeight]
+        default: [.forward, .backward]
+        }
+    }
+
+    /// A compact description of the shapes and parameters, e.g. `x2×3×9×11 w8×3×3×3 s1 p1 +bias`.
+    public var shapeDescription: String {
+        switch self {
+        case .conv2d(let input, let weight, let bias, let p):
+            var text = "x\(input) w\(weight) s\(p.stride) p\(p.padding)"
+            if p.dilation != Size2D(1) { text += " d\(p.dilation)" }
+            if p.groups != 1 { text += " g\(p.groups)" }
+            return text + (bias ? " +bias" : "")
+        case .pool2d(_, let input, let p):
+            var text = "x\(input) k\(p.kernel) s\(p.stride) p\(p.padding)"
+            if p.dilation != Size2D(1) { text += " d\(p.dilation)" }
+            if p.ceilMode { text += " ceil" }
+            return text + (op == PoolKind.average.rawValue ? (p.countIncludePad ? " incl-pad" : " excl-pad") : "")
+        case .globalAvgPool2d(let input): return "x\(input)"
+        case .activation(let activation, let shape): return "x\(shape) \(activation)"
+        case .linear(let input, let outFeatures, let bias):
+            return "x\(input) w\(outFeatures)×\(input[1])" + (bias ? " +bias" : "")
+        case .add(let shape): return "a,b \(shape)"
+        case .concat(let inputs): return inputs.map { "x\($0)" }.joined(separator: " ")
+        }
+    }
+}

@@ -1,0 +1,68 @@
+import OpenCLRuntime
+import TensorOps
+
+extension OpenCLBackend {
+    public func conv2dForward(
+        input: OpenCLTensor, weight: OpenCLTensor, bias: OpenCLTensor?, output: OpenCLTensor,
+        parameters: Conv2DParameters
+    ) throws {
+        let g = try checkConv2d(
+            input: input.shape, weight: weight.shape, bias: bias?.shape, output: output.shape,
+            parameters: parameters)
+        let kernel = try conv2dKernel("conv2d_forward", g, hasBias: bias != nil)
+        try launch(
+            kernel, global: [g.outWidth, g.outHeight, g.batch * g.outChannels],
+            arguments: [.buffer(input.buffer), .buffer(weight.buffer), bias.map { .buffer($0.buffer) } ?? .null,
+                        .buffer(output.buffer)] + conv2dSizes(g))
+    }
+
+    public func conv2dBackwardInput(
+        gradOutput: OpenCLTensor, weight: OpenCLTensor, gradInput: OpenCLTensor, parameters: Conv2DParameters
+    ) throws {
+        let g = try checkConv2d(
+            input: gradInput.shape, weight: weight.shape, bias: nil, output: gradOutput.shape,
+            parameters: parameters)
+        try launch(
+            try conv2dKernel("conv2d_backward_input", g, hasBias: false),
+            global: [g.inWidth, g.inHeight, g.batch * g.inChannels],
+            arguments: [.buffer(gradOutput.buffer), .buffer(weight.buffer), .buffer(gradInput.buffer)]
+                + conv2dSizes(g))
+    }
+
+    public func conv2dBackwardWeight(
+        gradOutput: OpenCLTensor, input: OpenCLTensor, gradWeight: OpenCLTensor, gradBias: OpenCLTensor?,
+        parameters: Conv2DParameters
+    ) throws {
+        let g = try checkConv2d(
+            input: input.shape, weight: gradWeight.shape, bias: gradBias?.shape, output: gradOutput.shape,
+            parameters: parameters)
+        try launch(
+            try conv2dKernel("conv2d_backward_weight", g, hasBias: false),
+            global: [g.kernelHeight * g.kernelWidth, g.inChannelsPerGroup, g.outChannels],
+            arguments: [.buffer(gradOutput.buffer), .buffer(input.buffer), .buffer(gradWeight.buffer)]
+                + conv2dSizes(g))
+        if let gradBias {
+            try launch(
+                try conv2dKernel("conv2d_backward_bias", g, hasBias: true), global: [g.outChannels],
+                arguments: [.buffer(gradOutput.buffer), .buffer(gradBias.buffer), .int(g.batch),
+                            .int(g.outChannels), .int(g.outHeight), .int(g.outWidth)])
+        }
+    }
+
+    /// All four conv kernels share one program per geometry: the window shape is compiled in, sizes are not.
+    private func conv2dKernel(_ name: String, _ g: Conv2DGeometry, hasBias: Bool) throws -> Kernel {
+        let p = g.parameters
+        return try kernel(
+            name, in: "conv2d.cl",
+            defines: [
+                "KH": g.kernelHeight, "KW": g.kernelWidth, "SH": p.stride.height, "SW": p.stride.width,
+                "DH": p.dilation.height, "DW": p.dilation.width, "PT": p.padding.top, "PL": p.padding.left,
+                "GROUPS": p.groups, "HAS_BIAS": hasBias ? 1 : 0,
+            ])
+    }
+
+    /// The size arguments every conv kernel but the bias gradient takes: N, C, H, W, COUT, OH, OW.
+    private func conv2dSizes(_ g: Conv2DGeometry) -> [KernelArgument] {
+        [g.batch, g.inChannels, g.inHeight, g.inWidth, g.outChannels, g.outHeight, g.outWidth].map { .int($0) }
+    }
+}

@@ -1,0 +1,75 @@
+import OpenCLRuntime
+import TensorOps
+
+extension OpenCLBackend {
+    public func maxPool2dForward(
+        input: OpenCLTensor, output: OpenCLTensor, argmax: OpenCLIndexTensor, parameters: Pool2DParameters
+    ) throws {
+        let g = try checkPool2d(
+            .max, input: input.shape, output: output.shape, argmax: argmax.shape, parameters: parameters)
+        try launch(
+            try pool2dKernel("max_pool2d_forward", g), global: [g.outWidth, g.outHeight, g.planes],
+            arguments: [.buffer(input.buffer), .buffer(output.buffer), .buffer(argmax.buffer)] + pool2dSizes(g))
+    }
+
+    public func maxPool2dBackward(
+        gradOutput: OpenCLTensor, argmax: OpenCLIndexTensor, gradInput: OpenCLTensor, parameters: Pool2DParameters
+    ) throws {
+        let g = try checkPool2d(
+            .max, input: gradInput.shape, output: gradOutput.shape, argmax: argmax.shape, parameters: parameters)
+        try launch(
+            try pool2dKernel("max_pool2d_backward", g), global: [g.inWidth, g.inHeight, g.planes],
+            arguments: [.buffer(gradOutput.buffer), .buffer(argmax.buffer), .buffer(gradInput.buffer)]
+                + pool2dSizes(g))
+    }
+
+    public func avgPool2dForward(input: OpenCLTensor, output: OpenCLTensor, parameters: Pool2DParameters) throws {
+        let g = try checkPool2d(.average, input: input.shape, output: output.shape, parameters: parameters)
+        try launch(
+            try pool2dKernel("avg_pool2d_forward", g), global: [g.outWidth, g.outHeight, g.planes],
+            arguments: [.buffer(input.buffer), .buffer(output.buffer)] + pool2dSizes(g))
+    }
+
+    public func avgPool2dBackward(gradOutput: OpenCLTensor, gradInput: OpenCLTensor, parameters: Pool2DParameters)
+        throws
+    {
+        let g = try checkPool2d(.average, input: gradInput.shape, output: gradOutput.shape, parameters: parameters)
+        try launch(
+            try pool2dKernel("avg_pool2d_backward", g), global: [g.inWidth, g.inHeight, g.planes],
+            arguments: [.buffer(gradOutput.buffer), .buffer(gradInput.buffer)] + pool2dSizes(g))
+    }
+
+    public func globalAvgPool2dForward(input: OpenCLTensor, output: OpenCLTensor) throws {
+        try checkGlobalAvgPool2d(input: input.shape, output: output.shape)
+        let planes = input.shape[0] * input.shape[1]
+        try launch(
+            try kernel("global_avg_pool2d_forward", in: "pool2d.cl"), global: [planes],
+            arguments: [.buffer(input.buffer), .buffer(output.buffer), .int(planes), .int(input.shape[2] * input.shape[3])])
+    }
+
+    public func globalAvgPool2dBackward(gradOutput: OpenCLTensor, gradInput: OpenCLTensor) throws {
+        try checkGlobalAvgPool2d(input: gradInput.shape, output: gradOutput.shape)
+        let planes = gradInput.shape[0] * gradInput.shape[1]
+        let planeSize = gradInput.shape[2] * gradInput.shape[3]
+        try launch(
+            try kernel("global_avg_pool2d_backward", in: "pool2d.cl"), global: [planeSize, planes],
+            arguments: [.buffer(gradOutput.buffer), .buffer(gradInput.buffer), .int(planes), .int(planeSize)])
+    }
+
+    /// Pooling kernels share one program per window shape and padding mode.
+    private func pool2dKernel(_ name: String, _ g: Pool2DGeometry) throws -> Kernel {
+        let p = g.parameters
+        return try kernel(
+            name, in: "pool2d.cl",
+            defines: [
+                "KH": p.kernel.height, "KW": p.kernel.width, "SH": p.stride.height, "SW": p.stride.width,
+                "DH": p.dilation.height, "DW": p.dilation.width, "PT": p.padding.top, "PL": p.padding.left,
+                "PB": p.padding.bottom, "PR": p.padding.right, "COUNT_INCLUDE_PAD": p.countIncludePad ? 1 : 0,
+            ])
+    }
+
+    /// PLANES, H, W, OH, OW.
+    private func pool2dSizes(_ g: Pool2DGeometry) -> [KernelArgument] {
+        [g.planes, g.inHeight, g.inWidth, g.outHeight, g.outWidth].map { .int($0) }
+    }
+}

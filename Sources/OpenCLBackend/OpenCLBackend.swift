@@ -1,0 +1,121 @@
+import Foundation
+import OpenCLRuntime
+import TensorOps
+
+/// A float32 tensor in device memory.
+public final class OpenCLTensor: BackendTensor {
+    public let shape: TensorShape
+    public let buffer: DeviceBuffer
+
+    init(shape: TensorShape, buffer: DeviceBuffer) {
+        self.shape = shape
+        self.buffer = buffer
+    }
+}
+
+/// Max-pool argmax indices (OpenCL `int`) in device memory.
+public final class OpenCLIndexTensor: BackendTensor {
+    public let shape: TensorShape
+    public let buffer: DeviceBuffer
+
+    init(shape: TensorShape, buffer: DeviceBuffer) {
+        self.shape = shape
+        self.buffer = buffer
+    }
+}
+
+/// The OpenCL backend: every op is a kernel from Kernels/, queued in order on one device, with nothing read
+/// back to the host until `download`.
+///
+/// `@unchecked Sendable`: its state is the `ComputeContext` (itself thread-safe) and the resolved sources,
+/// which never change after `init`.
+public final class OpenCLBackend: Backend, @unchecked Sendable {
+    /// Setting this variable to a folder makes the backend build kernels from the .cl files there instead of
+    /// the copies embedded at build time, for kernel development without rebuilding.
+    public static let kernelDirectoryVariable = "CONVLENS_KERNEL_DIR"
+
+    public let context: ComputeContext
+    /// Where the kernel sources came from: `embedded` or a folder.
+    public let kernelOrigin: String
+    /// Each .cl file with its includes resolved, once, so launches only look up the program cache.
+    private let programs: [String: KernelSource]
+
+    /// - Parameter kernelDirectory: a folder of .cl files to build from; `nil` reads `CONVLENS_KERNEL_DIR`,
+    ///   falling back to the embedded sources.
+    /// - Throws: `OpenCLError` creating the context, `KernelSourceError` reading a kernel folder.
+    public init(device: OpenCLDevice, kernelDirectory: String? = nil) throws {
+        context = try ComputeContext(device: device)
+        let directory = kernelDirectory ?? ProcessInfo.processInfo.environment[Self.kernelDirectoryVariable]
+        let sources = if let directory, !directory.isEmpty {
+            try KernelSourceSet.directory(directory)
+        } else {
+            KernelSourceSet(files: embeddedKernelSources, origin: "embedded")
+        }
+        var programs: [String: KernelSource] = [:]
+        for file in sources.files.keys where file.hasSuffix(".cl") {
+            programs[file] = try sources.source(file)
+        }
+        self.programs = programs
+        kernelOrigin = sources.origin
+    }
+
+    /// A backend on the device `selector` names (see `DeviceDiscovery.device(matching:)`).
+    public convenience init(deviceSelector: String?) throws {
+        try self.init(device: DeviceDiscovery.device(matching: deviceSelector))
+    }
+
+    public var name: String { "opencl: \(context.device.name)" }
+
+    // MARK: Memory
+
+    public func makeTensor(_ shape: TensorShape) throws -> OpenCLTensor {
+        try shape.requirePositive("tensor", of: "makeTensor")
+        let buffer = try DeviceBuffer(context: context, byteCount: shape.count * MemoryLayout<Float>.stride)
+        // Zero-filled so a tensor's contents never depend on what the allocator handed out before.
+        try context.zero(buffer)
+        return OpenCLTensor(shape: shape, buffer: buffer)
+    }
+
+    public func makeIndexTensor(_ shape: TensorShape) throws -> OpenCLIndexTensor {
+        try shape.requirePositive("index tensor", of: "makeIndexTensor")
+        let buffer = try DeviceBuffer(context: context, byteCount: shape.count * MemoryLayout<Int32>.stride)
+        try context.zero(buffer)
+        return OpenCLIndexTensor(shape: shape, buffer: buffer)
+    }
+
+    public func upload(_ host: HostTensor) throws -> OpenCLTensor {
+        try host.shape.requirePositive("tensor", of: "upload")
+        let buffer = try DeviceBuffer(context: context, byteCount: host.values.count * MemoryLayout<Float>.stride)
+        try context.write(host.values, to: buffer)
+        return OpenCLTensor(shape: host.shape, buffer: buffer)
+    }
+
+    public func download(_ tensor: OpenCLTensor) throws -> HostTensor {
+        HostTensor(shape: tensor.shape, values: try context.read(tensor.buffer, count: tensor.shape.count, as: Float.self))
+    }
+
+    public func downloadIndices(_ tensor: OpenCLIndexTensor) throws -> [Int32] {
+        try context.read(tensor.buffer, count: tensor.shape.count, as: Int32.self)
+    }
+
+    // MARK: Launching
+
+    /// The kernel `name` from `file`, built with `defines` as `-DNAME=value` (programs are cached per define set).
+    func kernel(_ name: String, in file: String, defines: KeyValuePairs<String, Int> = [:]) throws -> Kernel {
+        guard let source = programs[file] else {
+            throw KernelSourceError.missing(file: file, origin: kernelOrigin)
+        }
+        let options = defines.map { "-D\($0.key)=\($0.value)" }
+        return try context.library.kernel(name, from: source, options: options)
+    }
+
+    /// Launches `kernel` over `global` with the default work-group shape for its rank.
+    func launch(_ kernel: Kernel, global: [Int], arguments: [KernelArgument]) throws {
+        let local: [Int] = switch global.count {
+        case 1: [64]
+        case 2: [16, 4]
+        default: [16, 4, 1]
+        }
+        try context.launch(kernel, global: global, local: local, arguments: arguments)
+    }
+}

@@ -1,0 +1,92 @@
+import TensorOps
+
+extension ReferenceMath {
+    public static func activationForward(_ activation: Activation, input x: [Double]) -> [Double] {
+        switch activation {
+        case .relu: x.map { max($0, 0) }
+        case .leakyReLU(let alpha): x.map { $0 > 0 ? $0 : Double(alpha) * $0 }
+        case .clip(let low, let high): x.map { min(max($0, Double(low)), Double(high)) }
+        }
+    }
+
+    public static func activationBackward(_ activation: Activation, input x: [Double], gradOutput dy: [Double])
+        -> [Double]
+    {
+        switch activation {
+        case .relu: zip(x, dy).map { $0 > 0 ? $1 : 0 }
+        case .leakyReLU(let alpha): zip(x, dy).map { $0 > 0 ? $1 : Double(alpha) * $1 }
+        case .clip(let low, let high): zip(x, dy).map { $0 > Double(low) && $0 < Double(high) ? $1 : 0 }
+        }
+    }
+
+    /// `y[n,o] = b[o] + Σ_i x[n,i] · w[o,i]`.
+    public static func linearForward(input x: [Double], weight w: [Double], bias b: [Double]?, _ g: LinearGeometry)
+        -> [Double]
+    {
+        var y = [Double](repeating: 0, count: g.output.count)
+        for n in 0..<g.batch {
+            for o in 0..<g.outFeatures {
+                var sum = b?[o] ?? 0
+                for i in 0..<g.inFeatures { sum += x[n * g.inFeatures + i] * w[o * g.inFeatures + i] }
+                y[n * g.outFeatures + o] = sum
+            }
+        }
+        return y
+    }
+
+    /// `dx[n,i] = Σ_o dy[n,o] · w[o,i]`.
+    public static func linearBackwardInput(gradOutput dy: [Double], weight w: [Double], _ g: LinearGeometry)
+        -> [Double]
+    {
+        var dx = [Double](repeating: 0, count: g.input.count)
+        for n in 0..<g.batch {
+            for i in 0..<g.inFeatures {
+                var sum = 0.0
+                for o in 0..<g.outFeatures { sum += dy[n * g.outFeatures + o] * w[o * g.inFeatures + i] }
+                dx[n * g.inFeatures + i] = sum
+            }
+        }
+        return dx
+    }
+
+    /// `dw[o,i] = Σ_n dy[n,o] · x[n,i]`, `db[o] = Σ_n dy[n,o]`.
+    public static func linearBackwardWeight(gradOutput dy: [Double], input x: [Double], _ g: LinearGeometry)
+        -> (weight: [Double], bias: [Double])
+    {
+        var dw = [Double](repeating: 0, count: g.weight.count)
+        var db = [Double](repeating: 0, count: g.outFeatures)
+        for o in 0..<g.outFeatures {
+            for n in 0..<g.batch {
+                db[o] += dy[n * g.outFeatures + o]
+                for i in 0..<g.inFeatures { dw[o * g.inFeatures + i] += dy[n * g.outFeatures + o] * x[n * g.inFeatures + i] }
+            }
+        }
+        return (dw, db)
+    }
+
+    /// Channel concatenation of NCHW arrays.
+    public static func concatForward(_ inputs: [[Double]], _ g: ConcatGeometry) -> [Double] {
+        var y = [Double](repeating: 0, count: g.output.count)
+        for (input, (shape, offset)) in zip(inputs, zip(g.inputs, g.channelOffsets)) {
+            let block = shape[1] * shape[2] * shape[3]
+            let outBlock = g.output[1] * shape[2] * shape[3]
+            for n in 0..<shape[0] {
+                let start = n * outBlock + offset * shape[2] * shape[3]
+                y.replaceSubrange(start..<(start + block), with: input[(n * block)..<((n + 1) * block)])
+            }
+        }
+        return y
+    }
+
+    /// The inverse of `concatForward`: each input's channel range of `dy`.
+    public static func concatBackward(gradOutput dy: [Double], _ g: ConcatGeometry) -> [[Double]] {
+        zip(g.inputs, g.channelOffsets).map { shape, offset in
+            let block = shape[1] * shape[2] * shape[3]
+            let outBlock = g.output[1] * shape[2] * shape[3]
+            return (0..<shape[0]).flatMap { n in
+                let start = n * outBlock + offset * shape[2] * shape[3]
+                return dy[start..<(start + block)]
+            }
+        }
+    }
+}

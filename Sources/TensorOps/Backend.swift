@@ -1,0 +1,81 @@
+/// A tensor living wherever its backend computes: device memory for OpenCL, an array for the reference.
+public protocol BackendTensor: AnyObject {
+    var shape: TensorShape { get }
+}
+
+/// Where the ops run. ConvLens has two: the OpenCL device (the product) and the plain-Swift reference (the
+/// specification). Models, visualizations and parity checks are written once, generic over `Backend`.
+///
+/// Conventions for every op:
+/// - float32, NCHW, PyTorch semantics; shapes are validated by the shared geometry types (`Conv2DGeometry`,
+///   `Pool2DGeometry`, …) before any work, and a mismatched tensor throws `ShapeError` naming the shapes;
+/// - results go into caller-provided tensors (overwritten, never accumulated), so callers allocate once and
+///   reuse buffers across calls;
+/// - ops are queued in order and nothing waits for the device until `download`.
+public protocol Backend: AnyObject {
+    associatedtype Tensor: BackendTensor
+    /// Integer tensors, for max-pool argmax (flat index `h·W + w` within the input plane).
+    associatedtype IndexTensor: BackendTensor
+
+    /// What the backend runs on, for reports: e.g. `opencl: NVIDIA H100` or `cpu reference`.
+    var name: String { get }
+
+    // MARK: Memory
+
+    /// A zero-filled tensor.
+    func makeTensor(_ shape: TensorShape) throws -> Tensor
+    func makeIndexTensor(_ shape: TensorShape) throws -> IndexTensor
+    func upload(_ host: HostTensor) throws -> Tensor
+    /// Waits for every queued op, then copies the tensor to the host.
+    func download(_ tensor: Tensor) throws -> HostTensor
+    func downloadIndices(_ tensor: IndexTensor) throws -> [Int32]
+
+    // MARK: Convolution (weight Cout×Cin/groups×KH×KW, optional bias Cout)
+
+    func conv2dForward(
+        input: Tensor, weight: Tensor, bias: Tensor?, output: Tensor, parameters: Conv2DParameters) throws
+    /// `gradInput = ∂L/∂input` given `gradOutput = ∂L/∂output`.
+    func conv2dBackwardInput(
+        gradOutput: Tensor, weight: Tensor, gradInput: Tensor, parameters: Conv2DParameters) throws
+    /// `gradWeight = ∂L/∂weight`, and `gradBias = Σ_{n,h,w} gradOutput` when asked for.
+    func conv2dBackwardWeight(
+        gradOutput: Tensor, input: Tensor, gradWeight: Tensor, gradBias: Tensor?, parameters: Conv2DParameters
+    ) throws
+
+    // MARK: Pooling
+
+    /// Max pooling that also records, per output, the flat in-plane index of the winning input (first maximum
+    /// in scan order on ties).
+    func maxPool2dForward(input: Tensor, output: Tensor, argmax: IndexTensor, parameters: Pool2DParameters) throws
+    /// Routes each output gradient to its recorded argmax, summing where windows overlap.
+    func maxPool2dBackward(
+        gradOutput: Tensor, argmax: IndexTensor, gradInput: Tensor, parameters: Pool2DParameters) throws
+    func avgPool2dForward(input: Tensor, output: Tensor, parameters: Pool2DParameters) throws
+    func avgPool2dBackward(gradOutput: Tensor, gradInput: Tensor, parameters: Pool2DParameters) throws
+    /// N×C×H×W → N×C×1×1 mean over each plane.
+    func globalAvgPool2dForward(input: Tensor, output: Tensor) throws
+    func globalAvgPool2dBackward(gradOutput: Tensor, gradInput: Tensor) throws
+
+    // MARK: Activations (any shape; input and output may not alias)
+
+    func activationForward(_ activation: Activation, input: Tensor, output: Tensor) throws
+    /// The derivative is taken at `input` (the forward's input, not its output).
+    func activationBackward(_ activation: Activation, input: Tensor, gradOutput: Tensor, gradInput: Tensor) throws
+
+    // MARK: Linear (input N×In, weight Out×In, bias Out)
+
+    func linearForward(input: Tensor, weight: Tensor, bias: Tensor?, output: Tensor) throws
+    func linearBackwardInput(gradOutput: Tensor, weight: Tensor, gradInput: Tensor) throws
+    func linearBackwardWeight(gradOutput: Tensor, input: Tensor, gradWeight: Tensor, gradBias: Tensor?) throws
+
+    // MARK: Element-wise and structure
+
+    /// `output = a + b`, equal shapes (residual connections).
+    func addForward(_ a: Tensor, _ b: Tensor, output: Tensor) throws
+    /// Both operands receive `gradOutput` unchanged.
+    func addBackward(gradOutput: Tensor, gradA: Tensor, gradB: Tensor) throws
+    /// Concatenates NCHW inputs along channels.
+    func concatForward(_ inputs: [Tensor], output: Tensor) throws
+    /// Splits `gradOutput` back into the inputs' channel ranges.
+    func concatBackward(gradOutput: Tensor, gradInputs: [Tensor]) throws
+}

@@ -1,0 +1,29 @@
+import Foundation
+
+/// A small, fast, seedable random generator (SplitMix64), so seeded runs give the same numbers on every
+/// platform and Swift version — `SystemRandomNumberGenerator` cannot be seeded.
+public struct SeededGenerator: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+
+    public init(seed: UInt64) { state = seed }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// Uniform in [0, 1), 53 random bits.
+    public mutating func nextUniform() -> Double {
+        Double(next() >> 11) * 0x1.0p-53
+    }
+
+    /// Standard normal (Box–Muller); spelled out here so results do not depend on a library's algorithm.
+    public mutating func nextNormal() -> Double {
+        let u1 = max(nextUniform(), .leastNonzeroMagnitude)
+        let u2 = nextUniform()
+        return (-2 * log(u1)).squareRoot() * cos(2 * .pi * u2)
+    }
+}

@@ -1,0 +1,51 @@
+/// The dimensions of a tensor, outermost first. Images and activations are NCHW; linear layers use N×features.
+public struct TensorShape: Hashable, Sendable, CustomStringConvertible, ExpressibleByArrayLiteral {
+    public var dimensions: [Int]
+
+    public init(_ dimensions: [Int]) { self.dimensions = dimensions }
+    public init(arrayLiteral elements: Int...) { self.dimensions = elements }
+
+    public var rank: Int { dimensions.count }
+    /// Number of elements.
+    public var count: Int { dimensions.reduce(1, *) }
+    public subscript(_ axis: Int) -> Int { dimensions[axis] }
+
+    /// `2×3×32×32`, the form every message uses.
+    public var description: String { dimensions.map(String.init).joined(separator: "×") }
+
+    /// Throws unless this is a rank-4 NCHW shape with every dimension positive.
+    public func requireNCHW(_ role: String, of op: String) throws(ShapeError) {
+        guard rank == 4 else {
+            throw ShapeError(op: op, message: "\(role) must be NCHW (rank 4), got \(self)")
+        }
+        try requirePositive(role, of: op)
+    }
+
+    /// Throws if any dimension is zero or negative, or there are none.
+    public func requirePositive(_ role: String, of op: String) throws(ShapeError) {
+        guard rank > 0, dimensions.allSatisfy({ $0 > 0 }) else {
+            throw ShapeError(op: op, message: "\(role) has an empty or non-positive dimension: \(self)")
+        }
+    }
+
+    /// Throws unless this shape equals `expected`.
+    public func require(_ expected: TensorShape, _ role: String, of op: String) throws(ShapeError) {
+        guard self == expected else {
+            throw ShapeError(op: op, message: "\(role) must be \(expected), got \(self)")
+        }
+    }
+}
+
+/// An impossible or mismatched shape, caught before anything is launched. The message names the op and the
+/// shapes involved.
+public struct ShapeError: Error, CustomStringConvertible, Sendable {
+    public let op: String
+    public let message: String
+
+    public init(op: String, message: String) {
+        self.op = op
+        self.message = message
+    }
+
+    public var description: String { "\(op): \(message)" }
+}
