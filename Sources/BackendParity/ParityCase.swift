@@ -66,7 +66,7 @@ public enum ParityRunner {
     }
 }
 
-/// Distances between two equally long float arrays, accumulated in Double.
+/// Distances between two equally long arrays, accumulated in Double.
 public struct ErrorMetrics: Sendable {
     public let maxAbsolute: Double
     /// ‖actual − expected‖₂ / ‖expected‖₂, or ‖actual − expected‖₂ when `expected` is all zeros.
@@ -75,15 +75,19 @@ public struct ErrorMetrics: Sendable {
     public let mismatches: Int
 
     public init(actual: [Float], expected: [Float]) {
+        self.init(actual: actual.map(Double.init), expected: expected.map(Double.init))
+    }
+
+    public init(actual: [Double], expected: [Double]) {
         precondition(actual.count == expected.count, "comparing \(actual.count) values with \(expected.count)")
         var maxAbsolute = 0.0, difference = 0.0, norm = 0.0, mismatches = 0
         for (a, b) in zip(actual, expected) {
-            let delta = Double(a) - Double(b)
+            let delta = a - b
             // NaN must fail, so it is counted as an infinite difference.
             let magnitude = delta.isNaN ? Double.infinity : abs(delta)
             maxAbsolute = max(maxAbsolute, magnitude)
             difference += magnitude * magnitude
-            norm += Double(b) * Double(b)
+            norm += b * b
             if magnitude != 0 { mismatches += 1 }
         }
         self.maxAbsolute = maxAbsolute

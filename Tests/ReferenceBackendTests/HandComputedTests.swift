@@ -1,0 +1,122 @@
+import ReferenceBackend
+import TensorOps
+import Testing
+
+/// Small cases worked out by hand, so the reference is pinned to arithmetic a person can check, not only to
+/// other software.
+@Suite("Reference forward on hand-computed cases")
+struct HandComputedTests {
+    let backend = ReferenceBackend()
+
+    /// 1×1×3×3 input holding 1…9, row by row.
+    func oneToNine() throws -> ReferenceTensor {
+        try backend.upload(HostTensor(shape: [1, 1, 3, 3], values: (1...9).map(Float.init)))
+    }
+
+    @Test func convolutionIsCrossCorrelationWithBias() throws {
+        // w = [[1, 0], [0, -1]] computes x[i][j] − x[i+1][j+1] = −4 everywhere; the bias adds 0.5.
+        let weight = try backend.upload(HostTensor(shape: [1, 1, 2, 2], values: [1, 0, 0, -1]))
+        let bias = try backend.upload(HostTensor(shape: [1], values: [0.5]))
+        let output = try backend.makeTensor([1, 1, 2, 2])
+        try backend.conv2dForward(input: oneToNine(), weight: weight, bias: bias, output: output,
+                                  parameters: Conv2DParameters())
+        #expect(output.values == [-3.5, -3.5, -3.5, -3.5])
+    }
+
+    @Test func convolutionStrideAndPaddingReadZerosOutside() throws {
+        // A 3×3 box filter, stride 2, padding 1: each output sums the in-bounds part of its window.
+        // (0,0): 1+2+4+5, (0,1): 2+3+5+6, (1,0): 4+5+7+8, (1,1): 5+6+8+9.
+        let weight = try backend.upload(HostTensor(shape: [1, 1, 3, 3], values: [Float](repeating: 1, count: 9)))
+        let output = try backend.makeTensor([1, 1, 2, 2])
+        try backend.conv2dForward(input: oneToNine(), weight: weight, bias: nil, output: output,
+                                  parameters: Conv2DParameters(stride: Size2D(2), padding: Padding2D(1)))
+        #expect(output.values == [12, 16, 24, 28])
+    }
+
+    @Test func convolutionGradientsOfASingleTap() throws {
+        // With a 1×1 weight of 3, dx = 3·dy and dw = Σ x·dy.
+        let weight = try backend.upload(HostTensor(shape: [1, 1, 1, 1], values: [3]))
+        let gradOutput = try backend.upload(HostTensor(shape: [1, 1, 3, 3], values: [Float](repeating: 1, count: 9)))
+        let gradInput = try backend.makeTensor([1, 1, 3, 3])
+        try backend.conv2dBackwardInput(gradOutput: gradOutput, weight: weight, gradInput: gradInput,
+                                        parameters: Conv2DParameters())
+        #expect(gradInput.values == [Float](repeating: 3, count: 9))
+        let gradWeight = try backend.makeTensor([1, 1, 1, 1]), gradBias = try backend.makeTensor([1])
+        try backend.conv2dBackwardWeight(gradOutput: gradOutput, input: oneToNine(), gradWeight: gradWeight,
+                                         gradBias: gradBias, parameters: Conv2DParameters())
+        #expect(gradWeight.values == [45])
+        #expect(gradBias.values == [9])
+    }
+
+    @Test func maxPoolKeepsTheWinnerAndRoutesGradientToIt() throws {
+        let input = try backend.upload(HostTensor(shape: [1, 1, 4, 4], values: (0..<16).map(Float.init)))
+        let output = try backend.makeTensor([1, 1, 2, 2]), argmax = try backend.makeIndexTensor([1, 1, 2, 2])
+        let parameters = Pool2DParameters(kernel: Size2D(2))
+        try backend.maxPool2dForward(input: input, output: output, argmax: argmax, parameters: parameters)
+        #expect(output.values == [5, 7, 13, 15])
+        #expect(argmax.values == [5, 7, 13, 15])
+
+        let gradOutput = try backend.upload(HostTensor(shape: [1, 1, 2, 2], values: [1, 2, 3, 4]))
+        let gradInput = try backend.makeTensor([1, 1, 4, 4])
+        try backend.maxPool2dBackward(gradOutput: gradOutput, argmax: argmax, gradInput: gradInput, parameters: parameters)
+        #expect(gradInput.values == [0, 0, 0, 0, 0, 1, 0, 2, 0, 0, 0, 0, 0, 3, 0, 4])
+    }
+
+    @Test func averagePoolDivisorWithAndWithoutPadding() throws {
+        // 3×3 window, stride 1, padding 1 over a 3×3 plane of ones.
+        let ones = try backend.upload(HostTensor(shape: [1, 1, 3, 3], values: [Float](repeating: 1, count: 9)))
+        let output = try backend.makeTensor([1, 1, 3, 3])
+        var parameters = Pool2DParameters(kernel: Size2D(3), stride: Size2D(1), padding: Padding2D(1))
+        try backend.avgPool2dForward(input: ones, output: output, parameters: parameters)
+        // Padded zeros count: corners see 4 of 9 ones, edges 6, the centre 9.
+        let corner: Float = 4 / 9, edge: Float = 6 / 9
+        #expect(output.values == [corner, edge, corner, edge, 1, edge, corner, edge, corner])
+
+        parameters.countIncludePad = false
+        try backend.avgPool2dForward(input: ones, output: output, parameters: parameters)
+        #expect(output.values == [Float](repeating: 1, count: 9))
+    }
+
+    @Test func ceilModeKeepsOnlyWindowsThatStartInside() throws {
+        // 5×5, kernel 2, stride 2, padding 1, ceil mode: ceil((5 + 2 − 2) / 2) + 1 = 4, but the 4th window would
+        // start at 6 ≥ 5 + 1 (in the bottom padding), so PyTorch keeps 3.
+        let geometry = try Pool2DGeometry(
+            .max, input: [1, 1, 5, 5],
+            parameters: Pool2DParameters(kernel: Size2D(2), stride: Size2D(2), padding: Padding2D(1), ceilMode: true))
+        #expect(geometry.output == [1, 1, 3, 3])
+        // Without padding a 14-wide input with kernel 3, stride 2 gives 6 windows floored, 7 with ceil mode.
+        let ceil = try Pool2DGeometry(
+            .max, input: [1, 1, 14, 14], parameters: Pool2DParameters(kernel: Size2D(3), stride: Size2D(2), ceilMode: true))
+        #expect(ceil.output == [1, 1, 7, 7])
+    }
+
+    @Test func activationsAndTheirKinks() throws {
+        let input = try backend.upload(HostTensor(shape: [5], values: [-2, 0, 3, 6, 7]))
+        let output = try backend.makeTensor([5]), gradInput = try backend.makeTensor([5])
+        let ones = try backend.upload(HostTensor(shape: [5], values: [1, 1, 1, 1, 1]))
+
+        try backend.activationForward(.leakyReLU(alpha: 0.1), input: input, output: output)
+        #expect(output.values == [-0.2, 0, 3, 6, 7])
+        try backend.activationForward(.clip(min: 0, max: 6), input: input, output: output)
+        #expect(output.values == [0, 0, 3, 6, 6])
+        // ReLU's derivative at exactly 0 is 0, as in PyTorch; clip's is 0 at its bounds.
+        try backend.activationBackward(.relu, input: input, gradOutput: ones, gradInput: gradInput)
+        #expect(gradInput.values == [0, 0, 1, 1, 1])
+        try backend.activationBackward(.clip(min: 0, max: 6), input: input, gradOutput: ones, gradInput: gradInput)
+        #expect(gradInput.values == [0, 0, 1, 0, 0])
+    }
+
+    @Test func linearAndGlobalAveragePool() throws {
+        let input = try backend.upload(HostTensor(shape: [1, 2], values: [1, 2]))
+        let weight = try backend.upload(HostTensor(shape: [2, 2], values: [1, 1, 1, -1]))
+        let bias = try backend.upload(HostTensor(shape: [2], values: [0, 1]))
+        let output = try backend.makeTensor([1, 2])
+        try backend.linearForward(input: input, weight: weight, bias: bias, output: output)
+        #expect(output.values == [3, 0])
+
+        let plane = try backend.upload(HostTensor(shape: [1, 1, 2, 2], values: [1, 2, 3, 4]))
+        let mean = try backend.makeTensor([1, 1, 1, 1])
+        try backend.globalAvgPool2dForward(input: plane, output: mean)
+        #expect(mean.values == [2.5])
+    }
+}

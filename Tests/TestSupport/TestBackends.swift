@@ -1,0 +1,26 @@
+import Foundation
+import OpenCLBackend
+import OpenCLRuntime
+import Testing
+
+/// The OpenCL backend the device tests share, so each program is built once per test run.
+public enum TestBackends {
+    /// The backend on `CONVLENS_DEVICE` (or the default device), or why there is none.
+    public static let openCL: Result<OpenCLBackend, any Error> = Result {
+        try OpenCLBackend(deviceSelector: ProcessInfo.processInfo.environment["CONVLENS_DEVICE"])
+    }
+
+    /// Whether device tests can run; they are skipped (with `skipReason`) otherwise, and the reference tests
+    /// still run.
+    public static var hasOpenCL: Bool { (try? openCL.get()) != nil }
+
+    public static var skipReason: Comment {
+        switch openCL {
+        case .success: "OpenCL is available"
+        case .failure(let error): "device tests skipped: \(error)"
+        }
+    }
+
+    /// The shared backend; only call from tests enabled by `hasOpenCL`.
+    public static func device() throws -> OpenCLBackend { try openCL.get() }
+}
