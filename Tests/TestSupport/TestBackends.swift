@@ -10,9 +10,12 @@ public enum TestBackends {
         try OpenCLBackend(deviceSelector: ProcessInfo.processInfo.environment["CONVLENS_DEVICE"])
     }
 
-    /// Whether device tests can run; they are skipped (with `skipReason`) otherwise, and the reference tests
-    /// still run.
-    public static var hasOpenCL: Bool { (try? openCL.get()) != nil }
+    /// Whether device tests run. Without a device they are skipped (with `skipReason`) and the reference tests
+    /// still run — unless CONVLENS_REQUIRE_OPENCL=1 (CI sets it), where they run and fail with the reason, so a
+    /// broken driver install can never pass as a green run.
+    public static var hasOpenCL: Bool {
+        (try? openCL.get()) != nil || ProcessInfo.processInfo.environment["CONVLENS_REQUIRE_OPENCL"] == "1"
+    }
 
     public static var skipReason: Comment {
         switch openCL {
