@@ -1,33 +1,10 @@
 #include "common.h"
+#include "window.h"
 
 // 2-D convolution (cross-correlation, PyTorch semantics) and its gradients.
 // x: N×C×H×W, w: COUT×(C/GROUPS)×KH×KW, y: N×COUT×OH×OW.
 // Every gradient is a gather (one work-item per result element, no atomics), so results are deterministic.
 
-#ifndef KH
-#define KH 3
-#endif
-#ifndef KW
-#define KW 3
-#endif
-#ifndef SH
-#define SH 1
-#endif
-#ifndef SW
-#define SW 1
-#endif
-#ifndef DH
-#define DH 1
-#endif
-#ifndef DW
-#define DW 1
-#endif
-#ifndef PT
-#define PT 0
-#endif
-#ifndef PL
-#define PL 0
-#endif
 #ifndef GROUPS
 #define GROUPS 1
 #endif

@@ -1,32 +1,9 @@
 #include "common.h"
+#include "window.h"
 
 // Max and average pooling (PyTorch semantics, ONNX asymmetric padding) and their gradients.
 // Tensors are viewed as PLANES = N·C planes of H×W (input) and OH×OW (output).
 
-#ifndef KH
-#define KH 2
-#endif
-#ifndef KW
-#define KW 2
-#endif
-#ifndef SH
-#define SH 2
-#endif
-#ifndef SW
-#define SW 2
-#endif
-#ifndef DH
-#define DH 1
-#endif
-#ifndef DW
-#define DW 1
-#endif
-#ifndef PT
-#define PT 0
-#endif
-#ifndef PL
-#define PL 0
-#endif
 #ifndef PB
 #define PB 0
 #endif

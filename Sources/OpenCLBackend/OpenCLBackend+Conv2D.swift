@@ -3,7 +3,7 @@ import TensorOps
 
 extension OpenCLBackend {
     public func conv2dForward(
-        input: OpenCLTensor, weight: OpenCLTensor, bias: OpenCLTensor?, output: OpenCLTensor,
+        input: Tensor, weight: Tensor, bias: Tensor?, output: Tensor,
         parameters: Conv2DParameters
     ) throws {
         let g = try checkConv2d(
@@ -17,7 +17,7 @@ extension OpenCLBackend {
     }
 
     public func conv2dBackwardInput(
-        gradOutput: OpenCLTensor, weight: OpenCLTensor, gradInput: OpenCLTensor, parameters: Conv2DParameters
+        gradOutput: Tensor, weight: Tensor, gradInput: Tensor, parameters: Conv2DParameters
     ) throws {
         let g = try checkConv2d(
             input: gradInput.shape, weight: weight.shape, bias: nil, output: gradOutput.shape,
@@ -30,7 +30,7 @@ extension OpenCLBackend {
     }
 
     public func conv2dBackwardWeight(
-        gradOutput: OpenCLTensor, input: OpenCLTensor, gradWeight: OpenCLTensor, gradBias: OpenCLTensor?,
+        gradOutput: Tensor, input: Tensor, gradWeight: Tensor, gradBias: Tensor?,
         parameters: Conv2DParameters
     ) throws {
         let g = try checkConv2d(

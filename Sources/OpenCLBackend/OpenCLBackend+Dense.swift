@@ -2,7 +2,7 @@ import OpenCLRuntime
 import TensorOps
 
 extension OpenCLBackend {
-    public func activationForward(_ activation: Activation, input: OpenCLTensor, output: OpenCLTensor) throws {
+    public func activationForward(_ activation: Activation, input: Tensor, output: Tensor) throws {
         try checkSameShapes([input.shape, output.shape], roles: ["input", "output"], of: activation.name)
         try launch(
             try kernel("\(activation.name)_forward", in: "activation.cl"), global: [input.shape.count],
@@ -11,7 +11,7 @@ extension OpenCLBackend {
     }
 
     public func activationBackward(
-        _ activation: Activation, input: OpenCLTensor, gradOutput: OpenCLTensor, gradInput: OpenCLTensor
+        _ activation: Activation, input: Tensor, gradOutput: Tensor, gradInput: Tensor
     ) throws {
         try checkSameShapes(
             [input.shape, gradOutput.shape, gradInput.shape], roles: ["input", "gradOutput", "gradInput"],
@@ -31,7 +31,7 @@ extension OpenCLBackend {
         }
     }
 
-    public func linearForward(input: OpenCLTensor, weight: OpenCLTensor, bias: OpenCLTensor?, output: OpenCLTensor)
+    public func linearForward(input: Tensor, weight: Tensor, bias: Tensor?, output: Tensor)
         throws
     {
         let g = try checkLinear(input: input.shape, weight: weight.shape, bias: bias?.shape, output: output.shape)
@@ -42,7 +42,7 @@ extension OpenCLBackend {
                         .buffer(output.buffer)] + linearSizes(g))
     }
 
-    public func linearBackwardInput(gradOutput: OpenCLTensor, weight: OpenCLTensor, gradInput: OpenCLTensor) throws {
+    public func linearBackwardInput(gradOutput: Tensor, weight: Tensor, gradInput: Tensor) throws {
         let g = try checkLinear(input: gradInput.shape, weight: weight.shape, bias: nil, output: gradOutput.shape)
         try launch(
             try kernel("linear_backward_input", in: "linear.cl"), global: [g.inFeatures, g.batch],
@@ -51,7 +51,7 @@ extension OpenCLBackend {
     }
 
     public func linearBackwardWeight(
-        gradOutput: OpenCLTensor, input: OpenCLTensor, gradWeight: OpenCLTensor, gradBias: OpenCLTensor?
+        gradOutput: Tensor, input: Tensor, gradWeight: Tensor, gradBias: Tensor?
     ) throws {
         let g = try checkLinear(
             input: input.shape, weight: gradWeight.shape, bias: gradBias?.shape, output: gradOutput.shape)

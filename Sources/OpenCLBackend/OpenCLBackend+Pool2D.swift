@@ -3,7 +3,7 @@ import TensorOps
 
 extension OpenCLBackend {
     public func maxPool2dForward(
-        input: OpenCLTensor, output: OpenCLTensor, argmax: OpenCLIndexTensor, parameters: Pool2DParameters
+        input: Tensor, output: Tensor, argmax: IndexTensor, parameters: Pool2DParameters
     ) throws {
         let g = try checkPool2d(
             .max, input: input.shape, output: output.shape, argmax: argmax.shape, parameters: parameters)
@@ -13,7 +13,7 @@ extension OpenCLBackend {
     }
 
     public func maxPool2dBackward(
-        gradOutput: OpenCLTensor, argmax: OpenCLIndexTensor, gradInput: OpenCLTensor, parameters: Pool2DParameters
+        gradOutput: Tensor, argmax: IndexTensor, gradInput: Tensor, parameters: Pool2DParameters
     ) throws {
         let g = try checkPool2d(
             .max, input: gradInput.shape, output: gradOutput.shape, argmax: argmax.shape, parameters: parameters)
@@ -23,14 +23,14 @@ extension OpenCLBackend {
                 + pool2dSizes(g))
     }
 
-    public func avgPool2dForward(input: OpenCLTensor, output: OpenCLTensor, parameters: Pool2DParameters) throws {
+    public func avgPool2dForward(input: Tensor, output: Tensor, parameters: Pool2DParameters) throws {
         let g = try checkPool2d(.average, input: input.shape, output: output.shape, parameters: parameters)
         try launch(
             try pool2dKernel("avg_pool2d_forward", g), global: [g.outWidth, g.outHeight, g.planes],
             arguments: [.buffer(input.buffer), .buffer(output.buffer)] + pool2dSizes(g))
     }
 
-    public func avgPool2dBackward(gradOutput: OpenCLTensor, gradInput: OpenCLTensor, parameters: Pool2DParameters)
+    public func avgPool2dBackward(gradOutput: Tensor, gradInput: Tensor, parameters: Pool2DParameters)
         throws
     {
         let g = try checkPool2d(.average, input: gradInput.shape, output: gradOutput.shape, parameters: parameters)
@@ -39,7 +39,7 @@ extension OpenCLBackend {
             arguments: [.buffer(gradOutput.buffer), .buffer(gradInput.buffer)] + pool2dSizes(g))
     }
 
-    public func globalAvgPool2dForward(input: OpenCLTensor, output: OpenCLTensor) throws {
+    public func globalAvgPool2dForward(input: Tensor, output: Tensor) throws {
         try checkGlobalAvgPool2d(input: input.shape, output: output.shape)
         let planes = input.shape[0] * input.shape[1]
         try launch(
@@ -47,7 +47,7 @@ extension OpenCLBackend {
             arguments: [.buffer(input.buffer), .buffer(output.buffer), .int(planes), .int(input.shape[2] * input.shape[3])])
     }
 
-    public func globalAvgPool2dBackward(gradOutput: OpenCLTensor, gradInput: OpenCLTensor) throws {
+    public func globalAvgPool2dBackward(gradOutput: Tensor, gradInput: Tensor) throws {
         try checkGlobalAvgPool2d(input: gradInput.shape, output: gradOutput.shape)
         let planes = gradInput.shape[0] * gradInput.shape[1]
         let planeSize = gradInput.shape[2] * gradInput.shape[3]

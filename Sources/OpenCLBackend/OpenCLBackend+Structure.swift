@@ -2,14 +2,14 @@ import OpenCLRuntime
 import TensorOps
 
 extension OpenCLBackend {
-    public func addForward(_ a: OpenCLTensor, _ b: OpenCLTensor, output: OpenCLTensor) throws {
+    public func addForward(_ a: Tensor, _ b: Tensor, output: Tensor) throws {
         try checkSameShapes([a.shape, b.shape, output.shape], roles: ["a", "b", "output"], of: "add")
         try launch(
             try kernel("add_forward", in: "elementwise.cl"), global: [a.shape.count],
             arguments: [.buffer(a.buffer), .buffer(b.buffer), .buffer(output.buffer), .int(a.shape.count)])
     }
 
-    public func addBackward(gradOutput: OpenCLTensor, gradA: OpenCLTensor, gradB: OpenCLTensor) throws {
+    public func addBackward(gradOutput: Tensor, gradA: Tensor, gradB: Tensor) throws {
         try checkSameShapes(
             [gradOutput.shape, gradA.shape, gradB.shape], roles: ["gradOutput", "gradA", "gradB"], of: "add")
         try launch(
@@ -18,7 +18,7 @@ extension OpenCLBackend {
                         .int(gradOutput.shape.count)])
     }
 
-    public func concatForward(_ inputs: [OpenCLTensor], output: OpenCLTensor) throws {
+    public func concatForward(_ inputs: [Tensor], output: Tensor) throws {
         let g = try checkConcat(inputs: inputs.map(\.shape), output: output.shape)
         let kernel = try kernel("concat_forward", in: "elementwise.cl")
         for (input, offset) in zip(inputs, g.channelOffsets) {
@@ -27,7 +27,7 @@ extension OpenCLBackend {
         }
     }
 
-    public func concatBackward(gradOutput: OpenCLTensor, gradInputs: [OpenCLTensor]) throws {
+    public func concatBackward(gradOutput: Tensor, gradInputs: [Tensor]) throws {
         let g = try checkConcat(inputs: gradInputs.map(\.shape), output: gradOutput.shape)
         let kernel = try kernel("concat_backward", in: "elementwise.cl")
         for (gradInput, offset) in zip(gradInputs, g.channelOffsets) {

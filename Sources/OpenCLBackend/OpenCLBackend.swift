@@ -2,19 +2,8 @@ import Foundation
 import OpenCLRuntime
 import TensorOps
 
-/// A float32 tensor in device memory.
-public final class OpenCLTensor: BackendTensor {
-    public let shape: TensorShape
-    public let buffer: DeviceBuffer
-
-    init(shape: TensorShape, buffer: DeviceBuffer) {
-        self.shape = shape
-        self.buffer = buffer
-    }
-}
-
-/// Max-pool argmax indices (OpenCL `int`) in device memory.
-public final class OpenCLIndexTensor: BackendTensor {
+/// A tensor in device memory: `Float` elements for data, `Int32` for max-pool argmax indices.
+public final class OpenCLTensor<Element: BitwiseCopyable>: BackendTensor {
     public let shape: TensorShape
     public let buffer: DeviceBuffer
 
@@ -30,6 +19,9 @@ public final class OpenCLIndexTensor: BackendTensor {
 /// `@unchecked Sendable`: its state is the `ComputeContext` (itself thread-safe) and the resolved sources,
 /// which never change after `init`.
 public final class OpenCLBackend: Backend, @unchecked Sendable {
+    public typealias Tensor = OpenCLTensor<Float>
+    public typealias IndexTensor = OpenCLTensor<Int32>
+
     /// Setting this variable to a folder makes the backend build kernels from the .cl files there instead of
     /// the copies embedded at build time, for kernel development without rebuilding.
     public static let kernelDirectoryVariable = "CONVLENS_KERNEL_DIR"
@@ -68,33 +60,33 @@ public final class OpenCLBackend: Backend, @unchecked Sendable {
 
     // MARK: Memory
 
-    public func makeTensor(_ shape: TensorShape) throws -> OpenCLTensor {
+    public func makeTensor(_ shape: TensorShape) throws -> Tensor {
         try shape.requirePositive("tensor", of: "makeTensor")
         let buffer = try DeviceBuffer(context: context, byteCount: shape.count * MemoryLayout<Float>.stride)
         // Zero-filled so a tensor's contents never depend on what the allocator handed out before.
         try context.zero(buffer)
-        return OpenCLTensor(shape: shape, buffer: buffer)
+        return Tensor(shape: shape, buffer: buffer)
     }
 
-    public func makeIndexTensor(_ shape: TensorShape) throws -> OpenCLIndexTensor {
+    public func makeIndexTensor(_ shape: TensorShape) throws -> IndexTensor {
         try shape.requirePositive("index tensor", of: "makeIndexTensor")
         let buffer = try DeviceBuffer(context: context, byteCount: shape.count * MemoryLayout<Int32>.stride)
         try context.zero(buffer)
-        return OpenCLIndexTensor(shape: shape, buffer: buffer)
+        return IndexTensor(shape: shape, buffer: buffer)
     }
 
-    public func upload(_ host: HostTensor) throws -> OpenCLTensor {
+    public func upload(_ host: HostTensor) throws -> Tensor {
         try host.shape.requirePositive("tensor", of: "upload")
         let buffer = try DeviceBuffer(context: context, byteCount: host.values.count * MemoryLayout<Float>.stride)
         try context.write(host.values, to: buffer)
-        return OpenCLTensor(shape: host.shape, buffer: buffer)
+        return Tensor(shape: host.shape, buffer: buffer)
     }
 
-    public func download(_ tensor: OpenCLTensor) throws -> HostTensor {
+    public func download(_ tensor: Tensor) throws -> HostTensor {
         HostTensor(shape: tensor.shape, values: try context.read(tensor.buffer, count: tensor.shape.count, as: Float.self))
     }
 
-    public func downloadIndices(_ tensor: OpenCLIndexTensor) throws -> [Int32] {
+    public func downloadIndices(_ tensor: IndexTensor) throws -> [Int32] {
         try context.read(tensor.buffer, count: tensor.shape.count, as: Int32.self)
     }
 

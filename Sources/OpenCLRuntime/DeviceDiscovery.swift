@@ -86,11 +86,9 @@ public enum DeviceSelectionError: Error, CustomStringConvertible, Sendable {
 }
 
 private func platformString(_ id: cl_platform_id, _ parameter: Int32) throws(OpenCLError) -> String {
-    var size = 0
-    try check(clGetPlatformInfo(id, cl_platform_info(parameter), 0, nil, &size), "clGetPlatformInfo")
-    var bytes = [CChar](repeating: 0, count: size + 1)
-    try check(clGetPlatformInfo(id, cl_platform_info(parameter), size, &bytes, nil), "clGetPlatformInfo")
-    return trimmedString(bytes)
+    try infoString("clGetPlatformInfo", "parameter \(parameter)") {
+        clGetPlatformInfo(id, cl_platform_info(parameter), $0, $1, $2)
+    }
 }
 
 extension String {

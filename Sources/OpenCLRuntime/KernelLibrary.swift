@@ -83,16 +83,11 @@ public final class KernelLibrary: @unchecked Sendable {
     }
 
     private func buildLog(_ program: cl_program) -> String {
-        var size = 0
         let info = cl_program_build_info(CL_PROGRAM_BUILD_LOG)
-        guard clGetProgramBuildInfo(program, device.id, info, 0, nil, &size) == CL_SUCCESS, size > 0 else {
-            return "(no build log)"
+        let log = try? infoString("clGetProgramBuildInfo", "build log") {
+            clGetProgramBuildInfo(program, device.id, info, $0, $1, $2)
         }
-        var bytes = [CChar](repeating: 0, count: size + 1)
-        guard clGetProgramBuildInfo(program, device.id, info, size, &bytes, nil) == CL_SUCCESS else {
-            return "(no build log)"
-        }
-        return trimmedString(bytes)
+        return log ?? "(no build log)"
     }
 }
 

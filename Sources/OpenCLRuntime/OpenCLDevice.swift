@@ -56,11 +56,7 @@ public struct OpenCLDevice: @unchecked Sendable, CustomStringConvertible {
 }
 
 private func deviceString(_ id: cl_device_id, _ parameter: Int32) throws(OpenCLError) -> String {
-    var size = 0
-    try check(clGetDeviceInfo(id, cl_device_info(parameter), 0, nil, &size), "clGetDeviceInfo")
-    var bytes = [CChar](repeating: 0, count: size + 1)
-    try check(clGetDeviceInfo(id, cl_device_info(parameter), size, &bytes, nil), "clGetDeviceInfo")
-    return trimmedString(bytes)
+    try infoString("clGetDeviceInfo", "parameter \(parameter)") { clGetDeviceInfo(id, cl_device_info(parameter), $0, $1, $2) }
 }
 
 private func deviceValue<T: BitwiseCopyable>(_ id: cl_device_id, _ parameter: Int32, as: T.Type)
@@ -80,10 +76,4 @@ private func describeDeviceType(_ type: cl_device_type) -> String {
     if type & cl_device_type(CL_DEVICE_TYPE_ACCELERATOR) != 0 { names.append("accelerator") }
     if type & cl_device_type(CL_DEVICE_TYPE_CUSTOM) != 0 { names.append("custom") }
     return names.isEmpty ? "unknown" : names.joined(separator: "+")
-}
-
-/// A C string buffer as Swift text, without the terminating NUL and the trailing spaces some drivers add.
-func trimmedString(_ bytes: [CChar]) -> String {
-    let text = String(decoding: bytes.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    return String(text.drop { $0 == " " }.reversed().drop { $0 == " " || $0 == "\n" }.reversed())
 }

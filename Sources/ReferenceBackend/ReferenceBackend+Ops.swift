@@ -2,7 +2,7 @@ import TensorOps
 
 extension ReferenceBackend {
     public func conv2dForward(
-        input: ReferenceTensor, weight: ReferenceTensor, bias: ReferenceTensor?, output: ReferenceTensor,
+        input: Tensor, weight: Tensor, bias: Tensor?, output: Tensor,
         parameters: Conv2DParameters
     ) throws {
         let g = try checkConv2d(
@@ -12,7 +12,7 @@ extension ReferenceBackend {
     }
 
     public func conv2dBackwardInput(
-        gradOutput: ReferenceTensor, weight: ReferenceTensor, gradInput: ReferenceTensor,
+        gradOutput: Tensor, weight: Tensor, gradInput: Tensor,
         parameters: Conv2DParameters
     ) throws {
         let g = try checkConv2d(
@@ -22,7 +22,7 @@ extension ReferenceBackend {
     }
 
     public func conv2dBackwardWeight(
-        gradOutput: ReferenceTensor, input: ReferenceTensor, gradWeight: ReferenceTensor, gradBias: ReferenceTensor?,
+        gradOutput: Tensor, input: Tensor, gradWeight: Tensor, gradBias: Tensor?,
         parameters: Conv2DParameters
     ) throws {
         let g = try checkConv2d(
@@ -34,7 +34,7 @@ extension ReferenceBackend {
     }
 
     public func maxPool2dForward(
-        input: ReferenceTensor, output: ReferenceTensor, argmax: ReferenceIndexTensor, parameters: Pool2DParameters
+        input: Tensor, output: Tensor, argmax: IndexTensor, parameters: Pool2DParameters
     ) throws {
         let g = try checkPool2d(
             .max, input: input.shape, output: output.shape, argmax: argmax.shape, parameters: parameters)
@@ -44,7 +44,7 @@ extension ReferenceBackend {
     }
 
     public func maxPool2dBackward(
-        gradOutput: ReferenceTensor, argmax: ReferenceIndexTensor, gradInput: ReferenceTensor,
+        gradOutput: Tensor, argmax: IndexTensor, gradInput: Tensor,
         parameters: Pool2DParameters
     ) throws {
         let g = try checkPool2d(
@@ -52,35 +52,35 @@ extension ReferenceBackend {
         gradInput.store(ReferenceMath.maxPool2dBackward(gradOutput: gradOutput.doubles, argmax: argmax.values, g))
     }
 
-    public func avgPool2dForward(input: ReferenceTensor, output: ReferenceTensor, parameters: Pool2DParameters) throws {
+    public func avgPool2dForward(input: Tensor, output: Tensor, parameters: Pool2DParameters) throws {
         let g = try checkPool2d(.average, input: input.shape, output: output.shape, parameters: parameters)
         output.store(ReferenceMath.avgPool2dForward(input: input.doubles, g))
     }
 
     public func avgPool2dBackward(
-        gradOutput: ReferenceTensor, gradInput: ReferenceTensor, parameters: Pool2DParameters
+        gradOutput: Tensor, gradInput: Tensor, parameters: Pool2DParameters
     ) throws {
         let g = try checkPool2d(.average, input: gradInput.shape, output: gradOutput.shape, parameters: parameters)
         gradInput.store(ReferenceMath.avgPool2dBackward(gradOutput: gradOutput.doubles, g))
     }
 
-    public func globalAvgPool2dForward(input: ReferenceTensor, output: ReferenceTensor) throws {
+    public func globalAvgPool2dForward(input: Tensor, output: Tensor) throws {
         try checkGlobalAvgPool2d(input: input.shape, output: output.shape)
         output.store(ReferenceMath.globalAvgPool2dForward(input: input.doubles, shape: input.shape))
     }
 
-    public func globalAvgPool2dBackward(gradOutput: ReferenceTensor, gradInput: ReferenceTensor) throws {
+    public func globalAvgPool2dBackward(gradOutput: Tensor, gradInput: Tensor) throws {
         try checkGlobalAvgPool2d(input: gradInput.shape, output: gradOutput.shape)
         gradInput.store(ReferenceMath.globalAvgPool2dBackward(gradOutput: gradOutput.doubles, inputShape: gradInput.shape))
     }
 
-    public func activationForward(_ activation: Activation, input: ReferenceTensor, output: ReferenceTensor) throws {
+    public func activationForward(_ activation: Activation, input: Tensor, output: Tensor) throws {
         try checkSameShapes([input.shape, output.shape], roles: ["input", "output"], of: activation.name)
         output.store(ReferenceMath.activationForward(activation, input: input.doubles))
     }
 
     public func activationBackward(
-        _ activation: Activation, input: ReferenceTensor, gradOutput: ReferenceTensor, gradInput: ReferenceTensor
+        _ activation: Activation, input: Tensor, gradOutput: Tensor, gradInput: Tensor
     ) throws {
         try checkSameShapes(
             [input.shape, gradOutput.shape, gradInput.shape], roles: ["input", "gradOutput", "gradInput"],
@@ -89,21 +89,21 @@ extension ReferenceBackend {
     }
 
     public func linearForward(
-        input: ReferenceTensor, weight: ReferenceTensor, bias: ReferenceTensor?, output: ReferenceTensor
+        input: Tensor, weight: Tensor, bias: Tensor?, output: Tensor
     ) throws {
         let g = try checkLinear(input: input.shape, weight: weight.shape, bias: bias?.shape, output: output.shape)
         output.store(ReferenceMath.linearForward(input: input.doubles, weight: weight.doubles, bias: bias?.doubles, g))
     }
 
     public func linearBackwardInput(
-        gradOutput: ReferenceTensor, weight: ReferenceTensor, gradInput: ReferenceTensor
+        gradOutput: Tensor, weight: Tensor, gradInput: Tensor
     ) throws {
         let g = try checkLinear(input: gradInput.shape, weight: weight.shape, bias: nil, output: gradOutput.shape)
         gradInput.store(ReferenceMath.linearBackwardInput(gradOutput: gradOutput.doubles, weight: weight.doubles, g))
     }
 
     public func linearBackwardWeight(
-        gradOutput: ReferenceTensor, input: ReferenceTensor, gradWeight: ReferenceTensor, gradBias: ReferenceTensor?
+        gradOutput: Tensor, input: Tensor, gradWeight: Tensor, gradBias: Tensor?
     ) throws {
         let g = try checkLinear(
             input: input.shape, weight: gradWeight.shape, bias: gradBias?.shape, output: gradOutput.shape)
@@ -112,24 +112,24 @@ extension ReferenceBackend {
         gradBias?.store(db)
     }
 
-    public func addForward(_ a: ReferenceTensor, _ b: ReferenceTensor, output: ReferenceTensor) throws {
+    public func addForward(_ a: Tensor, _ b: Tensor, output: Tensor) throws {
         try checkSameShapes([a.shape, b.shape, output.shape], roles: ["a", "b", "output"], of: "add")
         output.store(zip(a.doubles, b.doubles).map(+))
     }
 
-    public func addBackward(gradOutput: ReferenceTensor, gradA: ReferenceTensor, gradB: ReferenceTensor) throws {
+    public func addBackward(gradOutput: Tensor, gradA: Tensor, gradB: Tensor) throws {
         try checkSameShapes(
             [gradOutput.shape, gradA.shape, gradB.shape], roles: ["gradOutput", "gradA", "gradB"], of: "add")
         gradA.values = gradOutput.values
         gradB.values = gradOutput.values
     }
 
-    public func concatForward(_ inputs: [ReferenceTensor], output: ReferenceTensor) throws {
+    public func concatForward(_ inputs: [Tensor], output: Tensor) throws {
         let g = try checkConcat(inputs: inputs.map(\.shape), output: output.shape)
         output.store(ReferenceMath.concatForward(inputs.map(\.doubles), g))
     }
 
-    public func concatBackward(gradOutput: ReferenceTensor, gradInputs: [ReferenceTensor]) throws {
+    public func concatBackward(gradOutput: Tensor, gradInputs: [Tensor]) throws {
         let g = try checkConcat(inputs: gradInputs.map(\.shape), output: gradOutput.shape)
         for (tensor, values) in zip(gradInputs, ReferenceMath.concatBackward(gradOutput: gradOutput.doubles, g)) {
             tensor.store(values)

@@ -1,24 +1,19 @@
 import TensorOps
 
-/// A float32 tensor in host memory, owned by the reference backend.
-public final class ReferenceTensor: BackendTensor {
+/// A tensor in host memory, owned by the reference backend: `Float` elements for data, `Int32` for max-pool
+/// argmax indices.
+public final class ReferenceTensor<Element: Numeric>: BackendTensor {
     public let shape: TensorShape
-    public var values: [Float]
+    public var values: [Element]
 
-    init(shape: TensorShape, values: [Float]) {
+    init(shape: TensorShape, values: [Element]) {
         self.shape = shape
         self.values = values
     }
-}
 
-/// Max-pool argmax indices in host memory.
-public final class ReferenceIndexTensor: BackendTensor {
-    public let shape: TensorShape
-    public var values: [Int32]
-
-    init(shape: TensorShape) {
-        self.shape = shape
-        self.values = [Int32](repeating: 0, count: shape.count)
+    /// A zero-filled tensor.
+    convenience init(zeros shape: TensorShape) {
+        self.init(shape: shape, values: [Element](repeating: 0, count: shape.count))
     }
 }
 
@@ -26,33 +21,36 @@ public final class ReferenceIndexTensor: BackendTensor {
 /// result is stored. It is the yardstick the OpenCL backend is measured against (`convlens verify`), and the
 /// backend `--backend cpu` selects.
 public final class ReferenceBackend: Backend, Sendable {
+    public typealias Tensor = ReferenceTensor<Float>
+    public typealias IndexTensor = ReferenceTensor<Int32>
+
     public init() {}
 
     public var name: String { "cpu reference" }
 
-    public func makeTensor(_ shape: TensorShape) throws -> ReferenceTensor {
+    public func makeTensor(_ shape: TensorShape) throws -> Tensor {
         try shape.requirePositive("tensor", of: "makeTensor")
-        return ReferenceTensor(shape: shape, values: [Float](repeating: 0, count: shape.count))
+        return Tensor(zeros: shape)
     }
 
-    public func makeIndexTensor(_ shape: TensorShape) throws -> ReferenceIndexTensor {
+    public func makeIndexTensor(_ shape: TensorShape) throws -> IndexTensor {
         try shape.requirePositive("index tensor", of: "makeIndexTensor")
-        return ReferenceIndexTensor(shape: shape)
+        return IndexTensor(zeros: shape)
     }
 
-    public func upload(_ host: HostTensor) throws -> ReferenceTensor {
+    public func upload(_ host: HostTensor) throws -> Tensor {
         try host.shape.requirePositive("tensor", of: "upload")
-        return ReferenceTensor(shape: host.shape, values: host.values)
+        return Tensor(shape: host.shape, values: host.values)
     }
 
-    public func download(_ tensor: ReferenceTensor) throws -> HostTensor {
+    public func download(_ tensor: Tensor) throws -> HostTensor {
         HostTensor(shape: tensor.shape, values: tensor.values)
     }
 
-    public func downloadIndices(_ tensor: ReferenceIndexTensor) throws -> [Int32] { tensor.values }
+    public func downloadIndices(_ tensor: IndexTensor) throws -> [Int32] { tensor.values }
 }
 
-extension ReferenceTensor {
+extension ReferenceTensor where Element == Float {
     /// The values widened to Double, the precision `ReferenceMath` works in.
     var doubles: [Double] { values.map(Double.init) }
 

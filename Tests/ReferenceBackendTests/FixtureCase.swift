@@ -40,14 +40,14 @@ struct FixtureCase: Decodable, Sendable, CustomTestStringConvertible {
     /// Runs the fixture's forward and backward on the reference backend; returns every result by fixture role.
     func runOnReference() throws -> [String: HostTensor] {
         let backend = ReferenceBackend()
-        func input(_ role: String) throws -> ReferenceTensor {
+        func input(_ role: String) throws -> ReferenceBackend.Tensor {
             let tensor = try #require(tensors[role], "fixture \(name) lacks \(role)")
             return try backend.upload(HostTensor(shape: TensorShape(tensor.shape), values: tensor.data))
         }
-        func result(_ role: String) throws -> ReferenceTensor {
+        func result(_ role: String) throws -> ReferenceBackend.Tensor {
             try backend.makeTensor(TensorShape(try #require(tensors[role], "fixture \(name) lacks \(role)").shape))
         }
-        var results: [String: ReferenceTensor] = [:]
+        var results: [String: ReferenceBackend.Tensor] = [:]
         let dy = try input("grad_output")
 
         switch op {

@@ -9,7 +9,7 @@ struct HandComputedTests {
     let backend = ReferenceBackend()
 
     /// 1×1×3×3 input holding 1…9, row by row.
-    func oneToNine() throws -> ReferenceTensor {
+    func oneToNine() throws -> ReferenceBackend.Tensor {
         try backend.upload(HostTensor(shape: [1, 1, 3, 3], values: (1...9).map(Float.init)))
     }
 
