@@ -1,4 +1,5 @@
 internal import COpenCL
+import Foundation
 
 /// Finds OpenCL platforms and devices and picks the one a command should use.
 public enum DeviceDiscovery {
@@ -37,13 +38,17 @@ public enum DeviceDiscovery {
         return devices
     }
 
+    /// The variable that names the device when no `--device` is given.
+    public static let environmentVariable = "CONVLENS_DEVICE"
+
     /// The device named by `selector`: a number from `allDevices()`, or a case-insensitive substring of the
-    /// device name. `nil` picks the first GPU if there is one, else the first device.
+    /// device name. `nil` falls back to `$CONVLENS_DEVICE`, then to the first GPU, then to the first device.
     ///
     /// - Throws: `DeviceSelectionError` when nothing or several things match, listing what exists.
     public static func device(matching selector: String?) throws -> OpenCLDevice {
         let devices = try allDevices()
-        guard let selector = selector?.trimmed, !selector.isEmpty else {
+        let selector = selector ?? ProcessInfo.processInfo.environment[environmentVariable]
+        guard let selector = selector?.trimmingCharacters(in: .whitespaces), !selector.isEmpty else {
             return devices.first { $0.type.contains("GPU") } ?? devices[0]
         }
         if let index = Int(selector) {
@@ -88,11 +93,5 @@ public enum DeviceSelectionError: Error, CustomStringConvertible, Sendable {
 private func platformString(_ id: cl_platform_id, _ parameter: Int32) throws(OpenCLError) -> String {
     try infoString("clGetPlatformInfo", "parameter \(parameter)") {
         clGetPlatformInfo(id, cl_platform_info(parameter), $0, $1, $2)
-    }
-}
-
-extension String {
-    fileprivate var trimmed: String {
-        String(drop { $0.isWhitespace }.reversed().drop { $0.isWhitespace }.reversed())
     }
 }

@@ -80,8 +80,6 @@ public struct Conv2DGeometry: Hashable, Sendable {
         try bias?.require([outChannels], "bias", of: "conv2d")
     }
 
-    /// Multiply-adds of the forward pass, doubled: the FLOP count profiling divides by.
-    public var forwardFLOPs: Int { 2 * output.count * inChannelsPerGroup * kernelHeight * kernelWidth }
 }
 
 /// Output positions of a window of `kernel` taps spaced `dilation` apart, sliding by `stride` over `extent`

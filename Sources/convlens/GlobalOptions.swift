@@ -1,4 +1,3 @@
-import Foundation
 import ArgumentParser
 import OpenCLBackend
 import OpenCLRuntime
@@ -23,13 +22,8 @@ struct GlobalOptions: ParsableArguments {
             discussion: "Defaults to $CONVLENS_DEVICE, then to the first GPU, then to the first device."))
     var device: String?
 
-    /// `--device`, else CONVLENS_DEVICE.
-    var deviceSelector: String? {
-        device ?? ProcessInfo.processInfo.environment["CONVLENS_DEVICE"]
-    }
-
-    /// The OpenCL backend on the selected device.
+    /// The OpenCL backend on the device `--device` (or its fallbacks) names.
     func openCLBackend() throws -> OpenCLBackend {
-        try OpenCLBackend(deviceSelector: deviceSelector)
+        try OpenCLBackend(deviceSelector: device)
     }
 }

@@ -14,7 +14,11 @@ struct GeometryTests {
             parameters: Conv2DParameters(stride: Size2D(2, 1), padding: Padding2D(top: 1, left: 0, bottom: 2, right: 1),
                                          groups: 2))
         #expect(asymmetric.output == [2, 6, 6, 9])
-        #expect(asymmetric.forwardFLOPs == 2 * asymmetric.output.count * 2 * 3 * 2)
+        // 2 input channels per group × 3×2 taps per output, a multiply-add each, plus the bias.
+        let cost = asymmetric.forwardCost(hasBias: true)
+        #expect(cost.flops == 2 * asymmetric.output.count * 2 * 3 * 2 + asymmetric.output.count)
+        #expect(cost.bytes == 4 * (2 * 4 * 10 * 9 + 6 * 2 * 3 * 2 + 6 + asymmetric.output.count))
+        #expect(asymmetric.backwardInputCost.flops == 2 * asymmetric.output.count * 2 * 3 * 2)
     }
 
     @Test func kernelLargerThanPaddedInput() {
@@ -62,6 +66,19 @@ struct GeometryTests {
         #expect(try output(14, kernel: 3, stride: 2, pad: 0, ceil: true) == 7)
         #expect(try output(14, kernel: 3, stride: 2, pad: 0, ceil: false) == 6)
         #expect(try output(5, kernel: 2, stride: 2, pad: 1, ceil: true) == 3)  // last window would start in padding
+    }
+
+    @Test func costsCountEveryTap() throws {
+        // VGG-16 conv3_1 at 56×56, batch 1: 128 → 256 channels, 3×3, padding 1: 3.7 GFLOP forward.
+        let vgg = try Conv2DGeometry(input: [1, 128, 56, 56], weight: [256, 128, 3, 3],
+                                     parameters: Conv2DParameters(padding: Padding2D(1)))
+        #expect(vgg.forwardCost(hasBias: false).flops == 2 * 256 * 56 * 56 * 128 * 9)
+        let pool = try Pool2DGeometry(.max, input: [1, 64, 112, 112],
+                                      parameters: Pool2DParameters(kernel: Size2D(3), stride: Size2D(2), padding: Padding2D(1)))
+        #expect(pool.forwardCost.flops == 64 * 56 * 56 * 9)
+        let linear = try LinearGeometry(input: [8, 512], weight: [10, 512])
+        #expect(linear.backwardWeightCost(hasBias: true).flops == 2 * 8 * 512 * 10 + 80)
+        #expect(OpCost.activation(count: 100, backward: true).bytes == 1200)
     }
 
     @Test func poolingRejectsImpossibleParameters() {

@@ -1,0 +1,95 @@
+/// The work one op does, for profiling: achieved GFLOP/s and GB/s divide these by measured kernel time.
+///
+/// FLOPs count a multiply-add as 2 and a comparison, division or addition as 1. Bytes are the compulsory
+/// float32 traffic: every input read once and every output written once (caches and re-reads not counted), so
+/// bytes / time is a lower bound on the bandwidth the kernel achieved.
+public struct OpCost: Hashable, Sendable {
+    public var flops: Int
+    public var bytes: Int
+
+    public init(flops: Int, bytes: Int) {
+        self.flops = flops
+        self.bytes = bytes
+    }
+
+    /// `elements` float32 (or int32) values moved once.
+    static func traffic(_ elements: Int...) -> Int { elements.reduce(0, +) * 4 }
+}
+
+extension Conv2DGeometry {
+    private var multiplyAdds: Int { output.count * inChannelsPerGroup * kernelHeight * kernelWidth }
+
+    public func forwardCost(hasBias: Bool) -> OpCost {
+        OpCost(flops: 2 * multiplyAdds + (hasBias ? output.count : 0),
+               bytes: OpCost.traffic(input.count, weight.count, hasBias ? outChannels : 0, output.count))
+    }
+
+    public var backwardInputCost: OpCost {
+        OpCost(flops: 2 * multiplyAdds, bytes: OpCost.traffic(output.count, weight.count, input.count))
+    }
+
+    public func backwardWeightCost(hasBias: Bool) -> OpCost {
+        OpCost(flops: 2 * multiplyAdds + (hasBias ? output.count : 0),
+               bytes: OpCost.traffic(output.count, input.count, weight.count, hasBias ? outChannels : 0))
+    }
+}
+
+extension Pool2DGeometry {
+    private var windowTaps: Int { output.count * parameters.kernel.height * parameters.kernel.width }
+
+    /// Max: one comparison per tap, plus the argmax written. Average: one addition per tap and one division.
+    public var forwardCost: OpCost {
+        switch kind {
+        case .max: OpCost(flops: windowTaps, bytes: OpCost.traffic(input.count, output.count, output.count))
+        case .average: OpCost(flops: windowTaps + output.count, bytes: OpCost.traffic(input.count, output.count))
+        }
+    }
+
+    /// Max: the argmax routes each gradient (one addition each). Average: a division and addition per tap.
+    public var backwardCost: OpCost {
+        switch kind {
+        case .max: OpCost(flops: output.count, bytes: OpCost.traffic(output.count, output.count, input.count))
+        case .average: OpCost(flops: 2 * windowTaps, bytes: OpCost.traffic(output.count, input.count))
+        }
+    }
+}
+
+extension LinearGeometry {
+    public func forwardCost(hasBias: Bool) -> OpCost {
+        OpCost(flops: 2 * batch * inFeatures * outFeatures + (hasBias ? output.count : 0),
+               bytes: OpCost.traffic(input.count, weight.count, hasBias ? outFeatures : 0, output.count))
+    }
+
+    public var backwardInputCost: OpCost {
+        OpCost(flops: 2 * batch * inFeatures * outFeatures, bytes: OpCost.traffic(output.count, weight.count, input.count))
+    }
+
+    public func backwardWeightCost(hasBias: Bool) -> OpCost {
+        OpCost(flops: 2 * batch * inFeatures * outFeatures + (hasBias ? output.count : 0),
+               bytes: OpCost.traffic(output.count, input.count, weight.count, hasBias ? outFeatures : 0))
+    }
+}
+
+extension OpCost {
+    /// Global average pooling of `input`: one addition per element and a division per plane; backward one
+    /// division per element.
+    public static func globalAvgPool2d(input: TensorShape, backward: Bool) -> OpCost {
+        let planes = input[0] * input[1]
+        return OpCost(flops: input.count + (backward ? 0 : planes), bytes: OpCost.traffic(input.count, planes))
+    }
+
+    /// An activation over `count` elements: one operation each; backward also reads the forward input.
+    public static func activation(count: Int, backward: Bool) -> OpCost {
+        OpCost(flops: count, bytes: OpCost.traffic(count, count, backward ? count : 0))
+    }
+
+    /// Residual add of two `count`-element tensors; backward copies the gradient to both operands.
+    public static func add(count: Int, backward: Bool) -> OpCost {
+        OpCost(flops: backward ? 0 : count, bytes: OpCost.traffic(count, count, count))
+    }
+
+    /// Channel concatenation (either direction) moves every element once each way, computing nothing.
+    public static func concat(_ geometry: ConcatGeometry) -> OpCost {
+        OpCost(flops: 0, bytes: OpCost.traffic(geometry.output.count, geometry.output.count))
+    }
+}
