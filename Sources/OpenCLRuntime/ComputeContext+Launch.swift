@@ -23,7 +23,10 @@ extension ComputeContext {
                 clEnqueueNDRangeKernel(
                     queue, kernel.handle, cl_uint(global.count), nil, globalSize, localSize, 0, nil, &event),
                 "clEnqueueNDRangeKernel", "kernel \(kernel.name), global \(globalSize), local \(localSize)")
-            return KernelEvent(handle: event!, kernelName: kernel.name)
+            guard let event else {
+                throw OpenCLError(call: "clEnqueueNDRangeKernel", code: CL_INVALID_EVENT, context: "no event returned")
+            }
+            return KernelEvent(handle: event, kernelName: kernel.name)
         }
     }
 
