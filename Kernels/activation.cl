@@ -34,3 +34,16 @@ __kernel void clip_backward(__global const float* x, __global const float* dy, _
     const int i = get_global_id(0);
     if (i < COUNT) dx[i] = (x[i] > low && x[i] < high) ? dy[i] : 0.0f;
 }
+
+__kernel void sigmoid_forward(__global const float* x, __global float* y, int COUNT) {
+    const int i = get_global_id(0);
+    if (i < COUNT) y[i] = 1.0f / (1.0f + exp(-x[i]));
+}
+
+__kernel void sigmoid_backward(__global const float* x, __global const float* dy, __global float* dx, int COUNT) {
+    const int i = get_global_id(0);
+    if (i < COUNT) {
+        const float s = 1.0f / (1.0f + exp(-x[i]));
+        dx[i] = dy[i] * s * (1.0f - s);
+    }
+}

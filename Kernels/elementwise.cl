@@ -1,34 +1,99 @@
 #include "common.h"
 
-// Element-wise and structural ops: residual add and channel concatenation, forward and backward.
+// Element-wise ops: broadcast binary arithmetic, per-channel affine (inference BatchNormalization), softmax.
 
-// Global size (COUNT).
-__kernel void add_forward(__global const float* a, __global const float* b, __global float* y, int COUNT) {
+#define OP_ADD 0
+#define OP_MUL 1
+#ifndef OP
+#define OP OP_ADD
+#endif
+
+// Broadcasting over rank ≤ 4, padded on the left to 4 axes: the output has dims D0..D3; an operand's strides
+// are 0 on the axes it is broadcast along.
+
+// Global size (output count).
+__kernel void binary_forward(__global const float* a, __global const float* b, __global float* y, int D0, int D1,
+                             int D2, int D3, int A0, int A1, int A2, int A3, int B0, int B1, int B2, int B3) {
     const int i = get_global_id(0);
-    if (i < COUNT) y[i] = a[i] + b[i];
+    if (i >= D0 * D1 * D2 * D3) return;
+    const int i3 = i % D3, i2 = (i / D3) % D2, i1 = (i / (D3 * D2)) % D1, i0 = i / (D3 * D2 * D1);
+    const float x = a[i0 * A0 + i1 * A1 + i2 * A2 + i3 * A3];
+    const float z = b[i0 * B0 + i1 * B1 + i2 * B2 + i3 * B3];
+#if OP == OP_MUL
+    y[i] = x * z;
+#else
+    y[i] = x + z;
+#endif
 }
 
-// Global size (COUNT): both addends receive the output gradient unchanged.
-__kernel void add_backward(__global const float* dy, __global float* da, __global float* db, int COUNT) {
+// Global size (operand count): the gradient of one operand, with dims X0..X3 (each 1 or the output's), gathered
+// over every output element it contributed to. `other` (the other operand, strides O0..O3) is read for Mul only.
+__kernel void binary_backward(__global const float* dy, __global const float* other, __global float* dx, int D0,
+                              int D1, int D2, int D3, int X0, int X1, int X2, int X3, int O0, int O1, int O2, int O3) {
+    const int j = get_global_id(0);
+    if (j >= X0 * X1 * X2 * X3) return;
+    const int j3 = j % X3, j2 = (j / X3) % X2, j1 = (j / (X3 * X2)) % X1, j0 = j / (X3 * X2 * X1);
+    // On a broadcast axis every output index contributes; otherwise only the operand's own.
+    const int from0 = X0 == D0 ? j0 : 0, to0 = X0 == D0 ? j0 + 1 : D0;
+    const int from1 = X1 == D1 ? j1 : 0, to1 = X1 == D1 ? j1 + 1 : D1;
+    const int from2 = X2 == D2 ? j2 : 0, to2 = X2 == D2 ? j2 + 1 : D2;
+    const int from3 = X3 == D3 ? j3 : 0, to3 = X3 == D3 ? j3 + 1 : D3;
+    float acc = 0.0f;
+    for (int i0 = from0; i0 < to0; ++i0)
+        for (int i1 = from1; i1 < to1; ++i1)
+            for (int i2 = from2; i2 < to2; ++i2)
+                for (int i3 = from3; i3 < to3; ++i3) {
+                    const float g = dy[((i0 * D1 + i1) * D2 + i2) * D3 + i3];
+#if OP == OP_MUL
+                    acc = fma(g, other[i0 * O0 + i1 * O1 + i2 * O2 + i3 * O3], acc);
+#else
+                    acc += g;
+#endif
+                }
+    dx[j] = acc;
+}
+
+#ifndef HAS_SHIFT
+#define HAS_SHIFT 1
+#endif
+
+// Global size (COUNT): y = x·scale[c] + shift[c], channel c = (i / INNER) % C. Backward is the same kernel with
+// the gradient as x and HAS_SHIFT=0.
+__kernel void channel_affine_forward(__global const float* x, __global const float* scale,
+                                     __global const float* shift, __global float* y, int COUNT, int C, int INNER) {
     const int i = get_global_id(0);
-    if (i < COUNT) {
-        da[i] = dy[i];
-        db[i] = dy[i];
+    if (i >= COUNT) return;
+    const int c = (i / INNER) % C;
+#if HAS_SHIFT
+    y[i] = fma(x[i], scale[c], shift[c]);
+#else
+    y[i] = x[i] * scale[c];
+#endif
+}
+
+// Global size (ROWS): softmax over each row of COLUMNS, shifted by the row maximum.
+__kernel void softmax_forward(__global const float* x, __global float* y, int ROWS, int COLUMNS) {
+    const int row = get_global_id(0);
+    if (row >= ROWS) return;
+    __global const float* in = x + (size_t)row * COLUMNS;
+    __global float* out = y + (size_t)row * COLUMNS;
+    float largest = -INFINITY;
+    for (int j = 0; j < COLUMNS; ++j) largest = fmax(largest, in[j]);
+    float total = 0.0f;
+    for (int j = 0; j < COLUMNS; ++j) {
+        out[j] = exp(in[j] - largest);
+        total += out[j];
     }
+    for (int j = 0; j < COLUMNS; ++j) out[j] /= total;
 }
 
-// Global size (CI·HW, N): copies one N×CI×HW input into channels [OFFSET, OFFSET + CI) of an N×CTOTAL×HW output.
-__kernel void concat_forward(__global const float* x, __global float* y, int N, int CI, int HW, int CTOTAL,
-                             int OFFSET) {
-    const int i = get_global_id(0), n = get_global_id(1);
-    if (i >= CI * HW || n >= N) return;
-    y[((size_t)n * CTOTAL + OFFSET) * HW + i] = x[(size_t)n * CI * HW + i];
-}
-
-// Global size (CI·HW, N): the inverse slice, for the input that owns channels [OFFSET, OFFSET + CI).
-__kernel void concat_backward(__global const float* dy, __global float* dx, int N, int CI, int HW, int CTOTAL,
-                              int OFFSET) {
-    const int i = get_global_id(0), n = get_global_id(1);
-    if (i >= CI * HW || n >= N) return;
-    dx[(size_t)n * CI * HW + i] = dy[((size_t)n * CTOTAL + OFFSET) * HW + i];
+// Global size (ROWS): dx = y·(dy − Σ dy·y).
+__kernel void softmax_backward(__global const float* y, __global const float* dy, __global float* dx, int ROWS,
+                               int COLUMNS) {
+    const int row = get_global_id(0);
+    if (row >= ROWS) return;
+    const size_t base = (size_t)row * COLUMNS;
+    float dot = 0.0f;
+    for (int j = 0; j < COLUMNS; ++j) dot = fma(dy[base + j], y[base + j], dot);
+    for (int j = 0; j < COLUMNS; ++j) dx[base + j] = y[base + j] * (dy[base + j] - dot);
 }

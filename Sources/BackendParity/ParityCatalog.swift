@@ -2,9 +2,9 @@ import TensorOps
 
 /// The matrix of shapes `convlens verify` and the parity tests run: odd and non-square sizes, stride 2,
 /// dilation 2, groups, depthwise, batch 3, 1×1 and 7×7 kernels, asymmetric padding, ceil mode, both average-pool
-/// divisors. Each workload runs every pass it has; each case gets its own seed.
+/// divisors, broadcasting. Each workload runs every pass it has; each case gets its own seed.
 public enum ParityCatalog {
-    public static let workloads: [ParityWorkload] = convolutions + poolings + denseOps
+    public static let workloads: [ParityWorkload] = convolutions + poolings + denseOps + layoutOps
 
     /// Every case, in a fixed order with fixed seeds.
     public static let cases: [ParityCase] = {
@@ -71,9 +71,23 @@ public enum ParityCatalog {
         .activation(.relu, shape: [2, 3, 7, 9]),
         .activation(.leakyReLU(alpha: 0.1), shape: [2, 3, 7, 9]),
         .activation(.clip(min: 0, max: 6), shape: [2, 3, 7, 9]),
+        .activation(.sigmoid, shape: [2, 3, 7, 9]),
         .linear(input: [3, 17], outFeatures: 5, bias: true),
         .linear(input: [1, 64], outFeatures: 10, bias: false),
-        .add(shape: [2, 3, 5, 7]),
+        .binary(.add, a: [2, 3, 5, 7], b: [2, 3, 5, 7]),
+        .binary(.add, a: [2, 3, 5, 7], b: [1, 3, 1, 1]),
+        .binary(.add, a: [3, 10], b: [10]),
+        .binary(.mul, a: [2, 3, 5, 7], b: [2, 3, 5, 7]),
+        .binary(.mul, a: [2, 1, 5, 7], b: [2, 3, 5, 1]),
+        .channelAffine(shape: [2, 5, 6, 7]),
+        .softmax(shape: [3, 10]),
+        .softmax(shape: [2, 3, 17]),
+    ]
+
+    static let layoutOps: [ParityWorkload] = [
         .concat(inputs: [[2, 2, 5, 6], [2, 3, 5, 6], [2, 1, 5, 6]]),
+        .pad2d(input: [2, 3, 5, 6], Padding2D(top: 1, left: 0, bottom: 2, right: 3), value: 0),
+        .pad2d(input: [1, 2, 4, 4], Padding2D(1), value: -1.5),
+        .transpose2d(input: [3, 17]),
     ]
 }

@@ -112,15 +112,54 @@ extension ParityWorkload {
                 return [try output("grad_weight", dw)] + (try db.map { [try output("grad_bias", $0)] } ?? [])
             }
 
-        case .add(let shape):
+        case .binary(let op, let aShape, let bShape):
+            let g = try BroadcastGeometry(a: aShape, b: bShape, op: op)
+            let a = try tensor(aShape), b = try tensor(bShape)
             if direction == .forward {
-                let a = try tensor(shape), b = try tensor(shape), y = try backend.makeTensor(shape)
-                try backend.addForward(a, b, output: y)
+                let y = try backend.makeTensor(g.output)
+                try backend.binaryForward(op, a, b, output: y)
                 return [try output("output", y)]
             }
-            let dy = try tensor(shape), da = try backend.makeTensor(shape), db = try backend.makeTensor(shape)
-            try backend.addBackward(gradOutput: dy, gradA: da, gradB: db)
+            let dy = try tensor(g.output), da = try backend.makeTensor(aShape), db = try backend.makeTensor(bShape)
+            try backend.binaryBackward(op, a: a, b: b, gradOutput: dy, gradA: da, gradB: db)
             return [try output("grad_a", da), try output("grad_b", db)]
+
+        case .channelAffine(let shape):
+            let scale = try tensor([shape[1]]), result = try backend.makeTensor(shape)
+            if direction == .forward {
+                let x = try tensor(shape), shift = try tensor([shape[1]])
+                try backend.channelAffineForward(input: x, scale: scale, shift: shift, output: result)
+                return [try output("output", result)]
+            }
+            let dy = try tensor(shape)
+            try backend.channelAffineBackward(gradOutput: dy, scale: scale, gradInput: result)
+            return [try output("grad_input", result)]
+
+        case .softmax(let shape):
+            let x = try tensor(shape, scale: 3), y = try backend.makeTensor(shape)
+            try backend.softmaxForward(input: x, output: y)
+            if direction == .forward { return [try output("output", y)] }
+            let dy = try tensor(shape), dx = try backend.makeTensor(shape)
+            try backend.softmaxBackward(output: y, gradOutput: dy, gradInput: dx)
+            return [try output("grad_input", dx)]
+
+        case .pad2d(let inputShape, let padding, let value):
+            let g = try Pad2DGeometry(input: inputShape, padding: padding)
+            if direction == .forward {
+                let x = try tensor(inputShape), y = try backend.makeTensor(g.output)
+                try backend.pad2dForward(input: x, output: y, padding: padding, value: value)
+                return [try output("output", y)]
+            }
+            let dy = try tensor(g.output), dx = try backend.makeTensor(inputShape)
+            try backend.pad2dBackward(gradOutput: dy, gradInput: dx, padding: padding)
+            return [try output("grad_input", dx)]
+
+        case .transpose2d(let inputShape):
+            // The backward pass is the transpose of the gradient, so both directions run the same op.
+            let x = try tensor(direction == .forward ? inputShape : [inputShape[1], inputShape[0]])
+            let y = try backend.makeTensor([x.shape[1], x.shape[0]])
+            try backend.transpose2d(input: x, output: y)
+            return [try output(direction == .forward ? "output" : "grad_input", y)]
 
         case .concat(let inputShapes):
             let g = try ConcatGeometry(inputs: inputShapes)

@@ -15,8 +15,12 @@ public enum ParityWorkload: Sendable {
     case globalAvgPool2d(input: TensorShape)
     case activation(Activation, shape: TensorShape)
     case linear(input: TensorShape, outFeatures: Int, bias: Bool)
-    case add(shape: TensorShape)
+    case binary(BinaryOp, a: TensorShape, b: TensorShape)
+    case channelAffine(shape: TensorShape)
+    case softmax(shape: TensorShape)
     case concat(inputs: [TensorShape])
+    case pad2d(input: TensorShape, Padding2D, value: Float)
+    case transpose2d(input: TensorShape)
 
     /// The op name `convlens verify --op` filters by.
     public var op: String {
@@ -26,8 +30,12 @@ public enum ParityWorkload: Sendable {
         case .globalAvgPool2d: "global_avg_pool2d"
         case .activation(let activation, _): activation.name
         case .linear: "linear"
-        case .add: "add"
+        case .binary(let op, _, _): op.rawValue
+        case .channelAffine: "channel_affine"
+        case .softmax: "softmax"
         case .concat: "concat"
+        case .pad2d: "pad2d"
+        case .transpose2d: "transpose2d"
         }
     }
 
@@ -56,8 +64,11 @@ public enum ParityWorkload: Sendable {
         case .activation(let activation, let shape): return "x\(shape) \(activation)"
         case .linear(let input, let outFeatures, let bias):
             return "x\(input) w\(outFeatures)×\(input[1])" + (bias ? " +bias" : "")
-        case .add(let shape): return "a,b \(shape)"
+        case .binary(_, let a, let b): return "a\(a) b\(b)"
+        case .channelAffine(let shape), .softmax(let shape): return "x\(shape)"
         case .concat(let inputs): return inputs.map { "x\($0)" }.joined(separator: " ")
+        case .pad2d(let input, let padding, let value): return "x\(input) p\(padding) value \(value)"
+        case .transpose2d(let input): return "x\(input)"
         }
     }
 }

@@ -25,7 +25,7 @@ extension OpenCLBackend {
     /// The trailing scalar arguments of each activation kernel.
     private func activationArguments(_ activation: Activation) -> [KernelArgument] {
         switch activation {
-        case .relu: []
+        case .relu, .sigmoid: []
         case .leakyReLU(let alpha): [.float(alpha)]
         case .clip(let low, let high): [.float(low), .float(high)]
         }

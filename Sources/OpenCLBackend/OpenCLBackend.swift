@@ -82,12 +82,22 @@ public final class OpenCLBackend: Backend, @unchecked Sendable {
         return Tensor(shape: host.shape, buffer: buffer)
     }
 
+    public func write(_ host: HostTensor, into tensor: Tensor) throws {
+        try host.shape.require(tensor.shape, "host tensor", of: "write")
+        try context.write(host.values, to: tensor.buffer)
+    }
+
     public func download(_ tensor: Tensor) throws -> HostTensor {
         HostTensor(shape: tensor.shape, values: try context.read(tensor.buffer, count: tensor.shape.count, as: Float.self))
     }
 
     public func downloadIndices(_ tensor: IndexTensor) throws -> [Int32] {
         try context.read(tensor.buffer, count: tensor.shape.count, as: Int32.self)
+    }
+
+    public func reshaped(_ tensor: Tensor, to shape: TensorShape) throws -> Tensor {
+        try checkReshape(tensor.shape, to: shape)
+        return Tensor(shape: shape, buffer: tensor.buffer)
     }
 
     // MARK: Launching

@@ -111,28 +111,4 @@ extension ReferenceBackend {
         gradWeight.store(dw)
         gradBias?.store(db)
     }
-
-    public func addForward(_ a: Tensor, _ b: Tensor, output: Tensor) throws {
-        try checkSameShapes([a.shape, b.shape, output.shape], roles: ["a", "b", "output"], of: "add")
-        output.store(zip(a.doubles, b.doubles).map(+))
-    }
-
-    public func addBackward(gradOutput: Tensor, gradA: Tensor, gradB: Tensor) throws {
-        try checkSameShapes(
-            [gradOutput.shape, gradA.shape, gradB.shape], roles: ["gradOutput", "gradA", "gradB"], of: "add")
-        gradA.values = gradOutput.values
-        gradB.values = gradOutput.values
-    }
-
-    public func concatForward(_ inputs: [Tensor], output: Tensor) throws {
-        let g = try checkConcat(inputs: inputs.map(\.shape), output: output.shape)
-        output.store(ReferenceMath.concatForward(inputs.map(\.doubles), g))
-    }
-
-    public func concatBackward(gradOutput: Tensor, gradInputs: [Tensor]) throws {
-        let g = try checkConcat(inputs: gradInputs.map(\.shape), output: gradOutput.shape)
-        for (tensor, values) in zip(gradInputs, ReferenceMath.concatBackward(gradOutput: gradOutput.doubles, g)) {
-            tensor.store(values)
-        }
-    }
 }

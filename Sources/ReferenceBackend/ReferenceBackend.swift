@@ -3,12 +3,28 @@ import TensorOps
 /// A tensor in host memory, owned by the reference backend: `Float` elements for data, `Int32` for max-pool
 /// argmax indices.
 public final class ReferenceTensor<Element: Numeric>: BackendTensor {
+    /// The element array, shared by every reshaped view of it.
+    final class Storage {
+        var values: [Element]
+        init(_ values: [Element]) { self.values = values }
+    }
+
     public let shape: TensorShape
-    public var values: [Element]
+    let storage: Storage
+
+    public var values: [Element] {
+        get { storage.values }
+        set { storage.values = newValue }
+    }
 
     init(shape: TensorShape, values: [Element]) {
         self.shape = shape
-        self.values = values
+        self.storage = Storage(values)
+    }
+
+    init(shape: TensorShape, sharing storage: Storage) {
+        self.shape = shape
+        self.storage = storage
     }
 
     /// A zero-filled tensor.
@@ -43,11 +59,21 @@ public final class ReferenceBackend: Backend, Sendable {
         return Tensor(shape: host.shape, values: host.values)
     }
 
+    public func write(_ host: HostTensor, into tensor: Tensor) throws {
+        try host.shape.require(tensor.shape, "host tensor", of: "write")
+        tensor.values = host.values
+    }
+
     public func download(_ tensor: Tensor) throws -> HostTensor {
         HostTensor(shape: tensor.shape, values: tensor.values)
     }
 
     public func downloadIndices(_ tensor: IndexTensor) throws -> [Int32] { tensor.values }
+
+    public func reshaped(_ tensor: Tensor, to shape: TensorShape) throws -> Tensor {
+        try checkReshape(tensor.shape, to: shape)
+        return Tensor(shape: shape, sharing: tensor.storage)
+    }
 }
 
 extension ReferenceTensor where Element == Float {

@@ -1,3 +1,4 @@
+import Foundation
 import TensorOps
 
 extension ReferenceMath {
@@ -6,6 +7,7 @@ extension ReferenceMath {
         case .relu: x.map { max($0, 0) }
         case .leakyReLU(let alpha): x.map { $0 > 0 ? $0 : Double(alpha) * $0 }
         case .clip(let low, let high): x.map { min(max($0, Double(low)), Double(high)) }
+        case .sigmoid: x.map { 1 / (1 + exp(-$0)) }
         }
     }
 
@@ -16,6 +18,11 @@ extension ReferenceMath {
         case .relu: zip(x, dy).map { $0 > 0 ? $1 : 0 }
         case .leakyReLU(let alpha): zip(x, dy).map { $0 > 0 ? $1 : Double(alpha) * $1 }
         case .clip(let low, let high): zip(x, dy).map { $0 > Double(low) && $0 < Double(high) ? $1 : 0 }
+        case .sigmoid:
+            zip(x, dy).map { x, dy in
+                let s = 1 / (1 + exp(-x))
+                return dy * s * (1 - s)
+            }
         }
     }
 
@@ -62,31 +69,5 @@ extension ReferenceMath {
             }
         }
         return (dw, db)
-    }
-
-    /// Channel concatenation of NCHW arrays.
-    public static func concatForward(_ inputs: [[Double]], _ g: ConcatGeometry) -> [Double] {
-        var y = [Double](repeating: 0, count: g.output.count)
-        for (input, (shape, offset)) in zip(inputs, zip(g.inputs, g.channelOffsets)) {
-            let block = shape[1] * shape[2] * shape[3]
-            let outBlock = g.output[1] * shape[2] * shape[3]
-            for n in 0..<shape[0] {
-                let start = n * outBlock + offset * shape[2] * shape[3]
-                y.replaceSubrange(start..<(start + block), with: input[(n * block)..<((n + 1) * block)])
-            }
-        }
-        return y
-    }
-
-    /// The inverse of `concatForward`: each input's channel range of `dy`.
-    public static func concatBackward(gradOutput dy: [Double], _ g: ConcatGeometry) -> [[Double]] {
-        zip(g.inputs, g.channelOffsets).map { shape, offset in
-            let block = shape[1] * shape[2] * shape[3]
-            let outBlock = g.output[1] * shape[2] * shape[3]
-            return (0..<shape[0]).flatMap { n in
-                let start = n * outBlock + offset * shape[2] * shape[3]
-                return dy[start..<(start + block)]
-            }
-        }
     }
 }

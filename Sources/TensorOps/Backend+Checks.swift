@@ -43,6 +43,45 @@ extension Backend {
         }
     }
 
+    public func checkBinary(_ op: BinaryOp, a: TensorShape, b: TensorShape, output: TensorShape) throws
+        -> BroadcastGeometry
+    {
+        let geometry = try BroadcastGeometry(a: a, b: b, op: op)
+        try output.require(geometry.output, "output", of: op.rawValue)
+        return geometry
+    }
+
+    public func checkChannelAffine(input: TensorShape, scale: TensorShape, shift: TensorShape?, output: TensorShape)
+        throws
+    {
+        let op = "channel_affine"
+        try input.requirePositive("input", of: op)
+        guard input.rank >= 2 else { throw ShapeError(op: op, message: "input \(input) has no channel axis") }
+        try scale.require([input[1]], "scale", of: op)
+        try shift?.require([input[1]], "shift", of: op)
+        try output.require(input, "output", of: op)
+    }
+
+    public func checkPad2d(input: TensorShape, output: TensorShape, padding: Padding2D) throws -> Pad2DGeometry {
+        let geometry = try Pad2DGeometry(input: input, padding: padding)
+        try output.require(geometry.output, "output", of: "pad2d")
+        return geometry
+    }
+
+    public func checkTranspose2d(input: TensorShape, output: TensorShape) throws {
+        try input.requirePositive("input", of: "transpose2d")
+        guard input.rank == 2 else { throw ShapeError(op: "transpose2d", message: "input \(input) must be 2-D") }
+        try output.require([input[1], input[0]], "output", of: "transpose2d")
+    }
+
+    /// Throws unless `shape` has the element count of `tensor` (a reshape changes the view, never the data).
+    public func checkReshape(_ tensor: TensorShape, to shape: TensorShape) throws {
+        try shape.requirePositive("shape", of: "reshape")
+        guard shape.count == tensor.count else {
+            throw ShapeError(op: "reshape", message: "cannot view \(tensor) (\(tensor.count) elements) as \(shape)")
+        }
+    }
+
     public func checkConcat(inputs: [TensorShape], output: TensorShape) throws -> ConcatGeometry {
         let geometry = try ConcatGeometry(inputs: inputs)
         try output.require(geometry.output, "output", of: "concat")

@@ -26,9 +26,14 @@ public protocol Backend: AnyObject {
     func makeTensor(_ shape: TensorShape) throws -> Tensor
     func makeIndexTensor(_ shape: TensorShape) throws -> IndexTensor
     func upload(_ host: HostTensor) throws -> Tensor
+    /// Copies `host` into an existing tensor of the same shape (reusing its memory).
+    func write(_ host: HostTensor, into tensor: Tensor) throws
     /// Waits for every queued op, then copies the tensor to the host.
     func download(_ tensor: Tensor) throws -> HostTensor
     func downloadIndices(_ tensor: IndexTensor) throws -> [Int32]
+    /// The same elements under another shape of equal count, sharing storage (Flatten, Reshape): writing through
+    /// one is visible through the other.
+    func reshaped(_ tensor: Tensor, to shape: TensorShape) throws -> Tensor
 
     // MARK: Convolution (weight Cout×Cin/groups×KH×KW, optional bias Cout)
 
@@ -56,7 +61,7 @@ public protocol Backend: AnyObject {
     func globalAvgPool2dForward(input: Tensor, output: Tensor) throws
     func globalAvgPool2dBackward(gradOutput: Tensor, gradInput: Tensor) throws
 
-    // MARK: Activations (any shape; input and output may not alias)
+    // MARK: Activations (any shape)
 
     func activationForward(_ activation: Activation, input: Tensor, output: Tensor) throws
     /// The derivative is taken at `input` (the forward's input, not its output).
@@ -68,14 +73,33 @@ public protocol Backend: AnyObject {
     func linearBackwardInput(gradOutput: Tensor, weight: Tensor, gradInput: Tensor) throws
     func linearBackwardWeight(gradOutput: Tensor, input: Tensor, gradWeight: Tensor, gradBias: Tensor?) throws
 
-    // MARK: Element-wise and structure
+    // MARK: Element-wise
 
-    /// `output = a + b`, equal shapes (residual connections).
-    func addForward(_ a: Tensor, _ b: Tensor, output: Tensor) throws
-    /// Both operands receive `gradOutput` unchanged.
-    func addBackward(gradOutput: Tensor, gradA: Tensor, gradB: Tensor) throws
+    /// `output = a ∘ b` with NumPy broadcasting (ranks ≤ 4). `output` may be the same tensor as `a` or `b` when
+    /// it has that operand's shape.
+    func binaryForward(_ op: BinaryOp, _ a: Tensor, _ b: Tensor, output: Tensor) throws
+    /// The gradients of `a ∘ b` for each operand that is asked for, summed over the axes that operand was
+    /// broadcast along. `a` and `b` are the forward operands (Mul's gradient needs them).
+    func binaryBackward(
+        _ op: BinaryOp, a: Tensor, b: Tensor, gradOutput: Tensor, gradA: Tensor?, gradB: Tensor?) throws
+    /// `output[n,c,…] = input[n,c,…] · scale[c] + shift[c]`: inference BatchNormalization, rank ≥ 2, channel axis 1.
+    func channelAffineForward(input: Tensor, scale: Tensor, shift: Tensor, output: Tensor) throws
+    func channelAffineBackward(gradOutput: Tensor, scale: Tensor, gradInput: Tensor) throws
+    /// Softmax over the last axis.
+    func softmaxForward(input: Tensor, output: Tensor) throws
+    /// `gradInput = y · (gradOutput − Σ gradOutput·y)` per row, from the forward's output `y`.
+    func softmaxBackward(output: Tensor, gradOutput: Tensor, gradInput: Tensor) throws
+
+    // MARK: Layout
+
     /// Concatenates NCHW inputs along channels.
     func concatForward(_ inputs: [Tensor], output: Tensor) throws
     /// Splits `gradOutput` back into the inputs' channel ranges.
     func concatBackward(gradOutput: Tensor, gradInputs: [Tensor]) throws
+    /// Surrounds each H×W plane with `value` (ONNX Pad, constant mode).
+    func pad2dForward(input: Tensor, output: Tensor, padding: Padding2D, value: Float) throws
+    /// The interior of `gradOutput`: the gradient of `pad2dForward`.
+    func pad2dBackward(gradOutput: Tensor, gradInput: Tensor, padding: Padding2D) throws
+    /// Matrix transpose, R×C → C×R (ONNX Gemm's transA). Its own backward: transpose the gradient.
+    func transpose2d(input: Tensor, output: Tensor) throws
 }

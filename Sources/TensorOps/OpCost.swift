@@ -83,9 +83,30 @@ extension OpCost {
         OpCost(flops: count, bytes: OpCost.traffic(count, count, backward ? count : 0))
     }
 
-    /// Residual add of two `count`-element tensors; backward copies the gradient to both operands.
-    public static func add(count: Int, backward: Bool) -> OpCost {
-        OpCost(flops: backward ? 0 : count, bytes: OpCost.traffic(count, count, count))
+    /// A broadcast binary op: one operation per output element; backward reads the gradient (and, for Mul, the
+    /// other operand) once per operand gradient and writes each operand gradient.
+    public static func binary(_ geometry: BroadcastGeometry, backward: Bool) -> OpCost {
+        let out = geometry.output.count
+        guard backward else {
+            return OpCost(flops: out, bytes: OpCost.traffic(geometry.a.count, geometry.b.count, out))
+        }
+        return OpCost(flops: 2 * out, bytes: OpCost.traffic(out, out, geometry.a.count, geometry.b.count))
+    }
+
+    /// Per-channel scale and shift: a multiply-add per element.
+    public static func channelAffine(_ shape: TensorShape) -> OpCost {
+        OpCost(flops: 2 * shape.count, bytes: OpCost.traffic(shape.count, shape.count, 2 * shape[1]))
+    }
+
+    /// Softmax over rows: max, exponent, sum and division per element (about 4 operations); backward a dot
+    /// product and a multiply-add per element.
+    public static func softmax(_ shape: TensorShape, backward: Bool) -> OpCost {
+        OpCost(flops: 4 * shape.count, bytes: OpCost.traffic(shape.count, shape.count, backward ? shape.count : 0))
+    }
+
+    /// Padding and transposition move data and compute nothing.
+    public static func copy(input: Int, output: Int) -> OpCost {
+        OpCost(flops: 0, bytes: OpCost.traffic(input, output))
     }
 
     /// Channel concatenation (either direction) moves every element once each way, computing nothing.

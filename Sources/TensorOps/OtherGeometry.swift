@@ -7,6 +7,8 @@ public enum Activation: Hashable, Sendable, CustomStringConvertible {
     /// `min(max(x, min), max)` (ReLU6 is `clip(0, 6)`); the gradient is 1 strictly inside (min, max), as
     /// PyTorch's hardtanh.
     case clip(min: Float, max: Float)
+    /// `1 / (1 + e^−x)`.
+    case sigmoid
 
     /// The op name used in kernels, messages and `convlens verify`.
     public var name: String {
@@ -14,6 +16,7 @@ public enum Activation: Hashable, Sendable, CustomStringConvertible {
         case .relu: "relu"
         case .leakyReLU: "leaky_relu"
         case .clip: "clip"
+        case .sigmoid: "sigmoid"
         }
     }
 
@@ -22,6 +25,7 @@ public enum Activation: Hashable, Sendable, CustomStringConvertible {
         case .relu: "relu"
         case .leakyReLU(let alpha): "leaky_relu(\(alpha))"
         case .clip(let low, let high): "clip(\(low), \(high))"
+        case .sigmoid: "sigmoid"
         }
     }
 }

@@ -26,7 +26,10 @@ struct ParityCatalogTests {
             "global_avg_pool2d forward", "global_avg_pool2d backward", "relu forward", "relu backward",
             "leaky_relu forward", "leaky_relu backward", "clip forward", "clip backward",
             "linear forward", "linear backward_input", "linear backward_weight",
-            "add forward", "add backward", "concat forward", "concat backward",
+            "sigmoid forward", "sigmoid backward", "add forward", "add backward", "mul forward", "mul backward",
+            "channel_affine forward", "channel_affine backward", "softmax forward", "softmax backward",
+            "concat forward", "concat backward", "pad2d forward", "pad2d backward", "transpose2d forward",
+            "transpose2d backward",
         ]
         #expect(Set(required).subtracting(covered).isEmpty, "missing: \(Set(required).subtracting(covered))")
         #expect(ParityCatalog.cases.count >= 40)

@@ -95,7 +95,7 @@ struct FiniteDifferenceTests {
                     }, relativeL2: Tolerance.finiteDifference, "grad input")
     }
 
-    @Test(arguments: [Activation.relu, .leakyReLU(alpha: 0.1), .clip(min: 0, max: 6)])
+    @Test(arguments: [Activation.relu, .leakyReLU(alpha: 0.1), .clip(min: 0, max: 6), .sigmoid])
     func activation(_ activation: Activation) {
         var random = SeededGenerator(seed: 14)
         let x = random.normals(60, scale: 4, avoiding: [0, 6]), dy = random.normals(60)
@@ -134,5 +134,65 @@ struct FiniteDifferenceTests {
                 return ReferenceMath.concatForward(varied, g)
             }, relativeL2: Tolerance.finiteDifference, "grad input \(index)")
         }
+    }
+
+    struct BinaryCase: Sendable, CustomTestStringConvertible {
+        let op: BinaryOp
+        let a: TensorShape
+        let b: TensorShape
+        var testDescription: String { "\(op.rawValue) \(a) \(b)" }
+    }
+
+    @Test(arguments: [
+        BinaryCase(op: .add, a: [2, 3, 4], b: [3, 1]), BinaryCase(op: .mul, a: [2, 3, 4], b: [2, 3, 4]),
+        BinaryCase(op: .mul, a: [2, 1, 4], b: [3, 1]), BinaryCase(op: .mul, a: [5], b: [2, 3, 5]),
+    ])
+    func binary(_ c: BinaryCase) throws {
+        let g = try BroadcastGeometry(a: c.a, b: c.b, op: c.op)
+        var random = SeededGenerator(seed: 17)
+        let a = random.normals(c.a.count), b = random.normals(c.b.count), dy = random.normals(g.output.count)
+        let grads = ReferenceMath.binaryBackward(c.op, a, b, gradOutput: dy, g)
+        expectClose(grads.a, FiniteDifference.gradient(at: a, outputWeights: dy) {
+            ReferenceMath.binaryForward(c.op, $0, b, g)
+        }, relativeL2: Tolerance.finiteDifference, "grad a")
+        expectClose(grads.b, FiniteDifference.gradient(at: b, outputWeights: dy) {
+            ReferenceMath.binaryForward(c.op, a, $0, g)
+        }, relativeL2: Tolerance.finiteDifference, "grad b")
+    }
+
+    @Test func channelAffine() {
+        let shape: TensorShape = [2, 3, 4, 2]
+        var random = SeededGenerator(seed: 18)
+        let x = random.normals(shape.count), scale = random.normals(3), shift = random.normals(3)
+        let dy = random.normals(shape.count)
+        // The backward pass is the forward pass of the gradient without the shift.
+        let dx = ReferenceMath.channelAffineForward(input: dy, scale: scale, shift: [0, 0, 0], shape: shape)
+        expectClose(dx, FiniteDifference.gradient(at: x, outputWeights: dy) {
+            ReferenceMath.channelAffineForward(input: $0, scale: scale, shift: shift, shape: shape)
+        }, relativeL2: Tolerance.finiteDifference, "grad input")
+    }
+
+    @Test func softmax() {
+        let shape: TensorShape = [3, 7]
+        var random = SeededGenerator(seed: 19)
+        let x = random.normals(shape.count, scale: 2), dy = random.normals(shape.count)
+        let y = ReferenceMath.softmaxForward(input: x, shape: shape)
+        expectClose(ReferenceMath.softmaxBackward(output: y, gradOutput: dy, shape: shape),
+                    FiniteDifference.gradient(at: x, outputWeights: dy) { ReferenceMath.softmaxForward(input: $0, shape: shape) },
+                    relativeL2: Tolerance.finiteDifference, "grad input")
+    }
+
+    @Test func pad2dAndTranspose() throws {
+        let g = try Pad2DGeometry(input: [1, 2, 3, 4], padding: Padding2D(top: 1, left: 0, bottom: 2, right: 1))
+        var random = SeededGenerator(seed: 20)
+        let x = random.normals(g.input.count), dy = random.normals(g.output.count)
+        expectClose(ReferenceMath.pad2dBackward(gradOutput: dy, g),
+                    FiniteDifference.gradient(at: x, outputWeights: dy) { ReferenceMath.pad2dForward(input: $0, value: 0.5, g) },
+                    relativeL2: Tolerance.finiteDifference, "grad pad input")
+        let matrix = random.normals(12), seed = random.normals(12)
+        expectClose(ReferenceMath.transpose2d(input: seed, rows: 4, columns: 3),
+                    FiniteDifference.gradient(at: matrix, outputWeights: seed) {
+                        ReferenceMath.transpose2d(input: $0, rows: 3, columns: 4)
+                    }, relativeL2: Tolerance.finiteDifference, "grad transpose input")
     }
 }

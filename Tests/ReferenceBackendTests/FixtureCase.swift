@@ -110,8 +110,8 @@ struct FixtureCase: Decodable, Sendable, CustomTestStringConvertible {
         case "add":
             let (a, b, y) = (try input("a"), try input("b"), try result("output"))
             let (da, db) = (try result("grad_a"), try result("grad_b"))
-            try backend.addForward(a, b, output: y)
-            try backend.addBackward(gradOutput: dy, gradA: da, gradB: db)
+            try backend.binaryForward(.add, a, b, output: y)
+            try backend.binaryBackward(.add, a: a, b: b, gradOutput: dy, gradA: da, gradB: db)
             results = ["output": y, "grad_a": da, "grad_b": db]
         case "concat":
             let count = tensors.keys.filter { $0.hasPrefix("input") }.count

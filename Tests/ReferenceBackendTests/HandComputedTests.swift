@@ -1,3 +1,4 @@
+import Foundation
 import ReferenceBackend
 import TensorOps
 import Testing
@@ -118,5 +119,52 @@ struct HandComputedTests {
         let mean = try backend.makeTensor([1, 1, 1, 1])
         try backend.globalAvgPool2dForward(input: plane, output: mean)
         #expect(mean.values == [2.5])
+    }
+
+    @Test func broadcastingAddsABiasPerChannel() throws {
+        let x = try backend.upload(HostTensor(shape: [1, 2, 1, 2], values: [1, 2, 3, 4]))
+        let bias = try backend.upload(HostTensor(shape: [1, 2, 1, 1], values: [10, 20]))
+        let y = try backend.makeTensor([1, 2, 1, 2])
+        try backend.binaryForward(.add, x, bias, output: y)
+        #expect(y.values == [11, 12, 23, 24])
+        // The bias gradient sums over the broadcast positions; Mul's gradient is the other operand.
+        let dy = try backend.upload(HostTensor(shape: [1, 2, 1, 2], values: [1, 1, 1, 1]))
+        let dBias = try backend.makeTensor([1, 2, 1, 1]), dx = try backend.makeTensor([1, 2, 1, 2])
+        try backend.binaryBackward(.add, a: x, b: bias, gradOutput: dy, gradA: nil, gradB: dBias)
+        #expect(dBias.values == [2, 2])
+        try backend.binaryBackward(.mul, a: x, b: bias, gradOutput: dy, gradA: dx, gradB: dBias)
+        #expect(dx.values == [10, 10, 20, 20])
+        #expect(dBias.values == [3, 7])
+    }
+
+    @Test func softmaxSigmoidPadAndAffine() throws {
+        let logits = try backend.upload(HostTensor(shape: [1, 2], values: [0, Float(log(3.0))]))
+        let probabilities = try backend.makeTensor([1, 2])
+        try backend.softmaxForward(input: logits, output: probabilities)
+        #expect(probabilities.values == [0.25, 0.75])
+
+        let zero = try backend.upload(HostTensor(shape: [1], values: [0]))
+        let half = try backend.makeTensor([1])
+        try backend.activationForward(.sigmoid, input: zero, output: half)
+        #expect(half.values == [0.5])
+
+        let plane = try backend.upload(HostTensor(shape: [1, 1, 1, 2], values: [1, 2]))
+        let padded = try backend.makeTensor([1, 1, 2, 3])
+        try backend.pad2dForward(input: plane, output: padded, padding: Padding2D(top: 1, left: 0, bottom: 0, right: 1),
+                                 value: 9)
+        #expect(padded.values == [9, 9, 9, 1, 2, 9])
+
+        let scale = try backend.upload(HostTensor(shape: [1], values: [2])), shift = try backend.upload(HostTensor(shape: [1], values: [-1]))
+        let affine = try backend.makeTensor([1, 1, 1, 2])
+        try backend.channelAffineForward(input: plane, scale: scale, shift: shift, output: affine)
+        #expect(affine.values == [1, 3])
+    }
+
+    @Test func reshapedTensorsShareStorage() throws {
+        let x = try backend.upload(HostTensor(shape: [1, 2, 2, 1], values: [1, 2, 3, 4]))
+        let flat = try backend.reshaped(x, to: [1, 4])
+        x.values[0] = 7
+        #expect(flat.values == [7, 2, 3, 4])
+        #expect(throws: ShapeError.self) { try backend.reshaped(x, to: [3]) }
     }
 }

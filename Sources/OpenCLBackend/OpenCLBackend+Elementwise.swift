@@ -1,0 +1,78 @@
+import OpenCLRuntime
+import TensorOps
+
+extension OpenCLBackend {
+    public func binaryForward(_ op: BinaryOp, _ a: Tensor, _ b: Tensor, output: Tensor) throws {
+        let g = try checkBinary(op, a: a.shape, b: b.shape, output: output.shape)
+        let sizes = BroadcastGeometry.padded(g.output) + g.broadcastStrides(of: g.a) + g.broadcastStrides(of: g.b)
+        try launch(
+            try kernel("binary_forward", in: "elementwise.cl", defines: ["OP": opCode(op)]), global: [g.output.count],
+            arguments: [.buffer(a.buffer), .buffer(b.buffer), .buffer(output.buffer)] + sizes.map { .int($0) })
+    }
+
+    public func binaryBackward(
+        _ op: BinaryOp, a: Tensor, b: Tensor, gradOutput: Tensor, gradA: Tensor?, gradB: Tensor?
+    ) throws {
+        let g = try checkBinary(op, a: a.shape, b: b.shape, output: gradOutput.shape)
+        try gradA?.shape.require(a.shape, "gradA", of: op.rawValue)
+        try gradB?.shape.require(b.shape, "gradB", of: op.rawValue)
+        let kernel = try kernel("binary_backward", in: "elementwise.cl", defines: ["OP": opCode(op)])
+        // Each operand's gradient is a gather over the output elements it fed, reading the other operand.
+        for (grad, own, other) in [(gradA, a, b), (gradB, b, a)] {
+            guard let grad else { continue }
+            let sizes = BroadcastGeometry.padded(g.output) + BroadcastGeometry.padded(own.shape)
+                + g.broadcastStrides(of: other.shape)
+            try launch(
+                kernel, global: [own.shape.count],
+                arguments: [.buffer(gradOutput.buffer), .buffer(other.buffer), .buffer(grad.buffer)]
+                    + sizes.map { .int($0) })
+        }
+    }
+
+    private func opCode(_ op: BinaryOp) -> Int {
+        switch op {
+        case .add: 0
+        case .mul: 1
+        }
+    }
+
+    public func channelAffineForward(input: Tensor, scale: Tensor, shift: Tensor, output: Tensor) throws {
+        try checkChannelAffine(input: input.shape, scale: scale.shape, shift: shift.shape, output: output.shape)
+        try launchChannelAffine(input, scale: scale, shift: shift, output: output)
+    }
+
+    public func channelAffineBackward(gradOutput: Tensor, scale: Tensor, gradInput: Tensor) throws {
+        try checkChannelAffine(input: gradOutput.shape, scale: scale.shape, shift: nil, output: gradInput.shape)
+        try launchChannelAffine(gradOutput, scale: scale, shift: nil, output: gradInput)
+    }
+
+    /// The affine kernel serves both directions: the backward pass is the forward without the shift.
+    private func launchChannelAffine(_ input: Tensor, scale: Tensor, shift: Tensor?, output: Tensor) throws {
+        let shape = input.shape
+        try launch(
+            try kernel("channel_affine_forward", in: "elementwise.cl", defines: ["HAS_SHIFT": shift == nil ? 0 : 1]),
+            global: [shape.count],
+            arguments: [.buffer(input.buffer), .buffer(scale.buffer), shift.map { .buffer($0.buffer) } ?? .null,
+                        .buffer(output.buffer), .int(shape.count), .int(shape[1]),
+                        .int(shape.count / (shape[0] * shape[1]))])
+    }
+
+    public func softmaxForward(input: Tensor, output: Tensor) throws {
+        try checkSameShapes([input.shape, output.shape], roles: ["input", "output"], of: "softmax")
+        let (rows, columns) = input.shape.rowsAndColumns
+        try launch(
+            try kernel("softmax_forward", in: "elementwise.cl"), global: [rows],
+            arguments: [.buffer(input.buffer), .buffer(output.buffer), .int(rows), .int(columns)])
+    }
+
+    public func softmaxBackward(output: Tensor, gradOutput: Tensor, gradInput: Tensor) throws {
+        try checkSameShapes(
+            [output.shape, gradOutput.shape, gradInput.shape], roles: ["output", "gradOutput", "gradInput"],
+            of: "softmax")
+        let (rows, columns) = output.shape.rowsAndColumns
+        try launch(
+            try kernel("softmax_backward", in: "elementwise.cl"), global: [rows],
+            arguments: [.buffer(output.buffer), .buffer(gradOutput.buffer), .buffer(gradInput.buffer), .int(rows),
+                        .int(columns)])
+    }
+}

@@ -1,0 +1,55 @@
+import OpenCLRuntime
+import TensorOps
+
+extension OpenCLBackend {
+    public func concatForward(_ inputs: [Tensor], output: Tensor) throws {
+        let g = try checkConcat(inputs: inputs.map(\.shape), output: output.shape)
+        let kernel = try kernel("concat_forward", in: "layout.cl")
+        for (input, offset) in zip(inputs, g.channelOffsets) {
+            try launch(kernel, global: [input.shape.count / input.shape[0], input.shape[0]],
+                       arguments: [.buffer(input.buffer), .buffer(output.buffer)] + concatSizes(input.shape, g, offset))
+        }
+    }
+
+    public func concatBackward(gradOutput: Tensor, gradInputs: [Tensor]) throws {
+        let g = try checkConcat(inputs: gradInputs.map(\.shape), output: gradOutput.shape)
+        let kernel = try kernel("concat_backward", in: "layout.cl")
+        for (gradInput, offset) in zip(gradInputs, g.channelOffsets) {
+            try launch(kernel, global: [gradInput.shape.count / gradInput.shape[0], gradInput.shape[0]],
+                       arguments: [.buffer(gradOutput.buffer), .buffer(gradInput.buffer)]
+                           + concatSizes(gradInput.shape, g, offset))
+        }
+    }
+
+    /// N, CI, HW, CTOTAL, OFFSET for one concatenated input of `shape`.
+    private func concatSizes(_ shape: TensorShape, _ g: ConcatGeometry, _ offset: Int) -> [KernelArgument] {
+        [.int(shape[0]), .int(shape[1]), .int(shape[2] * shape[3]), .int(g.output[1]), .int(offset)]
+    }
+
+    public func pad2dForward(input: Tensor, output: Tensor, padding: Padding2D, value: Float) throws {
+        let g = try checkPad2d(input: input.shape, output: output.shape, padding: padding)
+        try launch(
+            try kernel("pad2d_forward", in: "layout.cl"), global: [g.output[3], g.output[2], g.input[0] * g.input[1]],
+            arguments: [.buffer(input.buffer), .buffer(output.buffer)] + pad2dSizes(g) + [.float(value)])
+    }
+
+    public func pad2dBackward(gradOutput: Tensor, gradInput: Tensor, padding: Padding2D) throws {
+        let g = try checkPad2d(input: gradInput.shape, output: gradOutput.shape, padding: padding)
+        try launch(
+            try kernel("pad2d_backward", in: "layout.cl"), global: [g.input[3], g.input[2], g.input[0] * g.input[1]],
+            arguments: [.buffer(gradOutput.buffer), .buffer(gradInput.buffer)] + pad2dSizes(g))
+    }
+
+    /// PLANES, H, W, OH, OW, TOP, LEFT.
+    private func pad2dSizes(_ g: Pad2DGeometry) -> [KernelArgument] {
+        [g.input[0] * g.input[1], g.input[2], g.input[3], g.output[2], g.output[3], g.padding.top, g.padding.left]
+            .map { .int($0) }
+    }
+
+    public func transpose2d(input: Tensor, output: Tensor) throws {
+        try checkTranspose2d(input: input.shape, output: output.shape)
+        try launch(
+            try kernel("transpose2d", in: "layout.cl"), global: [input.shape[0], input.shape[1]],
+            arguments: [.buffer(input.buffer), .buffer(output.buffer), .int(input.shape[0]), .int(input.shape[1])])
+    }
+}

@@ -1,0 +1,90 @@
+import Foundation
+import TensorOps
+
+extension ReferenceMath {
+    /// `a ∘ b` with NumPy broadcasting.
+    public static func binaryForward(_ op: BinaryOp, _ a: [Double], _ b: [Double], _ g: BroadcastGeometry) -> [Double] {
+        var y = [Double](repeating: 0, count: g.output.count)
+        forEachBroadcastTriple(g) { outputIndex, aIndex, bIndex in y[outputIndex] = apply(op, a[aIndex], b[bIndex]) }
+        return y
+    }
+
+    /// The gradients of `a ∘ b` with respect to `a` and `b`, each summed over the axes it was broadcast along.
+    public static func binaryBackward(
+        _ op: BinaryOp, _ a: [Double], _ b: [Double], gradOutput dy: [Double], _ g: BroadcastGeometry
+    ) -> (a: [Double], b: [Double]) {
+        var da = [Double](repeating: 0, count: g.a.count)
+        var db = [Double](repeating: 0, count: g.b.count)
+        forEachBroadcastTriple(g) { outputIndex, aIndex, bIndex in
+            switch op {
+            case .add:
+                da[aIndex] += dy[outputIndex]
+                db[bIndex] += dy[outputIndex]
+            case .mul:
+                da[aIndex] += dy[outputIndex] * b[bIndex]
+                db[bIndex] += dy[outputIndex] * a[aIndex]
+            }
+        }
+        return (da, db)
+    }
+
+    static func apply(_ op: BinaryOp, _ x: Double, _ y: Double) -> Double {
+        switch op {
+        case .add: x + y
+        case .mul: x * y
+        }
+    }
+
+    /// Calls `body(outputIndex, aIndex, bIndex)` for every output element and the operand elements it combines.
+    static func forEachBroadcastTriple(_ g: BroadcastGeometry, _ body: (Int, Int, Int) -> Void) {
+        let dims = BroadcastGeometry.padded(g.output)
+        let aStrides = g.broadcastStrides(of: g.a), bStrides = g.broadcastStrides(of: g.b)
+        var outputIndex = 0
+        for i0 in 0..<dims[0] {
+            for i1 in 0..<dims[1] {
+                for i2 in 0..<dims[2] {
+                    for i3 in 0..<dims[3] {
+                        let position = [i0, i1, i2, i3]
+                        let aIndex = zip(position, aStrides).reduce(0) { $0 + $1.0 * $1.1 }
+                        let bIndex = zip(position, bStrides).reduce(0) { $0 + $1.0 * $1.1 }
+                        body(outputIndex, aIndex, bIndex)
+                        outputIndex += 1
+                    }
+                }
+            }
+        }
+    }
+
+    /// `x · scale[c] + shift[c]` over a tensor whose axis 1 is channels.
+    public static func channelAffineForward(input x: [Double], scale: [Double], shift: [Double], shape: TensorShape)
+        -> [Double]
+    {
+        let inner = shape.count / (shape[0] * shape[1])
+        return x.indices.map { index in
+            let channel = (index / inner) % shape[1]
+            return x[index] * scale[channel] + shift[channel]
+        }
+    }
+
+    /// Softmax over the last axis, shifted by each row's maximum for stability.
+    public static func softmaxForward(input x: [Double], shape: TensorShape) -> [Double] {
+        let (rows, columns) = shape.rowsAndColumns
+        return (0..<rows).flatMap { row -> [Double] in
+            let values = x[(row * columns)..<((row + 1) * columns)]
+            let largest = values.max() ?? 0
+            let exponents = values.map { exp($0 - largest) }
+            let total = exponents.reduce(0, +)
+            return exponents.map { $0 / total }
+        }
+    }
+
+    /// `dx = y · (dy − Σ dy·y)` per row.
+    public static func softmaxBackward(output y: [Double], gradOutput dy: [Double], shape: TensorShape) -> [Double] {
+        let (rows, columns) = shape.rowsAndColumns
+        return (0..<rows).flatMap { row -> [Double] in
+            let range = (row * columns)..<((row + 1) * columns)
+            let dot = range.reduce(0) { $0 + dy[$1] * y[$1] }
+            return range.map { y[$0] * (dy[$0] - dot) }
+        }
+    }
+}
