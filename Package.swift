@@ -9,12 +9,16 @@ let package = Package(
     products: [
         .library(
             name: "ConvLens",
-            targets: ["TensorOps", "ReferenceBackend", "OpenCLRuntime", "OpenCLBackend", "BackendParity", "ImageIO"]
+            targets: [
+                "TensorOps", "ReferenceBackend", "OpenCLRuntime", "OpenCLBackend", "BackendParity", "ImageIO",
+                "ModelGraph", "BundledModel",
+            ]
         ),
         .executable(name: "convlens", targets: ["convlens"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // C shims. Only OpenCLRuntime and ImageIO import them, never publicly.
@@ -26,6 +30,10 @@ let package = Package(
             name: "CPNG",
             providers: [.apt(["libpng-dev"])]
         ),
+        .systemLibrary(
+            name: "CJPEG",
+            providers: [.apt(["libjpeg-dev"])]
+        ),
 
         .target(name: "OpenCLRuntime", dependencies: ["COpenCL"]),
         .target(name: "TensorOps"),
@@ -36,18 +44,31 @@ let package = Package(
             plugins: ["EmbedKernels"]
         ),
         .target(name: "BackendParity", dependencies: ["TensorOps"]),
-        .target(name: "ImageIO", dependencies: ["CPNG"]),
+        .target(name: "ImageIO", dependencies: ["CPNG", "CJPEG", "TensorOps"]),
+        // Graph, ONNX import (our own subset of onnx.proto, generated Swift committed) and the executor.
+        .target(
+            name: "ModelGraph",
+            dependencies: ["TensorOps", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            exclude: ["ONNX/onnx-subset.proto"]
+        ),
+        // The default model (Tools/train_mnist.py), embedded in the binary by the EmbedBundledModel plugin.
+        .target(
+            name: "BundledModel",
+            exclude: ["mnist_cnn.onnx", "digits", "TRAINING.md"],
+            plugins: ["EmbedBundledModel"]
+        ),
         .executableTarget(
             name: "convlens",
             dependencies: [
                 "TensorOps", "ReferenceBackend", "OpenCLRuntime", "OpenCLBackend", "BackendParity", "ImageIO",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "ModelGraph", "BundledModel", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
 
-        // Kernels/*.cl -> Swift string constants, so a relocated binary carries its kernels.
-        .executableTarget(name: "EmbedKernelsTool", path: "Tools/EmbedKernels"),
-        .plugin(name: "EmbedKernels", capability: .buildTool(), dependencies: ["EmbedKernelsTool"]),
+        // Kernels/*.cl and the bundled model -> Swift string constants, so a relocated binary carries them.
+        .executableTarget(name: "EmbedFiles", path: "Tools/EmbedFiles"),
+        .plugin(name: "EmbedKernels", capability: .buildTool(), dependencies: ["EmbedFiles"]),
+        .plugin(name: "EmbedBundledModel", capability: .buildTool(), dependencies: ["EmbedFiles"]),
 
         // Shared by the test targets: tolerances' users, random tensors, finite differences, backend fixtures.
         .target(
@@ -66,7 +87,15 @@ let package = Package(
             dependencies: ["OpenCLBackend", "ReferenceBackend", "BackendParity", "TensorOps", "TestSupport"]
         ),
         .testTarget(name: "OpenCLRuntimeTests", dependencies: ["OpenCLRuntime", "TestSupport"]),
-        .testTarget(name: "ImageIOTests", dependencies: ["ImageIO"]),
+        .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "TensorOps"], resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "ModelGraphTests",
+            dependencies: [
+                "ModelGraph", "BundledModel", "ImageIO", "TensorOps", "ReferenceBackend", "OpenCLBackend",
+                "BackendParity", "TestSupport",
+            ],
+            resources: [.copy("Fixtures")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -2,11 +2,12 @@
 # Installs the Debian packages ConvLens builds and runs with, if any is missing:
 #   ocl-icd-opencl-dev, opencl-headers  OpenCL headers and the ICD loader (libOpenCL)
 #   libpng-dev                          PNG reading and writing
+#   libjpeg-dev                         JPEG reading (libjpeg-turbo)
 #   pocl-opencl-icd                     an OpenCL driver for the CPU, so everything runs without a GPU
 # Safe to run again: it does nothing when all are present. Needs root or sudo for the install.
 set -euo pipefail
 
-packages=(ocl-icd-opencl-dev opencl-headers libpng-dev pocl-opencl-icd)
+packages=(ocl-icd-opencl-dev opencl-headers libpng-dev libjpeg-dev pocl-opencl-icd)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -23,6 +23,14 @@ struct TextTable {
         print(String(repeating: "-", count: widths.reduce(0, +) + 2 * (widths.count - 1)))
     }
 
+    /// A table whose column widths fit `rows`, for output known in full before printing.
+    init(columns: [Column], fitting rows: [[String]]) {
+        let widths = columns.indices.map { index in
+            ([columns[index].title] + rows.map { $0[index] }).map(\.count).max() ?? 0
+        }
+        self.init(columns: columns, widths: widths)
+    }
+
     func printRow(_ cells: [String]) {
         let padded = cells.enumerated().map { index, cell -> String in
             guard index < columns.count - 1 else { return cell }

@@ -1,0 +1,24 @@
+extension RasterImage {
+    /// Reads a PNG or JPEG file, chosen by the file's first bytes (its signature), not by its name.
+    ///
+    /// PNGs come back as gray, RGB or RGBA (see ``init(pngFile:)``), JPEGs as gray or RGB (see
+    /// ``init(jpegFile:)``).
+    /// - Parameter path: The file to read.
+    /// - Throws: `ImageIOError`: `"<path>: not a PNG or JPEG image"` for other files, otherwise the decoder's or
+    ///   the system's reason.
+    public init(contentsOf path: String) throws(ImageIOError) {
+        let data = try readFileBytes(path)
+        if data.starts(with: pngSignature) {
+            try self.init(pngData: data, path: path)
+        } else if data.starts(with: jpegSignature) {
+            self = try LibJPEGDecoder.decode(data, path: path)
+        } else {
+            throw ImageIOError(path: path, reason: "not a PNG or JPEG image")
+        }
+    }
+}
+
+/// Every PNG file starts with these eight bytes.
+private let pngSignature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+/// A JPEG starts with the SOI marker followed by the next marker's 0xFF.
+private let jpegSignature: [UInt8] = [0xFF, 0xD8, 0xFF]

@@ -1,0 +1,99 @@
+import TensorOps
+
+/// One row of `convlens info`: what a node computes and what it costs.
+public struct NodeSummary: Sendable {
+    public let index: Int
+    public let node: Node
+    /// The output shape for the input shape the summary was made for.
+    public let outputShape: TensorShape
+    /// Weight and bias elements the node reads.
+    public let parameters: Int
+    /// Forward floating-point operations (a multiply-add counts 2), in millions.
+    public let megaFLOPs: Double
+    /// How many input pixels (height, width) one output position sees, and how far apart (in input pixels)
+    /// neighbouring output positions are; nil once spatial structure is gone (after global pooling, flatten …).
+    public let receptiveField: ReceptiveField?
+}
+
+/// The receptive field of a value: the window of input pixels behind one of its positions, and the step between
+/// neighbouring positions' windows.
+public struct ReceptiveField: Hashable, Sendable {
+    public var size: Size2D
+    public var stride: Size2D
+
+    /// One input pixel: the input's own receptive field.
+    public static let pixel = ReceptiveField(size: Size2D(1), stride: Size2D(1))
+
+    /// After a window of `kernel` taps spaced `dilation` apart, moving by `step`.
+    func through(kernel: Size2D, step: Size2D, dilation: Size2D) -> ReceptiveField {
+        ReceptiveField(
+            size: Size2D(size.height + (kernel.height - 1) * dilation.height * stride.height,
+                         size.width + (kernel.width - 1) * dilation.width * stride.width),
+            stride: Size2D(stride.height * step.height, stride.width * step.width))
+    }
+}
+
+extension Graph {
+    /// One summary per node for an input of `inputShape`.
+    /// - Throws: `ModelError` when the shapes do not fit.
+    public func summary(input inputShape: TensorShape) throws -> [NodeSummary] {
+        let shapes = try inferShapes(input: inputShape)
+        var fields: [String: ReceptiveField] = [input.name: .pixel]
+        return try nodes.enumerated().map { index, node in
+            let field = receptiveField(of: node, inputs: node.inputs.map { fields[$0] })
+            fields[node.output] = field
+            let inputShapes = node.inputs.compactMap { shapes[$0] }
+            let outputShape = shapes[node.output] ?? inputShape
+            return NodeSummary(
+                index: index, node: node, outputShape: outputShape,
+                parameters: node.inputs.dropFirst().compactMap { constants[$0]?.shape.count }.reduce(0, +),
+                megaFLOPs: Double(try forwardCost(of: node, inputs: inputShapes, output: outputShape).flops) / 1e6,
+                receptiveField: field)
+        }
+    }
+
+    private func receptiveField(of node: Node, inputs: [ReceptiveField?]) -> ReceptiveField? {
+        switch node.operation {
+        case .conv(let p):
+            let weight = constants[node.inputs[1]]?.shape ?? [1, 1, 1, 1]
+            return inputs[0]?.through(kernel: Size2D(weight[2], weight[3]), step: p.stride, dilation: p.dilation)
+        case .maxPool(let p), .averagePool(let p):
+            return inputs[0]?.through(kernel: p.kernel, step: p.stride, dilation: p.dilation)
+        case .globalAveragePool, .linear, .flatten, .reshape, .transpose:
+            return nil
+        case .binary, .concat:
+            // Merging branches: the widest field among the computed inputs.
+            return inputs.compactMap { $0 }.max { $0.size.height * $0.size.width < $1.size.height * $1.size.width }
+        case .channelAffine, .activation, .identity, .softmax, .pad:
+            return inputs[0]
+        }
+    }
+
+    private func forwardCost(of node: Node, inputs: [TensorShape], output: TensorShape) throws -> OpCost {
+        let hasBias = node.inputs.count > 2
+        switch node.operation {
+        case .conv(let p):
+            return try Conv2DGeometry(input: inputs[0], weight: inputs[1], parameters: p).forwardCost(hasBias: hasBias)
+        case .maxPool(let p):
+            return try Pool2DGeometry(.max, input: inputs[0], parameters: p).forwardCost
+        case .averagePool(let p):
+            return try Pool2DGeometry(.average, input: inputs[0], parameters: p).forwardCost
+        case .globalAveragePool:
+            return OpCost.globalAvgPool2d(input: inputs[0], backward: false)
+        case .linear:
+            return try LinearGeometry(input: inputs[0], weight: inputs[1]).forwardCost(hasBias: hasBias)
+        case .binary(let op):
+            return OpCost.binary(try BroadcastGeometry(a: inputs[0], b: inputs[1], op: op), backward: false)
+        case .channelAffine:
+            return OpCost.channelAffine(output)
+        case .activation:
+            return OpCost.activation(count: output.count, backward: false)
+        case .softmax:
+            return OpCost.softmax(output, backward: false)
+        case .concat, .pad, .transpose:
+            return OpCost.copy(input: output.count, output: output.count)
+        case .reshape, .flatten, .identity:
+            return OpCost(flops: 0, bytes: 0)
+        }
+    }
+}

@@ -1,0 +1,108 @@
+import TensorOps
+
+/// A CNN as ConvLens runs it: nodes in execution order over named values, constants (weights) by name, and the
+/// model's metadata. Built from ONNX by `ONNXImporter`; executed on any backend by `GraphExecutor`.
+public struct Graph: Sendable {
+    /// The one input the network takes (NCHW images, or any tensor).
+    public var input: ValueInfo
+    /// Output value names, in the model's order.
+    public var outputs: [String]
+    /// Nodes in a valid execution order (every input produced before use).
+    public var nodes: [Node]
+    /// Weights and other constant tensors, by value name.
+    public var constants: [String: HostTensor]
+    /// ONNX `metadata_props` (ConvLens reads its `convlens.*` keys for preprocessing and labels).
+    public var metadata: [String: String]
+    /// The default-domain opset the model was exported with.
+    public var opsetVersion: Int
+    /// Values that disappeared when a BatchNormalization was folded into the Conv before it, mapped to the value
+    /// that now carries the folded result (for messages naming the replacement).
+    public var foldedValues: [String: String]
+
+    public init(
+        input: ValueInfo, outputs: [String], nodes: [Node], constants: [String: HostTensor],
+        metadata: [String: String] = [:], opsetVersion: Int, foldedValues: [String: String] = [:]
+    ) {
+        self.input = input
+        self.outputs = outputs
+        self.nodes = nodes
+        self.constants = constants
+        self.metadata = metadata
+        self.opsetVersion = opsetVersion
+        self.foldedValues = foldedValues
+    }
+}
+
+/// A graph input: its name and dimensions, `nil` where the model leaves a dimension symbolic (the batch).
+public struct ValueInfo: Hashable, Sendable {
+    public var name: String
+    public var dimensions: [Int?]
+
+    public init(name: String, dimensions: [Int?]) {
+        self.name = name
+        self.dimensions = dimensions
+    }
+
+    /// The shape for `batch` samples (the first dimension is always the batch), or nil when another dimension
+    /// is symbolic.
+    public func shape(batch: Int) -> TensorShape? {
+        guard !dimensions.isEmpty else { return nil }
+        var result = [batch]
+        for dimension in dimensions.dropFirst() {
+            guard let dimension else { return nil }
+            result.append(dimension)
+        }
+        return TensorShape(result)
+    }
+}
+
+/// One step of the network.
+public struct Node: Sendable {
+    /// The ONNX node name (made up as `<op>_<index>` when the file has none).
+    public var name: String
+    /// The ONNX op type, as the file names it (`Conv`, `Gemm` …), for display.
+    public var opType: String
+    public var operation: Operation
+    /// Input value names: activations or constants, in the order the operation documents.
+    public var inputs: [String]
+    public var output: String
+
+    public init(name: String, opType: String, operation: Operation, inputs: [String], output: String) {
+        self.name = name
+        self.opType = opType
+        self.operation = operation
+        self.inputs = inputs
+        self.output = output
+    }
+}
+
+/// What a node computes, in terms of backend ops. ONNX ops are lowered to these at import (Gemm and MatMul to
+/// `linear`, BatchNormalization to a folded `conv` or to `channelAffine`, Dropout to `identity` …).
+public enum Operation: Sendable {
+    /// Inputs: x, weight, optional bias.
+    case conv(Conv2DParameters)
+    /// Inputs: x, scale, shift (per channel): an inference BatchNormalization that could not be folded.
+    case channelAffine
+    case activation(Activation)
+    case maxPool(Pool2DParameters)
+    case averagePool(Pool2DParameters)
+    case globalAveragePool
+    /// Inputs: x (N×In), weight (Out×In), optional bias (Out).
+    case linear
+    /// Inputs: a, b (either may be a constant), NumPy broadcasting.
+    case binary(BinaryOp)
+    /// Channel concatenation (axis 1) of all inputs.
+    case concat
+    /// ONNX Reshape semantics: 0 copies the input dimension, −1 is inferred.
+    case reshape([Int])
+    /// ONNX Flatten: dimensions before `axis` become rows, the rest columns.
+    case flatten(axis: Int)
+    /// Dropout and Identity: the output is the input.
+    case identity
+    /// Softmax over the last axis.
+    case softmax
+    /// Constant padding of the spatial axes.
+    case pad(Padding2D, value: Float)
+    /// 2-D transpose (Gemm's transA).
+    case transpose
+}

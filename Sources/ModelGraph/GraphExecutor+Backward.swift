@@ -1,0 +1,134 @@
+import TensorOps
+
+extension GraphExecutor {
+    /// Back-propagates `seed` (∂L/∂`from`, the shape of that value) through the last forward pass and returns
+    /// ∂L/∂t for each name in `targets` (the model input, or any value or node name). Only nodes between the
+    /// targets and `from` run; weight gradients are never computed.
+    ///
+    /// A target that does not influence `from` gets a zero gradient.
+    /// - Throws: `ModelError.noSuchLayer` for unknown names, `ExecutionError` before a forward pass or for a seed
+    ///   of the wrong shape, backend errors.
+    public func backward(from: String, seed: B.Tensor, to targets: [String]) throws -> [String: B.Tensor] {
+        guard !values.isEmpty else { throw ExecutionError.noForwardPass }
+        let seedValue = try graph.resolve(from)
+        let targetValues = try targets.map { try graph.resolve($0) }
+        let seedShape = try shape(seedValue)
+        guard seed.shape == seedShape else {
+            throw ExecutionError.seedShape(value: seedValue, expected: seedShape, got: seed.shape)
+        }
+
+        // Values downstream of a target: only their gradients can reach a target.
+        var dependsOnTarget = Set(targetValues)
+        for node in graph.nodes where node.inputs.contains(where: dependsOnTarget.contains) {
+            dependsOnTarget.insert(node.output)
+        }
+        var gradients: [String: B.Tensor] = [seedValue: seed]
+        var sums = 0
+        for node in graph.nodes.reversed() where dependsOnTarget.contains(node.output) {
+            guard let gradOutput = gradients[node.output] else { continue }
+            for (index, contribution) in try inputGradients(of: node, gradOutput: gradOutput, needed: dependsOnTarget) {
+                let value = node.inputs[index]
+                if let existing = gradients[value] {
+                    // Fan-out: sum into a fresh buffer, never in place, since either side may be a view of another.
+                    let sum = try buffer("gradient-sum:\(sums)", existing.shape)
+                    sums += 1
+                    try backend.binaryForward(.add, existing, contribution, output: sum)
+                    gradients[value] = sum
+                } else {
+                    gradients[value] = contribution
+                }
+            }
+        }
+
+        var result: [String: B.Tensor] = [:]
+        for (name, value) in zip(targets, targetValues) {
+            result[name] = try gradients[value] ?? zeroBuffer("zero-gradient:\(value)", try shape(value))
+        }
+        return result
+    }
+
+    private func zeroBuffer(_ role: String, _ shape: TensorShape) throws -> B.Tensor {
+        let tensor = try buffer(role, shape)
+        try backend.write(HostTensor(zeros: shape), into: tensor)
+        return tensor
+    }
+
+    /// ∂L/∂input for each of `node`'s inputs in `needed`, as (input position, gradient).
+    private func inputGradients(of node: Node, gradOutput dy: B.Tensor, needed: Set<String>) throws
+        -> [(Int, B.Tensor)]
+    {
+        let wanted = node.inputs.indices.filter { needed.contains(node.inputs[$0]) }
+        guard !wanted.isEmpty else { return [] }
+        let x = try operand(node.inputs[0])
+        func gradient(_ index: Int = 0) throws -> B.Tensor {
+            try buffer("gradient:\(node.name):\(index)", try shape(node.inputs[index]))
+        }
+        switch node.operation {
+        case .conv(let parameters):
+            let dx = try gradient()
+            try backend.conv2dBackwardInput(
+                gradOutput: dy, weight: try operand(node.inputs[1]), gradInput: dx, parameters: parameters)
+            return [(0, dx)]
+        case .channelAffine:
+            let dx = try gradient()
+            try backend.channelAffineBackward(gradOutput: dy, scale: try operand(node.inputs[1]), gradInput: dx)
+            return [(0, dx)]
+        case .activation(let activation):
+            let dx = try gradient()
+            try backend.activationBackward(activation, input: x, gradOutput: dy, gradInput: dx)
+            return [(0, dx)]
+        case .maxPool(let parameters):
+            let dx = try gradient()
+            let argmax = try indexBuffer("argmax:\(node.name)", dy.shape)
+            try backend.maxPool2dBackward(gradOutput: dy, argmax: argmax, gradInput: dx, parameters: parameters)
+            return [(0, dx)]
+        case .averagePool(let parameters):
+            let dx = try gradient()
+            try backend.avgPool2dBackward(gradOutput: dy, gradInput: dx, parameters: parameters)
+            return [(0, dx)]
+        case .globalAveragePool:
+            let dx = try gradient()
+            try backend.globalAvgPool2dBackward(gradOutput: dy, gradInput: dx)
+            return [(0, dx)]
+        case .linear:
+            let dx = try gradient()
+            try backend.linearBackwardInput(gradOutput: dy, weight: try operand(node.inputs[1]), gradInput: dx)
+            return [(0, dx)]
+        case .binary(let op):
+            return try binaryGradients(op, node: node, gradOutput: dy, wanted: wanted)
+        case .concat:
+            let grads = try node.inputs.indices.map { try gradient($0) }
+            try backend.concatBackward(gradOutput: try channelView(dy), gradInputs: try grads.map { try channelView($0) })
+            return wanted.map { ($0, grads[$0]) }
+        case .reshape, .flatten, .identity:
+            return [(0, try backend.reshaped(dy, to: try shape(node.inputs[0])))]
+        case .softmax:
+            let dx = try gradient()
+            try backend.softmaxBackward(output: try operand(node.output), gradOutput: dy, gradInput: dx)
+            return [(0, dx)]
+        case .pad(let padding, _):
+            let dx = try gradient()
+            try backend.pad2dBackward(gradOutput: dy, gradInput: dx, padding: padding)
+            return [(0, dx)]
+        case .transpose:
+            let dx = try gradient()
+            try backend.transpose2d(input: dy, output: dx)
+            return [(0, dx)]
+        }
+    }
+
+    /// Add passes an unbroadcast operand's gradient through unchanged; everything else runs the backward kernel.
+    private func binaryGradients(_ op: BinaryOp, node: Node, gradOutput dy: B.Tensor, wanted: [Int]) throws
+        -> [(Int, B.Tensor)]
+    {
+        let a = try operand(node.inputs[0]), b = try operand(node.inputs[1])
+        if op == .add, wanted.allSatisfy({ [a, b][$0].shape == dy.shape }) {
+            return wanted.map { ($0, dy) }
+        }
+        let grads = try [a, b].indices.map { index in
+            wanted.contains(index) ? try buffer("gradient:\(node.name):\(index)", [a, b][index].shape) : nil
+        }
+        try backend.binaryBackward(op, a: a, b: b, gradOutput: dy, gradA: grads[0], gradB: grads[1])
+        return wanted.compactMap { index in grads[index].map { (index, $0) } }
+    }
+}

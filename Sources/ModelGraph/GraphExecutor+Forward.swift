@@ -1,0 +1,95 @@
+import TensorOps
+
+extension GraphExecutor {
+    /// Runs every node on `input` (N×… matching the model's input, any batch size N) and returns the model's
+    /// first output. Every activation stays available through `value(_:)`.
+    /// - Throws: `ModelError.inputMismatch` for an input of the wrong shape; backend errors.
+    @discardableResult
+    public func forward(_ input: B.Tensor) throws -> B.Tensor {
+        try prepareShapes(for: input.shape)
+        values = [graph.input.name: input]
+        for node in graph.nodes {
+            values[node.output] = try run(node)
+        }
+        return try operand(graph.outputs[0])
+    }
+
+    /// Uploads `input` and runs `forward`.
+    @discardableResult
+    public func forward(_ input: HostTensor) throws -> B.Tensor {
+        try prepareShapes(for: input.shape)
+        let tensor = try buffer("input", input.shape)
+        try backend.write(input, into: tensor)
+        return try forward(tensor)
+    }
+
+    private func run(_ node: Node) throws -> B.Tensor {
+        let shape = try shape(node.output)
+        let x = try operand(node.inputs[0])
+        func output() throws -> B.Tensor { try buffer("value:\(node.output)", shape) }
+        switch node.operation {
+        case .conv(let parameters):
+            let y = try output()
+            try backend.conv2dForward(
+                input: x, weight: try operand(node.inputs[1]),
+                bias: node.inputs.count > 2 ? try operand(node.inputs[2]) : nil, output: y, parameters: parameters)
+            return y
+        case .channelAffine:
+            let y = try output()
+            try backend.channelAffineForward(
+                input: x, scale: try operand(node.inputs[1]), shift: try operand(node.inputs[2]), output: y)
+            return y
+        case .activation(let activation):
+            let y = try output()
+            try backend.activationForward(activation, input: x, output: y)
+            return y
+        case .maxPool(let parameters):
+            let y = try output()
+            try backend.maxPool2dForward(
+                input: x, output: y, argmax: try indexBuffer("argmax:\(node.name)", shape), parameters: parameters)
+            return y
+        case .averagePool(let parameters):
+            let y = try output()
+            try backend.avgPool2dForward(input: x, output: y, parameters: parameters)
+            return y
+        case .globalAveragePool:
+            let y = try output()
+            try backend.globalAvgPool2dForward(input: x, output: y)
+            return y
+        case .linear:
+            let y = try output()
+            try backend.linearForward(
+                input: x, weight: try operand(node.inputs[1]),
+                bias: node.inputs.count > 2 ? try operand(node.inputs[2]) : nil, output: y)
+            return y
+        case .binary(let op):
+            let y = try output()
+            try backend.binaryForward(op, x, try operand(node.inputs[1]), output: y)
+            return y
+        case .concat:
+            let y = try output()
+            let inputs = try node.inputs.map { try channelView(try operand($0)) }
+            try backend.concatForward(inputs, output: try channelView(y))
+            return y
+        case .reshape, .flatten, .identity:
+            return try backend.reshaped(x, to: shape)
+        case .softmax:
+            let y = try output()
+            try backend.softmaxForward(input: x, output: y)
+            return y
+        case .pad(let padding, let value):
+            let y = try output()
+            try backend.pad2dForward(input: x, output: y, padding: padding, value: value)
+            return y
+        case .transpose:
+            let y = try output()
+            try backend.transpose2d(input: x, output: y)
+            return y
+        }
+    }
+
+    /// N×C tensors viewed as N×C×1×1, so channel concatenation serves flattened features too.
+    func channelView(_ tensor: B.Tensor) throws -> B.Tensor {
+        tensor.shape.rank == 2 ? try backend.reshaped(tensor, to: [tensor.shape[0], tensor.shape[1], 1, 1]) : tensor
+    }
+}

@@ -1,0 +1,91 @@
+import TensorOps
+
+/// Runs a `Graph` on a backend: weights uploaded once, every activation of the last forward pass kept and
+/// addressable by name, and gradients from a seed at any value back to the input or any intermediate value.
+///
+/// Buffers are allocated per role and shape the first time they are needed and reused by later calls, so a
+/// tensor returned by `forward`, `value(_:)` or `backward` holds its contents until the next call that writes
+/// the same role.
+public final class GraphExecutor<B: Backend> {
+    public let graph: Graph
+    public let backend: B
+    /// Weights and other constants on the backend, uploaded once.
+    let constants: [String: B.Tensor]
+    /// Activations of the last forward pass (the input included), by value name.
+    var values: [String: B.Tensor] = [:]
+    /// Shapes of every value for the last forward pass's input.
+    public private(set) var shapes: [String: TensorShape] = [:]
+    private var buffers: [String: B.Tensor] = [:]
+    private var indexBuffers: [String: B.IndexTensor] = [:]
+
+    /// Uploads the graph's constants to `backend`.
+    public init(graph: Graph, backend: B) throws {
+        self.graph = graph
+        self.backend = backend
+        var constants: [String: B.Tensor] = [:]
+        for (name, tensor) in graph.constants { constants[name] = try backend.upload(tensor) }
+        self.constants = constants
+    }
+
+    /// The activation named `name` (a value or node name) from the last forward pass.
+    /// - Throws: `ModelError.noSuchLayer` (with the nearest names) for an unknown name; `ExecutionError` before
+    ///   any forward pass.
+    public func value(_ name: String) throws -> B.Tensor {
+        let resolved = try graph.resolve(name)
+        guard let tensor = values[resolved] else { throw ExecutionError.noForwardPass }
+        return tensor
+    }
+
+    /// A reusable tensor for `role`, reallocated only when the shape changes.
+    func buffer(_ role: String, _ shape: TensorShape) throws -> B.Tensor {
+        if let existing = buffers[role], existing.shape == shape { return existing }
+        let tensor = try backend.makeTensor(shape)
+        buffers[role] = tensor
+        return tensor
+    }
+
+    func indexBuffer(_ role: String, _ shape: TensorShape) throws -> B.IndexTensor {
+        if let existing = indexBuffers[role], existing.shape == shape { return existing }
+        let tensor = try backend.makeIndexTensor(shape)
+        indexBuffers[role] = tensor
+        return tensor
+    }
+
+    /// A value read by a node: an activation of this pass or a constant.
+    func operand(_ name: String) throws -> B.Tensor {
+        if let tensor = values[name] ?? constants[name] { return tensor }
+        throw ExecutionError.missingValue(name)
+    }
+
+    func shape(_ name: String) throws -> TensorShape {
+        guard let shape = shapes[name] else { throw ExecutionError.missingValue(name) }
+        return shape
+    }
+
+    /// Records the shapes for an input of `inputShape`, recomputing only when it changes (a new batch size).
+    func prepareShapes(for inputShape: TensorShape) throws {
+        if shapes[graph.input.name] == inputShape { return }
+        let expected = graph.input.dimensions
+        let fits = inputShape.rank == expected.count
+            && zip(inputShape.dimensions, expected).dropFirst().allSatisfy { $1 == nil || $0 == $1 }
+        guard fits, inputShape.count > 0 else {
+            throw ModelError.inputMismatch(expected: [nil] + expected.dropFirst(), got: inputShape, input: graph.input.name)
+        }
+        shapes = try graph.inferShapes(input: inputShape)
+    }
+}
+
+/// Misuse of an executor.
+public enum ExecutionError: Error, CustomStringConvertible, Sendable {
+    case noForwardPass
+    case missingValue(String)
+    case seedShape(value: String, expected: TensorShape, got: TensorShape)
+
+    public var description: String {
+        switch self {
+        case .noForwardPass: "no forward pass has run yet"
+        case .missingValue(let name): "value '\(name)' has not been computed"
+        case .seedShape(let value, let expected, let got): "the seed gradient for '\(value)' must be \(expected), got \(got)"
+        }
+    }
+}

@@ -1,0 +1,203 @@
+import Foundation
+import TensorOps
+
+extension GraphBuilder {
+    /// Lowers one ONNX node to ConvLens operations (or a constant).
+    mutating func lower(_ proto: Onnx_NodeProto, name: String, attributes a: ONNXAttributes) throws {
+        let inputs = proto.input
+        let output = proto.output[0]
+        func node(_ operation: Operation, _ inputs: [String]) -> Node {
+            Node(name: name, opType: proto.opType, operation: operation, inputs: inputs, output: output)
+        }
+        switch proto.opType {
+        case "Conv":
+            try append(node(.conv(try convParameters(proto, a)), try weights(inputs, a, required: 2, optional: 1)))
+        case "BatchNormalization":
+            try lowerBatchNormalization(proto, name: name, attributes: a)
+        case "Relu":
+            try append(node(.activation(.relu), [inputs[0]]))
+        case "LeakyRelu":
+            try append(node(.activation(.leakyReLU(alpha: a.float("alpha", default: 0.01))), [inputs[0]]))
+        case "Sigmoid":
+            try append(node(.activation(.sigmoid), [inputs[0]]))
+        case "Clip":
+            try append(node(.activation(try clipActivation(proto, a)), [inputs[0]]))
+        case "MaxPool":
+            try append(node(.maxPool(try poolParameters(proto, a, average: false)), [inputs[0]]))
+        case "AveragePool":
+            try append(node(.averagePool(try poolParameters(proto, a, average: true)), [inputs[0]]))
+        case "GlobalAveragePool":
+            try append(node(.globalAveragePool, [inputs[0]]))
+        case "Gemm":
+            try lowerGemm(proto, name: name, attributes: a)
+        case "MatMul":
+            guard inputs.count == 2, let b = constants[inputs[1]], b.shape.rank == 2 else {
+                throw a.unsupported("MatMul needs a constant 2-D right operand (a weight); both operands are computed")
+            }
+            let weight = "\(inputs[1])ᵀ"
+            constants[weight] = transposed(b)
+            try append(node(.linear, [inputs[0], weight]))
+        case "Add", "Mul":
+            guard inputs.count == 2 else { throw a.unsupported("needs two inputs") }
+            try append(node(.binary(proto.opType == "Add" ? .add : .mul), Array(inputs)))
+        case "Concat":
+            try checkConcatAxis(a.int("axis", default: 1), input: inputs[0], a)
+            try append(node(.concat, Array(inputs)))
+        case "Flatten":
+            try append(node(.flatten(axis: a.int("axis", default: 1)), [inputs[0]]))
+        case "Reshape":
+            guard inputs.count >= 2, let shape = integers[inputs[1]] else {
+                throw a.unsupported("the target shape must be a constant")
+            }
+            if a.int("allowzero", default: 0) != 0 && shape.contains(0) {
+                throw a.unsupported("allowzero=1 with a 0 in the shape is not supported")
+            }
+            try append(node(.reshape(shape), [inputs[0]]))
+        case "Dropout", "Identity":
+            try append(node(.identity, [inputs[0]]))
+        case "Softmax":
+            try checkSoftmaxAxis(a.int("axis", default: opset >= 13 ? -1 : 1), input: inputs[0], a)
+            try append(node(.softmax, [inputs[0]]))
+        case "Pad":
+            let (padding, value) = try padParameters(proto, a)
+            try append(node(.pad(padding, value: value), [inputs[0]]))
+        case "Constant":
+            try addConstant(try constantValue(a), named: output)
+        default:
+            throw ModelError.unsupportedOp(opType: proto.opType, node: name, supported: ONNXImporter.supportedOps)
+        }
+    }
+
+    /// The node's first `required` inputs plus up to `optional` more, checking that every one after the first (the
+    /// activation) is a constant weight.
+    private func weights(_ inputs: [String], _ a: ONNXAttributes, required: Int, optional: Int) throws -> [String] {
+        let present = inputs.filter { !$0.isEmpty }
+        guard present.count >= required, present.count <= required + optional else {
+            throw a.unsupported("expects \(required)–\(required + optional) inputs, has \(present.count)")
+        }
+        for weight in present.dropFirst() where constants[weight] == nil {
+            throw a.unsupported("weight '\(weight)' must be a constant (an initializer), not computed")
+        }
+        return present
+    }
+
+    // MARK: Convolution and pooling
+
+    private func convParameters(_ proto: Onnx_NodeProto, _ a: ONNXAttributes) throws -> Conv2DParameters {
+        guard proto.input.count >= 2, let weight = constants[proto.input[1]], weight.shape.rank == 4 else {
+            throw a.unsupported("only 2-D convolution with a constant 4-D weight is supported")
+        }
+        let kernel = [weight.shape[2], weight.shape[3]]
+        if let declared = a.ints("kernel_shape"), declared != kernel {
+            throw a.unsupported("kernel_shape \(declared) disagrees with the weight \(weight.shape)")
+        }
+        let strides = try pair(a.ints("strides"), "strides", a)
+        let dilations = try pair(a.ints("dilations"), "dilations", a)
+        return Conv2DParameters(
+            stride: strides, padding: try padding(proto, a, kernel: kernel, strides: strides, dilations: dilations),
+            dilation: dilations, groups: a.int("group", default: 1))
+    }
+
+    private func poolParameters(_ proto: Onnx_NodeProto, _ a: ONNXAttributes, average: Bool) throws -> Pool2DParameters {
+        guard let kernel = a.ints("kernel_shape"), kernel.count == 2 else {
+            throw a.unsupported("only 2-D pooling (kernel_shape of 2 values) is supported")
+        }
+        let strides = try pair(a.ints("strides"), "strides", a)
+        let dilations = try pair(a.ints("dilations"), "dilations", a)
+        if average && dilations != Size2D(1) { throw a.unsupported("dilated average pooling is not supported") }
+        if !average && a.int("storage_order", default: 0) != 0 {
+            throw a.unsupported("storage_order=1 is not supported")
+        }
+        return Pool2DParameters(
+            kernel: Size2D(kernel[0], kernel[1]), stride: strides,
+            padding: try padding(proto, a, kernel: kernel, strides: strides, dilations: dilations), dilation: dilations,
+            ceilMode: a.int("ceil_mode", default: 0) != 0, countIncludePad: a.int("count_include_pad", default: 0) != 0)
+    }
+
+    /// A 2-value attribute as a `Size2D` (1×1 when absent).
+    private func pair(_ values: [Int]?, _ attribute: String, _ a: ONNXAttributes) throws -> Size2D {
+        guard let values else { return Size2D(1) }
+        guard values.count == 2 else { throw a.unsupported("\(attribute) must have 2 values, has \(values)") }
+        return Size2D(values[0], values[1])
+    }
+
+    /// Explicit `pads` (ONNX order: top, left, bottom, right) or the padding `auto_pad` asks for, which depends on
+    /// the input size and so needs it to be fixed.
+    private func padding(_ proto: Onnx_NodeProto, _ a: ONNXAttributes, kernel: [Int], strides: Size2D,
+                         dilations: Size2D) throws -> Padding2D {
+        let mode = a.string("auto_pad", default: "NOTSET")
+        switch mode {
+        case "NOTSET":
+            guard let pads = a.ints("pads") else { return .zero }
+            guard pads.count == 4 else { throw a.unsupported("pads must have 4 values, has \(pads)") }
+            return Padding2D(top: pads[0], left: pads[1], bottom: pads[2], right: pads[3])
+        case "VALID":
+            return .zero
+        case "SAME_UPPER", "SAME_LOWER":
+            guard let shape = shapes?[proto.input[0]], shape.rank == 4 else {
+                throw a.unsupported("auto_pad \(mode) needs the input size to be fixed in the model")
+            }
+            func split(_ extent: Int, _ k: Int, _ s: Int, _ d: Int) -> (Int, Int) {
+                let outputs = (extent + s - 1) / s
+                let total = max((outputs - 1) * s + (k - 1) * d + 1 - extent, 0)
+                return mode == "SAME_UPPER" ? (total / 2, total - total / 2) : (total - total / 2, total / 2)
+            }
+            let (top, bottom) = split(shape[2], kernel[0], strides.height, dilations.height)
+            let (left, right) = split(shape[3], kernel[1], strides.width, dilations.width)
+            return Padding2D(top: top, left: left, bottom: bottom, right: right)
+        default:
+            throw a.unsupported("auto_pad \(mode) is not supported")
+        }
+    }
+
+    // MARK: Batch normalization
+
+    /// Inference BatchNormalization `y = (x − mean) / √(var + ε) · γ + β` as a per-channel scale and shift, folded
+    /// into the Conv before it when that Conv's output feeds nothing else.
+    private mutating func lowerBatchNormalization(_ proto: Onnx_NodeProto, name: String, attributes a: ONNXAttributes)
+        throws
+    {
+        guard a.int("training_mode", default: 0) == 0 else { throw a.unsupported("training_mode=1 is not supported") }
+        let parameters = try proto.input.dropFirst().prefix(4).map { value -> [Float] in
+            guard let tensor = constants[value] else { throw a.unsupported("'\(value)' must be a constant") }
+            return tensor.values
+        }
+        guard parameters.count == 4, Set(parameters.map(\.count)).count == 1 else {
+            throw a.unsupported("scale, bias, mean and variance must be constants of one length")
+        }
+        let epsilon = Double(a.float("epsilon", default: 1e-5))
+        let (gamma, beta, mean, variance) = (parameters[0], parameters[1], parameters[2], parameters[3])
+        let scale = zip(gamma, variance).map { Double($0) / (Double($1) + epsilon).squareRoot() }
+        let shift = (0..<scale.count).map { Double(beta[$0]) - Double(mean[$0]) * scale[$0] }
+
+        let x = proto.input[0], output = proto.output[0]
+        if let index = producer(of: x), case .conv = nodes[index].operation, consumers[x] == 1,
+            !outputs.contains(x), try foldIntoConv(at: index, scale: scale, shift: shift, suffix: name)
+        {
+            rename(outputOf: index, to: output)
+            return
+        }
+        let scaleName = "\(name)/scale", shiftName = "\(name)/shift"
+        constants[scaleName] = HostTensor(shape: [scale.count], values: scale.map { Float($0) })
+        constants[shiftName] = HostTensor(shape: [shift.count], values: shift.map { Float($0) })
+        try append(Node(name: name, opType: proto.opType, operation: .channelAffine,
+                        inputs: [x, scaleName, shiftName], output: output))
+    }
+
+    /// Scales the Conv's weights per output channel and adjusts its bias; false when the channel counts differ
+    /// (then the normalization runs on its own).
+    private mutating func foldIntoConv(at index: Int, scale: [Double], shift: [Double], suffix: String) throws -> Bool {
+        let conv = nodes[index]
+        guard let weight = constants[conv.inputs[1]], weight.shape[0] == scale.count else { return false }
+        let perChannel = weight.shape.count / weight.shape[0]
+        let folded = weight.values.enumerated().map { Float(Double($1) * scale[$0 / perChannel]) }
+        let bias = conv.inputs.count > 2 ? constants[conv.inputs[2]]?.values : nil
+        let foldedBias = (0..<scale.count).map { Float(Double(bias?[$0] ?? 0) * scale[$0] + shift[$0]) }
+        let weightName = "\(conv.inputs[1])@\(suffix)", biasName = "\(conv.name)/bias@\(suffix)"
+        constants[weightName] = HostTensor(shape: weight.shape, values: folded)
+        constants[biasName] = HostTensor(shape: [scale.count], values: foldedBias)
+        nodes[index].inputs = [conv.inputs[0], weightName, biasName]
+        nodes[index].opType = "Conv+BatchNormalization"
+        return true
+    }
+}

@@ -1,0 +1,60 @@
+import Foundation
+import SwiftProtobuf
+import TensorOps
+
+/// Reads an ONNX model into a `Graph`: every node lowered to a ConvLens operation, BatchNormalization folded into
+/// the Conv before it where it can be, and every shape checked when the input's size is fixed. Anything
+/// ConvLens cannot run is an error naming the node; nothing is half-loaded.
+public enum ONNXImporter {
+    /// Default-domain opsets whose semantics the importer implements.
+    public static let supportedOpsets: ClosedRange<Int> = 11...21
+
+    /// ONNX op types the importer lowers.
+    public static let supportedOps = [
+        "Add", "AveragePool", "BatchNormalization", "Clip", "Concat", "Constant", "Conv", "Dropout", "Flatten",
+        "Gemm", "GlobalAveragePool", "Identity", "LeakyRelu", "MatMul", "MaxPool", "Mul", "Pad", "Relu", "Reshape",
+        "Sigmoid", "Softmax",
+    ]
+
+    /// Loads the model at `path`.
+    /// - Throws: `ModelError` (unreadable file, not ONNX, unsupported opset or op, bad tensor, shape mismatch).
+    public static func load(contentsOf path: String) throws -> Graph {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ModelError.notONNX(source: path, reason: "cannot read the file")
+        }
+        return try load(data: data, source: path)
+    }
+
+    /// Loads a model from its bytes; `source` names it in messages.
+    public static func load(data: Data, source: String) throws -> Graph {
+        let model: Onnx_ModelProto
+        do {
+            model = try Onnx_ModelProto(serializedBytes: data)
+        } catch {
+            throw ModelError.notONNX(source: source, reason: "protobuf decoding failed: \(error)")
+        }
+        guard model.hasGraph, !model.graph.node.isEmpty else {
+            throw ModelError.notONNX(source: source, reason: "it has no graph")
+        }
+        let opset = try defaultOpset(model, source: source)
+        var builder = try GraphBuilder(model.graph, opset: opset)
+        for (index, node) in model.graph.node.enumerated() {
+            try builder.add(node, index: index)
+        }
+        return try builder.finish(
+            metadata: Dictionary(model.metadataProps.map { ($0.key, $0.value) }, uniquingKeysWith: { $1 }))
+    }
+
+    /// The default-domain opset, checked against `supportedOpsets`.
+    private static func defaultOpset(_ model: Onnx_ModelProto, source: String) throws -> Int {
+        guard let entry = model.opsetImport.first(where: { $0.domain.isEmpty || $0.domain == "ai.onnx" }) else {
+            throw ModelError.notONNX(source: source, reason: "it imports no ai.onnx opset")
+        }
+        let version = Int(entry.version)
+        guard supportedOpsets.contains(version) else {
+            throw ModelError.unsupportedOpset(
+                source: source, domain: entry.domain, version: version, supported: supportedOpsets)
+        }
+        return version
+    }
+}

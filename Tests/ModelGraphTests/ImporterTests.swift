@@ -1,0 +1,147 @@
+import BundledModel
+import Foundation
+@testable import ModelGraph
+import ReferenceBackend
+import TensorOps
+import Testing
+
+/// What the importer accepts, lowers and folds, and how it refuses what it cannot run.
+@Suite("ONNX import")
+struct ImporterTests {
+    @Test func batchNormalizationFoldsIntoTheConvBeforeIt() throws {
+        let bundled = try ONNXImporter.load(data: BundledModel.onnxData, source: "bundled")
+        #expect(!bundled.nodes.contains { $0.opType == "BatchNormalization" }, "every BN follows a Conv and folds")
+        #expect(!bundled.foldedValues.isEmpty)
+
+        // residual_bn keeps exactly one: the normalization after the residual ReLU has no Conv to fold into.
+        let residual = try ModelFixture(name: "residual_bn").graph()
+        let unfolded = residual.nodes.filter { if case .channelAffine = $0.operation { true } else { false } }
+        #expect(unfolded.count == 1)
+        #expect(unfolded.first?.opType == "BatchNormalization")
+    }
+
+    @Test func foldedValuesPointAtTheirReplacement() throws {
+        let graph = try ONNXImporter.load(data: BundledModel.onnxData, source: "bundled")
+        let (removed, replacement) = try #require(graph.foldedValues.first)
+        let error = try #require(throws: ModelError.self) { try graph.resolve(removed) }
+        #expect(error.description == "layer '\(removed)' not found; nearest: '\(replacement)'")
+    }
+
+    @Test func unsupportedOpsNameTheOpTheNodeAndTheSupportedList() throws {
+        let data = try TinyModel(nodes: [TinyModel.node("Foo", "MyFoo", inputs: ["input"], output: "y")]).data()
+        let error = try #require(throws: ModelError.self) { try ONNXImporter.load(data: data, source: "tiny.onnx") }
+        #expect(error.description.hasPrefix("node 'MyFoo': op Foo is not supported; supported ops: Add, AveragePool,"))
+    }
+
+    @Test func opsetsOutsideTheSupportedRangeAreRefused() throws {
+        let data = try TinyModel(opset: 9, nodes: [TinyModel.node("Relu", "r", inputs: ["input"], output: "y")]).data()
+        let error = try #require(throws: ModelError.self) { try ONNXImporter.load(data: data, source: "old.onnx") }
+        #expect(error.description == "old.onnx: opset ai.onnx 9 is not supported (ConvLens reads ai.onnx opsets 11–21)")
+    }
+
+    @Test func externalDataIsRefusedWithAFix() throws {
+        var weight = Onnx_TensorProto()
+        weight.name = "w"
+        weight.dims = [1, 1, 1, 1]
+        weight.dataType = 1
+        weight.dataLocation = .external
+        let model = TinyModel(nodes: [TinyModel.node("Conv", "c", inputs: ["input", "w"], output: "y")], initializers: [weight])
+        let error = try #require(throws: ModelError.self) { try ONNXImporter.load(data: try model.data(), source: "x") }
+        #expect(error.description.hasPrefix("tensor 'w': its data is stored in an external file"))
+    }
+
+    @Test func shapesThatDoNotFitNameTheNode() throws {
+        var weight = Onnx_TensorProto()
+        weight.name = "w"
+        weight.dims = [4, 2, 3, 3]  // expects 2 input channels; the input has 3
+        weight.dataType = 1
+        weight.floatData = [Float](repeating: 0, count: 72)
+        let model = TinyModel(nodes: [TinyModel.node("Conv", "conv1", inputs: ["input", "w"], output: "y")], initializers: [weight])
+        let error = try #require(throws: ModelError.self) { try ONNXImporter.load(data: try model.data(), source: "x") }
+        #expect(error.description.hasPrefix("node 'conv1' (Conv): weight 4×2×3×3 expects 2 input channels"))
+    }
+
+    @Test func nonONNXFilesAreRefused() throws {
+        let error = try #require(throws: ModelError.self) {
+            try ONNXImporter.load(data: Data("this is not a model, just text\n".utf8), source: "notes.txt")
+        }
+        #expect(error.description.hasPrefix("notes.txt: not a readable ONNX model"))
+        #expect(throws: ModelError.self) { try ONNXImporter.load(contentsOf: "/nonexistent/model.onnx") }
+    }
+
+    /// Every prefix of the bundled model is refused cleanly (no crash, a ModelError).
+    @Test func truncatedCopiesAreRefused() throws {
+        let data = BundledModel.onnxData
+        let cuts = stride(from: 0, to: data.count - 1, by: max(1, data.count / 397)).map { $0 } + [data.count - 1]
+        for cut in cuts {
+            #expect(throws: ModelError.self, "cut at \(cut) of \(data.count)") {
+                try ONNXImporter.load(data: data.prefix(cut), source: "truncated")
+            }
+        }
+    }
+
+    /// A flipped bit either makes the file unreadable, refused with a ModelError, or lands where the file stays a
+    /// valid model (a weight, a name), which then loads with every shape checked; nothing crashes. Flips are
+    /// aimed at the structure: the first 2 KB (header, first nodes) and the last 2 KB (graph outputs, opset,
+    /// metadata), where the weights are not.
+    @Test func bitFlippedCopiesAreRefusedOrStillLoad() throws {
+        let original = BundledModel.onnxData
+        var random = SeededGenerator(seed: 2024)
+        var refused = 0
+        let regions = [0..<2048, (original.count - 2048)..<original.count]
+        for trial in 0..<400 {
+            var data = original
+            let region = regions[trial % 2]
+            let position = region.lowerBound + Int(random.next() % UInt64(region.count))
+            data[position] ^= UInt8(1 << (random.next() % 8))
+            do {
+                let graph = try ONNXImporter.load(data: data, source: "flipped")
+                #expect(!graph.nodes.isEmpty)
+            } catch is ModelError {
+                refused += 1
+            }
+        }
+        #expect(refused > 100, "most flips in the structure must be refused, \(refused) of 400 were")
+    }
+}
+
+/// A one-input ONNX model built in code, for error-path tests.
+struct TinyModel {
+    var opset = 17
+    var nodes: [Onnx_NodeProto]
+    var initializers: [Onnx_TensorProto] = []
+
+    static func node(_ op: String, _ name: String, inputs: [String], output: String) -> Onnx_NodeProto {
+        var node = Onnx_NodeProto()
+        node.opType = op
+        node.name = name
+        node.input = inputs
+        node.output = [output]
+        return node
+    }
+
+    func data() throws -> Data {
+        var input = Onnx_ValueInfoProto()
+        input.name = "input"
+        var tensorType = Onnx_TypeProto.Tensor()
+        tensorType.elemType = 1
+        tensorType.shape.dim = [Int64(1), 3, 8, 8].map { size in
+            var dimension = Onnx_TensorShapeProto.Dimension()
+            dimension.dimValue = size
+            return dimension
+        }
+        input.type.tensorType = tensorType
+        var output = Onnx_ValueInfoProto()
+        output.name = nodes.last?.output.first ?? "y"
+        var model = Onnx_ModelProto()
+        model.irVersion = 8
+        var opsetImport = Onnx_OperatorSetIdProto()
+        opsetImport.version = Int64(opset)
+        model.opsetImport = [opsetImport]
+        model.graph.node = nodes
+        model.graph.input = [input]
+        model.graph.output = [output]
+        model.graph.initializer = initializers
+        return try model.serializedData()
+    }
+}

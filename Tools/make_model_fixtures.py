@@ -1,0 +1,650 @@
+#!/usr/bin/env python3
+"""Generate small ONNX model fixtures for the ConvLens ModelGraph tests.
+
+What it makes
+-------------
+Two tiny CNNs with fixed-seed random weights are built in PyTorch, exported to
+ONNX (opset 17, TorchScript exporter, constant folding on) and written, with
+reference numbers, to ``Tests/ModelGraphTests/Fixtures/<name>/`` (relative to
+the repository root, found from this file's location):
+
+``model.onnx``
+    the exported model; every weight is an initializer stored as raw_data
+    inside the file (no external data). Input ``input`` (N x 3 x H x W,
+    batch axis symbolic ``batch``), output ``logits``. After export, nodes
+    whose inputs are all constants (the exporter's ``Constant`` nodes for
+    Clip's min/max and Reshape's shape, and its unfolded subgraph computing
+    Pad's ``pads``) are evaluated here and replaced by initializers, so the
+    graph holds only ops the ConvLens importer supports.
+``input.npy``
+    float32 ('<f4', C order) N x C x H x W input with N = 2, seeded standard
+    normal (numpy ``default_rng``).
+``logits.npy``
+    onnxruntime's output (CPU, one thread, graph optimizations off) for
+    ``input.npy``; checked against PyTorch's own output (rel L2 < 1e-5).
+``input_grad.npy``
+    float32, same shape as the input: for each sample i the gradient of
+    ``output[i, c_i]`` with respect to the input, where c_i is that sample's
+    top-1 class; one autograd backward of ``sum_i output[i, c_i]`` through
+    the PyTorch model in eval mode.
+``fixture.json``
+    ``{"name", "grad_classes", "ops" (sorted ONNX op types), "opset",
+    "generator", "torch_version", "onnxruntime_version", "description"}``.
+
+Models
+------
+``residual_bn`` (input 2 x 3 x 20 x 18)
+    conv3x3 + BN + ReLU, a residual block (conv-BN-ReLU-conv-BN + identity
+    skip, Add, ReLU), a BatchNormalization that follows a ReLU (so it cannot
+    be folded into a conv and stays a BatchNormalization node), LeakyReLU(0.1),
+    AveragePool 3x3/2 pad 1 count_include_pad=0 ceil_mode=1, a SiLU-like gate
+    ``x * sigmoid(x)`` (Sigmoid + Mul), Dropout (vanishes in eval export),
+    GlobalAveragePool, Flatten and a Gemm to 5 classes (its weight scaled x6
+    to spread the logits). The convs' own BNs
+    are folded into the Conv weights by the exporter.
+``concat_grouped`` (input 2 x 3 x 20 x 19)
+    conv3x3 + ReLU, MaxPool 3x3/2 ceil_mode=1 (the 20-row map gives 10 rows
+    where floor mode would give 9; an odd height such as 21 would make ceil
+    mode a no-op), a grouped conv (groups=2) and a dilated conv (dilation 2)
+    concatenated on channels, a depthwise conv (weights scaled so that
+    ReLU6's clamp at 6 is hit), ReLU6 (Clip 0..6), constant zero Pad
+    (1, 2, 0, 1) (left, right, top, bottom), conv1x1, AveragePool 2x2/2
+    pad 1 count_include_pad=1, ReLU (without it pad -> conv1x1 -> avgpool
+    -> global average is one position-blind linear sum, and a misplaced pad
+    would not show), GlobalAveragePool, Reshape to (-1, 12) with a constant
+    shape initializer, MatMul with a 12 x 6 weight, Add of a bias and
+    Softmax(axis=1); its "logits" are probabilities.
+
+The script asserts that every op is in the set the ConvLens importer supports
+and that each feature above is really present in the exported graph
+(attributes, shapes), and that breaking it on purpose (flipping ceil_mode or
+count_include_pad, reordering Pad's pads, dropping the BatchNormalization, ...)
+changes onnxruntime's output clearly. It prints the node list and the
+figures of every check. Model and input seeds were chosen so that the two
+samples of each fixture have different top-1 classes.
+
+How to run
+----------
+From anywhere::
+
+    /path/to/venv/bin/python Tools/make_model_fixtures.py
+
+Dependencies from PyPI: ``torch`` (CPU build is enough; it must still offer the
+TorchScript exporter, ``torch.onnx.export(..., dynamo=False)``), ``onnx``,
+``onnxruntime`` and ``numpy`` (``onnxscript`` is not needed by this script).
+It is never run by the build or the tests; rerun it by hand only when the
+fixtures need to change, and commit what it writes. The output is
+deterministic: running it twice with the same package versions gives
+byte-identical files.
+"""
+
+import hashlib
+import io
+import json
+import os
+import sys
+import warnings
+
+import numpy as np
+import onnx
+import onnx.numpy_helper
+import onnx.shape_inference
+import onnxruntime as ort
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+GENERATOR = "Tools/make_model_fixtures.py"
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FIXTURES = os.path.join(ROOT, "Tests", "ModelGraphTests", "Fixtures")
+OPSET = 17
+BATCH = 2
+
+SUPPORTED_OPS = {
+    "Conv", "Relu", "LeakyRelu", "Clip", "Sigmoid", "MaxPool", "AveragePool",
+    "GlobalAveragePool", "Gemm", "MatMul", "Add", "Mul", "Concat", "Flatten",
+    "Reshape", "BatchNormalization", "Dropout", "Identity", "Softmax", "Pad",
+}
+
+torch.set_num_threads(1)
+torch.use_deterministic_algorithms(True)
+torch.set_default_dtype(torch.float32)
+
+
+# ---------------------------------------------------------------------------
+# Models
+# ---------------------------------------------------------------------------
+
+def randomize_bn(bn, g):
+    """Give a BatchNorm non-trivial affine parameters and running statistics."""
+    c = bn.num_features
+    with torch.no_grad():
+        bn.weight.copy_(1.0 + 0.3 * torch.randn(c, generator=g))
+        bn.bias.copy_(0.2 * torch.randn(c, generator=g))
+        bn.running_mean.copy_(0.3 * torch.randn(c, generator=g))
+        bn.running_var.copy_(0.5 + torch.rand(c, generator=g))  # in [0.5, 1.5)
+
+
+class ResidualBN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 8, 3, padding=1)
+        self.bn1 = nn.BatchNorm2d(8)
+        self.block_conv1 = nn.Conv2d(8, 8, 3, padding=1)
+        self.block_bn1 = nn.BatchNorm2d(8)
+        self.block_conv2 = nn.Conv2d(8, 8, 3, padding=1)
+        self.block_bn2 = nn.BatchNorm2d(8)
+        self.post_bn = nn.BatchNorm2d(8)  # follows a ReLU: not foldable into a conv
+        self.pool = nn.AvgPool2d(3, stride=2, padding=1, ceil_mode=True, count_include_pad=False)
+        self.dropout = nn.Dropout(0.25)
+        self.fc = nn.Linear(8, 5)
+
+    def forward(self, x):
+        x = F.relu(self.bn1(self.conv1(x)))
+        y = F.relu(self.block_bn1(self.block_conv1(x)))
+        y = self.block_bn2(self.block_conv2(y))
+        x = F.relu(x + y)
+        x = self.post_bn(x)
+        x = F.leaky_relu(x, 0.1)
+        x = self.pool(x)
+        x = x * torch.sigmoid(x)
+        x = self.dropout(x)
+        x = F.adaptive_avg_pool2d(x, 1)
+        x = torch.flatten(x, 1)
+        return self.fc(x)
+
+
+class ConcatGrouped(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 8, 3, stride=1, padding=1)
+        self.pool = nn.MaxPool2d(3, stride=2, ceil_mode=True)
+        self.grouped = nn.Conv2d(8, 8, 3, padding=1, groups=2)
+        self.dilated = nn.Conv2d(8, 8, 3, padding=2, dilation=2)
+        self.depthwise = nn.Conv2d(16, 16, 3, padding=1, groups=16)
+        self.pointwise = nn.Conv2d(16, 12, 1)
+        self.avg = nn.AvgPool2d(2, stride=2, padding=1, count_include_pad=True)
+        self.w = nn.Parameter(4.0 * torch.randn(12, 6))  # large: spread the probabilities
+        self.b = nn.Parameter(0.1 * torch.randn(6))
+
+    def forward(self, x):
+        x = F.relu(self.conv1(x))
+        x = self.pool(x)
+        x = torch.cat([self.grouped(x), self.dilated(x)], dim=1)
+        x = F.relu6(self.depthwise(x))
+        x = F.pad(x, (1, 2, 0, 1))  # left 1, right 2, top 0, bottom 1; zeros
+        x = self.pointwise(x)
+        x = self.avg(x)
+        # Not in the original plan: pad -> conv1x1 -> avgpool(k = s = 2) -> global average
+        # is one linear, position-blind sum, so a misplaced Pad (or wrong pads order)
+        # would not change the output at all. A ReLU on the 2x2 window means makes
+        # the window grouping, and so the pad placement, matter.
+        x = F.relu(x)
+        x = F.adaptive_avg_pool2d(x, 1)
+        x = x.reshape(-1, 12)
+        x = x @ self.w + self.b
+        return torch.softmax(x, dim=1)
+
+
+# Seeds were picked (by a one-off search) so that the two samples of each
+# fixture have different top-1 classes with a clear margin.
+RESIDUAL_BN_SEED, RESIDUAL_BN_INPUT_SEED = 1037, 17
+CONCAT_GROUPED_SEED, CONCAT_GROUPED_INPUT_SEED = 2010, 22
+
+
+def build_residual_bn():
+    torch.manual_seed(RESIDUAL_BN_SEED)
+    m = ResidualBN()
+    g = torch.Generator().manual_seed(RESIDUAL_BN_SEED + 1)
+    for bn in (m.bn1, m.block_bn1, m.block_bn2, m.post_bn):
+        randomize_bn(bn, g)
+    with torch.no_grad():
+        m.fc.weight.mul_(6.0)  # after global pooling the features vary little; spread the logits
+    return m.eval()
+
+
+def build_concat_grouped():
+    torch.manual_seed(CONCAT_GROUPED_SEED)
+    m = ConcatGrouped()
+    with torch.no_grad():
+        m.depthwise.weight.mul_(16.0)  # so that ReLU6's upper clamp at 6 is really hit
+    return m.eval()
+
+
+# ---------------------------------------------------------------------------
+# Graph checks
+# ---------------------------------------------------------------------------
+
+def attrs(node):
+    return {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+
+
+def nodes_of(model, op):
+    return [n for n in model.graph.node if n.op_type == op]
+
+
+def init_value(model, name):
+    for t in model.graph.initializer:
+        if t.name == name:
+            return onnx.numpy_helper.to_array(t)
+    raise AssertionError("%s is not an initializer" % name)
+
+
+def producer(model, value):
+    for n in model.graph.node:
+        if value in n.output:
+            return n
+    return None
+
+
+def value_shapes(model):
+    inferred = onnx.shape_inference.infer_shapes(model)
+    shapes = {}
+    for vi in list(inferred.graph.value_info) + list(inferred.graph.output) + list(inferred.graph.input):
+        dims = vi.type.tensor_type.shape.dim
+        shapes[vi.name] = [d.dim_value if d.HasField("dim_value") else d.dim_param for d in dims]
+    return shapes
+
+
+def check_common(model):
+    onnx.checker.check_model(model, full_check=True)
+    assert [o.version for o in model.opset_import if o.domain in ("", "ai.onnx")] == [OPSET]
+    ops = sorted({n.op_type for n in model.graph.node})
+    bad = [op for op in ops if op not in SUPPORTED_OPS]
+    assert not bad, "unsupported ops in export: %s" % bad
+    for t in model.graph.initializer:
+        assert t.data_location != onnx.TensorProto.EXTERNAL, t.name
+        assert t.raw_data, "initializer %s has no raw_data" % t.name
+    init_names = {t.name for t in model.graph.initializer}
+    assert [i.name for i in model.graph.input if i.name not in init_names] == ["input"]
+    assert [o.name for o in model.graph.output] == ["logits"]
+    return ops
+
+
+def check_residual_bn(model, shapes):
+    bns = nodes_of(model, "BatchNormalization")
+    assert len(bns) == 1, "expected the conv BNs folded and one unfoldable BN"
+    src = producer(model, bns[0].input[0])
+    assert src is not None and src.op_type != "Conv", src
+    assert len(nodes_of(model, "Conv")) == 3
+    (add,) = nodes_of(model, "Add")
+    assert {producer(model, v).op_type for v in add.input} == {"Relu", "Conv"}
+    (lrelu,) = nodes_of(model, "LeakyRelu")
+    assert abs(attrs(lrelu)["alpha"] - 0.1) < 1e-7
+    (pool,) = nodes_of(model, "AveragePool")
+    a = attrs(pool)
+    assert a["kernel_shape"] == [3, 3] and a["strides"] == [2, 2] and a["pads"] == [1, 1, 1, 1], a
+    assert a.get("ceil_mode", 0) == 1 and a.get("count_include_pad", 0) == 0, a
+    # 20 x 18 with k3 s2 p1: floor mode gives 10 x 9, ceil mode 11 x 10.
+    assert shapes[pool.output[0]][2:] == [11, 10], shapes[pool.output[0]]
+    (sig,) = nodes_of(model, "Sigmoid")
+    (mul,) = nodes_of(model, "Mul")
+    assert sorted(mul.input) == sorted([sig.input[0], sig.output[0]])
+    assert nodes_of(model, "GlobalAveragePool") and nodes_of(model, "Flatten")
+    (gemm,) = nodes_of(model, "Gemm")
+    assert init_value(model, gemm.input[1]).shape == (5, 8)
+
+
+def check_concat_grouped(model, shapes):
+    convs = nodes_of(model, "Conv")
+    groups = sorted(attrs(c).get("group", 1) for c in convs)
+    assert groups == [1, 1, 1, 2, 16], groups
+    assert any(attrs(c).get("dilations") == [2, 2] and attrs(c).get("pads") == [2, 2, 2, 2]
+               for c in convs)
+    (mp,) = nodes_of(model, "MaxPool")
+    a = attrs(mp)
+    assert a.get("ceil_mode", 0) == 1 and a.get("pads", [0, 0, 0, 0]) == [0, 0, 0, 0], a
+    # 20 rows: floor((20-3)/2)+1 = 9, ceil gives 10; 19 columns: 9 either way.
+    assert shapes[mp.input[0]][2:] == [20, 19] and shapes[mp.output[0]][2:] == [10, 9]
+    (cat,) = nodes_of(model, "Concat")
+    assert attrs(cat)["axis"] == 1 and len(cat.input) == 2
+    (clip,) = nodes_of(model, "Clip")
+    assert len(clip.input) == 3
+    assert float(init_value(model, clip.input[1])) == 0.0
+    assert float(init_value(model, clip.input[2])) == 6.0
+    (pad,) = nodes_of(model, "Pad")
+    assert attrs(pad).get("mode", b"constant") in (b"constant", "constant")
+    # ONNX pads order: [x1_begin (N), x2_begin (C), x3_begin (H), x4_begin (W), ...ends].
+    assert init_value(model, pad.input[1]).tolist() == [0, 0, 0, 1, 0, 0, 1, 2]
+    if len(pad.input) > 2 and pad.input[2]:
+        assert float(init_value(model, pad.input[2])) == 0.0
+    assert shapes[pad.output[0]][2:] == [11, 12], shapes[pad.output[0]]
+    (avg,) = nodes_of(model, "AveragePool")
+    a = attrs(avg)
+    assert a["kernel_shape"] == [2, 2] and a["strides"] == [2, 2], a
+    assert a.get("pads") == [1, 1, 1, 1] and a.get("count_include_pad", 0) == 1, a
+    assert a.get("ceil_mode", 0) == 0
+    assert shapes[avg.output[0]][2:] == [6, 7], shapes[avg.output[0]]
+    relu_after = [n for n in nodes_of(model, "Relu") if n.input[0] == avg.output[0]]
+    assert len(relu_after) == 1
+    (rs,) = nodes_of(model, "Reshape")
+    assert init_value(model, rs.input[1]).tolist() == [-1, 12]
+    (mm,) = nodes_of(model, "MatMul")
+    assert init_value(model, mm.input[1]).shape == (12, 6)
+    (add,) = nodes_of(model, "Add")
+    assert init_value(model, [v for v in add.input if v != mm.output[0]][0]).shape == (6,)
+    (sm,) = nodes_of(model, "Softmax")
+    assert attrs(sm).get("axis") == 1
+
+
+# ---------------------------------------------------------------------------
+# Sensitivity: each tested feature must visibly change the logits
+# ---------------------------------------------------------------------------
+
+def set_attr(op, name, value, pick=0):
+    def mutate(m):
+        node = nodes_of(m, op)[pick]
+        for a in node.attribute:
+            if a.name == name:
+                node.attribute.remove(a)
+                break
+        node.attribute.append(onnx.helper.make_attribute(name, value))
+    return mutate
+
+
+def set_init(name, fn):
+    def mutate(m):
+        for i, t in enumerate(m.graph.initializer):
+            if t.name == name:
+                m.graph.initializer[i].CopyFrom(
+                    onnx.numpy_helper.from_array(fn(onnx.numpy_helper.to_array(t)), name))
+                return
+        raise AssertionError(name)
+    return mutate
+
+
+def bypass(op):
+    """Remove the (single) node of this type, wiring its first input through."""
+    def mutate(m):
+        (node,) = nodes_of(m, op)
+        src, dst = node.input[0], node.output[0]
+        m.graph.node.remove(node)
+        for n in m.graph.node:
+            for i, v in enumerate(n.input):
+                if v == dst:
+                    n.input[i] = src
+        del m.graph.value_info[:]
+    return mutate
+
+
+def residual_bn_mutations(model):
+    bn = nodes_of(model, "BatchNormalization")[0]
+    return [
+        ("BatchNormalization removed", bypass("BatchNormalization")),
+        ("BN running_var := 1", set_init(bn.input[4], lambda a: np.ones_like(a))),
+        ("LeakyRelu alpha 0.1 -> 0", set_attr("LeakyRelu", "alpha", 0.0)),
+        ("AveragePool count_include_pad 0 -> 1", set_attr("AveragePool", "count_include_pad", 1)),
+        ("AveragePool ceil_mode 1 -> 0", set_attr("AveragePool", "ceil_mode", 0)),
+        ("Gemm transB 1 -> 0 (weight transposed)", lambda m: (
+            set_attr("Gemm", "transB", 0)(m),
+            set_init("fc.weight", lambda a: a.reshape(a.shape[1], a.shape[0]))(m))),
+    ]
+
+
+def concat_grouped_mutations(model):
+    pad = nodes_of(model, "Pad")[0]
+    return [
+        ("MaxPool ceil_mode 1 -> 0", set_attr("MaxPool", "ceil_mode", 0)),
+        ("Pad pads in torch order [1,2,0,1] (W then H, begin/end pairs)",
+         set_init(pad.input[1], lambda a: np.array([0, 0, 1, 2, 0, 0, 0, 1], dtype=np.int64))),
+        ("Pad pads H/W swapped", set_init(pad.input[1],
+                                          lambda a: np.array([0, 0, 1, 0, 0, 0, 2, 1], dtype=np.int64))),
+        ("AveragePool count_include_pad 1 -> 0", set_attr("AveragePool", "count_include_pad", 0)),
+        ("Clip max 6 -> 1e9", set_init(nodes_of(model, "Clip")[0].input[2],
+                                      lambda a: np.array(1e9, dtype=np.float32))),
+        ("Conv dilations 2 -> 1 (pads 1)", lambda m: (
+            set_attr("Conv", "dilations", [1, 1], pick=2)(m), set_attr("Conv", "pads", [1, 1, 1, 1], pick=2)(m))),
+        ("Concat inputs swapped", lambda m: nodes_of(m, "Concat")[0].input.reverse()),
+    ]
+
+
+def sensitivity(model_bytes, x, ref, mutations):
+    """Rel L2 change of the logits under each mutation of the graph (all must be clear)."""
+    rows = []
+    for label, mutate in mutations:
+        m = onnx.load_from_string(model_bytes)
+        mutate(m)
+        out = run_ort(m.SerializeToString(), x)
+        change = rel_l2(out, ref)
+        assert out.shape != ref.shape or change > 1e-3, (label, change)
+        rows.append((label, change))
+    return rows
+
+
+# ---------------------------------------------------------------------------
+# Fixture generation
+# ---------------------------------------------------------------------------
+
+def rel_l2(a, b):
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    return float(np.linalg.norm(a - b) / max(np.linalg.norm(b), 1e-30))
+
+
+def export(model, x):
+    buf = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # the TorchScript exporter is legacy
+        warnings.filterwarnings("ignore", message="Constant folding - Only steps=1")  # handled below
+        torch.onnx.export(
+            model.eval(), (x,), buf, dynamo=False, opset_version=OPSET,
+            input_names=["input"], output_names=["logits"],
+            dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}},
+            do_constant_folding=True)
+    return buf.getvalue()
+
+
+def fold_constants(model_bytes):
+    """Fold what the TorchScript exporter left unfolded, at the ONNX level.
+
+    The exporter keeps scalar/shape operands (Clip's min and max, Reshape's
+    shape) as ``Constant`` nodes, and computes Pad's ``pads`` with a small
+    subgraph (ConstantOfShape, Concat, Reshape, Slice with steps -1, Transpose,
+    Cast) that its constant folder refuses because of the negative Slice step.
+    Every node whose inputs are all constants is evaluated here with onnx's
+    reference evaluator (opset 17) and replaced by an initializer named after
+    its output value; dead nodes and initializers are dropped. Values and
+    semantics are unchanged (checked afterwards against torch via onnxruntime).
+    Returns (new model bytes, list of (op_type, node name) folded).
+    """
+    from onnx.reference import ReferenceEvaluator
+
+    model = onnx.load_from_string(model_bytes)
+    graph = model.graph
+    consts = {t.name: onnx.numpy_helper.to_array(t) for t in graph.initializer}
+    params = set(consts)  # the original weights
+    kept, folded = [], []
+    for node in graph.node:
+        if all(v == "" or v in consts for v in node.input) and node.op_type not in (
+                "RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike"):
+            ins = [onnx.helper.make_tensor_value_info(v, onnx.helper.np_dtype_to_tensor_dtype(consts[v].dtype), consts[v].shape)
+                   for v in node.input if v]
+            outs = [onnx.helper.make_tensor_value_info(v, onnx.TensorProto.UNDEFINED, None) for v in node.output]
+            tiny = onnx.helper.make_model(
+                onnx.helper.make_graph([node], "fold", ins, outs),
+                opset_imports=[onnx.helper.make_opsetid("", OPSET)])
+            vals = ReferenceEvaluator(tiny).run(None, {v: consts[v] for v in node.input if v})
+            for v, a in zip(node.output, vals):
+                consts[v] = np.asarray(a)
+            folded.append((node.op_type, node.name))
+        else:
+            kept.append(node)
+    # Keep only constants that the remaining nodes or the graph outputs use.
+    used = {v for n in kept for v in n.input} | {o.name for o in graph.output}
+    inits = [t for t in graph.initializer if t.name in used]
+    for name, a in consts.items():
+        if name in used and name not in params:
+            inits.append(onnx.numpy_helper.from_array(a, name))
+    del graph.node[:]
+    graph.node.extend(kept)
+    del graph.initializer[:]
+    graph.initializer.extend(inits)
+    keep_vi = {v for n in kept for v in list(n.input) + list(n.output)} - set(consts)
+    vis = [vi for vi in graph.value_info if vi.name in keep_vi]
+    del graph.value_info[:]
+    graph.value_info.extend(vis)
+    return model.SerializeToString(), folded
+
+
+def run_ort(model_bytes, x):
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = 1
+    so.inter_op_num_threads = 1
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    so.log_severity_level = 3  # mutated graphs may leave unused initializers behind
+    sess = ort.InferenceSession(model_bytes, so, providers=["CPUExecutionProvider"])
+    (out,) = sess.run(["logits"], {"input": x})
+    return out
+
+
+def save_npy(path, a):
+    a = np.ascontiguousarray(a, dtype="<f4")
+    with open(path, "wb") as f:
+        np.save(f, a, allow_pickle=False)
+
+
+def make_fixture(name, build, hw, input_seed, check, mutations, description):
+    model = build()
+    h, w = hw
+    x_np = np.random.default_rng(input_seed).standard_normal((BATCH, 3, h, w)).astype(np.float32)
+    x = torch.from_numpy(x_np.copy())
+
+    model_bytes, folded = fold_constants(export(model, x))
+    onnx_model = onnx.load_from_string(model_bytes)
+    ops = check_common(onnx_model)
+    check(onnx_model, value_shapes(onnx_model))
+
+    # Forward: torch vs onnxruntime (plain and with ORT's graph optimizations).
+    with torch.no_grad():
+        torch_out = model(x).numpy()
+    ort_out = run_ort(model_bytes, x_np)
+    assert ort_out.dtype == np.float32 and ort_out.shape == torch_out.shape
+    err = rel_l2(ort_out, torch_out)
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = 1
+    opt_out = ort.InferenceSession(model_bytes, so, providers=["CPUExecutionProvider"]).run(
+        ["logits"], {"input": x_np})[0]
+    err_opt = rel_l2(opt_out, torch_out)
+    assert err < 1e-5 and err_opt < 1e-5, (err, err_opt)
+
+    sens = sensitivity(model_bytes, x_np, ort_out, mutations(onnx_model))
+
+    # Gradient of each sample's top-1 output w.r.t. the input.
+    xg = x.clone().requires_grad_(True)
+    out = model(xg)
+    classes = out.detach().argmax(dim=1)
+    out[torch.arange(BATCH), classes].sum().backward()
+    grad = xg.grad.detach().numpy().astype(np.float32)
+    grad_classes = [int(c) for c in classes]
+    assert grad_classes == [int(c) for c in ort_out.argmax(axis=1)], "torch/ORT top-1 differ"
+    srt = np.sort(ort_out, axis=1)
+    margin = float((srt[:, -1] - srt[:, -2]).min())
+    assert margin > 1e-3, "top-1 margin too small: %g" % margin
+    assert len(set(grad_classes)) == BATCH, "samples share a top-1 class: %s" % grad_classes
+    assert np.isfinite(grad).all() and np.abs(grad).max() > 0
+
+    # The float32 gradient against the same model in float64.
+    m64 = build().double()
+    x64 = torch.from_numpy(x_np.astype(np.float64)).requires_grad_(True)
+    o64 = m64(x64)
+    assert [int(c) for c in o64.detach().argmax(dim=1)] == grad_classes
+    o64[torch.arange(BATCH), classes].sum().backward()
+    grad_err64 = rel_l2(grad, x64.grad.numpy())
+    out_err64 = rel_l2(ort_out, o64.detach().numpy())
+    assert grad_err64 < 1e-5, grad_err64
+
+    # Directional finite difference (float64 torch model) as a sanity check.
+    rng = np.random.default_rng(input_seed + 7)
+    d = torch.from_numpy(rng.standard_normal(x_np.shape))
+    eps = 1e-6
+    with torch.no_grad():
+        def f(z):
+            return m64(z)[torch.arange(BATCH), classes].sum().item()
+        x0 = x64.detach()
+        fd = (f(x0 + eps * d) - f(x0 - eps * d)) / (2 * eps)
+    an = float((x64.grad * d).sum())
+    fd_err = abs(fd - an) / max(abs(an), 1e-30)
+
+    out_dir = os.path.join(FIXTURES, name)
+    os.makedirs(out_dir, exist_ok=True)
+    with open(os.path.join(out_dir, "model.onnx"), "wb") as f:
+        f.write(model_bytes)
+    save_npy(os.path.join(out_dir, "input.npy"), x_np)
+    save_npy(os.path.join(out_dir, "logits.npy"), ort_out)
+    save_npy(os.path.join(out_dir, "input_grad.npy"), grad)
+    meta = {
+        "name": name,
+        "grad_classes": grad_classes,
+        "ops": ops,
+        "opset": OPSET,
+        "generator": GENERATOR,
+        "torch_version": torch.__version__,
+        "onnxruntime_version": ort.__version__,
+        "description": description,
+    }
+    with open(os.path.join(out_dir, "fixture.json"), "w", encoding="utf-8", newline="\n") as f:
+        f.write(json.dumps(meta, indent=2) + "\n")
+
+    # Report.
+    print("== %s ==" % name)
+    print("ops:", ", ".join(ops))
+    init_names = {t.name for t in onnx_model.graph.initializer}
+    for n in onnx_model.graph.node:
+        ins = ", ".join(v + ("*" if v in init_names else "") for v in n.input)
+        a = attrs(n)
+        a = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in a.items()}
+        print("  %-18s %-28s in=[%s] out=[%s] %s" % (n.op_type, n.name, ins, ", ".join(n.output),
+                                                     json.dumps(a) if a else ""))
+    print("  (* = initializer)")
+    print("  folded after export: %s" % (", ".join("%s %s" % f for f in folded) or "nothing"))
+    for t in onnx_model.graph.initializer:
+        arr = onnx.numpy_helper.to_array(t)
+        extra = " = %s" % arr.tolist() if arr.size <= 8 and arr.dtype != np.float32 or arr.ndim == 0 else ""
+        print("  init %-28s %s %s%s" % (t.name, onnx.TensorProto.DataType.Name(t.data_type),
+                                         list(arr.shape), extra))
+    print("input %s -> logits %s, grad_classes %s" % (list(x_np.shape), list(ort_out.shape), grad_classes))
+    print("rel L2 ORT(no opt) vs torch: %.3e   ORT(opt) vs torch: %.3e   ORT vs torch float64: %.3e"
+          % (err, err_opt, out_err64))
+    print("top-1 margin (min over batch): %.4g   |logits| max %.4g" % (margin, float(np.abs(ort_out).max())))
+    print("grad rel L2 float32 vs float64: %.3e   directional FD rel err: %.3e   |grad| max %.4g"
+          % (grad_err64, fd_err, float(np.abs(grad).max())))
+    print("logits rel L2 change when the graph is broken on purpose:")
+    for label, change in sens:
+        print("  %-62s %.3e" % (label, change))
+    for fn in ("model.onnx", "input.npy", "logits.npy", "input_grad.npy", "fixture.json"):
+        p = os.path.join(out_dir, fn)
+        with open(p, "rb") as fh:
+            digest = hashlib.sha256(fh.read()).hexdigest()[:16]
+        print("  %-15s %7d bytes  sha256 %s" % (fn, os.path.getsize(p), digest))
+    assert os.path.getsize(os.path.join(out_dir, "model.onnx")) < 100 * 1024
+    print()
+
+
+def main():
+    print("torch %s, onnx %s, onnxruntime %s, numpy %s\n"
+          % (torch.__version__, onnx.__version__, ort.__version__, np.__version__))
+    make_fixture(
+        "residual_bn", build_residual_bn, (20, 18), RESIDUAL_BN_INPUT_SEED,
+        check_residual_bn, residual_bn_mutations,
+        "conv3x3(3->8)+BN(folded into the Conv)+ReLU; residual block conv-BN-ReLU-conv-BN "
+        "(BNs folded) + identity skip, Add, ReLU; unfoldable BatchNormalization after that "
+        "ReLU; LeakyReLU(0.1); AveragePool 3x3/2 pad 1 ceil_mode=1 count_include_pad=0 "
+        "(20x18 -> 11x10); x*sigmoid(x) (Sigmoid+Mul); Dropout (absent in the eval export); "
+        "GlobalAveragePool; Flatten; Gemm (transB=1) to 5 classes (weights x6). "
+        "Input 2x3x20x18.")
+    make_fixture(
+        "concat_grouped", build_concat_grouped, (20, 19), CONCAT_GROUPED_INPUT_SEED,
+        check_concat_grouped, concat_grouped_mutations,
+        "conv3x3(3->8, pad 1)+ReLU; MaxPool 3x3/2 ceil_mode=1 (20x19 -> 10x9, floor mode "
+        "would give 9x9); grouped conv (groups=2) and dilated conv (dilation 2, pad 2) "
+        "concatenated on channels (16); depthwise conv (groups=16, weights x16); ReLU6 as "
+        "Clip(0, 6); constant zero Pad left 1 right 2 top 0 bottom 1 (-> 11x12); "
+        "conv1x1 (16->12); AveragePool 2x2/2 pad 1 count_include_pad=1 (-> 6x7); ReLU; "
+        "GlobalAveragePool; Reshape to (-1, 12) with a constant shape; MatMul with a 12x6 "
+        "weight; Add bias; Softmax(axis=1), so logits.npy holds probabilities. "
+        "Input 2x3x20x19.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
