@@ -1,0 +1,77 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// The commands as a user meets them: the bundled model by default, and every bad input refused with one line
+/// naming what and where, a non-zero exit and no output file.
+@Suite("convlens command line", .enabled(if: TestBackends.hasOpenCL, TestBackends.skipReason))
+struct CommandLineTests {
+    let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("convlens-cli-\(UUID())")
+    let digit = "Sources/BundledModel/digits/digit_7_0013.png"
+
+    init() throws {
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+    }
+
+    private func path(_ name: String) -> String { scratch.appendingPathComponent(name).path }
+
+    /// Expects failure with exactly one line on stderr containing `fragment`.
+    private func expectRefusal(_ arguments: [String], mentioning fragment: String,
+                               sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let result = try ConvLensProcess.run(arguments)
+        #expect(result.status != 0, "exit status", sourceLocation: sourceLocation)
+        let lines = result.error.split(separator: "\n")
+        #expect(lines.count == 1, "one-line error, got: \(result.error)", sourceLocation: sourceLocation)
+        #expect(result.error.contains(fragment), "\(result.error)", sourceLocation: sourceLocation)
+    }
+
+    @Test func forwardClassifiesABundledDigit() throws {
+        let result = try ConvLensProcess.run(["forward", "--input", digit, "--top", "1", "--save-npy", path("logits.npy")])
+        #expect(result.status == 0, "\(result.error)")
+        #expect(result.output.contains("     1      7  7 "), "\(result.output)")
+        #expect(FileManager.default.fileExists(atPath: path("logits.npy")))
+    }
+
+    @Test func infoListsTheBundledModel() throws {
+        let result = try ConvLensProcess.run(["info"])
+        #expect(result.status == 0)
+        #expect(result.output.contains("/features/features.0/Conv"))
+        #expect(result.output.contains("15 nodes, 35514 parameters"))
+    }
+
+    @Test func badModelsAreRefusedAndLeaveNoOutput() throws {
+        let model = try Data(contentsOf: ConvLensProcess.repositoryRoot.appendingPathComponent("Sources/BundledModel/mnist_cnn.onnx"))
+        try model.prefix(5000).write(to: URL(fileURLWithPath: path("truncated.onnx")))
+        try Data("not a model".utf8).write(to: URL(fileURLWithPath: path("text.onnx")))
+        try expectRefusal(["info", path("truncated.onnx")], mentioning: "truncated.onnx: not a readable ONNX model")
+        try expectRefusal(["forward", path("text.onnx"), "--input", digit, "--save-npy", path("out.npy")],
+                          mentioning: "text.onnx: not a readable ONNX model")
+        #expect(!FileManager.default.fileExists(atPath: path("out.npy")))
+    }
+
+    @Test func badInputsAreRefused() throws {
+        try expectRefusal(["forward", "--input", path("missing.png")], mentioning: "missing.png")
+        try expectRefusal(["forward", "--input", "README.md"], mentioning: "README.md: not a PNG or JPEG image")
+        try Data([0x93, 0x4E, 0x55, 0x4D]).write(to: URL(fileURLWithPath: path("short.npy")))
+        try expectRefusal(["forward", "--input", path("short.npy")], mentioning: "short.npy")
+    }
+
+    @Test func inputsThatDoNotFitTheModelAreRefused() throws {
+        // A 3-channel tensor for a 1-channel model: written as NumPy would, 1×3×28×28 zeros.
+        let header = "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 3, 28, 28), }"
+        var padded = header + String(repeating: " ", count: (64 - (10 + header.count + 1) % 64) % 64) + "\n"
+        var data = Data([0x93]) + Data("NUMPY".utf8) + Data([1, 0])
+        data.append(contentsOf: [UInt8(padded.utf8.count & 0xFF), UInt8(padded.utf8.count >> 8)])
+        data.append(Data(padded.utf8))
+        data.append(Data(count: 3 * 28 * 28 * 4))
+        try data.write(to: URL(fileURLWithPath: path("rgb.npy")))
+        try expectRefusal(["forward", "--input", path("rgb.npy")], mentioning: "input 'input' must be N×1×28×28, got 1×3×28×28")
+    }
+
+    @Test func unknownDevicesAndOptionsAreRefused() throws {
+        try expectRefusal(["verify", "--device", "no-such-device"], mentioning: "no OpenCL device matches 'no-such-device'")
+        let result = try ConvLensProcess.run(["forward", "--input", digit, "--top", "0"])
+        #expect(result.status != 0)
+        #expect(result.error.contains("--top must be at least 1"))
+    }
+}

@@ -1,0 +1,44 @@
+import Foundation
+
+/// Runs the `convlens` binary that `swift build` / `swift test` put beside the test bundle.
+struct ConvLensProcess {
+    struct Result {
+        let status: Int32
+        let output: String
+        let error: String
+    }
+
+    static let repositoryRoot = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// The products folder holds the test bundle and the executables built with it.
+    static var binary: URL {
+        var folder = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        // On Linux the test runner is `<products>/<Package>PackageTests.xctest`; on macOS it sits deeper in a bundle.
+        while !FileManager.default.fileExists(atPath: folder.appendingPathComponent("convlens").path),
+            folder.pathComponents.count > 1
+        {
+            folder.deleteLastPathComponent()
+        }
+        return folder.appendingPathComponent("convlens")
+    }
+
+    /// Runs `convlens arguments…` from the repository root and collects its exit status and output.
+    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        process.currentDirectoryURL = repositoryRoot
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let output = Pipe(), error = Pipe()
+        process.standardOutput = output
+        process.standardError = error
+        try process.run()
+        let outputData = output.fileHandleForReading.readDataToEndOfFile()
+        let errorData = error.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(
+            status: process.terminationStatus, output: String(decoding: outputData, as: UTF8.self),
+            error: String(decoding: errorData, as: UTF8.self))
+    }
+}
