@@ -4,7 +4,7 @@ import TensorOps
 /// dilation 2, groups, depthwise, batch 3, 1×1 and 7×7 kernels, asymmetric padding, ceil mode, both average-pool
 /// divisors, broadcasting. Each workload runs every pass it has; each case gets its own seed.
 public enum ParityCatalog {
-    public static let workloads: [ParityWorkload] = convolutions + poolings + denseOps + layoutOps
+    public static let workloads: [ParityWorkload] = convolutions + poolings + denseOps + layoutOps + visualizationOps
 
     /// Every case, in a fixed order with fixed seeds.
     public static let cases: [ParityCase] = {
@@ -89,5 +89,14 @@ public enum ParityCatalog {
         .pad2d(input: [2, 3, 5, 6], Padding2D(top: 1, left: 0, bottom: 2, right: 3), value: 0),
         .pad2d(input: [1, 2, 4, 4], Padding2D(1), value: -1.5),
         .transpose2d(input: [3, 17]),
+    ]
+
+    static let visualizationOps: [ParityWorkload] = [
+        .irfft2(image: [2, 3, 8, 10]),
+        .irfft2(image: [1, 2, 9, 7]),
+        .affineResample(shape: [3, 2, 11, 13], fill: 0.5),
+        .imagePenalty(shape: [2, 3, 7, 8], l2: 0.5, tv: 0.25),
+        .adam(count: 257, AdamParameters(learningRate: 0.05)),
+        .sgd(count: 257, learningRate: 0.1),
     ]
 }

@@ -173,6 +173,51 @@ extension ParityWorkload {
             let grads = try inputShapes.map { try backend.makeTensor($0) }
             try backend.concatBackward(gradOutput: dy, gradInputs: grads)
             return try grads.enumerated().map { try output("grad_input\($0.offset)", $0.element) }
+
+        case .irfft2(let imageShape):
+            let g = try SpectrumGeometry(spectrum: SpectrumGeometry.spectrumShape(for: imageShape), image: imageShape)
+            let scratch = try backend.makeTensor(g.spectrum)
+            if direction == .forward {
+                let spectrum = try tensor(g.spectrum), image = try backend.makeTensor(imageShape)
+                try backend.irfft2Forward(spectrum: spectrum, scratch: scratch, output: image)
+                return [try output("output", image)]
+            }
+            let dx = try tensor(imageShape), ds = try backend.makeTensor(g.spectrum)
+            try backend.irfft2Backward(gradOutput: dx, scratch: scratch, gradSpectrum: ds)
+            return [try output("grad_spectrum", ds)]
+
+        case .affineResample(let shape, let fill):
+            let affineMaps = (0..<shape[0]).map { _ in
+                AffineMap(scale: Float(0.9 + 0.2 * random.nextUniform()), degrees: Float(20 * random.nextUniform() - 10),
+                          dx: Float(6 * random.nextUniform() - 3), dy: Float(6 * random.nextUniform() - 3))
+            }
+            let maps = try backend.upload(HostTensor(shape: [shape[0], 6], values: affineMaps.flatMap(\.values)))
+            let result = try backend.makeTensor(shape)
+            if direction == .forward {
+                try backend.affineResampleForward(input: try tensor(shape), maps: maps, output: result, fill: fill)
+                return [try output("output", result)]
+            }
+            try backend.affineResampleBackward(
+                gradOutput: try tensor(shape), maps: maps, gradInput: result, reach: affineMaps.map(\.reach).max() ?? 1)
+            return [try output("grad_input", result)]
+
+        case .imagePenalty(let shape, let l2, let tv):
+            let image = try tensor(shape, scale: 0.3), gradient = try tensor(shape), result = try backend.makeTensor(shape)
+            try backend.imagePenaltyBackward(image: image, gradient: gradient, output: result, l2: l2, tv: tv)
+            return [try output("output", result)]
+
+        case .adam(let count, let hyperparameters):
+            let parameter = try tensor([count]), m = try backend.makeTensor([count]), v = try backend.makeTensor([count])
+            for step in 1...3 {
+                try backend.adamStep(parameter: parameter, gradient: try tensor([count]), firstMoment: m, secondMoment: v,
+                                     step: step, hyperparameters)
+            }
+            return [try output("parameter", parameter), try output("first_moment", m), try output("second_moment", v)]
+
+        case .sgd(let count, let learningRate):
+            let parameter = try tensor([count])
+            try backend.sgdStep(parameter: parameter, gradient: try tensor([count]), learningRate: learningRate)
+            return [try output("parameter", parameter)]
         }
     }
 }

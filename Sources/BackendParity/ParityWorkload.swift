@@ -6,6 +6,8 @@ public enum Direction: String, Sendable, CaseIterable {
     case backward
     case backwardInput = "backward_input"
     case backwardWeight = "backward_weight"
+    /// An optimizer update (no forward/backward distinction).
+    case step
 }
 
 /// One op on one set of shapes: what a parity case runs on both backends.
@@ -21,6 +23,11 @@ public enum ParityWorkload: Sendable {
     case concat(inputs: [TensorShape])
     case pad2d(input: TensorShape, Padding2D, value: Float)
     case transpose2d(input: TensorShape)
+    case irfft2(image: TensorShape)
+    case affineResample(shape: TensorShape, fill: Float)
+    case imagePenalty(shape: TensorShape, l2: Float, tv: Float)
+    case adam(count: Int, AdamParameters)
+    case sgd(count: Int, learningRate: Float)
 
     /// The op name `convlens verify --op` filters by.
     public var op: String {
@@ -36,6 +43,11 @@ public enum ParityWorkload: Sendable {
         case .concat: "concat"
         case .pad2d: "pad2d"
         case .transpose2d: "transpose2d"
+        case .irfft2: "irfft2"
+        case .affineResample: "affine_resample"
+        case .imagePenalty: "image_penalty"
+        case .adam: "adam"
+        case .sgd: "sgd"
         }
     }
 
@@ -43,6 +55,8 @@ public enum ParityWorkload: Sendable {
     public var directions: [Direction] {
         switch self {
         case .conv2d, .linear: [.forward, .backwardInput, .backwardWeight]
+        case .imagePenalty: [.backward]
+        case .adam, .sgd: [.step]
         default: [.forward, .backward]
         }
     }
@@ -68,7 +82,11 @@ public enum ParityWorkload: Sendable {
         case .channelAffine(let shape), .softmax(let shape): return "x\(shape)"
         case .concat(let inputs): return inputs.map { "x\($0)" }.joined(separator: " ")
         case .pad2d(let input, let padding, let value): return "x\(input) p\(padding) value \(value)"
-        case .transpose2d(let input): return "x\(input)"
+        case .transpose2d(let input), .irfft2(let input): return "x\(input)"
+        case .affineResample(let shape, let fill): return "x\(shape) random maps, fill \(fill)"
+        case .imagePenalty(let shape, let l2, let tv): return "x\(shape) l2 \(l2) tv \(tv)"
+        case .adam(let count, let h): return "\(count) values, lr \(h.learningRate), 3 steps"
+        case .sgd(let count, let rate): return "\(count) values, lr \(rate)"
         }
     }
 }

@@ -87,4 +87,11 @@ extension Backend {
         try output.require(geometry.output, "output", of: "concat")
         return geometry
     }
+
+    /// Input and output NCHW of one shape, maps N×6.
+    public func checkAffineResample(input: TensorShape, maps: TensorShape, output: TensorShape) throws {
+        try input.requireNCHW("input", of: "affine_resample")
+        try output.require(input, "output", of: "affine_resample")
+        try maps.require([input[0], 6], "maps", of: "affine_resample")
+    }
 }

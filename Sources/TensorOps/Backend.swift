@@ -102,4 +102,27 @@ public protocol Backend: AnyObject {
     func pad2dBackward(gradOutput: Tensor, gradInput: Tensor, padding: Padding2D) throws
     /// Matrix transpose, R×C → C×R (ONNX Gemm's transA). Its own backward: transpose the gradient.
     func transpose2d(input: Tensor, output: Tensor) throws
+
+    // MARK: Visualization (image parameterizations, transforms, regularizers, optimizers)
+
+    /// Inverse real 2-D DFT per plane (numpy.fft.irfft2): spectra N×C×H×2F → images N×C×H×W. `scratch` (the
+    /// spectrum's shape) holds the intermediate column transform.
+    func irfft2Forward(spectrum: Tensor, scratch: Tensor, output: Tensor) throws
+    /// The adjoint of `irfft2Forward`: ∂L/∂spectrum from ∂L/∂image.
+    func irfft2Backward(gradOutput: Tensor, scratch: Tensor, gradSpectrum: Tensor) throws
+    /// Bilinear resampling of each image through its own `AffineMap` (`maps`: N×6, `AffineMap.values` order);
+    /// positions outside the input read `fill`.
+    func affineResampleForward(input: Tensor, maps: Tensor, output: Tensor, fill: Float) throws
+    /// ∂L/∂input of `affineResampleForward`, gathered over output pixels within `reach` (the largest
+    /// `AffineMap.reach` of the batch) of each input pixel's preimage.
+    func affineResampleBackward(gradOutput: Tensor, maps: Tensor, gradInput: Tensor, reach: Int) throws
+    /// `output = gradient − ∂/∂image (l2·Σ(x − ½)² + tv·Σ|x[h,w+1] − x[h,w]| + |x[h+1,w] − x[h,w]|)`, the
+    /// ascent direction once the image regularizers are subtracted. `output` may be `gradient`.
+    func imagePenaltyBackward(image: Tensor, gradient: Tensor, output: Tensor, l2: Float, tv: Float) throws
+    /// One Adam ascent step, in place on `parameter` and the moment estimates; `step` counts from 1.
+    func adamStep(
+        parameter: Tensor, gradient: Tensor, firstMoment: Tensor, secondMoment: Tensor, step: Int,
+        _ hyperparameters: AdamParameters) throws
+    /// `parameter += learningRate · gradient`.
+    func sgdStep(parameter: Tensor, gradient: Tensor, learningRate: Float) throws
 }

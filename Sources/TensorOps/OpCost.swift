@@ -113,4 +113,21 @@ extension OpCost {
     public static func concat(_ geometry: ConcatGeometry) -> OpCost {
         OpCost(flops: 0, bytes: OpCost.traffic(geometry.output.count, geometry.output.count))
     }
+
+    /// Both separable stages of the inverse real DFT: a complex multiply-add (8 operations) per term.
+    public static func irfft2(_ g: SpectrumGeometry) -> OpCost {
+        let terms = g.planes * g.height * g.columns * (g.height + g.width)
+        return OpCost(flops: 8 * terms, bytes: OpCost.traffic(g.spectrum.count, g.spectrum.count, g.image.count))
+    }
+
+    /// Bilinear resampling: four multiply-adds per output element; backward visits (2·reach + 1)² candidates.
+    public static func affineResample(_ shape: TensorShape, reach: Int? = nil) -> OpCost {
+        let perElement = reach.map { 8 * (2 * $0 + 1) * (2 * $0 + 1) } ?? 8
+        return OpCost(flops: perElement * shape.count, bytes: OpCost.traffic(shape.count, shape.count))
+    }
+
+    /// Image regularizers (about 12 operations per element) and optimizer steps (about 10 for Adam, 2 for SGD).
+    public static func elementwiseUpdate(count: Int, operations: Int, tensors: Int) -> OpCost {
+        OpCost(flops: operations * count, bytes: OpCost.traffic(tensors * count))
+    }
 }

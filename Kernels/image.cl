@@ -1,0 +1,76 @@
+#include "common.h"
+
+// Image-space ops of filter visualization: random affine resampling (jitter, scale, rotation) and the L2 and
+// total-variation regularizers. Images are PLANES = N·C planes of H×W; `maps` holds 6 floats per image
+// (a, b, tx, c, d, ty): output pixel (x, y), relative to the centre, reads input (a·x + b·y + tx, c·x + d·y + ty).
+
+// Global size (W, H, PLANES): bilinear sample, `fill` outside the input.
+__kernel void affine_resample_forward(__global const float* x, __global const float* maps, __global float* y,
+                                      int PLANES, int C, int H, int W, float fill) {
+    const int ox = get_global_id(0), oy = get_global_id(1), plane = get_global_id(2);
+    if (ox >= W || oy >= H || plane >= PLANES) return;
+    __global const float* m = maps + (plane / C) * 6;
+    const float cx = 0.5f * (float)(W - 1), cy = 0.5f * (float)(H - 1);
+    const float px = (float)ox - cx, py = (float)oy - cy;
+    const float sx = m[0] * px + m[1] * py + m[2] + cx, sy = m[3] * px + m[4] * py + m[5] + cy;
+    const int x0 = (int)floor(sx), y0 = (int)floor(sy);
+    const float fx = sx - (float)x0, fy = sy - (float)y0;
+    __global const float* input = x + (size_t)plane * H * W;
+    float value = 0.0f;
+    for (int dy = 0; dy < 2; ++dy) {
+        for (int dx = 0; dx < 2; ++dx) {
+            const int ix = x0 + dx, iy = y0 + dy;
+            const float weight = (dx ? fx : 1.0f - fx) * (dy ? fy : 1.0f - fy);
+            const bool inside = ix >= 0 && ix < W && iy >= 0 && iy < H;
+            value += weight * (inside ? input[iy * W + ix] : fill);
+        }
+    }
+    y[((size_t)plane * H + oy) * W + ox] = value;
+}
+
+// Global size (W, H, PLANES): each input pixel gathers dy·weight from the output pixels near its preimage whose
+// sample point lies within one pixel of it (no atomics, so the result is deterministic).
+__kernel void affine_resample_backward(__global const float* dy, __global const float* maps, __global float* dx,
+                                       int PLANES, int C, int H, int W, int REACH) {
+    const int ix = get_global_id(0), iy = get_global_id(1), plane = get_global_id(2);
+    if (ix >= W || iy >= H || plane >= PLANES) return;
+    __global const float* m = maps + (plane / C) * 6;
+    const float cx = 0.5f * (float)(W - 1), cy = 0.5f * (float)(H - 1);
+    const float determinant = m[0] * m[4] - m[1] * m[3];
+    const float qx = (float)ix - cx - m[2], qy = (float)iy - cy - m[5];
+    const float centreX = (m[4] * qx - m[1] * qy) / determinant + cx;
+    const float centreY = (-m[3] * qx + m[0] * qy) / determinant + cy;
+    const int firstX = max(0, (int)round(centreX) - REACH), lastX = min(W - 1, (int)round(centreX) + REACH);
+    const int firstY = max(0, (int)round(centreY) - REACH), lastY = min(H - 1, (int)round(centreY) + REACH);
+    __global const float* gradient = dy + (size_t)plane * H * W;
+    float acc = 0.0f;
+    for (int oy = firstY; oy <= lastY; ++oy) {
+        for (int ox = firstX; ox <= lastX; ++ox) {
+            const float px = (float)ox - cx, py = (float)oy - cy;
+            const float sx = m[0] * px + m[1] * py + m[2] + cx, sy = m[3] * px + m[4] * py + m[5] + cy;
+            const float weight = fmax(0.0f, 1.0f - fabs(sx - (float)ix)) * fmax(0.0f, 1.0f - fabs(sy - (float)iy));
+            acc += weight * gradient[oy * W + ox];
+        }
+    }
+    dx[((size_t)plane * H + iy) * W + ix] = acc;
+}
+
+inline float sign_of(float v) {
+    return v > 0.0f ? 1.0f : (v < 0.0f ? -1.0f : 0.0f);
+}
+
+// Global size (W, H, PLANES): out = g − l2·2(x − ½) − tv·∂TV/∂x, TV = Σ |x[h,w+1] − x[h,w]| + |x[h+1,w] − x[h,w]|.
+__kernel void image_penalty_backward(__global const float* x, __global const float* g, __global float* out,
+                                     int PLANES, int H, int W, float l2, float tv) {
+    const int w = get_global_id(0), h = get_global_id(1), plane = get_global_id(2);
+    if (w >= W || h >= H || plane >= PLANES) return;
+    __global const float* image = x + (size_t)plane * H * W;
+    const float v = image[h * W + w];
+    float total = 0.0f;
+    if (w > 0) total += sign_of(v - image[h * W + w - 1]);
+    if (w < W - 1) total -= sign_of(image[h * W + w + 1] - v);
+    if (h > 0) total += sign_of(v - image[(h - 1) * W + w]);
+    if (h < H - 1) total -= sign_of(image[(h + 1) * W + w] - v);
+    const size_t i = ((size_t)plane * H + h) * W + w;
+    out[i] = g[i] - l2 * 2.0f * (v - 0.5f) - tv * total;
+}

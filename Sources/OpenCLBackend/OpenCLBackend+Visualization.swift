@@ -1,0 +1,89 @@
+import Foundation
+import OpenCLRuntime
+import TensorOps
+
+extension OpenCLBackend {
+    public func irfft2Forward(spectrum: Tensor, scratch: Tensor, output: Tensor) throws {
+        let g = try SpectrumGeometry(spectrum: spectrum.shape, image: output.shape)
+        try scratch.shape.require(g.spectrum, "scratch", of: "irfft2")
+        try launch(
+            try kernel("irfft2_columns_forward", in: "fft.cl"), global: [g.columns, g.height, g.planes],
+            arguments: [.buffer(spectrum.buffer), .buffer(scratch.buffer), .int(g.planes), .int(g.height), .int(g.columns)])
+        try launch(
+            try kernel("irfft2_rows_forward", in: "fft.cl"), global: [g.width, g.height, g.planes],
+            arguments: [.buffer(scratch.buffer), .buffer(output.buffer)] + fftSizes(g))
+    }
+
+    public func irfft2Backward(gradOutput: Tensor, scratch: Tensor, gradSpectrum: Tensor) throws {
+        let g = try SpectrumGeometry(spectrum: gradSpectrum.shape, image: gradOutput.shape)
+        try scratch.shape.require(g.spectrum, "scratch", of: "irfft2")
+        try launch(
+            try kernel("irfft2_rows_backward", in: "fft.cl"), global: [g.columns, g.height, g.planes],
+            arguments: [.buffer(gradOutput.buffer), .buffer(scratch.buffer)] + fftSizes(g))
+        try launch(
+            try kernel("irfft2_columns_backward", in: "fft.cl"), global: [g.columns, g.height, g.planes],
+            arguments: [.buffer(scratch.buffer), .buffer(gradSpectrum.buffer), .int(g.planes), .int(g.height),
+                        .int(g.columns)])
+    }
+
+    /// PLANES, H, W, F.
+    private func fftSizes(_ g: SpectrumGeometry) -> [KernelArgument] {
+        [.int(g.planes), .int(g.height), .int(g.width), .int(g.columns)]
+    }
+
+    public func affineResampleForward(input: Tensor, maps: Tensor, output: Tensor, fill: Float) throws {
+        try checkAffineResample(input: input.shape, maps: maps.shape, output: output.shape)
+        try launch(
+            try kernel("affine_resample_forward", in: "image.cl"), global: planeGrid(input.shape),
+            arguments: [.buffer(input.buffer), .buffer(maps.buffer), .buffer(output.buffer)] + planeSizes(input.shape)
+                + [.float(fill)])
+    }
+
+    public func affineResampleBackward(gradOutput: Tensor, maps: Tensor, gradInput: Tensor, reach: Int) throws {
+        try checkAffineResample(input: gradInput.shape, maps: maps.shape, output: gradOutput.shape)
+        try launch(
+            try kernel("affine_resample_backward", in: "image.cl"), global: planeGrid(gradInput.shape),
+            arguments: [.buffer(gradOutput.buffer), .buffer(maps.buffer), .buffer(gradInput.buffer)]
+                + planeSizes(gradInput.shape) + [.int(reach)])
+    }
+
+    /// Global size (W, H, N·C).
+    private func planeGrid(_ shape: TensorShape) -> [Int] { [shape[3], shape[2], shape[0] * shape[1]] }
+
+    /// PLANES, C, H, W.
+    private func planeSizes(_ shape: TensorShape) -> [KernelArgument] {
+        [.int(shape[0] * shape[1]), .int(shape[1]), .int(shape[2]), .int(shape[3])]
+    }
+
+    public func imagePenaltyBackward(image: Tensor, gradient: Tensor, output: Tensor, l2: Float, tv: Float) throws {
+        try image.shape.requireNCHW("image", of: "image_penalty")
+        try checkSameShapes([image.shape, gradient.shape, output.shape], roles: ["image", "gradient", "output"],
+                            of: "image_penalty")
+        let shape = image.shape
+        try launch(
+            try kernel("image_penalty_backward", in: "image.cl"), global: planeGrid(shape),
+            arguments: [.buffer(image.buffer), .buffer(gradient.buffer), .buffer(output.buffer),
+                        .int(shape[0] * shape[1]), .int(shape[2]), .int(shape[3]), .float(l2), .float(tv)])
+    }
+
+    public func adamStep(parameter: Tensor, gradient: Tensor, firstMoment: Tensor, secondMoment: Tensor, step: Int,
+                         _ h: AdamParameters) throws {
+        try checkSameShapes([parameter.shape, gradient.shape, firstMoment.shape, secondMoment.shape],
+                            roles: ["parameter", "gradient", "first moment", "second moment"], of: "adam")
+        let correction1 = Float(1 - pow(Double(h.beta1), Double(step)))
+        let correction2 = Float(1 - pow(Double(h.beta2), Double(step)))
+        try launch(
+            try kernel("adam_step", in: "optim.cl"), global: [parameter.shape.count],
+            arguments: [.buffer(parameter.buffer), .buffer(gradient.buffer), .buffer(firstMoment.buffer),
+                        .buffer(secondMoment.buffer), .int(parameter.shape.count), .float(h.learningRate),
+                        .float(h.beta1), .float(h.beta2), .float(h.epsilon), .float(correction1), .float(correction2)])
+    }
+
+    public func sgdStep(parameter: Tensor, gradient: Tensor, learningRate: Float) throws {
+        try checkSameShapes([parameter.shape, gradient.shape], roles: ["parameter", "gradient"], of: "sgd")
+        try launch(
+            try kernel("sgd_step", in: "optim.cl"), global: [parameter.shape.count],
+            arguments: [.buffer(parameter.buffer), .buffer(gradient.buffer), .int(parameter.shape.count),
+                        .float(learningRate)])
+    }
+}

@@ -1,0 +1,136 @@
+import Foundation
+import TensorOps
+
+extension ReferenceMath {
+    /// numpy.fft.irfft2 of each plane: spectra with interleaved real and imaginary parts, H×F complex columns.
+    public static func irfft2Forward(spectrum s: [Double], _ g: SpectrumGeometry) -> [Double] {
+        let (h, w, f) = (g.height, g.width, g.columns)
+        var x = [Double](repeating: 0, count: g.image.count)
+        for plane in 0..<g.planes {
+            let base = plane * h * 2 * f
+            // Columns: complex inverse DFT along H.
+            var t = [Double](repeating: 0, count: h * 2 * f)
+            for row in 0..<h {
+                for k in 0..<f {
+                    for j in 0..<h {
+                        let angle = 2 * Double.pi * Double((j * row) % h) / Double(h)
+                        let (a, b) = (s[base + (j * f + k) * 2], s[base + (j * f + k) * 2 + 1])
+                        t[(row * f + k) * 2] += (a * cos(angle) - b * sin(angle)) / Double(h)
+                        t[(row * f + k) * 2 + 1] += (a * sin(angle) + b * cos(angle)) / Double(h)
+                    }
+                }
+            }
+            // Rows: the real inverse DFT along W, each column but the DC and Nyquist ones counted twice.
+            for row in 0..<h {
+                for column in 0..<w {
+                    var sum = 0.0
+                    for k in 0..<f {
+                        let angle = 2 * Double.pi * Double((k * column) % w) / Double(w)
+                        sum += hermitianWeight(k, w) * (t[(row * f + k) * 2] * cos(angle) - t[(row * f + k) * 2 + 1] * sin(angle))
+                    }
+                    x[(plane * h + row) * w + column] = sum / Double(w)
+                }
+            }
+        }
+        return x
+    }
+
+    /// The adjoint of `irfft2Forward`, built from the same two stages transposed.
+    public static func irfft2Backward(gradOutput dx: [Double], _ g: SpectrumGeometry) -> [Double] {
+        let (h, w, f) = (g.height, g.width, g.columns)
+        var ds = [Double](repeating: 0, count: g.spectrum.count)
+        for plane in 0..<g.planes {
+            var dt = [Double](repeating: 0, count: h * 2 * f)
+            for row in 0..<h {
+                for k in 0..<f {
+                    for column in 0..<w {
+                        let angle = 2 * Double.pi * Double((k * column) % w) / Double(w)
+                        let gradient = dx[(plane * h + row) * w + column] * hermitianWeight(k, w) / Double(w)
+                        dt[(row * f + k) * 2] += gradient * cos(angle)
+                        dt[(row * f + k) * 2 + 1] -= gradient * sin(angle)
+                    }
+                }
+            }
+            let base = plane * h * 2 * f
+            for j in 0..<h {
+                for k in 0..<f {
+                    for row in 0..<h {
+                        let angle = 2 * Double.pi * Double((j * row) % h) / Double(h)
+                        let (a, b) = (dt[(row * f + k) * 2], dt[(row * f + k) * 2 + 1])
+                        ds[base + (j * f + k) * 2] += (a * cos(angle) + b * sin(angle)) / Double(h)
+                        ds[base + (j * f + k) * 2 + 1] += (b * cos(angle) - a * sin(angle)) / Double(h)
+                    }
+                }
+            }
+        }
+        return ds
+    }
+
+    static func hermitianWeight(_ k: Int, _ width: Int) -> Double {
+        k == 0 || 2 * k == width ? 1 : 2
+    }
+
+    /// Bilinear resampling through per-image affine maps, `fill` outside the input.
+    public static func affineResampleForward(input x: [Double], maps: [AffineMap], fill: Double, shape: TensorShape)
+        -> [Double]
+    {
+        var y = [Double](repeating: 0, count: shape.count)
+        forEachBilinearTap(maps: maps, shape: shape) { outputIndex, inputIndex, weight in
+            y[outputIndex] += weight * (inputIndex.map { x[$0] } ?? fill)
+        }
+        return y
+    }
+
+    /// Scatters each output gradient to the input pixels its sample read, with the same bilinear weights.
+    public static func affineResampleBackward(gradOutput dy: [Double], maps: [AffineMap], shape: TensorShape)
+        -> [Double]
+    {
+        var dx = [Double](repeating: 0, count: shape.count)
+        forEachBilinearTap(maps: maps, shape: shape) { outputIndex, inputIndex, weight in
+            if let inputIndex { dx[inputIndex] += weight * dy[outputIndex] }
+        }
+        return dx
+    }
+
+    /// Calls `body(outputIndex, inputIndex or nil outside, weight)` for the four bilinear taps of every output pixel.
+    static func forEachBilinearTap(maps: [AffineMap], shape: TensorShape, _ body: (Int, Int?, Double) -> Void) {
+        let (channels, height, width) = (shape[1], shape[2], shape[3])
+        let (cx, cy) = (Double(width - 1) / 2, Double(height - 1) / 2)
+        for plane in 0..<(shape[0] * channels) {
+            let m = maps[plane / channels]
+            for oy in 0..<height {
+                for ox in 0..<width {
+                    let (px, py) = (Double(ox) - cx, Double(oy) - cy)
+                    // Sample points computed in float32, as the kernel does, so both pick the same taps.
+                    let sx = Double(m.a * Float(px) + m.b * Float(py) + m.tx + Float(cx))
+                    let sy = Double(m.c * Float(px) + m.d * Float(py) + m.ty + Float(cy))
+                    let (x0, y0) = (Int(sx.rounded(.down)), Int(sy.rounded(.down)))
+                    let (fx, fy) = (sx - Double(x0), sy - Double(y0))
+                    let outputIndex = (plane * height + oy) * width + ox
+                    for (dx, dy) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
+                        let (ix, iy) = (x0 + dx, y0 + dy)
+                        let weight = (dx == 1 ? fx : 1 - fx) * (dy == 1 ? fy : 1 - fy)
+                        let inside = ix >= 0 && ix < width && iy >= 0 && iy < height
+                        body(outputIndex, inside ? (plane * height + iy) * width + ix : nil, weight)
+                    }
+                }
+            }
+        }
+    }
+
+    /// `g − ∂/∂x (l2·Σ(x − ½)² + tv·TV(x))` with anisotropic L1 total variation.
+    public static func imagePenaltyBackward(image x: [Double], gradient g: [Double], l2: Double, tv: Double,
+                                            shape: TensorShape) -> [Double] {
+        let (height, width) = (shape[2], shape[3])
+        func sign(_ v: Double) -> Double { v > 0 ? 1 : (v < 0 ? -1 : 0) }
+        return x.indices.map { i in
+            let (h, w) = ((i / width) % height, i % width)
+            var total = 0.0
+            if w > 0 { total += sign(x[i] - x[i - 1]) }
+            if w < width - 1 { total -= sign(x[i + 1] - x[i]) }
+            if h > 0 { total += sign(x[i] - x[i - width]) }
+            if h < height - 1 { total -= sign(x[i + width] - x[i]) }
+            return g[i] - l2 * 2 * (x[i] - 0.5) - tv * total
+        }
+    }
+}

@@ -1,0 +1,77 @@
+import Foundation
+
+/// The shapes of an inverse real 2-D DFT: spectra N×C×H×2F (F = W/2 + 1 complex columns, real and imaginary
+/// parts interleaved) and images N×C×H×W. numpy.fft.irfft2 semantics (norm "backward": divided by H·W).
+public struct SpectrumGeometry: Hashable, Sendable {
+    public let spectrum: TensorShape
+    public let image: TensorShape
+
+    /// Complex columns for an image `width` wide: W/2 + 1.
+    public static func frequencyColumns(width: Int) -> Int { width / 2 + 1 }
+
+    /// The spectrum shape for images of `image` shape.
+    public static func spectrumShape(for image: TensorShape) -> TensorShape {
+        [image[0], image[1], image[2], 2 * frequencyColumns(width: image[3])]
+    }
+
+    /// - Throws: `ShapeError` unless both are NCHW with equal N, C, H and the spectrum holds W/2 + 1 complex columns.
+    public init(spectrum: TensorShape, image: TensorShape) throws(ShapeError) {
+        try image.requireNCHW("image", of: "irfft2")
+        try spectrum.require(Self.spectrumShape(for: image), "spectrum", of: "irfft2")
+        self.spectrum = spectrum
+        self.image = image
+    }
+
+    public var planes: Int { image[0] * image[1] }
+    public var height: Int { image[2] }
+    public var width: Int { image[3] }
+    public var columns: Int { spectrum[3] / 2 }
+}
+
+/// One image's affine resampling map: output pixel centre (x, y), taken relative to the image centre, reads the
+/// input at (a·x + b·y + tx, c·x + d·y + ty) relative to the centre.
+public struct AffineMap: Hashable, Sendable {
+    public var a: Float, b: Float, tx: Float
+    public var c: Float, d: Float, ty: Float
+
+    public init(a: Float, b: Float, tx: Float, c: Float, d: Float, ty: Float) {
+        (self.a, self.b, self.tx, self.c, self.d, self.ty) = (a, b, tx, c, d, ty)
+    }
+
+    public static let identity = AffineMap(a: 1, b: 0, tx: 0, c: 0, d: 1, ty: 0)
+
+    /// Scale by `scale`, rotate by `degrees` and shift by (`dx`, `dy`) pixels: the image as seen after the
+    /// transform, expressed as where each output pixel reads from.
+    public init(scale: Float, degrees: Float, dx: Float, dy: Float) {
+        let radians = Double(degrees) * .pi / 180
+        let cosine = Float(cos(radians)) / scale, sine = Float(sin(radians)) / scale
+        self.init(a: cosine, b: sine, tx: -dx, c: -sine, d: cosine, ty: -dy)
+    }
+
+    /// The six numbers in the order kernels read them.
+    public var values: [Float] { [a, b, tx, c, d, ty] }
+
+    /// How far (in output pixels) an input pixel's influence can reach: output pixels whose sample point lies
+    /// within one pixel of it in each axis are within this distance of its preimage.
+    public var reach: Int {
+        let determinant = Double(a * d - b * c)
+        guard determinant != 0 else { return 0 }
+        // The largest singular value of the inverse bounds how far 1.5 input pixels spread in the output.
+        let (p, q, r, s) = (Double(d) / determinant, -Double(b) / determinant, -Double(c) / determinant,
+                            Double(a) / determinant)
+        let frobenius = (p * p + q * q + r * r + s * s).squareRoot()
+        return Int((1.5 * frobenius).rounded(.up)) + 1
+    }
+}
+
+/// Adam's hyper-parameters (ascent: the parameter moves along the gradient).
+public struct AdamParameters: Hashable, Sendable {
+    public var learningRate: Float
+    public var beta1: Float = 0.9
+    public var beta2: Float = 0.999
+    public var epsilon: Float = 1e-8
+
+    public init(learningRate: Float, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8) {
+        (self.learningRate, self.beta1, self.beta2, self.epsilon) = (learningRate, beta1, beta2, epsilon)
+    }
+}

@@ -1,0 +1,94 @@
+import BackendParity
+import Foundation
+import ReferenceBackend
+import TensorOps
+import TestSupport
+import Testing
+
+/// The filter-visualization ops of the reference: hand-checked values and gradients by finite differences.
+@Suite("Reference visualization ops")
+struct VisualizationOpTests {
+    @Test func irfft2OfPureFrequenciesGivesCosines() throws {
+        // numpy.fft.irfft2 divides by H·W: a DC term of H·W is an image of ones; H·W/2 at column 1 is cos(2πw/W).
+        let (height, width) = (4, 6)
+        let g = try SpectrumGeometry(spectrum: [1, 1, height, 8], image: [1, 1, height, width])
+        var spectrum = [Double](repeating: 0, count: g.spectrum.count)
+        spectrum[0] = Double(height * width)
+        #expect(ReferenceMath.irfft2Forward(spectrum: spectrum, g).allSatisfy { abs($0 - 1) < 1e-12 })
+        spectrum[0] = 0
+        spectrum[2] = Double(height * width) / 2
+        let image = ReferenceMath.irfft2Forward(spectrum: spectrum, g)
+        for (index, value) in image.enumerated() {
+            #expect(abs(value - cos(2 * .pi * Double(index % width) / Double(width))) < 1e-12)
+        }
+        // The Nyquist column counts once and its imaginary part is ignored, as in numpy.
+        spectrum[2] = 0
+        spectrum[6] = Double(height * width)
+        spectrum[7] = 123
+        let nyquist = ReferenceMath.irfft2Forward(spectrum: spectrum, g)
+        #expect(nyquist.enumerated().allSatisfy { abs($1 - ($0 % 2 == 0 ? 1 : -1)) < 1e-12 })
+    }
+
+    @Test(arguments: [[1, 2, 6, 8], [2, 1, 5, 7]])
+    func irfft2BackwardIsTheAdjoint(dimensions: [Int]) throws {
+        let image = TensorShape(dimensions)
+        let g = try SpectrumGeometry(spectrum: SpectrumGeometry.spectrumShape(for: image), image: image)
+        var random = SeededGenerator(seed: 31)
+        let spectrum = random.normals(g.spectrum.count), dy = random.normals(image.count)
+        expectClose(ReferenceMath.irfft2Backward(gradOutput: dy, g),
+                    FiniteDifference.gradient(at: spectrum, outputWeights: dy) { ReferenceMath.irfft2Forward(spectrum: $0, g) },
+                    relativeL2: Tolerance.finiteDifference, "grad spectrum")
+    }
+
+    @Test func affineResampleIdentityAndShiftAndGradient() throws {
+        let shape: TensorShape = [2, 1, 5, 6]
+        var random = SeededGenerator(seed: 32)
+        let x = random.normals(shape.count)
+        let identity = ReferenceMath.affineResampleForward(input: x, maps: [.identity, .identity], fill: 0.5, shape: shape)
+        #expect(zip(identity, x).allSatisfy { abs($0 - $1) < 1e-6 })
+        // Shifting right by one pixel: each output reads its left neighbour, and the first column reads the fill.
+        let shifted = ReferenceMath.affineResampleForward(
+            input: x, maps: [AffineMap(scale: 1, degrees: 0, dx: 1, dy: 0), .identity], fill: 0.5, shape: shape)
+        #expect(abs(shifted[0] - 0.5) < 1e-6 && abs(shifted[1] - x[0]) < 1e-6)
+
+        let maps = [AffineMap(scale: 1.07, degrees: 8, dx: 0.6, dy: -1.3), AffineMap(scale: 0.93, degrees: -5, dx: 2, dy: 0.2)]
+        let dy = random.normals(shape.count)
+        expectClose(ReferenceMath.affineResampleBackward(gradOutput: dy, maps: maps, shape: shape),
+                    FiniteDifference.gradient(at: x, outputWeights: dy) {
+                        ReferenceMath.affineResampleForward(input: $0, maps: maps, fill: 0.5, shape: shape)
+                    }, relativeL2: Tolerance.finiteDifference, "grad input")
+    }
+
+    @Test func imagePenaltyIsTheNegativeGradientOfL2AndTotalVariation() throws {
+        let shape: TensorShape = [1, 2, 4, 5]
+        var random = SeededGenerator(seed: 33)
+        let x = random.normals(shape.count)
+        let zeros = [Double](repeating: 0, count: shape.count)
+        let (l2, tv) = (0.3, 0.7)
+        func penalty(_ image: [Double]) -> [Double] {
+            var total = image.reduce(0) { $0 + l2 * ($1 - 0.5) * ($1 - 0.5) }
+            for i in image.indices {
+                let (h, w) = ((i / 5) % 4, i % 5)
+                if w < 4 { total += tv * abs(image[i + 1] - image[i]) }
+                if h < 3 { total += tv * abs(image[i + 5] - image[i]) }
+            }
+            return [total]
+        }
+        let ascent = ReferenceMath.imagePenaltyBackward(image: x, gradient: zeros, l2: l2, tv: tv, shape: shape)
+        expectClose(ascent.map { -$0 }, FiniteDifference.gradient(at: x, outputWeights: [1], of: penalty),
+                    relativeL2: Tolerance.finiteDifference, "penalty gradient")
+    }
+
+    @Test func optimizersStepAlongTheGradient() throws {
+        let backend = ReferenceBackend()
+        let parameter = try backend.upload(HostTensor(shape: [2], values: [1, 1]))
+        let gradient = try backend.upload(HostTensor(shape: [2], values: [2, -4]))
+        try backend.sgdStep(parameter: parameter, gradient: gradient, learningRate: 0.5)
+        #expect(parameter.values == [2, -1])
+        // Adam's first step moves every coordinate by the learning rate in the gradient's sign.
+        let m = try backend.makeTensor([2]), v = try backend.makeTensor([2])
+        try backend.adamStep(parameter: parameter, gradient: gradient, firstMoment: m, secondMoment: v, step: 1,
+                             AdamParameters(learningRate: 0.1))
+        #expect(abs(parameter.values[0] - 2.1) < 1e-6 && abs(parameter.values[1] + 1.1) < 1e-6)
+    }
+}
