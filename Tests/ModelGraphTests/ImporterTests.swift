@@ -61,6 +61,27 @@ struct ImporterTests {
         #expect(error.description.hasPrefix("node 'conv1' (Conv): weight 4×2×3×3 expects 2 input channels"))
     }
 
+    /// torch.onnx.export shares equal initializers (e.g. zero biases) through Identity nodes.
+    @Test func identityOfAnInitializerStaysAConstant() throws {
+        var weight = Onnx_TensorProto()
+        weight.name = "w"
+        weight.dims = [2, 3, 1, 1]
+        weight.dataType = 1
+        weight.floatData = [1, 0, 0, 0, 1, 0]
+        var bias = Onnx_TensorProto()
+        bias.name = "b"
+        bias.dims = [2]
+        bias.dataType = 1
+        bias.floatData = [0, 0]
+        let model = TinyModel(nodes: [
+            TinyModel.node("Identity", "share", inputs: ["b"], output: "b2"),
+            TinyModel.node("Conv", "conv", inputs: ["input", "w", "b2"], output: "y"),
+        ], initializers: [weight, bias])
+        let graph = try ONNXImporter.load(data: try model.data(), source: "shared.onnx")
+        #expect(graph.nodes.map(\.opType) == ["Conv"])
+        #expect(graph.constants["b2"]?.values == [0, 0])
+    }
+
     @Test func nonONNXFilesAreRefused() throws {
         let error = try #require(throws: ModelError.self) {
             try ONNXImporter.load(data: Data("this is not a model, just text\n".utf8), source: "notes.txt")

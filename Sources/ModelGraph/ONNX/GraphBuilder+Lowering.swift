@@ -54,7 +54,14 @@ extension GraphBuilder {
             }
             try append(node(.reshape(shape), [inputs[0]]))
         case "Dropout", "Identity":
-            try append(node(.identity, [inputs[0]]))
+            // Exporters share equal weights through Identity nodes on initializers: those stay constants.
+            if let constant = constants[inputs[0]] {
+                constants[output] = constant
+            } else if let values = integers[inputs[0]] {
+                integers[output] = values
+            } else {
+                try append(node(.identity, [inputs[0]]))
+            }
         case "Softmax":
             try checkSoftmaxAxis(a.int("axis", default: opset >= 13 ? -1 : 1), input: inputs[0], a)
             try append(node(.softmax, [inputs[0]]))
