@@ -11,7 +11,7 @@ let package = Package(
             name: "ConvLens",
             targets: [
                 "TensorOps", "ReferenceBackend", "OpenCLRuntime", "OpenCLBackend", "BackendParity", "ImageIO",
-                "ModelGraph", "BundledModel",
+                "ModelGraph", "BundledModel", "Visualization",
             ]
         ),
         .executable(name: "convlens", targets: ["convlens"]),
@@ -51,6 +51,8 @@ let package = Package(
             dependencies: ["TensorOps", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             exclude: ["ONNX/onnx-subset.proto"]
         ),
+        // Filter visualization, class activation maps and sheets, written against Backend only.
+        .target(name: "Visualization", dependencies: ["TensorOps", "ModelGraph"]),
         // The default model (Tools/train_mnist.py), embedded in the binary by the EmbedBundledModel plugin.
         .target(
             name: "BundledModel",
@@ -61,7 +63,8 @@ let package = Package(
             name: "convlens",
             dependencies: [
                 "TensorOps", "ReferenceBackend", "OpenCLRuntime", "OpenCLBackend", "BackendParity", "ImageIO",
-                "ModelGraph", "BundledModel", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "ModelGraph", "BundledModel", "Visualization",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
 
@@ -90,6 +93,10 @@ let package = Package(
         .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "TensorOps"], resources: [.copy("Fixtures")]),
         // Runs the built `convlens` binary as a user would: exit codes, one-line errors, no partial files.
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
+        .testTarget(
+            name: "VisualizationTests",
+            dependencies: ["Visualization", "ModelGraph", "BundledModel", "ReferenceBackend", "TensorOps", "TestSupport"]
+        ),
         .testTarget(
             name: "ModelGraphTests",
             dependencies: [

@@ -12,6 +12,15 @@ extension Graph {
         throw ModelError.noSuchLayer(name, nearest: nearestNames(to: name))
     }
 
+    /// The values `value` is computed from (itself included), as the set of their names.
+    public func ancestors(of value: String) -> Set<String> {
+        var needed: Set<String> = [value]
+        for node in nodes.reversed() where needed.contains(node.output) {
+            needed.formUnion(node.inputs)
+        }
+        return needed
+    }
+
     /// Every name `resolve` accepts: the input, each node's output value and each node's name.
     public var layerNames: [String] {
         [input.name] + nodes.flatMap { [$0.output, $0.name] }

@@ -14,6 +14,20 @@ extension GraphExecutor {
         return try operand(graph.outputs[0])
     }
 
+    /// Runs only the nodes `target` (a value or node name) depends on and returns its activation: the forward
+    /// pass of filter visualization, which never needs the layers above the one it looks at.
+    @discardableResult
+    public func forward(_ input: B.Tensor, through target: String) throws -> B.Tensor {
+        let value = try graph.resolve(target)
+        try prepareShapes(for: input.shape)
+        values = [graph.input.name: input]
+        let needed = graph.ancestors(of: value)
+        for node in graph.nodes where needed.contains(node.output) {
+            values[node.output] = try run(node)
+        }
+        return try operand(value)
+    }
+
     /// Uploads `input` and runs `forward`.
     @discardableResult
     public func forward(_ input: HostTensor) throws -> B.Tensor {

@@ -62,12 +62,16 @@ public final class GraphExecutor<B: Backend> {
         return shape
     }
 
-    /// Records the shapes for an input of `inputShape`, recomputing only when it changes (a new batch size).
+    /// Records the shapes for an input of `inputShape`, recomputing only when it changes.
+    ///
+    /// The batch is always free. The rank and the channel count must match the model's declaration; other
+    /// sizes may differ where every node accepts them (a fully convolutional network runs at any image size,
+    /// which filter visualization relies on), else shape inference names the node that cannot.
     func prepareShapes(for inputShape: TensorShape) throws {
         if shapes[graph.input.name] == inputShape { return }
         let expected = graph.input.dimensions
         let fits = inputShape.rank == expected.count
-            && zip(inputShape.dimensions, expected).dropFirst().allSatisfy { $1 == nil || $0 == $1 }
+            && (expected.count < 2 || expected[1] == nil || expected[1] == inputShape[1])
         guard fits, inputShape.count > 0 else {
             throw ModelError.inputMismatch(expected: [nil] + expected.dropFirst(), got: inputShape, input: graph.input.name)
         }

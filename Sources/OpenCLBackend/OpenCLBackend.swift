@@ -57,6 +57,7 @@ public final class OpenCLBackend: Backend, @unchecked Sendable {
     }
 
     public var name: String { "opencl: \(context.device.name)" }
+    public var memoryCapacity: Int? { context.device.globalMemoryBytes }
 
     // MARK: Memory
 

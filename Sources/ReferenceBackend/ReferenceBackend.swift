@@ -43,6 +43,7 @@ public final class ReferenceBackend: Backend, Sendable {
     public init() {}
 
     public var name: String { "cpu reference" }
+    public var memoryCapacity: Int? { nil }
 
     public func makeTensor(_ shape: TensorShape) throws -> Tensor {
         try shape.requirePositive("tensor", of: "makeTensor")

@@ -19,6 +19,8 @@ public protocol Backend: AnyObject {
 
     /// What the backend runs on, for reports: e.g. `opencl: NVIDIA H100` or `cpu reference`.
     var name: String { get }
+    /// Bytes of memory tensors can use, when the backend has such a limit (a device's global memory).
+    var memoryCapacity: Int? { get }
 
     // MARK: Memory
 

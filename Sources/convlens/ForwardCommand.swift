@@ -17,6 +17,9 @@ struct ForwardCommand: BackendCommand {
     @Option(help: "A PNG or JPEG image, or a .npy float32 N×C×H×W tensor already preprocessed.")
     var input: String
 
+    @Option(help: ArgumentHelp("Resize images to N×N (or H×W given as HxW).", valueName: "N|HxW"))
+    var size: String?
+
     @Option(help: "How many classes to print per sample.")
     var top = 5
 
@@ -41,7 +44,7 @@ struct ForwardCommand: BackendCommand {
 
     func run<B: Backend>(on backend: B) throws {
         let graph = try modelOptions.load()
-        let preprocessing = try preprocessing.resolve(for: graph)
+        let preprocessing = try preprocessing.resolve(for: graph, size: size)
         let input = try ModelInputs.tensor(from: input, preprocessing: preprocessing)
         let executor = try GraphExecutor(graph: graph, backend: backend)
         let start = Date()

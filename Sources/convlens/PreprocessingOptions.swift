@@ -21,14 +21,11 @@ struct PreprocessingOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Per-channel standard deviation, comma-separated.", valueName: "s1,s2,s3"))
     var std: String?
 
-    @Option(help: ArgumentHelp("Resize images to N×N (or H×W given as HxW).", valueName: "N|HxW"))
-    var size: String?
-
     @Flag(help: "Convert images to one gray channel.")
     var grayscale = false
 
-    /// The preprocessing for `graph`'s input.
-    func resolve(for graph: Graph) throws -> ImagePreprocessing {
+    /// The preprocessing for `graph`'s input; `size` (N or HxW) overrides the size it would use.
+    func resolve(for graph: Graph, size: String? = nil) throws -> ImagePreprocessing {
         let modelChannels = graph.input.dimensions.count == 4 ? graph.input.dimensions[1] : nil
         var result: ImagePreprocessing
         switch preprocess {

@@ -1,0 +1,77 @@
+import TensorOps
+
+/// Everything that shapes a filter-visualization run. The defaults are Lucid's, which give good pictures without
+/// tuning: 128 px, Adam at 0.05, 512 steps, jitter 8 px, scale 0.9–1.1, rotation ±10°, an FFT parameterization with
+/// decorrelated colour for 3-channel inputs and a pixel one for 1-channel inputs.
+public struct FilterVisualizationSettings: Sendable {
+    /// How the optimized image is represented.
+    public enum Parameterization: String, Sendable, CaseIterable {
+        /// One free value per pixel and channel (before the sigmoid).
+        case pixel
+        /// A Fourier spectrum scaled by 1/frequency (Lucid's `fft_image`), which favours natural-image statistics.
+        case fft
+    }
+
+    /// What is maximized for each image of the batch.
+    public enum Objective: String, Sendable, CaseIterable {
+        /// The mean of the channel's activation over all positions.
+        case channel
+        /// The channel's activation at the centre position.
+        case neuron
+        /// A class score before softmax: the layer's output must be N×classes.
+        case logit
+    }
+
+    public enum Optimizer: String, Sendable, CaseIterable {
+        case adam, sgd
+    }
+
+    /// The value (or node) name of the layer to look at.
+    public var layer: String
+    /// One image per entry: the channel (or class, for `.logit`) it maximizes.
+    public var channels: [Int]
+    public var size = 128
+    public var steps = 512
+    public var learningRate: Float = 0.05
+    public var optimizer = Optimizer.adam
+    public var seed: UInt64 = 0
+    public var objective = Objective.channel
+    /// Minimize instead of maximize.
+    public var negative = false
+    /// Weight of Lucid's Gram-matrix diversity term across the batch (0: off).
+    public var diversity: Float = 0
+    /// Largest random shift per step, in pixels.
+    public var jitter = 8
+    /// Range of the random scale per step.
+    public var scaleRange: ClosedRange<Float> = 0.9...1.1
+    /// Largest random rotation per step, in degrees.
+    public var rotation: Float = 10
+    /// Blur the parameterization every `blurEvery` steps by a Gaussian of `blurSigma` pixels (nil: never).
+    public var blurEvery: Int?
+    public var blurSigma: Float = 0.5
+    /// Weight of the L2 penalty on the image's distance from mid-grey.
+    public var l2: Float = 0
+    /// Weight of the total-variation penalty.
+    public var tv: Float = 0
+    public var parameterization: Parameterization
+    /// Decorrelate colour (Lucid's colour-correlation square root); only for 3-channel images.
+    public var decorrelate: Bool
+    /// The model's input normalization: images in [0, 1] become (x − mean) / std per channel. Its length is the
+    /// number of image channels.
+    public var mean: [Float]
+    public var std: [Float]
+
+    /// Lucid's defaults for a model whose input has `mean.count` channels.
+    public init(layer: String, channels: [Int], mean: [Float], std: [Float]) {
+        self.layer = layer
+        self.channels = channels
+        self.mean = mean
+        self.std = std
+        let color = mean.count == 3
+        parameterization = color ? .fft : .pixel
+        decorrelate = color
+    }
+
+    /// Image channels (1 for gray models, 3 for colour).
+    public var imageChannels: Int { mean.count }
+}

@@ -1,0 +1,63 @@
+import ModelGraph
+import TensorOps
+
+extension FilterVisualizer {
+    /// Settings that cannot work whatever the model.
+    static func validate(_ s: FilterVisualizationSettings) throws {
+        func require(_ condition: Bool, _ message: String) throws {
+            if !condition { throw VisualizationError.badSetting(message) }
+        }
+        try require(!s.channels.isEmpty, "no channels to visualize")
+        try require(s.size >= 8, "--size must be at least 8, got \(s.size)")
+        try require(s.steps >= 1, "--steps must be at least 1, got \(s.steps)")
+        try require(s.learningRate > 0 && s.learningRate.isFinite, "--lr must be positive, got \(s.learningRate)")
+        try require(s.jitter >= 0, "--jitter must not be negative")
+        try require(s.scaleRange.lowerBound > 0, "--scale must be positive")
+        try require(s.l2 >= 0 && s.tv >= 0, "--l2 and --tv must not be negative")
+        try require(s.blurEvery.map { $0 >= 1 } ?? true, "--blur-every must be at least 1")
+        try require(s.blurSigma > 0, "--blur-sigma must be positive")
+        try require(s.mean.count == s.std.count && [1, 3].contains(s.mean.count),
+                    "preprocessing must give 1 or 3 channels with one mean and std each")
+        try require(s.std.allSatisfy { $0 > 0 }, "--std values must be positive")
+        try require(s.diversity == 0, "--diversity is not available yet")
+    }
+
+    /// Every value's shape for the batch, after checking that `size` covers the layer's receptive field.
+    static func checkedShapes(graph: Graph, layer: String, settings: FilterVisualizationSettings,
+                              imageShape: TensorShape) throws -> [String: TensorShape] {
+        if let declared = graph.input.dimensions.dropFirst().first, let channels = declared,
+            channels != settings.imageChannels
+        {
+            throw VisualizationError.badSetting(
+                "the model takes \(channels)-channel images but the preprocessing gives \(settings.imageChannels)")
+        }
+        let field = try receptiveField(graph: graph, layer: layer, fallbackSize: settings.size)
+        if let field, settings.size < field {
+            throw VisualizationError.sizeBelowReceptiveField(size: settings.size, field: field, layer: settings.layer)
+        }
+        do {
+            return try graph.inferShapes(input: imageShape)
+        } catch ModelError.shape(let node, _, let error) {
+            throw VisualizationError.badSetting("image size \(settings.size) does not fit the model at node '\(node)': \(error.message)")
+        }
+    }
+
+    /// The layer's receptive field in pixels (the larger side), from the model's own input size when it fixes one.
+    private static func receptiveField(graph: Graph, layer: String, fallbackSize: Int) throws -> Int? {
+        let channels = graph.input.dimensions.count == 4 ? graph.input.dimensions[1] ?? 3 : 3
+        let shape = graph.input.shape(batch: 1) ?? [1, channels, fallbackSize, fallbackSize]
+        guard let rows = try? graph.summary(input: shape),
+            let row = rows.first(where: { $0.node.output == layer }), let field = row.receptiveField
+        else { return nil }
+        return max(field.size.height, field.size.width)
+    }
+
+    /// Refuses runs whose activations, gradients and image buffers would not fit the device.
+    static func checkMemory(shapes: [String: TensorShape], needed: Set<String>, backend: B, imageShape: TensorShape) throws {
+        guard let capacity = backend.memoryCapacity else { return }
+        // Activation and gradient per value, plus about a dozen image-sized buffers (parameter, moments, transforms).
+        let activations = needed.compactMap { shapes[$0]?.count }.reduce(0, +)
+        let bytes = 4 * (2 * activations + 12 * imageShape.count)
+        if bytes > capacity { throw VisualizationError.notEnoughMemory(needed: bytes, available: capacity) }
+    }
+}

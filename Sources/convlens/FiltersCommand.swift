@@ -1,0 +1,153 @@
+import ArgumentParser
+import BackendParity
+import Foundation
+import ImageIO
+import ModelGraph
+import ReferenceBackend
+import TensorOps
+import Visualization
+
+/// `convlens filters`: for each chosen channel of a layer, the image that maximizes it.
+struct FiltersCommand: BackendCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "filters",
+        abstract: "Render the input that maximizes each chosen channel of a layer (batched gradient ascent).",
+        discussion: """
+            All channels are optimized together as one batch on the device. Defaults follow Lucid: 128 px, Adam \
+            0.05, 512 steps, jitter 8 px, scale 0.9–1.1, rotation ±10°, FFT parameterization with decorrelated \
+            colour for 3-channel models (pixels for 1-channel models). Without --layer, the last convolution.
+            """)
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var normalization: PreprocessingOptions
+
+    @Option(help: "Layer to visualize: an ONNX value or node name (see `convlens info`).")
+    var layer: String?
+    @Option(help: ArgumentHelp("Channels: `all`, or indices and ranges such as 0-15 or 3,5,8-11.", valueName: "list"))
+    var channels = ChannelSelection(argument: "0-15")!
+    @Option(help: "Image size in pixels.") var size = 128
+    @Option(help: "Optimization steps.") var steps = 512
+    @Option(help: "Learning rate.") var lr: Float = 0.05
+    @Option(help: "adam or sgd.") var optimizer = "adam"
+    @Option(help: "Random seed: the same seed on the same device gives the same bytes.") var seed: UInt64 = 0
+    @Option(help: "channel (mean activation), neuron (centre position) or logit (class score).") var objective = "channel"
+    @Flag(help: "Minimize instead of maximize.") var negative = false
+    @Option(help: "Weight of the Gram-matrix diversity term across the batch.") var diversity: Float = 0
+    @Option(help: "Largest random shift per step, in pixels.") var jitter = 8
+    @Option(help: ArgumentHelp("Random scale range per step.", valueName: "MIN:MAX")) var scale = "0.9:1.1"
+    @Option(help: "Largest random rotation per step, in degrees.") var rotate: Float = 10
+    @Option(help: "Blur the image every K steps.") var blurEvery: Int?
+    @Option(help: "Blur radius (Gaussian sigma) in pixels.") var blurSigma: Float = 0.5
+    @Option(help: "Weight of the L2 penalty towards mid-grey.") var l2: Float = 0
+    @Option(help: "Weight of the total-variation penalty.") var tv: Float = 0
+    @Option(help: "pixel or fft (default: fft for colour models, pixel for gray ones).") var param: String?
+    @Flag(inversion: .prefixedNo, help: "Decorrelate colour (default on for 3-channel models).") var decorrelate: Bool?
+    @Option(help: "The sheet to write (PNG).") var out: String
+    @Option(help: "Also write the optimized inputs as the network saw them (N×C×H×W float32 .npy).") var saveNpy: String?
+    @Flag(help: "Replay the same seeded run on the CPU reference and print the drift of the final images.")
+    var compareCpu = false
+
+    func validate() throws {
+        guard FilterVisualizationSettings.Optimizer(rawValue: optimizer) != nil else {
+            throw ValidationError("--optimizer must be adam or sgd, got '\(optimizer)'")
+        }
+        guard FilterVisualizationSettings.Objective(rawValue: objective) != nil else {
+            throw ValidationError("--objective must be channel, neuron or logit, got '\(objective)'")
+        }
+        if let param, FilterVisualizationSettings.Parameterization(rawValue: param) == nil {
+            throw ValidationError("--param must be pixel or fft, got '\(param)'")
+        }
+        _ = try scaleRange()
+    }
+
+    func run<B: Backend>(on backend: B) throws {
+        let graph = try modelOptions.load()
+        let settings = try makeSettings(graph)
+        print("model: \(modelOptions.modelName); layer '\(settings.layer)'; \(settings.channels.count) channels × "
+              + "\(settings.size) px, \(settings.steps) steps, \(settings.parameterization.rawValue) parameterization; "
+              + "backend: \(backend.name)")
+        let reporter = ProgressReporter()
+        let result = try FilterVisualizer(graph: graph, backend: backend, settings: settings).run { progress in
+            reporter.report(step: progress.step, steps: progress.steps, objective: progress.objective)
+        }
+        let gain = zip(result.initialObjectives, result.finalObjectives).map { $1 - $0 }
+        print(String(format: "objective: %.4g → %.4g (mean over channels; mean gain %.4g)",
+                     mean(result.initialObjectives), mean(result.finalObjectives), mean(gain)))
+
+        if compareCpu {
+            try compareWithReference(graph: graph, settings: settings, result: result, backend: backend)
+        }
+        try writeSheet(result.images, channels: settings.channels)
+        print("wrote \(out)")
+        if let saveNpy {
+            try NPYFile.write(result.networkInputs, to: saveNpy)
+            print("wrote \(saveNpy)")
+        }
+    }
+
+    private func makeSettings(_ graph: Graph) throws -> FilterVisualizationSettings {
+        let preprocessing = try normalization.resolve(for: graph)
+        let layerName = try layer ?? lastConvolution(graph)
+        let value = try graph.resolve(layerName)
+        let channelShape = try graph.inferShapes(input: [1, preprocessing.channels, size, size])[value]
+        var settings = FilterVisualizationSettings(
+            layer: layerName, channels: channels.resolve(count: channelShape.map { $0[1] } ?? 0),
+            mean: preprocessing.mean, std: preprocessing.std)
+        settings.size = size
+        settings.steps = steps
+        settings.learningRate = lr
+        settings.optimizer = FilterVisualizationSettings.Optimizer(rawValue: optimizer) ?? .adam
+        settings.seed = seed
+        settings.objective = FilterVisualizationSettings.Objective(rawValue: objective) ?? .channel
+        settings.negative = negative
+        settings.diversity = diversity
+        settings.jitter = jitter
+        settings.scaleRange = try scaleRange()
+        settings.rotation = rotate
+        settings.blurEvery = blurEvery
+        settings.blurSigma = blurSigma
+        settings.l2 = l2
+        settings.tv = tv
+        if let param { settings.parameterization = FilterVisualizationSettings.Parameterization(rawValue: param) ?? .pixel }
+        if let decorrelate { settings.decorrelate = decorrelate }
+        return settings
+    }
+
+    private func scaleRange() throws -> ClosedRange<Float> {
+        let parts = scale.split(separator: ":").map { Float($0) }
+        guard parts.count == 2, let low = parts[0], let high = parts[1], low > 0, low <= high else {
+            throw ValidationError("--scale must be MIN:MAX with 0 < MIN <= MAX, got '\(scale)'")
+        }
+        return low...high
+    }
+
+    /// The default layer: the output of the last convolution.
+    private func lastConvolution(_ graph: Graph) throws -> String {
+        guard let node = graph.nodes.last(where: { if case .conv = $0.operation { true } else { false } }) else {
+            throw ValidationError("the model has no convolution; give --layer")
+        }
+        return node.output
+    }
+
+    private func compareWithReference<B: Backend>(graph: Graph, settings: FilterVisualizationSettings,
+                                                  result: FilterVisualizationResult, backend: B) throws {
+        guard !(backend is ReferenceBackend) else {
+            print("--compare-cpu: this run already used the CPU reference")
+            return
+        }
+        print("replaying on the CPU reference …")
+        let reference = try FilterVisualizer(graph: graph, backend: ReferenceBackend(), settings: settings).run()
+        let drift = ErrorMetrics(actual: result.images.values, expected: reference.images.values)
+        print(String(format: "drift of the final images vs the CPU reference: max abs %.3e, rel L2 %.3e",
+                     drift.maxAbsolute, drift.relativeL2))
+    }
+
+    private func writeSheet(_ images: HostTensor, channels: [Int]) throws {
+        let unit = ImagePreprocessing.none(height: images.shape[2], width: images.shape[3], channels: images.shape[1])
+        let tiles = (0..<images.shape[0]).map { unit.image(from: images, index: $0) }
+        try ContactSheet.render(tiles: tiles, labels: channels.map(String.init)).writePNG(to: out)
+    }
+
+    private func mean(_ values: [Double]) -> Double { values.reduce(0, +) / Double(max(values.count, 1)) }
+}

@@ -1,0 +1,21 @@
+import Foundation
+
+/// Shows a long run's progress: a bar redrawn in place on a terminal, plain lines otherwise (logs, pipes).
+struct ProgressReporter {
+    private let isTerminal = isatty(STDOUT_FILENO) != 0
+    private let start = Date()
+
+    func report(step: Int, steps: Int, objective: Double) {
+        let elapsed = Date().timeIntervalSince(start)
+        let rate = elapsed > 0 ? Double(step) / elapsed : 0
+        let status = String(format: "step %d/%d  %.2f steps/s  objective %.4g", step, steps, rate, objective)
+        if isTerminal {
+            let width = 30, filled = width * step / max(steps, 1)
+            let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
+            print("\r\(bar) \(status)", terminator: step == steps ? "\n" : "")
+            fflush(nil)  // all streams: naming stdout is not concurrency-safe in Swift 6
+        } else {
+            print(status)
+        }
+    }
+}
