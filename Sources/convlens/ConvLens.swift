@@ -6,6 +6,8 @@ struct ConvLens: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "convlens",
         abstract: "See inside convolutional networks on OpenCL devices, every op checked against a CPU reference.",
-        subcommands: [DevicesCommand.self, VerifyCommand.self, InfoCommand.self, ForwardCommand.self, FiltersCommand.self]
+        subcommands: [DevicesCommand.self, VerifyCommand.self, InfoCommand.self, ForwardCommand.self, FiltersCommand.self, FeaturesCommand.self,
+            WeightsCommand.self,
+        ]
     )
 }
