@@ -11,46 +11,61 @@
 #ifndef HAS_BIAS
 #define HAS_BIAS 0
 #endif
+// Output channels one forward work-item computes (input channels for backward-input): every input value
+// loaded is reused BLOCK times from registers. Divides the channels per group (the host picks it).
+#ifndef BLOCK
+#define BLOCK 1
+#endif
 
-// Global size (OW, OH, N·COUT): one output element per work-item.
+// Global size (OW, OH, N·COUT/BLOCK): BLOCK consecutive output channels of one position per work-item.
 __kernel void conv2d_forward(__global const float* x, __global const float* w, __global const float* bias,
                              __global float* y, int N, int C, int H, int W, int COUT, int OH, int OW) {
-    const int ow = get_global_id(0), oh = get_global_id(1), nco = get_global_id(2);
-    if (ow >= OW || oh >= OH || nco >= N * COUT) return;
-    const int n = nco / COUT, co = nco % COUT;
+    const int ow = get_global_id(0), oh = get_global_id(1), nblock = get_global_id(2);
+    const int blocks = COUT / BLOCK;
+    if (ow >= OW || oh >= OH || nblock >= N * blocks) return;
+    const int n = nblock / blocks, co0 = (nblock % blocks) * BLOCK;
     const int cinPerGroup = C / GROUPS, coutPerGroup = COUT / GROUPS;
-    const int cBase = (co / coutPerGroup) * cinPerGroup;
+    const int cBase = (co0 / coutPerGroup) * cinPerGroup;
     const int ih0 = oh * SH - PT, iw0 = ow * SW - PL;
+    float acc[BLOCK];
+    for (int b = 0; b < BLOCK; ++b) {
 #if HAS_BIAS
-    float acc = bias[co];
+        acc[b] = bias[co0 + b];
 #else
-    float acc = 0.0f;
+        acc[b] = 0.0f;
 #endif
+    }
     for (int ci = 0; ci < cinPerGroup; ++ci) {
         __global const float* plane = x + (size_t)(n * C + cBase + ci) * H * W;
-        __global const float* taps = w + (size_t)(co * cinPerGroup + ci) * KH * KW;
+        __global const float* taps = w + (size_t)(co0 * cinPerGroup + ci) * KH * KW;
         for (int kh = 0; kh < KH; ++kh) {
             const int ih = ih0 + kh * DH;
             if (ih < 0 || ih >= H) continue;
             for (int kw = 0; kw < KW; ++kw) {
                 const int iw = iw0 + kw * DW;
                 if (iw < 0 || iw >= W) continue;
-                acc = fma(plane[ih * W + iw], taps[kh * KW + kw], acc);
+                const float value = plane[ih * W + iw];
+                for (int b = 0; b < BLOCK; ++b) {
+                    acc[b] = fma(value, taps[(size_t)b * cinPerGroup * KH * KW + kh * KW + kw], acc[b]);
+                }
             }
         }
     }
-    y[NCHW_INDEX(n, co, oh, ow, COUT, OH, OW)] = acc;
+    for (int b = 0; b < BLOCK; ++b) y[NCHW_INDEX(n, co0 + b, oh, ow, COUT, OH, OW)] = acc[b];
 }
 
-// Global size (W, H, N·C): dx[n,c,ih,iw] = Σ dy[n,co,oh,ow]·w[co,ci,kh,kw] over the taps that read (ih, iw).
+// Global size (W, H, N·C/BLOCK): dx[n,c,ih,iw] = Σ dy[n,co,oh,ow]·w[co,ci,kh,kw] over the taps that read (ih, iw),
+// for BLOCK consecutive input channels of one group, each gradient value loaded once for all of them.
 __kernel void conv2d_backward_input(__global const float* dy, __global const float* w, __global float* dx,
                                     int N, int C, int H, int W, int COUT, int OH, int OW) {
-    const int iw = get_global_id(0), ih = get_global_id(1), nc = get_global_id(2);
-    if (iw >= W || ih >= H || nc >= N * C) return;
-    const int n = nc / C, c = nc % C;
+    const int iw = get_global_id(0), ih = get_global_id(1), nblock = get_global_id(2);
+    const int blocks = C / BLOCK;
+    if (iw >= W || ih >= H || nblock >= N * blocks) return;
+    const int n = nblock / blocks, c0 = (nblock % blocks) * BLOCK;
     const int cinPerGroup = C / GROUPS, coutPerGroup = COUT / GROUPS;
-    const int group = c / cinPerGroup, ci = c % cinPerGroup;
-    float acc = 0.0f;
+    const int group = c0 / cinPerGroup, ci0 = c0 % cinPerGroup;
+    float acc[BLOCK];
+    for (int b = 0; b < BLOCK; ++b) acc[b] = 0.0f;
     for (int kh = 0; kh < KH; ++kh) {
         const int ohScaled = ih + PT - kh * DH;
         if (ohScaled < 0 || ohScaled % SH != 0) continue;
@@ -63,12 +78,13 @@ __kernel void conv2d_backward_input(__global const float* dy, __global const flo
             if (ow >= OW) continue;
             for (int j = 0; j < coutPerGroup; ++j) {
                 const int co = group * coutPerGroup + j;
-                acc = fma(dy[NCHW_INDEX(n, co, oh, ow, COUT, OH, OW)],
-                          w[((co * cinPerGroup + ci) * KH + kh) * KW + kw], acc);
+                const float gradient = dy[NCHW_INDEX(n, co, oh, ow, COUT, OH, OW)];
+                __global const float* taps = w + ((size_t)(co * cinPerGroup + ci0) * KH + kh) * KW + kw;
+                for (int b = 0; b < BLOCK; ++b) acc[b] = fma(gradient, taps[(size_t)b * KH * KW], acc[b]);
             }
         }
     }
-    dx[NCHW_INDEX(n, c, ih, iw, C, H, W)] = acc;
+    for (int b = 0; b < BLOCK; ++b) dx[NCHW_INDEX(n, c0 + b, ih, iw, C, H, W)] = acc[b];
 }
 
 // Global size (KH·KW, C/GROUPS, COUT): dw[co,ci,kh,kw] = Σ_{n,oh,ow} dy[n,co,oh,ow]·x[n,c,ih,iw].

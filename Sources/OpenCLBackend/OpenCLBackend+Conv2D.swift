@@ -9,9 +9,10 @@ extension OpenCLBackend {
         let g = try checkConv2d(
             input: input.shape, weight: weight.shape, bias: bias?.shape, output: output.shape,
             parameters: parameters)
-        let kernel = try conv2dKernel("conv2d_forward", g, hasBias: bias != nil)
+        let block = channelBlock(g.outChannelsPerGroup)
+        let kernel = try conv2dKernel("conv2d_forward", g, hasBias: bias != nil, block: block)
         try launch(
-            kernel, global: [g.outWidth, g.outHeight, g.batch * g.outChannels],
+            kernel, global: [g.outWidth, g.outHeight, g.batch * g.outChannels / block],
             arguments: [.buffer(input.buffer), .buffer(weight.buffer), bias.map { .buffer($0.buffer) } ?? .null,
                         .buffer(output.buffer)] + conv2dSizes(g))
     }
@@ -22,9 +23,10 @@ extension OpenCLBackend {
         let g = try checkConv2d(
             input: gradInput.shape, weight: weight.shape, bias: nil, output: gradOutput.shape,
             parameters: parameters)
+        let block = channelBlock(g.inChannelsPerGroup)
         try launch(
-            try conv2dKernel("conv2d_backward_input", g, hasBias: false),
-            global: [g.inWidth, g.inHeight, g.batch * g.inChannels],
+            try conv2dKernel("conv2d_backward_input", g, hasBias: false, block: block),
+            global: [g.inWidth, g.inHeight, g.batch * g.inChannels / block],
             arguments: [.buffer(gradOutput.buffer), .buffer(weight.buffer), .buffer(gradInput.buffer)]
                 + conv2dSizes(g))
     }
@@ -49,15 +51,20 @@ extension OpenCLBackend {
         }
     }
 
-    /// All four conv kernels share one program per geometry: the window shape is compiled in, sizes are not.
-    private func conv2dKernel(_ name: String, _ g: Conv2DGeometry, hasBias: Bool) throws -> Kernel {
+    /// Channels per work-item: the largest of 8, 4, 2, 1 that divides the channels of a group.
+    private func channelBlock(_ channelsPerGroup: Int) -> Int {
+        [8, 4, 2, 1].first { channelsPerGroup % $0 == 0 } ?? 1
+    }
+
+    /// The conv kernels share one program per geometry and block: the window shape is compiled in, sizes are not.
+    private func conv2dKernel(_ name: String, _ g: Conv2DGeometry, hasBias: Bool, block: Int = 1) throws -> Kernel {
         let p = g.parameters
         return try kernel(
             name, in: "conv2d.cl",
             defines: [
                 "KH": g.kernelHeight, "KW": g.kernelWidth, "SH": p.stride.height, "SW": p.stride.width,
                 "DH": p.dilation.height, "DW": p.dilation.width, "PT": p.padding.top, "PL": p.padding.left,
-                "GROUPS": p.groups, "HAS_BIAS": hasBias ? 1 : 0,
+                "GROUPS": p.groups, "HAS_BIAS": hasBias ? 1 : 0, "BLOCK": block,
             ])
     }
 
