@@ -3,7 +3,8 @@ import PackagePlugin
 
 /// Turns every file in the package's top-level Kernels/ folder into a Swift string constant
 /// (`embeddedKernelSources`), so the OpenCL sources travel inside the binary and a relocated `convlens` still
-/// finds its kernels.
+/// finds its kernels. Editing a file rebuilds as usual; a newly added file is seen when SwiftPM plans the build
+/// again (after a change to Package.swift, or `touch Package.swift`).
 @main
 struct EmbedKernels: BuildToolPlugin {
     func createBuildCommands(context: PluginContext, target: Target) throws -> [Command] {

@@ -98,5 +98,7 @@ public enum ParityCatalog {
         .imagePenalty(shape: [2, 3, 7, 8], l2: 0.5, tv: 0.25),
         .adam(count: 257, AdamParameters(learningRate: 0.05)),
         .sgd(count: 257, learningRate: 0.1),
+        .diversity(activation: [3, 5, 4, 6], weight: 0.7),
+        .diversity(activation: [9, 2, 3, 3], weight: 1),
     ]
 }

@@ -218,6 +218,13 @@ extension ParityWorkload {
             let parameter = try tensor([count])
             try backend.sgdStep(parameter: parameter, gradient: try tensor([count]), learningRate: learningRate)
             return [try output("parameter", parameter)]
+
+        case .diversity(let shape, let weight):
+            let g = try DiversityGeometry(activation: shape)
+            let activation = try tensor(shape), gradient = try tensor(shape), result = try backend.makeTensor(shape)
+            try backend.diversityBackward(activation: activation, gradient: gradient, output: result, weight: weight,
+                                          scratch: try backend.makeTensor(g.scratchShape))
+            return [try output("output", result)]
         }
     }
 }

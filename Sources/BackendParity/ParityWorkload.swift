@@ -28,6 +28,7 @@ public enum ParityWorkload: Sendable {
     case imagePenalty(shape: TensorShape, l2: Float, tv: Float)
     case adam(count: Int, AdamParameters)
     case sgd(count: Int, learningRate: Float)
+    case diversity(activation: TensorShape, weight: Float)
 
     /// The op name `convlens verify --op` filters by.
     public var op: String {
@@ -48,6 +49,7 @@ public enum ParityWorkload: Sendable {
         case .imagePenalty: "image_penalty"
         case .adam: "adam"
         case .sgd: "sgd"
+        case .diversity: "diversity"
         }
     }
 
@@ -55,7 +57,7 @@ public enum ParityWorkload: Sendable {
     public var directions: [Direction] {
         switch self {
         case .conv2d, .linear: [.forward, .backwardInput, .backwardWeight]
-        case .imagePenalty: [.backward]
+        case .imagePenalty, .diversity: [.backward]
         case .adam, .sgd: [.step]
         default: [.forward, .backward]
         }
@@ -87,6 +89,7 @@ public enum ParityWorkload: Sendable {
         case .imagePenalty(let shape, let l2, let tv): return "x\(shape) l2 \(l2) tv \(tv)"
         case .adam(let count, let h): return "\(count) values, lr \(h.learningRate), 3 steps"
         case .sgd(let count, let rate): return "\(count) values, lr \(rate)"
+        case .diversity(let shape, let weight): return "x\(shape) weight \(weight)"
         }
     }
 }

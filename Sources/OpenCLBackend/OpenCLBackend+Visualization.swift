@@ -87,3 +87,24 @@ extension OpenCLBackend {
                         .float(learningRate)])
     }
 }
+
+extension OpenCLBackend {
+    public func diversityBackward(activation: Tensor, gradient: Tensor, output: Tensor, weight: Float, scratch: Tensor)
+        throws
+    {
+        let g = try DiversityGeometry(activation: activation.shape)
+        try checkSameShapes([activation.shape, gradient.shape, output.shape], roles: ["activation", "gradient", "output"],
+                            of: "diversity")
+        try scratch.shape.require(g.scratchShape, "scratch", of: "diversity")
+        let (n, c, p, row) = (g.images, g.channels, g.positions, g.row)
+        try launch(try kernel("diversity_gram", in: "diversity.cl"), global: [c, c, n],
+                   arguments: [.buffer(activation.buffer), .buffer(scratch.buffer), .int(n), .int(c), .int(p), .int(row)])
+        for (name, global) in [("diversity_norms", n), ("diversity_sum", c * c), ("diversity_dots", n)] {
+            try launch(try kernel(name, in: "diversity.cl"), global: [global],
+                       arguments: [.buffer(scratch.buffer), .int(n), .int(c), .int(row)])
+        }
+        try launch(try kernel("diversity_backward", in: "diversity.cl"), global: [p, c, n],
+                   arguments: [.buffer(activation.buffer), .buffer(gradient.buffer), .buffer(output.buffer),
+                               .buffer(scratch.buffer), .int(n), .int(c), .int(p), .int(row), .float(weight)])
+    }
+}

@@ -66,3 +66,16 @@ extension ReferenceBackend {
         parameter.store(zip(parameter.doubles, gradient.doubles).map { $0 + Double(learningRate) * $1 })
     }
 }
+
+extension ReferenceBackend {
+    public func diversityBackward(activation: Tensor, gradient: Tensor, output: Tensor, weight: Float, scratch: Tensor)
+        throws
+    {
+        let g = try DiversityGeometry(activation: activation.shape)
+        try checkSameShapes([activation.shape, gradient.shape, output.shape], roles: ["activation", "gradient", "output"],
+                            of: "diversity")
+        try scratch.shape.require(g.scratchShape, "scratch", of: "diversity")
+        let dD = ReferenceMath.diversityGradient(activation: activation.doubles, g)
+        output.store(zip(gradient.doubles, dD).map { $0 - Double(weight) * $1 })
+    }
+}

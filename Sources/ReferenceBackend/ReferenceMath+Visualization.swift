@@ -134,3 +134,47 @@ extension ReferenceMath {
         }
     }
 }
+
+extension ReferenceMath {
+    /// ∂D/∂activation of Lucid's diversity D = (1/N) Σ_{n≠m} <ĝ_n, ĝ_m>, ĝ_n the normalized channel Gram matrix.
+    public static func diversityGradient(activation a: [Double], _ g: DiversityGeometry) -> [Double] {
+        let (n, c, p) = (g.images, g.channels, g.positions)
+        let grams: [[Double]] = (0..<n).map { image in
+            (0..<(c * c)).map { e in
+                let (row, column) = (e / c, e % c)
+                return (0..<p).reduce(0) { $0 + a[(image * c + row) * p + $1] * a[(image * c + column) * p + $1] }
+            }
+        }
+        let norms = grams.map { max($0.reduce(0) { $0 + $1 * $1 }, 1e-10).squareRoot() }
+        let units = zip(grams, norms).map { gram, norm in gram.map { $0 / norm } }
+        let total = (0..<(c * c)).map { e in units.reduce(0) { $0 + $1[e] } }
+        var gradient = [Double](repeating: 0, count: a.count)
+        for image in 0..<n {
+            let dUnit = (0..<(c * c)).map { 2 / Double(n) * (total[$0] - units[image][$0]) }
+            let projection = zip(dUnit, units[image]).reduce(0) { $0 + $1.0 * $1.1 }
+            let dGram = (0..<(c * c)).map { (dUnit[$0] - units[image][$0] * projection) / norms[image] }
+            for channel in 0..<c {
+                for position in 0..<p {
+                    let sum = (0..<c).reduce(0.0) { $0 + dGram[channel * c + $1] * a[(image * c + $1) * p + position] }
+                    gradient[(image * c + channel) * p + position] = 2 * sum
+                }
+            }
+        }
+        return gradient
+    }
+
+    /// D itself, for finite-difference checks.
+    public static func diversity(activation a: [Double], _ g: DiversityGeometry) -> Double {
+        let (n, c, p) = (g.images, g.channels, g.positions)
+        let units: [[Double]] = (0..<n).map { image in
+            let gram = (0..<(c * c)).map { e in
+                (0..<p).reduce(0) { $0 + a[(image * c + e / c) * p + $1] * a[(image * c + e % c) * p + $1] }
+            }
+            let norm = max(gram.reduce(0) { $0 + $1 * $1 }, 1e-10).squareRoot()
+            return gram.map { $0 / norm }
+        }
+        var total = 0.0
+        for i in 0..<n { for j in 0..<n where i != j { total += zip(units[i], units[j]).reduce(0) { $0 + $1.0 * $1.1 } } }
+        return total / Double(n)
+    }
+}

@@ -127,4 +127,8 @@ public protocol Backend: AnyObject {
         _ hyperparameters: AdamParameters) throws
     /// `parameter += learningRate · gradient`.
     func sgdStep(parameter: Tensor, gradient: Tensor, learningRate: Float) throws
+    /// Lucid's diversity term: `output = gradient − weight · ∂D/∂activation` with D the mean pairwise cosine
+    /// similarity of the batch's channel Gram matrices (activation N×C×H×W). `scratch` is
+    /// `DiversityGeometry.scratchShape`.
+    func diversityBackward(activation: Tensor, gradient: Tensor, output: Tensor, weight: Float, scratch: Tensor) throws
 }

@@ -75,3 +75,24 @@ public struct AdamParameters: Hashable, Sendable {
         (self.learningRate, self.beta1, self.beta2, self.epsilon) = (learningRate, beta1, beta2, epsilon)
     }
 }
+
+/// Shapes of the diversity term over an N×C×H×W activation.
+public struct DiversityGeometry: Hashable, Sendable {
+    public let activation: TensorShape
+
+    /// - Throws: `ShapeError` unless the activation is NCHW with at least two images.
+    public init(activation: TensorShape) throws(ShapeError) {
+        try activation.requireNCHW("activation", of: "diversity")
+        guard activation[0] >= 2 else {
+            throw ShapeError(op: "diversity", message: "needs at least 2 images in the batch, got \(activation[0])")
+        }
+        self.activation = activation
+    }
+
+    public var images: Int { activation[0] }
+    public var channels: Int { activation[1] }
+    public var positions: Int { activation[2] * activation[3] }
+    /// Floats per scratch row: one Gram matrix, or the norms and dots of the batch.
+    public var row: Int { max(channels * channels, 2 * images) }
+    public var scratchShape: TensorShape { [images + 2, row] }
+}

@@ -19,7 +19,8 @@ extension FilterVisualizer {
         try require(s.mean.count == s.std.count && [1, 3].contains(s.mean.count),
                     "preprocessing must give 1 or 3 channels with one mean and std each")
         try require(s.std.allSatisfy { $0 > 0 }, "--std values must be positive")
-        try require(s.diversity == 0, "--diversity is not available yet")
+        try require(s.diversity >= 0, "--diversity must not be negative")
+        try require(s.diversity == 0 || s.channels.count >= 2, "--diversity needs at least 2 channels in the batch")
     }
 
     /// Every value's shape for the batch, after checking that `size` covers the layer's receptive field.

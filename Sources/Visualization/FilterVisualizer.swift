@@ -42,6 +42,8 @@ public final class FilterVisualizer<B: Backend> {
     private let maps: B.Tensor
     private let transformed: B.Tensor, normalized: B.Tensor, gradTransformed: B.Tensor, gradImage: B.Tensor
     private let moments: (first: B.Tensor, second: B.Tensor)
+    /// With a diversity term the seed changes every step: the objective's seed minus the diversity gradient.
+    private let diversity: (seed: B.Tensor, scratch: B.Tensor)?
 
     /// Checks the settings against the model and allocates everything on `backend`.
     /// - Throws: `ModelError.noSuchLayer` (with the nearest names), `VisualizationError` for channels out of range,
@@ -75,6 +77,15 @@ public final class FilterVisualizer<B: Backend> {
         gradImage = try backend.makeTensor(imageShape)
         let parameterShape = parameterization.parameter.shape
         moments = (try backend.makeTensor(parameterShape), try backend.makeTensor(parameterShape))
+        if settings.diversity > 0 {
+            guard layerShape.rank == 4 else {
+                throw VisualizationError.badLayer(settings.layer, reason: "has no spatial extent for --diversity")
+            }
+            diversity = (try backend.makeTensor(layerShape),
+                         try backend.makeTensor(try DiversityGeometry(activation: layerShape).scratchShape))
+        } else {
+            diversity = nil
+        }
     }
 
     /// Runs every step, calling `progress` about every `reportInterval` steps and after the last.
@@ -106,9 +117,15 @@ public final class FilterVisualizer<B: Backend> {
         try backend.write(HostTensor(shape: maps.shape, values: draw.flatMap(\.values)), into: maps)
         try backend.affineResampleForward(input: parameterization.image, maps: maps, output: transformed, fill: 0.5)
         try backend.channelAffineForward(input: transformed, scale: normalizeScale, shift: normalizeShift, output: normalized)
-        try executor.forward(normalized, through: layer)
+        let activation = try executor.forward(normalized, through: layer)
+        var stepSeed = seed
+        if let diversity {
+            try backend.diversityBackward(activation: activation, gradient: seed, output: diversity.seed,
+                                          weight: settings.diversity, scratch: diversity.scratch)
+            stepSeed = diversity.seed
+        }
         let input = executor.graph.input.name
-        guard let gradNormalized = try executor.backward(from: layer, seed: seed, to: [input])[input] else {
+        guard let gradNormalized = try executor.backward(from: layer, seed: stepSeed, to: [input])[input] else {
             throw VisualizationError.badSetting("no gradient reached the input")
         }
         try backend.channelAffineBackward(gradOutput: gradNormalized, scale: normalizeScale, gradInput: gradTransformed)

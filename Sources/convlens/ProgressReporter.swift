@@ -13,9 +13,11 @@ struct ProgressReporter {
             let width = 30, filled = width * step / max(steps, 1)
             let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
             print("\r\(bar) \(status)", terminator: step == steps ? "\n" : "")
-            fflush(nil)  // all streams: naming stdout is not concurrency-safe in Swift 6
         } else {
             print(status)
         }
+        // Unbuffered progress in logs and pipes too. fflush(nil) flushes every stream: naming stdout is not
+        // concurrency-safe in Swift 6.
+        fflush(nil)
     }
 }

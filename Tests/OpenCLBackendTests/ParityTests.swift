@@ -30,7 +30,7 @@ struct ParityCatalogTests {
             "channel_affine forward", "channel_affine backward", "softmax forward", "softmax backward",
             "concat forward", "concat backward", "pad2d forward", "pad2d backward", "transpose2d forward",
             "transpose2d backward", "irfft2 forward", "irfft2 backward", "affine_resample forward",
-            "affine_resample backward", "image_penalty backward", "adam step", "sgd step",
+            "affine_resample backward", "image_penalty backward", "adam step", "sgd step", "diversity backward",
         ]
         #expect(Set(required).subtracting(covered).isEmpty, "missing: \(Set(required).subtracting(covered))")
         #expect(ParityCatalog.cases.count >= 40)

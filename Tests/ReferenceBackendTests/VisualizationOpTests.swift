@@ -79,6 +79,18 @@ struct VisualizationOpTests {
                     relativeL2: Tolerance.finiteDifference, "penalty gradient")
     }
 
+    @Test func diversityGradientMatchesFiniteDifferences() throws {
+        let g = try DiversityGeometry(activation: [3, 4, 2, 3])
+        var random = SeededGenerator(seed: 34)
+        let a = random.normals(g.activation.count)
+        expectClose(ReferenceMath.diversityGradient(activation: a, g),
+                    FiniteDifference.gradient(at: a, outputWeights: [1]) { [ReferenceMath.diversity(activation: $0, g)] },
+                    relativeL2: Tolerance.finiteDifference, "grad activation")
+        // Identical images are as similar as can be: every pair's cosine is 1, so D = N − 1.
+        let same = Array(repeating: Array(a.prefix(24)), count: 3).flatMap { $0 }
+        #expect(abs(ReferenceMath.diversity(activation: same, g) - 2) < 1e-12)
+    }
+
     @Test func optimizersStepAlongTheGradient() throws {
         let backend = ReferenceBackend()
         let parameter = try backend.upload(HostTensor(shape: [2], values: [1, 1]))
