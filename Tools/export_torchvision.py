@@ -1,0 +1,69 @@
+#!/usr/bin/env python3
+"""Export torchvision CNNs with fixed-seed random weights to ONNX, for demos and benchmarks.
+
+ConvLens never downloads models: the VGG-16, ResNet and other networks its README sheets and benchmarks use are
+made here, with `weights=None` and `torch.manual_seed(0)`, exported by the TorchScript exporter at opset 17
+with a dynamic batch and ImageNet preprocessing in the ONNX metadata (so `convlens` needs no flags).
+
+Usage (from the repository root, with torch, torchvision and onnx from PyPI in a venv outside the repository):
+    ~/convlens-venv/bin/python Tools/export_torchvision.py OUTPUT_DIR [vgg16 resnet18 ...]
+Without model names it exports alexnet, vgg16, resnet18, resnet50, squeezenet1_1 and mobilenet_v2. Files are
+written as OUTPUT_DIR/<name>.onnx (VGG-16 is 528 MB: keep OUTPUT_DIR outside the repository). Run by hand;
+never by the build or the tests.
+"""
+import json
+import sys
+import warnings
+from pathlib import Path
+
+import onnx
+import torch
+import torchvision
+
+MODELS = ["alexnet", "vgg16", "resnet18", "resnet50", "squeezenet1_1", "mobilenet_v2"]
+
+
+def export(name: str, directory: Path) -> Path:
+    torch.manual_seed(0)
+    model = getattr(torchvision.models, name)(weights=None).eval()
+    path = directory / f"{name}.onnx"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            model, torch.zeros(1, 3, 224, 224), str(path), dynamo=False, opset_version=17,
+            input_names=["input"], output_names=["logits"],
+            dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}}, do_constant_folding=True)
+    proto = onnx.load(str(path))
+    metadata = {
+        "convlens.mean": "0.485,0.456,0.406",
+        "convlens.std": "0.229,0.224,0.225",
+        "convlens.size": "224",
+        "convlens.channels": "3",
+        "convlens.labels": json.dumps([str(i) for i in range(1000)]),
+        "convlens.description": f"torchvision {name}, random weights (torch.manual_seed(0)), opset 17",
+    }
+    for key, value in metadata.items():
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = key, value
+    onnx.save(proto, str(path))
+    return path
+
+
+def main() -> int:
+    if len(sys.argv) < 2:
+        print(__doc__)
+        return 2
+    directory = Path(sys.argv[1])
+    directory.mkdir(parents=True, exist_ok=True)
+    names = sys.argv[2:] or MODELS
+    for name in names:
+        if name not in MODELS:
+            print(f"unknown model {name}; choose from {', '.join(MODELS)}", file=sys.stderr)
+            return 2
+        path = export(name, directory)
+        print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
