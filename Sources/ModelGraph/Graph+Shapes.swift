@@ -1,13 +1,15 @@
 import TensorOps
 
 extension Graph {
-    /// The shape of every activation when the input has `inputShape`, checking every node's shapes on the way.
+    /// The shape of every activation when the input has `inputShape`, checking every node's shapes on the way;
+    /// with a `target` value, only of the nodes it depends on (layers above it may not accept this input size).
     ///
     /// - Throws: `ModelError.shape` naming the node whose inputs do not fit (with the shapes involved).
-    public func inferShapes(input inputShape: TensorShape) throws -> [String: TensorShape] {
+    public func inferShapes(input inputShape: TensorShape, through target: String? = nil) throws -> [String: TensorShape] {
         var shapes: [String: TensorShape] = [input.name: inputShape]
         for (name, tensor) in constants { shapes[name] = tensor.shape }
-        for node in nodes {
+        let needed = target.map(ancestors(of:))
+        for node in nodes where needed?.contains(node.output) ?? true {
             do {
                 shapes[node.output] = try node.outputShape(inputs: node.inputs.map { name in
                     guard let shape = shapes[name] else { throw ModelError.unknownValue(name, node: node.name) }

@@ -19,7 +19,7 @@ extension GraphExecutor {
     @discardableResult
     public func forward(_ input: B.Tensor, through target: String) throws -> B.Tensor {
         let value = try graph.resolve(target)
-        try prepareShapes(for: input.shape)
+        try prepareShapes(for: input.shape, through: value)
         values = [graph.input.name: input]
         let needed = graph.ancestors(of: value)
         for node in graph.nodes where needed.contains(node.output) {

@@ -15,6 +15,8 @@ public final class GraphExecutor<B: Backend> {
     var values: [String: B.Tensor] = [:]
     /// Shapes of every value for the last forward pass's input.
     public private(set) var shapes: [String: TensorShape] = [:]
+    /// The input shape and target the current `shapes` were inferred for.
+    private var shapesKey: (input: TensorShape, target: String?)?
     private var buffers: [String: B.Tensor] = [:]
     private var indexBuffers: [String: B.IndexTensor] = [:]
 
@@ -67,15 +69,16 @@ public final class GraphExecutor<B: Backend> {
     /// The batch is always free. The rank and the channel count must match the model's declaration; other
     /// sizes may differ where every node accepts them (a fully convolutional network runs at any image size,
     /// which filter visualization relies on), else shape inference names the node that cannot.
-    func prepareShapes(for inputShape: TensorShape) throws {
-        if shapes[graph.input.name] == inputShape { return }
+    func prepareShapes(for inputShape: TensorShape, through target: String? = nil) throws {
+        if let key = shapesKey, key.input == inputShape, key.target == target { return }
         let expected = graph.input.dimensions
         let fits = inputShape.rank == expected.count
             && (expected.count < 2 || expected[1] == nil || expected[1] == inputShape[1])
         guard fits, inputShape.count > 0 else {
             throw ModelError.inputMismatch(expected: [nil] + expected.dropFirst(), got: inputShape, input: graph.input.name)
         }
-        shapes = try graph.inferShapes(input: inputShape)
+        shapes = try graph.inferShapes(input: inputShape, through: target)
+        shapesKey = (inputShape, target)
     }
 }
 

@@ -37,7 +37,7 @@ extension FilterVisualizer {
             throw VisualizationError.sizeBelowReceptiveField(size: settings.size, field: field, layer: settings.layer)
         }
         do {
-            return try graph.inferShapes(input: imageShape)
+            return try graph.inferShapes(input: imageShape, through: layer)
         } catch ModelError.shape(let node, _, let error) {
             throw VisualizationError.badSetting("image size \(settings.size) does not fit the model at node '\(node)': \(error.message)")
         }

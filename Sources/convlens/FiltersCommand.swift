@@ -90,9 +90,9 @@ struct FiltersCommand: BackendCommand {
         let preprocessing = try normalization.resolve(for: graph)
         let layerName = try layer ?? lastConvolution(graph)
         let value = try graph.resolve(layerName)
-        let channelShape = try graph.inferShapes(input: [1, preprocessing.channels, size, size])[value]
+        let channelShape = try? graph.inferShapes(input: [1, preprocessing.channels, size, size], through: value)[value]
         var settings = FilterVisualizationSettings(
-            layer: layerName, channels: channels.resolve(count: channelShape.map { $0[1] } ?? 0),
+            layer: layerName, channels: channels.resolve(count: channelShape.flatMap { $0.rank > 1 ? $0[1] : nil } ?? 0),
             mean: preprocessing.mean, std: preprocessing.std)
         settings.size = size
         settings.steps = steps
