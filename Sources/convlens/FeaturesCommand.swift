@@ -38,7 +38,7 @@ struct FeaturesCommand: BackendCommand {
         guard let out, let layer else { return }
         let activation = try backend.download(try executor.value(layer))
         guard activation.shape.rank == 4 else {
-            throw ValidationError("layer '\(layer)' has no spatial extent (shape \(activation.shape))")
+            throw CommandError("layer '\(layer)' has no spatial extent (shape \(activation.shape))")
         }
         let map = Colormap(rawValue: colormap) ?? .viridis
         let tiles = SheetTiles.featureMaps(activation).map {

@@ -125,7 +125,7 @@ struct FiltersCommand: BackendCommand {
     /// The default layer: the output of the last convolution.
     private func lastConvolution(_ graph: Graph) throws -> String {
         guard let node = graph.nodes.last(where: { if case .conv = $0.operation { true } else { false } }) else {
-            throw ValidationError("the model has no convolution; give --layer")
+            throw CommandError("the model has no convolution; give --layer")
         }
         return node.output
     }

@@ -72,11 +72,11 @@ struct ForwardCommand: BackendCommand {
     /// ∂ score[n, c_n] / ∂ input for every sample n, with c_n the chosen or top class.
     private func inputGradient<B: Backend>(_ executor: GraphExecutor<B>, output: HostTensor) throws -> HostTensor {
         guard output.shape.rank == 2 else {
-            throw ValidationError("--save-input-gradient needs a model whose output is N×classes, got \(output.shape)")
+            throw CommandError("--save-input-gradient needs a model whose output is N×classes, got \(output.shape)")
         }
         let (batch, classes) = (output.shape[0], output.shape[1])
         if let gradientClass, !(0..<classes).contains(gradientClass) {
-            throw ValidationError("--gradient-class \(gradientClass) is outside the model's \(classes) classes")
+            throw CommandError("--gradient-class \(gradientClass) is outside the model's \(classes) classes")
         }
         var seed = HostTensor(zeros: output.shape)
         for sample in 0..<batch {

@@ -19,7 +19,7 @@ struct InfoCommand: ParsableCommand {
     func run() throws {
         let graph = try modelOptions.load()
         guard let inputShape = graph.input.shape(batch: 1) else {
-            throw ValidationError("input '\(graph.input.name)' has symbolic dimensions other than the batch")
+            throw CommandError("input '\(graph.input.name)' has symbolic dimensions other than the batch")
         }
         let rows = try graph.summary(input: inputShape)
         print("model: \(modelOptions.modelName)")

@@ -18,7 +18,7 @@ enum ModelInputs {
     static func labels(for graph: Graph, file: String?) throws -> [String]? {
         if let file {
             guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
-                throw ValidationError("cannot read labels file '\(file)'")
+                throw CommandError("cannot read labels file '\(file)'")
             }
             return text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
                 .reversed().drop { $0.isEmpty }.reversed()

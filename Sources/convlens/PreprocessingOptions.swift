@@ -60,7 +60,7 @@ struct PreprocessingOptions: ParsableArguments {
     private func sizedToModel(_ graph: Graph, channels: Int) throws -> ImagePreprocessing {
         let dims = graph.input.dimensions
         guard dims.count == 4, let height = dims[2], let width = dims[3] else {
-            throw ValidationError("the model does not fix its input size; give --size")
+            throw CommandError("the model does not fix its input size; give --size")
         }
         return .none(height: height, width: width, channels: channels)
     }
@@ -72,13 +72,13 @@ struct PreprocessingOptions: ParsableArguments {
         case 2: if let h = parts[0], let w = parts[1], h > 0, w > 0 { return (h, w) }
         default: break
         }
-        throw ValidationError("size '\(text)' must be N or HxW with positive integers")
+        throw CommandError("size '\(text)' must be N or HxW with positive integers")
     }
 
     private func parseFloats(_ text: String, _ what: String) throws -> [Float] {
         let values = text.split(separator: ",").map { Float($0.trimmingCharacters(in: .whitespaces)) }
         guard !values.isEmpty, values.allSatisfy({ $0 != nil }) else {
-            throw ValidationError("\(what) '\(text)' must be comma-separated numbers")
+            throw CommandError("\(what) '\(text)' must be comma-separated numbers")
         }
         return values.compactMap { $0 }
     }

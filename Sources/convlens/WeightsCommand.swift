@@ -23,7 +23,7 @@ struct WeightsCommand: ParsableCommand {
         guard let node = graph.nodes.first(where: { $0.output == value }), case .conv = node.operation,
             let weight = graph.constants[node.inputs[1]]
         else {
-            throw ValidationError("layer '\(layer)' is not a convolution; see `convlens info` for the Conv nodes")
+            throw CommandError("layer '\(layer)' is not a convolution; see `convlens info` for the Conv nodes")
         }
         let kernels = SheetTiles.kernels(weight)
         let (height, width) = (weight.shape[2], weight.shape[3])

@@ -59,7 +59,7 @@ struct CommandLineTests {
     @Test func inputsThatDoNotFitTheModelAreRefused() throws {
         // A 3-channel tensor for a 1-channel model: written as NumPy would, 1×3×28×28 zeros.
         let header = "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 3, 28, 28), }"
-        var padded = header + String(repeating: " ", count: (64 - (10 + header.count + 1) % 64) % 64) + "\n"
+        let padded = header + String(repeating: " ", count: (64 - (10 + header.count + 1) % 64) % 64) + "\n"
         var data = Data([0x93]) + Data("NUMPY".utf8) + Data([1, 0])
         data.append(contentsOf: [UInt8(padded.utf8.count & 0xFF), UInt8(padded.utf8.count >> 8)])
         data.append(Data(padded.utf8))
@@ -73,5 +73,42 @@ struct CommandLineTests {
         let result = try ConvLensProcess.run(["forward", "--input", digit, "--top", "0"])
         #expect(result.status != 0)
         #expect(result.error.contains("--top must be at least 1"))
+    }
+
+    @Test func aSeededFiltersRunWritesTheSameBytesTwice() throws {
+        let arguments = ["filters", "--channels", "2,7", "--size", "24", "--steps", "3", "--seed", "11"]
+        for name in ["first.png", "second.png"] {
+            let result = try ConvLensProcess.run(arguments + ["--out", path(name), "--save-npy", path(name + ".npy")])
+            #expect(result.status == 0, "\(result.error)")
+        }
+        let first = try Data(contentsOf: URL(fileURLWithPath: path("first.png")))
+        #expect(!first.isEmpty)
+        #expect(first == (try Data(contentsOf: URL(fileURLWithPath: path("second.png")))))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path("first.png.npy")))
+                == (try Data(contentsOf: URL(fileURLWithPath: path("second.png.npy")))))
+    }
+
+    @Test func filtersRefusesBadRequestsWithoutWritingAnything() throws {
+        try expectRefusal(["filters", "--layer", "/features/features.14/Cnv", "--out", path("a.png")],
+                          mentioning: "nearest: '/features/features.14/Conv'")
+        try expectRefusal(["filters", "--channels", "70", "--out", path("b.png")],
+                          mentioning: "channel 70 is out of range")
+        try expectRefusal(["filters", "--size", "16", "--out", path("c.png")],
+                          mentioning: "image size 16 is below the receptive field")
+        for name in ["a.png", "b.png", "c.png"] { #expect(!FileManager.default.fileExists(atPath: path(name))) }
+    }
+
+    @Test func featuresAndWeightsSheets() throws {
+        let features = try ConvLensProcess.run(
+            ["features", "--input", digit, "--layer", "/features/features.5/Relu", "--out", path("features.png"), "--stats"])
+        #expect(features.status == 0, "\(features.error)")
+        #expect(features.output.contains("/features/features.16/Relu"))
+        let weights = try ConvLensProcess.run(["weights", "--layer", "/features/features.0/Conv", "--out", path("weights.png")])
+        #expect(weights.status == 0, "\(weights.error)")
+        for name in ["features.png", "weights.png"] {
+            #expect(FileManager.default.fileExists(atPath: path(name)))
+        }
+        try expectRefusal(["weights", "--layer", "/features/features.2/Relu", "--out", path("w2.png")],
+                          mentioning: "is not a convolution")
     }
 }

@@ -1,0 +1,7 @@
+/// A failure found while a command runs (as opposed to a malformed command line): printed as one line, without
+/// the usage text ArgumentParser adds to `ValidationError`.
+struct CommandError: Error, CustomStringConvertible {
+    let description: String
+
+    init(_ description: String) { self.description = description }
+}
