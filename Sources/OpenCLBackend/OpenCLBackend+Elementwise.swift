@@ -13,9 +13,8 @@ extension OpenCLBackend {
     public func binaryBackward(
         _ op: BinaryOp, a: Tensor, b: Tensor, gradOutput: Tensor, gradA: Tensor?, gradB: Tensor?
     ) throws {
-        let g = try checkBinary(op, a: a.shape, b: b.shape, output: gradOutput.shape)
-        try gradA?.shape.require(a.shape, "gradA", of: op.rawValue)
-        try gradB?.shape.require(b.shape, "gradB", of: op.rawValue)
+        let g = try checkBinaryBackward(
+            op, a: a.shape, b: b.shape, gradOutput: gradOutput.shape, gradA: gradA?.shape, gradB: gradB?.shape)
         let kernel = try kernel("binary_backward", in: "elementwise.cl", defines: ["OP": opCode(op)])
         // Each operand's gradient is a gather over the output elements it fed, reading the other operand.
         for (grad, own, other) in [(gradA, a, b), (gradB, b, a)] {

@@ -92,10 +92,8 @@ extension OpenCLBackend {
     public func diversityBackward(activation: Tensor, gradient: Tensor, output: Tensor, weight: Float, scratch: Tensor)
         throws
     {
-        let g = try DiversityGeometry(activation: activation.shape)
-        try checkSameShapes([activation.shape, gradient.shape, output.shape], roles: ["activation", "gradient", "output"],
-                            of: "diversity")
-        try scratch.shape.require(g.scratchShape, "scratch", of: "diversity")
+        let g = try checkDiversity(
+            activation: activation.shape, gradient: gradient.shape, output: output.shape, scratch: scratch.shape)
         let (n, c, p, row) = (g.images, g.channels, g.positions, g.row)
         try launch(try kernel("diversity_gram", in: "diversity.cl"), global: [c, c, n],
                    arguments: [.buffer(activation.buffer), .buffer(scratch.buffer), .int(n), .int(c), .int(p), .int(row)])

@@ -9,9 +9,8 @@ extension ReferenceBackend {
     public func binaryBackward(
         _ op: BinaryOp, a: Tensor, b: Tensor, gradOutput: Tensor, gradA: Tensor?, gradB: Tensor?
     ) throws {
-        let g = try checkBinary(op, a: a.shape, b: b.shape, output: gradOutput.shape)
-        try gradA?.shape.require(a.shape, "gradA", of: op.rawValue)
-        try gradB?.shape.require(b.shape, "gradB", of: op.rawValue)
+        let g = try checkBinaryBackward(
+            op, a: a.shape, b: b.shape, gradOutput: gradOutput.shape, gradA: gradA?.shape, gradB: gradB?.shape)
         let grads = ReferenceMath.binaryBackward(op, a.doubles, b.doubles, gradOutput: gradOutput.doubles, g)
         gradA?.store(grads.a)
         gradB?.store(grads.b)

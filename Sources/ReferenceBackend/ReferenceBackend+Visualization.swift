@@ -71,10 +71,8 @@ extension ReferenceBackend {
     public func diversityBackward(activation: Tensor, gradient: Tensor, output: Tensor, weight: Float, scratch: Tensor)
         throws
     {
-        let g = try DiversityGeometry(activation: activation.shape)
-        try checkSameShapes([activation.shape, gradient.shape, output.shape], roles: ["activation", "gradient", "output"],
-                            of: "diversity")
-        try scratch.shape.require(g.scratchShape, "scratch", of: "diversity")
+        let g = try checkDiversity(
+            activation: activation.shape, gradient: gradient.shape, output: output.shape, scratch: scratch.shape)
         let dD = ReferenceMath.diversityGradient(activation: activation.doubles, g)
         output.store(zip(gradient.doubles, dD).map { $0 - Double(weight) * $1 })
     }

@@ -94,4 +94,25 @@ extension Backend {
         try output.require(input, "output", of: "affine_resample")
         try maps.require([input[0], 6], "maps", of: "affine_resample")
     }
+
+    /// Operands and their optional gradients for `binaryBackward`.
+    public func checkBinaryBackward(
+        _ op: BinaryOp, a: TensorShape, b: TensorShape, gradOutput: TensorShape, gradA: TensorShape?,
+        gradB: TensorShape?
+    ) throws -> BroadcastGeometry {
+        let geometry = try checkBinary(op, a: a, b: b, output: gradOutput)
+        try gradA?.require(a, "gradA", of: op.rawValue)
+        try gradB?.require(b, "gradB", of: op.rawValue)
+        return geometry
+    }
+
+    /// Activation, gradient and output of one NCHW shape with at least two images; scratch as the geometry says.
+    public func checkDiversity(activation: TensorShape, gradient: TensorShape, output: TensorShape, scratch: TensorShape)
+        throws -> DiversityGeometry
+    {
+        let geometry = try DiversityGeometry(activation: activation)
+        try checkSameShapes([activation, gradient, output], roles: ["activation", "gradient", "output"], of: "diversity")
+        try scratch.require(geometry.scratchShape, "scratch", of: "diversity")
+        return geometry
+    }
 }
