@@ -107,13 +107,41 @@ final class ImageParameterization<B: Backend> {
         }
     }
 
+    /// The blur's filters and scratch, built on its first use and reused by every later blur of the run.
+    private enum BlurFilter {
+        case spectral(response: B.Tensor)
+        case separable(across: B.Tensor, down: B.Tensor, radius: Int, temporary: B.Tensor)
+    }
+    private var blurFilter: (sigma: Float, filter: BlurFilter)?
+
     /// Blurs the image the parameter describes by a Gaussian of `sigma` pixels, in place: for the FFT
     /// parameterization a multiplication by the Gaussian's frequency response, for pixels two 1-D convolutions.
     func blur(sigma: Float) throws {
-        if spectral != nil {
-            let response = try backend.upload(Self.gaussianResponse(height: imageShape[2], width: imageShape[3], sigma: sigma))
+        let filter: BlurFilter
+        if let cached = blurFilter, cached.sigma == sigma {
+            filter = cached.filter
+        } else {
+            filter = try makeBlurFilter(sigma: sigma)
+            blurFilter = (sigma, filter)
+        }
+        switch filter {
+        case .spectral(let response):
             try backend.binaryForward(.mul, parameter, response, output: parameter)
-            return
+        case .separable(let across, let down, let radius, let temporary):
+            let channels = imageShape[1]
+            try backend.conv2dForward(
+                input: parameter, weight: across, bias: nil, output: temporary,
+                parameters: Conv2DParameters(padding: Padding2D(vertical: 0, horizontal: radius), groups: channels))
+            try backend.conv2dForward(
+                input: temporary, weight: down, bias: nil, output: parameter,
+                parameters: Conv2DParameters(padding: Padding2D(vertical: radius, horizontal: 0), groups: channels))
+        }
+    }
+
+    private func makeBlurFilter(sigma: Float) throws -> BlurFilter {
+        if spectral != nil {
+            return .spectral(response: try backend.upload(
+                Self.gaussianResponse(height: imageShape[2], width: imageShape[3], sigma: sigma)))
         }
         let radius = max(1, Int((3 * sigma).rounded(.up)))
         let taps = (-radius...radius).map { exp(-Float($0 * $0) / (2 * sigma * sigma)) }
@@ -122,12 +150,8 @@ final class ImageParameterization<B: Backend> {
         let kernel = taps.map { $0 / total }
         let across = try backend.upload(HostTensor(shape: [channels, 1, 1, taps.count],
                                                    values: Array((0..<channels).map { _ in kernel }.joined())))
-        let down = try backend.reshaped(across, to: [channels, 1, taps.count, 1])
-        let temporary = try backend.makeTensor(imageShape)
-        try backend.conv2dForward(input: parameter, weight: across, bias: nil, output: temporary,
-                                  parameters: Conv2DParameters(padding: Padding2D(vertical: 0, horizontal: radius), groups: channels))
-        try backend.conv2dForward(input: temporary, weight: down, bias: nil, output: parameter,
-                                  parameters: Conv2DParameters(padding: Padding2D(vertical: radius, horizontal: 0), groups: channels))
+        return .separable(across: across, down: try backend.reshaped(across, to: [channels, 1, taps.count, 1]),
+                          radius: radius, temporary: try backend.makeTensor(imageShape))
     }
 
     /// exp(−2π²σ²f²) for each interleaved spectrum entry: a Gaussian blur of σ pixels in the frequency domain.
