@@ -1,3 +1,4 @@
+import Foundation
 import TensorOps
 
 /// Everything that shapes a filter-visualization run. The defaults are Lucid's, which give good pictures without
@@ -31,6 +32,7 @@ public struct FilterVisualizationSettings: Sendable {
     /// One image per entry: the channel (or class, for `.logit`) it maximizes.
     public var channels: [Int]
     public var size = 128
+    /// Optimization steps per octave.
     public var steps = 512
     public var learningRate: Float = 0.05
     public var optimizer = Optimizer.adam
@@ -49,6 +51,11 @@ public struct FilterVisualizationSettings: Sendable {
     /// Blur the parameterization every `blurEvery` steps by a Gaussian of `blurSigma` pixels (nil: never).
     public var blurEvery: Int?
     public var blurSigma: Float = 0.5
+    /// Render at this many sizes, smallest first, each octave's result resized up to start the next (DeepDream's
+    /// octaves): coarse structure forms at the small sizes, detail at the large ones. 1: one size only.
+    public var octaves = 1
+    /// The ratio between consecutive octave sizes; the last octave is `size`.
+    public var octaveScale: Float = 1.4
     /// Weight of the L2 penalty on the image's distance from mid-grey.
     public var l2: Float = 0
     /// Weight of the total-variation penalty.
@@ -74,4 +81,19 @@ public struct FilterVisualizationSettings: Sendable {
 
     /// Image channels (1 for gray models, 3 for colour).
     public var imageChannels: Int { mean.count }
+
+    /// The image size of each octave, smallest first, ending at `size`.
+    public var octaveSizes: [Int] {
+        (0..<max(octaves, 1)).map { octave in
+            let shrink = pow(Double(octaveScale), Double(max(octaves, 1) - 1 - octave))
+            return Int((Double(size) / shrink).rounded())
+        }
+    }
+
+    /// These settings at another image size (one octave's).
+    func resized(to size: Int) -> Self {
+        var copy = self
+        copy.size = size
+        return copy
+    }
 }

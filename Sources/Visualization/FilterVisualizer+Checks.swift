@@ -9,6 +9,11 @@ extension FilterVisualizer {
         }
         try require(!s.channels.isEmpty, "no channels to visualize")
         try require(s.size >= 8, "--size must be at least 8, got \(s.size)")
+        try require(s.octaves >= 1, "--octaves must be at least 1, got \(s.octaves)")
+        try require(s.octaves == 1 || (s.octaveScale > 1 && s.octaveScale.isFinite),
+                    "--octave-scale must be above 1, got \(s.octaveScale)")
+        try require(s.octaveSizes.first ?? s.size >= 8,
+                    "the smallest octave is \(s.octaveSizes.first ?? s.size) px; it must be at least 8 (fewer --octaves or a smaller --octave-scale)")
         try require(s.steps >= 1, "--steps must be at least 1, got \(s.steps)")
         try require(s.learningRate > 0 && s.learningRate.isFinite, "--lr must be positive, got \(s.learningRate)")
         try require(s.jitter >= 0, "--jitter must not be negative")

@@ -21,146 +21,64 @@ public struct FilterVisualizationResult: Sendable {
     public let finalObjectives: [Double]
 }
 
-/// Batched gradient ascent on the input: one image per channel, all optimized together on the backend.
-///
-/// Each step: parameterization → image → random transform → normalization → forward to the layer → the
-/// objective's constant seed gradient → backward to the input → back through normalization, transform and
-/// parameterization → image regularizers → optimizer update. Nothing is read back inside a step except the
-/// layer's activation when progress is reported.
+/// Batched gradient ascent on the input: one image per channel, all optimized together on the backend, at one
+/// size or over several octaves (`FilterVisualizationStage` runs each).
 public final class FilterVisualizer<B: Backend> {
     public let settings: FilterVisualizationSettings
-    private let backend: B
     private let executor: GraphExecutor<B>
     private let layer: String
-    private let objective: FilterObjective
-    private let parameterization: ImageParameterization<B>
-    private let transforms: RandomTransforms
-    private var random: SeededGenerator
-    private let imageShape: TensorShape
-    private let seed: B.Tensor
-    private let normalizeScale: B.Tensor, normalizeShift: B.Tensor
-    private let maps: B.Tensor
-    private let transformed: B.Tensor, normalized: B.Tensor, gradTransformed: B.Tensor, gradImage: B.Tensor
-    private let moments: (first: B.Tensor, second: B.Tensor)
-    /// With a diversity term the seed changes every step: the objective's seed minus the diversity gradient.
-    private let diversity: (seed: B.Tensor, scratch: B.Tensor)?
+    /// The layer's shape at each octave's size.
+    private let layerShapes: [TensorShape]
 
-    /// Checks the settings against the model and allocates everything on `backend`.
+    /// Checks the settings against the model at every octave's size and uploads the model to `backend`.
     /// - Throws: `ModelError.noSuchLayer` (with the nearest names), `VisualizationError` for channels out of range,
     ///   a size below the layer's receptive field, a run larger than the device's memory, or bad settings.
     public init(graph: Graph, backend: B, settings: FilterVisualizationSettings) throws {
         try Self.validate(settings)
         self.settings = settings
-        self.backend = backend
-        layer = try graph.resolve(settings.layer)
-        let channelCount = settings.imageChannels
-        imageShape = [settings.channels.count, channelCount, settings.size, settings.size]
-        let shapes = try Self.checkedShapes(graph: graph, layer: layer, settings: settings, imageShape: imageShape)
-        let layerShape = shapes[layer] ?? imageShape
-        try FilterObjective.requireChannels(settings.channels, layer: settings.layer, shape: layerShape, kind: settings.objective)
-        try Self.checkMemory(shapes: shapes, needed: graph.ancestors(of: layer), backend: backend, imageShape: imageShape)
-
-        objective = FilterObjective(kind: settings.objective, channels: settings.channels, negative: settings.negative)
-        transforms = RandomTransforms(jitter: settings.jitter, scaleRange: settings.scaleRange, rotation: settings.rotation)
-        random = SeededGenerator(seed: settings.seed)
-        executor = try GraphExecutor(graph: graph, backend: backend)
-        parameterization = try ImageParameterization(backend: backend, settings: settings, imageShape: imageShape,
-                                                     random: &random)
-        seed = try backend.upload(objective.seed(shape: layerShape))
-        normalizeScale = try backend.upload(HostTensor(shape: [channelCount], values: settings.std.map { 1 / $0 }))
-        normalizeShift = try backend.upload(
-            HostTensor(shape: [channelCount], values: zip(settings.mean, settings.std).map { -$0 / $1 }))
-        maps = try backend.makeTensor([imageShape[0], 6])
-        transformed = try backend.makeTensor(imageShape)
-        normalized = try backend.makeTensor(imageShape)
-        gradTransformed = try backend.makeTensor(imageShape)
-        gradImage = try backend.makeTensor(imageShape)
-        let parameterShape = parameterization.parameter.shape
-        moments = (try backend.makeTensor(parameterShape), try backend.makeTensor(parameterShape))
-        if settings.diversity > 0 {
-            guard layerShape.rank == 4 else {
-                throw VisualizationError.badLayer(settings.layer, reason: "has no spatial extent for --diversity")
-            }
-            diversity = (try backend.makeTensor(layerShape),
-                         try backend.makeTensor(try DiversityGeometry(activation: layerShape).scratchShape))
-        } else {
-            diversity = nil
+        let layer = try graph.resolve(settings.layer)
+        let ancestors = graph.ancestors(of: layer)
+        self.layer = layer
+        layerShapes = try settings.octaveSizes.map { size in
+            let octave = settings.resized(to: size)
+            let imageShape: TensorShape = [settings.channels.count, settings.imageChannels, size, size]
+            let shapes = try Self.checkedShapes(graph: graph, layer: layer, settings: octave, imageShape: imageShape)
+            let layerShape = shapes[layer] ?? imageShape
+            try FilterObjective.requireChannels(settings.channels, layer: settings.layer, shape: layerShape,
+                                                kind: settings.objective)
+            try Self.checkMemory(shapes: shapes, needed: ancestors, backend: backend, imageShape: imageShape)
+            return layerShape
         }
+        executor = try GraphExecutor(graph: graph, backend: backend)
     }
 
-    /// Runs every step, calling `progress` about every `reportInterval` steps and after the last.
+    /// Runs every octave's steps, calling `progress` about every `reportInterval` steps and after the last, with
+    /// steps counted across octaves.
     /// - Throws: `VisualizationError.nonFinite` naming the step and channel when the objective stops being finite.
     public func run(reportInterval: Int = 16, progress: (FilterVisualizationProgress) -> Void = { _ in })
         throws -> FilterVisualizationResult
     {
-        let initial = try objectives()
-        try checkFinite(initial, step: 0)
-        for step in 1...settings.steps {
-            try self.step(step)
-            if step % reportInterval == 0 || step == settings.steps {
-                let values = objective.values(of: try backend.download(try executor.value(layer)))
-                try checkFinite(values, step: step)
-                progress(FilterVisualizationProgress(step: step, steps: settings.steps,
-                                                     objective: values.reduce(0, +) / Double(values.count)))
+        let sizes = settings.octaveSizes
+        var start: HostTensor?
+        var initial: [Double] = []
+        var result: FilterVisualizationResult?
+        for (octave, size) in sizes.enumerated() {
+            // Octave 0 draws from the run's seed, so a one-octave run is the plain seeded run; later octaves draw
+            // their transforms from seeds derived from it.
+            let random = SeededGenerator(seed: settings.seed &+ UInt64(octave) &* 0x9E37_79B9_7F4A_7C15)
+            let stage = try FilterVisualizationStage(
+                executor: executor, layer: layer, layerShape: layerShapes[octave], settings: settings.resized(to: size),
+                start: start, random: random)
+            let octaveResult = try stage.run(firstStep: octave * settings.steps + 1, totalSteps: sizes.count * settings.steps,
+                                             reportInterval: reportInterval, progress: progress)
+            if octave == 0 { initial = octaveResult.initialObjectives }
+            if octave + 1 < sizes.count {
+                start = OctaveTransfer.parameter(for: octaveResult.images, size: sizes[octave + 1], settings: settings)
             }
+            result = octaveResult
         }
-        let final = try objectives()
-        try checkFinite(final, step: settings.steps)
-        return FilterVisualizationResult(
-            images: try backend.download(parameterization.image), networkInputs: try backend.download(normalized),
-            initialObjectives: initial, finalObjectives: final)
-    }
-
-    private func step(_ step: Int) throws {
-        try parameterization.render()
-        let draw = transforms.draw(count: imageShape[0], random: &random)
-        try backend.write(HostTensor(shape: maps.shape, values: draw.flatMap(\.values)), into: maps)
-        try backend.affineResampleForward(input: parameterization.image, maps: maps, output: transformed, fill: 0.5)
-        try backend.channelAffineForward(input: transformed, scale: normalizeScale, shift: normalizeShift, output: normalized)
-        let activation = try executor.forward(normalized, through: layer)
-        var stepSeed = seed
-        if let diversity {
-            try backend.diversityBackward(activation: activation, gradient: seed, output: diversity.seed,
-                                          weight: settings.diversity, scratch: diversity.scratch)
-            stepSeed = diversity.seed
-        }
-        let input = executor.graph.input.name
-        guard let gradNormalized = try executor.backward(from: layer, seed: stepSeed, to: [input])[input] else {
-            throw VisualizationError.badSetting("no gradient reached the input")
-        }
-        try backend.channelAffineBackward(gradOutput: gradNormalized, scale: normalizeScale, gradInput: gradTransformed)
-        try backend.affineResampleBackward(gradOutput: gradTransformed, maps: maps, gradInput: gradImage,
-                                           reach: draw.map(\.reach).max() ?? 1)
-        if settings.l2 != 0 || settings.tv != 0 {
-            try backend.imagePenaltyBackward(image: parameterization.image, gradient: gradImage, output: gradImage,
-                                             l2: settings.l2, tv: settings.tv)
-        }
-        try parameterization.backward(gradImage)
-        switch settings.optimizer {
-        case .adam:
-            try backend.adamStep(parameter: parameterization.parameter, gradient: parameterization.gradParameter,
-                                 firstMoment: moments.first, secondMoment: moments.second, step: step,
-                                 AdamParameters(learningRate: settings.learningRate))
-        case .sgd:
-            try backend.sgdStep(parameter: parameterization.parameter, gradient: parameterization.gradParameter,
-                                learningRate: settings.learningRate)
-        }
-        if let every = settings.blurEvery, step % every == 0 {
-            try parameterization.blur(sigma: settings.blurSigma)
-        }
-    }
-
-    /// Each image's objective on the current images, untransformed (the picture as it will be saved).
-    private func objectives() throws -> [Double] {
-        try parameterization.render()
-        try backend.channelAffineForward(input: parameterization.image, scale: normalizeScale, shift: normalizeShift,
-                                         output: normalized)
-        return objective.values(of: try backend.download(try executor.forward(normalized, through: layer)))
-    }
-
-    private func checkFinite(_ values: [Double], step: Int) throws {
-        if let index = values.firstIndex(where: { !$0.isFinite }) {
-            throw VisualizationError.nonFinite(step: step, channel: settings.channels[index])
-        }
+        guard let result else { throw VisualizationError.badSetting("no octave to run") }
+        return FilterVisualizationResult(images: result.images, networkInputs: result.networkInputs,
+                                         initialObjectives: initial, finalObjectives: result.finalObjectives)
     }
 }

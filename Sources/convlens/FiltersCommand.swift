@@ -27,7 +27,7 @@ struct FiltersCommand: BackendCommand {
     @Option(help: ArgumentHelp("Channels: `all`, or indices and ranges such as 0-15 or 3,5,8-11.", valueName: "list"))
     var channels = ChannelSelection(argument: "0-15")!
     @Option(help: "Image size in pixels.") var size = 128
-    @Option(help: "Optimization steps.") var steps = 512
+    @Option(help: "Optimization steps (per octave).") var steps = 512
     @Option(help: "Learning rate.") var lr: Float = 0.05
     @Option(help: "adam or sgd.") var optimizer = "adam"
     @Option(help: "Random seed: the same seed on the same device gives the same bytes.") var seed: UInt64 = 0
@@ -39,6 +39,8 @@ struct FiltersCommand: BackendCommand {
     @Option(help: "Largest random rotation per step, in degrees.") var rotate: Float = 10
     @Option(help: "Blur the image every K steps.") var blurEvery: Int?
     @Option(help: "Blur radius (Gaussian sigma) in pixels.") var blurSigma: Float = 0.5
+    @Option(help: "Render at N sizes, smallest first, each result resized up to start the next.") var octaves = 1
+    @Option(help: "Ratio between consecutive octave sizes; the last is --size.") var octaveScale: Float = 1.4
     @Option(help: "Weight of the L2 penalty towards mid-grey.") var l2: Float = 0
     @Option(help: "Weight of the total-variation penalty.") var tv: Float = 0
     @Option(help: "pixel or fft (default: fft for colour models, pixel for gray ones).") var param: String?
@@ -65,7 +67,8 @@ struct FiltersCommand: BackendCommand {
         let graph = try modelOptions.load()
         let settings = try makeSettings(graph)
         print("model: \(modelOptions.modelName); layer '\(settings.layer)'; \(settings.channels.count) channels × "
-              + "\(settings.size) px, \(settings.steps) steps, \(settings.parameterization.rawValue) parameterization; "
+              + "\(sizeDescription(settings)), \(settings.steps) steps\(settings.octaves > 1 ? " per octave" : ""), "
+              + "\(settings.parameterization.rawValue) parameterization; "
               + "backend: \(backend.name)")
         let reporter = ProgressReporter()
         let result = try FilterVisualizer(graph: graph, backend: backend, settings: settings).run { progress in
@@ -107,6 +110,8 @@ struct FiltersCommand: BackendCommand {
         settings.rotation = rotate
         settings.blurEvery = blurEvery
         settings.blurSigma = blurSigma
+        settings.octaves = octaves
+        settings.octaveScale = octaveScale
         settings.l2 = l2
         settings.tv = tv
         if let param { settings.parameterization = FilterVisualizationSettings.Parameterization(rawValue: param) ?? .pixel }
@@ -147,6 +152,10 @@ struct FiltersCommand: BackendCommand {
         let unit = ImagePreprocessing.none(height: images.shape[2], width: images.shape[3], channels: images.shape[1])
         let tiles = (0..<images.shape[0]).map { unit.image(from: images, index: $0) }
         try ContactSheet.render(tiles: tiles, labels: channels.map(String.init)).writePNG(to: out)
+    }
+
+    private func sizeDescription(_ settings: FilterVisualizationSettings) -> String {
+        settings.octaves > 1 ? "octaves " + settings.octaveSizes.map { "\($0)" }.joined(separator: "→") + " px" : "\(settings.size) px"
     }
 
     private func mean(_ values: [Double]) -> Double { values.reduce(0, +) / Double(max(values.count, 1)) }

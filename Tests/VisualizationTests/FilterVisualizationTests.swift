@@ -27,15 +27,17 @@ struct FilterVisualizationTests {
         return settings
     }
 
-    /// Every one of the 64 channels ends above where it started (by more than rounding could explain); their mean
-    /// rises more than tenfold. (Per channel, 10× is out of reach in a short run: many channels start negative or
-    /// already strongly driven by the near-uniform grey start, and the image is bounded to [0, 1].)
+    /// Every one of the 64 channels at least doubles its distance from zero, ending positive — a channel starting at
+    /// a ends at ≥ a + max(|a|, 1) — and the mean over channels rises more than tenfold. (The issue's "10× its
+    /// start" per channel is out of reach: on the neutral start several channels already sit at 5–8, and the best
+    /// image in [0, 1] takes them to about 20.) The transforms are off: this checks the ascent itself.
     @Test func everyChannelOfTheLastConvolutionRises() throws {
-        var s = settings(channels: Array(0..<64), size: 32, steps: 48)
+        var s = settings(channels: Array(0..<64), size: 28, steps: 128)
         s.learningRate = 0.1
+        (s.jitter, s.rotation, s.scaleRange) = (0, 0, 1...1)
         let result = try FilterVisualizer(graph: graph, backend: try TestBackends.device(), settings: s).run()
         for (channel, (before, after)) in zip(result.initialObjectives, result.finalObjectives).enumerated() {
-            #expect(after - before > 0.1, "channel \(channel): \(before) → \(after)")
+            #expect(after - before >= max(abs(before), 1), "channel \(channel): \(before) → \(after)")
         }
         let mean = { (values: [Double]) in values.reduce(0, +) / Double(values.count) }
         #expect(mean(result.finalObjectives) > 10 * abs(mean(result.initialObjectives)),
@@ -55,6 +57,18 @@ struct FilterVisualizationTests {
         s.seed = 1
         let other = try FilterVisualizer(graph: graph, backend: try TestBackends.device(), settings: s).run()
         #expect(other.images.values != first.images.values)
+    }
+
+    /// Three octaves (24 → 34 → 48 px): each octave starts from the last one's image, and the run stays seeded.
+    @Test func octavesCarryTheImageUpAndStaySeeded() throws {
+        var s = settings(channels: [2, 7], size: 48, steps: 8)
+        (s.octaves, s.octaveScale) = (3, 1.4)
+        #expect(s.octaveSizes == [24, 34, 48])
+        let first = try FilterVisualizer(graph: graph, backend: try TestBackends.device(), settings: s).run()
+        let second = try FilterVisualizer(graph: graph, backend: try TestBackends.device(), settings: s).run()
+        #expect(first.images.shape == [2, 1, 48, 48])
+        #expect(first.images.values.map(\.bitPattern) == second.images.values.map(\.bitPattern))
+        #expect(zip(first.initialObjectives, first.finalObjectives).allSatisfy { $1 > $0 })
     }
 
     /// The device run and its replay on the reference agree (what `--compare-cpu` reports).
@@ -85,6 +99,18 @@ struct FilterVisualizationTests {
         let small = try #require(throws: VisualizationError.self) { try FilterVisualizer(graph: graph, backend: backend, settings: s) }
         #expect(small.description.hasPrefix("image size 16 is below the receptive field of '\(lastConvolution)' (24 px)"))
 
+        // Every octave's size is checked before the run starts: 8 → 16 → 32 px fails at the first.
+        s = settings(channels: [0], size: 32)
+        (s.octaves, s.octaveScale) = (3, 2)
+        let octave = try #require(throws: VisualizationError.self) { try FilterVisualizer(graph: graph, backend: backend, settings: s) }
+        #expect(octave.description.hasPrefix("image size 8 is below the receptive field"))
+        s.size = 28
+        let tiny = try #require(throws: VisualizationError.self) { try FilterVisualizer(graph: graph, backend: backend, settings: s) }
+        #expect(tiny.description.hasPrefix("the smallest octave is 7 px"))
+        s.octaveScale = 1
+        let scale = try #require(throws: VisualizationError.self) { try FilterVisualizer(graph: graph, backend: backend, settings: s) }
+        #expect(scale.description == "--octave-scale must be above 1, got 1.0")
+
         s = settings(channels: Array(0..<64), size: 4096)
         let huge = try #require(throws: VisualizationError.self) { try FilterVisualizer(graph: graph, backend: backend, settings: s) }
         #expect(huge.description.hasPrefix("this run needs about "))
@@ -94,29 +120,11 @@ struct FilterVisualizationTests {
 /// The FFT parameterization's pieces on both backends.
 @Suite("Image parameterization")
 struct ImageParameterizationTests {
-    /// A forward real DFT in Double (numpy.fft.rfft2): the inverse the tests round-trip through.
-    static func rfft2(_ image: [Double], height: Int, width: Int) -> [Double] {
-        let columns = width / 2 + 1
-        var spectrum = [Double](repeating: 0, count: height * columns * 2)
-        for j in 0..<height {
-            for k in 0..<columns {
-                for h in 0..<height {
-                    for w in 0..<width {
-                        let angle = -2 * Double.pi * (Double(j * h) / Double(height) + Double(k * w) / Double(width))
-                        spectrum[(j * columns + k) * 2] += image[h * width + w] * cos(angle)
-                        spectrum[(j * columns + k) * 2 + 1] += image[h * width + w] * sin(angle)
-                    }
-                }
-            }
-        }
-        return spectrum
-    }
-
     @Test(arguments: [(8, 10), (7, 9), (16, 16)])
     func theInverseDFTRoundTripsAnImage(height: Int, width: Int) throws {
         var random = SeededGenerator(seed: 41)
         let image = random.normals(height * width)
-        let spectrum = Self.rfft2(image, height: height, width: width)
+        let spectrum = OctaveTransfer.rfft2(image, shape: [1, 1, height, width])
         let shape: TensorShape = [1, 1, height, width]
         let g = try SpectrumGeometry(spectrum: SpectrumGeometry.spectrumShape(for: shape), image: shape)
         expectClose(ReferenceMath.irfft2Forward(spectrum: spectrum, g), image, relativeL2: 1e-12, "reference round trip")
@@ -131,12 +139,37 @@ struct ImageParameterizationTests {
         }
     }
 
+    /// `OctaveTransfer` inverts the parameterization: rendering the parameter it makes for an image at the same
+    /// size gives the image back, for every parameterization.
+    @Test(arguments: [(FilterVisualizationSettings.Parameterization.pixel, false), (.fft, false), (.fft, true)])
+    func theOctaveTransferInvertsTheParameterization(parameterization: FilterVisualizationSettings.Parameterization,
+                                                     decorrelate: Bool) throws {
+        var settings = FilterVisualizationSettings(layer: "x", channels: [0, 1], mean: [0.485, 0.456, 0.406],
+                                                   std: [0.229, 0.224, 0.225])
+        (settings.parameterization, settings.decorrelate) = (parameterization, decorrelate)
+        var random = SeededGenerator(seed: 5)
+        let shape: TensorShape = [2, 3, 12, 10]
+        let image = HostTensor(shape: shape, values: (0..<shape.count).map { _ in Float(0.05 + 0.9 * random.nextUniform()) })
+        let start = OctaveTransfer.parameter(for: image, size: 12, settings: settings)
+        #expect(start.shape == (parameterization == .fft ? SpectrumGeometry.spectrumShape(for: [2, 3, 12, 12]) : [2, 3, 12, 12]))
+        // A 12×10 image resized to 12×12, then rendered: compare with the resize itself.
+        let backend = ReferenceBackend()
+        let rendered = try ImageParameterization(backend: backend, settings: settings, imageShape: [2, 3, 12, 12],
+                                                 start: start, random: &random)
+        try rendered.render()
+        let expected = (0..<6).flatMap { plane in
+            resizeBilinear(Array(image.values[plane * 120..<(plane + 1) * 120]), height: 12, width: 10, toHeight: 12, toWidth: 12)
+        }
+        expectClose(try backend.download(rendered.image).values.map(Double.init), expected.map(Double.init),
+                    relativeL2: Tolerance.deviceVsReference, "rendered transfer")
+    }
+
     @Test func lucidsSpectrumScaleAndColourMatrix() {
         // 1/max(f, 1/max(H, W)) · √(H·W) / 4: the DC term uses the floor frequency 1/max(H, W).
-        let scale = ImageParameterization<ReferenceBackend>.spectrumScale(height: 8, width: 8)
+        let scale = ParameterizationTables.spectrumScale(height: 8, width: 8)
         #expect(abs(scale.values[0] - Float(8.0 * 8.0 / 4)) < 1e-4)
         #expect(scale.shape == [1, 1, 8, 10])
-        let matrix = ImageParameterization<ReferenceBackend>.colorCorrelation
+        let matrix = ParameterizationTables.colorCorrelation
         let largestColumn = (0..<3).map { c in (0..<3).map { matrix[$0 * 3 + c] * matrix[$0 * 3 + c] }.reduce(0, +) }.max()
         #expect(abs((largestColumn ?? 0) - 1) < 1e-6)
     }

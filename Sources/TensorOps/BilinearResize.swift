@@ -4,7 +4,7 @@
 ///
 /// Downscaling samples without a low-pass filter (no antialiasing), as that PyTorch call does.
 /// - Precondition: All sizes are positive and `plane.count == height * width`.
-func resizeBilinear(_ plane: [Float], height: Int, width: Int, toHeight: Int, toWidth: Int) -> [Float] {
+public func resizeBilinear(_ plane: [Float], height: Int, width: Int, toHeight: Int, toWidth: Int) -> [Float] {
     precondition(height > 0 && width > 0 && toHeight > 0 && toWidth > 0 && plane.count == height * width)
     let rows = (0..<toHeight).map { SourceTaps(destination: $0, input: height, output: toHeight) }
     let columns = (0..<toWidth).map { SourceTaps(destination: $0, input: width, output: toWidth) }
@@ -22,7 +22,7 @@ func resizeBilinear(_ plane: [Float], height: Int, width: Int, toHeight: Int, to
 }
 
 /// The two input indices one output index reads along an axis, and their weights.
-private struct SourceTaps {
+struct SourceTaps {
     let first: Int
     let second: Int
     let firstWeight: Float

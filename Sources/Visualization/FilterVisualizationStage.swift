@@ -1,0 +1,144 @@
+import Foundation
+import ModelGraph
+import TensorOps
+
+/// One octave of a filter-visualization run: batched gradient ascent at one image size, one image per channel, all
+/// optimized together on the backend.
+///
+/// Each step: parameterization → image → random transform → normalization → forward to the layer → the
+/// objective's constant seed gradient → backward to the input → back through normalization, transform and
+/// parameterization → image regularizers → optimizer update. Nothing is read back inside a step except the
+/// layer's activation when progress is reported.
+final class FilterVisualizationStage<B: Backend> {
+    let settings: FilterVisualizationSettings
+    private let backend: B
+    private let executor: GraphExecutor<B>
+    private let layer: String
+    private let objective: FilterObjective
+    private let parameterization: ImageParameterization<B>
+    private let transforms: RandomTransforms
+    private var random: SeededGenerator
+    private let imageShape: TensorShape
+    private let seed: B.Tensor
+    private let normalizeScale: B.Tensor, normalizeShift: B.Tensor
+    private let maps: B.Tensor
+    private let transformed: B.Tensor, normalized: B.Tensor, gradTransformed: B.Tensor, gradImage: B.Tensor
+    private let moments: (first: B.Tensor, second: B.Tensor)
+    /// With a diversity term the seed changes every step: the objective's seed minus the diversity gradient.
+    private let diversity: (seed: B.Tensor, scratch: B.Tensor)?
+
+    /// Allocates one octave's buffers on the executor's backend. `settings.size` is this octave's size (checked by
+    /// `FilterVisualizer`); `start`, when given, is the parameter to begin from, else seeded noise.
+    init(executor: GraphExecutor<B>, layer: String, layerShape: TensorShape, settings: FilterVisualizationSettings,
+         start: HostTensor?, random: SeededGenerator) throws {
+        self.settings = settings
+        self.executor = executor
+        self.layer = layer
+        backend = executor.backend
+        let channelCount = settings.imageChannels
+        imageShape = [settings.channels.count, channelCount, settings.size, settings.size]
+        self.random = random
+        objective = FilterObjective(kind: settings.objective, channels: settings.channels, negative: settings.negative)
+        transforms = RandomTransforms(jitter: settings.jitter, scaleRange: settings.scaleRange, rotation: settings.rotation)
+        parameterization = try ImageParameterization(backend: backend, settings: settings, imageShape: imageShape,
+                                                     start: start, random: &self.random)
+        seed = try backend.upload(objective.seed(shape: layerShape))
+        normalizeScale = try backend.upload(HostTensor(shape: [channelCount], values: settings.std.map { 1 / $0 }))
+        normalizeShift = try backend.upload(
+            HostTensor(shape: [channelCount], values: zip(settings.mean, settings.std).map { -$0 / $1 }))
+        maps = try backend.makeTensor([imageShape[0], 6])
+        transformed = try backend.makeTensor(imageShape)
+        normalized = try backend.makeTensor(imageShape)
+        gradTransformed = try backend.makeTensor(imageShape)
+        gradImage = try backend.makeTensor(imageShape)
+        let parameterShape = parameterization.parameter.shape
+        moments = (try backend.makeTensor(parameterShape), try backend.makeTensor(parameterShape))
+        if settings.diversity > 0 {
+            guard layerShape.rank == 4 else {
+                throw VisualizationError.badLayer(settings.layer, reason: "has no spatial extent for --diversity")
+            }
+            diversity = (try backend.makeTensor(layerShape),
+                         try backend.makeTensor(try DiversityGeometry(activation: layerShape).scratchShape))
+        } else {
+            diversity = nil
+        }
+    }
+
+    /// Runs this octave's steps, numbered from `firstStep` in progress reports and errors, calling `progress` about
+    /// every `reportInterval` steps and after the last.
+    /// - Throws: `VisualizationError.nonFinite` naming the step and channel when the objective stops being finite.
+    func run(firstStep: Int, totalSteps: Int, reportInterval: Int, progress: (FilterVisualizationProgress) -> Void)
+        throws -> FilterVisualizationResult
+    {
+        let initial = try objectives()
+        try checkFinite(initial, step: firstStep - 1)
+        for step in 1...settings.steps {
+            try self.step(step)
+            let global = firstStep + step - 1
+            if step % reportInterval == 0 || step == settings.steps {
+                let values = objective.values(of: try backend.download(try executor.value(layer)))
+                try checkFinite(values, step: global)
+                progress(FilterVisualizationProgress(step: global, steps: totalSteps,
+                                                     objective: values.reduce(0, +) / Double(values.count)))
+            }
+        }
+        let final = try objectives()
+        try checkFinite(final, step: firstStep + settings.steps - 1)
+        return FilterVisualizationResult(
+            images: try backend.download(parameterization.image), networkInputs: try backend.download(normalized),
+            initialObjectives: initial, finalObjectives: final)
+    }
+
+    private func step(_ step: Int) throws {
+        try parameterization.render()
+        let draw = transforms.draw(count: imageShape[0], random: &random)
+        try backend.write(HostTensor(shape: maps.shape, values: draw.flatMap(\.values)), into: maps)
+        try backend.affineResampleForward(input: parameterization.image, maps: maps, output: transformed, fill: 0.5)
+        try backend.channelAffineForward(input: transformed, scale: normalizeScale, shift: normalizeShift, output: normalized)
+        let activation = try executor.forward(normalized, through: layer)
+        var stepSeed = seed
+        if let diversity {
+            try backend.diversityBackward(activation: activation, gradient: seed, output: diversity.seed,
+                                          weight: settings.diversity, scratch: diversity.scratch)
+            stepSeed = diversity.seed
+        }
+        let input = executor.graph.input.name
+        guard let gradNormalized = try executor.backward(from: layer, seed: stepSeed, to: [input])[input] else {
+            throw VisualizationError.badSetting("no gradient reached the input")
+        }
+        try backend.channelAffineBackward(gradOutput: gradNormalized, scale: normalizeScale, gradInput: gradTransformed)
+        try backend.affineResampleBackward(gradOutput: gradTransformed, maps: maps, gradInput: gradImage,
+                                           reach: draw.map(\.reach).max() ?? 1)
+        if settings.l2 != 0 || settings.tv != 0 {
+            try backend.imagePenaltyBackward(image: parameterization.image, gradient: gradImage, output: gradImage,
+                                             l2: settings.l2, tv: settings.tv)
+        }
+        try parameterization.backward(gradImage)
+        switch settings.optimizer {
+        case .adam:
+            try backend.adamStep(parameter: parameterization.parameter, gradient: parameterization.gradParameter,
+                                 firstMoment: moments.first, secondMoment: moments.second, step: step,
+                                 AdamParameters(learningRate: settings.learningRate))
+        case .sgd:
+            try backend.sgdStep(parameter: parameterization.parameter, gradient: parameterization.gradParameter,
+                                learningRate: settings.learningRate)
+        }
+        if let every = settings.blurEvery, step % every == 0 {
+            try parameterization.blur(sigma: settings.blurSigma)
+        }
+    }
+
+    /// Each image's objective on the current images, untransformed (the picture as it will be saved).
+    private func objectives() throws -> [Double] {
+        try parameterization.render()
+        try backend.channelAffineForward(input: parameterization.image, scale: normalizeScale, shift: normalizeShift,
+                                         output: normalized)
+        return objective.values(of: try backend.download(try executor.forward(normalized, through: layer)))
+    }
+
+    private func checkFinite(_ values: [Double], step: Int) throws {
+        if let index = values.firstIndex(where: { !$0.isFinite }) {
+            throw VisualizationError.nonFinite(step: step, channel: settings.channels[index])
+        }
+    }
+}
