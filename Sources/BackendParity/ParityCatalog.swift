@@ -4,7 +4,7 @@ import TensorOps
 /// dilation 2, groups, depthwise, batch 3, 1×1 and 7×7 kernels, asymmetric padding, ceil mode, both average-pool
 /// divisors, broadcasting. Each workload runs every pass it has; each case gets its own seed.
 public enum ParityCatalog {
-    public static let workloads: [ParityWorkload] = convolutions + poolings + denseOps + layoutOps + visualizationOps
+    public static let workloads: [ParityWorkload] = convolutions + poolings + denseOps + layoutOps + visualizationOps + camOps
 
     /// Every case, in a fixed order with fixed seeds.
     public static let cases: [ParityCase] = {
@@ -101,4 +101,15 @@ public enum ParityCatalog {
         .diversity(activation: [3, 5, 4, 6], weight: 0.7),
         .diversity(activation: [9, 2, 3, 3], weight: 1),
     ]
+
+    static let camOps: [ParityWorkload] =
+        [CAMRule.gradCAM, .gradCAMPlusPlus, .xGradCAM].map { .camChannelWeights($0, activation: [2, 5, 6, 7]) }
+        + [.hiResCAM, .layerCAM].map { .camPixelwiseSum($0, activation: [2, 5, 6, 7]) }
+        + [
+            .camWeightedSum(activation: [3, 9, 7, 5]),
+            .minMaxNormalize(shape: [3, 1, 7, 9]),
+            .resizeBilinear(input: [2, 1, 7, 7], output: [2, 1, 224, 224]),
+            .resizeBilinear(input: [1, 3, 9, 8], output: [1, 3, 5, 13]),
+            .overlay(map: [2, 1, 6, 9], alpha: 0.5),
+        ]
 }

@@ -225,6 +225,50 @@ extension ParityWorkload {
             try backend.diversityBackward(activation: activation, gradient: gradient, output: result, weight: weight,
                                           scratch: try backend.makeTensor(g.scratchShape))
             return [try output("output", result)]
+
+        case .camChannelWeights(let rule, let shape):
+            let g = try CAMGeometry(activation: shape)
+            // Activations after a ReLU are non-negative; a few exact zeros in the gradient exercise Grad-CAM++'s mask.
+            let activation = try backend.upload(HostTensor(shape: shape,
+                values: (0..<shape.count).map { _ in Float(abs(random.nextNormal())) }))
+            let gradient = try backend.upload(HostTensor(shape: shape,
+                values: (0..<shape.count).map { index in index % 7 == 0 ? 0 : Float(random.nextNormal()) }))
+            let weights = try backend.makeTensor(g.weightShape)
+            try backend.camChannelWeights(rule, activation: activation, gradient: gradient, weights: weights)
+            return [try output("weights", weights)]
+
+        case .camWeightedSum(let shape):
+            let g = try CAMGeometry(activation: shape)
+            let map = try backend.makeTensor(g.mapShape)
+            try backend.camWeightedSum(activation: try tensor(shape), weights: try tensor(g.weightShape), output: map)
+            return [try output("map", map)]
+
+        case .camPixelwiseSum(let rule, let shape):
+            let g = try CAMGeometry(activation: shape)
+            let map = try backend.makeTensor(g.mapShape)
+            try backend.camPixelwiseSum(rule, activation: try tensor(shape), gradient: try tensor(shape), output: map)
+            return [try output("map", map)]
+
+        case .minMaxNormalize(let shape):
+            let result = try backend.makeTensor(shape)
+            try backend.minMaxNormalize(input: try tensor(shape), output: result)
+            return [try output("output", result)]
+
+        case .resizeBilinear(let input, let outputShape):
+            let result = try backend.makeTensor(outputShape)
+            try backend.resizeBilinear(input: try tensor(input), output: result)
+            return [try output("output", result)]
+
+        case .overlay(let mapShape, let alpha):
+            let rgb: TensorShape = [mapShape[0], 3, mapShape[2], mapShape[3]]
+            // Map values away from the 1/255 steps of the table, so both backends pick the same entry.
+            let map = try backend.upload(HostTensor(shape: mapShape, values: (0..<mapShape.count).map { _ in
+                (Float(Int(random.nextUniform() * 255)) + 0.5) / 255 }))
+            let lut = try backend.upload(HostTensor(shape: [256, 3], values: (0..<768).map { _ in Float(random.nextUniform()) }))
+            let image = try backend.upload(HostTensor(shape: rgb, values: (0..<rgb.count).map { _ in Float(random.nextUniform()) }))
+            let result = try backend.makeTensor(rgb)
+            try backend.overlay(map: map, lut: lut, image: image, alpha: alpha, output: result)
+            return [try output("output", result)]
         }
     }
 }

@@ -29,6 +29,12 @@ public enum ParityWorkload: Sendable {
     case adam(count: Int, AdamParameters)
     case sgd(count: Int, learningRate: Float)
     case diversity(activation: TensorShape, weight: Float)
+    case camChannelWeights(CAMRule, activation: TensorShape)
+    case camWeightedSum(activation: TensorShape)
+    case camPixelwiseSum(CAMRule, activation: TensorShape)
+    case minMaxNormalize(shape: TensorShape)
+    case resizeBilinear(input: TensorShape, output: TensorShape)
+    case overlay(map: TensorShape, alpha: Float)
 
     /// The op name `convlens verify --op` filters by.
     public var op: String {
@@ -50,6 +56,12 @@ public enum ParityWorkload: Sendable {
         case .adam: "adam"
         case .sgd: "sgd"
         case .diversity: "diversity"
+        case .camChannelWeights: "cam_weights"
+        case .camWeightedSum: "cam_weighted_sum"
+        case .camPixelwiseSum: "cam_pixel_sum"
+        case .minMaxNormalize: "min_max_normalize"
+        case .resizeBilinear: "resize_bilinear"
+        case .overlay: "overlay"
         }
     }
 
@@ -59,6 +71,8 @@ public enum ParityWorkload: Sendable {
         case .conv2d, .linear: [.forward, .backwardInput, .backwardWeight]
         case .imagePenalty, .diversity: [.backward]
         case .adam, .sgd: [.step]
+        case .camChannelWeights, .camWeightedSum, .camPixelwiseSum, .minMaxNormalize, .resizeBilinear, .overlay:
+            [.forward]
         default: [.forward, .backward]
         }
     }
@@ -90,6 +104,12 @@ public enum ParityWorkload: Sendable {
         case .adam(let count, let h): return "\(count) values, lr \(h.learningRate), 3 steps"
         case .sgd(let count, let rate): return "\(count) values, lr \(rate)"
         case .diversity(let shape, let weight): return "x\(shape) weight \(weight)"
+        case .camChannelWeights(let rule, let shape), .camPixelwiseSum(let rule, let shape):
+            return "\(rule.rawValue) activation \(shape)"
+        case .camWeightedSum(let shape): return "activation \(shape)"
+        case .minMaxNormalize(let shape): return "x\(shape)"
+        case .resizeBilinear(let input, let output): return "x\(input) → \(output)"
+        case .overlay(let map, let alpha): return "map \(map) alpha \(alpha)"
         }
     }
 }

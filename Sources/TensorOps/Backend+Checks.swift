@@ -115,4 +115,15 @@ extension Backend {
         try scratch.require(geometry.scratchShape, "scratch", of: "diversity")
         return geometry
     }
+
+    /// Activations and gradients of one NCHW shape, weights N×K (when given), map N×1×h×w (when given).
+    public func checkCAM(activation: TensorShape, gradient: TensorShape?, weights: TensorShape?, map: TensorShape?)
+        throws -> CAMGeometry
+    {
+        let geometry = try CAMGeometry(activation: activation)
+        try gradient?.require(activation, "gradient", of: "cam")
+        try weights?.require(geometry.weightShape, "weights", of: "cam")
+        try map?.require(geometry.mapShape, "map", of: "cam")
+        return geometry
+    }
 }

@@ -131,4 +131,21 @@ public protocol Backend: AnyObject {
     /// similarity of the batch's channel Gram matrices (activation N×C×H×W). `scratch` is
     /// `DiversityGeometry.scratchShape`.
     func diversityBackward(activation: Tensor, gradient: Tensor, output: Tensor, weight: Float, scratch: Tensor) throws
+
+    // MARK: Class activation maps (forward only: a map is looked at, not differentiated)
+
+    /// Channel weights N×K of a channel-weighing `rule` from activations and gradients N×K×h×w.
+    func camChannelWeights(_ rule: CAMRule, activation: Tensor, gradient: Tensor, weights: Tensor) throws
+    /// `output[n, 0] = relu(Σ_k weights[n, k] · activation[n, k])`, N×1×h×w.
+    func camWeightedSum(activation: Tensor, weights: Tensor, output: Tensor) throws
+    /// `output[n, 0] = relu(Σ_k f(gradient[n, k]) ⊙ activation[n, k])` for a position-weighing `rule` (f = identity
+    /// for HiRes-CAM, relu for Layer-CAM).
+    func camPixelwiseSum(_ rule: CAMRule, activation: Tensor, gradient: Tensor, output: Tensor) throws
+    /// Per image: `(x − min) / (max − min + 1e−7)`, pytorch-grad-cam's `scale_cam_image` (any shape, axis 0 = image).
+    /// `output` may be `input`.
+    func minMaxNormalize(input: Tensor, output: Tensor) throws
+    /// Bilinear resize of every plane, half-pixel centres (`ResizeGeometry`).
+    func resizeBilinear(input: Tensor, output: Tensor) throws
+    /// Colours `map` through `lut` and blends it over `image` (`OverlayGeometry`).
+    func overlay(map: Tensor, lut: Tensor, image: Tensor, alpha: Float, output: Tensor) throws
 }

@@ -1,0 +1,108 @@
+import Foundation
+import TensorOps
+
+extension ReferenceMath {
+    /// Channel weights N×K of `rule` (see `CAMRule`), in pytorch-grad-cam's order of operations.
+    public static func camChannelWeights(_ rule: CAMRule, activation a: [Double], gradient g: [Double], _ geometry: CAMGeometry)
+        -> [Double]
+    {
+        let p = geometry.positions
+        let epsilon = Double(CAMRule.epsilon)
+        return (0..<geometry.images * geometry.channels).map { plane in
+            let range = plane * p..<(plane + 1) * p
+            switch rule {
+            case .gradCAM:
+                return range.reduce(0) { $0 + g[$1] } / Double(p)
+            case .xGradCAM:
+                let total = range.reduce(0) { $0 + a[$1] }
+                return range.reduce(0) { $0 + g[$1] * a[$1] / (total + epsilon) }
+            case .gradCAMPlusPlus:
+                let total = range.reduce(0) { $0 + a[$1] }
+                return range.reduce(0) { sum, i in
+                    let (g2, g3) = (g[i] * g[i], g[i] * g[i] * g[i])
+                    let alpha = g[i] != 0 ? g2 / (2 * g2 + total * g3 + epsilon) : 0
+                    return sum + max(g[i], 0) * alpha
+                }
+            case .hiResCAM, .layerCAM:
+                preconditionFailure("\(rule.rawValue) weighs positions, not channels")
+            }
+        }
+    }
+
+    /// relu(Σ_k w[n, k] · A[n, k]) per image and position.
+    public static func camWeightedSum(activation a: [Double], weights w: [Double], _ geometry: CAMGeometry) -> [Double] {
+        let (k, p) = (geometry.channels, geometry.positions)
+        return (0..<geometry.images * p).map { index in
+            let (n, position) = index.quotientAndRemainder(dividingBy: p)
+            let sum = (0..<k).reduce(0) { $0 + w[n * k + $1] * a[(n * k + $1) * p + position] }
+            return max(sum, 0)
+        }
+    }
+
+    /// relu(Σ_k f(G) · A) per image and position, f = identity (HiRes-CAM) or relu (Layer-CAM).
+    public static func camPixelwiseSum(_ rule: CAMRule, activation a: [Double], gradient g: [Double],
+                                       _ geometry: CAMGeometry) -> [Double] {
+        let (k, p) = (geometry.channels, geometry.positions)
+        return (0..<geometry.images * p).map { index in
+            let (n, position) = index.quotientAndRemainder(dividingBy: p)
+            let sum = (0..<k).reduce(0.0) { sum, channel in
+                let i = (n * k + channel) * p + position
+                return sum + (rule == .layerCAM ? max(g[i], 0) : g[i]) * a[i]
+            }
+            return max(sum, 0)
+        }
+    }
+
+    /// (x − min) / (max − min + 1e−7) over each image's `perImage` values.
+    public static func minMaxNormalize(_ x: [Double], perImage: Int) -> [Double] {
+        stride(from: 0, to: x.count, by: perImage).flatMap { start in
+            let image = x[start..<start + perImage]
+            let low = image.min() ?? 0
+            let high = (image.max() ?? 0) - low
+            return image.map { ($0 - low) / (high + 1e-7) }
+        }
+    }
+
+    /// Half-pixel bilinear resize of every plane (`ResizeGeometry`).
+    public static func resizeBilinear(_ x: [Double], _ geometry: ResizeGeometry) -> [Double] {
+        let (h, w) = (geometry.input[2], geometry.input[3])
+        let (oh, ow) = (geometry.output[2], geometry.output[3])
+        func taps(_ destination: Int, _ input: Int, _ output: Int) -> (Int, Int, Double) {
+            let source = max((Double(destination) + 0.5) * Double(input) / Double(output) - 0.5, 0)
+            let first = min(Int(source), input - 1)
+            return (first, min(first + 1, input - 1), source - Double(first))
+        }
+        var y = [Double](repeating: 0, count: geometry.planes * oh * ow)
+        for plane in 0..<geometry.planes {
+            for row in 0..<oh {
+                let (top, bottom, dy) = taps(row, h, oh)
+                for column in 0..<ow {
+                    let (left, right, dx) = taps(column, w, ow)
+                    let base = plane * h * w
+                    let upper = (1 - dx) * x[base + top * w + left] + dx * x[base + top * w + right]
+                    let lower = (1 - dx) * x[base + bottom * w + left] + dx * x[base + bottom * w + right]
+                    y[(plane * oh + row) * ow + column] = (1 - dy) * upper + dy * lower
+                }
+            }
+        }
+        return y
+    }
+
+    /// alpha · lut[⌊255 · clamp(map, 0, 1)⌋] + (1 − alpha) · image.
+    public static func overlay(map: [Double], lut: [Double], image: [Double], alpha: Double, _ geometry: OverlayGeometry)
+        -> [Double]
+    {
+        let p = geometry.positions
+        var out = [Double](repeating: 0, count: image.count)
+        for n in 0..<geometry.images {
+            for position in 0..<p {
+                let level = Int(255 * min(max(map[n * p + position], 0), 1))
+                for channel in 0..<3 {
+                    let i = (n * 3 + channel) * p + position
+                    out[i] = alpha * lut[level * 3 + channel] + (1 - alpha) * image[i]
+                }
+            }
+        }
+        return out
+    }
+}
