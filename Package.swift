@@ -95,7 +95,7 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
         .testTarget(
             name: "VisualizationTests",
-            dependencies: ["Visualization", "ModelGraph", "BundledModel", "ReferenceBackend", "TensorOps", "TestSupport"]
+            dependencies: ["Visualization", "ModelGraph", "BundledModel", "ReferenceBackend", "TensorOps", "TestSupport", "ImageIO"]
         ),
         .testTarget(
             name: "ModelGraphTests",

@@ -1,0 +1,59 @@
+import BackendParity
+import BundledModel
+import Foundation
+import ImageIO
+import ModelGraph
+import ReferenceBackend
+import TensorOps
+import TestSupport
+import Testing
+@testable import Visualization
+
+/// Class activation maps on the bundled model: device against reference, normalization, and refusals.
+@Suite("Class activation maps", .enabled(if: TestBackends.hasOpenCL, TestBackends.skipReason))
+struct ClassActivationMapTests {
+    let graph: Graph
+    let input: HostTensor
+
+    init() throws {
+        graph = try ONNXImporter.load(data: BundledModel.onnxData, source: BundledModel.name)
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../Sources/BundledModel/digits").standardized.path
+        let digits = try ["digit_3_0003.png", "digit_7_0013.png"].map { try RasterImage(contentsOf: "\(folder)/\($0)") }
+        input = try ImagePreprocessing.mnist.tensor(from: digits)
+    }
+
+    @Test(arguments: CAMRule.allCases)
+    func theDeviceMapMatchesTheReferenceAndSpansZeroToOne(rule: CAMRule) throws {
+        let layer = try ClassActivationMapper<ReferenceBackend>.defaultLayer(graph: graph, inputShape: input.shape)
+        let device = try TestBackends.device()
+        let onDevice = try ClassActivationMapper(graph: graph, backend: device, layers: [layer], rule: rule, inputShape: input.shape)
+        let result = try onDevice.explain(try device.upload(input))
+        let maps = try device.download(result.maps)
+        #expect(result.classes == [3, 7])
+        #expect(maps.shape == [2, 1, 28, 28])
+        for image in 0..<2 {
+            let values = maps.values[image * 784..<(image + 1) * 784]
+            #expect(abs((values.min() ?? -1) - 0) < 1e-6 && abs((values.max() ?? 0) - 1) < 1e-5)
+        }
+        let reference = ReferenceBackend()
+        let onReference = try ClassActivationMapper(graph: graph, backend: reference, layers: [layer], rule: rule,
+                                                    inputShape: input.shape)
+        let expected = try reference.download(try onReference.explain(try reference.upload(input)).maps)
+        expectClose(maps.values.map(Double.init), expected.values.map(Double.init), relativeL2: Tolerance.modelVsONNXRuntime,
+                    "\(rule.rawValue) map")
+    }
+
+    @Test func badLayersAndClassesAreRefused() throws {
+        let device = try TestBackends.device()
+        let flat = try #require(graph.nodes.last?.output)
+        let noExtent = try #require(throws: VisualizationError.self) {
+            try ClassActivationMapper(graph: graph, backend: device, layers: [flat], rule: .gradCAM, inputShape: input.shape)
+        }
+        #expect(noExtent.description.contains("has no spatial extent"))
+        let layer = try ClassActivationMapper<ReferenceBackend>.defaultLayer(graph: graph, inputShape: input.shape)
+        let mapper = try ClassActivationMapper(graph: graph, backend: device, layers: [layer], rule: .gradCAM, inputShape: input.shape)
+        let badClass = try #require(throws: VisualizationError.self) { try mapper.explain(try device.upload(input), classes: [10, 10]) }
+        #expect(badClass.description == "class 10 is outside the model's 10 outputs (0–9)")
+    }
+}
