@@ -95,7 +95,8 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
         .testTarget(
             name: "VisualizationTests",
-            dependencies: ["Visualization", "ModelGraph", "BundledModel", "ReferenceBackend", "TensorOps", "TestSupport", "ImageIO"]
+            dependencies: ["Visualization", "ModelGraph", "BundledModel", "ReferenceBackend", "TensorOps", "TestSupport", "ImageIO"],
+            resources: [.copy("Fixtures")]
         ),
         .testTarget(
             name: "ModelGraphTests",

@@ -47,3 +47,15 @@ __kernel void sigmoid_backward(__global const float* x, __global const float* dy
         dx[i] = dy[i] * s * (1.0f - s);
     }
 }
+
+// Attribution variants of the ReLU backward pass. Guided backpropagation: dx = relu(dy) · [x > 0].
+__kernel void relu_guided_backward(__global const float* x, __global const float* dy, __global float* dx, int COUNT) {
+    const int i = get_global_id(0);
+    if (i < COUNT) dx[i] = x[i] > 0.0f ? fmax(dy[i], 0.0f) : 0.0f;
+}
+
+// Deconvnet: dx = relu(dy), whatever x.
+__kernel void relu_deconvnet_backward(__global const float* x, __global const float* dy, __global float* dx, int COUNT) {
+    const int i = get_global_id(0);
+    if (i < COUNT) dx[i] = fmax(dy[i], 0.0f);
+}

@@ -9,11 +9,12 @@
 #define RULE_XGRADCAM 2
 #define RULE_HIRESCAM 3
 #define RULE_LAYERCAM 4
-#define CAM_EPSILON 1e-7f
+#define CAM_EPSILON 1e-7f  // min-max normalization's, as pytorch-grad-cam's scale_cam_image
 
 // Global size (K, N): the weight of channel k of image n from its P positions.
+// `epsilon` is the rule's denominator term (CAMRule.epsilon).
 __kernel void cam_channel_weights(__global const float* A, __global const float* G, __global float* weights,
-                                  int N, int K, int P, int rule) {
+                                  int N, int K, int P, int rule, float epsilon) {
     const int k = get_global_id(0), n = get_global_id(1);
     if (k >= K || n >= N) return;
     __global const float* a = A + ((size_t)n * K + k) * P;
@@ -27,10 +28,10 @@ __kernel void cam_channel_weights(__global const float* A, __global const float*
         for (int p = 0; p < P; ++p) total += a[p];
         for (int p = 0; p < P; ++p) {
             if (rule == RULE_XGRADCAM) {
-                weight += g[p] * a[p] / (total + CAM_EPSILON);
+                weight += g[p] * a[p] / (total + epsilon);
             } else if (g[p] != 0.0f) {  // Grad-CAM++
                 const float g2 = g[p] * g[p], g3 = g2 * g[p];
-                weight += fmax(g[p], 0.0f) * (g2 / (2.0f * g2 + total * g3 + CAM_EPSILON));
+                weight += fmax(g[p], 0.0f) * (g2 / (2.0f * g2 + total * g3 + epsilon));
             }
         }
     }

@@ -103,7 +103,8 @@ public enum ParityCatalog {
     ]
 
     static let camOps: [ParityWorkload] =
-        [CAMRule.gradCAM, .gradCAMPlusPlus, .xGradCAM].map { .camChannelWeights($0, activation: [2, 5, 6, 7]) }
+        ReLUGradient.allCases.map { .reluGradient($0, shape: [2, 3, 5, 7]) }
+        + [CAMRule.gradCAM, .gradCAMPlusPlus, .xGradCAM].map { .camChannelWeights($0, activation: [2, 5, 6, 7]) }
         + [.hiResCAM, .layerCAM].map { .camPixelwiseSum($0, activation: [2, 5, 6, 7]) }
         + [
             .camWeightedSum(activation: [3, 9, 7, 5]),

@@ -226,6 +226,11 @@ extension ParityWorkload {
                                           scratch: try backend.makeTensor(g.scratchShape))
             return [try output("output", result)]
 
+        case .reluGradient(let rule, let shape):
+            let x = try tensor(shape), dy = try tensor(shape), result = try backend.makeTensor(shape)
+            try backend.reluBackward(rule, input: x, gradOutput: dy, gradInput: result)
+            return [try output("grad_input", result)]
+
         case .camChannelWeights(let rule, let shape):
             let g = try CAMGeometry(activation: shape)
             // Activations after a ReLU are non-negative; a few exact zeros in the gradient exercise Grad-CAM++'s mask.

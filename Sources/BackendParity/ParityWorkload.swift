@@ -29,6 +29,7 @@ public enum ParityWorkload: Sendable {
     case adam(count: Int, AdamParameters)
     case sgd(count: Int, learningRate: Float)
     case diversity(activation: TensorShape, weight: Float)
+    case reluGradient(ReLUGradient, shape: TensorShape)
     case camChannelWeights(CAMRule, activation: TensorShape)
     case camWeightedSum(activation: TensorShape)
     case camPixelwiseSum(CAMRule, activation: TensorShape)
@@ -56,6 +57,7 @@ public enum ParityWorkload: Sendable {
         case .adam: "adam"
         case .sgd: "sgd"
         case .diversity: "diversity"
+        case .reluGradient(let rule, _): "relu_\(rule.rawValue)"
         case .camChannelWeights: "cam_weights"
         case .camWeightedSum: "cam_weighted_sum"
         case .camPixelwiseSum: "cam_pixel_sum"
@@ -69,7 +71,7 @@ public enum ParityWorkload: Sendable {
     public var directions: [Direction] {
         switch self {
         case .conv2d, .linear: [.forward, .backwardInput, .backwardWeight]
-        case .imagePenalty, .diversity: [.backward]
+        case .imagePenalty, .diversity, .reluGradient: [.backward]
         case .adam, .sgd: [.step]
         case .camChannelWeights, .camWeightedSum, .camPixelwiseSum, .minMaxNormalize, .resizeBilinear, .overlay:
             [.forward]
@@ -107,6 +109,7 @@ public enum ParityWorkload: Sendable {
         case .camChannelWeights(let rule, let shape), .camPixelwiseSum(let rule, let shape):
             return "\(rule.rawValue) activation \(shape)"
         case .camWeightedSum(let shape): return "activation \(shape)"
+        case .reluGradient(_, let shape): return "x\(shape)"
         case .minMaxNormalize(let shape): return "x\(shape)"
         case .resizeBilinear(let input, let output): return "x\(input) → \(output)"
         case .overlay(let map, let alpha): return "map \(map) alpha \(alpha)"

@@ -73,6 +73,10 @@ extension GraphExecutor {
             let dx = try gradient()
             try backend.channelAffineBackward(gradOutput: dy, scale: try operand(node.inputs[1]), gradInput: dx)
             return [(0, dx)]
+        case .activation(.relu) where reluGradient != .standard:
+            let dx = try gradient()
+            try backend.reluBackward(reluGradient, input: x, gradOutput: dy, gradInput: dx)
+            return [(0, dx)]
         case .activation(let activation):
             let dx = try gradient()
             try backend.activationBackward(activation, input: x, gradOutput: dy, gradInput: dx)

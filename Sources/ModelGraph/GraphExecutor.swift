@@ -17,6 +17,9 @@ public final class GraphExecutor<B: Backend> {
     public private(set) var shapes: [String: TensorShape] = [:]
     /// The input shape and target the current `shapes` were inferred for.
     private var shapesKey: (input: TensorShape, target: String?)?
+    /// How `backward` passes gradients through ReLU nodes: `.guided` and `.deconvnet` give guided backpropagation
+    /// and deconvnet attributions (Captum's rules); the forward pass is unchanged.
+    public var reluGradient = ReLUGradient.standard
     private var buffers: [String: B.Tensor] = [:]
     private var indexBuffers: [String: B.IndexTensor] = [:]
 

@@ -7,7 +7,8 @@ extension OpenCLBackend {
         let g = try checkCAM(activation: activation.shape, gradient: gradient.shape, weights: weights.shape, map: nil)
         try launch(try kernel("cam_channel_weights", in: "cam.cl"), global: [g.channels, g.images],
                    arguments: [.buffer(activation.buffer), .buffer(gradient.buffer), .buffer(weights.buffer),
-                               .int(g.images), .int(g.channels), .int(g.positions), .int(Self.code(of: rule))])
+                               .int(g.images), .int(g.channels), .int(g.positions), .int(Self.code(of: rule)),
+                               .float(rule.epsilon)])
     }
 
     public func camWeightedSum(activation: Tensor, weights: Tensor, output: Tensor) throws {

@@ -22,6 +22,18 @@ extension OpenCLBackend {
                         .int(input.shape.count)] + activationArguments(activation))
     }
 
+    public func reluBackward(_ rule: ReLUGradient, input: Tensor, gradOutput: Tensor, gradInput: Tensor) throws {
+        guard rule != .standard else {
+            return try activationBackward(.relu, input: input, gradOutput: gradOutput, gradInput: gradInput)
+        }
+        try checkSameShapes(
+            [input.shape, gradOutput.shape, gradInput.shape], roles: ["input", "gradOutput", "gradInput"], of: "relu")
+        try launch(
+            try kernel("relu_\(rule.rawValue)_backward", in: "activation.cl"), global: [input.shape.count],
+            arguments: [.buffer(input.buffer), .buffer(gradOutput.buffer), .buffer(gradInput.buffer),
+                        .int(input.shape.count)])
+    }
+
     /// The trailing scalar arguments of each activation kernel.
     private func activationArguments(_ activation: Activation) -> [KernelArgument] {
         switch activation {

@@ -88,6 +88,18 @@ extension ReferenceBackend {
         gradInput.store(ReferenceMath.activationBackward(activation, input: input.doubles, gradOutput: gradOutput.doubles))
     }
 
+    public func reluBackward(_ rule: ReLUGradient, input: Tensor, gradOutput: Tensor, gradInput: Tensor) throws {
+        try checkSameShapes(
+            [input.shape, gradOutput.shape, gradInput.shape], roles: ["input", "gradOutput", "gradInput"], of: "relu")
+        gradInput.store(zip(input.doubles, gradOutput.doubles).map { x, dy in
+            switch rule {
+            case .standard: x > 0 ? dy : 0
+            case .guided: x > 0 ? max(dy, 0) : 0
+            case .deconvnet: max(dy, 0)
+            }
+        })
+    }
+
     public func linearForward(
         input: Tensor, weight: Tensor, bias: Tensor?, output: Tensor
     ) throws {

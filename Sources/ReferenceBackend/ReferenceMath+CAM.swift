@@ -7,7 +7,7 @@ extension ReferenceMath {
         -> [Double]
     {
         let p = geometry.positions
-        let epsilon = Double(CAMRule.epsilon)
+        let epsilon = Double(rule.epsilon)
         return (0..<geometry.images * geometry.channels).map { plane in
             let range = plane * p..<(plane + 1) * p
             switch rule {

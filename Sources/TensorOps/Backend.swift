@@ -68,6 +68,8 @@ public protocol Backend: AnyObject {
     func activationForward(_ activation: Activation, input: Tensor, output: Tensor) throws
     /// The derivative is taken at `input` (the forward's input, not its output).
     func activationBackward(_ activation: Activation, input: Tensor, gradOutput: Tensor, gradInput: Tensor) throws
+    /// A ReLU's backward pass under `rule` (`.standard` is `activationBackward(.relu, …)`).
+    func reluBackward(_ rule: ReLUGradient, input: Tensor, gradOutput: Tensor, gradInput: Tensor) throws
 
     // MARK: Linear (input N×In, weight Out×In, bias Out)
 

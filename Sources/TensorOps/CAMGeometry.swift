@@ -3,17 +3,23 @@
 public enum CAMRule: String, Sendable, CaseIterable {
     /// Grad-CAM: w_k = mean over positions of G_k; map = Σ_k w_k A_k.
     case gradCAM = "gradcam"
-    /// Grad-CAM++: α = G² / (2G² + (Σ_positions A)·G³ + ε), 0 where G = 0; w_k = Σ_positions relu(G)·α.
+    /// Grad-CAM++: α = G² / (2G² + (Σ_positions A)·G³ + 10⁻⁶), 0 where G = 0; w_k = Σ_positions relu(G)·α.
     case gradCAMPlusPlus = "gradcam++"
-    /// XGrad-CAM: w_k = Σ_positions G·A / (Σ_positions A + ε).
+    /// XGrad-CAM: w_k = Σ_positions G·A / (Σ_positions A + 10⁻⁷).
     case xGradCAM = "xgradcam"
     /// HiRes-CAM: map = Σ_k G_k ⊙ A_k (element-wise, no averaging).
     case hiResCAM = "hirescam"
     /// Layer-CAM: map = Σ_k relu(G_k) ⊙ A_k.
     case layerCAM = "layercam"
 
-    /// pytorch-grad-cam's ε in the Grad-CAM++ and XGrad-CAM denominators.
-    public static let epsilon: Float = 1e-7
+    /// pytorch-grad-cam's ε in the rule's denominator (Grad-CAM++ and XGrad-CAM), 0 for the others.
+    public var epsilon: Float {
+        switch self {
+        case .gradCAMPlusPlus: 1e-6
+        case .xGradCAM: 1e-7
+        case .gradCAM, .hiResCAM, .layerCAM: 0
+        }
+    }
 
     /// Whether the rule weighs whole channels (`camChannelWeights` then `camWeightedSum`) rather than each
     /// position (`camPixelwiseSum`).

@@ -88,3 +88,14 @@ public struct ConcatGeometry: Hashable, Sendable {
         return offsets
     }
 }
+
+/// How gradients pass back through a ReLU: the true derivative, or one of the attribution methods' modified rules
+/// (Springenberg et al. for guided backpropagation, Zeiler & Fergus for the deconvnet), as Captum applies them.
+public enum ReLUGradient: String, Sendable, CaseIterable {
+    /// `dx = dy · [x > 0]`.
+    case standard
+    /// `dx = relu(dy) · [x > 0]`: only positive gradients, only through active units.
+    case guided
+    /// `dx = relu(dy)`: only positive gradients, whatever the unit's input.
+    case deconvnet
+}

@@ -52,8 +52,9 @@ struct CAMCommand: BackendCommand {
         let start = Date()
         let mapper = try ClassActivationMapper(graph: graph, backend: backend, layers: layers, rule: rule, inputShape: tensor.shape)
         let result = try mapper.explain(try backend.upload(tensor), classes: classIndex.map { Array(repeating: $0, count: tensor.shape[0]) })
-        let picture = try overlay(result.maps, on: tensor, preprocessing: preprocess, backend: backend,
-                                  labels: result.classes.map(String.init))
+        let picture = try HeatMapPicture(colormap: Colormap(rawValue: colormap) ?? .jet, alpha: alpha)
+            .render(maps: result.maps, over: tensor, preprocessing: preprocess, labels: result.classes.map(String.init),
+                    backend: backend)
         let maps = try backend.download(result.maps)
         print("model: \(modelOptions.modelName); \(rule.rawValue) on \(layers.map { "'\($0)'" }.joined(separator: ", ")); "
               + "backend: \(backend.name); " + String(format: "%.1f ms", Date().timeIntervalSince(start) * 1000))
@@ -72,34 +73,6 @@ struct CAMCommand: BackendCommand {
             try NPYFile.write(HostTensor(shape: [maps.shape[0], maps.shape[2], maps.shape[3]], values: maps.values), to: saveNpy)
             print("wrote \(saveNpy)")
         }
-    }
-
-    /// The maps coloured and blended over the input images (denormalized to [0, 1], gray made RGB) on the device,
-    /// laid out with the explained class under each; small inputs are enlarged (nearest neighbour) to 224 px.
-    private func overlay<B: Backend>(_ maps: B.Tensor, on tensor: HostTensor, preprocessing: ImagePreprocessing,
-                                     backend: B, labels: [String]) throws -> RasterImage {
-        let (n, channels, h, w) = (tensor.shape[0], tensor.shape[1], tensor.shape[2], tensor.shape[3])
-        let image = try backend.makeTensor(tensor.shape)
-        try backend.channelAffineForward(
-            input: try backend.upload(tensor), scale: try backend.upload(HostTensor(shape: [channels], values: preprocessing.std)),
-            shift: try backend.upload(HostTensor(shape: [channels], values: preprocessing.mean)), output: image)
-        var rgb = image
-        if channels == 1 {
-            rgb = try backend.makeTensor([n, 3, h, w])
-            try backend.concatForward([image, image, image], output: rgb)
-        }
-        let map = Colormap(rawValue: colormap) ?? .jet
-        let table = (0..<256).flatMap { level -> [Float] in
-            let (r, g, b) = map.color(Float(level) / 255)
-            return [Float(r) / 255, Float(g) / 255, Float(b) / 255]
-        }
-        let blended = try backend.makeTensor([n, 3, h, w])
-        try backend.overlay(map: maps, lut: try backend.upload(HostTensor(shape: [256, 3], values: table)), image: rgb,
-                            alpha: alpha, output: blended)
-        let host = try backend.download(blended)
-        let unit = ImagePreprocessing.none(height: h, width: w, channels: 3)
-        let tiles = (0..<n).map { unit.image(from: host, index: $0) }
-        return ContactSheet.render(tiles: tiles, labels: labels, minimumTileSize: 224)
     }
 
     private func compareWithReference<B: Backend>(graph: Graph, tensor: HostTensor, layers: [String], rule: CAMRule,

@@ -1,0 +1,82 @@
+import ArgumentParser
+import Foundation
+import ImageIO
+import ModelGraph
+import TensorOps
+import Visualization
+
+/// `convlens saliency`: gradient attributions for one image.
+struct SaliencyCommand: BackendCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "saliency",
+        abstract: "Gradient attributions (saliency, SmoothGrad, guided backprop, integrated gradients, occlusion, …).",
+        discussion: """
+            --save-npy writes the raw signed attribution (1×C×H×W) before any absolute value or normalization. \
+            The picture shows the largest |attribution| over channels, min-max normalized and coloured over the image.
+            """)
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var preprocessing: PreprocessingOptions
+
+    @Option(help: "A PNG or JPEG image, or a preprocessed 1×C×H×W .npy tensor.") var input: String
+    @Option(help: ArgumentHelp("One of: \(AttributionMethod.allCases.map(\.rawValue).joined(separator: ", ")).",
+                               valueName: "name")) var method = "gradient"
+    @Option(name: .customLong("class"), help: "The class to explain (default: the top prediction).") var classIndex: Int?
+    @Option(help: "SmoothGrad: noisy samples.") var samples = 25
+    @Option(help: "SmoothGrad: noise σ as a fraction of the input's value range.") var noise: Float = 0.15
+    @Option(help: "Integrated gradients: points on the path from the zero baseline.") var steps = 32
+    @Option(help: "Occlusion: window side in pixels.") var window = 8
+    @Option(help: "Occlusion: window stride in pixels.") var stride = 4
+    @Option(help: "Images per batched forward (SmoothGrad, integrated gradients, occlusion).") var batch = 16
+    @Option(help: "Random seed for SmoothGrad's noise.") var seed: UInt64 = 0
+    @Option(help: "jet, turbo, viridis or inferno.") var colormap = "inferno"
+    @Option(help: "Weight of the heat map over the image, 0–1.") var alpha: Float = 0.6
+    @Option(help: "The picture to write (PNG).") var out: String
+    @Option(help: "Also write the raw signed attribution (1×C×H×W float32 .npy).") var saveNpy: String?
+
+    func validate() throws {
+        guard AttributionMethod(rawValue: method) != nil else {
+            throw ValidationError("--method must be one of \(AttributionMethod.allCases.map(\.rawValue).joined(separator: ", ")), got '\(method)'")
+        }
+        guard let map = Colormap(rawValue: colormap), map != .gray, map != .diverging else {
+            throw ValidationError("--colormap must be jet, turbo, viridis or inferno, got '\(colormap)'")
+        }
+        guard (0...1).contains(alpha) else { throw ValidationError("--alpha must be between 0 and 1") }
+    }
+
+    func run<B: Backend>(on backend: B) throws {
+        let graph = try modelOptions.load()
+        let preprocess = try preprocessing.resolve(for: graph)
+        let tensor = try ModelInputs.tensor(from: input, preprocessing: preprocess)
+        var settings = AttributionSettings(method: AttributionMethod(rawValue: method) ?? .gradient)
+        (settings.samples, settings.noise, settings.steps) = (samples, noise, steps)
+        (settings.window, settings.stride, settings.batch, settings.seed) = (window, stride, batch, seed)
+        let start = Date()
+        let (attribution, target) = try GradientAttributor(graph: graph, backend: backend, settings: settings)
+            .attribute(tensor, target: classIndex)
+        print("model: \(modelOptions.modelName); \(settings.method.rawValue) for class \(target); backend: \(backend.name); "
+              + String(format: "%.1f ms", Date().timeIntervalSince(start) * 1000))
+        try HeatMapPicture(colormap: Colormap(rawValue: colormap) ?? .inferno, alpha: alpha)
+            .render(maps: try backend.upload(Self.magnitude(attribution)), over: tensor, preprocessing: preprocess,
+                    labels: [String(target)], backend: backend)
+            .writePNG(to: out)
+        print("wrote \(out)")
+        if let saveNpy {
+            try NPYFile.write(attribution, to: saveNpy)
+            print("wrote \(saveNpy)")
+        }
+    }
+
+    /// The largest |attribution| over channels at each pixel (Simonyan et al.), N×1×H×W, min-max normalized on
+    /// the backend when the picture is drawn.
+    static func magnitude(_ attribution: HostTensor) -> HostTensor {
+        let (n, channels, h, w) = (attribution.shape[0], attribution.shape[1], attribution.shape[2], attribution.shape[3])
+        let plane = h * w
+        let values = (0..<n * plane).map { index in
+            let (image, pixel) = index.quotientAndRemainder(dividingBy: plane)
+            return (0..<channels).map { abs(attribution.values[(image * channels + $0) * plane + pixel]) }.max() ?? 0
+        }
+        return HostTensor(shape: [n, 1, h, w], values: values)
+    }
+}

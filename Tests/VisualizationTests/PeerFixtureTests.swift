@@ -1,0 +1,111 @@
+import BackendParity
+import BundledModel
+import Foundation
+import ImageIO
+import ModelGraph
+import TensorOps
+import TestSupport
+import Testing
+@testable import Visualization
+
+/// One model's pytorch-grad-cam and Captum results, made by Tools/cam_fixtures.py.
+struct PeerFixture: CustomTestStringConvertible, Sendable {
+    let name: String
+
+    var testDescription: String { name }
+    var folder: URL { Bundle.module.resourceURL!.appendingPathComponent("Fixtures/cam/\(name)") }
+
+    func array(_ file: String) throws -> HostTensor { try NPYFile.read(folder.appendingPathComponent(file).path) }
+
+    var json: [String: Any] {
+        get throws {
+            let data = try Data(contentsOf: folder.appendingPathComponent("fixture.json"))
+            return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        }
+    }
+
+    func graph() throws -> Graph {
+        if name == "mnist_cnn" { return try ONNXImporter.load(data: BundledModel.onnxData, source: BundledModel.name) }
+        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..")
+        let path = repository.appendingPathComponent("Tests/ModelGraphTests/Fixtures/\(name)/model.onnx").standardized.path
+        return try ONNXImporter.load(contentsOf: path)
+    }
+
+    func classes() throws -> [Int] { try #require(try json["target_classes"] as? [Int]) }
+
+    func layer(_ which: String) throws -> String {
+        let layers = try #require(try json["layers"] as? [String: Any])
+        return try #require((layers[which] as? [String: Any])?["value"] as? String)
+    }
+
+    static let all = ["mnist_cnn", "residual_bn", "concat_grouped"].map(PeerFixture.init)
+}
+
+/// ConvLens against pytorch-grad-cam and Captum on the bundled model and the two small test models.
+@Suite("Peer fixtures", .enabled(if: TestBackends.hasOpenCL, TestBackends.skipReason))
+struct PeerFixtureTests {
+    static let methods: [(CAMRule, String)] = [
+        (.gradCAM, "gradcam"), (.gradCAMPlusPlus, "gradcam++"), (.xGradCAM, "xgradcam"), (.layerCAM, "layercam"),
+        (.hiResCAM, "hirescam"),
+    ]
+
+    /// Every gradient CAM method, and Grad-CAM over two layers, within 1e-3 (max abs) of pytorch-grad-cam.
+    @Test(arguments: PeerFixture.all)
+    func camMapsMatchPytorchGradCam(fixture: PeerFixture) throws {
+        let (graph, input, backend) = (try fixture.graph(), try fixture.array("input.npy"), try TestBackends.device())
+        let (last, secondToLast) = (try fixture.layer("last"), try fixture.layer("second_to_last"))
+        let cases = Self.methods.map { ($0.0, [last], "cam_\($0.1).npy") }
+            + [(CAMRule.gradCAM, [secondToLast, last], "cam_gradcam_two_layers.npy")]
+        for (rule, layers, file) in cases {
+            let mapper = try ClassActivationMapper(graph: graph, backend: backend, layers: layers, rule: rule, inputShape: input.shape)
+            let maps = try backend.download(try mapper.explain(try backend.upload(input), classes: try fixture.classes()).maps)
+            let expected = try fixture.array(file)
+            #expect(maps.values.count == expected.values.count)
+            let worst = zip(maps.values, expected.values).map { abs($0 - $1) }.max() ?? .infinity
+            #expect(Double(worst) <= Tolerance.camVsPytorchGradCam, "\(fixture.name) \(file): max abs \(worst)")
+        }
+    }
+
+    /// The raw signed attributions within 1e-4 (rel L2) of Captum's, image by image.
+    @Test(arguments: PeerFixture.all)
+    func attributionsMatchCaptum(fixture: PeerFixture) throws {
+        let (graph, input, backend) = (try fixture.graph(), try fixture.array("input.npy"), try TestBackends.device())
+        let methods: [(AttributionMethod, String)] = [
+            (.gradient, "saliency_gradient.npy"), (.inputXGradient, "input_x_gradient.npy"),
+            (.guidedBackprop, "guided_backprop.npy"), (.deconvnet, "deconvolution.npy"),
+            (.integratedGradients, "integrated_gradients.npy"), (.occlusion, "occlusion.npy"),
+        ]
+        let imageSize = input.shape.count / input.shape[0]
+        for (method, file) in methods {
+            var settings = AttributionSettings(method: method)
+            (settings.steps, settings.window, settings.stride) = (32, 4, 2)
+            let attributor = try GradientAttributor(graph: graph, backend: backend, settings: settings)
+            let expected = try fixture.array(file)
+            for (image, target) in try fixture.classes().enumerated() {
+                let one = HostTensor(shape: TensorShape([1] + input.shape.dimensions.dropFirst()),
+                                     values: Array(input.values[image * imageSize..<(image + 1) * imageSize]))
+                let (attribution, explained) = try attributor.attribute(one, target: target)
+                #expect(explained == target)
+                expectClose(attribution.values.map(Double.init),
+                            expected.values[image * imageSize..<(image + 1) * imageSize].map(Double.init),
+                            relativeL2: Tolerance.inputGradientVsPyTorch, "\(fixture.name) \(method.rawValue) image \(image)")
+            }
+        }
+    }
+
+    /// SmoothGrad draws its noise from the seed: the same seed gives the same bytes, another seed other values.
+    @Test func smoothGradIsReproducibleByteForByte() throws {
+        let fixture = PeerFixture(name: "residual_bn")
+        let (graph, input) = (try fixture.graph(), try fixture.array("input.npy"))
+        let one = HostTensor(shape: [1, 3, 20, 18], values: Array(input.values[0..<(3 * 20 * 18)]))
+        var settings = AttributionSettings(method: .smoothGrad)
+        (settings.samples, settings.batch) = (6, 4)
+        let run = { (settings: AttributionSettings) in
+            try GradientAttributor(graph: graph, backend: try TestBackends.device(), settings: settings).attribute(one, target: 2).attribution
+        }
+        let (first, second) = (try run(settings), try run(settings))
+        #expect(first.values.map(\.bitPattern) == second.values.map(\.bitPattern))
+        settings.seed = 1
+        #expect(try run(settings).values != first.values)
+    }
+}

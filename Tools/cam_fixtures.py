@@ -1,0 +1,855 @@
+#!/usr/bin/env python3
+"""Reference CAM and attribution fixtures from pytorch-grad-cam and Captum.
+
+Purpose
+-------
+ConvLens implements class activation maps (Grad-CAM and friends) and input
+attributions (saliency, guided backprop, integrated gradients, occlusion, ...)
+itself. This script produces the outputs of the reference Python libraries,
+pytorch-grad-cam (``pytorch_grad_cam``) and Captum (``captum.attr``), for three
+small ONNX models, so the Swift tests can compare one to one.
+
+The ONNX graphs are turned into PyTorch modules by a small generic evaluator
+(``OnnxGraphModule``): one child module per ONNX node (``nodes.<index>``), each
+computing that node with torch functional ops, Relu nodes as ``nn.ReLU``
+subclasses so Captum's guided backprop / deconvolution can hook them. A forward
+hook on a child sees that node's output (and, through a tensor hook, its
+gradient), which is how pytorch-grad-cam's ``target_layers`` are given. The
+module is checked against onnxruntime (rel L2 < 1e-5) before anything is used.
+
+Every library result is also recomputed here from the formulas written in
+``Tests/VisualizationTests/Fixtures/cam/README.md`` (numpy / torch, independent
+of the libraries' code paths) and asserted equal, so the README is checked.
+
+How to run (from the repository root; no network needed)::
+
+    /root/convlens-venv/bin/python Tools/cam_fixtures.py
+
+Outputs
+-------
+``Tests/VisualizationTests/Fixtures/cam/<model>/`` for model in
+``mnist_cnn``, ``residual_bn``, ``concat_grouped``: float32 C-order ``.npy``
+files (``input``, ``logits``, ``cam_<method>`` for gradcam, gradcam++,
+xgradcam, layercam, hirescam, scorecam, eigencam, ``cam_gradcam_two_layers``,
+``activations``, ``layer_gradients``, ``eigencam_projection``,
+``saliency_gradient``, ``input_x_gradient``, ``guided_backprop``,
+``deconvolution``, ``integrated_gradients``, ``occlusion``) and
+``fixture.json`` (layers, classes, parameters, versions, file list with shapes
+and descriptions). The shared ``README.md`` is written next to them.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import os
+import random
+import sys
+import warnings
+from pathlib import Path
+
+# pytorch-grad-cam's ScoreCAM wraps its loop in tqdm; keep the output quiet.
+# (tqdm reads TQDM_* variables when it is imported.)
+os.environ.setdefault("TQDM_DISABLE", "1")
+
+import cv2  # noqa: E402  (pytorch-grad-cam's scale_cam_image uses cv2.resize)
+import numpy as np  # noqa: E402
+import onnx  # noqa: E402
+import onnxruntime as ort  # noqa: E402
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+from onnx import helper, numpy_helper  # noqa: E402
+from PIL import Image  # noqa: E402
+from torch import nn  # noqa: E402
+
+import captum  # noqa: E402
+import pytorch_grad_cam  # noqa: E402
+from captum.attr import (  # noqa: E402
+    Deconvolution,
+    GuidedBackprop,
+    InputXGradient,
+    IntegratedGradients,
+    Occlusion,
+    Saliency,
+)
+from pytorch_grad_cam import (  # noqa: E402
+    EigenCAM,
+    GradCAM,
+    GradCAMPlusPlus,
+    HiResCAM,
+    LayerCAM,
+    ScoreCAM,
+    XGradCAM,
+)
+from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT_ROOT = ROOT / "Tests" / "VisualizationTests" / "Fixtures" / "cam"
+
+SEED = 0
+IG_METHOD = "riemann_trapezoid"
+IG_STEPS = 32
+SCORECAM_BATCH = 16
+OCCLUSION_BASELINE = 0.0
+MNIST_DIGITS = ["digit_3_0003.png", "digit_7_0013.png"]
+MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
+
+# ---------------------------------------------------------------------------
+# ONNX graph -> torch.nn.Module
+# ---------------------------------------------------------------------------
+
+
+def _attrs(node: onnx.NodeProto) -> dict:
+    return {a.name: helper.get_attribute_value(a) for a in node.attribute}
+
+
+class _NodeInfo:
+    """Mixin: which ONNX node a child module evaluates."""
+
+    def _set_node(self, index: int, node: onnx.NodeProto) -> None:
+        self.index = index
+        self.op_type = node.op_type
+        self.onnx_name = node.name
+        self.onnx_inputs = list(node.input)
+        self.onnx_outputs = list(node.output)
+        self.attrs = _attrs(node)
+
+    def extra_repr(self) -> str:
+        return f"{self.op_type} -> {self.onnx_outputs[0]}"
+
+
+class OnnxNode(_NodeInfo, nn.Module):
+    """One ONNX node evaluated with torch ops; forward(*node_inputs) -> output(s)."""
+
+    def __init__(self, index: int, node: onnx.NodeProto, opset: int) -> None:
+        nn.Module.__init__(self)
+        self._set_node(index, node)
+        self.opset = opset
+        if node.op_type == "Constant":
+            self.register_buffer("value", _constant_value(self.attrs))
+        forward = getattr(self, "_op_" + node.op_type, None)
+        if forward is None:
+            raise NotImplementedError(f"ONNX op {node.op_type} (node {index}) is not supported")
+        self._impl = forward
+
+    def forward(self, *inputs):
+        return self._impl(*inputs)
+
+    # --- helpers -----------------------------------------------------------
+    def _spatial(self, x, name, default):
+        return list(self.attrs.get(name, [default] * (x.dim() - 2)))
+
+    def _split_pads(self, x):
+        rank = x.dim() - 2
+        pads = list(self.attrs.get("pads", [0] * (2 * rank)))
+        if self.attrs.get("auto_pad", b"NOTSET") not in (b"NOTSET", "NOTSET"):
+            raise NotImplementedError(f"auto_pad in node {self.index}")
+        return pads[:rank], pads[rank:]
+
+    @staticmethod
+    def _torch_pad(begin, end):
+        """ONNX spatial begin/end pads -> F.pad tuple (last dim first)."""
+        out = []
+        for b, e in zip(reversed(begin), reversed(end)):
+            out += [b, e]
+        return out
+
+    # --- ops ---------------------------------------------------------------
+    def _op_Conv(self, x, w, b=None):
+        if x.dim() != 4:
+            raise NotImplementedError("only 2-D Conv")
+        begin, end = self._split_pads(x)
+        if begin != end:
+            x = F.pad(x, self._torch_pad(begin, end))
+            begin = [0, 0]
+        return F.conv2d(x, w, b, stride=self._spatial(x, "strides", 1), padding=begin,
+                        dilation=self._spatial(x, "dilations", 1), groups=int(self.attrs.get("group", 1)))
+
+    def _op_LeakyRelu(self, x):
+        return F.leaky_relu(x, float(self.attrs.get("alpha", 0.01)))
+
+    def _op_Sigmoid(self, x):
+        return torch.sigmoid(x)
+
+    def _op_Clip(self, x, lo=None, hi=None):
+        if self.opset < 11:
+            lo, hi = self.attrs.get("min"), self.attrs.get("max")
+        lo = None if lo is None else float(torch.as_tensor(lo).detach())
+        hi = None if hi is None else float(torch.as_tensor(hi).detach())
+        return torch.clamp(x, min=lo, max=hi)
+
+    def _op_MaxPool(self, x):
+        if len(self.onnx_outputs) > 1 and self.onnx_outputs[1]:
+            raise NotImplementedError("MaxPool indices output")
+        k = list(self.attrs["kernel_shape"])
+        begin, end = self._split_pads(x)
+        if begin != end or any(p > kk // 2 for p, kk in zip(begin, k)):
+            x = F.pad(x, self._torch_pad(begin, end), value=float("-inf"))
+            begin = [0] * len(k)
+        return F.max_pool2d(x, k, stride=self._spatial(x, "strides", 1), padding=begin,
+                            dilation=self._spatial(x, "dilations", 1), ceil_mode=bool(self.attrs.get("ceil_mode", 0)))
+
+    def _op_AveragePool(self, x):
+        k = list(self.attrs["kernel_shape"])
+        begin, end = self._split_pads(x)
+        include = bool(self.attrs.get("count_include_pad", 0))
+        if begin != end:
+            if not include:
+                raise NotImplementedError("asymmetric AveragePool pads with count_include_pad=0")
+            x = F.pad(x, self._torch_pad(begin, end))
+            begin = [0] * len(k)
+        return F.avg_pool2d(x, k, stride=self._spatial(x, "strides", 1), padding=begin,
+                            ceil_mode=bool(self.attrs.get("ceil_mode", 0)), count_include_pad=include)
+
+    def _op_GlobalAveragePool(self, x):
+        return x.mean(dim=tuple(range(2, x.dim())), keepdim=True)
+
+    def _op_Gemm(self, a, b, c=None):
+        if self.attrs.get("transA", 0):
+            a = a.t()
+        if self.attrs.get("transB", 0):
+            b = b.t()
+        y = float(self.attrs.get("alpha", 1.0)) * (a @ b)
+        if c is not None:
+            y = y + float(self.attrs.get("beta", 1.0)) * c
+        return y
+
+    def _op_MatMul(self, a, b):
+        return torch.matmul(a, b)
+
+    def _op_Add(self, a, b):
+        return a + b
+
+    def _op_Mul(self, a, b):
+        return a * b
+
+    def _op_Concat(self, *xs):
+        return torch.cat(xs, dim=int(self.attrs["axis"]))
+
+    def _op_Flatten(self, x):
+        axis = int(self.attrs.get("axis", 1))
+        axis = axis + x.dim() if axis < 0 else axis
+        lead = int(np.prod(x.shape[:axis])) if axis > 0 else 1
+        return x.reshape(lead, -1)
+
+    def _op_Reshape(self, x, shape):
+        shape = [int(s) for s in shape.tolist()]
+        if not self.attrs.get("allowzero", 0):
+            shape = [x.shape[i] if s == 0 else s for i, s in enumerate(shape)]
+        return x.reshape(shape)
+
+    def _op_BatchNormalization(self, x, scale, bias, mean, var):
+        if self.attrs.get("training_mode", 0):
+            raise NotImplementedError("training-mode BatchNormalization")
+        return F.batch_norm(x, mean.detach(), var.detach(), scale, bias, training=False, eps=float(self.attrs.get("epsilon", 1e-5)))
+
+    def _op_Identity(self, x):
+        return x
+
+    def _op_Dropout(self, x, *_):
+        if len(self.onnx_outputs) > 1 and self.onnx_outputs[1]:
+            return x, torch.ones_like(x, dtype=torch.bool)
+        return x
+
+    def _op_Softmax(self, x):
+        if self.opset >= 13:
+            return torch.softmax(x, dim=int(self.attrs.get("axis", -1)))
+        axis = int(self.attrs.get("axis", 1))
+        shape = x.shape
+        return torch.softmax(x.reshape(int(np.prod(shape[:axis])), -1), dim=1).reshape(shape)
+
+    def _op_Pad(self, x, pads=None, value=None, axes=None):
+        if axes is not None:
+            raise NotImplementedError("Pad with axes")
+        if self.opset < 11:
+            pads, value = self.attrs["pads"], self.attrs.get("value", 0.0)
+        else:
+            pads = [int(p) for p in pads.tolist()]
+            value = 0.0 if value is None or value.numel() == 0 else float(value)
+        rank = x.dim()
+        torch_pads = self._torch_pad(pads[:rank], pads[rank:])
+        mode = self.attrs.get("mode", b"constant")
+        mode = mode.decode() if isinstance(mode, bytes) else mode
+        if mode == "constant":
+            return F.pad(x, torch_pads, value=value)
+        # reflect / edge only pad the spatial dims in torch
+        if any(torch_pads[2 * (rank - 2):]):
+            raise NotImplementedError("non-constant Pad on batch/channel axes")
+        return F.pad(x, torch_pads[: 2 * (rank - 2)], mode={"reflect": "reflect", "edge": "replicate"}[mode])
+
+    def _op_Constant(self):
+        return self.value
+
+
+class ReluNode(_NodeInfo, nn.ReLU):
+    """An ONNX Relu node as an nn.ReLU module (Captum hooks nn.ReLU instances)."""
+
+    def __init__(self, index: int, node: onnx.NodeProto) -> None:
+        nn.ReLU.__init__(self)
+        self._set_node(index, node)
+
+
+def _constant_value(attrs: dict) -> torch.Tensor:
+    if "value" in attrs:
+        arr = numpy_helper.to_array(attrs["value"])
+    elif "value_float" in attrs:
+        arr = np.array(attrs["value_float"], dtype=np.float32)
+    elif "value_floats" in attrs:
+        arr = np.array(attrs["value_floats"], dtype=np.float32)
+    elif "value_int" in attrs:
+        arr = np.array(attrs["value_int"], dtype=np.int64)
+    elif "value_ints" in attrs:
+        arr = np.array(attrs["value_ints"], dtype=np.int64)
+    else:
+        raise NotImplementedError(f"Constant attributes {sorted(attrs)}")
+    if arr.dtype.kind == "f":
+        arr = arr.astype(np.float32)
+    return torch.from_numpy(np.array(arr, copy=True))
+
+
+class OnnxGraphModule(nn.Module):
+    """Evaluates an ONNX graph node by node; ``nodes[i]`` computes ONNX node i.
+
+    Float initializers are float32 ``nn.Parameter``s (requires_grad, so layer
+    outputs require grad even when the input does not, as pytorch-grad-cam
+    expects); integer initializers are buffers.
+    """
+
+    def __init__(self, model: onnx.ModelProto) -> None:
+        super().__init__()
+        graph = model.graph
+        opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 17)
+        init_names = [i.name for i in graph.initializer]
+        inputs = [i.name for i in graph.input if i.name not in set(init_names)]
+        if len(inputs) != 1 or len(graph.output) != 1:
+            raise NotImplementedError("exactly one graph input and one output supported")
+        self.input_name, self.output_name = inputs[0], graph.output[0].name
+        self.consts = nn.Module()
+        self._const_attr = {}
+        for k, init in enumerate(graph.initializer):
+            arr = numpy_helper.to_array(init)
+            attr = f"c{k}"
+            if arr.dtype.kind == "f":
+                self.consts.register_parameter(attr, nn.Parameter(torch.from_numpy(arr.astype(np.float32).copy())))
+            else:
+                self.consts.register_buffer(attr, torch.from_numpy(np.array(arr, copy=True)))
+            self._const_attr[init.name] = attr
+        self.nodes = nn.ModuleList(
+            ReluNode(i, n) if n.op_type == "Relu" else OnnxNode(i, n, opset) for i, n in enumerate(graph.node))
+        self.producer = {out: i for i, n in enumerate(graph.node) for out in n.output if out}
+
+    def module_for_value(self, value_name: str) -> nn.Module:
+        return self.nodes[self.producer[value_name]]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        env = {self.input_name: x}
+        for name, attr in self._const_attr.items():
+            env[name] = getattr(self.consts, attr)
+        for node in self.nodes:
+            out = node(*[env[n] if n else None for n in node.onnx_inputs])
+            if len(node.onnx_outputs) == 1:
+                env[node.onnx_outputs[0]] = out
+            else:
+                outs = out if isinstance(out, tuple) else (out,)
+                for name, value in zip(node.onnx_outputs, outs):
+                    if name:
+                        env[name] = value
+        return env[self.output_name]
+
+
+def conv_layer_values(model: onnx.ModelProto) -> list[str]:
+    """Output value of every Conv node, in node order; a BatchNormalization that
+    directly consumes a Conv's output (as its X input) stands in for it."""
+    nodes = list(model.graph.node)
+    values = []
+    for node in nodes:
+        if node.op_type != "Conv":
+            continue
+        value = node.output[0]
+        consumers = [n for n in nodes if value in n.input]
+        if len(consumers) == 1 and consumers[0].op_type == "BatchNormalization" and consumers[0].input[0] == value:
+            value = consumers[0].output[0]
+        values.append(value)
+    return values
+
+
+# ---------------------------------------------------------------------------
+# Reference formulas (what the README states), used to check the libraries
+# ---------------------------------------------------------------------------
+
+
+def ref_scale(cams: np.ndarray, size_wh=None) -> np.ndarray:
+    out = []
+    for img in cams:
+        img = img - np.min(img)
+        img = img / (np.float32(1e-7) + np.max(img))
+        if size_wh is not None:
+            img = bilinear_half_pixel(img, size_wh[1], size_wh[0])
+        out.append(img)
+    return np.float32(out)
+
+
+def bilinear_half_pixel(img: np.ndarray, h: int, w: int) -> np.ndarray:
+    """torch bilinear, align_corners=False, no antialias (== cv2 INTER_LINEAR for these sizes)."""
+    t = torch.from_numpy(np.ascontiguousarray(img, dtype=np.float32))[None, None]
+    return F.interpolate(t, size=(h, w), mode="bilinear", align_corners=False)[0, 0].numpy()
+
+
+def ref_layer_map(method: str, A: np.ndarray, G: np.ndarray, scorecam_weights=None) -> np.ndarray:
+    """Un-normalized per-layer map, N x h x w, before ReLU."""
+    if method == "gradcam":
+        w = G.mean(axis=(2, 3))
+    elif method == "gradcam++":
+        g2 = G * G
+        g3 = g2 * G
+        s = A.sum(axis=(2, 3), keepdims=True)
+        a = g2 / (2 * g2 + s * g3 + np.float32(1e-6))
+        a = np.where(G != 0, a, 0)
+        w = (np.maximum(G, 0) * a).sum(axis=(2, 3))
+    elif method == "xgradcam":
+        s = A.sum(axis=(2, 3), keepdims=True)
+        w = (G * A / (s + np.float32(1e-7))).sum(axis=(2, 3))
+    elif method == "layercam":
+        return (np.maximum(G, 0) * A).sum(axis=1)
+    elif method == "hirescam":
+        return (G * A).sum(axis=1)
+    elif method == "scorecam":
+        w = scorecam_weights
+    elif method == "eigencam":
+        return eigen_projection(A)[0]
+    else:
+        raise ValueError(method)
+    return (w[:, :, None, None] * A).sum(axis=1)
+
+
+def ref_cam(per_layer_maps: list[np.ndarray], size_wh) -> np.ndarray:
+    scaled = [ref_scale(np.maximum(m, 0), size_wh) for m in per_layer_maps]
+    stacked = np.maximum(np.stack(scaled, axis=1), 0)
+    return ref_scale(stacked.mean(axis=1))
+
+
+def eigen_projection(A: np.ndarray):
+    projections, signs = [], []
+    for act in A:
+        X = act.reshape(act.shape[0], -1).T  # (h*w) x K
+        X = X - X.mean(axis=0)
+        _, _, vt = np.linalg.svd(X, full_matrices=True)
+        projections.append((X @ vt[0]).reshape(act.shape[1:]))
+        signs.append(int(np.sign(vt[0].sum())))
+    return np.float32(projections), signs
+
+
+def ref_scorecam_weights(module, x, A, classes, batch):
+    with torch.no_grad():
+        up = F.interpolate(torch.from_numpy(A), size=x.shape[-2:], mode="bilinear", align_corners=True)
+        flat = up.flatten(2)
+        lo, hi = flat.min(-1)[0][:, :, None, None], flat.max(-1)[0][:, :, None, None]
+        up = (up - lo) / (hi - lo + 1e-8)
+        weights = []
+        for n, c in enumerate(classes):
+            masked = x[n][None] * up[n][:, None]  # K x C x H x W
+            scores = torch.cat([module(masked[i:i + batch])[:, c] for i in range(0, masked.shape[0], batch)])
+            weights.append(torch.softmax(scores, dim=-1))
+        return torch.stack(weights).numpy()
+
+
+# ---------------------------------------------------------------------------
+# Fixture generation
+# ---------------------------------------------------------------------------
+
+
+def rel_l2(a, b) -> float:
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    return float(np.linalg.norm(a - b) / max(np.linalg.norm(b), 1e-30))
+
+
+def onnxruntime_logits(path: Path, x: np.ndarray) -> np.ndarray:
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    return session.run(None, {session.get_inputs()[0].name: x})[0]
+
+
+def mnist_input() -> np.ndarray:
+    folder = ROOT / "Sources" / "BundledModel" / "digits"
+    images = [np.asarray(Image.open(folder / name).convert("L"), dtype=np.float32) / np.float32(255) for name in MNIST_DIGITS]
+    x = (np.stack(images)[:, None] - np.float32(MNIST_MEAN)) / np.float32(MNIST_STD)
+    return np.ascontiguousarray(x, dtype=np.float32)
+
+
+def save(folder: Path, files: dict, name: str, array, description: str) -> None:
+    array = np.ascontiguousarray(np.asarray(array, dtype=np.float32))
+    np.save(folder / f"{name}.npy", array)
+    files[f"{name}.npy"] = {"shape": list(array.shape), "description": description}
+
+
+def assert_close(name: str, got, want, tol=2e-5) -> float:
+    diff = float(np.max(np.abs(np.asarray(got, np.float64) - np.asarray(want, np.float64))))
+    assert diff <= tol, f"{name}: max |diff| {diff:.3g} > {tol}"
+    return diff
+
+
+def run_cam(cls, module, layers, x, targets, **extra):
+    cam = cls(model=module, target_layers=layers)
+    for k, v in extra.items():
+        setattr(cam, k, v)
+    try:
+        result = cam(input_tensor=x, targets=targets)
+        acts = [a.numpy() for a in cam.activations_and_grads.activations]
+        grads = [g.numpy() for g in cam.activations_and_grads.gradients]
+    finally:
+        cam.activations_and_grads.release()
+    module.zero_grad(set_to_none=True)
+    return np.asarray(result), acts, grads
+
+
+def make_fixture(name: str, onnx_path: Path, x_np: np.ndarray, input_note: str, output_note: str) -> dict:
+    folder = OUT_ROOT / name
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("*.npy"):
+        old.unlink()
+    proto = onnx.load(str(onnx_path))
+    module = OnnxGraphModule(proto).eval()
+    x = torch.from_numpy(x_np)
+    n, c, h, w = x_np.shape
+    files: dict = {}
+    checks: dict = {}
+
+    # --- module vs onnxruntime ---------------------------------------------
+    with torch.no_grad():
+        logits = module(x).numpy()
+    ort_logits = onnxruntime_logits(onnx_path, x_np)
+    err = rel_l2(logits, ort_logits)
+    assert err < 1e-5, f"{name}: torch module vs onnxruntime rel L2 {err:.3g}"
+    checks["module_vs_onnxruntime_rel_l2"] = err
+    classes = [int(k) for k in logits.argmax(axis=1)]
+    targets = [ClassifierOutputTarget(k) for k in classes]
+
+    # --- layers ------------------------------------------------------------
+    conv_values = conv_layer_values(proto)
+    last_value, prev_value = conv_values[-1], conv_values[-2]
+    last_mod, prev_mod = module.module_for_value(last_value), module.module_for_value(prev_value)
+
+    # --- activations and gradients of the last conv ----------------------------
+    seen = {}
+    handle = last_mod.register_forward_hook(lambda m, i, o: seen.__setitem__("a", o))
+    try:
+        out = module(x)
+    finally:
+        handle.remove()
+    loss = out[torch.arange(n), torch.tensor(classes)].sum()
+    (grad,) = torch.autograd.grad(loss, [seen["a"]])
+    A, G = seen["a"].detach().numpy(), grad.numpy()
+    module.zero_grad(set_to_none=True)
+
+    save(folder, files, "input", x_np, f"model input N x C x H x W ({input_note})")
+    save(folder, files, "logits", logits, f"module output for input.npy ({output_note}); matches onnxruntime")
+    save(folder, files, "activations", A, f"output of ONNX value {last_value!r} (last conv layer), N x K x h x w")
+    save(folder, files, "layer_gradients", G,
+         "d(sum_n output[n, class_n]) / d activations, same shape as activations.npy")
+
+    # --- pytorch-grad-cam ----------------------------------------------------
+    size_wh = (w, h)
+    cam_classes = {"gradcam": GradCAM, "gradcam++": GradCAMPlusPlus, "xgradcam": XGradCAM, "layercam": LayerCAM,
+                   "hirescam": HiResCAM, "scorecam": ScoreCAM, "eigencam": EigenCAM}
+    for method, cls in cam_classes.items():
+        extra = {"batch_size": SCORECAM_BATCH} if method == "scorecam" else {}
+        result, acts, grads = run_cam(cls, module, [last_mod], x, targets, **extra)
+        assert result.shape == (n, h, w) and result.dtype == np.float32
+        assert_close(f"{name} {method} activations", acts[0], A, 0)
+        if grads:
+            assert_close(f"{name} {method} gradients", grads[0], G, 1e-7)
+        sw = ref_scorecam_weights(module, x, A, classes, SCORECAM_BATCH) if method == "scorecam" else None
+        checks[f"cam_{method}_vs_readme_formula_max_abs"] = assert_close(
+            f"{name} {method} formula", result, ref_cam([ref_layer_map(method, A, G, sw)], size_wh))
+        save(folder, files, f"cam_{method}", result,
+             f"pytorch-grad-cam {cls.__name__} on the last conv layer, N x H x W in [0, 1]")
+
+    projection, signs = eigen_projection(A)
+    save(folder, files, "eigencam_projection", projection,
+         "EigenCAM's signed projection on the first right-singular vector (numpy SVD sign), N x h x w, "
+         "before ReLU / min-max / resize")
+
+    result, acts, grads = run_cam(GradCAM, module, [prev_mod, last_mod], x, targets)
+    checks["cam_gradcam_two_layers_vs_readme_formula_max_abs"] = assert_close(
+        f"{name} gradcam two layers", result,
+        ref_cam([ref_layer_map("gradcam", a, g) for a, g in zip(acts, grads)], size_wh))
+    save(folder, files, "cam_gradcam_two_layers", result,
+         "pytorch-grad-cam GradCAM with target_layers = [second-to-last conv, last conv], N x H x W")
+
+    # cv2.resize (used by the library) vs torch bilinear align_corners=False
+    resize_diff = 0.0
+    for a in (A, acts[0]):  # min-max normalized maps, as scale_cam_image resizes them
+        for probe in ref_scale(np.maximum(a.sum(axis=1), 0)):
+            resize_diff = max(resize_diff, float(np.max(np.abs(cv2.resize(probe, size_wh)
+                                                             - bilinear_half_pixel(probe, h, w)))))
+    checks["cv2_resize_vs_torch_bilinear_half_pixel_max_abs"] = resize_diff
+
+    # --- Captum ----------------------------------------------------------------
+    def attribute(algorithm, **kwargs):
+        xi = x.clone().requires_grad_(True)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Setting backward hooks on ReLU")
+            result = algorithm.attribute(xi, target=classes, **kwargs).detach().numpy()
+        module.zero_grad(set_to_none=True)
+        return result
+
+    saliency = attribute(Saliency(module), abs=False)
+    xi = x.clone().requires_grad_(True)
+    (plain_grad,) = torch.autograd.grad(module(xi)[torch.arange(n), torch.tensor(classes)].sum(), [xi])
+    assert_close(f"{name} saliency vs autograd", saliency, plain_grad.numpy(), 1e-7)
+    save(folder, files, "saliency_gradient", saliency,
+         "Captum Saliency(abs=False): d output[n, class_n] / d input, N x C x H x W")
+    ixg = attribute(InputXGradient(module))
+    assert_close(f"{name} input x gradient", ixg, x_np * saliency, 1e-7)
+    save(folder, files, "input_x_gradient", ixg, "Captum InputXGradient: input * gradient, N x C x H x W")
+    relu_values = [m.onnx_outputs[0] for m in module.nodes if isinstance(m, nn.ReLU)]
+    guided = attribute(GuidedBackprop(module))
+    deconv = attribute(Deconvolution(module))
+    assert relu_values, f"{name}: no Relu modules for Captum to hook"
+    assert rel_l2(guided, saliency) > 1e-3, f"{name}: guided backprop equals the plain gradient"
+    assert rel_l2(deconv, saliency) > 1e-3, f"{name}: deconvolution equals the plain gradient"
+    checks["guided_backprop_vs_gradient_rel_l2"] = rel_l2(guided, saliency)
+    checks["deconvolution_vs_gradient_rel_l2"] = rel_l2(deconv, saliency)
+    save(folder, files, "guided_backprop", guided,
+         "Captum GuidedBackprop (nn.ReLU backward: relu(grad_out * [x > 0])), N x C x H x W")
+    save(folder, files, "deconvolution", deconv,
+         "Captum Deconvolution (nn.ReLU backward: relu(grad_out)), N x C x H x W")
+    ig = attribute(IntegratedGradients(module), baselines=torch.zeros_like(x), n_steps=IG_STEPS, method=IG_METHOD)
+    save(folder, files, "integrated_gradients", ig,
+         f"Captum IntegratedGradients, baseline 0, n_steps {IG_STEPS}, method {IG_METHOD}, N x C x H x W")
+    # IG check: (x - 0) * sum_i step_i * grad(alpha_i x), alphas linspace(0, 1, n), trapezoid steps
+    alphas = torch.linspace(0, 1, IG_STEPS).tolist()
+    steps = [1 / IG_STEPS] * IG_STEPS
+    steps[0] /= 2
+    steps[-1] /= 2
+    total = np.zeros_like(x_np)
+    for alpha, step in zip(alphas, steps):
+        xs = (alpha * x).requires_grad_(True)
+        (g,) = torch.autograd.grad(module(xs)[torch.arange(n), torch.tensor(classes)].sum(), [xs])
+        total += step * g.numpy()
+    checks["integrated_gradients_vs_readme_formula_max_abs"] = assert_close(
+        f"{name} IG formula", ig, x_np * total, 1e-5 * max(1.0, float(np.abs(ig).max())))
+    module.zero_grad(set_to_none=True)
+
+    window, stride = (c, 4, 4), (c, 2, 2)
+    occ = attribute(Occlusion(module), sliding_window_shapes=window, strides=stride, baselines=OCCLUSION_BASELINE)
+    save(folder, files, "occlusion", occ,
+         f"Captum Occlusion, window {window}, strides {stride}, baseline {OCCLUSION_BASELINE}, N x C x H x W")
+    # Occlusion check: mean over covering windows of (out - out_occluded)[class]
+    with torch.no_grad():
+        base = module(x)[torch.arange(n), torch.tensor(classes)]
+        acc, cnt = torch.zeros_like(x), torch.zeros_like(x)
+        for y0 in range(0, -(-(h - 4) // 2) * 2 + 1, 2):
+            for x0 in range(0, -(-(w - 4) // 2) * 2 + 1, 2):
+                mask = torch.zeros_like(x)
+                mask[:, :, y0:y0 + 4, x0:x0 + 4] = 1
+                occluded = x * (1 - mask) + OCCLUSION_BASELINE * mask
+                diff = base - module(occluded)[torch.arange(n), torch.tensor(classes)]
+                acc += diff[:, None, None, None] * mask
+                cnt += mask
+        checks["occlusion_vs_readme_formula_max_abs"] = assert_close(
+            f"{name} occlusion formula", occ, (acc / cnt).numpy(), 1e-5 * max(1.0, float(np.abs(occ).max())))
+
+    # --- metadata ----------------------------------------------------------------
+    fixture = {
+        "name": name,
+        "source_onnx": str(onnx_path.relative_to(ROOT)),
+        "generator": "Tools/cam_fixtures.py",
+        "regenerate": "/root/convlens-venv/bin/python Tools/cam_fixtures.py",
+        "N": n,
+        "input_shape": [n, c, h, w],
+        "input": input_note,
+        "model_output": output_note,
+        "target_classes": classes,
+        "target": "ClassifierOutputTarget(class_n) / Captum target=class_n: output[n, class_n] of the model output "
+                  "(summed over the batch for one backward pass)",
+        "layers": {
+            "last": {"value": last_value, "node_index": last_mod.index, "op": last_mod.op_type,
+                     "activation_shape": list(A.shape)},
+            "second_to_last": {"value": prev_value, "node_index": prev_mod.index, "op": prev_mod.op_type},
+            "rule": "output of the last (second-to-last) ONNX Conv node in node order, or of the "
+                    "BatchNormalization that directly consumes it",
+        },
+        "captum_hooked_relu_values": relu_values,
+        "eigencam_vt0_sum_sign": signs,
+        "parameters": {
+            "pytorch_grad_cam": {"aug_smooth": False, "eigen_smooth": False, "device": "cpu",
+                                 "targets": "explicit ClassifierOutputTarget per sample",
+                                 "scorecam_batch_size": SCORECAM_BATCH},
+            "integrated_gradients": {"method": IG_METHOD, "n_steps": IG_STEPS, "baseline": 0.0,
+                                     "internal_batch_size": None},
+            "occlusion": {"sliding_window_shapes": list(window), "strides": list(stride),
+                          "baselines": OCCLUSION_BASELINE, "perturbations_per_eval": 1},
+            "saliency": {"abs": False},
+        },
+        "versions": versions(),
+        "checks": checks,
+        "files": files,
+        "dtype": "float32 ('<f4'), C order",
+    }
+    (folder / "fixture.json").write_text(json.dumps(fixture, indent=2) + "\n")
+    return fixture
+
+
+def versions() -> dict:
+    gradcam = getattr(pytorch_grad_cam, "__version__", None) or importlib.metadata.version("grad-cam")
+    return {"python": sys.version.split()[0], "torch": torch.__version__, "grad-cam": gradcam,
+            "captum": captum.__version__, "numpy": np.__version__, "opencv": cv2.__version__,
+            "onnx": onnx.__version__, "onnxruntime": ort.__version__}
+
+
+README = r"""# CAM and attribution reference fixtures
+
+Reference outputs of **pytorch-grad-cam** (`pytorch_grad_cam`, PyPI `grad-cam`) and **Captum**
+(`captum.attr`) for three small ONNX models, so the ConvLens CAM / attribution implementations can
+be compared one to one. Generated by `Tools/cam_fixtures.py`; regenerate from the repository root with
+
+    /root/convlens-venv/bin/python Tools/cam_fixtures.py
+
+(no network needed; library versions are recorded in each `fixture.json`).
+
+## Layout
+
+One folder per model: `mnist_cnn/` (`Sources/BundledModel/mnist_cnn.onnx`, the digits
+`digit_3_0003.png`, `digit_7_0013.png` as `(x/255 - 0.1307)/0.3081`, 2x1x28x28),
+`residual_bn/` and `concat_grouped/` (`Tests/ModelGraphTests/Fixtures/<name>/model.onnx` with that
+folder's `input.npy`, 2x3x20x18 and 2x3x20x19). `concat_grouped` ends in Softmax, so its "logits"
+(and every target below) are probabilities.
+
+All arrays are float32 (`<f4`), C order. N = 2. Target for sample n: `class_n` = argmax of
+its output (listed in `fixture.json` as `target_classes`).
+
+| file | shape | contents |
+|---|---|---|
+| `input.npy` | N x C x H x W | model input |
+| `logits.npy` | N x classes | model output (torch evaluation of the ONNX graph, equal to onnxruntime to rel L2 < 1e-5) |
+| `activations.npy` | N x K x h x w | `A`: output of the last conv layer (`layers.last.value` in `fixture.json`) |
+| `layer_gradients.npy` | N x K x h x w | `G = d(sum_n out[n, class_n]) / dA` |
+| `cam_gradcam.npy`, `cam_gradcam++.npy`, `cam_xgradcam.npy`, `cam_layercam.npy`, `cam_hirescam.npy`, `cam_scorecam.npy`, `cam_eigencam.npy` | N x H x W | what `GradCAM`, `GradCAMPlusPlus`, `XGradCAM`, `LayerCAM`, `HiResCAM`, `ScoreCAM` (batch_size 16), `EigenCAM` return for `target_layers=[last conv]`, explicit `ClassifierOutputTarget(class_n)` targets, no aug/eigen smoothing, CPU |
+| `cam_gradcam_two_layers.npy` | N x H x W | `GradCAM` with `target_layers=[second-to-last conv, last conv]` |
+| `eigencam_projection.npy` | N x h x w | EigenCAM's signed projection `P` (below) before ReLU/normalize/resize, to handle the SVD sign |
+| `saliency_gradient.npy` | N x C x H x W | Captum `Saliency(abs=False)`: `d out[n, class_n] / dx` |
+| `input_x_gradient.npy` | N x C x H x W | Captum `InputXGradient`: `x * dout/dx` |
+| `guided_backprop.npy` | N x C x H x W | Captum `GuidedBackprop` |
+| `deconvolution.npy` | N x C x H x W | Captum `Deconvolution` |
+| `integrated_gradients.npy` | N x C x H x W | Captum `IntegratedGradients`, baseline 0, `n_steps=32`, `method="riemann_trapezoid"` |
+| `occlusion.npy` | N x C x H x W | Captum `Occlusion`, window (C, 4, 4), strides (C, 2, 2), baseline 0 |
+| `fixture.json` | | model, ONNX path, layer value names, classes, parameters, versions, per-file shapes and descriptions, self-checks |
+
+Layer rule: the "last conv layer" is the output value of the last ONNX `Conv` node in node order
+or, when a `BatchNormalization` directly consumes that Conv output, the BN's output (ConvLens folds
+such a BN into the conv, so that is ConvLens's conv output). Same rule for the second-to-last.
+For `mnist_cnn` that value is *before* the ReLU, so `A` has negative entries.
+
+The script also recomputes every library result from the formulas below (independently of the
+library code) and asserts agreement (max |diff| <= 2e-5 for CAMs; recorded under `checks` in
+`fixture.json`).
+
+## Semantics (pytorch-grad-cam __GRADCAM_VERSION__, Captum __CAPTUM_VERSION__)
+
+Notation: `A[n,k,i,j]` layer activations (K channels, h x w), `G = dL/dA` with
+`L = sum_n out[n, class_n]` (one backward for the whole batch; sample n's gradient only comes from
+its own class because samples are independent), `S[n,k] = sum_ij A[n,k,i,j]`. All in float32 numpy.
+
+**Pipeline** (`base_cam.py` `forward` -> `compute_cam_per_layer` -> `aggregate_multi_layers`),
+per target layer:
+1. `M = get_cam_image(...)` (N x h x w); channel-weight methods use `M = sum_k w[n,k] * A[n,k]`.
+2. `M = max(M, 0)` (ReLU, always, every method).
+3. `scale_cam_image(M, (W, H))`, per sample: `M = M - min(M)`; `M = M / (1e-7 + max(M))`;
+   then `cv2.resize(M, (W, H))` (INTER_LINEAR: bilinear, half-pixel centres, edge clamp, no
+   antialias = torch `interpolate(bilinear, align_corners=False)`; on these [0, 1] maps the two
+   agree to __RESIZE_DIFF__ max abs, `checks` in `fixture.json`). `cv2.resize` is also called when
+   h x w == H x W (residual_bn), where it is the identity.
+4. Aggregate layers: stack the per-layer results (N x L x H x W), `max(., 0)`, **mean over layers**,
+   then `scale_cam_image` again without resize (`M - min`, `/ (1e-7 + max)`).
+   So a single-layer CAM is `minmax(resize(minmax(relu(M))))`: the second min-max matters because
+   the bilinear upsample need not reach the exact 0 and 1. Layers are paired with their
+   activations in forward-execution order (irrelevant for GradCAM's mean).
+   If `M` is constant (e.g. all zero after the ReLU) the result is all zeros.
+
+**Per-method maps** (`get_cam_weights` / `get_cam_image`):
+- GradCAM: `w[n,k] = mean_ij G[n,k,i,j]`.
+- GradCAM++: `a = G^2 / (2 G^2 + S[n,k] * G^3 + 1e-6)`, `a = 0` where `G == 0`;
+  `w[n,k] = sum_ij max(G, 0) * a`. (`S` is the spatial sum of the activations, not of exp.)
+- XGradCAM: `w[n,k] = sum_ij G * A / (S[n,k] + 1e-7)` (no abs; S may be negative/small).
+- LayerCAM: `M = sum_k max(G, 0) * A` (elementwise, no channel weights).
+- HiResCAM: `M = sum_k G * A` (elementwise).
+- ScoreCAM (no gradients): `U = UpsamplingBilinear2d(size=(H, W))(A)` — **align_corners=True**
+  bilinear; per sample and channel `U = (U - min U) / (max U - min U + 1e-8)`; masked inputs
+  `x[n] * U[n,k]` (broadcast over input channels), run through the model (in batches of 16; the
+  batching does not change the result);
+  `score[n,k] = out(masked)[class_n]` (raw model output, i.e. logit, or probability for
+  `concat_grouped`); `w[n,:] = softmax_k(score[n,:])`; `M = sum_k w * A` (raw A, not U).
+- EigenCAM (no gradients, ignores the target): per sample `X = A[n]` reshaped to (h*w) x K
+  (rows = positions), centred per channel `X -= mean over positions`; `U S Vt = svd(X)`
+  (`np.linalg.svd`, float32); `P = X @ Vt[0]` reshaped to h x w. **No sign correction**: the sign
+  is whatever LAPACK returns (`fixture.json` `eigencam_vt0_sum_sign` gives `sign(sum(Vt[0]))` per
+  sample). `P` is then ReLU'd and scaled like every map, so flipping the sign changes the map
+  (not only inverts it); compare against `eigencam_projection.npy` up to sign, or pick the sign
+  that matches. NaNs in A are set to 0 first.
+
+**Captum** (attribution w.r.t. the input, target `out[n, class_n]`, signed, N x C x H x W):
+- Saliency(abs=False): `dout/dx`. InputXGradient: `x * dout/dx`.
+- GuidedBackprop / Deconvolution: backward hooks on **`nn.ReLU` modules only** (here: the ONNX
+  `Relu` nodes, listed in `captum_hooked_relu_values`). GuidedBackprop replaces a ReLU's input
+  gradient by `relu(grad_out * [x > 0])`; Deconvolution by `relu(grad_out)` (forward mask ignored).
+  LeakyRelu, Clip (ReLU6), Sigmoid, MaxPool etc. keep their ordinary gradients.
+- IntegratedGradients, `riemann_trapezoid`, n = 32: `alpha_i = linspace(0, 1, n)`,
+  `step_i = 1/n` with the first and last halved; `IG = (x - b) * sum_i step_i * grad(b + alpha_i (x - b))`,
+  baseline `b = 0` (0 in normalized input space).
+- Occlusion: window positions `p = 0, s, 2s, ...` with `ceil((D - w)/s) + 1` positions per axis
+  (a last window that would run past the edge is clipped: 20x19 input -> x windows start at
+  0..16, the last covers 16..18); the window spans all C channels. Occluded input
+  `x * (1 - m) + baseline * m`; `attr = sum_windows (out[class] - out_occluded[class]) * m / sum_windows m`
+  (mean over the windows covering each element; every element is covered).
+
+Autograd conventions that matter for matching gradients (PyTorch): ReLU'(0) = 0; Clip (`torch.clamp`
+with float bounds) passes the gradient only where `min < x < max` (0 exactly at the bounds, checked
+with torch __TORCH_VERSION__); MaxPool routes the gradient to the first maximum
+in the window; AveragePool(count_include_pad=0) divides by the number of non-pad elements.
+"""
+
+
+def main() -> None:
+    random.seed(SEED)
+    np.random.seed(SEED)
+    torch.manual_seed(SEED)
+    torch.set_num_threads(1)
+    torch.use_deterministic_algorithms(True)
+    OUT_ROOT.mkdir(parents=True, exist_ok=True)
+
+    fixtures = [
+        make_fixture("mnist_cnn", ROOT / "Sources" / "BundledModel" / "mnist_cnn.onnx", mnist_input(),
+                     "Sources/BundledModel/digits/" + " and ".join(MNIST_DIGITS)
+                     + " as gray float32 (x/255 - 0.1307)/0.3081", "raw logits"),
+    ]
+    for name in ("residual_bn", "concat_grouped"):
+        src = ROOT / "Tests" / "ModelGraphTests" / "Fixtures" / name
+        fixtures.append(make_fixture(name, src / "model.onnx", np.load(src / "input.npy").astype(np.float32),
+                                     f"Tests/ModelGraphTests/Fixtures/{name}/input.npy",
+                                     "softmax probabilities (graph ends in Softmax)" if name == "concat_grouped"
+                                     else "raw logits"))
+
+    v = versions()
+    resize_diff = max(f["checks"]["cv2_resize_vs_torch_bilinear_half_pixel_max_abs"] for f in fixtures)
+    (OUT_ROOT / "README.md").write_text(
+        README.replace("__GRADCAM_VERSION__", v["grad-cam"]).replace("__CAPTUM_VERSION__", v["captum"])
+        .replace("__RESIZE_DIFF__", f"{resize_diff:.1e}").replace("__TORCH_VERSION__", v["torch"]))
+
+    total = sum(p.stat().st_size for p in OUT_ROOT.rglob("*") if p.is_file())
+    print(f"wrote {OUT_ROOT.relative_to(ROOT)} ({total / 1024:.1f} KiB); versions {v}")
+    for f in fixtures:
+        layers = f["layers"]
+        print(f"{f['name']}: input {f['input_shape']}, classes {f['target_classes']}, "
+              f"last {layers['last']['value']} {layers['last']['activation_shape']}, "
+              f"second-to-last {layers['second_to_last']['value']}, "
+              f"vs onnxruntime rel L2 {f['checks']['module_vs_onnxruntime_rel_l2']:.2e}")
+        for file, meta in f["files"].items():
+            print(f"    {file:32s} {meta['shape']}")
+
+
+if __name__ == "__main__":
+    main()
