@@ -16,6 +16,8 @@
 #ifndef BLOCK
 #define BLOCK 1
 #endif
+// Terms per inner run of the two-level sums in the backward-input kernel.
+#define SUM_RUN 16
 
 // Global size (OW, OH, N·COUT/BLOCK): BLOCK consecutive output channels of one position per work-item.
 __kernel void conv2d_forward(__global const float* x, __global const float* w, __global const float* bias,
@@ -27,17 +29,14 @@ __kernel void conv2d_forward(__global const float* x, __global const float* w, _
     const int cinPerGroup = C / GROUPS, coutPerGroup = COUT / GROUPS;
     const int cBase = (co0 / coutPerGroup) * cinPerGroup;
     const int ih0 = oh * SH - PT, iw0 = ow * SW - PL;
-    float acc[BLOCK];
-    for (int b = 0; b < BLOCK; ++b) {
-#if HAS_BIAS
-        acc[b] = bias[co0 + b];
-#else
-        acc[b] = 0.0f;
-#endif
-    }
+    // Two-level sums: each input channel's taps into `part`, the channels' parts into `acc`. Rounding then grows
+    // with √C + √(KH·KW) rather than √(C·KH·KW): on VGG-16 this brings the error down to oneDNN's.
+    float acc[BLOCK], part[BLOCK];
+    for (int b = 0; b < BLOCK; ++b) acc[b] = 0.0f;
     for (int ci = 0; ci < cinPerGroup; ++ci) {
         __global const float* plane = x + (size_t)(n * C + cBase + ci) * H * W;
         __global const float* taps = w + (size_t)(co0 * cinPerGroup + ci) * KH * KW;
+        for (int b = 0; b < BLOCK; ++b) part[b] = 0.0f;
         for (int kh = 0; kh < KH; ++kh) {
             const int ih = ih0 + kh * DH;
             if (ih < 0 || ih >= H) continue;
@@ -46,11 +45,15 @@ __kernel void conv2d_forward(__global const float* x, __global const float* w, _
                 if (iw < 0 || iw >= W) continue;
                 const float value = plane[ih * W + iw];
                 for (int b = 0; b < BLOCK; ++b) {
-                    acc[b] = fma(value, taps[(size_t)b * cinPerGroup * KH * KW + kh * KW + kw], acc[b]);
+                    part[b] = fma(value, taps[(size_t)b * cinPerGroup * KH * KW + kh * KW + kw], part[b]);
                 }
             }
         }
+        for (int b = 0; b < BLOCK; ++b) acc[b] += part[b];
     }
+#if HAS_BIAS
+    for (int b = 0; b < BLOCK; ++b) acc[b] += bias[co0 + b];
+#endif
     for (int b = 0; b < BLOCK; ++b) y[NCHW_INDEX(n, co0 + b, oh, ow, COUT, OH, OW)] = acc[b];
 }
 
@@ -76,11 +79,17 @@ __kernel void conv2d_backward_input(__global const float* dy, __global const flo
             if (owScaled < 0 || owScaled % SW != 0) continue;
             const int ow = owScaled / SW;
             if (ow >= OW) continue;
-            for (int j = 0; j < coutPerGroup; ++j) {
-                const int co = group * coutPerGroup + j;
-                const float gradient = dy[NCHW_INDEX(n, co, oh, ow, COUT, OH, OW)];
-                __global const float* taps = w + ((size_t)(co * cinPerGroup + ci0) * KH + kh) * KW + kw;
-                for (int b = 0; b < BLOCK; ++b) acc[b] = fma(gradient, taps[(size_t)b * KH * KW], acc[b]);
+            // Two-level sums, as in the forward: runs of SUM_RUN output channels into `part`, then into `acc`.
+            for (int j0 = 0; j0 < coutPerGroup; j0 += SUM_RUN) {
+                float part[BLOCK];
+                for (int b = 0; b < BLOCK; ++b) part[b] = 0.0f;
+                for (int j = j0; j < min(j0 + SUM_RUN, coutPerGroup); ++j) {
+                    const int co = group * coutPerGroup + j;
+                    const float gradient = dy[NCHW_INDEX(n, co, oh, ow, COUT, OH, OW)];
+                    __global const float* taps = w + ((size_t)(co * cinPerGroup + ci0) * KH + kh) * KW + kw;
+                    for (int b = 0; b < BLOCK; ++b) part[b] = fma(gradient, taps[(size_t)b * KH * KW], part[b]);
+                }
+                for (int b = 0; b < BLOCK; ++b) acc[b] += part[b];
             }
         }
     }
