@@ -9,7 +9,6 @@
 #define RULE_XGRADCAM 2
 #define RULE_HIRESCAM 3
 #define RULE_LAYERCAM 4
-#define CAM_EPSILON 1e-7f  // min-max normalization's, as pytorch-grad-cam's scale_cam_image
 
 // Global size (K, N): the weight of channel k of image n from its P positions.
 // `epsilon` is the rule's denominator term (CAMRule.epsilon).
@@ -61,9 +60,9 @@ __kernel void cam_pixelwise_sum(__global const float* A, __global const float* G
     map[(size_t)n * P + p] = fmax(sum, 0.0f);
 }
 
-// Global size (N): (x − min) / (max − min + 1e−7) over each image's M values. One work-item per image walks it
+// Global size (N): (x − min) / (max − min + epsilon) over each image's M values. One work-item per image walks it
 // twice: maps are small (one plane of at most a few hundred thousand values) and come once per explanation.
-__kernel void min_max_normalize(__global const float* x, __global float* y, int N, int M) {
+__kernel void min_max_normalize(__global const float* x, __global float* y, int N, int M, float epsilon) {
     const int n = get_global_id(0);
     if (n >= N) return;
     __global const float* in = x + (size_t)n * M;
@@ -74,25 +73,29 @@ __kernel void min_max_normalize(__global const float* x, __global float* y, int 
         high = fmax(high, in[i]);
     }
     const float range = high - low;
-    for (int i = 0; i < M; ++i) out[i] = (in[i] - low) / (range + CAM_EPSILON);
+    for (int i = 0; i < M; ++i) out[i] = (in[i] - low) / (range + epsilon);
 }
 
-// The two source indices and the second's weight along one axis (PyTorch's area_pixel_compute_source_index).
-inline void bilinear_taps(int d, int in_size, int out_size, int* first, int* second, float* weight) {
-    const float source = fmax(((float)d + 0.5f) * ((float)in_size / (float)out_size) - 0.5f, 0.0f);
+// The two source indices and the second's weight along one axis (PyTorch's area_pixel_compute_source_index):
+// half-pixel centres, or with ALIGN the corner centres mapped onto each other.
+inline void bilinear_taps(int d, int in_size, int out_size, int align, int* first, int* second, float* weight) {
+    const float source = align
+        ? (out_size > 1 ? (float)d * ((float)(in_size - 1) / (float)(out_size - 1)) : 0.0f)
+        : fmax(((float)d + 0.5f) * ((float)in_size / (float)out_size) - 0.5f, 0.0f);
     *first = min((int)source, in_size - 1);
     *second = min(*first + 1, in_size - 1);
     *weight = source - (float)*first;
 }
 
 // Global size (OW, OH, planes).
-__kernel void resize_bilinear(__global const float* x, __global float* y, int planes, int H, int W, int OH, int OW) {
+__kernel void resize_bilinear(__global const float* x, __global float* y, int planes, int H, int W, int OH, int OW,
+                              int align) {
     const int ox = get_global_id(0), oy = get_global_id(1), plane = get_global_id(2);
     if (ox >= OW || oy >= OH || plane >= planes) return;
     int top, bottom, left, right;
     float dy, dx;
-    bilinear_taps(oy, H, OH, &top, &bottom, &dy);
-    bilinear_taps(ox, W, OW, &left, &right, &dx);
+    bilinear_taps(oy, H, OH, align, &top, &bottom, &dy);
+    bilinear_taps(ox, W, OW, align, &left, &right, &dx);
     __global const float* in = x + (size_t)plane * H * W;
     const float upper = (1.0f - dx) * in[top * W + left] + dx * in[top * W + right];
     const float lower = (1.0f - dx) * in[bottom * W + left] + dx * in[bottom * W + right];

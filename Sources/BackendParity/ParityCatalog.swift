@@ -108,9 +108,11 @@ public enum ParityCatalog {
         + [.hiResCAM, .layerCAM].map { .camPixelwiseSum($0, activation: [2, 5, 6, 7]) }
         + [
             .camWeightedSum(activation: [3, 9, 7, 5]),
-            .minMaxNormalize(shape: [3, 1, 7, 9]),
-            .resizeBilinear(input: [2, 1, 7, 7], output: [2, 1, 224, 224]),
-            .resizeBilinear(input: [1, 3, 9, 8], output: [1, 3, 5, 13]),
+            .minMaxNormalize(shape: [3, 1, 7, 9], epsilon: 1e-7),
+            .minMaxNormalize(shape: [4, 2, 3, 5], epsilon: 1e-8),
+            .resizeBilinear(input: [2, 1, 7, 7], output: [2, 1, 224, 224], alignCorners: false),
+            .resizeBilinear(input: [1, 3, 9, 8], output: [1, 3, 5, 13], alignCorners: false),
+            .resizeBilinear(input: [2, 4, 7, 6], output: [2, 4, 28, 19], alignCorners: true),
             .overlay(map: [2, 1, 6, 9], alpha: 0.5),
         ]
 }

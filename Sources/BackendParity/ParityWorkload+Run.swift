@@ -254,14 +254,14 @@ extension ParityWorkload {
             try backend.camPixelwiseSum(rule, activation: try tensor(shape), gradient: try tensor(shape), output: map)
             return [try output("map", map)]
 
-        case .minMaxNormalize(let shape):
+        case .minMaxNormalize(let shape, let epsilon):
             let result = try backend.makeTensor(shape)
-            try backend.minMaxNormalize(input: try tensor(shape), output: result)
+            try backend.minMaxNormalize(input: try tensor(shape), output: result, epsilon: epsilon)
             return [try output("output", result)]
 
-        case .resizeBilinear(let input, let outputShape):
+        case .resizeBilinear(let input, let outputShape, let align):
             let result = try backend.makeTensor(outputShape)
-            try backend.resizeBilinear(input: try tensor(input), output: result)
+            try backend.resizeBilinear(input: try tensor(input), output: result, alignCorners: align)
             return [try output("output", result)]
 
         case .overlay(let mapShape, let alpha):

@@ -33,8 +33,8 @@ public enum ParityWorkload: Sendable {
     case camChannelWeights(CAMRule, activation: TensorShape)
     case camWeightedSum(activation: TensorShape)
     case camPixelwiseSum(CAMRule, activation: TensorShape)
-    case minMaxNormalize(shape: TensorShape)
-    case resizeBilinear(input: TensorShape, output: TensorShape)
+    case minMaxNormalize(shape: TensorShape, epsilon: Float)
+    case resizeBilinear(input: TensorShape, output: TensorShape, alignCorners: Bool)
     case overlay(map: TensorShape, alpha: Float)
 
     /// The op name `convlens verify --op` filters by.
@@ -110,8 +110,9 @@ public enum ParityWorkload: Sendable {
             return "\(rule.rawValue) activation \(shape)"
         case .camWeightedSum(let shape): return "activation \(shape)"
         case .reluGradient(_, let shape): return "x\(shape)"
-        case .minMaxNormalize(let shape): return "x\(shape)"
-        case .resizeBilinear(let input, let output): return "x\(input) → \(output)"
+        case .minMaxNormalize(let shape, let epsilon): return "x\(shape) ε \(epsilon)"
+        case .resizeBilinear(let input, let output, let align):
+            return "x\(input) → \(output)" + (align ? " aligned corners" : "")
         case .overlay(let map, let alpha): return "map \(map) alpha \(alpha)"
         }
     }

@@ -26,20 +26,20 @@ extension OpenCLBackend {
                                .int(g.images), .int(g.channels), .int(g.positions), .int(Self.code(of: rule))])
     }
 
-    public func minMaxNormalize(input: Tensor, output: Tensor) throws {
+    public func minMaxNormalize(input: Tensor, output: Tensor, epsilon: Float) throws {
         try checkSameShapes([input.shape, output.shape], roles: ["input", "output"], of: "min_max_normalize")
         let images = input.shape[0]
         try launch(try kernel("min_max_normalize", in: "cam.cl"), global: [images],
                    arguments: [.buffer(input.buffer), .buffer(output.buffer), .int(images),
-                               .int(input.shape.count / images)])
+                               .int(input.shape.count / images), .float(epsilon)])
     }
 
-    public func resizeBilinear(input: Tensor, output: Tensor) throws {
+    public func resizeBilinear(input: Tensor, output: Tensor, alignCorners: Bool) throws {
         let g = try ResizeGeometry(input: input.shape, output: output.shape)
         let (oh, ow) = (g.output[2], g.output[3])
         try launch(try kernel("resize_bilinear", in: "cam.cl"), global: [ow, oh, g.planes],
                    arguments: [.buffer(input.buffer), .buffer(output.buffer), .int(g.planes), .int(g.input[2]),
-                               .int(g.input[3]), .int(oh), .int(ow)])
+                               .int(g.input[3]), .int(oh), .int(ow), .int(alignCorners ? 1 : 0)])
     }
 
     public func overlay(map: Tensor, lut: Tensor, image: Tensor, alpha: Float, output: Tensor) throws {

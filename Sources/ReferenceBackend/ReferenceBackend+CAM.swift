@@ -18,14 +18,15 @@ extension ReferenceBackend {
         output.store(ReferenceMath.camPixelwiseSum(rule, activation: activation.doubles, gradient: gradient.doubles, g))
     }
 
-    public func minMaxNormalize(input: Tensor, output: Tensor) throws {
+    public func minMaxNormalize(input: Tensor, output: Tensor, epsilon: Float) throws {
         try checkSameShapes([input.shape, output.shape], roles: ["input", "output"], of: "min_max_normalize")
-        output.store(ReferenceMath.minMaxNormalize(input.doubles, perImage: input.shape.count / input.shape[0]))
+        output.store(ReferenceMath.minMaxNormalize(input.doubles, perImage: input.shape.count / input.shape[0],
+                                                   epsilon: Double(epsilon)))
     }
 
-    public func resizeBilinear(input: Tensor, output: Tensor) throws {
+    public func resizeBilinear(input: Tensor, output: Tensor, alignCorners: Bool) throws {
         let g = try ResizeGeometry(input: input.shape, output: output.shape)
-        output.store(ReferenceMath.resizeBilinear(input.doubles, g))
+        output.store(ReferenceMath.resizeBilinear(input.doubles, g, alignCorners: alignCorners))
     }
 
     public func overlay(map: Tensor, lut: Tensor, image: Tensor, alpha: Float, output: Tensor) throws {

@@ -53,22 +53,24 @@ extension ReferenceMath {
         }
     }
 
-    /// (x − min) / (max − min + 1e−7) over each image's `perImage` values.
-    public static func minMaxNormalize(_ x: [Double], perImage: Int) -> [Double] {
+    /// (x − min) / (max − min + epsilon) over each image's `perImage` values.
+    public static func minMaxNormalize(_ x: [Double], perImage: Int, epsilon: Double) -> [Double] {
         stride(from: 0, to: x.count, by: perImage).flatMap { start in
             let image = x[start..<start + perImage]
             let low = image.min() ?? 0
             let high = (image.max() ?? 0) - low
-            return image.map { ($0 - low) / (high + 1e-7) }
+            return image.map { ($0 - low) / (high + epsilon) }
         }
     }
 
-    /// Half-pixel bilinear resize of every plane (`ResizeGeometry`).
-    public static func resizeBilinear(_ x: [Double], _ geometry: ResizeGeometry) -> [Double] {
+    /// Bilinear resize of every plane (`ResizeGeometry`), half-pixel centres or aligned corners.
+    public static func resizeBilinear(_ x: [Double], _ geometry: ResizeGeometry, alignCorners: Bool) -> [Double] {
         let (h, w) = (geometry.input[2], geometry.input[3])
         let (oh, ow) = (geometry.output[2], geometry.output[3])
         func taps(_ destination: Int, _ input: Int, _ output: Int) -> (Int, Int, Double) {
-            let source = max((Double(destination) + 0.5) * Double(input) / Double(output) - 0.5, 0)
+            let source = alignCorners
+                ? (output > 1 ? Double(destination) * Double(input - 1) / Double(output - 1) : 0)
+                : max((Double(destination) + 0.5) * Double(input) / Double(output) - 0.5, 0)
             let first = min(Int(source), input - 1)
             return (first, min(first + 1, input - 1), source - Double(first))
         }

@@ -143,11 +143,12 @@ public protocol Backend: AnyObject {
     /// `output[n, 0] = relu(Σ_k f(gradient[n, k]) ⊙ activation[n, k])` for a position-weighing `rule` (f = identity
     /// for HiRes-CAM, relu for Layer-CAM).
     func camPixelwiseSum(_ rule: CAMRule, activation: Tensor, gradient: Tensor, output: Tensor) throws
-    /// Per image: `(x − min) / (max − min + 1e−7)`, pytorch-grad-cam's `scale_cam_image` (any shape, axis 0 = image).
-    /// `output` may be `input`.
-    func minMaxNormalize(input: Tensor, output: Tensor) throws
-    /// Bilinear resize of every plane, half-pixel centres (`ResizeGeometry`).
-    func resizeBilinear(input: Tensor, output: Tensor) throws
+    /// Per image: `(x − min) / (max − min + epsilon)` (any shape, axis 0 = image); pytorch-grad-cam's
+    /// `scale_cam_image` uses 1e−7, its Score-CAM 1e−8. `output` may be `input`.
+    func minMaxNormalize(input: Tensor, output: Tensor, epsilon: Float) throws
+    /// Bilinear resize of every plane (`ResizeGeometry`): half-pixel centres, or with `alignCorners` the corner
+    /// pixels' centres mapped onto each other (PyTorch's `align_corners=True`, `UpsamplingBilinear2d`).
+    func resizeBilinear(input: Tensor, output: Tensor, alignCorners: Bool) throws
     /// Colours `map` through `lut` and blends it over `image` (`OverlayGeometry`).
     func overlay(map: Tensor, lut: Tensor, image: Tensor, alpha: Float, output: Tensor) throws
 }

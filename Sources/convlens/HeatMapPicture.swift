@@ -22,7 +22,7 @@ struct HeatMapPicture {
             try backend.concatForward([image, image, image], output: rgb)
         }
         let normalized = try backend.makeTensor(maps.shape)
-        try backend.minMaxNormalize(input: maps, output: normalized)
+        try backend.minMaxNormalize(input: maps, output: normalized, epsilon: 1e-7)
         let table = (0..<256).flatMap { level -> [Float] in
             let (r, g, b) = colormap.color(Float(level) / 255)
             return [Float(r) / 255, Float(g) / 255, Float(b) / 255]

@@ -44,9 +44,9 @@ struct PeerFixture: CustomTestStringConvertible, Sendable {
 /// ConvLens against pytorch-grad-cam and Captum on the bundled model and the two small test models.
 @Suite("Peer fixtures", .enabled(if: TestBackends.hasOpenCL, TestBackends.skipReason))
 struct PeerFixtureTests {
-    static let methods: [(CAMRule, String)] = [
+    static let methods: [(CAMMethod, String)] = [
         (.gradCAM, "gradcam"), (.gradCAMPlusPlus, "gradcam++"), (.xGradCAM, "xgradcam"), (.layerCAM, "layercam"),
-        (.hiResCAM, "hirescam"),
+        (.hiResCAM, "hirescam"), (.scoreCAM, "scorecam"),
     ]
 
     /// Every gradient CAM method, and Grad-CAM over two layers, within 1e-3 (max abs) of pytorch-grad-cam.
@@ -55,14 +55,45 @@ struct PeerFixtureTests {
         let (graph, input, backend) = (try fixture.graph(), try fixture.array("input.npy"), try TestBackends.device())
         let (last, secondToLast) = (try fixture.layer("last"), try fixture.layer("second_to_last"))
         let cases = Self.methods.map { ($0.0, [last], "cam_\($0.1).npy") }
-            + [(CAMRule.gradCAM, [secondToLast, last], "cam_gradcam_two_layers.npy")]
-        for (rule, layers, file) in cases {
-            let mapper = try ClassActivationMapper(graph: graph, backend: backend, layers: layers, rule: rule, inputShape: input.shape)
+            + [(CAMMethod.gradCAM, [secondToLast, last], "cam_gradcam_two_layers.npy")]
+        for (method, layers, file) in cases {
+            let mapper = try ClassActivationMapper(graph: graph, backend: backend, layers: layers, method: method, inputShape: input.shape)
             let maps = try backend.download(try mapper.explain(try backend.upload(input), classes: try fixture.classes()).maps)
             let expected = try fixture.array(file)
             #expect(maps.values.count == expected.values.count)
             let worst = zip(maps.values, expected.values).map { abs($0 - $1) }.max() ?? .infinity
             #expect(Double(worst) <= Tolerance.camVsPytorchGradCam, "\(fixture.name) \(file): max abs \(worst)")
+        }
+    }
+
+    /// Eigen-CAM against pytorch-grad-cam, whose principal component's sign is LAPACK's choice (recorded per image):
+    /// the projection up to that sign, and the final map where the two signs agree.
+    @Test(arguments: PeerFixture.all)
+    func eigenCAMMatchesUpToTheComponentsSign(fixture: PeerFixture) throws {
+        let activations = try fixture.array("activations.npy")
+        let signs = try #require(try fixture.json["eigencam_vt0_sum_sign"] as? [Int])
+        let expected = try fixture.array("eigencam_projection.npy")
+        let (channels, positions) = (activations.shape[1], activations.shape[2] * activations.shape[3])
+        for (image, sign) in signs.enumerated() {
+            var x = [[Double]](repeating: [Double](repeating: 0, count: channels), count: positions)
+            for k in 0..<channels {
+                let plane = activations.values[(image * channels + k) * positions..<(image * channels + k + 1) * positions]
+                let mean = plane.reduce(0) { $0 + Double($1) } / Double(positions)
+                for (p, value) in plane.enumerated() { x[p][k] = Double(value) - mean }
+            }
+            expectClose(EigenCAM.signedProjection(x, channels: channels),
+                        expected.values[image * positions..<(image + 1) * positions].map { Double(sign) * Double($0) },
+                        relativeL2: Tolerance.inputGradientVsPyTorch, "\(fixture.name) image \(image) projection")
+        }
+        let (graph, input, backend) = (try fixture.graph(), try fixture.array("input.npy"), try TestBackends.device())
+        let mapper = try ClassActivationMapper(graph: graph, backend: backend, layers: [try fixture.layer("last")],
+                                               method: .eigenCAM, inputShape: input.shape)
+        let maps = try backend.download(try mapper.explain(try backend.upload(input)).maps)
+        let camMaps = try fixture.array("cam_eigencam.npy"), plane = camMaps.values.count / signs.count
+        for (image, sign) in signs.enumerated() where sign > 0 {
+            let worst = zip(maps.values[image * plane..<(image + 1) * plane], camMaps.values[image * plane..<(image + 1) * plane])
+                .map { abs($0 - $1) }.max() ?? .infinity
+            #expect(Double(worst) <= Tolerance.camVsPytorchGradCam, "\(fixture.name) image \(image): max abs \(worst)")
         }
     }
 

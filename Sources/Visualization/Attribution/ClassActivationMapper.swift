@@ -6,35 +6,49 @@ public struct ClassActivationMaps<B: Backend> {
     public let maps: B.Tensor
     /// The class each map explains, per image.
     public let classes: [Int]
-    /// Each image's score (logit) for that class.
+    /// Each image's score (the model's output) for that class.
     public let scores: [Float]
 }
 
-/// Gradient-weighted class activation maps (Grad-CAM and its family) over the backend's buffers, with
-/// pytorch-grad-cam's semantics so results compare one to one: forward, the class score's gradient back to each
-/// layer, the rule's map with ReLU, per-image min-max normalization, bilinear resize (half-pixel centres) to the
-/// input size; several layers are averaged and normalized once more. Only the class scores come back to the host
-/// (to pick the top class); everything else stays in device buffers.
+/// Class activation maps over the backend's buffers with pytorch-grad-cam's semantics, so results compare one to
+/// one: forward; for the gradient methods the class score's gradient back to each layer; each layer's map with
+/// ReLU, per-image min-max normalization and bilinear resize (half-pixel centres) to the input size; several layers
+/// averaged and normalized once more. Only the class scores come back to the host (to pick the top class, and for
+/// Score-CAM's channel scores); Eigen-CAM's principal component is found on the host.
 public final class ClassActivationMapper<B: Backend> {
-    public let rule: CAMRule
-    public let layers: [String]
-    private let executor: GraphExecutor<B>
-    private var backend: B { executor.backend }
+    /// pytorch-grad-cam's `scale_cam_image`: (x − min) / (max − min + 1e−7).
+    static var scaleEpsilon: Float { 1e-7 }
 
-    /// - Throws: `ModelError.noSuchLayer` with the nearest names, `VisualizationError.badLayer` for a layer whose
-    ///   activation has no spatial extent.
-    public init(graph: Graph, backend: B, layers: [String], rule: CAMRule, inputShape: TensorShape) throws {
-        let resolved = try layers.map { try graph.resolve($0) }
+    public let method: CAMMethod
+    public let layers: [String]
+    /// Score-CAM: masked images per batched forward.
+    public var batch = 16
+    let executor: GraphExecutor<B>
+    var backend: B { executor.backend }
+    private let head: CAMHead?
+
+    /// - Parameter layers: value or node names; empty: the default (the head's pooled layer for `.cam`, else the
+    ///   last layer with spatial extent).
+    /// - Throws: `ModelError.noSuchLayer` with the nearest names; `VisualizationError` for a layer without spatial
+    ///   extent, or `.cam` on a model without a global-average-pool + linear head (saying why).
+    public init(graph: Graph, backend: B, layers requested: [String], method: CAMMethod, inputShape: TensorShape) throws {
+        head = method == .cam ? try CAMHead(graph: graph) : nil
+        let names = requested.isEmpty
+            ? [try head?.layer ?? Self.defaultLayer(graph: graph, inputShape: inputShape)] : requested
+        let resolved = try names.map { try graph.resolve($0) }
         let shapes = try graph.inferShapes(input: inputShape, through: nil)
-        for (name, value) in zip(layers, resolved) {
+        for (name, value) in zip(names, resolved) {
             guard let shape = shapes[value], shape.rank == 4 else {
                 let described = shapes[value].map { "\($0)" } ?? "unknown"
                 throw VisualizationError.badLayer(
                     name, reason: "has no spatial extent (shape \(described)); class activation maps need an N×K×h×w activation")
             }
+            if let head, value != head.layer {
+                throw VisualizationError.badLayer(name, reason: "is not the global average pool's input '\(head.layer)', the only layer --method cam can map")
+            }
         }
-        self.rule = rule
-        self.layers = resolved
+        self.method = method
+        layers = resolved
         executor = try GraphExecutor(graph: graph, backend: backend)
     }
 
@@ -49,8 +63,7 @@ public final class ClassActivationMapper<B: Backend> {
     /// Explains `input` (N×C×H×W, preprocessed) for `classes` (one per image; nil: each image's top class).
     /// - Throws: `VisualizationError.badSetting` for a class outside the model's outputs.
     public func explain(_ input: B.Tensor, classes requested: [Int]? = nil) throws -> ClassActivationMaps<B> {
-        let output = try executor.forward(input)
-        let scores = try backend.download(output)
+        let scores = try backend.download(try executor.forward(input))
         guard scores.shape.rank == 2 else {
             throw VisualizationError.badSetting("the model's output \(scores.shape) is not N×classes")
         }
@@ -62,21 +75,15 @@ public final class ClassActivationMapper<B: Backend> {
         if let bad = classes.first(where: { !(0..<count).contains($0) }) {
             throw VisualizationError.badSetting("class \(bad) is outside the model's \(count) outputs (0–\(count - 1))")
         }
-        var seed = HostTensor(zeros: scores.shape)
-        for (image, target) in classes.enumerated() { seed.values[image * count + target] = 1 }
-        let gradients = try executor.backward(from: executor.graph.outputs[0], seed: try backend.upload(seed), to: layers)
+        let layerMaps = try layers.map { try map(of: $0, input: input, classes: classes, outputShape: scores.shape) }
 
         let size = Array(input.shape.dimensions.suffix(2))
         let mapShape: TensorShape = [images, 1, size[0], size[1]]
         let total = try backend.makeTensor(mapShape)
         let resized = layers.count > 1 ? try backend.makeTensor(mapShape) : total
-        for (index, layer) in layers.enumerated() {
-            guard let gradient = gradients[layer] else {
-                throw VisualizationError.badLayer(layer, reason: "receives no gradient from the output")
-            }
-            let layerMap = try map(activation: try executor.value(layer), gradient: gradient)
-            try backend.minMaxNormalize(input: layerMap, output: layerMap)
-            try backend.resizeBilinear(input: layerMap, output: index == 0 ? total : resized)
+        for (index, layerMap) in layerMaps.enumerated() {
+            try backend.minMaxNormalize(input: layerMap, output: layerMap, epsilon: Self.scaleEpsilon)
+            try backend.resizeBilinear(input: layerMap, output: index == 0 ? total : resized, alignCorners: false)
             if index > 0 { try backend.binaryForward(.add, total, resized, output: total) }
         }
         // pytorch-grad-cam averages the layers' maps and scales the result again (for one layer too).
@@ -84,22 +91,49 @@ public final class ClassActivationMapper<B: Backend> {
             try backend.binaryForward(.mul, total, try backend.upload(HostTensor(shape: [1], values: [1 / Float(layers.count)])),
                                       output: total)
         }
-        try backend.minMaxNormalize(input: total, output: total)
+        try backend.minMaxNormalize(input: total, output: total, epsilon: Self.scaleEpsilon)
         return ClassActivationMaps(maps: total, classes: classes,
                                    scores: classes.enumerated().map { scores.values[$0 * count + $1] })
     }
 
-    /// One layer's map N×1×h×w with ReLU, before normalization.
-    private func map(activation: B.Tensor, gradient: B.Tensor) throws -> B.Tensor {
+    /// One layer's map N×1×h×w with ReLU, before normalization, right after the forward pass of `input`.
+    private func map(of layer: String, input: B.Tensor, classes: [Int], outputShape: TensorShape) throws -> B.Tensor {
+        let activation = try executor.value(layer)
         let geometry = try CAMGeometry(activation: activation.shape)
         let map = try backend.makeTensor(geometry.mapShape)
-        if rule.weighsChannels {
-            let weights = try backend.makeTensor(geometry.weightShape)
-            try backend.camChannelWeights(rule, activation: activation, gradient: gradient, weights: weights)
-            try backend.camWeightedSum(activation: activation, weights: weights, output: map)
-        } else {
-            try backend.camPixelwiseSum(rule, activation: activation, gradient: gradient, output: map)
+        switch method {
+        case .gradCAM, .gradCAMPlusPlus, .xGradCAM, .layerCAM, .hiResCAM:
+            let rule = method.gradientRule ?? .gradCAM
+            let gradient = try gradientOfScores(at: layer, classes: classes, outputShape: outputShape)
+            if rule.weighsChannels {
+                let weights = try backend.makeTensor(geometry.weightShape)
+                try backend.camChannelWeights(rule, activation: activation, gradient: gradient, weights: weights)
+                try backend.camWeightedSum(activation: activation, weights: weights, output: map)
+            } else {
+                try backend.camPixelwiseSum(rule, activation: activation, gradient: gradient, output: map)
+            }
+        case .cam:
+            let weight = head?.weight ?? HostTensor(zeros: [0, 0])
+            let rows = classes.flatMap { weight.values[$0 * weight.shape[1]..<($0 + 1) * weight.shape[1]] }
+            try backend.camWeightedSum(activation: activation, weights: try backend.upload(HostTensor(shape: geometry.weightShape, values: rows)),
+                                       output: map)
+        case .scoreCAM:
+            let weights = try scoreCAMWeights(layer: layer, input: input, classes: classes, geometry: geometry)
+            try backend.camWeightedSum(activation: try executor.value(layer), weights: weights, output: map)
+        case .eigenCAM:
+            try backend.write(EigenCAM.projection(of: try backend.download(activation)), into: map)
         }
         return map
+    }
+
+    /// ∂(Σ_n score[n, class_n])/∂layer, from the last forward pass.
+    private func gradientOfScores(at layer: String, classes: [Int], outputShape: TensorShape) throws -> B.Tensor {
+        var seed = HostTensor(zeros: outputShape)
+        for (image, target) in classes.enumerated() { seed.values[image * outputShape[1] + target] = 1 }
+        let gradients = try executor.backward(from: executor.graph.outputs[0], seed: try backend.upload(seed), to: [layer])
+        guard let gradient = gradients[layer] else {
+            throw VisualizationError.badLayer(layer, reason: "receives no gradient from the output")
+        }
+        return gradient
     }
 }

@@ -86,8 +86,7 @@ public final class GradientAttributor<B: Backend> {
         executor.reluGradient = .guided
         let guided = try gradients(of: input, target: target)
         executor.reluGradient = .standard
-        let layer = try ClassActivationMapper<B>.defaultLayer(graph: executor.graph, inputShape: input.shape)
-        let mapper = try ClassActivationMapper(graph: executor.graph, backend: backend, layers: [layer], rule: .gradCAM,
+        let mapper = try ClassActivationMapper(graph: executor.graph, backend: backend, layers: [], method: .gradCAM,
                                                inputShape: input.shape)
         let map = try backend.download(try mapper.explain(try backend.upload(input), classes: [target]).maps)
         let plane = map.values.count
