@@ -23,15 +23,19 @@ struct CAMCommand: BackendCommand {
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var preprocessing: PreprocessingOptions
 
-    @Option(help: "A PNG or JPEG image, or a preprocessed .npy tensor.") var input: String
+    @Option(help: "A PNG or JPEG image, a preprocessed .npy tensor, or a folder of PNG and JPEG images.") var input: String
     @Option(help: ArgumentHelp("One of: \(CAMMethod.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "name"))
     var method = "gradcam"
     @Option(help: "Layer to explain (repeat to average several): an ONNX value or node name.") var layer: [String] = []
     @Option(name: .customLong("class"), help: "The class to explain (default: the top prediction).") var classIndex: Int?
+    @Option(help: "Explain each image's N best classes, one map each.") var top = 1
+    @Option(help: "Images per batch (default: from the device's free memory).") var batch: Int?
     @Option(help: "jet, turbo, viridis or inferno.") var colormap = "jet"
     @Option(help: "Weight of the heat map over the image, 0–1.") var alpha: Float = 0.5
-    @Option(help: "The picture to write (PNG).") var out: String
-    @Option(help: "Also write the maps (N×H×W float32, after normalization and resizing).") var saveNpy: String?
+    @Option(help: "The picture to write (PNG); for a folder input, a folder to write one picture per image into.")
+    var out: String
+    @Option(help: "Also write the maps (N×H×W float32, after normalization and resizing), in the order printed.")
+    var saveNpy: String?
     @Flag(help: "Replay the explanation on the CPU reference and print the drift of the final map.") var compareCpu = false
 
     func validate() throws {
@@ -42,38 +46,94 @@ struct CAMCommand: BackendCommand {
             throw ValidationError("--colormap must be jet, turbo, viridis or inferno, got '\(colormap)'")
         }
         guard (0...1).contains(alpha) else { throw ValidationError("--alpha must be between 0 and 1") }
+        if top < 1 { throw ValidationError("--top must be at least 1") }
+        if top > 1 && classIndex != nil { throw ValidationError("give --class or --top, not both") }
+        if let batch, batch < 1 { throw ValidationError("--batch must be at least 1") }
     }
 
     func run<B: Backend>(on backend: B) throws {
         let graph = try modelOptions.load()
         let preprocess = try preprocessing.resolve(for: graph)
-        let tensor = try ModelInputs.tensor(from: input, preprocessing: preprocess)
+        let inputs = try ImageFolder(path: input, preprocessing: preprocess)
+        for failure in inputs.failures { printError("skipping \(failure.path): \(failure.reason)") }
+        guard let first = inputs.images.first else { throw CommandError("no readable image in '\(input)'") }
         let method = CAMMethod(rawValue: self.method) ?? .gradCAM
-        let start = Date()
-        let mapper = try ClassActivationMapper(graph: graph, backend: backend, layers: layer, method: method, inputShape: tensor.shape)
-        let layers = mapper.layers
-        let result = try mapper.explain(try backend.upload(tensor), classes: classIndex.map { Array(repeating: $0, count: tensor.shape[0]) })
-        let picture = try HeatMapPicture(colormap: Colormap(rawValue: colormap) ?? .jet, alpha: alpha)
-            .render(maps: result.maps, over: tensor, preprocessing: preprocess, labels: result.classes.map(String.init),
-                    backend: backend)
-        let maps = try backend.download(result.maps)
-        print("model: \(modelOptions.modelName); \(method.rawValue) on \(layers.map { "'\($0)'" }.joined(separator: ", ")); "
-              + "backend: \(backend.name); " + String(format: "%.1f ms", Date().timeIntervalSince(start) * 1000))
+        let mapper = try ClassActivationMapper(graph: graph, backend: backend, layers: layer, method: method,
+                                               inputShape: first.tensor.shape)
+        mapper.batch = batch ?? 16
+        let batchSize = batch ?? Self.batchSize(graph: graph, imageShape: first.tensor.shape, backend: backend)
+        print("model: \(modelOptions.modelName); \(method.rawValue) on \(mapper.layers.map { "'\($0)'" }.joined(separator: ", ")); "
+              + "backend: \(backend.name); \(inputs.images.count) image(s), batches of \(batchSize)")
+        if inputs.isFolder { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) }
+
         let labels = try ModelInputs.labels(for: graph, file: nil)
-        for (image, (target, score)) in zip(result.classes, result.scores).enumerated() {
-            let label = labels.flatMap { target < $0.count ? " (\($0[target]))" : nil } ?? ""
-            print("image \(image): class \(target)\(label), score \(String(format: "%.4g", score))")
+        let picture = HeatMapPicture(colormap: Colormap(rawValue: colormap) ?? .jet, alpha: alpha)
+        var savedMaps: [Float] = [], mapSize: [Int] = [], tiles: [RasterImage] = [], tileLabels: [String] = []
+        let start = Date()
+        for (names, tensor) in inputs.batches(of: batchSize) {
+            let device = try backend.upload(tensor)
+            for rank in 0..<top {
+                let classes = try classIndex.map { Array(repeating: $0, count: tensor.shape[0]) }
+                    ?? (rank == 0 ? nil : try topClasses(of: device, rank: rank, mapper: mapper))
+                let result = try mapper.explain(device, classes: classes)
+                let maps = try backend.download(result.maps)
+                let rendered = try picture.tiles(maps: result.maps, over: tensor, preprocessing: preprocess, backend: backend)
+                for (index, (target, score)) in zip(result.classes, result.scores).enumerated() {
+                    let label = labels.flatMap { target < $0.count ? " (\($0[target]))" : nil } ?? ""
+                    let name = index < names.count ? names[index] : "\(names[0])[\(index)]"
+                    print("\(name): class \(target)\(label), score \(String(format: "%.4g", score))")
+                    if inputs.isFolder {
+                        let stem = ((name as NSString).deletingPathExtension as NSString).lastPathComponent
+                        let file = (out as NSString).appendingPathComponent(top > 1 ? "\(stem)_top\(rank + 1).png" : "\(stem).png")
+                        try ContactSheet.render(tiles: [rendered[index]], labels: [String(target)], minimumTileSize: 224)
+                            .writePNG(to: file)
+                    } else {
+                        tiles.append(rendered[index])
+                        tileLabels.append(String(target))
+                    }
+                }
+                savedMaps += maps.values
+                mapSize = [maps.shape[2], maps.shape[3]]
+                if compareCpu {
+                    try compareWithReference(graph: graph, tensor: tensor, layers: mapper.layers, method: method,
+                                             classes: result.classes, maps: maps, backend: backend)
+                }
+            }
         }
-        if compareCpu {
-            try compareWithReference(graph: graph, tensor: tensor, layers: layers, method: method, classes: result.classes,
-                                     maps: maps, backend: backend)
+        print(String(format: "%.1f ms per image", Date().timeIntervalSince(start) * 1000 / Double(inputs.images.count)))
+        if !inputs.isFolder {
+            try ContactSheet.render(tiles: tiles, labels: tileLabels, minimumTileSize: 224).writePNG(to: out)
         }
-        try picture.writePNG(to: out)
         print("wrote \(out)")
         if let saveNpy {
-            try NPYFile.write(HostTensor(shape: [maps.shape[0], maps.shape[2], maps.shape[3]], values: maps.values), to: saveNpy)
+            try NPYFile.write(HostTensor(shape: TensorShape([savedMaps.count / mapSize.reduce(1, *)] + mapSize), values: savedMaps),
+                              to: saveNpy)
             print("wrote \(saveNpy)")
         }
+        if !inputs.failures.isEmpty {
+            throw CommandError("\(inputs.failures.count) of \(inputs.failures.count + inputs.images.count) images could not be read (named above)")
+        }
+    }
+
+    /// Each image's class of rank `rank` (0: the top) by score, from a forward pass.
+    private func topClasses<B: Backend>(of input: B.Tensor, rank: Int, mapper: ClassActivationMapper<B>) throws -> [Int] {
+        let scores = try mapper.scores(input)
+        let count = scores.shape[1]
+        guard rank < count else { throw CommandError("--top \(top) is more than the model's \(count) classes") }
+        return (0..<scores.shape[0]).map { image in
+            let row = Array(scores.values[image * count..<(image + 1) * count])
+            return row.indices.sorted { row[$0] > row[$1] }[rank]
+        }
+    }
+
+    /// Images per batch from the device's memory: every activation and gradient of one image, three times over for
+    /// buffers kept between calls, within half the device; at most 64. 16 without a memory figure.
+    static func batchSize<B: Backend>(graph: Graph, imageShape: TensorShape, backend: B) -> Int {
+        guard let capacity = backend.memoryCapacity,
+            let shapes = try? graph.inferShapes(input: TensorShape([1] + imageShape.dimensions.dropFirst()), through: nil)
+        else { return 16 }
+        let perImage = max(1, 4 * 3 * shapes.values.reduce(0) { $0 + $1.count })
+        return max(1, min(64, capacity / 2 / perImage))
     }
 
     private func compareWithReference<B: Backend>(graph: Graph, tensor: HostTensor, layers: [String], method: CAMMethod,

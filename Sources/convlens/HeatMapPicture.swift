@@ -11,6 +11,13 @@ struct HeatMapPicture {
     /// with `labels[i]` under image i; small inputs are enlarged (nearest neighbour) to 224 px.
     func render<B: Backend>(maps: B.Tensor, over tensor: HostTensor, preprocessing: ImagePreprocessing,
                             labels: [String], backend: B) throws -> RasterImage {
+        ContactSheet.render(tiles: try tiles(maps: maps, over: tensor, preprocessing: preprocessing, backend: backend),
+                            labels: labels, minimumTileSize: 224)
+    }
+
+    /// One blended RGB image per input image, at the input's size.
+    func tiles<B: Backend>(maps: B.Tensor, over tensor: HostTensor, preprocessing: ImagePreprocessing,
+                           backend: B) throws -> [RasterImage] {
         let (n, channels, h, w) = (tensor.shape[0], tensor.shape[1], tensor.shape[2], tensor.shape[3])
         let image = try backend.makeTensor(tensor.shape)
         try backend.channelAffineForward(
@@ -32,7 +39,6 @@ struct HeatMapPicture {
                             alpha: alpha, output: blended)
         let host = try backend.download(blended)
         let unit = ImagePreprocessing.none(height: h, width: w, channels: 3)
-        let tiles = (0..<n).map { unit.image(from: host, index: $0) }
-        return ContactSheet.render(tiles: tiles, labels: labels, minimumTileSize: 224)
+        return (0..<n).map { unit.image(from: host, index: $0) }
     }
 }

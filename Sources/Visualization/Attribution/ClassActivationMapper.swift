@@ -52,6 +52,9 @@ public final class ClassActivationMapper<B: Backend> {
         executor = try GraphExecutor(graph: graph, backend: backend)
     }
 
+    /// The model's output (N×classes) for `input`, for choosing classes to explain.
+    public func scores(_ input: B.Tensor) throws -> HostTensor { try backend.download(try executor.forward(input)) }
+
     /// The default layer: the last value with spatial extent (N×K×h×w, h·w > 1) on the way to the output.
     public static func defaultLayer(graph: Graph, inputShape: TensorShape) throws -> String {
         let shapes = try graph.inferShapes(input: inputShape, through: nil)
