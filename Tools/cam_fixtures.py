@@ -579,6 +579,17 @@ def make_fixture(name: str, onnx_path: Path, x_np: np.ndarray, input_note: str, 
     save(folder, files, "cam_gradcam_two_layers", result,
          "pytorch-grad-cam GradCAM with target_layers = [second-to-last conv, last conv], N x H x W")
 
+    # Test-time augmentation (ttach: horizontal flip x multiply by 0.9, 1, 1.1), maps averaged.
+    smoother = GradCAM(model=module, target_layers=[last_mod])
+    try:
+        result = np.asarray(smoother(input_tensor=x, targets=targets, aug_smooth=True))
+    finally:
+        smoother.activations_and_grads.release()
+    module.zero_grad(set_to_none=True)
+    save(folder, files, "cam_gradcam_aug_smooth", result,
+         "pytorch-grad-cam GradCAM with aug_smooth=True on the last conv layer: the mean of the maps of the six "
+         "variants (horizontal flip or not, input x 0.9, 1, 1.1), each flipped back, N x H x W")
+
     # cv2.resize (used by the library) vs torch bilinear align_corners=False
     resize_diff = 0.0
     for a in (A, acts[0]):  # min-max normalized maps, as scale_cam_image resizes them
@@ -730,6 +741,7 @@ its output (listed in `fixture.json` as `target_classes`).
 | `layer_gradients.npy` | N x K x h x w | `G = d(sum_n out[n, class_n]) / dA` |
 | `cam_gradcam.npy`, `cam_gradcam++.npy`, `cam_xgradcam.npy`, `cam_layercam.npy`, `cam_hirescam.npy`, `cam_scorecam.npy`, `cam_eigencam.npy` | N x H x W | what `GradCAM`, `GradCAMPlusPlus`, `XGradCAM`, `LayerCAM`, `HiResCAM`, `ScoreCAM` (batch_size 16), `EigenCAM` return for `target_layers=[last conv]`, explicit `ClassifierOutputTarget(class_n)` targets, no aug/eigen smoothing, CPU |
 | `cam_gradcam_two_layers.npy` | N x H x W | `GradCAM` with `target_layers=[second-to-last conv, last conv]` |
+| `cam_gradcam_aug_smooth.npy` | N x H x W | `GradCAM` on the last conv with `aug_smooth=True`: mean over ttach's HorizontalFlip x Multiply(0.9, 1, 1.1) of each variant's map, flipped back |
 | `eigencam_projection.npy` | N x h x w | EigenCAM's signed projection `P` (below) before ReLU/normalize/resize, to handle the SVD sign |
 | `saliency_gradient.npy` | N x C x H x W | Captum `Saliency(abs=False)`: `d out[n, class_n] / dx` |
 | `input_x_gradient.npy` | N x C x H x W | Captum `InputXGradient`: `x * dout/dx` |

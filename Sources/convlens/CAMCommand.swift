@@ -30,6 +30,8 @@ struct CAMCommand: BackendCommand {
     @Option(name: .customLong("class"), help: "The class to explain (default: the top prediction).") var classIndex: Int?
     @Option(help: "Explain each image's N best classes, one map each.") var top = 1
     @Option(help: "Images per batch (default: from the device's free memory).") var batch: Int?
+    @Flag(help: "Average the maps of the image mirrored or not and scaled by 0.9, 1 and 1.1 (pytorch-grad-cam's aug_smooth).")
+    var augSmooth = false
     @Option(help: "jet, turbo, viridis or inferno.") var colormap = "jet"
     @Option(help: "Weight of the heat map over the image, 0–1.") var alpha: Float = 0.5
     @Option(help: "The picture to write (PNG); for a folder input, a folder to write one picture per image into.")
@@ -75,7 +77,8 @@ struct CAMCommand: BackendCommand {
             for rank in 0..<top {
                 let classes = try classIndex.map { Array(repeating: $0, count: tensor.shape[0]) }
                     ?? (rank == 0 ? nil : try topClasses(of: device, rank: rank, mapper: mapper))
-                let result = try mapper.explain(device, classes: classes)
+                let result = augSmooth
+                    ? try mapper.explainSmoothed(tensor, classes: classes) : try mapper.explain(device, classes: classes)
                 let maps = try backend.download(result.maps)
                 let rendered = try picture.tiles(maps: result.maps, over: tensor, preprocessing: preprocess, backend: backend)
                 for (index, (target, score)) in zip(result.classes, result.scores).enumerated() {

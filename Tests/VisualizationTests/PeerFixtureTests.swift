@@ -59,11 +59,18 @@ struct PeerFixtureTests {
         for (method, layers, file) in cases {
             let mapper = try ClassActivationMapper(graph: graph, backend: backend, layers: layers, method: method, inputShape: input.shape)
             let maps = try backend.download(try mapper.explain(try backend.upload(input), classes: try fixture.classes()).maps)
-            let expected = try fixture.array(file)
-            #expect(maps.values.count == expected.values.count)
-            let worst = zip(maps.values, expected.values).map { abs($0 - $1) }.max() ?? .infinity
-            #expect(Double(worst) <= Tolerance.camVsPytorchGradCam, "\(fixture.name) \(file): max abs \(worst)")
+            try expectWithinCAMTolerance(maps, try fixture.array(file), "\(fixture.name) \(file)")
         }
+        let smoothing = try ClassActivationMapper(graph: graph, backend: backend, layers: [last], method: .gradCAM,
+                                                  inputShape: input.shape)
+        let smoothed = try backend.download(try smoothing.explainSmoothed(input, classes: try fixture.classes()).maps)
+        try expectWithinCAMTolerance(smoothed, try fixture.array("cam_gradcam_aug_smooth.npy"), "\(fixture.name) aug smooth")
+    }
+
+    private func expectWithinCAMTolerance(_ maps: HostTensor, _ expected: HostTensor, _ what: String) throws {
+        #expect(maps.values.count == expected.values.count)
+        let worst = zip(maps.values, expected.values).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(Double(worst) <= Tolerance.camVsPytorchGradCam, "\(what): max abs \(worst)")
     }
 
     /// Eigen-CAM against pytorch-grad-cam, whose principal component's sign is LAPACK's choice (recorded per image):
