@@ -39,8 +39,12 @@ For every model:
        when every op that sums (Conv, Gemm, Add, Mul, the average pools)
        gets Gaussian noise added to its output as large as that op's own
        float32 rounding (the rms of the op in float32 minus the op in
-       float64, on the same inputs), in ``NOISE_DRAWS`` (2) independent
-       draws. (a) and (b) only catch the kinks and max-pool near-ties that
+       float64, on the same inputs), in each of ``NOISE_DRAWS`` (8)
+       independent draws. convlens's kernels round no more than oneDNN
+       (two-level sums; its logits sit closer to float64 than torch's), so
+       noise of torch's size stands in for them. On VGG-16 most inputs put
+       some unit within rounding of a kink: a draw flips it in 15-80 % of
+       draws, so the rule looks for an input where none of 8 draws does. (a) and (b) only catch the kinks and max-pool near-ties that
        torch's own float32 resolves wrongly; another float32 implementation
        sums in another order and can resolve a different one. ResNet-50
        showed it: on inputs that passed (a) and (b), convlens's OpenCL
@@ -52,9 +56,14 @@ For every model:
    about ten times above plain float32 rounding noise (a kink-free input
    still shows 0.3-1.3e-6 on these networks, so 1e-6 would reject every seed
    for AlexNet, VGG-16 and ResNet-50), while a flipped unit typically shows
-   1e-5 to 1e-2. At most ``MAX_SEEDS`` (50) seeds are tried; if none
-   qualifies, the model's rows fail ("no well-conditioned input found") and
-   convlens is still run, for the logits, on the least ill-conditioned seed.
+   1e-5 to 1e-2. At most ``MAX_SEEDS`` (50) seeds are tried. If none passes
+   all three but some pass (a) and (b), the one whose gradient moves in the
+   fewest of the 8 draws is used and its rows are judged at the tolerance,
+   with the count of moving draws shown (torch's float32 gradient is right
+   there; another float32 implementation lands on the other side of a kink
+   with about that chance). If none passes even (a) and (b), the model's
+   rows fail ("no well-conditioned input found") and convlens is still run,
+   for the logits, on the least ill-conditioned seed.
    The tolerance itself is never loosened. The chosen input is saved as .npy.
 3. References on the chosen input: onnxruntime logits (CPUExecutionProvider,
    graph optimizations off) and the PyTorch float32 autograd gradient
@@ -131,9 +140,11 @@ ORT_TIMING_RUNS = 5
 # WELL_CONDITIONED (rel L2) between float32 and float64, for the torch model and for the exported graph.
 WELL_CONDITIONED = 1e-5
 # ... and stays within it when the float64 graph gets, at every op that sums, Gaussian noise as large as that op's
-# own float32 rounding (NOISE_DRAWS independent draws): a stand-in for another float32 implementation, which sums
-# in another order and can resolve a kink or max-pool near-tie that torch's own float32 happens to get right.
-NOISE_DRAWS = 2
+# own float32 rounding, in each of NOISE_DRAWS independent draws: a stand-in for another float32 implementation,
+# which sums in another order and can resolve a kink or max-pool near-tie that torch's own float32 happens to get
+# right. (convlens's kernels round no more than oneDNN: its logits sit closer to float64 than torch's.)
+NOISE_SCALE = 1.0
+NOISE_DRAWS = 8
 MAX_SEEDS = 50
 
 # key -> (display name, torchvision constructor name)
@@ -165,6 +176,7 @@ class Row:
     backend: str
     seed: int | None = None  # input seed used (see choose_input)
     conditioned: bool = True  # False: no seed up to MAX_SEEDS gave a well-conditioned reference gradient
+    flipping_draws: int | None = None  # see Choice
     gap_torch: float | None = None  # reference gradient float32 vs float64, torch model
     gap_graph: float | None = None  # the same for the exported graph (None: not evaluated)
     logits_rel: float | None = None
@@ -388,6 +400,9 @@ class Choice:
     graph_vs_torch: float | None  # exported graph float64 gradient vs torch model float64 gradient
     gap_noise: float | None  # exported graph float64 gradient under simulated float32 rounding vs without
     rejected: list  # (seed, reason)
+    # When no seed passes all three checks, the fallback that passes (a) and (b): how many of the NOISE_DRAWS draws
+    # move its gradient by more than WELL_CONDITIONED (rule (c)'s failures); None otherwise.
+    flipping_draws: int | None = None
 
 
 def choose_input(model, model_path: Path) -> Choice:
@@ -412,27 +427,41 @@ def choose_input(model, model_path: Path) -> Choice:
             gap_g = rel_l2(o32, o64)
             graph_vs_torch = rel_l2(o64, t_grad64)
             if gap_g <= WELL_CONDITIONED:
-                gap_n = max(rel_l2(graph.gradient(x, c, torch.float64, noise=rounding,
-                                                  rng=np.random.default_rng(draw))[1], o64)
-                            for draw in range(NOISE_DRAWS))
+                noise = [NOISE_SCALE * sigma for sigma in rounding]
+                gap_n, clean = 0.0, 0
+                for draw in range(NOISE_DRAWS):  # stops at the first draw that moves the gradient
+                    _, noisy = graph.gradient(x, c, torch.float64, noise=noise, rng=np.random.default_rng(draw))
+                    gap_n = max(gap_n, rel_l2(noisy, o64))
+                    if gap_n > WELL_CONDITIONED:
+                        break
+                    clean += 1
         log(f"   seed {seed}: class {c}, gradient float32 vs float64 rel L2: torch model {gap_t:.2e}, "
             f"exported graph {'-' if gap_g is None else f'{gap_g:.2e}'}, "
             f"under simulated rounding {'-' if gap_n is None else f'{gap_n:.2e}'}")
         choice = Choice(seed, seed, x, t_logits, t_grad, c, gap_t, gap_g, graph_vs_torch, gap_n, [])
+        # Ranking for the fallback: inputs that pass (a) and (b) first, then by draws survived, then by the gap.
         if gap_t > WELL_CONDITIONED:
-            reason, badness = f"torch {gap_t:.1e}", gap_t
+            reason, rank = f"torch {gap_t:.1e}", (2, gap_t)
         elif gap_g > WELL_CONDITIONED:
-            reason, badness = f"graph {gap_g:.1e}", gap_g
+            reason, rank = f"graph {gap_g:.1e}", (2, gap_g)
         elif gap_n > WELL_CONDITIONED:
-            reason, badness = f"simulated rounding {gap_n:.1e}", gap_n
+            reason, rank = f"simulated rounding {gap_n:.1e} in draw {clean + 1}", (1, -clean, gap_n)
         else:
             choice.rejected = [(s, r) for s, r, _, _ in tried]
             return choice
-        tried.append((seed, reason, badness, choice))
-    # None qualified: use the least ill-conditioned seed, so that the logits are still compared.
-    best = min(tried, key=lambda t: t[2])[3]
+        tried.append((seed, reason, rank, choice))
+    # None qualified: use the least ill-conditioned seed, so that the logits (and, when it passes (a) and (b), the
+    # gradient) are still compared; count how many of all NOISE_DRAWS draws move its gradient.
+    seed, _, rank, best = min(tried, key=lambda t: t[2])
     best.seed = None
-    best.rejected = [(s, r) for s, r, _, _ in tried]
+    best.rejected = [(s, r) for s, r, _, _ in tried if s != seed]
+    if rank[0] == 1:
+        rounding = []
+        _, o64 = graph.gradient(best.x, best.c, torch.float64, local_rounding=rounding)
+        best.flipping_draws = sum(
+            rel_l2(graph.gradient(best.x, best.c, torch.float64, noise=[NOISE_SCALE * r for r in rounding],
+                                  rng=np.random.default_rng(draw))[1], o64) > WELL_CONDITIONED
+            for draw in range(NOISE_DRAWS))
     return best
 
 
@@ -618,7 +647,12 @@ def row_cells(r: Row) -> list[str]:
     if r.seed is None:
         seed = "-"
     else:
-        seed = str(r.seed) if r.conditioned else f"none ({r.seed})"
+        if r.conditioned:
+            seed = str(r.seed)
+        elif r.flipping_draws is not None:
+            seed = f"{r.seed} ({r.flipping_draws}/{NOISE_DRAWS} draws flip)"
+        else:
+            seed = f"none ({r.seed})"
     gap = "-" if r.gap_torch is None else f"{fmt_e(r.gap_torch)} / {fmt_e(r.gap_graph)}"
     return [
         r.model, str(r.opset), r.backend, seed,
@@ -705,8 +739,11 @@ def write_report(path: Path, rows, notes, ref_notes, env, command, total_s) -> N
         "ties that torch's own float32 resolves wrongly). *seed* is that seed and *ref "
         f"gradient f32 vs f64* the two gaps. {short_e(WELL_CONDITIONED)} is ten times below the tolerance, which stays "
         "1e-4, and about ten times above plain float32 rounding noise (0.3–1.3e-6 here without any flipped unit); the "
-        "rejected seeds and why are listed under *References*. If no seed qualifies, *seed* reads *none (s)*: the rows fail, and convlens was run on the "
-        "least ill-conditioned seed s. "
+        "rejected seeds and why are listed under *References*. If no seed passes all three but some pass the first "
+        "two, the one whose gradient moves in the fewest draws is used and *seed* reads *s (k/8 draws flip)*: torch's "
+        "float32 gradient is right there, so the row is judged at the tolerance, but convlens may land on the other "
+        "side of a kink with about that chance. If no seed passes even the first two, *seed* reads *none (s)*: the "
+        "rows fail, and convlens was run on the least ill-conditioned seed s. "
         "A row passes when both rel L2 errors are ≤ 1e-4; *FAIL* means convlens ran but "
         "an error exceeded that (or no well-conditioned input was found); *error* means convlens exited non-zero "
         "(message in the notes). *convlens forward ms* is the forward time convlens "
@@ -842,7 +879,11 @@ def main() -> int:
             ref_rel = rel_l2(o_logits, t_logits)
             ort_top1 = int(o_logits[0].argmax())
             gap_g = "-" if ch.gap_graph is None else f"{ch.gap_graph:.2e}"
-            if ch.seed is None:
+            if ch.seed is None and ch.flipping_draws is not None:
+                chosen = (f"no input among seeds 0–{MAX_SEEDS - 1} passes all three checks; compared on seed "
+                          f"{ch.used_seed}, which passes (a) and (b) and whose gradient moves under simulated rounding "
+                          f"in {ch.flipping_draws} of {NOISE_DRAWS} draws, the fewest")
+            elif ch.seed is None:
                 chosen = (f"no well-conditioned input among seeds 0–{MAX_SEEDS - 1}; compared on seed {ch.used_seed}, "
                           f"the least ill-conditioned")
             else:
@@ -865,8 +906,17 @@ def main() -> int:
 
             for b in BACKENDS:
                 r = Row(name, opset, b, ort_ms=ort_ms, seed=ch.used_seed, conditioned=ch.seed is not None,
-                        gap_torch=ch.gap_torch, gap_graph=ch.gap_graph)
-                if ch.seed is None:
+                        gap_torch=ch.gap_torch, gap_graph=ch.gap_graph, flipping_draws=ch.flipping_draws)
+                if ch.flipping_draws is not None:
+                    add_note(r, f"no input among seeds 0–{MAX_SEEDS - 1} passes rule (c): on every one that passes "
+                                f"(a) and (b), some draw of simulated float32 rounding flips a ReLU or max-pool unit "
+                                f"and moves the float64 gradient by more than {short_e(WELL_CONDITIONED)}. Seed "
+                                f"{ch.used_seed} is the best found ({ch.flipping_draws} of {NOISE_DRAWS} draws move "
+                                f"it): torch's own float32 gradient is within {short_e(WELL_CONDITIONED)} of float64 "
+                                f"there, so the comparison is made and judged at the tolerance, but another float32 "
+                                f"implementation (convlens) lands on the other side of such a kink with about that "
+                                f"chance", plain=True)
+                elif ch.seed is None:
                     add_note(r, f"no well-conditioned input found: for each of seeds 0–{MAX_SEEDS - 1} the reference "
                                 f"gradient moves by more than {short_e(WELL_CONDITIONED)} (rel L2) between float32 and "
                                 f"float64; convlens was run on seed {ch.used_seed}, the least ill-conditioned, so the "
@@ -888,7 +938,8 @@ def main() -> int:
                     r.grad_rel = rel_l2(grad, t_grad)
                     r.grad_max = max_abs(grad, t_grad)
                     r.top1_agrees = int(logits[0].argmax()) == ort_top1
-                    r.passed = r.conditioned and r.logits_rel <= TOLERANCE and r.grad_rel <= TOLERANCE
+                    judged = r.conditioned or r.flipping_draws is not None
+                    r.passed = judged and r.logits_rel <= TOLERANCE and r.grad_rel <= TOLERANCE
                     log(f"   {b}: logits rel L2 {r.logits_rel:.2e}, gradient rel L2 {r.grad_rel:.2e}, "
                         f"forward {fwd_ms} ms, wall {wall:.1f} s -> {'pass' if r.passed else 'FAIL'}")
                 rows.append(r)
