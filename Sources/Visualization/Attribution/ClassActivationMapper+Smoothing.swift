@@ -6,13 +6,14 @@ extension ClassActivationMapper {
     /// from the unchanged input (the top class when not given), so every variant explains the same class.
     public func explainSmoothed(_ input: HostTensor, classes requested: [Int]? = nil) throws -> ClassActivationMaps<B> {
         let plain = try explain(try backend.upload(input), classes: requested)
-        var total: [Float] = []
+        // The unchanged input is the (not mirrored, × 1) variant.
+        var total = try backend.download(plain.maps).values
         for mirrored in [false, true] {
-            for factor: Float in [0.9, 1, 1.1] {
+            for factor: Float in [0.9, 1, 1.1] where mirrored || factor != 1 {
                 let variant = HostTensor(shape: input.shape, values: (mirrored ? Self.mirrored(input) : input).values.map { $0 * factor })
                 var maps = try backend.download(try explain(try backend.upload(variant), classes: plain.classes).maps)
                 if mirrored { maps = Self.mirrored(maps) }
-                total = total.isEmpty ? maps.values : zip(total, maps.values).map(+)
+                total = zip(total, maps.values).map(+)
             }
         }
         let mean = try backend.upload(HostTensor(shape: plain.maps.shape, values: total.map { $0 / 6 }))

@@ -61,8 +61,8 @@ public final class GradientAttributor<B: Backend> {
         return target
     }
 
-    /// ∂score[n, target]/∂input[n] for every image of the batch `inputs`, with `weights[n]` applied to each image's
-    /// seed; the sum over the batch when `summed` (1×C×H×W), else per image.
+    /// ∂score[n, target]/∂input[n] for every image of the batch `inputs` (N×C×H×W), each image's seed weighted by
+    /// `weights[n]` (1 when not given).
     private func gradients(of inputs: HostTensor, target: Int, weights: [Float]? = nil) throws -> HostTensor {
         let scores = try executor.forward(inputs)
         let (images, count) = (scores.shape[0], scores.shape[1])
@@ -75,6 +75,7 @@ public final class GradientAttributor<B: Backend> {
         return try backend.download(gradient)
     }
 
+    /// The gradient with deconvnet ReLUs for `.deconvnet`, guided-backpropagation ReLUs otherwise.
     private func modifiedGradients(of input: HostTensor, target: Int) throws -> HostTensor {
         executor.reluGradient = settings.method == .deconvnet ? .deconvnet : .guided
         defer { executor.reluGradient = .standard }
@@ -83,9 +84,7 @@ public final class GradientAttributor<B: Backend> {
 
     /// Guided backpropagation ⊙ the Grad-CAM map of the last layer with spatial extent (broadcast over channels).
     private func guidedGradCAM(_ input: HostTensor, target: Int) throws -> HostTensor {
-        executor.reluGradient = .guided
-        let guided = try gradients(of: input, target: target)
-        executor.reluGradient = .standard
+        let guided = try modifiedGradients(of: input, target: target)
         let mapper = try ClassActivationMapper(graph: executor.graph, backend: backend, layers: [], method: .gradCAM,
                                                inputShape: input.shape)
         let map = try backend.download(try mapper.explain(try backend.upload(input), classes: [target]).maps)
