@@ -505,6 +505,41 @@ def run_cam(cls, module, layers, x, targets, **extra):
     return np.asarray(result), acts, grads
 
 
+
+def torchcam_metrics(module, x, cam_map: np.ndarray, classes: list) -> dict:
+    """torch-cam's faithfulness metrics for the Grad-CAM maps in ``cam_gradcam.npy`` (N x H x W), per image, with
+    softmax scores: DeletionInsertionMetric (20 steps, zero baseline) and ClassificationMetric (average drop,
+    increase in confidence). torch-cam asks an extractor for the map; a stub hands it this one, so the metric's
+    own code does the rest."""
+    import contextlib
+    from functools import partial
+
+    from torchcam.metrics import ClassificationMetric, DeletionInsertionMetric
+
+    result = {"scores": "softmax", "steps": 20, "baseline": 0.0, "per_image": []}
+    for n, target in enumerate(classes):
+        cam = torch.from_numpy(cam_map[n:n + 1].copy())
+
+        class Stub:
+            model = module
+
+            def __call__(self, *args, **kwargs):
+                return [cam]
+
+            def fuse_cams(self, cams):
+                return cams[0]
+
+            def _hooks_off(self):
+                return contextlib.nullcontext()
+
+        image = x[n:n + 1].clone()
+        deletion = DeletionInsertionMetric(Stub(), partial(torch.softmax, dim=-1), steps=20)
+        deletion.update(image, class_idx=[target])
+        drop = ClassificationMetric(Stub(), partial(torch.softmax, dim=-1))
+        drop.update(image, class_idx=[target])
+        result["per_image"].append({**deletion.summary(), **drop.summary()})
+    return result
+
 def make_fixture(name: str, onnx_path: Path, x_np: np.ndarray, input_note: str, output_note: str) -> dict:
     folder = OUT_ROOT / name
     folder.mkdir(parents=True, exist_ok=True)
@@ -665,6 +700,7 @@ def make_fixture(name: str, onnx_path: Path, x_np: np.ndarray, input_note: str, 
             f"{name} occlusion formula", occ, (acc / cnt).numpy(), 1e-5 * max(1.0, float(np.abs(occ).max())))
 
     # --- metadata ----------------------------------------------------------------
+    metrics = torchcam_metrics(module, x, np.load(folder / "cam_gradcam.npy"), classes)
     fixture = {
         "name": name,
         "source_onnx": str(onnx_path.relative_to(ROOT)),
@@ -696,6 +732,7 @@ def make_fixture(name: str, onnx_path: Path, x_np: np.ndarray, input_note: str, 
                           "baselines": OCCLUSION_BASELINE, "perturbations_per_eval": 1},
             "saliency": {"abs": False},
         },
+        "torchcam_metrics": metrics,
         "versions": versions(),
         "checks": checks,
         "files": files,

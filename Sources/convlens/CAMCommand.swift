@@ -30,6 +30,8 @@ struct CAMCommand: BackendCommand {
     @Option(name: .customLong("class"), help: "The class to explain (default: the top prediction).") var classIndex: Int?
     @Option(help: "Explain each image's N best classes, one map each.") var top = 1
     @Option(help: "Images per batch (default: from the device's free memory).") var batch: Int?
+    @Option(help: ArgumentHelp("Also measure faithfulness as torch-cam does (softmax scores): deletion, insertion (AUC, 20 steps, zero baseline) or drop-increase (average drop, increase in confidence). Repeatable.", valueName: "name"))
+    var metric: [String] = []
     @Flag(help: "Average the maps of the image mirrored or not and scaled by 0.9, 1 and 1.1 (pytorch-grad-cam's aug_smooth).")
     var augSmooth = false
     @Option(help: "jet, turbo, viridis or inferno.") var colormap = "jet"
@@ -51,6 +53,9 @@ struct CAMCommand: BackendCommand {
         if top < 1 { throw ValidationError("--top must be at least 1") }
         if top > 1 && classIndex != nil { throw ValidationError("give --class or --top, not both") }
         if let batch, batch < 1 { throw ValidationError("--batch must be at least 1") }
+        if let bad = metric.first(where: { !Self.metrics.contains($0) }) {
+            throw ValidationError("--metric must be one of \(Self.metrics.joined(separator: ", ")), got '\(bad)'")
+        }
     }
 
     func run<B: Backend>(on backend: B) throws {
@@ -71,6 +76,7 @@ struct CAMCommand: BackendCommand {
         let labels = try ModelInputs.labels(for: graph, file: nil)
         let picture = HeatMapPicture(colormap: Colormap(rawValue: colormap) ?? .jet, alpha: alpha)
         var savedMaps: [Float] = [], mapSize: [Int] = [], tiles: [RasterImage] = [], tileLabels: [String] = []
+        var faithfulness: [CAMFaithfulness] = [], faithfulnessNames: [String] = []
         let start = Date()
         for (names, tensor) in inputs.batches(of: batchSize) {
             let device = try backend.upload(tensor)
@@ -95,6 +101,10 @@ struct CAMCommand: BackendCommand {
                         tileLabels.append(String(target))
                     }
                 }
+                if !metric.isEmpty {
+                    faithfulness += try mapper.faithfulness(input: tensor, maps: maps, classes: result.classes)
+                    faithfulnessNames += names.count == result.classes.count ? names : result.classes.indices.map { "image \($0)" }
+                }
                 savedMaps += maps.values
                 mapSize = [maps.shape[2], maps.shape[3]]
                 if compareCpu {
@@ -103,6 +113,7 @@ struct CAMCommand: BackendCommand {
                 }
             }
         }
+        report(faithfulness, names: faithfulnessNames)
         print(String(format: "%.1f ms per image", Date().timeIntervalSince(start) * 1000 / Double(inputs.images.count)))
         if !inputs.isFolder {
             try ContactSheet.render(tiles: tiles, labels: tileLabels, minimumTileSize: 224).writePNG(to: out)
@@ -116,6 +127,26 @@ struct CAMCommand: BackendCommand {
         if !inputs.failures.isEmpty {
             throw CommandError("\(inputs.failures.count) of \(inputs.failures.count + inputs.images.count) images could not be read (named above)")
         }
+    }
+
+    static let metrics = ["deletion", "insertion", "drop-increase"]
+
+    /// Prints the chosen faithfulness measures per image and their means.
+    private func report(_ scores: [CAMFaithfulness], names: [String]) {
+        guard !metric.isEmpty else { return }
+        func line(_ name: String, _ s: [CAMFaithfulness]) -> String {
+            var parts: [String] = []
+            let count = Double(max(s.count, 1))
+            if metric.contains("deletion") { parts.append(String(format: "deletion AUC %.4f", s.map(\.deletionAUC).reduce(0, +) / count)) }
+            if metric.contains("insertion") { parts.append(String(format: "insertion AUC %.4f", s.map(\.insertionAUC).reduce(0, +) / count)) }
+            if metric.contains("drop-increase") {
+                parts.append(String(format: "average drop %.4f, increase in confidence %.4f", s.map(\.drop).reduce(0, +) / count,
+                                    Double(s.filter(\.increase).count) / count))
+            }
+            return "\(name): " + parts.joined(separator: ", ")
+        }
+        for (name, score) in zip(names, scores) { print(line(name, [score])) }
+        if scores.count > 1 { print(line("mean over \(scores.count) images", scores)) }
     }
 
     /// Each image's class of rank `rank` (0: the top) by score, from a forward pass.

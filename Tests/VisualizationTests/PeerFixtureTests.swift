@@ -104,6 +104,30 @@ struct PeerFixtureTests {
         }
     }
 
+    /// Deletion and insertion AUC, average drop and increase in confidence of pytorch-grad-cam's Grad-CAM maps, as
+    /// torch-cam computes them (softmax scores, 20 steps, zero baseline), within 1e-4.
+    @Test(arguments: PeerFixture.all)
+    func faithfulnessMatchesTorchCam(fixture: PeerFixture) throws {
+        let (graph, input, backend) = (try fixture.graph(), try fixture.array("input.npy"), try TestBackends.device())
+        let maps = try fixture.array("cam_gradcam.npy")
+        let mapper = try ClassActivationMapper(graph: graph, backend: backend, layers: [try fixture.layer("last")],
+                                               method: .gradCAM, inputShape: input.shape)
+        let measured = try mapper.faithfulness(input: input, maps: HostTensor(shape: [maps.shape[0], 1, maps.shape[1], maps.shape[2]],
+                                                                               values: maps.values),
+                                               classes: try fixture.classes())
+        let expected = try #require((try fixture.json["torchcam_metrics"] as? [String: Any])?["per_image"] as? [[String: Double]])
+        for (image, (ours, theirs)) in zip(measured, expected).enumerated() {
+            for (name, value, reference) in [("deletion", ours.deletionAUC, theirs["deletion_auc"]),
+                                             ("insertion", ours.insertionAUC, theirs["insertion_auc"]),
+                                             ("drop", ours.drop, theirs["avg_drop"]),
+                                             ("increase", ours.increase ? 1 : 0, theirs["conf_increase"])] {
+                let reference = try #require(reference)
+                #expect(abs(value - reference) <= Tolerance.modelVsONNXRuntime * max(1, abs(reference)),
+                        "\(fixture.name) image \(image) \(name): \(value) vs torch-cam \(reference)")
+            }
+        }
+    }
+
     /// The raw signed attributions within 1e-4 (rel L2) of Captum's, image by image.
     @Test(arguments: PeerFixture.all)
     func attributionsMatchCaptum(fixture: PeerFixture) throws {
