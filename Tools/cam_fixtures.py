@@ -35,7 +35,12 @@ xgradcam, layercam, hirescam, scorecam, eigencam, ``cam_gradcam_two_layers``,
 ``saliency_gradient``, ``input_x_gradient``, ``guided_backprop``,
 ``deconvolution``, ``integrated_gradients``, ``occlusion``) and
 ``fixture.json`` (layers, classes, parameters, versions, file list with shapes
-and descriptions). The shared ``README.md`` is written next to them.
+and descriptions, and ``torchcam_metrics``: torch-cam's deletion/insertion AUC,
+average drop and increase in confidence of the Grad-CAM maps, softmax scores).
+The shared ``README.md`` is written next to them.
+
+Dependencies (PyPI, in a venv outside the repository): torch, onnx,
+onnxruntime, grad-cam, captum, torchcam, opencv-python-headless, numpy.
 """
 
 from __future__ import annotations
