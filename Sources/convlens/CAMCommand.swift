@@ -32,6 +32,8 @@ struct CAMCommand: BackendCommand {
     @Option(help: "Images per batch (default: from the device's free memory).") var batch: Int?
     @Option(help: ArgumentHelp("Also measure faithfulness as torch-cam does (softmax scores): deletion, insertion (AUC, 20 steps, zero baseline) or drop-increase (average drop, increase in confidence). Repeatable.", valueName: "name"))
     var metric: [String] = []
+    @Option(help: ArgumentHelp("randomize: re-initialize the layers' weights from the output back, one more at a time, and print the rank correlation of each map with the original (Adebayo et al.'s cascading randomization).", valueName: "test"))
+    var sanity: String?
     @Flag(help: "Average the maps of the image mirrored or not and scaled by 0.9, 1 and 1.1 (pytorch-grad-cam's aug_smooth).")
     var augSmooth = false
     @Option(help: "jet, turbo, viridis or inferno.") var colormap = "jet"
@@ -53,6 +55,7 @@ struct CAMCommand: BackendCommand {
         if top < 1 { throw ValidationError("--top must be at least 1") }
         if top > 1 && classIndex != nil { throw ValidationError("give --class or --top, not both") }
         if let batch, batch < 1 { throw ValidationError("--batch must be at least 1") }
+        if let sanity, sanity != "randomize" { throw ValidationError("--sanity must be randomize, got '\(sanity)'") }
         if let bad = metric.first(where: { !Self.metrics.contains($0) }) {
             throw ValidationError("--metric must be one of \(Self.metrics.joined(separator: ", ")), got '\(bad)'")
         }
@@ -101,6 +104,10 @@ struct CAMCommand: BackendCommand {
                         tileLabels.append(String(target))
                     }
                 }
+                if sanity != nil {
+                    try printRandomization(graph: graph, backend: backend, method: method, layers: mapper.layers, input: tensor,
+                                           classes: result.classes, maps: maps)
+                }
                 if !metric.isEmpty {
                     faithfulness += try mapper.faithfulness(input: tensor, maps: maps, classes: result.classes)
                     faithfulnessNames += names.count == result.classes.count ? names : result.classes.indices.map { "image \($0)" }
@@ -130,6 +137,15 @@ struct CAMCommand: BackendCommand {
     }
 
     static let metrics = ["deletion", "insertion", "drop-increase"]
+
+    private func printRandomization<B: Backend>(graph: Graph, backend: B, method: CAMMethod, layers: [String],
+                                                input: HostTensor, classes: [Int], maps: HostTensor) throws {
+        let test = CascadingRandomization(graph: graph, method: method, layers: layers)
+        for step in try test.run(backend: backend, input: input, classes: classes, original: maps) {
+            print(String(format: "randomized from the output through '%@': rank correlation with the original map %.4f",
+                         step.layer, step.rankCorrelation))
+        }
+    }
 
     /// Prints the chosen faithfulness measures per image and their means.
     private func report(_ scores: [CAMFaithfulness], names: [String]) {

@@ -62,6 +62,28 @@ struct ClassActivationMapTests {
         #expect(wrongLayer.description.contains("is not the global average pool's input"))
     }
 
+    /// Spearman's ρ on hand-checked cases: monotone 1, reversed −1, ties at their mean rank.
+    @Test func spearmanRankCorrelation() {
+        #expect(abs(CascadingRandomization.spearman([1, 2, 3, 4], [10, 20, 35, 90]) - 1) < 1e-12)
+        #expect(abs(CascadingRandomization.spearman([1, 2, 3, 4], [4, 3, 2, 1]) + 1) < 1e-12)
+        // Ranks (0.5, 0.5, 2) and (0, 1, 2): ρ = 0.75 / √(0.5 · 2) = 0.866…
+        #expect(abs(CascadingRandomization.spearman([5, 5, 7], [1, 2, 3]) - 0.75.squareRoot()) < 1e-12)
+        #expect(CascadingRandomization.spearman([1, 1, 1], [1, 2, 3]) == 0)
+    }
+
+    /// Grad-CAM on the bundled model passes the cascading-randomization test: once the convolutions are random too,
+    /// the map no longer ranks pixels as the trained model's does.
+    @Test func gradCAMChangesAsTheModelIsRandomized() throws {
+        let device = try TestBackends.device()
+        let mapper = try ClassActivationMapper(graph: graph, backend: device, layers: [], method: .gradCAM, inputShape: input.shape)
+        let original = try mapper.explain(try device.upload(input))
+        let steps = try CascadingRandomization(graph: graph, method: .gradCAM, layers: mapper.layers)
+            .run(backend: device, input: input, classes: original.classes, original: try device.download(original.maps))
+        #expect(steps.map(\.layer).first == "/classifier/Gemm")
+        #expect(steps.count == 6)
+        #expect(steps.dropFirst().allSatisfy { $0.rankCorrelation < 0.5 }, "\(steps.map(\.rankCorrelation))")
+    }
+
     @Test func badLayersAndClassesAreRefused() throws {
         let device = try TestBackends.device()
         let flat = try #require(graph.nodes.last?.output)
