@@ -48,10 +48,7 @@ struct CAMCommand: BackendCommand {
         guard CAMMethod(rawValue: method) != nil else {
             throw ValidationError("--method must be one of \(CAMMethod.allCases.map(\.rawValue).joined(separator: ", ")), got '\(method)'")
         }
-        guard let map = Colormap(rawValue: colormap), map != .gray, map != .diverging else {
-            throw ValidationError("--colormap must be jet, turbo, viridis or inferno, got '\(colormap)'")
-        }
-        guard (0...1).contains(alpha) else { throw ValidationError("--alpha must be between 0 and 1") }
+        _ = try HeatMapPicture(colormapName: colormap, alpha: alpha)
         if top < 1 { throw ValidationError("--top must be at least 1") }
         if top > 1 && classIndex != nil { throw ValidationError("give --class or --top, not both") }
         if let batch, batch < 1 { throw ValidationError("--batch must be at least 1") }
@@ -77,7 +74,7 @@ struct CAMCommand: BackendCommand {
         if inputs.isFolder { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) }
 
         let labels = try ModelInputs.labels(for: graph, file: nil)
-        let picture = HeatMapPicture(colormap: Colormap(rawValue: colormap) ?? .jet, alpha: alpha)
+        let picture = try HeatMapPicture(colormapName: colormap, alpha: alpha)
         var savedMaps: [Float] = [], mapSize: [Int] = [], tiles: [RasterImage] = [], tileLabels: [String] = []
         var faithfulness: [CAMFaithfulness] = [], faithfulnessNames: [String] = []
         let start = Date()

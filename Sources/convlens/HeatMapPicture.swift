@@ -1,3 +1,4 @@
+import ArgumentParser
 import ImageIO
 import TensorOps
 
@@ -6,6 +7,16 @@ struct HeatMapPicture {
     let colormap: Colormap
     /// The heat map's weight; the image gets 1 − alpha.
     let alpha: Float
+
+    /// From the `--colormap` and `--alpha` options.
+    /// - Throws: `ValidationError` for a colormap that is not a heat map (gray, diverging) or alpha outside 0–1.
+    init(colormapName: String, alpha: Float) throws {
+        guard let map = Colormap(rawValue: colormapName), map != .gray, map != .diverging else {
+            throw ValidationError("--colormap must be jet, turbo, viridis or inferno, got '\(colormapName)'")
+        }
+        guard (0...1).contains(alpha) else { throw ValidationError("--alpha must be between 0 and 1") }
+        (colormap, self.alpha) = (map, alpha)
+    }
 
     /// `maps` (N×1×H×W, min-max normalized here per image) over the denormalized inputs (gray made RGB), laid out
     /// with `labels[i]` under image i; small inputs are enlarged (nearest neighbour) to 224 px.

@@ -39,10 +39,7 @@ struct SaliencyCommand: BackendCommand {
         guard AttributionMethod(rawValue: method) != nil else {
             throw ValidationError("--method must be one of \(AttributionMethod.allCases.map(\.rawValue).joined(separator: ", ")), got '\(method)'")
         }
-        guard let map = Colormap(rawValue: colormap), map != .gray, map != .diverging else {
-            throw ValidationError("--colormap must be jet, turbo, viridis or inferno, got '\(colormap)'")
-        }
-        guard (0...1).contains(alpha) else { throw ValidationError("--alpha must be between 0 and 1") }
+        _ = try HeatMapPicture(colormapName: colormap, alpha: alpha)
     }
 
     func run<B: Backend>(on backend: B) throws {
@@ -57,7 +54,7 @@ struct SaliencyCommand: BackendCommand {
             .attribute(tensor, target: classIndex)
         print("model: \(modelOptions.modelName); \(settings.method.rawValue) for class \(target); backend: \(backend.name); "
               + String(format: "%.1f ms", Date().timeIntervalSince(start) * 1000))
-        try HeatMapPicture(colormap: Colormap(rawValue: colormap) ?? .inferno, alpha: alpha)
+        try HeatMapPicture(colormapName: colormap, alpha: alpha)
             .render(maps: try backend.upload(Self.magnitude(attribution)), over: tensor, preprocessing: preprocess,
                     labels: [String(target)], backend: backend)
             .writePNG(to: out)
