@@ -111,4 +111,43 @@ struct CommandLineTests {
         try expectRefusal(["weights", "--layer", "/features/features.2/Relu", "--out", path("w2.png")],
                           mentioning: "is not a convolution")
     }
+
+    @Test func camAndSaliencyWritePicturesAndRefuseBadRequests() throws {
+        let cam = try ConvLensProcess.run(["cam", "--input", digit, "--method", "gradcam++", "--out", path("cam.png"),
+                                           "--save-npy", path("cam.npy"), "--metric", "deletion"])
+        #expect(cam.status == 0, "\(cam.error)")
+        #expect(cam.output.contains("class 7") && cam.output.contains("deletion AUC"), "\(cam.output)")
+        let saliency = try ConvLensProcess.run(["saliency", "--input", digit, "--method", "smoothgrad", "--samples", "4",
+                                                "--out", path("saliency.png"), "--save-npy", path("saliency.npy")])
+        #expect(saliency.status == 0, "\(saliency.error)")
+        for name in ["cam.png", "cam.npy", "saliency.png", "saliency.npy"] {
+            #expect(FileManager.default.fileExists(atPath: path(name)), "\(name)")
+        }
+        try expectRefusal(["cam", "--input", digit, "--class", "12", "--out", path("c1.png")],
+                          mentioning: "class 12 is outside the model's 10 outputs")
+        try expectRefusal(["cam", "--input", digit, "--layer", "/classifier/Gemm", "--out", path("c2.png")],
+                          mentioning: "has no spatial extent")
+        try expectRefusal(["saliency", "--input", digit, "--class=-1", "--out", path("s1.png")],
+                          mentioning: "class -1 is outside")
+        for name in ["c1.png", "c2.png", "s1.png"] { #expect(!FileManager.default.fileExists(atPath: path(name))) }
+    }
+
+    /// A folder with one unreadable file: the others are explained, the bad one is named, and the exit is non-zero.
+    @Test func camOverAFolderSkipsUnreadableImages() throws {
+        let folder = path("digits")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        for name in ["digit_3_0003.png", "digit_7_0013.png"] {
+            try FileManager.default.copyItem(
+                atPath: ConvLensProcess.repositoryRoot.appendingPathComponent("Sources/BundledModel/digits/\(name)").path,
+                toPath: "\(folder)/\(name)")
+        }
+        try Data("not an image".utf8).write(to: URL(fileURLWithPath: "\(folder)/broken.png"))
+        let result = try ConvLensProcess.run(["cam", "--input", folder, "--out", path("maps"), "--batch", "2"])
+        #expect(result.status != 0)
+        #expect(result.error.contains("skipping \(folder)/broken.png"), "\(result.error)")
+        #expect(result.error.contains("1 of 3 images could not be read"), "\(result.error)")
+        for name in ["digit_3_0003.png", "digit_7_0013.png"] {
+            #expect(FileManager.default.fileExists(atPath: path("maps/\(name)")), "\(name)")
+        }
+    }
 }
