@@ -545,6 +545,27 @@ def torchcam_metrics(module, x, cam_map: np.ndarray, classes: list) -> dict:
         result["per_image"].append({**deletion.summary(), **drop.summary()})
     return result
 
+
+def road_scores(module, x, cam_map: np.ndarray, classes: list) -> dict:
+    """pytorch-grad-cam's ROAD for the Grad-CAM maps, with the imputation's noise switched off (noise=0) so that
+    it is deterministic: per percentile 10..90 the score change (logit after imputation - logit before) for
+    most-relevant-first and least-relevant-first removal, per image, and ROADCombined = (LeRF - MoRF) / 2 of their
+    means over the percentiles."""
+    from pytorch_grad_cam.metrics.perturbation_confidence import (PerturbationConfidenceMetric,
+                                                                  RemoveLeastRelevantFirst, RemoveMostRelevantFirst)
+    from pytorch_grad_cam.metrics.road import NoisyLinearImputer
+
+    percentiles = [10, 20, 30, 40, 50, 60, 70, 80, 90]
+    targets = [ClassifierOutputTarget(k) for k in classes]
+    morf, lerf = [], []
+    for p in percentiles:
+        for removal, out in ((RemoveMostRelevantFirst, morf), (RemoveLeastRelevantFirst, lerf)):
+            metric = PerturbationConfidenceMetric(removal(p, NoisyLinearImputer(noise=0)))
+            out.append([float(v) for v in metric(x, cam_map, targets, module)])
+    morf_mean, lerf_mean = np.mean(morf, axis=0), np.mean(lerf, axis=0)
+    return {"percentiles": percentiles, "noise": 0.0, "scores": "logits", "morf": morf, "lerf": lerf,
+            "combined": [float(v) for v in (lerf_mean - morf_mean) / 2]}
+
 def make_fixture(name: str, onnx_path: Path, x_np: np.ndarray, input_note: str, output_note: str) -> dict:
     folder = OUT_ROOT / name
     folder.mkdir(parents=True, exist_ok=True)
@@ -706,6 +727,7 @@ def make_fixture(name: str, onnx_path: Path, x_np: np.ndarray, input_note: str, 
 
     # --- metadata ----------------------------------------------------------------
     metrics = torchcam_metrics(module, x, np.load(folder / "cam_gradcam.npy"), classes)
+    metrics["road"] = road_scores(module, x, np.load(folder / "cam_gradcam.npy"), classes)
     fixture = {
         "name": name,
         "source_onnx": str(onnx_path.relative_to(ROOT)),

@@ -30,7 +30,7 @@ struct CAMCommand: BackendCommand {
     @Option(name: .customLong("class"), help: "The class to explain (default: the top prediction).") var classIndex: Int?
     @Option(help: "Explain each image's N best classes, one map each.") var top = 1
     @Option(help: "Images per batch (default: from the device's free memory).") var batch: Int?
-    @Option(help: ArgumentHelp("Also measure faithfulness as torch-cam does (softmax scores): deletion, insertion (AUC, 20 steps, zero baseline) or drop-increase (average drop, increase in confidence). Repeatable.", valueName: "name"))
+    @Option(help: ArgumentHelp("Also measure faithfulness: deletion, insertion (AUC, 20 steps, zero baseline) or drop-increase (average drop, increase in confidence) as torch-cam does, on softmax scores; road (pytorch-grad-cam's ROAD combined score, percentiles 10–90, imputation noise 0.01, seeded). Repeatable.", valueName: "name"))
     var metric: [String] = []
     @Option(help: ArgumentHelp("randomize: re-initialize the layers' weights from the output back, one more at a time, and print the rank correlation of each map with the original (Adebayo et al.'s cascading randomization).", valueName: "test"))
     var sanity: String?
@@ -76,7 +76,7 @@ struct CAMCommand: BackendCommand {
         let labels = try ModelInputs.labels(for: graph, file: nil)
         let picture = try HeatMapPicture(colormapName: colormap, alpha: alpha)
         var savedMaps: [Float] = [], mapSize: [Int] = [], tiles: [RasterImage] = [], tileLabels: [String] = []
-        var faithfulness: [CAMFaithfulness] = [], faithfulnessNames: [String] = []
+        var faithfulness: [CAMFaithfulness] = [], faithfulnessNames: [String] = [], roads: [ROADResult] = []
         let start = Date()
         for (names, tensor) in inputs.batches(of: batchSize) {
             let device = try backend.upload(tensor)
@@ -105,8 +105,13 @@ struct CAMCommand: BackendCommand {
                     try printRandomization(graph: graph, backend: backend, method: method, layers: mapper.layers, input: tensor,
                                            classes: result.classes, maps: maps)
                 }
+                if metric.contains("road") {
+                    roads += try mapper.road(input: tensor, maps: maps, classes: result.classes)
+                }
                 if !metric.isEmpty {
-                    faithfulness += try mapper.faithfulness(input: tensor, maps: maps, classes: result.classes)
+                    if metric.contains(where: { $0 != "road" }) {
+                        faithfulness += try mapper.faithfulness(input: tensor, maps: maps, classes: result.classes)
+                    }
                     faithfulnessNames += names.count == result.classes.count ? names : result.classes.indices.map { "image \($0)" }
                 }
                 savedMaps += maps.values
@@ -117,7 +122,7 @@ struct CAMCommand: BackendCommand {
                 }
             }
         }
-        report(faithfulness, names: faithfulnessNames)
+        report(faithfulness, roads: roads, names: faithfulnessNames)
         print(String(format: "%.1f ms per image", Date().timeIntervalSince(start) * 1000 / Double(inputs.images.count)))
         if !inputs.isFolder {
             try ContactSheet.render(tiles: tiles, labels: tileLabels, minimumTileSize: 224).writePNG(to: out)
@@ -133,7 +138,7 @@ struct CAMCommand: BackendCommand {
         }
     }
 
-    static let metrics = ["deletion", "insertion", "drop-increase"]
+    static let metrics = ["deletion", "insertion", "drop-increase", "road"]
 
     private func printRandomization<B: Backend>(graph: Graph, backend: B, method: CAMMethod, layers: [String],
                                                 input: HostTensor, classes: [Int], maps: HostTensor) throws {
@@ -145,9 +150,9 @@ struct CAMCommand: BackendCommand {
     }
 
     /// Prints the chosen faithfulness measures per image and their means.
-    private func report(_ scores: [CAMFaithfulness], names: [String]) {
+    private func report(_ scores: [CAMFaithfulness], roads: [ROADResult], names: [String]) {
         guard !metric.isEmpty else { return }
-        func line(_ name: String, _ s: [CAMFaithfulness]) -> String {
+        func line(_ name: String, _ s: [CAMFaithfulness], _ r: [ROADResult]) -> String {
             var parts: [String] = []
             let count = Double(max(s.count, 1))
             if metric.contains("deletion") { parts.append(String(format: "deletion AUC %.4f", s.map(\.deletionAUC).reduce(0, +) / count)) }
@@ -156,10 +161,15 @@ struct CAMCommand: BackendCommand {
                 parts.append(String(format: "average drop %.4f, increase in confidence %.4f", s.map(\.drop).reduce(0, +) / count,
                                     Double(s.filter(\.increase).count) / count))
             }
+            if metric.contains("road") {
+                parts.append(String(format: "ROAD %.4f", r.map(\.combined).reduce(0, +) / Double(max(r.count, 1))))
+            }
             return "\(name): " + parts.joined(separator: ", ")
         }
-        for (name, score) in zip(names, scores) { print(line(name, [score])) }
-        if scores.count > 1 { print(line("mean over \(scores.count) images", scores)) }
+        for (index, name) in names.enumerated() {
+            print(line(name, index < scores.count ? [scores[index]] : [], index < roads.count ? [roads[index]] : []))
+        }
+        if names.count > 1 { print(line("mean over \(names.count) images", scores, roads)) }
     }
 
     /// Each image's class of rank `rank` (0: the top) by score, from a forward pass.

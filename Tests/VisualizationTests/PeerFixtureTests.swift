@@ -128,6 +128,31 @@ struct PeerFixtureTests {
         }
     }
 
+    /// ROAD as pytorch-grad-cam computes it (its imputation's noise off, so both are deterministic): every
+    /// percentile's logit change, most and least relevant first, and the combined score, within 1e-4.
+    @Test(arguments: PeerFixture.all)
+    func roadMatchesPytorchGradCam(fixture: PeerFixture) throws {
+        let (graph, input, backend) = (try fixture.graph(), try fixture.array("input.npy"), try TestBackends.device())
+        let maps = try fixture.array("cam_gradcam.npy")
+        let mapper = try ClassActivationMapper(graph: graph, backend: backend, layers: [try fixture.layer("last")],
+                                               method: .gradCAM, inputShape: input.shape)
+        let results = try mapper.road(input: input, maps: HostTensor(shape: [maps.shape[0], 1, maps.shape[1], maps.shape[2]],
+                                                                     values: maps.values),
+                                      classes: try fixture.classes(), noise: 0)
+        let road = try #require((try fixture.json["torchcam_metrics"] as? [String: Any])?["road"] as? [String: Any])
+        let (morf, lerf) = (try #require(road["morf"] as? [[Double]]), try #require(road["lerf"] as? [[Double]]))
+        let combined = try #require(road["combined"] as? [Double])
+        for (image, result) in results.enumerated() {
+            let ours = result.mostRelevantFirst + result.leastRelevantFirst + [result.combined]
+            let theirs = morf.map { $0[image] } + lerf.map { $0[image] } + [combined[image]]
+            let pairs = Array(zip(ours, theirs))
+            for (ours, theirs) in pairs {
+                #expect(abs(ours - theirs) <= Tolerance.modelVsONNXRuntime * max(1, abs(theirs)),
+                        "\(fixture.name) image \(image): \(ours) vs pytorch-grad-cam \(theirs)")
+            }
+        }
+    }
+
     /// The raw signed attributions within 1e-4 (rel L2) of Captum's, image by image.
     @Test(arguments: PeerFixture.all)
     func attributionsMatchCaptum(fixture: PeerFixture) throws {
