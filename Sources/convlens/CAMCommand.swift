@@ -62,15 +62,14 @@ struct CAMCommand: BackendCommand {
         let graph = try modelOptions.load()
         let preprocess = try preprocessing.resolve(for: graph)
         let inputs = try ImageFolder(path: input, preprocessing: preprocess)
-        for failure in inputs.failures { printError("skipping \(failure.path): \(failure.reason)") }
-        guard let first = inputs.images.first else { throw CommandError("no readable image in '\(input)'") }
+        let first = try inputs.firstTensor()
         let method = CAMMethod(rawValue: self.method) ?? .gradCAM
         let mapper = try ClassActivationMapper(graph: graph, backend: backend, layers: layer, method: method,
-                                               inputShape: first.tensor.shape)
+                                               inputShape: first.shape)
         mapper.batch = batch ?? 16
-        let batchSize = batch ?? Self.batchSize(graph: graph, imageShape: first.tensor.shape, backend: backend)
+        let batchSize = batch ?? Self.batchSize(graph: graph, imageShape: first.shape, backend: backend)
         print("model: \(modelOptions.modelName); \(method.rawValue) on \(mapper.layers.map { "'\($0)'" }.joined(separator: ", ")); "
-              + "backend: \(backend.name); \(inputs.images.count) image(s), batches of \(batchSize)")
+              + "backend: \(backend.name); \(inputs.files.count) file(s), batches of \(batchSize)")
         if inputs.isFolder { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) }
 
         let labels = try ModelInputs.labels(for: graph, file: nil)
@@ -78,7 +77,9 @@ struct CAMCommand: BackendCommand {
         var savedMaps: [Float] = [], mapSize: [Int] = [], tiles: [RasterImage] = [], tileLabels: [String] = []
         var faithfulness: [CAMFaithfulness] = [], faithfulnessNames: [String] = [], roads: [ROADResult] = []
         let start = Date()
-        for (names, tensor) in inputs.batches(of: batchSize) {
+        var explained = 0
+        let failures = try inputs.forEachBatch(of: batchSize) { names, tensor in
+            explained += tensor.shape[0]
             let device = try backend.upload(tensor)
             for rank in 0..<top {
                 let classes = try classIndex.map { Array(repeating: $0, count: tensor.shape[0]) }
@@ -123,7 +124,7 @@ struct CAMCommand: BackendCommand {
             }
         }
         report(faithfulness, roads: roads, names: faithfulnessNames)
-        print(String(format: "%.1f ms per image", Date().timeIntervalSince(start) * 1000 / Double(inputs.images.count)))
+        print(String(format: "%.1f ms per image", Date().timeIntervalSince(start) * 1000 / Double(max(explained, 1))))
         if !inputs.isFolder {
             try ContactSheet.render(tiles: tiles, labels: tileLabels, minimumTileSize: 224).writePNG(to: out)
         }
@@ -133,8 +134,8 @@ struct CAMCommand: BackendCommand {
                               to: saveNpy)
             print("wrote \(saveNpy)")
         }
-        if !inputs.failures.isEmpty {
-            throw CommandError("\(inputs.failures.count) of \(inputs.failures.count + inputs.images.count) images could not be read (named above)")
+        if !failures.isEmpty {
+            throw CommandError("\(failures.count) of \(inputs.files.count) images could not be read (named above)")
         }
     }
 

@@ -3,49 +3,69 @@ import ImageIO
 import TensorOps
 
 /// The images a command explains: one file (a PNG, a JPEG or a preprocessed .npy batch), or every PNG and JPEG in
-/// a folder, in name order, each preprocessed for the model. Unreadable files in a folder are skipped and named.
+/// a folder, in name order, each preprocessed for the model. Folder images are decoded a batch at a time, so a
+/// thousand of them never sit in memory together; unreadable ones are skipped and named.
 struct ImageFolder {
-    /// (name for reports and output files, the 1×C×H×W tensor or a whole .npy batch).
-    let images: [(name: String, tensor: HostTensor)]
-    /// Files that could not be read, with why.
-    let failures: [(path: String, reason: String)]
     let isFolder: Bool
+    /// The folder's image files (full paths), or the one file.
+    let files: [String]
+    private let preprocessing: ImagePreprocessing
 
     init(path: String, preprocessing: ImagePreprocessing) throws {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw CommandError("input '\(path)' does not exist")
         }
+        self.preprocessing = preprocessing
         isFolder = isDirectory.boolValue
         guard isFolder else {
-            images = [((path as NSString).lastPathComponent, try ModelInputs.tensor(from: path, preprocessing: preprocessing))]
-            failures = []
+            files = [path]
             return
         }
-        let names = try FileManager.default.contentsOfDirectory(atPath: path).sorted()
+        files = try FileManager.default.contentsOfDirectory(atPath: path).sorted()
             .filter { ["png", "jpg", "jpeg"].contains(($0 as NSString).pathExtension.lowercased()) }
-        guard !names.isEmpty else { throw CommandError("folder '\(path)' holds no PNG or JPEG images") }
-        var images: [(String, HostTensor)] = [], failures: [(String, String)] = []
-        for name in names {
-            let file = (path as NSString).appendingPathComponent(name)
-            do {
-                images.append((name, try preprocessing.tensor(from: [RasterImage(contentsOf: file)])))
-            } catch {
-                failures.append((file, "\(error)"))
-            }
-        }
-        self.images = images
-        self.failures = failures
+            .map { (path as NSString).appendingPathComponent($0) }
+        guard !files.isEmpty else { throw CommandError("folder '\(path)' holds no PNG or JPEG images") }
     }
 
-    /// The images stacked into batches of at most `size`.
-    func batches(of size: Int) -> [(names: [String], tensor: HostTensor)] {
-        stride(from: 0, to: images.count, by: size).map { start in
-            let slice = images[start..<min(start + size, images.count)]
-            let shape = slice.first?.tensor.shape ?? [0]
-            return (slice.map(\.name), HostTensor(shape: TensorShape([slice.reduce(0) { $0 + $1.tensor.shape[0] }]
-                                                       + shape.dimensions.dropFirst()),
-                                                  values: slice.flatMap(\.tensor.values)))
+    /// One file's tensor: 1×C×H×W for an image, the whole batch for a .npy file.
+    func tensor(_ file: String) throws -> HostTensor {
+        isFolder ? try preprocessing.tensor(from: [RasterImage(contentsOf: file)])
+            : try ModelInputs.tensor(from: file, preprocessing: preprocessing)
+    }
+
+    /// The first readable file's tensor, for the shapes a run is set up for.
+    /// - Throws: `CommandError` when no file is readable (a single file's own error when there is one file).
+    func firstTensor() throws -> HostTensor {
+        if !isFolder { return try tensor(files[0]) }
+        for file in files { if let tensor = try? tensor(file) { return tensor } }
+        throw CommandError("no readable image among the \(files.count) in the folder")
+    }
+
+    /// Calls `body` with the readable images stacked into batches of at most `size`, with their file names, and
+    /// returns the files that could not be read, with why (each also printed when met).
+    func forEachBatch(of size: Int, _ body: (_ names: [String], _ tensor: HostTensor) throws -> Void) throws
+        -> [(path: String, reason: String)]
+    {
+        var failures: [(String, String)] = []
+        var pending: [(String, HostTensor)] = []
+        func flush() throws {
+            guard let first = pending.first?.1 else { return }
+            let count = pending.reduce(0) { $0 + $1.1.shape[0] }
+            try body(pending.map(\.0), HostTensor(shape: TensorShape([count] + first.shape.dimensions.dropFirst()),
+                                                  values: pending.flatMap(\.1.values)))
+            pending.removeAll()
         }
+        for file in files {
+            do {
+                pending.append(((file as NSString).lastPathComponent, try tensor(file)))
+            } catch where isFolder {
+                printError("skipping \(file): \(error)")
+                failures.append((file, "\(error)"))
+            }
+            if pending.count == size { try flush() }
+        }
+        try flush()
+        return failures
     }
 }
