@@ -131,3 +131,48 @@ extension OpCost {
         OpCost(flops: operations * count, bytes: OpCost.traffic(tensors * count))
     }
 }
+
+extension CAMGeometry {
+    /// Channel weights: Grad-CAM sums the gradient (1 operation per element); XGrad-CAM and Grad-CAM++ also sum
+    /// the activation and spend about 3 (XGrad-CAM) or 8 (Grad-CAM++) operations per element on the weight.
+    public func channelWeightsCost(_ rule: CAMRule) -> OpCost {
+        let perElement = switch rule {
+        case .gradCAM: 1
+        case .xGradCAM: 4
+        default: 9
+        }
+        return OpCost(flops: perElement * activation.count,
+                      bytes: OpCost.traffic(rule == .gradCAM ? 0 : activation.count, activation.count, weightShape.count))
+    }
+
+    /// The weighted sum over channels: a multiply-add per activation element, and the ReLU per map element.
+    public var weightedSumCost: OpCost {
+        OpCost(flops: 2 * activation.count + mapShape.count,
+               bytes: OpCost.traffic(activation.count, weightShape.count, mapShape.count))
+    }
+
+    /// The position-weighted sum (HiRes-CAM, Layer-CAM): a multiply-add (and a ReLU) per element.
+    public var pixelwiseSumCost: OpCost {
+        OpCost(flops: 3 * activation.count + mapShape.count,
+               bytes: OpCost.traffic(activation.count, activation.count, mapShape.count))
+    }
+}
+
+extension ResizeGeometry {
+    /// Three linear interpolations (two operations each) per output element.
+    public var cost: OpCost { OpCost(flops: 6 * output.count, bytes: OpCost.traffic(input.count, output.count)) }
+}
+
+extension OverlayGeometry {
+    /// A table look-up per pixel and a blend (three operations) per colour channel.
+    public var cost: OpCost {
+        OpCost(flops: 10 * images * positions, bytes: OpCost.traffic(images * positions, 6 * images * positions, 768))
+    }
+}
+
+extension OpCost {
+    /// Min-max normalization: a comparison pair per element to find the range, then a subtraction and division.
+    public static func minMaxNormalize(count: Int) -> OpCost {
+        OpCost(flops: 4 * count, bytes: OpCost.traffic(count, count, count))
+    }
+}

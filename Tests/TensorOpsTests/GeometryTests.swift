@@ -78,6 +78,10 @@ struct GeometryTests {
         #expect(pool.forwardCost.flops == 64 * 56 * 56 * 9)
         let linear = try LinearGeometry(input: [8, 512], weight: [10, 512])
         #expect(linear.backwardWeightCost(hasBias: true).flops == 2 * 8 * 512 * 10 + 80)
+        let cam = try CAMGeometry(activation: [2, 512, 14, 14])
+        #expect(cam.weightedSumCost.flops == 2 * 2 * 512 * 196 + 2 * 196)
+        #expect(cam.channelWeightsCost(.gradCAM).flops == 2 * 512 * 196)
+        #expect(try ResizeGeometry(input: [2, 1, 7, 7], output: [2, 1, 224, 224]).cost.bytes == 4 * (98 + 2 * 224 * 224))
         #expect(OpCost.activation(count: 100, backward: true).bytes == 1200)
     }
 

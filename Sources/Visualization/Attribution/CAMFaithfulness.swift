@@ -60,21 +60,26 @@ extension ClassActivationMapper {
         }
     }
 
-    /// softmax(output)[target] for each image, run in batches.
+    /// softmax(output)[target] for each image.
     private func softmaxScores(of images: [[Float]], shape: TensorShape, target: Int) throws -> [Double] {
-        var result: [Double] = []
+        try outputRows(of: images, shape: shape).map { row in
+            let logits = row.map(Double.init)
+            let largest = logits.max() ?? 0
+            let total = logits.reduce(0) { $0 + exp($1 - largest) }
+            return exp(logits[target] - largest) / total
+        }
+    }
+
+    /// The model's output row for each image (each `shape` without its batch axis), run in batches of `batch`.
+    func outputRows(of images: [[Float]], shape: TensorShape) throws -> [[Float]] {
+        var rows: [[Float]] = []
         for start in stride(from: 0, to: images.count, by: batch) {
             let chunk = images[start..<min(start + batch, images.count)]
             let tensor = HostTensor(shape: TensorShape([chunk.count] + shape.dimensions.dropFirst()), values: chunk.flatMap { $0 })
             let output = try scores(try backend.upload(tensor))
-            let classes = output.shape[1]
-            for row in 0..<chunk.count {
-                let logits = output.values[row * classes..<(row + 1) * classes].map(Double.init)
-                let largest = logits.max() ?? 0
-                let total = logits.reduce(0) { $0 + exp($1 - largest) }
-                result.append(exp(logits[target] - largest) / total)
-            }
+            let width = output.shape[1]
+            rows += (0..<chunk.count).map { Array(output.values[$0 * width..<($0 + 1) * width]) }
         }
-        return result
+        return rows
     }
 }

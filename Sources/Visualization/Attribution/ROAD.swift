@@ -37,7 +37,8 @@ extension ClassActivationMapper {
                                               noise: noise, random: &random).map(Float.init))
                 }
             }
-            let logits = try targetScores(images, shape: input.shape, target: target)
+            // The class's logit, as pytorch-grad-cam's ClassifierOutputTarget scores it.
+            let logits = try outputRows(of: images, shape: input.shape).map { Double($0[target]) }
             let changes = logits.dropFirst().map { $0 - logits[0] }
             return ROADResult(mostRelevantFirst: stride(from: 0, to: changes.count, by: 2).map { changes[$0] },
                               leastRelevantFirst: stride(from: 1, to: changes.count, by: 2).map { changes[$0] })
@@ -111,18 +112,5 @@ extension ClassActivationMapper {
             squared = next
         }
         return x
-    }
-
-    /// The model's output for `target` (the logit, as pytorch-grad-cam's ClassifierOutputTarget) for each image, in
-    /// batches.
-    private func targetScores(_ images: [[Float]], shape: TensorShape, target: Int) throws -> [Double] {
-        var result: [Double] = []
-        for start in stride(from: 0, to: images.count, by: batch) {
-            let chunk = images[start..<min(start + batch, images.count)]
-            let tensor = HostTensor(shape: TensorShape([chunk.count] + shape.dimensions.dropFirst()), values: chunk.flatMap { $0 })
-            let output = try scores(try backend.upload(tensor))
-            result += (0..<chunk.count).map { Double(output.values[$0 * output.shape[1] + target]) }
-        }
-        return result
     }
 }
