@@ -45,6 +45,10 @@ public enum ParityCatalog {
                 Conv2DParameters(padding: Padding2D(vertical: 0, horizontal: 2))),
         .conv2d(input: [1, 3, 17, 15], weight: [4, 3, 5, 5], bias: true,
                 Conv2DParameters(stride: Size2D(3), padding: Padding2D(2), dilation: Size2D(2, 1))),
+        // Matrix-product path: several full register tiles and a tail in both directions, groups, pointwise.
+        .conv2d(input: [2, 16, 12, 12], weight: [26, 16, 3, 3], bias: true, Conv2DParameters(padding: Padding2D(1))),
+        .conv2d(input: [1, 8, 10, 9], weight: [8, 4, 3, 3], bias: true, Conv2DParameters(padding: Padding2D(1), groups: 2)),
+        .conv2d(input: [2, 32, 8, 8], weight: [16, 32, 1, 1], bias: false, Conv2DParameters()),
     ]
 
     static let poolings: [ParityWorkload] = [

@@ -83,10 +83,7 @@ public enum ParityWorkload: Sendable {
     public var shapeDescription: String {
         switch self {
         case .conv2d(let input, let weight, let bias, let p):
-            var text = "x\(input) w\(weight) s\(p.stride) p\(p.padding)"
-            if p.dilation != Size2D(1) { text += " d\(p.dilation)" }
-            if p.groups != 1 { text += " g\(p.groups)" }
-            return text + (bias ? " +bias" : "")
+            return Conv2DParameters.describe(input: input, weight: weight, p) + (bias ? " +bias" : "")
         case .pool2d(_, let input, let p):
             var text = "x\(input) k\(p.kernel) s\(p.stride) p\(p.padding)"
             if p.dilation != Size2D(1) { text += " d\(p.dilation)" }

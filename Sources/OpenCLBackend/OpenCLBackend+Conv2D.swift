@@ -9,12 +9,27 @@ extension OpenCLBackend {
         let g = try checkConv2d(
             input: input.shape, weight: weight.shape, bias: bias?.shape, output: output.shape,
             parameters: parameters)
-        let block = channelBlock(g.outChannelsPerGroup)
-        let kernel = try conv2dKernel("conv2d_forward", g, hasBias: bias != nil, block: block)
-        try launch(
-            kernel, global: [g.outWidth, g.outHeight, g.batch * g.outChannels / block],
-            arguments: [.buffer(input.buffer), .buffer(weight.buffer), bias.map { .buffer($0.buffer) } ?? .null,
-                        .buffer(output.buffer)] + conv2dSizes(g))
+        guard usesMatmul(g) else {
+            let block = channelBlock(g.outChannelsPerGroup)
+            return try launch(
+                try conv2dKernel("conv2d_forward", g, hasBias: bias != nil, block: block),
+                global: [g.outWidth, g.outHeight, g.batch * g.outChannels / block],
+                arguments: [.buffer(input.buffer), .buffer(weight.buffer), bias.map { .buffer($0.buffer) } ?? .null,
+                            .buffer(output.buffer)] + conv2dSizes(g),
+                cost: g.forwardCost(hasBias: bias != nil), detail: "\(g)")
+        }
+        // Per image and group: y = W · col, col = im2col(x) (x itself for a pointwise convolution).
+        let (rows, terms, positions) = (g.outChannelsPerGroup, g.columnRows, g.outHeight * g.outWidth)
+        try withColumns(rows: terms, columns: positions, needed: !g.isPointwise) { col in
+            for (image, group) in g.imagesAndGroups {
+                let columns = try lowered(input, g, image: image, group: group, into: col)
+                try matmul(
+                    MatrixView(buffer: weight.buffer, offset: group * rows * terms, rowStride: terms), columns,
+                    into: MatrixView(buffer: output.buffer, offset: (image * g.outChannels + group * rows) * positions,
+                                     rowStride: positions),
+                    bias: bias?.buffer, biasOffset: group * rows, m: rows, n: positions, k: terms)
+            }
+        }
     }
 
     public func conv2dBackwardInput(
@@ -23,12 +38,37 @@ extension OpenCLBackend {
         let g = try checkConv2d(
             input: gradInput.shape, weight: weight.shape, bias: nil, output: gradOutput.shape,
             parameters: parameters)
-        let block = channelBlock(g.inChannelsPerGroup)
-        try launch(
-            try conv2dKernel("conv2d_backward_input", g, hasBias: false, block: block),
-            global: [g.inWidth, g.inHeight, g.batch * g.inChannels / block],
-            arguments: [.buffer(gradOutput.buffer), .buffer(weight.buffer), .buffer(gradInput.buffer)]
-                + conv2dSizes(g))
+        guard usesMatmul(g) else {
+            let block = channelBlock(g.inChannelsPerGroup)
+            return try launch(
+                try conv2dKernel("conv2d_backward_input", g, hasBias: false, block: block),
+                global: [g.inWidth, g.inHeight, g.batch * g.inChannels / block],
+                arguments: [.buffer(gradOutput.buffer), .buffer(weight.buffer), .buffer(gradInput.buffer)]
+                    + conv2dSizes(g),
+                cost: g.backwardInputCost, detail: "\(g)")
+        }
+        // Per image and group: dcol = Wᵀ · dy, then dx = col2im(dcol) (dx itself for a pointwise convolution).
+        let (rows, terms, positions) = (g.outChannelsPerGroup, g.columnRows, g.outHeight * g.outWidth)
+        let inPlane = g.inHeight * g.inWidth
+        try withColumns(rows: terms, columns: positions, needed: !g.isPointwise) { dcol in
+            for (image, group) in g.imagesAndGroups {
+                let inputOffset = (image * g.inChannels + group * g.inChannelsPerGroup) * inPlane
+                let target = dcol ?? MatrixView(buffer: gradInput.buffer, offset: inputOffset, rowStride: inPlane)
+                try matmul(
+                    MatrixView(buffer: weight.buffer, offset: group * rows * terms, rowStride: terms), transposedA: true,
+                    MatrixView(buffer: gradOutput.buffer, offset: (image * g.outChannels + group * rows) * positions,
+                               rowStride: positions),
+                    into: target, m: terms, n: positions, k: rows)
+                if let dcol {
+                    try launch(
+                        try conv2dKernel("conv2d_col2im", g, hasBias: false, file: "im2col.cl"),
+                        global: [g.inWidth, g.inHeight, g.inChannelsPerGroup],
+                        arguments: [.buffer(dcol.buffer), .int(dcol.rowStride), .buffer(gradInput.buffer),
+                                    .int(inputOffset)] + imageSizes(g),
+                        cost: g.loweringCost, detail: "\(terms)×\(positions)")
+                }
+            }
+        }
     }
 
     public func conv2dBackwardWeight(
@@ -38,11 +78,35 @@ extension OpenCLBackend {
         let g = try checkConv2d(
             input: input.shape, weight: gradWeight.shape, bias: gradBias?.shape, output: gradOutput.shape,
             parameters: parameters)
-        try launch(
-            try conv2dKernel("conv2d_backward_weight", g, hasBias: false),
-            global: [g.kernelHeight * g.kernelWidth, g.inChannelsPerGroup, g.outChannels],
-            arguments: [.buffer(gradOutput.buffer), .buffer(input.buffer), .buffer(gradWeight.buffer)]
-                + conv2dSizes(g))
+        if usesMatmul(g) {
+            // Per group: dW = Σ_images dy · colᵀ, each image's product added to the sum of those before it.
+            let (rows, terms, positions) = (g.outChannelsPerGroup, g.columnRows, g.outHeight * g.outWidth)
+            let inPlane = g.inHeight * g.inWidth
+            try withColumns(rows: positions, columns: terms) { scratch in
+                guard let colT = scratch else { return }
+                for (image, group) in g.imagesAndGroups {
+                    try launch(
+                        try conv2dKernel("conv2d_im2col_transposed", g, hasBias: false, file: "im2col.cl"),
+                        global: [terms, positions],
+                        arguments: [.buffer(input.buffer),
+                                    .int((image * g.inChannels + group * g.inChannelsPerGroup) * inPlane),
+                                    .buffer(colT.buffer), .int(colT.rowStride), .int(terms)] + imageSizes(g),
+                        cost: g.loweringCost, detail: "\(terms)×\(positions)")
+                    try matmul(
+                        MatrixView(buffer: gradOutput.buffer, offset: (image * g.outChannels + group * rows) * positions,
+                                   rowStride: positions),
+                        colT, into: MatrixView(buffer: gradWeight.buffer, offset: group * rows * terms, rowStride: terms),
+                        m: rows, n: terms, k: positions, accumulate: image > 0)
+                }
+            }
+        } else {
+            try launch(
+                try conv2dKernel("conv2d_backward_weight", g, hasBias: false),
+                global: [g.kernelHeight * g.kernelWidth, g.inChannelsPerGroup, g.outChannels],
+                arguments: [.buffer(gradOutput.buffer), .buffer(input.buffer), .buffer(gradWeight.buffer)]
+                    + conv2dSizes(g),
+                cost: g.backwardWeightCost(hasBias: false), detail: "\(g)")
+        }
         if let gradBias {
             try launch(
                 try conv2dKernel("conv2d_backward_bias", g, hasBias: true), global: [g.outChannels],
@@ -51,16 +115,57 @@ extension OpenCLBackend {
         }
     }
 
+    /// Convolutions with at least 4 output channels per group run as matrix products; depthwise and other
+    /// narrow groups, where a product would be mostly tile padding, keep the direct kernels of conv2d.cl.
+    private func usesMatmul(_ g: Conv2DGeometry) -> Bool { g.outChannelsPerGroup >= 4 }
+
+    /// Runs `body` with a scratch matrix of `rows` × `columns` (its row stride rounded up to whole column tiles,
+    /// so rows start aligned), or with nil when `needed` is false (a pointwise convolution works in place).
+    private func withColumns(
+        rows: Int, columns: Int, needed: Bool = true, _ body: (MatrixView?) throws -> Void
+    ) throws {
+        guard needed else { return try body(nil) }
+        let tile = matmulTiling.columns
+        let stride = (columns + tile - 1) / tile * tile
+        try scratch.withBuffer(floats: rows * stride, context: context) { buffer in
+            try body(MatrixView(buffer: buffer, rowStride: stride))
+        }
+    }
+
+    /// The B operand of the forward product for one image and group: x's planes when the convolution is
+    /// pointwise, else `col` filled by conv2d_im2col.
+    private func lowered(_ input: Tensor, _ g: Conv2DGeometry, image: Int, group: Int, into col: MatrixView?) throws
+        -> MatrixView
+    {
+        let inPlane = g.inHeight * g.inWidth
+        let offset = (image * g.inChannels + group * g.inChannelsPerGroup) * inPlane
+        guard let col else { return MatrixView(buffer: input.buffer, offset: offset, rowStride: inPlane) }
+        try launch(
+            try conv2dKernel("conv2d_im2col", g, hasBias: false, file: "im2col.cl"),
+            global: [g.outHeight, g.columnRows],
+            arguments: [.buffer(input.buffer), .int(offset), .buffer(col.buffer), .int(col.rowStride),
+                        .int(g.columnRows)] + imageSizes(g),
+            cost: g.loweringCost, detail: "\(g.columnRows)×\(g.outHeight * g.outWidth)")
+        return col
+    }
+
+    /// H, W, OH, OW: the sizes the im2col.cl kernels take last.
+    private func imageSizes(_ g: Conv2DGeometry) -> [KernelArgument] {
+        [g.inHeight, g.inWidth, g.outHeight, g.outWidth].map { .int($0) }
+    }
+
     /// Channels per work-item: the largest of 8, 4, 2, 1 that divides the channels of a group.
     private func channelBlock(_ channelsPerGroup: Int) -> Int {
         [8, 4, 2, 1].first { channelsPerGroup % $0 == 0 } ?? 1
     }
 
     /// The conv kernels share one program per geometry and block: the window shape is compiled in, sizes are not.
-    private func conv2dKernel(_ name: String, _ g: Conv2DGeometry, hasBias: Bool, block: Int = 1) throws -> Kernel {
+    private func conv2dKernel(
+        _ name: String, _ g: Conv2DGeometry, hasBias: Bool, block: Int = 1, file: String = "conv2d.cl"
+    ) throws -> Kernel {
         let p = g.parameters
         return try kernel(
-            name, in: "conv2d.cl",
+            name, in: file,
             defines: [
                 "KH": g.kernelHeight, "KW": g.kernelWidth, "SH": p.stride.height, "SW": p.stride.width,
                 "DH": p.dilation.height, "DW": p.dilation.width, "PT": p.padding.top, "PL": p.padding.left,
@@ -72,4 +177,23 @@ extension OpenCLBackend {
     private func conv2dSizes(_ g: Conv2DGeometry) -> [KernelArgument] {
         [g.batch, g.inChannels, g.inHeight, g.inWidth, g.outChannels, g.outHeight, g.outWidth].map { .int($0) }
     }
+}
+
+extension Conv2DGeometry {
+    /// Rows of the im2col matrix: the terms of one output value, CI/groups · KH · KW.
+    var columnRows: Int { inChannelsPerGroup * kernelHeight * kernelWidth }
+
+    /// A 1×1 window with stride 1 and no padding: the input planes already are the im2col matrix.
+    var isPointwise: Bool {
+        kernelHeight == 1 && kernelWidth == 1 && parameters.stride == Size2D(1) && parameters.padding == Padding2D(0)
+    }
+
+    /// One image and group's im2col matrix written (or folded back) and its input planes read, no arithmetic
+    /// (col2im's additions are counted as none: they are at most KH·KW per input value).
+    var loweringCost: OpCost {
+        OpCost(flops: 0, bytes: 4 * (columnRows * outHeight * outWidth + inChannelsPerGroup * inHeight * inWidth))
+    }
+
+    /// Every (image, group) pair, images outermost.
+    var imagesAndGroups: [(Int, Int)] { (0..<batch).flatMap { image in (0..<groups).map { (image, $0) } } }
 }

@@ -48,29 +48,35 @@ extension OpenCLBackend {
     {
         let g = try checkLinear(input: input.shape, weight: weight.shape, bias: bias?.shape, output: output.shape)
         try launch(
-            try kernel("linear_forward", in: "linear.cl", defines: ["HAS_BIAS": bias == nil ? 0 : 1]),
+            try kernel("linear_forward", in: "linear.cl",
+                       defines: ["HAS_BIAS": bias == nil ? 0 : 1, "VW": min(matmulTiling.vectorWidth, 16)]),
             global: [g.outFeatures, g.batch],
             arguments: [.buffer(input.buffer), .buffer(weight.buffer), bias.map { .buffer($0.buffer) } ?? .null,
-                        .buffer(output.buffer)] + linearSizes(g))
+                        .buffer(output.buffer)] + linearSizes(g),
+            cost: g.forwardCost(hasBias: bias != nil))
     }
 
+    /// dx = dy · W: a matrix product (m batch, n IN, k OUT) over W's rows as they are stored.
     public func linearBackwardInput(gradOutput: Tensor, weight: Tensor, gradInput: Tensor) throws {
         let g = try checkLinear(input: gradInput.shape, weight: weight.shape, bias: nil, output: gradOutput.shape)
-        try launch(
-            try kernel("linear_backward_input", in: "linear.cl"), global: [g.inFeatures, g.batch],
-            arguments: [.buffer(gradOutput.buffer), .buffer(weight.buffer), .buffer(gradInput.buffer)]
-                + linearSizes(g))
+        try matmul(
+            MatrixView(buffer: gradOutput.buffer, rowStride: g.outFeatures),
+            MatrixView(buffer: weight.buffer, rowStride: g.inFeatures),
+            into: MatrixView(buffer: gradInput.buffer, rowStride: g.inFeatures),
+            m: g.batch, n: g.inFeatures, k: g.outFeatures)
     }
 
+    /// dW = dyᵀ · x: a matrix product (m OUT, n IN, k batch) reading dy transposed.
     public func linearBackwardWeight(
         gradOutput: Tensor, input: Tensor, gradWeight: Tensor, gradBias: Tensor?
     ) throws {
         let g = try checkLinear(
             input: input.shape, weight: gradWeight.shape, bias: gradBias?.shape, output: gradOutput.shape)
-        try launch(
-            try kernel("linear_backward_weight", in: "linear.cl"), global: [g.inFeatures, g.outFeatures],
-            arguments: [.buffer(gradOutput.buffer), .buffer(input.buffer), .buffer(gradWeight.buffer)]
-                + linearSizes(g))
+        try matmul(
+            MatrixView(buffer: gradOutput.buffer, rowStride: g.outFeatures), transposedA: true,
+            MatrixView(buffer: input.buffer, rowStride: g.inFeatures),
+            into: MatrixView(buffer: gradWeight.buffer, rowStride: g.inFeatures),
+            m: g.outFeatures, n: g.inFeatures, k: g.batch)
         if let gradBias {
             try launch(
                 try kernel("linear_backward_bias", in: "linear.cl"), global: [g.outFeatures],

@@ -6,8 +6,11 @@ extension OpenCLBackend {
         let g = try checkBinary(op, a: a.shape, b: b.shape, output: output.shape)
         let sizes = BroadcastGeometry.padded(g.output) + g.broadcastStrides(of: g.a) + g.broadcastStrides(of: g.b)
         try launch(
-            try kernel("binary_forward", in: "elementwise.cl", defines: ["OP": opCode(op)]), global: [g.output.count],
-            arguments: [.buffer(a.buffer), .buffer(b.buffer), .buffer(output.buffer)] + sizes.map { .int($0) })
+            try kernel("binary_forward", in: "elementwise.cl",
+                       defines: ["OP": opCode(op), "SAME_SHAPE": a.shape == output.shape && b.shape == output.shape ? 1 : 0]),
+            global: [g.output.count],
+            arguments: [.buffer(a.buffer), .buffer(b.buffer), .buffer(output.buffer)] + sizes.map { .int($0) },
+            cost: OpCost.binary(g, backward: false))
     }
 
     public func binaryBackward(

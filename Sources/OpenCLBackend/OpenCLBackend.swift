@@ -31,12 +31,17 @@ public final class OpenCLBackend: Backend, @unchecked Sendable {
     public let kernelOrigin: String
     /// Each .cl file with its includes resolved, once, so launches only look up the program cache.
     private let programs: [String: KernelSource]
+    /// The register tile of the matrix products the convolutions run on, chosen for this device.
+    let matmulTiling: MatmulTiling
+    /// im2col matrices, shared by every convolution on this backend.
+    let scratch = ScratchMemory()
 
     /// - Parameter kernelDirectory: a folder of .cl files to build from; `nil` reads `CONVLENS_KERNEL_DIR`,
     ///   falling back to the embedded sources.
     /// - Throws: `OpenCLError` creating the context, `KernelSourceError` reading a kernel folder.
     public init(device: OpenCLDevice, kernelDirectory: String? = nil) throws {
         context = try ComputeContext(device: device)
+        matmulTiling = MatmulTiling.forDevice(device)
         let directory = kernelDirectory ?? ProcessInfo.processInfo.environment[Self.kernelDirectoryVariable]
         let sources = if let directory, !directory.isEmpty {
             try KernelSourceSet.directory(directory)
@@ -112,13 +117,18 @@ public final class OpenCLBackend: Backend, @unchecked Sendable {
         return try context.library.kernel(name, from: source, options: options)
     }
 
-    /// Launches `kernel` over `global` with the default work-group shape for its rank.
-    func launch(_ kernel: Kernel, global: [Int], arguments: [KernelArgument]) throws {
+    /// Launches `kernel` over `global` with the default work-group shape for its rank; `cost` (the op's work)
+    /// and `detail` (its shapes) go to the profiler.
+    func launch(
+        _ kernel: Kernel, global: [Int], arguments: [KernelArgument], cost: OpCost? = nil, detail: String = ""
+    ) throws {
         let local: [Int] = switch global.count {
         case 1: [64]
         case 2: [16, 4]
         default: [16, 4, 1]
         }
-        try context.launch(kernel, global: global, local: local, arguments: arguments)
+        try context.launch(
+            kernel, global: global, local: local, arguments: arguments,
+            annotation: LaunchAnnotation(flops: cost?.flops, bytes: cost?.bytes, detail: detail))
     }
 }

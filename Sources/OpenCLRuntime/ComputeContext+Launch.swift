@@ -1,20 +1,23 @@
 internal import COpenCL
 
 extension ComputeContext {
-    /// Launches `kernel` over `global` work-items (1 to 3 dimensions) in work-groups of `local`.
+    /// Launches `kernel` over `global` work-items (1 to 3 dimensions) in work-groups of `local`; `annotation`
+    /// (work and shapes) goes to the profiler when it records.
     ///
     /// The one launch shape every op uses: the local size is shrunk to what the kernel and device allow, the
     /// global size is rounded up to a multiple of it (kernels guard their indices), arguments are bound and the
     /// kernel is enqueued. Nothing waits; the returned event carries the profiling timestamps.
     /// - Throws: `OpenCLError` naming `clSetKernelArg` (with the argument index) or `clEnqueueNDRangeKernel`.
     @discardableResult
-    public func launch(_ kernel: Kernel, global: [Int], local: [Int], arguments: [KernelArgument])
-        throws(OpenCLError) -> KernelEvent
-    {
+    public func launch(
+        _ kernel: Kernel, global: [Int], local: [Int], arguments: [KernelArgument],
+        annotation: LaunchAnnotation? = nil
+    ) throws(OpenCLError) -> KernelEvent {
         precondition((1...3).contains(global.count) && global.count == local.count, "1-3 matching dimensions")
         let localSize = fittedLocalSize(local, kernel: kernel)
         let globalSize = zip(global, localSize).map { total, group in (total + group - 1) / group * group }
-        return try kernel.launchLock.withLock { _ throws(OpenCLError) in
+        let enqueued = KernelProfiler.hostNow()
+        let event = try kernel.launchLock.withLock { _ throws(OpenCLError) in
             for (index, argument) in arguments.enumerated() {
                 try bind(argument, at: index, of: kernel)
             }
@@ -28,6 +31,8 @@ extension ComputeContext {
             }
             return KernelEvent(handle: event, kernelName: kernel.name)
         }
+        profiler.record(.kernel, kernel.name, global: global, annotation: annotation, event: event, hostEnqueued: enqueued)
+        return event
     }
 
     /// Shrinks `requested` (halving the largest dimension) until it fits the kernel's and device's limits.

@@ -7,10 +7,13 @@ extension ComputeContext {
     public func write<Element: BitwiseCopyable>(_ values: [Element], to buffer: DeviceBuffer) throws(OpenCLError) {
         let bytes = values.count * MemoryLayout<Element>.stride
         try requireFits(bytes, buffer, "clEnqueueWriteBuffer")
+        let enqueued = KernelProfiler.hostNow()
+        var event: cl_event?
         let status = values.withUnsafeBytes { raw in
-            clEnqueueWriteBuffer(queue, buffer.memory, cl_bool(CL_TRUE), 0, bytes, raw.baseAddress, 0, nil, nil)
+            clEnqueueWriteBuffer(queue, buffer.memory, cl_bool(CL_TRUE), 0, bytes, raw.baseAddress, 0, nil, &event)
         }
         try check(status, "clEnqueueWriteBuffer")
+        recordTransfer(.write, bytes: bytes, event: event, enqueued: enqueued)
     }
 
     /// Reads the first `count` elements of `buffer`, after every command queued before it has finished.
@@ -21,12 +24,15 @@ extension ComputeContext {
         let bytes = count * MemoryLayout<Element>.stride
         try requireFits(bytes, buffer, "clEnqueueReadBuffer")
         var status: cl_int = CL_SUCCESS
+        let enqueued = KernelProfiler.hostNow()
+        var event: cl_event?
         let values = [Element](unsafeUninitializedCapacity: count) { storage, initialized in
             status = clEnqueueReadBuffer(
-                queue, buffer.memory, cl_bool(CL_TRUE), 0, bytes, storage.baseAddress, 0, nil, nil)
+                queue, buffer.memory, cl_bool(CL_TRUE), 0, bytes, storage.baseAddress, 0, nil, &event)
             initialized = status == CL_SUCCESS ? count : 0
         }
         try check(status, "clEnqueueReadBuffer")
+        recordTransfer(.read, bytes: bytes, event: event, enqueued: enqueued)
         return values
     }
 
@@ -57,5 +63,13 @@ extension ComputeContext {
                 call: call, code: CL_INVALID_VALUE,
                 context: "\(bytes) bytes requested from a \(buffer.byteCount)-byte buffer")
         }
+    }
+
+    /// Hands a transfer's event to the profiler (which keeps it while recording), or releases it.
+    private func recordTransfer(_ kind: DeviceCommandTiming.Kind, bytes: Int, event: cl_event?, enqueued: UInt64) {
+        guard let event else { return }
+        let command = KernelEvent(handle: event, kernelName: kind.rawValue)
+        profiler.record(kind, kind.rawValue, global: [], annotation: LaunchAnnotation(bytes: bytes, detail: "\(bytes) bytes"),
+                        event: command, hostEnqueued: enqueued)
     }
 }

@@ -11,6 +11,8 @@ internal import COpenCL
 public final class ComputeContext: @unchecked Sendable {
     public let device: OpenCLDevice
     public let library: KernelLibrary
+    /// Records commands and host phases once enabled (`--profile`, `--trace`).
+    public let profiler = KernelProfiler()
     let context: cl_context
     let queue: cl_command_queue
 
@@ -31,7 +33,7 @@ public final class ComputeContext: @unchecked Sendable {
         }
         self.context = context
         self.queue = queue
-        self.library = KernelLibrary(context: context, device: device)
+        self.library = KernelLibrary(context: context, device: device, profiler: profiler)
     }
 
     deinit {

@@ -24,6 +24,13 @@ public final class KernelEvent: @unchecked Sendable {
         return (try timestamp(CL_PROFILING_COMMAND_START), try timestamp(CL_PROFILING_COMMAND_END))
     }
 
+    /// Queued, start and end device timestamps in nanoseconds. Waits for the command to finish.
+    /// - Throws: `OpenCLError` from `clWaitForEvents` or `clGetEventProfilingInfo`.
+    public func profile() throws(OpenCLError) -> (queued: UInt64, start: UInt64, end: UInt64) {
+        let (start, end) = try timing()
+        return (try timestamp(CL_PROFILING_COMMAND_QUEUED), start, end)
+    }
+
     private func timestamp(_ parameter: Int32) throws(OpenCLError) -> UInt64 {
         var value: cl_ulong = 0
         try check(

@@ -1,4 +1,5 @@
 internal import COpenCL
+import Foundation
 import Synchronization
 
 /// Builds OpenCL programs once and hands out their kernels.
@@ -23,10 +24,13 @@ public final class KernelLibrary: @unchecked Sendable {
     private let context: cl_context
     private let device: OpenCLDevice
     private let programs = Mutex<[ProgramKey: Program]>([:])
+    private let profiler: KernelProfiler
+    private let binaries = ProgramBinaryCache()
 
-    init(context: cl_context, device: OpenCLDevice) {
+    init(context: cl_context, device: OpenCLDevice, profiler: KernelProfiler) {
         self.context = context
         self.device = device
+        self.profiler = profiler
     }
 
     /// Number of programs built so far (each distinct source and option set counts once).
@@ -47,7 +51,10 @@ public final class KernelLibrary: @unchecked Sendable {
                 if let cached = cache[key] {
                     program = cached
                 } else {
+                    let started = KernelProfiler.hostNow()
                     program = Program(handle: try build(source, options: optionString))
+                    profiler.recordHostPhase("build \(source.name) \(options.joined(separator: " "))",
+                                             category: "program build", since: started)
                     cache[key] = program
                 }
                 if let kernel = program.kernels[name] { return .success(kernel) }
@@ -61,7 +68,37 @@ public final class KernelLibrary: @unchecked Sendable {
         return try result.get()
     }
 
+    /// The program from the binary cache when it holds one the driver accepts, else built from source (and its
+    /// binary stored for next time).
     private func build(_ source: KernelSource, options: String) throws(OpenCLError) -> cl_program {
+        let file = binaries.file(sourceHash: source.hash, options: options, device: device)
+        if let binary = binaries.load(file), let program = buildFromBinary(binary, options: options) {
+            return program
+        }
+        let program = try buildFromSource(source, options: options)
+        binaries.store(program, to: file)
+        return program
+    }
+
+    private func buildFromBinary(_ binary: Data, options: String) -> cl_program? {
+        var deviceID: cl_device_id? = device.id
+        var status: cl_int = CL_SUCCESS, binaryStatus: cl_int = CL_SUCCESS
+        let program: cl_program? = binary.withUnsafeBytes { raw in
+            var pointer: UnsafePointer<UInt8>? = raw.bindMemory(to: UInt8.self).baseAddress
+            var length = raw.count
+            return clCreateProgramWithBinary(context, 1, &deviceID, &length, &pointer, &binaryStatus, &status)
+        }
+        guard let program else { return nil }
+        guard status == CL_SUCCESS, binaryStatus == CL_SUCCESS,
+              clBuildProgram(program, 1, &deviceID, options, nil, nil) == CL_SUCCESS
+        else {
+            clReleaseProgram(program)
+            return nil
+        }
+        return program
+    }
+
+    private func buildFromSource(_ source: KernelSource, options: String) throws(OpenCLError) -> cl_program {
         var status: cl_int = CL_SUCCESS
         let program: cl_program? = source.text.withCString { text in
             var pointer: UnsafePointer<CChar>? = text

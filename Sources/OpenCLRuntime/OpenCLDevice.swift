@@ -22,6 +22,8 @@ public struct OpenCLDevice: @unchecked Sendable, CustomStringConvertible {
     public let maxWorkGroupSize: Int
     /// Per-dimension work-item limits.
     public let maxWorkItemSizes: [Int]
+    /// Floats per vector the device prefers (PoCL on AVX-512: 16; most GPUs: 1).
+    public let preferredFloatVectorWidth: Int
     /// e.g. `OpenCL C 1.2 pocl`.
     public let openCLCVersion: String
     public let driverVersion: String
@@ -29,6 +31,7 @@ public struct OpenCLDevice: @unchecked Sendable, CustomStringConvertible {
     let id: cl_device_id
 
     public var description: String { "\(name) [\(platformName)]" }
+    public var isCPU: Bool { type.split(separator: "+").contains("CPU") }
 
     init(index: Int, id: cl_device_id, platformName: String) throws(OpenCLError) {
         self.index = index
@@ -52,6 +55,7 @@ public struct OpenCLDevice: @unchecked Sendable, CustomStringConvertible {
             },
             "clGetDeviceInfo", "CL_DEVICE_MAX_WORK_ITEM_SIZES")
         maxWorkItemSizes = sizes
+        preferredFloatVectorWidth = Int(try deviceValue(id, CL_DEVICE_PREFERRED_VECTOR_WIDTH_FLOAT, as: cl_uint.self))
     }
 }
 

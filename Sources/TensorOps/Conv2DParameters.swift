@@ -93,3 +93,17 @@ func slidingWindowCount(extent: Int, kernel: Int, stride: Int, dilation: Int, op
     }
     return (extent - span) / stride + 1
 }
+
+extension Conv2DParameters {
+    /// e.g. `x2×3×9×11 w8×3×3×3 s1 p1`, with dilation and groups when not 1.
+    public static func describe(input: TensorShape, weight: TensorShape, _ p: Conv2DParameters) -> String {
+        var text = "x\(input) w\(weight) s\(p.stride) p\(p.padding)"
+        if p.dilation != Size2D(1) { text += " d\(p.dilation)" }
+        if p.groups != 1 { text += " g\(p.groups)" }
+        return text
+    }
+}
+
+extension Conv2DGeometry: CustomStringConvertible {
+    public var description: String { Conv2DParameters.describe(input: input, weight: weight, parameters) }
+}

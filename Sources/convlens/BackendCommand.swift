@@ -12,7 +12,9 @@ protocol BackendCommand: ParsableCommand {
 extension BackendCommand {
     func run() throws {
         switch global.backend {
-        case .opencl: try run(on: global.openCLBackend())
+        case .opencl:
+            let backend = try global.openCLBackend()
+            try global.withProfiling(backend) { try run(on: backend) }
         case .cpu: try run(on: ReferenceBackend())
         }
     }

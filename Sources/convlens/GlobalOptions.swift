@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import OpenCLBackend
 import OpenCLRuntime
 import ReferenceBackend
@@ -21,6 +22,46 @@ struct GlobalOptions: ParsableArguments {
             "OpenCL device: an index from `convlens devices` or a case-insensitive name substring.",
             discussion: "Defaults to $CONVLENS_DEVICE, then to the first GPU, then to the first device."))
     var device: String?
+
+    @Flag(help: "After the run, print per-kernel timings, achieved GFLOP/s and GB/s, and host-side totals.")
+    var profile = false
+
+    @Option(help: ArgumentHelp("Write the run's kernels, transfers and program builds as a Chrome trace (JSON).",
+                               valueName: "file.json"))
+    var trace: String?
+
+    var recordsCommands: Bool { profile || trace != nil }
+
+    func validate() throws {
+        if recordsCommands && backend == .cpu {
+            throw ValidationError("--profile and --trace time OpenCL kernels; the cpu backend has none")
+        }
+        if let trace {
+            let folder = URL(fileURLWithPath: trace).deletingLastPathComponent().path
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
+                throw ValidationError("--trace \(trace): folder \(folder) does not exist")
+            }
+        }
+    }
+
+    /// Runs `body` on `backend`, recording its commands when `--profile` or `--trace` asks, and reports after.
+    func withProfiling(_ backend: OpenCLBackend, _ body: () throws -> Void) throws {
+        let profiler = backend.context.profiler
+        if recordsCommands { profiler.enable() }
+        try body()
+        guard recordsCommands else { return }
+        try backend.context.finish()
+        let (device, host, offset) = try profiler.collect()
+        if profile {
+            ProfileReport(device: device, host: host, peaks: DevicePeaks.load(for: backend.context.device.name)).print()
+        }
+        if let trace {
+            try TraceFile.write(device: device, host: host, offset: offset, deviceName: backend.context.device.name,
+                                to: trace)
+            print("wrote \(trace) (\(device.count) device commands)")
+        }
+    }
 
     /// The OpenCL backend on the device `--device` (or its fallbacks) names.
     func openCLBackend() throws -> OpenCLBackend {

@@ -1,0 +1,138 @@
+#include "common.h"
+
+// Register-tiled matrix product, the engine of the convolutions (im2col.cl lays their operands out for it):
+//   C[m, n] = Σ_k A(m, k)·B[k, n]  (+ bias[m])  (+ C[m, n] when ACCUMULATE)
+// A(m, k) = A[m·lda + k], or A[k·lda + m] with A_TRANS; B and C are row-major with row strides ldb and ldc.
+// Offsets are in elements, so one buffer can hold many images or groups.
+//
+// Each work-item computes a TM × TN tile in registers (TN = NV vectors of VW floats): per k it loads NV vectors
+// of B and TM scalars of A, and does TM·NV vector FMAs. On a CPU (PoCL) a work-item's vectors map to AVX
+// registers, so the tile is a BLIS-style micro-kernel; consecutive work-items walk down M (M_MAJOR) so that the
+// B panel they share stays in cache. Sums run in two levels, as in every ConvLens reduction: KT terms into
+// `part`, the parts into `acc`, so rounding grows with √KT + √(K/KT) rather than √K.
+
+#ifndef TM
+#define TM 4
+#endif
+#ifndef VW
+#define VW 4
+#endif
+#ifndef NV
+#define NV 1
+#endif
+#ifndef KT
+#define KT 16
+#endif
+#ifndef M_MAJOR
+#define M_MAJOR 0
+#endif
+#ifndef A_TRANS
+#define A_TRANS 0
+#endif
+#ifndef ACCUMULATE
+#define ACCUMULATE 0
+#endif
+#ifndef HAS_BIAS
+#define HAS_BIAS 0
+#endif
+
+#define TN (NV * VW)
+#if VW == 1
+#define VT float
+#define VLOAD(p) (*(p))
+#define VSTORE(v, p) (*(p) = (v))
+#else
+#define VT CONCAT(float, VW)
+#define VLOAD(p) CONCAT(vload, VW)(0, p)
+#define VSTORE(v, p) CONCAT(vstore, VW)(v, 0, p)
+#endif
+#define CONCAT(a, b) CONCAT_(a, b)
+#define CONCAT_(a, b) a##b
+
+#if A_TRANS
+#define A_AT(r, k) A[(size_t)(k) * lda + aRow[r]]
+#else
+#define A_AT(r, k) A[aRow[r] + (k)]
+#endif
+
+// VW floats of row `row` from column n; lanes at or past N read as 0 (only the last column tile).
+inline VT load_tail(__global const float* row, int n, int N) {
+    float lanes[VW];
+    for (int i = 0; i < VW; ++i) lanes[i] = n + i < N ? row[n + i] : 0.0f;
+    return VLOAD(lanes);
+}
+
+// One k step of the tile: NV vectors of B row k (loaded by LOAD), TM broadcasts of A, TM·NV FMAs.
+#define TILE_STEP(k, LOAD)                                                                    \
+    {                                                                                         \
+        __global const float* bRow = B + (size_t)(k) * ldb;                                   \
+        VT b[NV];                                                                             \
+        _Pragma("unroll") for (int v = 0; v < NV; ++v) b[v] = LOAD;                           \
+        _Pragma("unroll") for (int r = 0; r < TM; ++r) {                                      \
+            const VT a = (VT)(A_AT(r, k));                                                    \
+            _Pragma("unroll") for (int v = 0; v < NV; ++v) part[r][v] = fma(a, b[v], part[r][v]); \
+        }                                                                                     \
+    }
+
+// Global size (⌈M/TM⌉, ⌈N/TN⌉) with M_MAJOR, else (⌈N/TN⌉, ⌈M/TM⌉).
+__kernel void matmul_tiled(__global const float* A, int aOffset, int lda, __global const float* B, int bOffset,
+                           int ldb, __global float* C, int cOffset, int ldc, __global const float* bias, int biasOffset,
+                           int M, int N, int K) {
+#if M_MAJOR
+    const int m0 = get_global_id(0) * TM, n0 = get_global_id(1) * TN;
+#else
+    const int n0 = get_global_id(0) * TN, m0 = get_global_id(1) * TM;
+#endif
+    if (m0 >= M || n0 >= N) return;
+    A += aOffset;
+    B += bOffset + n0;
+    C += cOffset;
+    // Rows past M repeat the last row (their results are never stored), so loads stay in bounds.
+    size_t aRow[TM];
+    _Pragma("unroll") for (int r = 0; r < TM; ++r) {
+        const int m = min(m0 + r, M - 1);
+        aRow[r] = A_TRANS ? (size_t)m : (size_t)m * lda;
+    }
+    const bool full = n0 + TN <= N;
+
+    VT acc[TM][NV], part[TM][NV];
+    _Pragma("unroll") for (int r = 0; r < TM; ++r) _Pragma("unroll") for (int v = 0; v < NV; ++v) acc[r][v] = 0.0f;
+    for (int k0 = 0; k0 < K; k0 += KT) {
+        const int kEnd = min(k0 + KT, K);
+        _Pragma("unroll") for (int r = 0; r < TM; ++r) _Pragma("unroll") for (int v = 0; v < NV; ++v) part[r][v] = 0.0f;
+        if (full) {
+            for (int k = k0; k < kEnd; ++k) TILE_STEP(k, VLOAD(bRow + v * VW))
+        } else {
+            for (int k = k0; k < kEnd; ++k) TILE_STEP(k, load_tail(bRow, v * VW, N - n0))
+        }
+        _Pragma("unroll") for (int r = 0; r < TM; ++r) _Pragma("unroll") for (int v = 0; v < NV; ++v) acc[r][v] += part[r][v];
+    }
+
+    _Pragma("unroll") for (int r = 0; r < TM; ++r) {
+        const int m = m0 + r;
+        if (m >= M) break;
+        __global float* cRow = C + (size_t)m * ldc + n0;
+        _Pragma("unroll") for (int v = 0; v < NV; ++v) {
+            VT value = acc[r][v];
+#if HAS_BIAS
+            value += (VT)(bias[biasOffset + m]);
+#endif
+            if (full) {
+#if ACCUMULATE
+                value += VLOAD(cRow + v * VW);
+#endif
+                VSTORE(value, cRow + v * VW);
+            } else {
+                float lanes[VW];
+                VSTORE(value, lanes);
+                for (int i = 0; i < VW && n0 + v * VW + i < N; ++i) {
+#if ACCUMULATE
+                    cRow[v * VW + i] += lanes[i];
+#else
+                    cRow[v * VW + i] = lanes[i];
+#endif
+                }
+            }
+        }
+    }
+}

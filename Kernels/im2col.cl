@@ -1,0 +1,63 @@
+#include "common.h"
+#include "window.h"
+
+// Lays a convolution's input out as a matrix so that matmul_tiled (gemm.cl) does the arithmetic, and folds the
+// gradient of that matrix back. For one image and one group of CI input channels (x points at its first plane):
+//   col[kk, p] = x[ci, oh·SH − PT + kh·DH, ow·SW − PL + kw·DW]   (0 in the padding)
+// with kk = (ci·KH + kh)·KW + kw the weight's column and p = oh·OW + ow the output position.
+// Forward:          y = W · col;        backward-input: dcol = Wᵀ · dy, then col2im;
+// backward-weight:  dW = dy · colᵀ, with colᵀ laid out by conv2d_im2col_transposed.
+
+// Global size (OH, CI·KH·KW): one work-item per output row of col row kk (row stride ldcol), so each writes OW
+// consecutive values: a copy of one input row segment, with zeros in the padding.
+__kernel void conv2d_im2col(__global const float* x, int xOffset, __global float* col, int ldcol, int CIKK, int H,
+                            int W, int OH, int OW) {
+    const int oh = get_global_id(0), kk = get_global_id(1);
+    if (oh >= OH || kk >= CIKK) return;
+    const int ci = kk / (KH * KW), kh = kk / KW % KH, kw = kk % KW;
+    const int ih = oh * SH - PT + kh * DH;
+    __global float* out = col + (size_t)kk * ldcol + oh * OW;
+    if (ih < 0 || ih >= H) {
+        for (int ow = 0; ow < OW; ++ow) out[ow] = 0.0f;
+        return;
+    }
+    __global const float* row = x + xOffset + ((size_t)ci * H + ih) * W;
+    // Outputs [first, last) read inside the row; the rest read padding.
+    const int shift = kw * DW - PL;
+    const int first = clamp((-shift + SW - 1) / SW, 0, OW), last = clamp((W - shift + SW - 1) / SW, first, OW);
+    for (int ow = 0; ow < first; ++ow) out[ow] = 0.0f;
+    for (int ow = first; ow < last; ++ow) out[ow] = row[ow * SW + shift];
+    for (int ow = last; ow < OW; ++ow) out[ow] = 0.0f;
+}
+
+// Global size (CI·KH·KW, OH·OW): colᵀ[p, kk], row stride ldk.
+__kernel void conv2d_im2col_transposed(__global const float* x, int xOffset, __global float* colT, int ldk,
+                                       int CIKK, int H, int W, int OH, int OW) {
+    const int kk = get_global_id(0), p = get_global_id(1);
+    if (kk >= CIKK || p >= OH * OW) return;
+    const int oh = p / OW, ow = p % OW;
+    const int ci = kk / (KH * KW), kh = kk / KW % KH, kw = kk % KW;
+    const int ih = oh * SH - PT + kh * DH, iw = ow * SW - PL + kw * DW;
+    const bool inside = ih >= 0 && ih < H && iw >= 0 && iw < W;
+    colT[(size_t)p * ldk + kk] = inside ? x[xOffset + ((size_t)ci * H + ih) * W + iw] : 0.0f;
+}
+
+// Global size (W, H, CI): dx[ci, ih, iw] = Σ dcol[kk, p] over the taps (kh, kw) whose window reads (ih, iw) —
+// a gather, so there are no atomics and the result is deterministic.
+__kernel void conv2d_col2im(__global const float* dcol, int ldcol, __global float* dx, int dxOffset, int H, int W,
+                            int OH, int OW) {
+    const int iw = get_global_id(0), ih = get_global_id(1), ci = get_global_id(2);
+    if (iw >= W || ih >= H) return;
+    float acc = 0.0f;
+    for (int kh = 0; kh < KH; ++kh) {
+        const int ohScaled = ih + PT - kh * DH;
+        if (ohScaled < 0 || ohScaled % SH != 0 || ohScaled / SH >= OH) continue;
+        for (int kw = 0; kw < KW; ++kw) {
+            const int owScaled = iw + PL - kw * DW;
+            if (owScaled < 0 || owScaled % SW != 0 || owScaled / SW >= OW) continue;
+            const int kk = (ci * KH + kh) * KW + kw;
+            acc += dcol[(size_t)kk * ldcol + (ohScaled / SH) * OW + owScaled / SW];
+        }
+    }
+    dx[dxOffset + ((size_t)ci * H + ih) * W + iw] = acc;
+}

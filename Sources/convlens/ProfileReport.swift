@@ -1,0 +1,88 @@
+import Foundation
+import OpenCLRuntime
+
+/// `--profile`: one row per kernel name over a finished run, then the host-side totals.
+struct ProfileReport {
+    struct Row {
+        let name: String
+        var launches = 0
+        var nanoseconds: UInt64 = 0
+        /// Work of the launches that declared it; nil when any launch of this kernel declared none.
+        var flops: Int? = 0
+        var bytes: Int? = 0
+    }
+
+    let rows: [Row]
+    let deviceNanoseconds: UInt64
+    let builds: (count: Int, milliseconds: Double)
+    let transfers: (count: Int, bytes: Int, milliseconds: Double)
+    /// Device time with no command running, between the first command's start and the last one's end.
+    let idleNanoseconds: UInt64
+    let peaks: DevicePeaks?
+
+    init(device: [DeviceCommandTiming], host: [HostPhase], peaks: DevicePeaks?) {
+        var byName: [String: Row] = [:]
+        for command in device where command.kind == .kernel {
+            var row = byName[command.name] ?? Row(name: command.name)
+            row.launches += 1
+            row.nanoseconds += command.end - command.start
+            row.flops = command.annotation.flops.flatMap { flops in row.flops.map { $0 + flops } }
+            row.bytes = command.annotation.bytes.flatMap { bytes in row.bytes.map { $0 + bytes } }
+            byName[command.name] = row
+        }
+        rows = byName.values.sorted { $0.nanoseconds > $1.nanoseconds }
+        deviceNanoseconds = rows.reduce(0) { $0 + $1.nanoseconds }
+        let buildPhases = host.filter { $0.category == "program build" }
+        builds = (buildPhases.count, buildPhases.reduce(0) { $0 + $1.milliseconds })
+        let copies = device.filter { $0.kind != .kernel }
+        transfers = (copies.count, copies.reduce(0) { $0 + ($1.annotation.bytes ?? 0) },
+                     copies.reduce(0) { $0 + $1.milliseconds })
+        var idle: UInt64 = 0
+        var busyUntil: UInt64?
+        for command in device.sorted(by: { $0.start < $1.start }) {
+            if let until = busyUntil, command.start > until { idle += command.start - until }
+            busyUntil = max(busyUntil ?? 0, command.end)
+        }
+        idleNanoseconds = idle
+        self.peaks = peaks
+    }
+
+    func print() {
+        let cells = rows.map { row -> [String] in
+            let seconds = Double(row.nanoseconds) / 1e9
+            let gflops = row.flops.flatMap { $0 > 0 && seconds > 0 ? Double($0) / seconds / 1e9 : nil }
+            let gbps = row.bytes.flatMap { $0 > 0 && seconds > 0 ? Double($0) / seconds / 1e9 : nil }
+            let ofPeak: String = {
+                guard let peaks else { return "–" }
+                let shares = [gflops.map { $0 / peaks.gflops }, gbps.map { $0 / peaks.gigabytesPerSecond }]
+                guard let best = shares.compactMap({ $0 }).max() else { return "–" }
+                return String(format: "%.0f%%", best * 100)
+            }()
+            return [row.name, "\(row.launches)", String(format: "%.2f", Double(row.nanoseconds) / 1e6),
+                    String(format: "%.1f", Double(row.nanoseconds) / 1e3 / Double(row.launches)),
+                    String(format: "%.1f%%", 100 * Double(row.nanoseconds) / Double(max(deviceNanoseconds, 1))),
+                    gflops.map { String(format: "%.1f", $0) } ?? "–", gbps.map { String(format: "%.2f", $0) } ?? "–",
+                    ofPeak]
+        }
+        let table = TextTable(
+            columns: [TextTable.Column("kernel"), TextTable.Column("launches", alignRight: true),
+                      TextTable.Column("total ms", alignRight: true), TextTable.Column("mean µs", alignRight: true),
+                      TextTable.Column("share", alignRight: true), TextTable.Column("GFLOP/s", alignRight: true),
+                      TextTable.Column("GB/s", alignRight: true), TextTable.Column("of peak", alignRight: true)],
+            fitting: cells)
+        Swift.print("")
+        table.printHeader()
+        cells.forEach(table.printRow)
+        Swift.print(String(format: "device: %.2f ms in kernels; idle gaps between commands %.2f ms",
+                           Double(deviceNanoseconds) / 1e6, Double(idleNanoseconds) / 1e6))
+        Swift.print(String(format: "host: %d program builds %.1f ms; %d transfers, %.1f MB in %.2f ms",
+                           builds.count, builds.milliseconds, transfers.count, Double(transfers.bytes) / 1e6,
+                           transfers.milliseconds))
+        if let peaks {
+            Swift.print(String(format: "peaks (measured by convlens bench): %.1f GFLOP/s FMA, %.1f GB/s copy",
+                               peaks.gflops, peaks.gigabytesPerSecond))
+        } else {
+            Swift.print("of peak: run `convlens bench --suite ops` once to measure this device's FMA and copy peaks")
+        }
+    }
+}
