@@ -113,3 +113,130 @@ __kernel void overlay(__global const float* map, __global const float* lut, __gl
         out[i] = alpha * lut[level * 3 + c] + (1.0f - alpha) * image[i];
     }
 }
+
+// Eigen-CAM (pytorch-grad-cam's get_2d_projection): per image, the activations X (positions × channels, centred
+// per channel) projected on their first principal component v, with ReLU. The component comes from the S × S
+// Gram matrix of the smaller side (S = min(P, K)) by power iteration, in one work-group per image. Sign
+// convention (LAPACK's is arbitrary): v's entries over channels sum to a positive number.
+
+// Global size (K, N): each channel's mean over the positions.
+__kernel void cam_channel_means(__global const float* x, __global float* means, int N, int K, int P) {
+    const int k = get_global_id(0), n = get_global_id(1);
+    if (k >= K || n >= N) return;
+    __global const float* plane = x + ((size_t)n * K + k) * P;
+    float total = 0.0f;
+    for (int p = 0; p < P; ++p) total += plane[p];
+    means[n * K + k] = total / (float)P;
+}
+
+// Global size (S, S, N): G[a, b] = Σ over the other side of the centred products (positions when P ≤ K: a, b
+// are positions, summed over channels; else a, b are channels, summed over positions).
+__kernel void cam_principal_gram(__global const float* x, __global const float* means, __global float* gram, int N,
+                                 int K, int P) {
+    const int a = get_global_id(0), b = get_global_id(1), n = get_global_id(2);
+    const int S = min(P, K);
+    if (a >= S || b >= S || n >= N) return;
+    __global const float* image = x + (size_t)n * K * P;
+    __global const float* mean = means + n * K;
+    float total = 0.0f;
+    if (P <= K) {
+        for (int k = 0; k < K; ++k) total += (image[k * P + a] - mean[k]) * (image[k * P + b] - mean[k]);
+    } else {
+        for (int p = 0; p < P; ++p) total += (image[a * P + p] - mean[a]) * (image[b * P + p] - mean[b]);
+    }
+    gram[((size_t)n * S + a) * S + b] = total;
+}
+
+#define EIGEN_GROUP 64
+
+// The sum of every work-item's `value` in the group, returned to all of them.
+inline float group_sum(float value, __local float* scratch) {
+    const int id = get_local_id(0);
+    scratch[id] = value;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int span = EIGEN_GROUP / 2; span > 0; span /= 2) {
+        if (id < span) scratch[id] += scratch[id + span];
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    const float total = scratch[0];
+    barrier(CLK_LOCAL_MEM_FENCE);
+    return total;
+}
+
+// Global size (EIGEN_GROUP, N), work-groups (EIGEN_GROUP, 1): one group per image. `vectors` holds 2·S floats
+// per image. Writes the map N×P.
+__kernel void cam_principal_projection(__global const float* x, __global const float* means,
+                                       __global const float* gram, __global float* vectors, __global float* map,
+                                       int K, int P) {
+    __local float scratch[EIGEN_GROUP];
+    const int id = get_local_id(0), n = get_global_id(1);
+    const int S = min(P, K);
+    __global const float* G = gram + (size_t)n * S * S;
+    __global const float* image = x + (size_t)n * K * P;
+    __global const float* mean = means + n * K;
+    __global float* v = vectors + (size_t)n * 2 * S;
+    __global float* next = v + S;
+
+    // A start with a component along almost any eigenvector: not all ones, which symmetric data can null.
+    float part = 0.0f;
+    for (int i = id; i < S; i += EIGEN_GROUP) {
+        v[i] = 1.0f + (float)(i % 7) / 7.0f;
+        part += v[i] * v[i];
+    }
+    float norm = sqrt(group_sum(part, scratch));
+    for (int i = id; i < S; i += EIGEN_GROUP) v[i] /= norm;
+    barrier(CLK_GLOBAL_MEM_FENCE);
+    for (int iteration = 0; iteration < 2000; ++iteration) {
+        part = 0.0f;
+        for (int i = id; i < S; i += EIGEN_GROUP) {
+            float total = 0.0f;
+            for (int j = 0; j < S; ++j) total += G[(size_t)i * S + j] * v[j];
+            next[i] = total;
+            part += total * total;
+        }
+        norm = sqrt(group_sum(part, scratch));
+        if (norm == 0.0f) break;
+        part = 0.0f;
+        for (int i = id; i < S; i += EIGEN_GROUP) {
+            const float updated = next[i] / norm;
+            part += (updated - v[i]) * (updated - v[i]);
+            next[i] = updated;
+        }
+        const float change = group_sum(part, scratch);
+        for (int i = id; i < S; i += EIGEN_GROUP) v[i] = next[i];
+        barrier(CLK_GLOBAL_MEM_FENCE);
+        // Float32 rounding keeps the change near S·(1e-7)²; stop well before that floor is all that is left.
+        if (change < 1e-13f * (float)S) break;
+    }
+
+    // Positions side: v is u (over positions) and the projection X·(Xᵀu/‖Xᵀu‖) = G·u/√(uᵀGu); its channel sum
+    // is Σ_p rowsum[p]·u[p]/√(uᵀGu). Channels side: v is the component; project each position on it.
+    float scale = 1.0f, signPart = 0.0f;
+    if (P <= K) {
+        part = 0.0f;
+        for (int i = id; i < S; i += EIGEN_GROUP) {
+            float total = 0.0f, rowsum = 0.0f;
+            for (int j = 0; j < S; ++j) total += G[(size_t)i * S + j] * v[j];
+            for (int k = 0; k < K; ++k) rowsum += image[k * P + i] - mean[k];
+            next[i] = total;
+            part += v[i] * total;
+            signPart += rowsum * v[i];
+        }
+        const float lambda = group_sum(part, scratch);
+        scale = lambda > 0.0f ? rsqrt(lambda) : 0.0f;
+    } else {
+        for (int i = id; i < S; i += EIGEN_GROUP) signPart += v[i];
+    }
+    const float sign = group_sum(signPart, scratch) < 0.0f ? -1.0f : 1.0f;
+    barrier(CLK_GLOBAL_MEM_FENCE);
+    for (int p = id; p < P; p += EIGEN_GROUP) {
+        float projection;
+        if (P <= K) {
+            projection = next[p] * scale;
+        } else {
+            projection = 0.0f;
+            for (int k = 0; k < K; ++k) projection += (image[k * P + p] - mean[k]) * v[k];
+        }
+        map[(size_t)n * P + p] = max(sign * projection, 0.0f);
+    }
+}

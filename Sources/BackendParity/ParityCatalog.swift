@@ -112,6 +112,9 @@ public enum ParityCatalog {
         + [.hiResCAM, .layerCAM].map { .camPixelwiseSum($0, activation: [2, 5, 6, 7]) }
         + [
             .camWeightedSum(activation: [3, 9, 7, 5]),
+            // Eigen-CAM's Gram matrix over channels (positions > channels), then over positions.
+            .camPrincipalProjection(activation: [2, 5, 6, 7]),
+            .camPrincipalProjection(activation: [2, 40, 3, 4]),
             .minMaxNormalize(shape: [3, 1, 7, 9], epsilon: 1e-7),
             .minMaxNormalize(shape: [4, 2, 3, 5], epsilon: 1e-8),
             .resizeBilinear(input: [2, 1, 7, 7], output: [2, 1, 224, 224], alignCorners: false),

@@ -248,6 +248,11 @@ extension ParityWorkload {
             try backend.camWeightedSum(activation: try tensor(shape), weights: try tensor(g.weightShape), output: map)
             return [try output("map", map)]
 
+        case .camPrincipalProjection(let shape):
+            let map = try backend.makeTensor(try CAMGeometry(activation: shape).mapShape)
+            try backend.camPrincipalProjection(activation: try tensor(shape), output: map)
+            return [try output("map", map)]
+
         case .camPixelwiseSum(let rule, let shape):
             let g = try CAMGeometry(activation: shape)
             let map = try backend.makeTensor(g.mapShape)

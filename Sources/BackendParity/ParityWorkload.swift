@@ -33,6 +33,7 @@ public enum ParityWorkload: Sendable {
     case camChannelWeights(CAMRule, activation: TensorShape)
     case camWeightedSum(activation: TensorShape)
     case camPixelwiseSum(CAMRule, activation: TensorShape)
+    case camPrincipalProjection(activation: TensorShape)
     case minMaxNormalize(shape: TensorShape, epsilon: Float)
     case resizeBilinear(input: TensorShape, output: TensorShape, alignCorners: Bool)
     case overlay(map: TensorShape, alpha: Float)
@@ -61,6 +62,7 @@ public enum ParityWorkload: Sendable {
         case .camChannelWeights: "cam_weights"
         case .camWeightedSum: "cam_weighted_sum"
         case .camPixelwiseSum: "cam_pixel_sum"
+        case .camPrincipalProjection: "cam_principal"
         case .minMaxNormalize: "min_max_normalize"
         case .resizeBilinear: "resize_bilinear"
         case .overlay: "overlay"
@@ -73,7 +75,7 @@ public enum ParityWorkload: Sendable {
         case .conv2d, .linear: [.forward, .backwardInput, .backwardWeight]
         case .imagePenalty, .diversity, .reluGradient: [.backward]
         case .adam, .sgd: [.step]
-        case .camChannelWeights, .camWeightedSum, .camPixelwiseSum, .minMaxNormalize, .resizeBilinear, .overlay:
+        case .camChannelWeights, .camWeightedSum, .camPixelwiseSum, .camPrincipalProjection, .minMaxNormalize, .resizeBilinear, .overlay:
             [.forward]
         default: [.forward, .backward]
         }
@@ -105,7 +107,7 @@ public enum ParityWorkload: Sendable {
         case .diversity(let shape, let weight): return "x\(shape) weight \(weight)"
         case .camChannelWeights(let rule, let shape), .camPixelwiseSum(let rule, let shape):
             return "\(rule.rawValue) activation \(shape)"
-        case .camWeightedSum(let shape): return "activation \(shape)"
+        case .camWeightedSum(let shape), .camPrincipalProjection(let shape): return "activation \(shape)"
         case .reluGradient(_, let shape): return "x\(shape)"
         case .minMaxNormalize(let shape, let epsilon): return "x\(shape) ε \(epsilon)"
         case .resizeBilinear(let input, let output, let align):

@@ -18,6 +18,26 @@ extension OpenCLBackend {
                                .int(g.images), .int(g.channels), .int(g.positions)])
     }
 
+    public func camPrincipalProjection(activation: Tensor, output: Tensor) throws {
+        let g = try checkCAM(activation: activation.shape, gradient: nil, weights: nil, map: output.shape)
+        let side = min(g.positions, g.channels)
+        let sizes: [KernelArgument] = [.int(g.images), .int(g.channels), .int(g.positions)]
+        let means = try makeTensor([g.images, g.channels])
+        let gram = try makeTensor([g.images, side, side])
+        let vectors = try makeTensor([g.images, 2 * side])
+        try launch(try kernel("cam_channel_means", in: "cam.cl"), global: [g.channels, g.images],
+                   arguments: [.buffer(activation.buffer), .buffer(means.buffer)] + sizes)
+        try launch(try kernel("cam_principal_gram", in: "cam.cl"), global: [side, side, g.images],
+                   arguments: [.buffer(activation.buffer), .buffer(means.buffer), .buffer(gram.buffer)] + sizes)
+        // One work-group of 64 per image (the kernel's EIGEN_GROUP): the power iteration synchronizes inside it.
+        try context.launch(
+            try kernel("cam_principal_projection", in: "cam.cl"), global: [64, g.images], local: [64, 1],
+            arguments: [.buffer(activation.buffer), .buffer(means.buffer), .buffer(gram.buffer), .buffer(vectors.buffer),
+                        .buffer(output.buffer), .int(g.channels), .int(g.positions)],
+            annotation: LaunchAnnotation(flops: g.principalProjectionCost.flops, bytes: g.principalProjectionCost.bytes,
+                                         detail: "activation \(activation.shape)"))
+    }
+
     public func camPixelwiseSum(_ rule: CAMRule, activation: Tensor, gradient: Tensor, output: Tensor) throws {
         guard !rule.weighsChannels else { throw ShapeError(op: "cam", message: "\(rule.rawValue) weighs channels") }
         let g = try checkCAM(activation: activation.shape, gradient: gradient.shape, weights: nil, map: output.shape)

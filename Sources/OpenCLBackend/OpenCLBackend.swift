@@ -106,6 +106,15 @@ public final class OpenCLBackend: Backend, @unchecked Sendable {
         return Tensor(shape: shape, buffer: tensor.buffer)
     }
 
+    public func copyElements(_ source: Tensor, from sourceOffset: Int, into destination: Tensor, at destinationOffset: Int,
+                             count: Int) throws {
+        try checkCopy(source: source.shape, from: sourceOffset, destination: destination.shape, at: destinationOffset,
+                      count: count)
+        let size = MemoryLayout<Float>.stride
+        try context.copy(count * size, from: source.buffer, offset: sourceOffset * size, to: destination.buffer,
+                         offset: destinationOffset * size)
+    }
+
     // MARK: Launching
 
     /// The kernel `name` from `file`, built with `defines` as `-DNAME=value` (programs are cached per define set).

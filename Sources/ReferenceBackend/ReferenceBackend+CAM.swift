@@ -12,6 +12,11 @@ extension ReferenceBackend {
         output.store(ReferenceMath.camWeightedSum(activation: activation.doubles, weights: weights.doubles, g))
     }
 
+    public func camPrincipalProjection(activation: Tensor, output: Tensor) throws {
+        let g = try checkCAM(activation: activation.shape, gradient: nil, weights: nil, map: output.shape)
+        output.store(ReferenceMath.camPrincipalProjection(activation: activation.doubles, g))
+    }
+
     public func camPixelwiseSum(_ rule: CAMRule, activation: Tensor, gradient: Tensor, output: Tensor) throws {
         guard !rule.weighsChannels else { throw ShapeError(op: "cam", message: "\(rule.rawValue) weighs channels") }
         let g = try checkCAM(activation: activation.shape, gradient: gradient.shape, weights: nil, map: output.shape)

@@ -75,6 +75,13 @@ public final class ReferenceBackend: Backend, Sendable {
         try checkReshape(tensor.shape, to: shape)
         return Tensor(shape: shape, sharing: tensor.storage)
     }
+
+    public func copyElements(_ source: Tensor, from sourceOffset: Int, into destination: Tensor, at destinationOffset: Int,
+                             count: Int) throws {
+        try checkCopy(source: source.shape, from: sourceOffset, destination: destination.shape, at: destinationOffset,
+                      count: count)
+        destination.values[destinationOffset..<destinationOffset + count] = source.values[sourceOffset..<sourceOffset + count]
+    }
 }
 
 extension ReferenceTensor where Element == Float {

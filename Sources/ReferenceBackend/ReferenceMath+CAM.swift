@@ -108,3 +108,61 @@ extension ReferenceMath {
         return out
     }
 }
+
+extension ReferenceMath {
+    /// Eigen-CAM's maps N×1×h×w from activations N×K×h×w (pytorch-grad-cam's `get_2d_projection`): each image's
+    /// activations (positions × channels, centred per channel) projected on their first principal component,
+    /// then ReLU. The component is the top eigenvector of the smaller Gram matrix, by power iteration in Double;
+    /// its sign (arbitrary in LAPACK's SVD, which pytorch-grad-cam uses) makes its entries over channels sum to a
+    /// positive number.
+    public static func camPrincipalProjection(activation: [Double], _ g: CAMGeometry) -> [Double] {
+        (0..<g.images).flatMap { image -> [Double] in
+            var x = [[Double]](repeating: [Double](repeating: 0, count: g.channels), count: g.positions)
+            for k in 0..<g.channels {
+                let start = (image * g.channels + k) * g.positions
+                let plane = activation[start..<start + g.positions]
+                let mean = plane.reduce(0, +) / Double(g.positions)
+                for (p, value) in plane.enumerated() { x[p][k] = value - mean }
+            }
+            return signedPrincipalProjection(x, channels: g.channels).map { max($0, 0) }
+        }
+    }
+
+    /// X·v for the top right singular vector v of X (positions × channels), v's entries summing to ≥ 0.
+    public static func signedPrincipalProjection(_ x: [[Double]], channels: Int) -> [Double] {
+        let positions = x.count
+        let v: [Double]
+        if positions <= channels {
+            // u = top eigenvector of X·Xᵀ; v ∝ Xᵀ·u.
+            let gram = (0..<positions).map { i in (0..<positions).map { j in dot(x[i], x[j]) } }
+            let u = topEigenvector(gram)
+            v = normalized((0..<channels).map { k in (0..<positions).reduce(0) { $0 + x[$1][k] * u[$1] } })
+        } else {
+            let gram = (0..<channels).map { a in (0..<channels).map { b in (0..<positions).reduce(0) { $0 + x[$1][a] * x[$1][b] } } }
+            v = topEigenvector(gram)
+        }
+        let sign: Double = v.reduce(0, +) < 0 ? -1 : 1
+        return x.map { sign * dot($0, v) }
+    }
+
+    /// The unit eigenvector of the largest eigenvalue of a symmetric positive semi-definite matrix.
+    static func topEigenvector(_ m: [[Double]]) -> [Double] {
+        let n = m.count
+        // A start with a component along almost any eigenvector: not all ones, which symmetric data can null.
+        var v = normalized((0..<n).map { 1 + Double($0 % 7) / 7 })
+        for _ in 0..<2000 {
+            let next = normalized((0..<n).map { dot(m[$0], v) })
+            let change = zip(next, v).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }
+            v = next
+            if change < 1e-26 { break }
+        }
+        return v
+    }
+
+    private static func dot(_ a: [Double], _ b: [Double]) -> Double { zip(a, b).reduce(0) { $0 + $1.0 * $1.1 } }
+
+    private static func normalized(_ v: [Double]) -> [Double] {
+        let norm = dot(v, v).squareRoot()
+        return norm > 0 ? v.map { $0 / norm } : v
+    }
+}

@@ -82,6 +82,16 @@ extension Backend {
         }
     }
 
+    /// Throws unless both ranges of a `copyElements` lie inside their tensors.
+    public func checkCopy(source: TensorShape, from sourceOffset: Int, destination: TensorShape, at destinationOffset: Int,
+                          count: Int) throws {
+        for (role, shape, offset) in [("source", source, sourceOffset), ("destination", destination, destinationOffset)]
+        where offset < 0 || count < 0 || offset + count > shape.count {
+            throw ShapeError(op: "copyElements",
+                             message: "\(role) range \(offset)..<\(offset + count) is outside its \(shape.count) elements (\(shape))")
+        }
+    }
+
     public func checkConcat(inputs: [TensorShape], output: TensorShape) throws -> ConcatGeometry {
         let geometry = try ConcatGeometry(inputs: inputs)
         try output.require(geometry.output, "output", of: "concat")

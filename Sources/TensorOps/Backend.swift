@@ -36,6 +36,10 @@ public protocol Backend: AnyObject {
     /// The same elements under another shape of equal count, sharing storage (Flatten, Reshape): writing through
     /// one is visible through the other.
     func reshaped(_ tensor: Tensor, to shape: TensorShape) throws -> Tensor
+    /// Copies `count` elements of `source` from element `sourceOffset` into `destination` at
+    /// `destinationOffset`, on the device (an image out of a batch, a run of masks), in queue order.
+    func copyElements(_ source: Tensor, from sourceOffset: Int, into destination: Tensor, at destinationOffset: Int,
+                      count: Int) throws
 
     // MARK: Convolution (weight Cout×Cin/groups×KH×KW, optional bias Cout)
 
@@ -143,6 +147,9 @@ public protocol Backend: AnyObject {
     /// `output[n, 0] = relu(Σ_k f(gradient[n, k]) ⊙ activation[n, k])` for a position-weighing `rule` (f = identity
     /// for HiRes-CAM, relu for Layer-CAM).
     func camPixelwiseSum(_ rule: CAMRule, activation: Tensor, gradient: Tensor, output: Tensor) throws
+    /// Eigen-CAM: per image, `relu(X·v)` for the activations X (positions × channels, centred per channel) and
+    /// their first principal component v, signed so that v's entries sum to a positive number; N×1×h×w.
+    func camPrincipalProjection(activation: Tensor, output: Tensor) throws
     /// Per image: `(x − min) / (max − min + epsilon)` (any shape, axis 0 = image); pytorch-grad-cam's
     /// `scale_cam_image` uses 1e−7, its Score-CAM 1e−8. `output` may be `input`.
     func minMaxNormalize(input: Tensor, output: Tensor, epsilon: Float) throws

@@ -151,6 +151,15 @@ extension CAMGeometry {
                bytes: OpCost.traffic(activation.count, weightShape.count, mapShape.count))
     }
 
+    /// Eigen-CAM: the Gram matrix of the smaller side (S = min(positions, channels)), up to 2,000 power
+    /// iterations of S² multiply-adds (counted at the cap), and the projection.
+    public var principalProjectionCost: OpCost {
+        let side = min(positions, channels)
+        return OpCost(flops: 2 * side * side * max(positions, channels) * images + 2 * 2000 * side * side * images
+                          + 2 * activation.count,
+                      bytes: OpCost.traffic(activation.count, images * side * side, mapShape.count))
+    }
+
     /// The position-weighted sum (HiRes-CAM, Layer-CAM): a multiply-add (and a ReLU) per element.
     public var pixelwiseSumCost: OpCost {
         OpCost(flops: 3 * activation.count + mapShape.count,

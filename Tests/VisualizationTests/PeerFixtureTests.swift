@@ -3,6 +3,7 @@ import BundledModel
 import Foundation
 import ImageIO
 import ModelGraph
+import ReferenceBackend
 import TensorOps
 import TestSupport
 import Testing
@@ -88,7 +89,7 @@ struct PeerFixtureTests {
                 let mean = plane.reduce(0) { $0 + Double($1) } / Double(positions)
                 for (p, value) in plane.enumerated() { x[p][k] = Double(value) - mean }
             }
-            expectClose(EigenCAM.signedProjection(x, channels: channels),
+            expectClose(ReferenceMath.signedPrincipalProjection(x, channels: channels),
                         expected.values[image * positions..<(image + 1) * positions].map { Double(sign) * Double($0) },
                         relativeL2: Tolerance.inputGradientVsPyTorch, "\(fixture.name) image \(image) projection")
         }

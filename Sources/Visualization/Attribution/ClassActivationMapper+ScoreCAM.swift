@@ -3,7 +3,7 @@ import TensorOps
 
 extension ClassActivationMapper {
     /// Score-CAM's channel weights N×K (pytorch-grad-cam): each channel's activation upsampled to the input size
-    /// (bilinear, aligned corners) and min-max normalized (ε 1e−8) masks the image; the weights are the softmax over
+    /// (bilinear, aligned corners) and min-max normalized (ε 1e−8) masks the image, on the backend; the weights are the softmax over
     /// channels of the class score of each masked image. The masked images run in batches of `batch`; the original
     /// forward pass is run again at the end so that later layers read its activations.
     func scoreCAMWeights(layer: String, input: B.Tensor, classes: [Int], geometry: CAMGeometry) throws -> B.Tensor {
@@ -13,22 +13,21 @@ extension ClassActivationMapper {
         try backend.resizeBilinear(input: try executor.value(layer), output: upsampled, alignCorners: true)
         let masks = try backend.reshaped(upsampled, to: [images * channels, 1, height, width])
         try backend.minMaxNormalize(input: masks, output: masks, epsilon: 1e-8)
-        let host = try backend.download(masks)
-        let original = try backend.download(input)
         let imageSize = imageChannels * height * width, plane = height * width
 
         var weights: [Float] = []
+        let picture = try backend.makeTensor([1, imageChannels, height, width])
         for (image, target) in classes.enumerated() {
-            let picture = try backend.upload(HostTensor(shape: [1, imageChannels, height, width],
-                                                        values: Array(original.values[image * imageSize..<(image + 1) * imageSize])))
+            try backend.copyElements(input, from: image * imageSize, into: picture, at: 0, count: imageSize)
             var scores: [Double] = []
             for start in stride(from: 0, to: channels, by: batch) {
                 let count = min(batch, channels - start)
-                let first = (image * channels + start) * plane
-                let chunkMasks = try backend.upload(HostTensor(shape: [count, 1, height, width],
-                                                               values: Array(host.values[first..<first + count * plane])))
+                let chunkMasks = try backend.makeTensor([count, 1, height, width])
+                try backend.copyElements(masks, from: (image * channels + start) * plane, into: chunkMasks, at: 0,
+                                         count: count * plane)
                 let masked = try backend.makeTensor([count, imageChannels, height, width])
                 try backend.binaryForward(.mul, picture, chunkMasks, output: masked)
+                // Only the class scores of the masked images come back, for the softmax over channels.
                 let output = try backend.download(try executor.forward(masked))
                 scores += (0..<count).map { Double(output.values[$0 * output.shape[1] + target]) }
             }

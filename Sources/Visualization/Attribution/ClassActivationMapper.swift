@@ -14,7 +14,7 @@ public struct ClassActivationMaps<B: Backend> {
 /// one: forward; for the gradient methods the class score's gradient back to each layer; each layer's map with
 /// ReLU, per-image min-max normalization and bilinear resize (half-pixel centres) to the input size; several layers
 /// averaged and normalized once more. Only the class scores come back to the host (to pick the top class, and for
-/// Score-CAM's channel scores); Eigen-CAM's principal component is found on the host.
+/// Score-CAM's channel scores).
 public final class ClassActivationMapper<B: Backend> {
     /// pytorch-grad-cam's `scale_cam_image`: (x − min) / (max − min + 1e−7).
     static var scaleEpsilon: Float { 1e-7 }
@@ -124,7 +124,7 @@ public final class ClassActivationMapper<B: Backend> {
             let weights = try scoreCAMWeights(layer: layer, input: input, classes: classes, geometry: geometry)
             try backend.camWeightedSum(activation: try executor.value(layer), weights: weights, output: map)
         case .eigenCAM:
-            try backend.write(EigenCAM.projection(of: try backend.download(activation)), into: map)
+            try backend.camPrincipalProjection(activation: activation, output: map)
         }
         return map
     }
