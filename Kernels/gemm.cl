@@ -75,9 +75,12 @@ inline VT load_tail(__global const float* row, int n, int N) {
     }
 
 // Global size (⌈M/TM⌉, ⌈N/TN⌉) with M_MAJOR, else (⌈N/TN⌉, ⌈M/TM⌉).
+// bCount is B's buffer length in floats: a tile that runs past column N still loads full vectors from every row
+// whose vectors end inside the buffer (the lanes past N belong to the next row or to padding, and are never
+// stored), so only the last row or two of a matrix take the lane-by-lane path.
 __kernel void matmul_tiled(__global const float* A, int aOffset, int lda, __global const float* B, int bOffset,
-                           int ldb, __global float* C, int cOffset, int ldc, __global const float* bias, int biasOffset,
-                           int M, int N, int K) {
+                           int ldb, int bCount, __global float* C, int cOffset, int ldc, __global const float* bias,
+                           int biasOffset, int M, int N, int K) {
 #if M_MAJOR
     const int m0 = get_global_id(0) * TM, n0 = get_global_id(1) * TN;
 #else
@@ -94,17 +97,18 @@ __kernel void matmul_tiled(__global const float* A, int aOffset, int lda, __glob
         aRow[r] = A_TRANS ? (size_t)m : (size_t)m * lda;
     }
     const bool full = n0 + TN <= N;
+    // Rows k < kVector have TN readable floats from column n0.
+    const long spare = (long)bCount - ((long)bOffset + n0 + TN);
+    const int kVector = spare < 0 ? 0 : (int)min((long)K, spare / ldb + 1);
 
     VT acc[TM][NV], part[TM][NV];
     _Pragma("unroll") for (int r = 0; r < TM; ++r) _Pragma("unroll") for (int v = 0; v < NV; ++v) acc[r][v] = 0.0f;
     for (int k0 = 0; k0 < K; k0 += KT) {
         const int kEnd = min(k0 + KT, K);
         _Pragma("unroll") for (int r = 0; r < TM; ++r) _Pragma("unroll") for (int v = 0; v < NV; ++v) part[r][v] = 0.0f;
-        if (full) {
-            for (int k = k0; k < kEnd; ++k) TILE_STEP(k, VLOAD(bRow + v * VW))
-        } else {
-            for (int k = k0; k < kEnd; ++k) TILE_STEP(k, load_tail(bRow, v * VW, N - n0))
-        }
+        const int kSplit = clamp(kVector, k0, kEnd);
+        for (int k = k0; k < kSplit; ++k) TILE_STEP(k, VLOAD(bRow + v * VW))
+        for (int k = kSplit; k < kEnd; ++k) TILE_STEP(k, load_tail(bRow, v * VW, N - n0))
         _Pragma("unroll") for (int r = 0; r < TM; ++r) _Pragma("unroll") for (int v = 0; v < NV; ++v) acc[r][v] += part[r][v];
     }
 

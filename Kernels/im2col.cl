@@ -6,7 +6,8 @@
 //   col[kk, p] = x[ci, oh·SH − PT + kh·DH, ow·SW − PL + kw·DW]   (0 in the padding)
 // with kk = (ci·KH + kh)·KW + kw the weight's column and p = oh·OW + ow the output position.
 // Forward:          y = W · col;        backward-input: dcol = Wᵀ · dy, then col2im;
-// backward-weight:  dW = dy · colᵀ, with colᵀ laid out by conv2d_im2col_transposed.
+// backward-weight:  dWᵀ = col · dyᵀ, with dy transposed by matrix_transpose (so both operands are read along
+// their rows), and the sum transposed back.
 
 // Global size (OH, CI·KH·KW): one work-item per output row of col row kk (row stride ldcol), so each writes OW
 // consecutive values: a copy of one input row segment, with zeros in the padding.
@@ -30,18 +31,6 @@ __kernel void conv2d_im2col(__global const float* x, int xOffset, __global float
     for (int ow = last; ow < OW; ++ow) out[ow] = 0.0f;
 }
 
-// Global size (CI·KH·KW, OH·OW): colᵀ[p, kk], row stride ldk.
-__kernel void conv2d_im2col_transposed(__global const float* x, int xOffset, __global float* colT, int ldk,
-                                       int CIKK, int H, int W, int OH, int OW) {
-    const int kk = get_global_id(0), p = get_global_id(1);
-    if (kk >= CIKK || p >= OH * OW) return;
-    const int oh = p / OW, ow = p % OW;
-    const int ci = kk / (KH * KW), kh = kk / KW % KH, kw = kk % KW;
-    const int ih = oh * SH - PT + kh * DH, iw = ow * SW - PL + kw * DW;
-    const bool inside = ih >= 0 && ih < H && iw >= 0 && iw < W;
-    colT[(size_t)p * ldk + kk] = inside ? x[xOffset + ((size_t)ci * H + ih) * W + iw] : 0.0f;
-}
-
 // Global size (W, H, CI): dx[ci, ih, iw] = Σ dcol[kk, p] over the taps (kh, kw) whose window reads (ih, iw) —
 // a gather, so there are no atomics and the result is deterministic.
 __kernel void conv2d_col2im(__global const float* dcol, int ldcol, __global float* dx, int dxOffset, int H, int W,
@@ -60,4 +49,13 @@ __kernel void conv2d_col2im(__global const float* dcol, int ldcol, __global floa
         }
     }
     dx[dxOffset + ((size_t)ci * H + ih) * W + iw] = acc;
+}
+
+// Global size (COLS, ROWS): dst[c, r] = src[r, c] for a ROWS × COLS matrix inside each buffer (offsets and row
+// strides in floats). Backward-weight transposes dy before its product and the summed gradient after it.
+__kernel void matrix_transpose(__global const float* src, int srcOffset, int srcStride, __global float* dst,
+                               int dstOffset, int dstStride, int ROWS, int COLS) {
+    const int c = get_global_id(0), r = get_global_id(1);
+    if (c >= COLS || r >= ROWS) return;
+    dst[dstOffset + (size_t)c * dstStride + r] = src[srcOffset + (size_t)r * srcStride + c];
 }

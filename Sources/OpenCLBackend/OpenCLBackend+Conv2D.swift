@@ -9,6 +9,14 @@ extension OpenCLBackend {
         let g = try checkConv2d(
             input: input.shape, weight: weight.shape, bias: bias?.shape, output: output.shape,
             parameters: parameters)
+        if g.isDepthwise {
+            return try launch(
+                try conv2dKernel("conv2d_depthwise_forward", g, hasBias: bias != nil, file: "depthwise.cl"),
+                global: [g.outHeight, g.batch * g.outChannels],
+                arguments: [.buffer(input.buffer), .buffer(weight.buffer), bias.map { .buffer($0.buffer) } ?? .null,
+                            .buffer(output.buffer)] + conv2dSizes(g),
+                cost: g.forwardCost(hasBias: bias != nil), detail: "\(g)")
+        }
         guard usesMatmul(g) else {
             let block = channelBlock(g.outChannelsPerGroup)
             return try launch(
@@ -38,6 +46,14 @@ extension OpenCLBackend {
         let g = try checkConv2d(
             input: gradInput.shape, weight: weight.shape, bias: nil, output: gradOutput.shape,
             parameters: parameters)
+        if g.isDepthwise {
+            return try launch(
+                try conv2dKernel("conv2d_depthwise_backward_input", g, hasBias: false, file: "depthwise.cl"),
+                global: [g.inHeight, g.batch * g.inChannels],
+                arguments: [.buffer(gradOutput.buffer), .buffer(weight.buffer), .buffer(gradInput.buffer)]
+                    + conv2dSizes(g),
+                cost: g.backwardInputCost, detail: "\(g)")
+        }
         guard usesMatmul(g) else {
             let block = channelBlock(g.inChannelsPerGroup)
             return try launch(
@@ -78,25 +94,36 @@ extension OpenCLBackend {
         let g = try checkConv2d(
             input: input.shape, weight: gradWeight.shape, bias: gradBias?.shape, output: gradOutput.shape,
             parameters: parameters)
-        if usesMatmul(g) {
-            // Per group: dW = Σ_images dy · colᵀ, each image's product added to the sum of those before it.
+        if g.isDepthwise {
+            try launch(
+                try conv2dKernel("conv2d_depthwise_backward_weight", g, hasBias: false, file: "depthwise.cl"),
+                global: [g.kernelHeight * g.kernelWidth, g.outChannels],
+                arguments: [.buffer(gradOutput.buffer), .buffer(input.buffer), .buffer(gradWeight.buffer)]
+                    + conv2dSizes(g),
+                cost: g.backwardWeightCost(hasBias: false), detail: "\(g)")
+        } else if usesMatmul(g) {
+            // Per group: dWᵀ = Σ_images col · dyᵀ (col from im2col, or x itself for a pointwise convolution), each
+            // image's product added to the sum of those before it; then dW = (dWᵀ)ᵀ. Both operands of the product
+            // are then read along their rows.
             let (rows, terms, positions) = (g.outChannelsPerGroup, g.columnRows, g.outHeight * g.outWidth)
-            let inPlane = g.inHeight * g.inWidth
-            try withColumns(rows: positions, columns: terms) { scratch in
-                guard let colT = scratch else { return }
-                for (image, group) in g.imagesAndGroups {
-                    try launch(
-                        try conv2dKernel("conv2d_im2col_transposed", g, hasBias: false, file: "im2col.cl"),
-                        global: [terms, positions],
-                        arguments: [.buffer(input.buffer),
-                                    .int((image * g.inChannels + group * g.inChannelsPerGroup) * inPlane),
-                                    .buffer(colT.buffer), .int(colT.rowStride), .int(terms)] + imageSizes(g),
-                        cost: g.loweringCost, detail: "\(terms)×\(positions)")
-                    try matmul(
-                        MatrixView(buffer: gradOutput.buffer, offset: (image * g.outChannels + group * rows) * positions,
-                                   rowStride: positions),
-                        colT, into: MatrixView(buffer: gradWeight.buffer, offset: group * rows * terms, rowStride: terms),
-                        m: rows, n: terms, k: positions, accumulate: image > 0)
+            let tile = matmulTiling.columns
+            let colStride = (positions + tile - 1) / tile * tile, gradientStride = (rows + tile - 1) / tile * tile
+            let colFloats = g.isPointwise ? 0 : terms * colStride
+            try scratch.withBuffer(floats: colFloats + positions * gradientStride + terms * gradientStride,
+                                   context: context) { buffer in
+                let gradientT = MatrixView(buffer: buffer, offset: colFloats, rowStride: gradientStride)
+                let sumT = MatrixView(buffer: buffer, offset: colFloats + positions * gradientStride, rowStride: gradientStride)
+                for group in 0..<g.groups {
+                    for image in 0..<g.batch {
+                        let col = try lowered(input, g, image: image, group: group,
+                                              into: g.isPointwise ? nil : MatrixView(buffer: buffer, rowStride: colStride))
+                        let gradient = MatrixView(buffer: gradOutput.buffer,
+                                                  offset: (image * g.outChannels + group * rows) * positions, rowStride: positions)
+                        try transpose(gradient, rows: rows, columns: positions, into: gradientT)
+                        try matmul(col, gradientT, into: sumT, m: terms, n: rows, k: positions, accumulate: image > 0)
+                    }
+                    try transpose(sumT, rows: terms, columns: rows,
+                                  into: MatrixView(buffer: gradWeight.buffer, offset: group * rows * terms, rowStride: terms))
                 }
             }
         } else {
@@ -115,8 +142,9 @@ extension OpenCLBackend {
         }
     }
 
-    /// Convolutions with at least 4 output channels per group run as matrix products; depthwise and other
-    /// narrow groups, where a product would be mostly tile padding, keep the direct kernels of conv2d.cl.
+    /// Depthwise convolutions have their own kernels (depthwise.cl); others with at least 4 output channels per
+    /// group run as matrix products; narrow groups, where a product would be mostly tile padding, keep the direct
+    /// kernels of conv2d.cl.
     private func usesMatmul(_ g: Conv2DGeometry) -> Bool { g.outChannelsPerGroup >= 4 }
 
     /// Runs `body` with a scratch matrix of `rows` × `columns` (its row stride rounded up to whole column tiles,
@@ -147,6 +175,15 @@ extension OpenCLBackend {
                         .int(g.columnRows)] + imageSizes(g),
             cost: g.loweringCost, detail: "\(g.columnRows)×\(g.outHeight * g.outWidth)")
         return col
+    }
+
+    /// `destination` = `source`ᵀ for a `rows` × `columns` matrix.
+    private func transpose(_ source: MatrixView, rows: Int, columns: Int, into destination: MatrixView) throws {
+        try launch(
+            try kernel("matrix_transpose", in: "im2col.cl"), global: [columns, rows],
+            arguments: [.buffer(source.buffer), .int(source.offset), .int(source.rowStride), .buffer(destination.buffer),
+                        .int(destination.offset), .int(destination.rowStride), .int(rows), .int(columns)],
+            cost: OpCost(flops: 0, bytes: 8 * rows * columns), detail: "\(rows)×\(columns)")
     }
 
     /// H, W, OH, OW: the sizes the im2col.cl kernels take last.
@@ -193,6 +230,9 @@ extension Conv2DGeometry {
     var loweringCost: OpCost {
         OpCost(flops: 0, bytes: 4 * (columnRows * outHeight * outWidth + inChannelsPerGroup * inHeight * inWidth))
     }
+
+    /// One input channel per group (MobileNet's depthwise layers, any channel multiplier).
+    var isDepthwise: Bool { inChannelsPerGroup == 1 && groups > 1 }
 
     /// Every (image, group) pair, images outermost.
     var imagesAndGroups: [(Int, Int)] { (0..<batch).flatMap { image in (0..<groups).map { (image, $0) } } }

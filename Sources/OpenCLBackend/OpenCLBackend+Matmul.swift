@@ -77,7 +77,8 @@ extension OpenCLBackend {
             local: tiling.local,
             arguments: [
                 .buffer(a.buffer), .int(a.offset), .int(a.rowStride), .buffer(b.buffer), .int(b.offset),
-                .int(b.rowStride), .buffer(c.buffer), .int(c.offset), .int(c.rowStride),
+                .int(b.rowStride), .int(b.buffer.byteCount / MemoryLayout<Float>.stride), .buffer(c.buffer),
+                .int(c.offset), .int(c.rowStride),
                 bias.map { .buffer($0) } ?? .null, .int(biasOffset), .int(m), .int(n), .int(k),
             ],
             annotation: LaunchAnnotation(

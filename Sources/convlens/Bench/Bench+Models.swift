@@ -1,0 +1,63 @@
+import Foundation
+import ModelGraph
+import OpenCLBackend
+import TensorOps
+import Visualization
+
+extension Bench {
+    static let modelNames = ["alexnet", "vgg16", "resnet18", "resnet50", "mobilenet_v2"]
+
+    /// Each model at 224 px, batch 1: forward, and forward + backward to the input from the top class.
+    mutating func models(folder: String) throws {
+        for name in Self.modelNames {
+            guard let graph = try load(name, folder: folder) else { continue }
+            let executor = try GraphExecutor(graph: graph, backend: backend)
+            let input = try random([1, 3, 224, 224], seed: 4)
+            let flops = Int(try graph.summary(input: input.shape).reduce(0) { $0 + $1.megaFLOPs } * 1e6)
+            add(name, "forward", batch: 1, try time { try executor.forward(input) }, flops: flops)
+            let seed = try backend.upload(HostTensor(shape: [1, 1000], values: (0..<1000).map { $0 == 0 ? 1 : 0 }))
+            add(name, "forward_backward", batch: 1, try time {
+                try executor.forward(input)
+                _ = try executor.backward(from: graph.outputs[0], seed: seed, to: [graph.input.name])
+            })
+        }
+    }
+
+    /// Grad-CAM on one 224 px image (VGG-16, ResNet-50: forward, backward, map, normalized, resized, read back)
+    /// and one filter-visualization step on VGG-16 to conv3_1 (16 channels × 128 px).
+    mutating func visualizations(folder: String) throws {
+        for name in ["vgg16", "resnet50"] {
+            guard let graph = try load(name, folder: folder) else { continue }
+            let input = try random([1, 3, 224, 224], seed: 5)
+            let mapper = try ClassActivationMapper(graph: graph, backend: backend, layers: [], method: .gradCAM,
+                                                   inputShape: input.shape)
+            let backend = self.backend
+            add("gradcam.\(name)", "forward_backward", batch: 1, try time {
+                _ = try backend.download(try mapper.explain(input).maps)
+            })
+        }
+        guard let vgg = try load("vgg16", folder: folder) else { return }
+        var settings = FilterVisualizationSettings(
+            layer: "/features/features.10/Conv", channels: Array(0..<16), mean: [0.485, 0.456, 0.406],
+            std: [0.229, 0.224, 0.225])
+        settings.size = 128
+        settings.steps = warmup + runs
+        // Each step reports (reportInterval 1), reading one objective: the time between reports is a step.
+        var stamps: [UInt64] = []
+        _ = try FilterVisualizer(graph: vgg, backend: backend, settings: settings).run(reportInterval: 1) { _ in
+            stamps.append(DispatchTime.now().uptimeNanoseconds)
+        }
+        let steps = zip(stamps.dropFirst(), stamps).map { Double($0 - $1) / 1e6 }
+        add("filters.vgg16.conv3_1", "step_16x128", batch: 16, Timing(milliseconds: Array(steps.suffix(runs))))
+    }
+
+    /// The model `name` from `folder`, or nil (named on the console) when the file is not there.
+    private func load(_ name: String, folder: String) throws -> Graph? {
+        let path = "\(folder)/\(name).onnx"
+        guard FileManager.default.fileExists(atPath: path) else {
+            print("skipped \(name): \(path) not found (make it with Tools/export_torchvision.py \(folder) \(name))")
+            return nil
+        }
+        return try ONNXImporter.load(contentsOf: path)
+    }
+}
