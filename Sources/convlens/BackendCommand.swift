@@ -11,6 +11,7 @@ protocol BackendCommand: ParsableCommand {
 
 extension BackendCommand {
     func run() throws {
+        try global.checkProfiling()
         switch global.backend {
         case .opencl:
             let backend = try global.openCLBackend()

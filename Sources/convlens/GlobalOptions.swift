@@ -32,15 +32,16 @@ struct GlobalOptions: ParsableArguments {
 
     var recordsCommands: Bool { profile || trace != nil }
 
-    func validate() throws {
+    /// Refuses --profile or --trace where they cannot work, before the command does anything.
+    func checkProfiling() throws {
         if recordsCommands && backend == .cpu {
-            throw ValidationError("--profile and --trace time OpenCL kernels; the cpu backend has none")
+            throw CommandError("--profile and --trace time OpenCL kernels; the cpu backend has none")
         }
         if let trace {
             let folder = URL(fileURLWithPath: trace).deletingLastPathComponent().path
             var isFolder: ObjCBool = false
             guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
-                throw ValidationError("--trace \(trace): folder \(folder) does not exist")
+                throw CommandError("--trace \(trace): folder \(folder) does not exist")
             }
         }
     }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import BackendParity
 import Foundation
+import OpenCLBackend
 import ReferenceBackend
 
 /// `convlens verify`: every op and direction on the device and on the reference, compared.
@@ -30,7 +31,12 @@ struct VerifyCommand: ParsableCommand {
     }
 
     func run() throws {
+        try global.checkProfiling()
         let device = try global.openCLBackend()
+        try global.withProfiling(device) { try check(on: device) }
+    }
+
+    private func check(on device: OpenCLBackend) throws {
         let reference = ReferenceBackend()
         let cases = ParityCatalog.cases.filter { op == nil || $0.op == op }
         print("device: \(device.name) (kernels: \(device.kernelOrigin)); reference: \(reference.name)")

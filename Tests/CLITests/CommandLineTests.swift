@@ -150,4 +150,49 @@ struct CommandLineTests {
             #expect(FileManager.default.fileExists(atPath: path("maps/\(name)")), "\(name)")
         }
     }
+
+    /// --profile prints a row per kernel with its work; --trace writes Chrome trace events with kernel shapes.
+    @Test func profileAndTraceDescribeTheRun() throws {
+        let result = try ConvLensProcess.run(["cam", "--input", digit, "--out", path("profiled.png"), "--profile",
+                                              "--trace", path("trace.json")])
+        #expect(result.status == 0, "\(result.error)")
+        let matmul = result.output.split(separator: "\n").first { $0.hasPrefix("matmul_tiled") }
+        #expect(matmul != nil, "\(result.output)")
+        // launches, total ms, mean µs, share, GFLOP/s: the matrix products declare their FLOPs.
+        let cells = matmul.map { $0.split(separator: " ", omittingEmptySubsequences: true) } ?? []
+        #expect(cells.count >= 6 && Double(cells[5]) != nil, "\(matmul ?? "")")
+        #expect(result.output.contains("program builds") && result.output.contains("idle gaps"), "\(result.output)")
+        let trace = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path("trace.json"))))
+        let events = (trace as? [String: Any])?["traceEvents"] as? [[String: Any]] ?? []
+        let kernels = events.filter { $0["cat"] as? String == "kernel" }
+        #expect(kernels.contains { ($0["args"] as? [String: Any])?["shape"] as? String == "m 16 n 784 k 9" },
+                "first convolution as a 16 × 784 × 9 product")
+        #expect(kernels.allSatisfy { ($0["dur"] as? Double).map { $0 >= 0 } ?? false })
+        try expectRefusal(["cam", "--input", digit, "--out", path("p.png"), "--backend", "cpu", "--profile"],
+                          mentioning: "the cpu backend has none")
+        #expect(!FileManager.default.fileExists(atPath: path("p.png")))
+    }
+
+    /// bench --json writes one record per workload with the documented fields.
+    @Test func benchWritesRecords() throws {
+        let cache = path("cache")
+        let result = try ConvLensProcess.run(
+            ["bench", "--suite", "ops", "--layer", "dw3x3", "--batches", "1", "--runs", "2", "--warmup", "0",
+             "--json", path("bench.json")], environment: ["XDG_CACHE_HOME": cache])
+        #expect(result.status == 0, "\(result.error)")
+        let records = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path("bench.json"))))
+            as? [[String: Any]] ?? []
+        let workloads = records.map { "\($0["workload"] ?? "") \($0["direction"] ?? "")" }
+        #expect(workloads == ["peak.fma probe", "peak.copy probe", "mobilenetv2.dw3x3_144 forward",
+                              "mobilenetv2.dw3x3_144 backward_input", "mobilenetv2.dw3x3_144 backward_weight"])
+        for record in records {
+            for field in ["batch", "median_ms", "min_ms", "max_ms", "device", "runs"] { #expect(record[field] != nil, "\(field)") }
+            let (low, middle, high) = (record["min_ms"] as? Double ?? -1, record["median_ms"] as? Double ?? -1,
+                                       record["max_ms"] as? Double ?? -1)
+            #expect(0 <= low && low <= middle && middle <= high)
+        }
+        #expect((records.last?["gflops"] as? Double ?? 0) > 0)
+        let peaks = try FileManager.default.contentsOfDirectory(atPath: "\(cache)/convlens")
+        #expect(peaks.contains { $0.hasPrefix("peaks-") }, "\(peaks)")
+    }
 }

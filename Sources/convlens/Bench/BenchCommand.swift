@@ -54,6 +54,7 @@ struct BenchCommand: ParsableCommand {
     }
 
     func run() throws {
+        try global.checkProfiling()
         let backend = try global.openCLBackend()
         var bench = Bench(backend: backend, runs: runs, warmup: warmup)
         print("device: \(backend.context.device.name) [\(backend.context.device.platformName)]; \(runs) runs after \(warmup) warm-up")
