@@ -7,7 +7,8 @@ extension OpenCLBackend {
         try launch(
             try kernel("\(activation.name)_forward", in: "activation.cl"), global: [input.shape.count],
             arguments: [.buffer(input.buffer), .buffer(output.buffer), .int(input.shape.count)]
-                + activationArguments(activation))
+                + activationArguments(activation),
+            cost: OpCost.activation(count: input.shape.count, backward: false))
     }
 
     public func activationBackward(
@@ -19,7 +20,8 @@ extension OpenCLBackend {
         try launch(
             try kernel("\(activation.name)_backward", in: "activation.cl"), global: [input.shape.count],
             arguments: [.buffer(input.buffer), .buffer(gradOutput.buffer), .buffer(gradInput.buffer),
-                        .int(input.shape.count)] + activationArguments(activation))
+                        .int(input.shape.count)] + activationArguments(activation),
+            cost: OpCost.activation(count: input.shape.count, backward: true))
     }
 
     public func reluBackward(_ rule: ReLUGradient, input: Tensor, gradOutput: Tensor, gradInput: Tensor) throws {
@@ -31,7 +33,8 @@ extension OpenCLBackend {
         try launch(
             try kernel("relu_\(rule.rawValue)_backward", in: "activation.cl"), global: [input.shape.count],
             arguments: [.buffer(input.buffer), .buffer(gradOutput.buffer), .buffer(gradInput.buffer),
-                        .int(input.shape.count)])
+                        .int(input.shape.count)],
+            cost: OpCost.activation(count: input.shape.count, backward: true))
     }
 
     /// The trailing scalar arguments of each activation kernel.
@@ -80,7 +83,8 @@ extension OpenCLBackend {
         if let gradBias {
             try launch(
                 try kernel("linear_backward_bias", in: "linear.cl"), global: [g.outFeatures],
-                arguments: [.buffer(gradOutput.buffer), .buffer(gradBias.buffer), .int(g.batch), .int(g.outFeatures)])
+                arguments: [.buffer(gradOutput.buffer), .buffer(gradBias.buffer), .int(g.batch), .int(g.outFeatures)],
+                cost: OpCost(flops: g.output.count, bytes: OpCost.traffic(g.output.count, g.outFeatures)))
         }
     }
 

@@ -27,7 +27,8 @@ extension OpenCLBackend {
             try launch(
                 kernel, global: [own.shape.count],
                 arguments: [.buffer(gradOutput.buffer), .buffer(other.buffer), .buffer(grad.buffer)]
-                    + sizes.map { .int($0) })
+                    + sizes.map { .int($0) },
+                cost: OpCost(flops: g.output.count, bytes: OpCost.traffic(g.output.count, g.output.count, own.shape.count)))
         }
     }
 
@@ -56,7 +57,8 @@ extension OpenCLBackend {
             global: [shape.count],
             arguments: [.buffer(input.buffer), .buffer(scale.buffer), shift.map { .buffer($0.buffer) } ?? .null,
                         .buffer(output.buffer), .int(shape.count), .int(shape[1]),
-                        .int(shape.count / (shape[0] * shape[1]))])
+                        .int(shape.count / (shape[0] * shape[1]))],
+            cost: OpCost.channelAffine(shape))
     }
 
     public func softmaxForward(input: Tensor, output: Tensor) throws {
@@ -64,7 +66,8 @@ extension OpenCLBackend {
         let (rows, columns) = input.shape.rowsAndColumns
         try launch(
             try kernel("softmax_forward", in: "elementwise.cl"), global: [rows],
-            arguments: [.buffer(input.buffer), .buffer(output.buffer), .int(rows), .int(columns)])
+            arguments: [.buffer(input.buffer), .buffer(output.buffer), .int(rows), .int(columns)],
+            cost: OpCost.softmax(input.shape, backward: false))
     }
 
     public func softmaxBackward(output: Tensor, gradOutput: Tensor, gradInput: Tensor) throws {
@@ -75,6 +78,7 @@ extension OpenCLBackend {
         try launch(
             try kernel("softmax_backward", in: "elementwise.cl"), global: [rows],
             arguments: [.buffer(output.buffer), .buffer(gradOutput.buffer), .buffer(gradInput.buffer), .int(rows),
-                        .int(columns)])
+                        .int(columns)],
+            cost: OpCost.softmax(output.shape, backward: true))
     }
 }

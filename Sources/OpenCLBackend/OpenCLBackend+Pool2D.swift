@@ -9,7 +9,8 @@ extension OpenCLBackend {
             .max, input: input.shape, output: output.shape, argmax: argmax.shape, parameters: parameters)
         try launch(
             try pool2dKernel("max_pool2d_forward", g), global: [g.outWidth, g.outHeight, g.planes],
-            arguments: [.buffer(input.buffer), .buffer(output.buffer), .buffer(argmax.buffer)] + pool2dSizes(g))
+            arguments: [.buffer(input.buffer), .buffer(output.buffer), .buffer(argmax.buffer)] + pool2dSizes(g),
+            cost: g.forwardCost)
     }
 
     public func maxPool2dBackward(
@@ -20,14 +21,15 @@ extension OpenCLBackend {
         try launch(
             try pool2dKernel("max_pool2d_backward", g), global: [g.inWidth, g.inHeight, g.planes],
             arguments: [.buffer(gradOutput.buffer), .buffer(argmax.buffer), .buffer(gradInput.buffer)]
-                + pool2dSizes(g))
+                + pool2dSizes(g),
+            cost: g.backwardCost)
     }
 
     public func avgPool2dForward(input: Tensor, output: Tensor, parameters: Pool2DParameters) throws {
         let g = try checkPool2d(.average, input: input.shape, output: output.shape, parameters: parameters)
         try launch(
             try pool2dKernel("avg_pool2d_forward", g), global: [g.outWidth, g.outHeight, g.planes],
-            arguments: [.buffer(input.buffer), .buffer(output.buffer)] + pool2dSizes(g))
+            arguments: [.buffer(input.buffer), .buffer(output.buffer)] + pool2dSizes(g), cost: g.forwardCost)
     }
 
     public func avgPool2dBackward(gradOutput: Tensor, gradInput: Tensor, parameters: Pool2DParameters)
@@ -36,7 +38,7 @@ extension OpenCLBackend {
         let g = try checkPool2d(.average, input: gradInput.shape, output: gradOutput.shape, parameters: parameters)
         try launch(
             try pool2dKernel("avg_pool2d_backward", g), global: [g.inWidth, g.inHeight, g.planes],
-            arguments: [.buffer(gradOutput.buffer), .buffer(gradInput.buffer)] + pool2dSizes(g))
+            arguments: [.buffer(gradOutput.buffer), .buffer(gradInput.buffer)] + pool2dSizes(g), cost: g.backwardCost)
     }
 
     public func globalAvgPool2dForward(input: Tensor, output: Tensor) throws {
@@ -44,7 +46,8 @@ extension OpenCLBackend {
         let planes = input.shape[0] * input.shape[1]
         try launch(
             try kernel("global_avg_pool2d_forward", in: "pool2d.cl"), global: [planes],
-            arguments: [.buffer(input.buffer), .buffer(output.buffer), .int(planes), .int(input.shape[2] * input.shape[3])])
+            arguments: [.buffer(input.buffer), .buffer(output.buffer), .int(planes), .int(input.shape[2] * input.shape[3])],
+            cost: OpCost.globalAvgPool2d(input: input.shape, backward: false))
     }
 
     public func globalAvgPool2dBackward(gradOutput: Tensor, gradInput: Tensor) throws {
@@ -53,7 +56,8 @@ extension OpenCLBackend {
         let planeSize = gradInput.shape[2] * gradInput.shape[3]
         try launch(
             try kernel("global_avg_pool2d_backward", in: "pool2d.cl"), global: [planeSize, planes],
-            arguments: [.buffer(gradOutput.buffer), .buffer(gradInput.buffer), .int(planes), .int(planeSize)])
+            arguments: [.buffer(gradOutput.buffer), .buffer(gradInput.buffer), .int(planes), .int(planeSize)],
+            cost: OpCost.globalAvgPool2d(input: gradInput.shape, backward: true))
     }
 
     /// Pooling kernels share one program per window shape and padding mode.

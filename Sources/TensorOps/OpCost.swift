@@ -13,7 +13,7 @@ public struct OpCost: Hashable, Sendable {
     }
 
     /// `elements` float32 (or int32) values moved once.
-    static func traffic(_ elements: Int...) -> Int { elements.reduce(0, +) * 4 }
+    public static func traffic(_ elements: Int...) -> Int { elements.reduce(0, +) * 4 }
 }
 
 extension Conv2DGeometry {
