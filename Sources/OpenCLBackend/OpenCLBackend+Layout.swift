@@ -5,19 +5,25 @@ extension OpenCLBackend {
     public func concatForward(_ inputs: [Tensor], output: Tensor) throws {
         let g = try checkConcat(inputs: inputs.map(\.shape), output: output.shape)
         let kernel = try kernel("concat_forward", in: "layout.cl")
+        // Each launch moves one input's share of OpCost.concat(g).
         for (input, offset) in zip(inputs, g.channelOffsets) {
             try launch(kernel, global: [input.shape.count / input.shape[0], input.shape[0]],
-                       arguments: [.buffer(input.buffer), .buffer(output.buffer)] + concatSizes(input.shape, g, offset))
+                       arguments: [.buffer(input.buffer), .buffer(output.buffer)] + concatSizes(input.shape, g, offset),
+                       cost: OpCost.copy(input: input.shape.count, output: input.shape.count),
+                       detail: "\(input.shape) → \(g.output)")
         }
     }
 
     public func concatBackward(gradOutput: Tensor, gradInputs: [Tensor]) throws {
         let g = try checkConcat(inputs: gradInputs.map(\.shape), output: gradOutput.shape)
         let kernel = try kernel("concat_backward", in: "layout.cl")
+        // Each launch moves one input's share of OpCost.concat(g).
         for (gradInput, offset) in zip(gradInputs, g.channelOffsets) {
             try launch(kernel, global: [gradInput.shape.count / gradInput.shape[0], gradInput.shape[0]],
                        arguments: [.buffer(gradOutput.buffer), .buffer(gradInput.buffer)]
-                           + concatSizes(gradInput.shape, g, offset))
+                           + concatSizes(gradInput.shape, g, offset),
+                       cost: OpCost.copy(input: gradInput.shape.count, output: gradInput.shape.count),
+                       detail: "\(g.output) → \(gradInput.shape)")
         }
     }
 
@@ -30,14 +36,17 @@ extension OpenCLBackend {
         let g = try checkPad2d(input: input.shape, output: output.shape, padding: padding)
         try launch(
             try kernel("pad2d_forward", in: "layout.cl"), global: [g.output[3], g.output[2], g.input[0] * g.input[1]],
-            arguments: [.buffer(input.buffer), .buffer(output.buffer)] + pad2dSizes(g) + [.float(value)])
+            arguments: [.buffer(input.buffer), .buffer(output.buffer)] + pad2dSizes(g) + [.float(value)],
+            cost: OpCost.copy(input: g.input.count, output: g.output.count), detail: "\(g.input) → \(g.output)")
     }
 
     public func pad2dBackward(gradOutput: Tensor, gradInput: Tensor, padding: Padding2D) throws {
         let g = try checkPad2d(input: gradInput.shape, output: gradOutput.shape, padding: padding)
+        // Only the interior of the output gradient is read: one input-sized plane set each way.
         try launch(
             try kernel("pad2d_backward", in: "layout.cl"), global: [g.input[3], g.input[2], g.input[0] * g.input[1]],
-            arguments: [.buffer(gradOutput.buffer), .buffer(gradInput.buffer)] + pad2dSizes(g))
+            arguments: [.buffer(gradOutput.buffer), .buffer(gradInput.buffer)] + pad2dSizes(g),
+            cost: OpCost.copy(input: g.input.count, output: g.input.count), detail: "\(g.output) → \(g.input)")
     }
 
     /// PLANES, H, W, OH, OW, TOP, LEFT.
@@ -50,6 +59,7 @@ extension OpenCLBackend {
         try checkTranspose2d(input: input.shape, output: output.shape)
         try launch(
             try kernel("transpose2d", in: "layout.cl"), global: [input.shape[0], input.shape[1]],
-            arguments: [.buffer(input.buffer), .buffer(output.buffer), .int(input.shape[0]), .int(input.shape[1])])
+            arguments: [.buffer(input.buffer), .buffer(output.buffer), .int(input.shape[0]), .int(input.shape[1])],
+            cost: OpCost.copy(input: input.shape.count, output: output.shape.count), detail: "\(input.shape)")
     }
 }

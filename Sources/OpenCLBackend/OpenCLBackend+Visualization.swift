@@ -6,24 +6,31 @@ extension OpenCLBackend {
     public func irfft2Forward(spectrum: Tensor, scratch: Tensor, output: Tensor) throws {
         let g = try SpectrumGeometry(spectrum: spectrum.shape, image: output.shape)
         try scratch.shape.require(g.spectrum, "scratch", of: "irfft2")
+        let stages = g.stageCosts
         try launch(
             try kernel("irfft2_columns_forward", in: "fft.cl"), global: [g.columns, g.height, g.planes],
-            arguments: [.buffer(spectrum.buffer), .buffer(scratch.buffer), .int(g.planes), .int(g.height), .int(g.columns)])
+            arguments: [.buffer(spectrum.buffer), .buffer(scratch.buffer), .int(g.planes), .int(g.height),
+                        .int(g.columns)],
+            cost: stages.columns, detail: "\(g.spectrum)")
         try launch(
             try kernel("irfft2_rows_forward", in: "fft.cl"), global: [g.width, g.height, g.planes],
-            arguments: [.buffer(scratch.buffer), .buffer(output.buffer)] + fftSizes(g))
+            arguments: [.buffer(scratch.buffer), .buffer(output.buffer)] + fftSizes(g),
+            cost: stages.rows, detail: "\(g.spectrum) → \(g.image)")
     }
 
     public func irfft2Backward(gradOutput: Tensor, scratch: Tensor, gradSpectrum: Tensor) throws {
         let g = try SpectrumGeometry(spectrum: gradSpectrum.shape, image: gradOutput.shape)
         try scratch.shape.require(g.spectrum, "scratch", of: "irfft2")
+        let stages = g.stageCosts
         try launch(
             try kernel("irfft2_rows_backward", in: "fft.cl"), global: [g.columns, g.height, g.planes],
-            arguments: [.buffer(gradOutput.buffer), .buffer(scratch.buffer)] + fftSizes(g))
+            arguments: [.buffer(gradOutput.buffer), .buffer(scratch.buffer)] + fftSizes(g),
+            cost: stages.rows, detail: "\(g.image) → \(g.spectrum)")
         try launch(
             try kernel("irfft2_columns_backward", in: "fft.cl"), global: [g.columns, g.height, g.planes],
             arguments: [.buffer(scratch.buffer), .buffer(gradSpectrum.buffer), .int(g.planes), .int(g.height),
-                        .int(g.columns)])
+                        .int(g.columns)],
+            cost: stages.columns, detail: "\(g.spectrum)")
     }
 
     /// PLANES, H, W, F.
@@ -36,7 +43,8 @@ extension OpenCLBackend {
         try launch(
             try kernel("affine_resample_forward", in: "image.cl"), global: planeGrid(input.shape),
             arguments: [.buffer(input.buffer), .buffer(maps.buffer), .buffer(output.buffer)] + planeSizes(input.shape)
-                + [.float(fill)])
+                + [.float(fill)],
+            cost: OpCost.affineResample(input.shape), detail: "\(input.shape)")
     }
 
     public func affineResampleBackward(gradOutput: Tensor, maps: Tensor, gradInput: Tensor, reach: Int) throws {
@@ -44,7 +52,8 @@ extension OpenCLBackend {
         try launch(
             try kernel("affine_resample_backward", in: "image.cl"), global: planeGrid(gradInput.shape),
             arguments: [.buffer(gradOutput.buffer), .buffer(maps.buffer), .buffer(gradInput.buffer)]
-                + planeSizes(gradInput.shape) + [.int(reach)])
+                + planeSizes(gradInput.shape) + [.int(reach)],
+            cost: OpCost.affineResample(gradInput.shape, reach: reach), detail: "\(gradInput.shape), reach \(reach)")
     }
 
     /// Global size (W, H, N·C).
@@ -63,7 +72,8 @@ extension OpenCLBackend {
         try launch(
             try kernel("image_penalty_backward", in: "image.cl"), global: planeGrid(shape),
             arguments: [.buffer(image.buffer), .buffer(gradient.buffer), .buffer(output.buffer),
-                        .int(shape[0] * shape[1]), .int(shape[2]), .int(shape[3]), .float(l2), .float(tv)])
+                        .int(shape[0] * shape[1]), .int(shape[2]), .int(shape[3]), .float(l2), .float(tv)],
+            cost: OpCost.elementwiseUpdate(count: shape.count, operations: 12, tensors: 3), detail: "\(shape)")
     }
 
     public func adamStep(parameter: Tensor, gradient: Tensor, firstMoment: Tensor, secondMoment: Tensor, step: Int,
@@ -76,7 +86,10 @@ extension OpenCLBackend {
             try kernel("adam_step", in: "optim.cl"), global: [parameter.shape.count],
             arguments: [.buffer(parameter.buffer), .buffer(gradient.buffer), .buffer(firstMoment.buffer),
                         .buffer(secondMoment.buffer), .int(parameter.shape.count), .float(h.learningRate),
-                        .float(h.beta1), .float(h.beta2), .float(h.epsilon), .float(correction1), .float(correction2)])
+                        .float(h.beta1), .float(h.beta2), .float(h.epsilon), .float(correction1), .float(correction2)],
+            // Reads the parameter, gradient and both moments; writes the parameter and both moments.
+            cost: OpCost.elementwiseUpdate(count: parameter.shape.count, operations: 10, tensors: 7),
+            detail: "\(parameter.shape)")
     }
 
     public func sgdStep(parameter: Tensor, gradient: Tensor, learningRate: Float) throws {
@@ -84,7 +97,10 @@ extension OpenCLBackend {
         try launch(
             try kernel("sgd_step", in: "optim.cl"), global: [parameter.shape.count],
             arguments: [.buffer(parameter.buffer), .buffer(gradient.buffer), .int(parameter.shape.count),
-                        .float(learningRate)])
+                        .float(learningRate)],
+            // Reads the parameter and gradient; writes the parameter.
+            cost: OpCost.elementwiseUpdate(count: parameter.shape.count, operations: 2, tensors: 3),
+            detail: "\(parameter.shape)")
     }
 }
 
@@ -95,14 +111,32 @@ extension OpenCLBackend {
         let g = try checkDiversity(
             activation: activation.shape, gradient: gradient.shape, output: output.shape, scratch: scratch.shape)
         let (n, c, p, row) = (g.images, g.channels, g.positions, g.row)
+        let detail = "\(activation.shape)"
         try launch(try kernel("diversity_gram", in: "diversity.cl"), global: [c, c, n],
-                   arguments: [.buffer(activation.buffer), .buffer(scratch.buffer), .int(n), .int(c), .int(p), .int(row)])
+                   arguments: [.buffer(activation.buffer), .buffer(scratch.buffer), .int(n), .int(c), .int(p),
+                               .int(row)],
+                   cost: g.gramCost, detail: detail)
+        // The Gram and gradient kernels carry the FLOPs; these small reductions over the N Gram matrices are
+        // bytes-only helpers (each reads the matrices and writes `global` values).
         for (name, global) in [("diversity_norms", n), ("diversity_sum", c * c), ("diversity_dots", n)] {
             try launch(try kernel(name, in: "diversity.cl"), global: [global],
-                       arguments: [.buffer(scratch.buffer), .int(n), .int(c), .int(row)])
+                       arguments: [.buffer(scratch.buffer), .int(n), .int(c), .int(row)],
+                       cost: OpCost(flops: 0, bytes: OpCost.traffic(n * c * c, global)), detail: "\(n)×\(c)×\(c)")
         }
         try launch(try kernel("diversity_backward", in: "diversity.cl"), global: [p, c, n],
                    arguments: [.buffer(activation.buffer), .buffer(gradient.buffer), .buffer(output.buffer),
-                               .buffer(scratch.buffer), .int(n), .int(c), .int(p), .int(row), .float(weight)])
+                               .buffer(scratch.buffer), .int(n), .int(c), .int(p), .int(row), .float(weight)],
+                   cost: g.gradientCost, detail: detail)
+    }
+}
+
+extension SpectrumGeometry {
+    /// `OpCost.irfft2` by stage, in either direction: the column DFT sums H terms per spectrum entry (spectrum
+    /// to scratch), the row DFT F terms per pixel (between the scratch and the image). The FLOPs add up to the op's.
+    fileprivate var stageCosts: (columns: OpCost, rows: OpCost) {
+        let columnFlops = 8 * planes * height * columns * height
+        let rowFlops = OpCost.irfft2(self).flops - columnFlops
+        return (OpCost(flops: columnFlops, bytes: OpCost.traffic(spectrum.count, spectrum.count)),
+                OpCost(flops: rowFlops, bytes: OpCost.traffic(spectrum.count, image.count)))
     }
 }

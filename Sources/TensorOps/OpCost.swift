@@ -151,12 +151,12 @@ extension CAMGeometry {
                bytes: OpCost.traffic(activation.count, weightShape.count, mapShape.count))
     }
 
-    /// Eigen-CAM: the Gram matrix of the smaller side (S = min(positions, channels)), up to 2,000 power
-    /// iterations of S² multiply-adds (counted at the cap), and the projection.
+    /// Eigen-CAM: the Gram matrix of the smaller side (S = min(positions, channels)) and the projection. The power
+    /// iterations (S² multiply-adds each) are not counted: how many run depends on the data, so the figure is a
+    /// lower bound, like the bytes.
     public var principalProjectionCost: OpCost {
         let side = min(positions, channels)
-        return OpCost(flops: 2 * side * side * max(positions, channels) * images + 2 * 2000 * side * side * images
-                          + 2 * activation.count,
+        return OpCost(flops: 2 * side * side * max(positions, channels) * images + 2 * activation.count,
                       bytes: OpCost.traffic(activation.count, images * side * side, mapShape.count))
     }
 
@@ -183,5 +183,20 @@ extension OpCost {
     /// Min-max normalization: a comparison pair per element to find the range, then a subtraction and division.
     public static func minMaxNormalize(count: Int) -> OpCost {
         OpCost(flops: 4 * count, bytes: OpCost.traffic(count, count, count))
+    }
+}
+
+extension DiversityGeometry {
+    /// The channel Gram matrices: a multiply-add per activation element and channel (2·N·C²·HW).
+    public var gramCost: OpCost {
+        OpCost(flops: 2 * images * channels * channels * positions,
+               bytes: OpCost.traffic(activation.count, images * channels * channels))
+    }
+
+    /// The gradient: per activation element, C terms of about 8 operations (normalizing, the projection, a
+    /// multiply-add) and 3 to scale and subtract it; reads the activation, its gradient and the Gram matrices.
+    public var gradientCost: OpCost {
+        OpCost(flops: (8 * channels + 3) * activation.count,
+               bytes: OpCost.traffic(3 * activation.count, (images + 1) * channels * channels, 2 * images))
     }
 }
