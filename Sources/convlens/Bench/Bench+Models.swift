@@ -41,8 +41,9 @@ extension Bench {
             layer: "/features/features.10/Conv", channels: Array(0..<16), mean: [0.485, 0.456, 0.406],
             std: [0.229, 0.224, 0.225])
         settings.size = 128
-        settings.steps = warmup + runs
-        // Each step reports (reportInterval 1), reading one objective: the time between reports is a step.
+        // Each step reports (reportInterval 1), reading one objective: the time between reports is a step, so
+        // warmup + runs + 1 steps give runs intervals after the warm-up.
+        settings.steps = warmup + runs + 1
         var stamps: [UInt64] = []
         _ = try FilterVisualizer(graph: vgg, backend: backend, settings: settings).run(reportInterval: 1) { _ in
             stamps.append(DispatchTime.now().uptimeNanoseconds)

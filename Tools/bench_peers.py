@@ -1,0 +1,327 @@
+#!/usr/bin/env python3
+"""Run convlens's benchmark workloads in PyTorch, onnxruntime and pytorch-grad-cam in the same sitting as
+`convlens bench`, and write BENCHMARKS.md with the figures side by side.
+
+Usage (from the repository root, with torch, torchvision, onnxruntime and grad-cam from PyPI in a venv outside the
+repository; random-weight models made by Tools/export_torchvision.py):
+    ~/convlens-venv/bin/python Tools/bench_peers.py [--runs 10] [--warmup 2] [--models ~/convlens-models]
+        [--convlens .build/release/convlens] [--device cpu|cuda] [--startup] [--out BENCHMARKS.md]
+
+CPU: PyTorch with 2 threads (oneDNN), onnxruntime's CPU provider with 2 threads. CUDA: cuDNN in float32 with TF32
+off, onnxruntime's CUDA provider when present. Each run of the script replaces its own section of the output file
+(CPU or GPU), so both can live in one BENCHMARKS.md. Run by hand; never by the build or the tests.
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import shlex
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+import torchvision
+
+ROOT = Path(__file__).resolve().parent.parent
+MODELS = ["alexnet", "vgg16", "resnet18", "resnet50", "mobilenet_v2"]
+# name, in channels, out channels, input size, kernel, stride, padding, groups (as BenchConvLayers.swift)
+CONV_LAYERS = [
+    ("vgg16.conv1_2", 64, 64, 224, 3, 1, 1, 1),
+    ("vgg16.conv3_1", 128, 256, 56, 3, 1, 1, 1),
+    ("vgg16.conv5_1", 512, 512, 14, 3, 1, 1, 1),
+    ("resnet.1x1_256to64", 256, 64, 56, 1, 1, 0, 1),
+    ("resnet.3x3s2_128", 128, 128, 56, 3, 2, 1, 1),
+    ("mobilenetv2.dw3x3_144", 144, 144, 56, 3, 1, 1, 144),
+]
+
+
+def timing(fn, runs, warmup, sync):
+    """Median, min and max wall milliseconds of fn() (sync() after each call)."""
+    for _ in range(warmup):
+        fn()
+        sync()
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        sync()
+        samples.append((time.perf_counter() - start) * 1e3)
+    return {"median_ms": statistics.median(samples), "min_ms": min(samples), "max_ms": max(samples)}
+
+
+def torch_conv_layers(device, runs, warmup, sync, batches):
+    F = torch.nn.functional
+    results = {}
+    for name, cin, cout, size, k, stride, pad, groups in CONV_LAYERS:
+        for batch in batches:
+            g = torch.Generator().manual_seed(1)
+            x = torch.rand(batch, cin, size, size, generator=g).to(device) * 2 - 1
+            w = torch.rand(cout, cin // groups, k, k, generator=g).to(device) * 2 - 1
+            y = F.conv2d(x, w, stride=stride, padding=pad, groups=groups)
+            dy = torch.rand(y.shape, generator=g).to(device) * 2 - 1
+            flops = 2 * y.numel() * (cin // groups) * k * k
+            calls = {
+                "forward": lambda: F.conv2d(x, w, stride=stride, padding=pad, groups=groups),
+                "backward_input": lambda: torch.nn.grad.conv2d_input(x.shape, w, dy, stride=stride, padding=pad,
+                                                                     groups=groups),
+                "backward_weight": lambda: torch.nn.grad.conv2d_weight(x, w.shape, dy, stride=stride, padding=pad,
+                                                                       groups=groups),
+            }
+            for direction, fn in calls.items():
+                with torch.no_grad():
+                    t = timing(fn, runs, warmup, sync)
+                t["gflops"] = flops / t["median_ms"] / 1e6
+                results[(name, direction, batch)] = t
+                print(f"torch {name} {direction} b{batch}: {t['median_ms']:.3f} ms", flush=True)
+    return results
+
+
+def torch_model(name):
+    torch.manual_seed(0)
+    return getattr(torchvision.models, name)(weights=None).eval()
+
+
+def torch_models(device, runs, warmup, sync, models_dir):
+    results = {}
+    for name in MODELS:
+        if not (models_dir / f"{name}.onnx").exists():
+            continue
+        # Only the input's gradient is wanted, as convlens computes it: no weight gradients.
+        model = torch_model(name).to(device).requires_grad_(False)
+        x = torch.rand(1, 3, 224, 224, generator=torch.Generator().manual_seed(4)).to(device)
+
+        def forward():
+            with torch.no_grad():
+                model(x)
+
+        def forward_backward():
+            xi = x.clone().requires_grad_(True)
+            model(xi)[0, 0].backward()
+
+        results[(name, "forward", 1)] = timing(forward, runs, warmup, sync)
+        results[(name, "forward_backward", 1)] = timing(forward_backward, runs, warmup, sync)
+        print(f"torch {name}: {results[(name, 'forward', 1)]['median_ms']:.2f} ms", flush=True)
+    return results
+
+
+def onnxruntime_models(device, runs, warmup, models_dir):
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        return {}, None
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 2 if device == "cpu" else 0
+    providers = ["CPUExecutionProvider"]
+    if device == "cuda" and "CUDAExecutionProvider" in ort.get_available_providers():
+        providers = ["CUDAExecutionProvider"]
+    elif device == "cuda":
+        return {}, ort.__version__ + " (no CUDA provider)"
+    results = {}
+    for name in MODELS:
+        path = models_dir / f"{name}.onnx"
+        if not path.exists():
+            continue
+        session = ort.InferenceSession(str(path), options, providers=providers)
+        feed = {session.get_inputs()[0].name: torch.rand(1, 3, 224, 224).numpy()}
+        results[(name, "forward", 1)] = timing(lambda: session.run(None, feed), runs, warmup, lambda: None)
+        print(f"onnxruntime {name}: {results[(name, 'forward', 1)]['median_ms']:.2f} ms", flush=True)
+    return results, ort.__version__
+
+
+def gradcam_and_filters(device, runs, warmup, sync, models_dir):
+    results = {}
+    try:
+        from pytorch_grad_cam import GradCAM
+        from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
+    except ImportError:
+        GradCAM = None
+    for name in ["vgg16", "resnet50"]:
+        if GradCAM is None or not (models_dir / f"{name}.onnx").exists():
+            continue
+        model = torch_model(name).to(device)
+        # convlens's default layer: the last one with spatial extent (VGG-16's average pool, ResNet-50's layer4).
+        layer = model.avgpool if name == "vgg16" else model.layer4[-1]
+        x = torch.rand(1, 3, 224, 224, generator=torch.Generator().manual_seed(5)).to(device)
+        with torch.no_grad():
+            top = int(model(x).argmax())
+        cam = GradCAM(model=model, target_layers=[layer])
+        results[(f"gradcam.{name}", "forward_backward", 1)] = timing(
+            lambda: cam(input_tensor=x, targets=[ClassifierOutputTarget(top)]), runs, warmup, sync)
+        print(f"pytorch-grad-cam {name}: {results[(f'gradcam.{name}', 'forward_backward', 1)]['median_ms']:.1f} ms",
+              flush=True)
+    if (models_dir / "vgg16.onnx").exists():
+        # One gradient-ascent step as convlens takes it: 16 images, channel i of conv3_1 for image i, Adam.
+        features = torch_model("vgg16").features[:11].to(device).requires_grad_(False)
+        images = torch.rand(16, 3, 128, 128, generator=torch.Generator().manual_seed(6)).to(device).requires_grad_(True)
+        optimizer = torch.optim.Adam([images], lr=0.05)
+        index = torch.arange(16, device=device)
+
+        def step():
+            optimizer.zero_grad()
+            activation = features(images)
+            loss = -activation[index, index].mean(dim=(1, 2)).sum()
+            loss.backward()
+            optimizer.step()
+
+        results[("filters.vgg16.conv3_1", "step_16x128", 16)] = timing(step, runs, warmup, sync)
+    return results
+
+
+def startup(convlens):
+    """Wall seconds of `convlens forward` on the bundled model: cold (empty caches), then warm (median of 5)."""
+    digit = ROOT / "Sources/BundledModel/digits/digit_7_0013.png"
+    with tempfile.TemporaryDirectory() as caches:
+        env = dict(os.environ, XDG_CACHE_HOME=f"{caches}/xdg", POCL_CACHE_DIR=f"{caches}/pocl")
+        env.pop("CONVLENS_PROGRAM_CACHE", None)
+        command = [str(convlens), "forward", "--input", str(digit), "--top", "1"]
+
+        def once():
+            start = time.perf_counter()
+            subprocess.run(command, env=env, check=True, capture_output=True)
+            return time.perf_counter() - start
+
+        cold = once()
+        warm = statistics.median(once() for _ in range(5))
+    return cold, warm, " ".join(shlex.quote(c) for c in command)
+
+
+def fmt(t):
+    return f"{t['median_ms']:.3g} [{t['min_ms']:.3g}–{t['max_ms']:.3g}]" if t else "–"
+
+
+def ratio(peer, ours):
+    # > 1: convlens is faster.
+    return f"{peer['median_ms'] / ours['median_ms']:.2f}×" if peer and ours else "–"
+
+
+def cpu_name():
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def section(args, records, torch_conv, torch_models_, ort_models, ort_version, vis, start, bench_command):
+    ours = {(r["workload"], r["direction"], r["batch"]): r for r in records}
+    device = records[0]["device"] if records else "unknown"
+    gpu = args.device == "cuda"
+    peer = f"PyTorch {torch.__version__} " + (
+        f"cuDNN {torch.backends.cudnn.version()} float32, TF32 off, on {torch.cuda.get_device_name()}" if gpu
+        else "CPU, 2 threads")
+    lines = [
+        f"## {'GPU' if gpu else 'CPU'}: {device}",
+        "",
+        f"Measured {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC on {cpu_name()}, "
+        f"{os.cpu_count()} logical CPUs; convlens on `{device}`; peers: {peer}; onnxruntime {ort_version or '–'}.",
+        "",
+        "Commands (same sitting):",
+        "",
+        "```sh",
+        " ".join(shlex.quote(a) for a in [sys.executable] + sys.argv),
+        bench_command,
+        "```",
+        "",
+        f"Wall-clock medians of {args.runs} runs after {args.warmup} warm-up, [min–max], in ms. Ratio = peer time / "
+        "convlens time: above 1 convlens is faster.",
+        "",
+    ]
+    fma, copy = ours.get(("peak.fma", "probe", 1)), ours.get(("peak.copy", "probe", 1))
+    if fma and copy:
+        lines += [f"Device peaks measured by `convlens bench`: FMA {fma['gflops']:.1f} GFLOP/s, copy "
+                  f"{copy['gigabytes_per_second']:.1f} GB/s.", ""]
+    lines += ["### Convolution layers", "",
+              "| layer | direction | batch | convlens ms | GFLOP/s | of FMA peak | PyTorch ms | GFLOP/s | ratio |",
+              "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for (name, direction, batch), t in torch_conv.items():
+        o = ours.get((name, direction, batch))
+        share = f"{o['gflops'] / fma['gflops'] * 100:.0f} %" if o and fma and o.get("gflops") else "–"
+        lines.append(f"| {name} | {direction} | {batch} | {fmt(o)} | {o['gflops']:.1f} | {share} | {fmt(t)} | "
+                     f"{t['gflops']:.1f} | {ratio(t, o)} |" if o else f"| {name} | {direction} | {batch} | – | – | – | "
+                     f"{fmt(t)} | {t['gflops']:.1f} | – |")
+    lines += ["", "### Models (224 px, batch 1)", "",
+              "| model | direction | convlens ms | PyTorch ms | ratio | onnxruntime ms | ratio |",
+              "| --- | --- | ---: | ---: | ---: | ---: | ---: |"]
+    for (name, direction, batch), t in torch_models_.items():
+        o = ours.get((name, direction, batch))
+        r = ort_models.get((name, direction, batch))
+        lines.append(f"| {name} | {direction} | {fmt(o)} | {fmt(t)} | {ratio(t, o)} | {fmt(r)} | {ratio(r, o)} |")
+    lines += ["", "### Visualization", "",
+              "| workload | convlens ms | peer | peer ms | ratio |", "| --- | --- | --- | ---: | ---: |"]
+    for (name, direction, batch), t in vis.items():
+        o = ours.get((name, direction, batch))
+        who = "pytorch-grad-cam" if name.startswith("gradcam") else "PyTorch (Adam step)"
+        lines.append(f"| {name} {direction} | {fmt(o)} | {who} | {fmt(t)} | {ratio(t, o)} |")
+    if start:
+        cold, warm, command = start
+        lines += ["", "### Start-up", "",
+                  f"`{command}` as a whole process, cold (empty ConvLens and PoCL caches) {cold * 1e3:.0f} ms, warm "
+                  f"(median of 5) {warm * 1e3:.0f} ms: warm is {warm / cold * 100:.1f} % of cold."]
+    return "\n".join(lines) + "\n"
+
+
+def write(out, kind, body):
+    start, end = f"<!-- bench:{kind}:start -->", f"<!-- bench:{kind}:end -->"
+    text = out.read_text() if out.exists() else (
+        "# Benchmarks\n\nMade by `Tools/bench_peers.py`, which runs `convlens bench` and the same workloads in "
+        "PyTorch, onnxruntime and pytorch-grad-cam in one sitting. Each section is replaced by the next run on its "
+        "kind of device.\n\n<!-- bench:cpu:start -->\n<!-- bench:cpu:end -->\n\n<!-- bench:gpu:start -->\n"
+        "<!-- bench:gpu:end -->\n")
+    if start not in text:
+        text += f"\n{start}\n{end}\n"
+    text = re.sub(re.escape(start) + ".*?" + re.escape(end), lambda _: f"{start}\n{body}{end}", text, flags=re.S)
+    out.write_text(text)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--convlens", default=str(ROOT / ".build/release/convlens"))
+    parser.add_argument("--models", default=str(Path.home() / "convlens-models"))
+    parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
+    parser.add_argument("--out", default=str(ROOT / "BENCHMARKS.md"))
+    parser.add_argument("--startup", action="store_true", help="also time cold and warm start-up")
+    parser.add_argument("--convlens-json", help="use this convlens bench --json output instead of running it")
+    args = parser.parse_args()
+    models_dir = Path(args.models).expanduser()
+
+    with tempfile.TemporaryDirectory() as scratch:
+        json_path = args.convlens_json or f"{scratch}/convlens.json"
+        bench_command = " ".join(shlex.quote(a) for a in [args.convlens, "bench", "--runs", str(args.runs), "--warmup",
+                                                          str(args.warmup), "--models", str(models_dir), "--json",
+                                                          "FILE.json"])
+        if not args.convlens_json:
+            subprocess.run([args.convlens, "bench", "--runs", str(args.runs), "--warmup", str(args.warmup),
+                            "--models", str(models_dir), "--json", json_path], check=True)
+        records = json.loads(Path(json_path).read_text())
+
+    if args.device == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
+        torch.backends.cudnn.benchmark = True
+        sync = torch.cuda.synchronize
+    else:
+        torch.set_num_threads(2)
+        sync = lambda: None  # noqa: E731
+    device = args.device
+    torch_conv = torch_conv_layers(device, args.runs, args.warmup, sync, [1, 8])
+    torch_models_ = torch_models(device, args.runs, args.warmup, sync, models_dir)
+    ort_models, ort_version = onnxruntime_models(device, args.runs, args.warmup, models_dir)
+    vis = gradcam_and_filters(device, args.runs, args.warmup, sync, models_dir)
+    start = startup(args.convlens) if args.startup else None
+    body = section(args, records, torch_conv, torch_models_, ort_models, ort_version, vis, start, bench_command)
+    write(Path(args.out), "gpu" if device == "cuda" else "cpu", body)
+    print(body)
+
+
+if __name__ == "__main__":
+    main()
