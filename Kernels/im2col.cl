@@ -9,15 +9,15 @@
 // backward-weight:  dWᵀ = col · dyᵀ, with dy transposed by matrix_transpose (so both operands are read along
 // their rows), and the sum transposed back.
 
-// Global size (OH, CI·KH·KW): one work-item per output row of col row kk (row stride ldcol), so each writes OW
-// consecutive values: a copy of one input row segment, with zeros in the padding.
-__kernel void conv2d_im2col(__global const float* x, int xOffset, __global float* col, int ldcol, int CIKK, int H,
-                            int W, int OH, int OW) {
+// Global size (OH, CI·KH·KW): one work-item per output row of col row kk (from colOffset, row stride ldcol), so
+// each writes OW consecutive values: a copy of one input row segment, with zeros in the padding.
+__kernel void conv2d_im2col(__global const float* x, int xOffset, __global float* col, int colOffset, int ldcol,
+                            int CIKK, int H, int W, int OH, int OW) {
     const int oh = get_global_id(0), kk = get_global_id(1);
     if (oh >= OH || kk >= CIKK) return;
     const int ci = kk / (KH * KW), kh = kk / KW % KH, kw = kk % KW;
     const int ih = oh * SH - PT + kh * DH;
-    __global float* out = col + (size_t)kk * ldcol + oh * OW;
+    __global float* out = col + colOffset + (size_t)kk * ldcol + oh * OW;
     if (ih < 0 || ih >= H) {
         for (int ow = 0; ow < OW; ++ow) out[ow] = 0.0f;
         return;
@@ -58,4 +58,15 @@ __kernel void matrix_transpose(__global const float* src, int srcOffset, int src
     const int c = get_global_id(0), r = get_global_id(1);
     if (c >= COLS || r >= ROWS) return;
     dst[dstOffset + (size_t)c * dstStride + r] = src[srcOffset + (size_t)r * srcStride + c];
+}
+
+// Global size (KH·KW, CI, CO) for one group's weights (CO × CI × KH × KW from wOffset): the weights of the
+// convolution that computes a stride-1 convolution's input gradient, flipped[ci, (co·KH + kh)·KW + kw] =
+// w[co, ci, KH−1−kh, KW−1−kw]. Backward-input then runs like a forward pass over dy (im2col and one product).
+__kernel void conv2d_flipped_weight(__global const float* w, int wOffset, __global float* flipped, int CI, int CO) {
+    const int tap = get_global_id(0), ci = get_global_id(1), co = get_global_id(2);
+    if (tap >= KH * KW || ci >= CI || co >= CO) return;
+    const int kh = tap / KW, kw = tap % KW;
+    flipped[((size_t)ci * CO + co) * KH * KW + tap] =
+        w[wOffset + (((size_t)co * CI + ci) * KH + (KH - 1 - kh)) * KW + (KW - 1 - kw)];
 }

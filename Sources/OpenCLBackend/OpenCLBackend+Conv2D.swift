@@ -63,6 +63,9 @@ extension OpenCLBackend {
                     + conv2dSizes(g),
                 cost: g.backwardInputCost, detail: "\(g)")
         }
+        if g.hasTransposableWindow && !g.isPointwise {
+            return try backwardInputAsConvolution(gradOutput: gradOutput, weight: weight, gradInput: gradInput, g)
+        }
         // Per image and group: dcol = Wᵀ · dy, then dx = col2im(dcol) (dx itself for a pointwise convolution).
         let (rows, terms, positions) = (g.outChannelsPerGroup, g.columnRows, g.outHeight * g.outWidth)
         let inPlane = g.inHeight * g.inWidth
@@ -142,6 +145,49 @@ extension OpenCLBackend {
         }
     }
 
+    /// A stride-1 convolution's input gradient is itself a convolution of dy with the flipped, transposed weights
+    /// and padding K−1−p: per group the weights are flipped once, then per image dy goes through im2col and one
+    /// product, dx = W̃ · col(dy). Unlike Wᵀ·dy and col2im, this never writes a column matrix the size of the
+    /// input times the taps and reads it back, and its products sum over all COUT·KH·KW terms at once.
+    private func backwardInputAsConvolution(gradOutput: Tensor, weight: Tensor, gradInput: Tensor, _ g: Conv2DGeometry)
+        throws
+    {
+        let (inRows, outRows, taps) = (g.inChannelsPerGroup, g.outChannelsPerGroup, g.kernelHeight * g.kernelWidth)
+        let terms = outRows * taps, inPlane = g.inHeight * g.inWidth, outPlane = g.outHeight * g.outWidth
+        let tile = matmulTiling.columns, colStride = (inPlane + tile - 1) / tile * tile
+        let p = g.parameters
+        let defines: KeyValuePairs<String, Int> = [
+            "KH": g.kernelHeight, "KW": g.kernelWidth, "PT": g.kernelHeight - 1 - p.padding.top,
+            "PL": g.kernelWidth - 1 - p.padding.left,
+        ]
+        try scratch.withBuffer(floats: inRows * terms + terms * colStride, context: context) { buffer in
+            let flipped = MatrixView(buffer: buffer, rowStride: terms)
+            let col = MatrixView(buffer: buffer, offset: inRows * terms, rowStride: colStride)
+            for group in 0..<g.groups {
+                try launch(
+                    try kernel("conv2d_flipped_weight", in: "im2col.cl", defines: defines), global: [taps, inRows, outRows],
+                    arguments: [.buffer(weight.buffer), .int(group * outRows * inRows * taps), .buffer(buffer),
+                                .int(inRows), .int(outRows)],
+                    cost: OpCost(flops: 0, bytes: 8 * inRows * terms), detail: "\(outRows)×\(inRows)×\(taps)")
+                for image in 0..<g.batch {
+                    // im2col of dy: "input" OH×OW, "output" H×W, window KH×KW with padding K−1−p.
+                    try launch(
+                        try kernel("conv2d_im2col", in: "im2col.cl", defines: defines), global: [g.inHeight, terms],
+                        arguments: [.buffer(gradOutput.buffer), .int((image * g.outChannels + group * outRows) * outPlane),
+                                    .buffer(buffer), .int(col.offset), .int(colStride), .int(terms),
+                                    .int(g.outHeight), .int(g.outWidth), .int(g.inHeight), .int(g.inWidth)],
+                        cost: OpCost(flops: 0, bytes: 4 * (terms * inPlane + outRows * outPlane)),
+                        detail: "\(terms)×\(inPlane)")
+                    try matmul(
+                        flipped, col,
+                        into: MatrixView(buffer: gradInput.buffer, offset: (image * g.inChannels + group * inRows) * inPlane,
+                                         rowStride: inPlane),
+                        m: inRows, n: inPlane, k: terms)
+                }
+            }
+        }
+    }
+
     /// Depthwise convolutions have their own kernels (depthwise.cl); others with at least 4 output channels per
     /// group run as matrix products; narrow groups, where a product would be mostly tile padding, keep the direct
     /// kernels of conv2d.cl.
@@ -171,7 +217,7 @@ extension OpenCLBackend {
         try launch(
             try conv2dKernel("conv2d_im2col", g, hasBias: false, file: "im2col.cl"),
             global: [g.outHeight, g.columnRows],
-            arguments: [.buffer(input.buffer), .int(offset), .buffer(col.buffer), .int(col.rowStride),
+            arguments: [.buffer(input.buffer), .int(offset), .buffer(col.buffer), .int(col.offset), .int(col.rowStride),
                         .int(g.columnRows)] + imageSizes(g),
             cost: g.loweringCost, detail: "\(g.columnRows)×\(g.outHeight * g.outWidth)")
         return col
@@ -229,6 +275,15 @@ extension Conv2DGeometry {
     /// (col2im's additions are counted as none: they are at most KH·KW per input value).
     var loweringCost: OpCost {
         OpCost(flops: 0, bytes: 4 * (columnRows * outHeight * outWidth + inChannelsPerGroup * inHeight * inWidth))
+    }
+
+    /// Stride 1, no dilation, and no padding beyond the window on any side: the input gradient is then a plain
+    /// convolution of dy (padding K−1−p ≥ 0).
+    var hasTransposableWindow: Bool {
+        let p = parameters
+        return p.stride == Size2D(1) && p.dilation == Size2D(1)
+            && [p.padding.top, p.padding.bottom].allSatisfy { $0 <= kernelHeight - 1 }
+            && [p.padding.left, p.padding.right].allSatisfy { $0 <= kernelWidth - 1 }
     }
 
     /// One input channel per group (MobileNet's depthwise layers, any channel multiplier).
