@@ -147,8 +147,9 @@ extension OpenCLBackend {
 
     /// A stride-1 convolution's input gradient is itself a convolution of dy with the flipped, transposed weights
     /// and padding K−1−p: per group the weights are flipped once, then per image dy goes through im2col and one
-    /// product, dx = W̃ · col(dy). Unlike Wᵀ·dy and col2im, this never writes a column matrix the size of the
-    /// input times the taps and reads it back, and its products sum over all COUT·KH·KW terms at once.
+    /// product, dx = W̃ · col(dy). Against Wᵀ·dy and col2im, the gather pass over the column matrix disappears and
+    /// each product sums over all COUT·KH·KW terms (a long reduction like the forward's, instead of COUT terms
+    /// per tile, which leaves the tile waiting on its stores).
     private func backwardInputAsConvolution(gradOutput: Tensor, weight: Tensor, gradInput: Tensor, _ g: Conv2DGeometry)
         throws
     {
