@@ -121,5 +121,10 @@ public enum ParityCatalog {
             .resizeBilinear(input: [1, 3, 9, 8], output: [1, 3, 5, 13], alignCorners: false),
             .resizeBilinear(input: [2, 4, 7, 6], output: [2, 4, 28, 19], alignCorners: true),
             .overlay(map: [2, 1, 6, 9], alpha: 0.5),
+            // ROAD's imputation: one image under several masks, and one mask per image; the 40×36 plane's
+            // masks remove a 24×20 block besides scattered pixels, a hole that takes the solver many iterations.
+            .linearImputation(image: [1, 3, 12, 10], variants: 3),
+            .linearImputation(image: [2, 2, 9, 7], variants: 2),
+            .linearImputation(image: [1, 1, 40, 36], variants: 2),
         ]
 }

@@ -279,6 +279,24 @@ extension ParityWorkload {
             let result = try backend.makeTensor(rgb)
             try backend.overlay(map: map, lut: lut, image: image, alpha: alpha, output: result)
             return [try output("output", result)]
+
+        case .linearImputation(let imageShape, let variants):
+            let (height, width) = (imageShape[2], imageShape[3])
+            let knownShape: TensorShape = [variants, 1, height, width]
+            // Each variant keeps a different share of scattered pixels (about 70 %, 50 %, 30 %, …); odd variants
+            // also lose a block from the plane's second row and column to two rows and columns before its far edges.
+            let known = (0..<knownShape.count).map { index -> Float in
+                let (variant, position) = index.quotientAndRemainder(dividingBy: height * width)
+                let (row, column) = position.quotientAndRemainder(dividingBy: width)
+                let inBlock = variant % 2 == 1 && (1..<height - 2).contains(row) && (1..<width - 2).contains(column)
+                let keep = random.nextUniform() < 0.7 - 0.2 * Double(variant)
+                return keep && !inBlock ? 1 : 0
+            }
+            let outputShape: TensorShape = [variants, imageShape[1], height, width]
+            let result = try backend.makeTensor(outputShape), scratch = try backend.makeTensor(TensorShape([3] + outputShape.dimensions))
+            try backend.linearImputation(image: try tensor(imageShape), known: try backend.upload(HostTensor(shape: knownShape, values: known)),
+                                         output: result, scratch: scratch)
+            return [try output("output", result)]
         }
     }
 }

@@ -37,6 +37,7 @@ public enum ParityWorkload: Sendable {
     case minMaxNormalize(shape: TensorShape, epsilon: Float)
     case resizeBilinear(input: TensorShape, output: TensorShape, alignCorners: Bool)
     case overlay(map: TensorShape, alpha: Float)
+    case linearImputation(image: TensorShape, variants: Int)
 
     /// The op name `convlens verify --op` filters by.
     public var op: String {
@@ -66,6 +67,7 @@ public enum ParityWorkload: Sendable {
         case .minMaxNormalize: "min_max_normalize"
         case .resizeBilinear: "resize_bilinear"
         case .overlay: "overlay"
+        case .linearImputation: "linear_imputation"
         }
     }
 
@@ -75,7 +77,8 @@ public enum ParityWorkload: Sendable {
         case .conv2d, .linear: [.forward, .backwardInput, .backwardWeight]
         case .imagePenalty, .diversity, .reluGradient: [.backward]
         case .adam, .sgd: [.step]
-        case .camChannelWeights, .camWeightedSum, .camPixelwiseSum, .camPrincipalProjection, .minMaxNormalize, .resizeBilinear, .overlay:
+        case .camChannelWeights, .camWeightedSum, .camPixelwiseSum, .camPrincipalProjection, .minMaxNormalize, .resizeBilinear, .overlay,
+             .linearImputation:
             [.forward]
         default: [.forward, .backward]
         }
@@ -113,6 +116,7 @@ public enum ParityWorkload: Sendable {
         case .resizeBilinear(let input, let output, let align):
             return "x\(input) → \(output)" + (align ? " aligned corners" : "")
         case .overlay(let map, let alpha): return "map \(map) alpha \(alpha)"
+        case .linearImputation(let image, let variants): return "x\(image) \(variants) masks"
         }
     }
 }

@@ -158,4 +158,9 @@ public protocol Backend: AnyObject {
     func resizeBilinear(input: Tensor, output: Tensor, alignCorners: Bool) throws
     /// Colours `map` through `lut` and blends it over `image` (`OverlayGeometry`).
     func overlay(map: Tensor, lut: Tensor, image: Tensor, alpha: Float, output: Tensor) throws
+    /// ROAD's linear imputation (`ImputationGeometry`): for every variant v and channel, the pixels its mask
+    /// `known[v]` removes (0) become the solution of `x_i·Σ_j w_ij = Σ_j w_ij·x_j` over the in-bounds 8-neighbours j
+    /// (removed neighbours' solutions, kept neighbours' values; w 1/6 side, 1/12 corner), the rest are copied from
+    /// `image` (batch 1 serves every variant). Conjugate gradients to float32 precision on the device.
+    func linearImputation(image: Tensor, known: Tensor, output: Tensor, scratch: Tensor) throws
 }

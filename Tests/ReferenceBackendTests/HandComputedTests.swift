@@ -167,4 +167,33 @@ struct HandComputedTests {
         #expect(flat.values == [7, 2, 3, 4])
         #expect(throws: ShapeError.self) { try backend.reshaped(x, to: [3]) }
     }
+
+    @Test func imputationIsTheStencilMeanOfTheNeighbours() throws {
+        // 1…9 with a centre of 50 that the first mask removes: (2+4+6+8)/6 + (1+3+7+9)/12 = 5 over weights
+        // summing to 1. The second removes the corner (0, 0): (2/6 + 4/6 + 50/12) / (1/6 + 1/6 + 1/12) = 12.4.
+        let image = try backend.upload(HostTensor(shape: [1, 1, 3, 3], values: [1, 2, 3, 4, 50, 6, 7, 8, 9]))
+        let known = try backend.upload(HostTensor(shape: [2, 1, 3, 3], values: [1, 1, 1, 1, 0, 1, 1, 1, 1,
+                                                                                0, 1, 1, 1, 1, 1, 1, 1, 1]))
+        let output = try backend.makeTensor([2, 1, 3, 3])
+        try backend.linearImputation(image: image, known: known, output: output, scratch: try backend.makeTensor([3, 2, 1, 3, 3]))
+        let expected: [Float] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 12.4, 2, 3, 4, 50, 6, 7, 8, 9]
+        #expect(zip(output.values, expected).allSatisfy { abs($0 - $1) <= 1e-5 }, "\(output.values)")
+    }
+
+    @Test func imputationRestoresARampAcrossAnInteriorHole() throws {
+        // The stencil is symmetric, so a linear image satisfies every interior pixel's equation: a 4×5 hole
+        // away from the border (a coupled system, solved by conjugate gradients) gets the ramp back.
+        let (height, width) = (8, 9)
+        let ramp = (0..<height * width).map { Float($0 / width) + 2 * Float($0 % width) }
+        let known = (0..<height * width).map { index -> Float in
+            (2..<6).contains(index / width) && (2..<7).contains(index % width) ? 0 : 1
+        }
+        // What the hole held before must not matter.
+        let holed = zip(ramp, known).map { $1 == 0 ? 100 : $0 }
+        let output = try backend.makeTensor([1, 1, height, width])
+        try backend.linearImputation(image: try backend.upload(HostTensor(shape: [1, 1, height, width], values: holed)),
+                                     known: try backend.upload(HostTensor(shape: [1, 1, height, width], values: known)),
+                                     output: output, scratch: try backend.makeTensor([3, 1, 1, height, width]))
+        #expect(zip(output.values, ramp).allSatisfy { abs($0 - $1) <= 1e-4 }, "\(output.values)")
+    }
 }

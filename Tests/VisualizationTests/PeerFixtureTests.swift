@@ -196,4 +196,23 @@ struct PeerFixtureTests {
         settings.seed = 1
         #expect(try run(settings).values != first.values)
     }
+
+    /// ROAD's imputation noise comes from the seed: the same seed gives the same scores bit for bit (batches of 4,
+    /// so the variants span several imputation launches), another seed other scores.
+    @Test func roadWithNoiseIsReproducibleByteForByte() throws {
+        let fixture = PeerFixture(name: "mnist_cnn")
+        let (graph, input) = (try fixture.graph(), try fixture.array("input.npy"))
+        let maps = try fixture.array("cam_gradcam.npy")
+        let mapper = try ClassActivationMapper(graph: graph, backend: try TestBackends.device(), layers: [try fixture.layer("last")],
+                                               method: .gradCAM, inputShape: input.shape)
+        mapper.batch = 4
+        let run = { (seed: UInt64) in
+            try mapper.road(input: input, maps: HostTensor(shape: [maps.shape[0], 1, maps.shape[1], maps.shape[2]], values: maps.values),
+                            classes: try fixture.classes(), seed: seed)
+                .flatMap { $0.mostRelevantFirst + $0.leastRelevantFirst }
+        }
+        let first = try run(0)
+        #expect(first.map(\.bitPattern) == (try run(0)).map(\.bitPattern))
+        #expect(try run(1) != first)
+    }
 }
