@@ -39,13 +39,16 @@ extension ClassActivationMapper {
                     masks.append(ranking.map { $0 < threshold ? 1 : 0 })
                 }
             }
+            // Equal batches, the last topped up with copies of the original, so every forward reuses the buffers
+            // of the first (a new batch size allocates the whole network's activations again).
+            let batches = (masks.count + batch - 1) / batch, size = (masks.count + batches - 1) / batches
+            let padded = masks + Array(repeating: masks[0], count: batches * size - masks.count)
             var logits: [Double] = []
-            for start in stride(from: 0, to: masks.count, by: batch) {
-                let chunk = Array(masks[start..<min(start + batch, masks.count)])
-                let imputed = try imputed(pixels, masks: chunk, noise: noise, random: &random)
-                let output = try scores(imputed)
-                logits += (0..<chunk.count).map { Double(output.values[$0 * output.shape[1] + target]) }
+            for start in stride(from: 0, to: padded.count, by: size) {
+                let output = try scores(try imputed(pixels, masks: Array(padded[start..<start + size]), noise: noise, random: &random))
+                logits += (0..<size).map { Double(output.values[$0 * output.shape[1] + target]) }
             }
+            logits.removeLast(padded.count - masks.count)
             let changes = logits.dropFirst().map { $0 - logits[0] }
             return ROADResult(mostRelevantFirst: stride(from: 0, to: changes.count, by: 2).map { changes[$0] },
                               leastRelevantFirst: stride(from: 1, to: changes.count, by: 2).map { changes[$0] })
