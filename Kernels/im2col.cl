@@ -31,24 +31,28 @@ __kernel void conv2d_im2col(__global const float* x, int xOffset, __global float
     for (int ow = last; ow < OW; ++ow) out[ow] = 0.0f;
 }
 
-// Global size (W, H, CI): dx[ci, ih, iw] = Σ dcol[kk, p] over the taps (kh, kw) whose window reads (ih, iw) —
-// a gather, so there are no atomics and the result is deterministic.
+// Global size (H, CI): dx[ci, ih, iw] = Σ dcol[kk, p] over the taps (kh, kw) whose window reads (ih, iw). Each
+// work-item owns one input row: it zeroes it, then adds every tap's run of dcol that lands in it (the reverse of
+// im2col's copy: contiguous reads, strided writes). No atomics, and each sum runs in the fixed order kh, kw, so
+// the result is deterministic.
 __kernel void conv2d_col2im(__global const float* dcol, int ldcol, __global float* dx, int dxOffset, int H, int W,
-                            int OH, int OW) {
-    const int iw = get_global_id(0), ih = get_global_id(1), ci = get_global_id(2);
-    if (iw >= W || ih >= H) return;
-    float acc = 0.0f;
+                            int OH, int OW, int CI) {
+    const int ih = get_global_id(0), ci = get_global_id(1);
+    if (ih >= H || ci >= CI) return;
+    __global float* row = dx + dxOffset + ((size_t)ci * H + ih) * W;
+    for (int iw = 0; iw < W; ++iw) row[iw] = 0.0f;
     for (int kh = 0; kh < KH; ++kh) {
         const int ohScaled = ih + PT - kh * DH;
         if (ohScaled < 0 || ohScaled % SH != 0 || ohScaled / SH >= OH) continue;
+        const int oh = ohScaled / SH;
         for (int kw = 0; kw < KW; ++kw) {
-            const int owScaled = iw + PL - kw * DW;
-            if (owScaled < 0 || owScaled % SW != 0 || owScaled / SW >= OW) continue;
-            const int kk = (ci * KH + kh) * KW + kw;
-            acc += dcol[(size_t)kk * ldcol + (ohScaled / SH) * OW + owScaled / SW];
+            // Output column ow reads input column ow·SW + shift; [first, last) of them land inside the row.
+            const int shift = kw * DW - PL;
+            const int first = clamp((-shift + SW - 1) / SW, 0, OW), last = clamp((W - shift + SW - 1) / SW, first, OW);
+            __global const float* run = dcol + (size_t)((ci * KH + kh) * KW + kw) * ldcol + oh * OW;
+            for (int ow = first; ow < last; ++ow) row[ow * SW + shift] += run[ow];
         }
     }
-    dx[dxOffset + ((size_t)ci * H + ih) * W + iw] = acc;
 }
 
 // Global size (COLS, ROWS): dst[c, r] = src[r, c] for a ROWS × COLS matrix inside each buffer (offsets and row

@@ -81,9 +81,9 @@ extension OpenCLBackend {
                 if let dcol {
                     try launch(
                         try conv2dKernel("conv2d_col2im", g, hasBias: false, file: "im2col.cl"),
-                        global: [g.inWidth, g.inHeight, g.inChannelsPerGroup],
+                        global: [g.inHeight, g.inChannelsPerGroup],
                         arguments: [.buffer(dcol.buffer), .int(dcol.rowStride), .buffer(gradInput.buffer),
-                                    .int(inputOffset)] + imageSizes(g),
+                                    .int(inputOffset)] + imageSizes(g) + [.int(g.inChannelsPerGroup)],
                         cost: g.loweringCost, detail: "\(terms)×\(positions)")
                 }
             }
