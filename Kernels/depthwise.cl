@@ -17,8 +17,9 @@ inline int2 valid_columns(int shift, int W, int OW) {
     return (int2)(first, clamp((W - shift + SW - 1) / SW, first, OW));
 }
 
-// Global size (OH, N·COUT): output row oh of plane (n, co), built tap by tap: each tap is one pass along the row
-// over the columns it reads inside the input, which the compiler vectorizes.
+// Global size (OH, N·COUT): output row oh of plane (n, co). Stride 1: the columns whose every tap reads inside
+// the input run 8 at a time, all taps summed in a float8 before one store; the rest (edges, other strides) take
+// one column at a time with bounds checks. Both sum each output in the same order (bias, then kh, kw).
 __kernel void conv2d_depthwise_forward(__global const float* x, __global const float* w, __global const float* bias,
                                        __global float* y, int N, int C, int H, int W, int COUT, int OH, int OW) {
     const int oh = get_global_id(0), plane = get_global_id(1);
@@ -31,45 +32,104 @@ __kernel void conv2d_depthwise_forward(__global const float* x, __global const f
 #else
     const float start = 0.0f;
 #endif
-    for (int ow = 0; ow < OW; ++ow) out[ow] = start;
-    for (int kh = 0; kh < KH; ++kh) {
-        const int ih = oh * SH - PT + kh * DH;
-        if (ih < 0 || ih >= H) continue;
-        __global const float* row = input + (size_t)ih * W;
-        for (int kw = 0; kw < KW; ++kw) {
-            const int shift = kw * DW - PL;
-            const int2 range = valid_columns(shift, W, OW);
-            const float tap = w[(co * KH + kh) * KW + kw];
-            for (int ow = range.x; ow < range.y; ++ow) out[ow] = fma(row[ow * SW + shift], tap, out[ow]);
+    float taps[KH * KW];
+    for (int t = 0; t < KH * KW; ++t) taps[t] = w[co * KH * KW + t];
+    int lo = 0, hi = 0;
+#if SW == 1
+    lo = clamp(PL, 0, OW);
+    hi = clamp(W - ((KW - 1) * DW - PL), lo, OW);
+    // The last run ends at hi, overlapping the one before: those columns get the same sums twice.
+    for (int run = lo; hi - lo >= 8 && run < hi; run += 8) {
+        const int ow = min(run, hi - 8);
+        float8 acc = start;
+        _Pragma("unroll") for (int kh = 0; kh < KH; ++kh) {
+            const int ih = oh * SH - PT + kh * DH;
+            if (ih < 0 || ih >= H) continue;
+            __global const float* row = input + (size_t)ih * W + ow - PL;
+            _Pragma("unroll") for (int kw = 0; kw < KW; ++kw) {
+                acc = fma(vload8(0, row + kw * DW), (float8)taps[kh * KW + kw], acc);
+            }
         }
+        vstore8(acc, 0, out + ow);
+    }
+    if (hi - lo < 8) hi = lo;
+#endif
+    for (int ow = 0; ow < OW; ++ow) {
+        if (ow == lo) ow = hi;
+        if (ow >= OW) break;
+        float acc = start;
+        for (int kh = 0; kh < KH; ++kh) {
+            const int ih = oh * SH - PT + kh * DH;
+            if (ih < 0 || ih >= H) continue;
+            __global const float* row = input + (size_t)ih * W;
+            for (int kw = 0; kw < KW; ++kw) {
+                const int iw = ow * SW - PL + kw * DW;
+                if (iw >= 0 && iw < W) acc = fma(row[iw], taps[kh * KW + kw], acc);
+            }
+        }
+        out[ow] = acc;
     }
 }
 
 // Global size (H, N·C): input-gradient row ih of plane (n, c), gathered from the MULT output channels of c over
-// the taps whose window reads the row (no atomics: deterministic).
+// the taps whose window reads the row (no atomics: deterministic). One pass along the row per output channel,
+// that channel's taps in registers. Stride 1: the columns every tap reaches from inside dy run 8 at a time in a
+// float8; the rest one at a time. Both sum in the order m, kh, kw.
 __kernel void conv2d_depthwise_backward_input(__global const float* dy, __global const float* w, __global float* dx,
                                               int N, int C, int H, int W, int COUT, int OH, int OW) {
     const int ih = get_global_id(0), plane = get_global_id(1);
     if (ih >= H || plane >= N * C) return;
     const int n = plane / C, c = plane % C, mult = COUT / C;
     __global float* out = dx + (size_t)plane * H * W + (size_t)ih * W;
-    for (int iw = 0; iw < W; ++iw) out[iw] = 0.0f;
+    // dy's row for each kh, or −1 where no output row reads input row ih through that tap.
+    int rows[KH];
+    for (int kh = 0; kh < KH; ++kh) {
+        const int ohScaled = ih + PT - kh * DH;
+        rows[kh] = (ohScaled < 0 || ohScaled % SH != 0 || ohScaled / SH >= OH) ? -1 : ohScaled / SH;
+    }
+    int lo = 0, hi = 0;
+#if SW == 1
+    // Column iw reads dy column iw − (kw·DW − PL): inside [0, OW) for every kw when iw is in [lo, hi).
+    lo = clamp((KW - 1) * DW - PL, 0, W);
+    hi = clamp(OW - PL, lo, W);
+    // Overlapping runs would add a later channel's taps twice onto the sums so far: whole runs only then.
+    if (mult > 1) hi = lo + (hi - lo) / 8 * 8;
+    if (hi - lo < 8) hi = lo;
+#endif
     for (int m = 0; m < mult; ++m) {
         const int co = c * mult + m;
         __global const float* gradient = dy + ((size_t)n * COUT + co) * OH * OW;
-        for (int kh = 0; kh < KH; ++kh) {
-            const int ohScaled = ih + PT - kh * DH;
-            if (ohScaled < 0 || ohScaled % SH != 0 || ohScaled / SH >= OH) continue;
-            __global const float* row = gradient + (size_t)(ohScaled / SH) * OW;
-            for (int kw = 0; kw < KW; ++kw) {
-                const float tap = w[(co * KH + kh) * KW + kw];
-                const int shift = kw * DW - PL;
-                // Input column iw = ow·SW + shift for the output columns this tap reads inside the row.
-                const int2 range = valid_columns(shift, W, OW);
-                for (int ow = range.x; ow < range.y; ++ow) {
-                    out[ow * SW + shift] = fma(row[ow], tap, out[ow * SW + shift]);
+        float taps[KH * KW];
+        for (int t = 0; t < KH * KW; ++t) taps[t] = w[co * KH * KW + t];
+#if SW == 1
+        // The last run ends at hi, overlapping the one before: those columns get the same sums twice.
+        for (int run = lo; run < hi; run += 8) {
+            const int iw = min(run, hi - 8);
+            float8 acc = m == 0 ? (float8)0.0f : vload8(0, out + iw);
+            _Pragma("unroll") for (int kh = 0; kh < KH; ++kh) {
+                if (rows[kh] < 0) continue;
+                __global const float* row = gradient + (size_t)rows[kh] * OW + iw + PL;
+                _Pragma("unroll") for (int kw = 0; kw < KW; ++kw) {
+                    acc = fma(vload8(0, row - kw * DW), (float8)taps[kh * KW + kw], acc);
                 }
             }
+            vstore8(acc, 0, out + iw);
+        }
+#endif
+        for (int iw = 0; iw < W; ++iw) {
+            if (iw == lo) iw = hi;
+            if (iw >= W) break;
+            float acc = m == 0 ? 0.0f : out[iw];
+            for (int kh = 0; kh < KH; ++kh) {
+                if (rows[kh] < 0) continue;
+                __global const float* row = gradient + (size_t)rows[kh] * OW;
+                for (int kw = 0; kw < KW; ++kw) {
+                    const int owScaled = iw + PL - kw * DW;
+                    if (owScaled < 0 || owScaled % SW != 0 || owScaled / SW >= OW) continue;
+                    acc = fma(row[owScaled / SW], taps[kh * KW + kw], acc);
+                }
+            }
+            out[iw] = acc;
         }
     }
 }
