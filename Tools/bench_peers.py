@@ -55,10 +55,10 @@ def timing(fn, runs, warmup, sync):
     return {"median_ms": statistics.median(samples), "min_ms": min(samples), "max_ms": max(samples)}
 
 
-def torch_conv_layers(device, runs, warmup, sync, batches):
+def torch_conv_layers(device, runs, warmup, sync, batches, layers=CONV_LAYERS):
     F = torch.nn.functional
     results = {}
-    for name, cin, cout, size, k, stride, pad, groups in CONV_LAYERS:
+    for name, cin, cout, size, k, stride, pad, groups in layers:
         for batch in batches:
             g = torch.Generator().manual_seed(1)
             x = torch.rand(batch, cin, size, size, generator=g).to(device) * 2 - 1
@@ -223,7 +223,8 @@ def section(args, records, torch_conv, torch_models_, ort_models, ort_version, v
         f"Measured {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC on {cpu_name()}, "
         f"{os.cpu_count()} logical CPUs; convlens on `{device}`; peers: {peer}; onnxruntime {ort_version or '–'}.",
         "",
-        "Commands (same sitting):",
+        "Commands (same sitting; without `--convlens-json`, each convlens suite or conv layer runs just before the "
+        "peers' same workloads):",
         "",
         "```sh",
         " ".join(shlex.quote(a) for a in [sys.executable] + sys.argv),
@@ -294,16 +295,6 @@ def main():
     args = parser.parse_args()
     models_dir = Path(args.models).expanduser()
 
-    with tempfile.TemporaryDirectory() as scratch:
-        json_path = args.convlens_json or f"{scratch}/convlens.json"
-        bench_command = " ".join(shlex.quote(a) for a in [args.convlens, "bench", "--runs", str(args.runs), "--warmup",
-                                                          str(args.warmup), "--models", str(models_dir), "--json",
-                                                          "FILE.json"])
-        if not args.convlens_json:
-            subprocess.run([args.convlens, "bench", "--runs", str(args.runs), "--warmup", str(args.warmup),
-                            "--models", str(models_dir), "--json", json_path], check=True)
-        records = json.loads(Path(json_path).read_text())
-
     if args.device == "cuda":
         torch.backends.cuda.matmul.allow_tf32 = False
         torch.backends.cudnn.allow_tf32 = False
@@ -313,9 +304,36 @@ def main():
         torch.set_num_threads(2)
         sync = lambda: None  # noqa: E731
     device = args.device
-    torch_conv = torch_conv_layers(device, args.runs, args.warmup, sync, [1, 8])
+    common = ["--runs", str(args.runs), "--warmup", str(args.warmup), "--models", str(models_dir)]
+
+    def convlens(*options):
+        """Records of one `convlens bench` run."""
+        with tempfile.TemporaryDirectory() as scratch:
+            subprocess.run([args.convlens, "bench", *common, *options, "--json", f"{scratch}/bench.json"], check=True)
+            return json.loads(Path(f"{scratch}/bench.json").read_text())
+
+    if args.convlens_json:
+        records = json.loads(Path(args.convlens_json).read_text())
+        bench_command = " ".join(shlex.quote(a) for a in [args.convlens, "bench", *common, "--json", "FILE.json"])
+        torch_conv = torch_conv_layers(device, args.runs, args.warmup, sync, [1, 8])
+    else:
+        # Each workload group runs in convlens and then in the peers straight after, so both see the machine in the
+        # same state: a shared VM's speed drifts by tens of percent over minutes.
+        records, torch_conv = [], {}
+        for layer in CONV_LAYERS:
+            records += convlens("--suite", "ops", "--layer", layer[0])
+            torch_conv.update(torch_conv_layers(device, args.runs, args.warmup, sync, [1, 8], [layer]))
+        # Every ops run probes the peaks again; keep the median probe of each kind.
+        for kind in ("peak.fma", "peak.copy"):
+            probes = sorted((r for r in records if r["workload"] == kind), key=lambda r: r["median_ms"])
+            records = [r for r in records if r["workload"] != kind] + probes[len(probes) // 2:len(probes) // 2 + 1]
+        records += convlens("--suite", "models")
+        bench_command = (" ".join(shlex.quote(a) for a in [args.convlens, "bench", *common, "--json", "FILE.json"])
+                         + "  # with --suite ops --layer NAME for each conv layer, then --suite models, then --suite vis")
     torch_models_ = torch_models(device, args.runs, args.warmup, sync, models_dir)
     ort_models, ort_version = onnxruntime_models(device, args.runs, args.warmup, models_dir)
+    if not args.convlens_json:
+        records += convlens("--suite", "vis")
     vis = gradcam_and_filters(device, args.runs, args.warmup, sync, models_dir)
     start = startup(args.convlens) if args.startup else None
     body = section(args, records, torch_conv, torch_models_, ort_models, ort_version, vis, start, bench_command)

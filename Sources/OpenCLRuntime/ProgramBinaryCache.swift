@@ -15,9 +15,7 @@ struct ProgramBinaryCache {
             folder = nil
             return
         }
-        let cache = environment["XDG_CACHE_HOME"].map { URL(fileURLWithPath: $0) }
-            ?? URL(fileURLWithPath: NSHomeDirectory()).appendingPathComponent(".cache")
-        folder = cache.appendingPathComponent("convlens").appendingPathComponent("programs")
+        folder = CacheFolder.url.appendingPathComponent("programs")
     }
 
     /// The file name for one program: FNV-1a over everything that changes the binary.

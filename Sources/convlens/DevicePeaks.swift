@@ -1,4 +1,5 @@
 import Foundation
+import OpenCLRuntime
 
 /// A device's measured ceilings, written by `convlens bench` and read by `--profile` for its "of peak" column:
 /// kept per device name in ~/.cache/convlens (or $XDG_CACHE_HOME/convlens).
@@ -12,11 +13,8 @@ struct DevicePeaks: Codable {
     let measured: String
 
     static func file(for device: String) -> URL {
-        let environment = ProcessInfo.processInfo.environment
-        let cache = environment["XDG_CACHE_HOME"].map { URL(fileURLWithPath: $0) }
-            ?? URL(fileURLWithPath: NSHomeDirectory()).appendingPathComponent(".cache")
         let name = device.map { $0.isLetter || $0.isNumber ? $0 : "-" }
-        return cache.appendingPathComponent("convlens").appendingPathComponent("peaks-\(String(name)).json")
+        return CacheFolder.url.appendingPathComponent("peaks-\(String(name)).json")
     }
 
     /// The stored peaks of `device`, or nil when never measured (or unreadable).
