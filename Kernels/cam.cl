@@ -186,6 +186,7 @@ __kernel void cam_principal_projection(__global const float* x, __global const f
     float norm = sqrt(group_sum(part, scratch));
     for (int i = id; i < S; i += EIGEN_GROUP) v[i] /= norm;
     barrier(CLK_GLOBAL_MEM_FENCE);
+    float previous = 0.0f;
     for (int iteration = 0; iteration < 2000; ++iteration) {
         part = 0.0f;
         for (int i = id; i < S; i += EIGEN_GROUP) {
@@ -205,8 +206,14 @@ __kernel void cam_principal_projection(__global const float* x, __global const f
         const float change = group_sum(part, scratch);
         for (int i = id; i < S; i += EIGEN_GROUP) v[i] = next[i];
         barrier(CLK_GLOBAL_MEM_FENCE);
-        // Float32 rounding keeps the change near S·(1e-7)²; stop well before that floor is all that is left.
-        if (change < 1e-13f * (float)S) break;
+        // The updates shrink by the ratio of the two largest eigenvalues, ρ = √(change / previous), so the error
+        // still in v is about √change·ρ/(1 − ρ): a small step is not convergence when the gap is small. Stop when
+        // that estimate falls below 1e−13·S (squared), or when rounding (about S·(1e−7)²) stops the steps from
+        // shrinking at all.
+        const float rate = iteration == 0 ? 1.0f : sqrt(change / previous);
+        if (rate < 1.0f && change * (rate / (1.0f - rate)) * (rate / (1.0f - rate)) < 1e-13f * (float)S) break;
+        if (iteration > 0 && rate >= 1.0f && change < 1e-11f * (float)S) break;
+        previous = change;
     }
 
     // Positions side: v is u (over positions) and the projection X·(Xᵀu/‖Xᵀu‖) = G·u/√(uᵀGu); its channel sum

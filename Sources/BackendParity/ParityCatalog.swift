@@ -49,6 +49,11 @@ public enum ParityCatalog {
         .conv2d(input: [2, 16, 12, 12], weight: [26, 16, 3, 3], bias: true, Conv2DParameters(padding: Padding2D(1))),
         .conv2d(input: [1, 8, 10, 9], weight: [8, 4, 3, 3], bias: true, Conv2DParameters(padding: Padding2D(1), groups: 2)),
         .conv2d(input: [2, 32, 8, 8], weight: [16, 32, 1, 1], bias: false, Conv2DParameters()),
+        // Output rows of whole matrix-product column tiles (32 and 64 wide), with padding, with dilation, and a 5×5
+        // window over two images.
+        .conv2d(input: [1, 3, 5, 32], weight: [4, 3, 3, 3], bias: true, Conv2DParameters(padding: Padding2D(1))),
+        .conv2d(input: [1, 2, 9, 36], weight: [5, 2, 3, 3], bias: false, Conv2DParameters(dilation: Size2D(2))),
+        .conv2d(input: [2, 3, 6, 64], weight: [6, 3, 5, 5], bias: false, Conv2DParameters(padding: Padding2D(2))),
         // Depthwise rows long enough for the float8 runs: two output channels per input channel, and dilation 2.
         .conv2d(input: [1, 3, 6, 29], weight: [6, 1, 3, 3], bias: true, Conv2DParameters(padding: Padding2D(1), groups: 3)),
         .conv2d(input: [2, 2, 7, 26], weight: [2, 1, 3, 3], bias: false,
