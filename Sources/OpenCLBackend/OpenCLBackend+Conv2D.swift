@@ -157,19 +157,22 @@ extension OpenCLBackend {
         let terms = outRows * taps, inPlane = g.inHeight * g.inWidth, outPlane = g.outHeight * g.outWidth
         let tile = matmulTiling.columns, colStride = (inPlane + tile - 1) / tile * tile
         let p = g.parameters
+        // The flip's tile of TILE × TILE tap blocks in local memory: the largest that fits 16 KB.
+        let flipTile = [16, 8, 4, 2].first { $0 * $0 * taps * MemoryLayout<Float>.stride <= 16 << 10 } ?? 1
         let defines: KeyValuePairs<String, Int> = [
             "KH": g.kernelHeight, "KW": g.kernelWidth, "PT": g.kernelHeight - 1 - p.padding.top,
-            "PL": g.kernelWidth - 1 - p.padding.left,
+            "PL": g.kernelWidth - 1 - p.padding.left, "TILE": flipTile,
         ]
         try scratch.withBuffer(floats: inRows * terms + terms * colStride, context: context) { buffer in
             let flipped = MatrixView(buffer: buffer, rowStride: terms)
             let col = MatrixView(buffer: buffer, offset: inRows * terms, rowStride: colStride)
             for group in 0..<g.groups {
-                try launch(
-                    try kernel("conv2d_flipped_weight", in: "im2col.cl", defines: defines), global: [taps, inRows, outRows],
+                try context.launch(
+                    try kernel("conv2d_flipped_weight", in: "im2col.cl", defines: defines), global: [inRows, outRows],
+                    local: [flipTile, flipTile],
                     arguments: [.buffer(weight.buffer), .int(group * outRows * inRows * taps), .buffer(buffer),
                                 .int(inRows), .int(outRows)],
-                    cost: OpCost(flops: 0, bytes: 8 * inRows * terms), detail: "\(outRows)×\(inRows)×\(taps)")
+                    annotation: LaunchAnnotation(flops: 0, bytes: 8 * inRows * terms, detail: "\(outRows)×\(inRows)×\(taps)"))
                 for image in 0..<g.batch {
                     // im2col of dy: "input" OH×OW, "output" H×W, window KH×KW with padding K−1−p.
                     try launch(
