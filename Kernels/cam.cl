@@ -149,20 +149,6 @@ __kernel void cam_principal_gram(__global const float* x, __global const float* 
 
 #define EIGEN_GROUP 64
 
-// The sum of every work-item's `value` in the group, returned to all of them.
-inline float group_sum(float value, __local float* scratch) {
-    const int id = get_local_id(0);
-    scratch[id] = value;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (int span = EIGEN_GROUP / 2; span > 0; span /= 2) {
-        if (id < span) scratch[id] += scratch[id + span];
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
-    const float total = scratch[0];
-    barrier(CLK_LOCAL_MEM_FENCE);
-    return total;
-}
-
 // Global size (EIGEN_GROUP, N), work-groups (EIGEN_GROUP, 1): one group per image. `vectors` holds 2·S floats
 // per image. Writes the map N×P.
 __kernel void cam_principal_projection(__global const float* x, __global const float* means,

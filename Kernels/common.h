@@ -8,4 +8,19 @@
 // Index of element (n, c, h, w) in an N×C×H×W tensor.
 #define NCHW_INDEX(n, c, h, w, C, H, W) ((((n) * (C) + (c)) * (H) + (h)) * (W) + (w))
 
+// The sum of every work-item's `value` in a one-dimensional work-group whose size is a power of two, returned to
+// all of them; `scratch` holds one float per work-item. Every work-item of the group must call it.
+inline float group_sum(float value, __local float* scratch) {
+    const int id = get_local_id(0);
+    scratch[id] = value;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int span = (int)get_local_size(0) / 2; span > 0; span /= 2) {
+        if (id < span) scratch[id] += scratch[id + span];
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    const float total = scratch[0];
+    barrier(CLK_LOCAL_MEM_FENCE);
+    return total;
+}
+
 #endif

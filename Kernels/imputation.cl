@@ -8,23 +8,11 @@
 // take whole rows; a row's interior runs 8 columns at a time as float8 (straight-line vector code on a CPU), its
 // edges and the plane's first and last rows through the general per-pixel stencil.
 
+#include "common.h"
+
 #define IMPUTE_MAX_GROUP 256
 #define IMPUTE_SIDE (1.0f / 6.0f)
 #define IMPUTE_CORNER (1.0f / 12.0f)
-
-// The sum of every work-item's `value` in the group (a power of two), returned to all of them.
-inline float impute_group_sum(float value, __local float* sums) {
-    const int id = get_local_id(0);
-    sums[id] = value;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (int span = (int)get_local_size(0) / 2; span > 0; span /= 2) {
-        if (id < span) sums[id] += sums[id + span];
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
-    const float total = sums[0];
-    barrier(CLK_LOCAL_MEM_FENCE);
-    return total;
-}
 
 // Σ w_ij·v[j] over the in-bounds neighbours j of (h, w), counting only those with mask[j] != 0 when a mask is
 // given; `diagonal` receives Σ w_ij over all in-bounds neighbours.
@@ -134,17 +122,17 @@ __kernel void linear_impute(__global const float* image, __global const float* k
         part += b * b;
     }
     barrier(CLK_GLOBAL_MEM_FENCE);
-    float squared = impute_group_sum(part, sums);
+    float squared = group_sum(part, sums);
     const float target = squared * tolerance * tolerance;
     for (int iteration = 0; iteration < limit && squared > target; ++iteration) {
         part = 0.0f;
         for (int h = id; h < H; h += size) part += impute_product_row(p, q, mask, h, H, W);
-        const float curvature = impute_group_sum(part, sums);
+        const float curvature = group_sum(part, sums);
         if (!(curvature > 0.0f)) break;
         const float step = squared / curvature;
         part = 0.0f;
         for (int h = id; h < H; h += size) part += impute_update_row(x, r, p, q, step, h * W, W);
-        const float next = impute_group_sum(part, sums);
+        const float next = group_sum(part, sums);
         const float ratio = next / squared;
         // Every neighbour's read of p in the product above comes before any write below.
         barrier(CLK_GLOBAL_MEM_FENCE);
