@@ -3,7 +3,8 @@
 // Register-tiled matrix product, the engine of the convolutions (im2col.cl lays their operands out for it):
 //   C[m, n] = Σ_k A(m, k)·B[k, n]  (+ bias[m])  (+ C[m, n] when ACCUMULATE)
 // A(m, k) = A[m·lda + k], or A[k·lda + m] with A_TRANS; B and C are row-major with row strides ldb and ldc.
-// Offsets are in elements, so one buffer can hold many images or groups.
+// Offsets are in elements, so one buffer can hold many images or groups. The third global dimension runs a batch
+// of products: product z reads A, B and C further on by z times aBatch, bBatch and cBatch floats.
 //
 // Each work-item computes a TM × TN tile in registers (TN = NV vectors of VW floats): per k it loads NV vectors
 // of B and TM scalars of A, and does TM·NV vector FMAs. On a CPU (PoCL) a work-item's vectors map to AVX
@@ -74,19 +75,23 @@ inline VT load_tail(__global const float* row, int n, int N) {
         }                                                                                     \
     }
 
-// Global size (⌈M/TM⌉, ⌈N/TN⌉) with M_MAJOR, else (⌈N/TN⌉, ⌈M/TM⌉).
+// Global size (⌈M/TM⌉, ⌈N/TN⌉, batch) with M_MAJOR, else (⌈N/TN⌉, ⌈M/TM⌉, batch).
 // bCount is B's buffer length in floats: a tile that runs past column N still loads full vectors from every row
 // whose vectors end inside the buffer (the lanes past N belong to the next row or to padding, and are never
 // stored), so only the last row or two of a matrix take the lane-by-lane path.
 __kernel void matmul_tiled(__global const float* A, int aOffset, int lda, __global const float* B, int bOffset,
                            int ldb, int bCount, __global float* C, int cOffset, int ldc, __global const float* bias,
-                           int biasOffset, int M, int N, int K) {
+                           int biasOffset, int M, int N, int K, int aBatch, int bBatch, int cBatch) {
 #if M_MAJOR
     const int m0 = get_global_id(0) * TM, n0 = get_global_id(1) * TN;
 #else
     const int n0 = get_global_id(0) * TN, m0 = get_global_id(1) * TM;
 #endif
     if (m0 >= M || n0 >= N) return;
+    const int z = get_global_id(2);
+    aOffset += z * aBatch;
+    bOffset += z * bBatch;
+    cOffset += z * cBatch;
     A += aOffset;
     B += bOffset + n0;
     C += cOffset;

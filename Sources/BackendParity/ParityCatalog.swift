@@ -54,6 +54,12 @@ public enum ParityCatalog {
         .conv2d(input: [1, 3, 5, 32], weight: [4, 3, 3, 3], bias: true, Conv2DParameters(padding: Padding2D(1))),
         .conv2d(input: [1, 2, 9, 36], weight: [5, 2, 3, 3], bias: false, Conv2DParameters(dilation: Size2D(2))),
         .conv2d(input: [2, 3, 6, 64], weight: [6, 3, 5, 5], bias: false, Conv2DParameters(padding: Padding2D(2))),
+        // Winograd F(2×2, 3×3) forward and backward-input: 128 channels and 256 tiles or more (where it is faster),
+        // odd sizes (partial tiles), asymmetric padding (backward padding 0 and 2), tile rows of 8-tile runs.
+        .conv2d(input: [2, 128, 23, 23], weight: [128, 128, 3, 3], bias: true,
+                Conv2DParameters(padding: Padding2D(1))),
+        .conv2d(input: [1, 128, 36, 30], weight: [128, 128, 3, 3], bias: false,
+                Conv2DParameters(padding: Padding2D(top: 2, left: 0, bottom: 1, right: 2))),
         // Depthwise rows long enough for the float8 runs: two output channels per input channel, and dilation 2.
         .conv2d(input: [1, 3, 6, 29], weight: [6, 1, 3, 3], bias: true, Conv2DParameters(padding: Padding2D(1), groups: 3)),
         .conv2d(input: [2, 2, 7, 26], weight: [2, 1, 3, 3], bias: false,

@@ -26,6 +26,11 @@ extension OpenCLBackend {
                             .buffer(output.buffer)] + conv2dSizes(g),
                 cost: g.forwardCost(hasBias: bias != nil), detail: "\(g)")
         }
+        if g.suitsWinograd, case let problem = WinogradConvolution.forward(g), problem.isFaster {
+            return try winogradConvolution(
+                problem, source: input.buffer, weight: weight.buffer, flipTransposed: false, bias: bias?.buffer,
+                target: output.buffer)
+        }
         // Per image and group: y = W · col, col = im2col(x) (x itself for a pointwise convolution).
         let (rows, terms, positions) = (g.outChannelsPerGroup, g.columnRows, g.outHeight * g.outWidth)
         try withColumns(rows: terms, columns: positions, needed: !g.isPointwise) { col in
@@ -62,6 +67,13 @@ extension OpenCLBackend {
                 arguments: [.buffer(gradOutput.buffer), .buffer(weight.buffer), .buffer(gradInput.buffer)]
                     + conv2dSizes(g),
                 cost: g.backwardInputCost, detail: "\(g)")
+        }
+        if g.hasTransposableWindow && g.suitsWinograd, case let problem = WinogradConvolution.backwardInput(g),
+            problem.isFaster
+        {
+            return try winogradConvolution(
+                problem, source: gradOutput.buffer, weight: weight.buffer, flipTransposed: true, bias: nil,
+                target: gradInput.buffer)
         }
         if g.hasTransposableWindow && !g.isPointwise {
             return try backwardInputAsConvolution(gradOutput: gradOutput, weight: weight, gradInput: gradInput, g)

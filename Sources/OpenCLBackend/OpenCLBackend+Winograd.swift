@@ -1,0 +1,126 @@
+import OpenCLRuntime
+import TensorOps
+
+/// One Winograd F(2×2, 3×3) convolution (Kernels/winograd.cl): `sourceChannels` planes of `sourceHeight` ×
+/// `sourceWidth` per image become `targetChannels` planes of `targetHeight` × `targetWidth`, each target value the
+/// 3×3 window at (row − padTop, column − padLeft) of the source, stride 1.
+struct WinogradConvolution {
+    let batch: Int
+    let sourceChannels: Int
+    let sourceHeight: Int
+    let sourceWidth: Int
+    let targetChannels: Int
+    let targetHeight: Int
+    let targetWidth: Int
+    let padTop: Int
+    let padLeft: Int
+
+    /// The 2×2 output tiles per image, down and across.
+    var tileRows: Int { (targetHeight + 1) / 2 }
+    var tileColumns: Int { (targetWidth + 1) / 2 }
+    var tilesPerImage: Int { tileRows * tileColumns }
+
+    /// V and M of one chunk together: 16 MB, half the last-level cache of the 2-core EPYC this was tuned on.
+    static let chunkFloats = 4 << 20
+
+    /// The forward pass of `g`: x to y.
+    static func forward(_ g: Conv2DGeometry) -> WinogradConvolution {
+        WinogradConvolution(
+            batch: g.batch, sourceChannels: g.inChannels, sourceHeight: g.inHeight, sourceWidth: g.inWidth,
+            targetChannels: g.outChannels, targetHeight: g.outHeight, targetWidth: g.outWidth,
+            padTop: g.parameters.padding.top, padLeft: g.parameters.padding.left)
+    }
+
+    /// The input gradient of `g`: dy to dx, a convolution with the flipped filters and padding 2 − p.
+    static func backwardInput(_ g: Conv2DGeometry) -> WinogradConvolution {
+        WinogradConvolution(
+            batch: g.batch, sourceChannels: g.outChannels, sourceHeight: g.outHeight, sourceWidth: g.outWidth,
+            targetChannels: g.inChannels, targetHeight: g.inHeight, targetWidth: g.inWidth,
+            padTop: 2 - g.parameters.padding.top, padLeft: 2 - g.parameters.padding.left)
+    }
+}
+
+extension Conv2DGeometry {
+    /// The shapes F(2×2, 3×3) computes: a 3×3 window, stride 1, no dilation, one group. (The input gradient also
+    /// needs padding of at most 2 on every side, `hasTransposableWindow`.)
+    var suitsWinograd: Bool {
+        kernelHeight == 3 && kernelWidth == 3 && parameters.stride == Size2D(1) && parameters.dilation == Size2D(1)
+            && groups == 1
+    }
+}
+
+extension WinogradConvolution {
+    /// Whether F(2×2, 3×3) is faster than im2col and one product, as measured through PoCL on the 2-core EPYC:
+    /// - 128 channels or more on both sides keep the 16 products' register tiles busy. VGG-16 conv1_2 (64 → 64)
+    ///   took 35–42 ms against 34–36; conv3_1 (128 → 256) 9–10 against 12 at batch 1, 70–79 against 91–93 at 8.
+    /// - 256 tiles or more pay for transforming the weights on every call. conv5_1 at batch 1 (49 tiles) took
+    ///   7.5–14 ms against 6.7–9; at batch 8 (392 tiles) 34–36 against 49–51.
+    var isFaster: Bool {
+        sourceChannels >= 128 && targetChannels >= 128 && batch * tilesPerImage >= 256
+    }
+}
+
+extension OpenCLBackend {
+    /// Runs `problem`: the filters (stored COUT × CIN × 3 × 3 in `weight`, flipped and transposed when
+    /// `flipTransposed`) go to U, then per chunk of images the source goes to V, the 16 products M = U·V run as one
+    /// batched matmul, and M goes to the target (plus `bias`). `chunkFloats` bounds V and M together (tests make it
+    /// small to run many chunks).
+    func winogradConvolution(
+        _ problem: WinogradConvolution, source: DeviceBuffer, weight: DeviceBuffer, flipTransposed: Bool,
+        bias: DeviceBuffer?, target: DeviceBuffer, chunkFloats: Int = WinogradConvolution.chunkFloats
+    ) throws {
+        let (s, r) = (problem.sourceChannels, problem.targetChannels)
+        // Tile rows (across images: row q is image q / TH's tile row q % TH) go through in chunks whose V and M fit
+        // the last-level cache, so each is read back from there by the product and the output transform.
+        let totalRows = problem.batch * problem.tileRows
+        let chunkRows = max(1, min(totalRows, chunkFloats / (16 * (s + r) * problem.tileColumns)))
+        let columnTile = matmulTiling.columns
+        let ld = (chunkRows * problem.tileColumns + columnTile - 1) / columnTile * columnTile
+        let (uPlane, vPlane, mPlane) = (Self.planeStride(r * s), Self.planeStride(s * ld), Self.planeStride(r * ld))
+        let (uFloats, vFloats, mFloats) = (16 * uPlane, 16 * vPlane, 16 * mPlane)
+        let sourcePlane = problem.sourceHeight * problem.sourceWidth
+        let targetPlane = problem.targetHeight * problem.targetWidth
+        let defines: KeyValuePairs<String, Int> = [
+            "PT": problem.padTop, "PL": problem.padLeft, "FLIP_TRANSPOSE": flipTransposed ? 1 : 0,
+            "HAS_BIAS": bias == nil ? 0 : 1,
+        ]
+        try scratch.withBuffer(floats: uFloats + vFloats + mFloats, context: context) { buffer in
+            // U[e] holds the filters in storage order: COUT × CIN, which is R × S forward and S × R (transposed)
+            // for the input gradient.
+            try launch(
+                try kernel("winograd_weight_transform", in: "winograd.cl", defines: defines), global: [r * s],
+                arguments: [.buffer(weight), .int(0), .buffer(buffer), .int(r * s), .int(uPlane)],
+                cost: OpCost(flops: 28 * r * s, bytes: 4 * (9 + 16) * r * s), detail: "\(r)×\(s)")
+            let filters = MatrixView(buffer: buffer, rowStride: flipTransposed ? r : s)
+            for firstRow in stride(from: 0, to: totalRows, by: chunkRows) {
+                let rows = min(chunkRows, totalRows - firstRow), n = rows * problem.tileColumns
+                try launch(
+                    try kernel("winograd_input_transform", in: "winograd.cl", defines: defines), global: [s, rows],
+                    arguments: [.buffer(source), .int(s * sourcePlane), .buffer(buffer), .int(uFloats), .int(vPlane),
+                                .int(ld), .int(firstRow), .int(rows), .int(s), .int(problem.sourceHeight),
+                                .int(problem.sourceWidth), .int(problem.tileRows), .int(problem.tileColumns)],
+                    cost: OpCost(flops: 32 * s * n, bytes: 4 * (s * n * 4 + 16 * s * n)),
+                    detail: "\(s)×\(problem.sourceHeight)×\(problem.sourceWidth), \(rows) tile rows")
+                try matmul(
+                    filters, transposedA: flipTransposed, MatrixView(buffer: buffer, offset: uFloats, rowStride: ld),
+                    into: MatrixView(buffer: buffer, offset: uFloats + vFloats, rowStride: ld), m: r, n: n, k: s,
+                    batch: MatmulBatch(count: 16, aStride: uPlane, bStride: vPlane, cStride: mPlane))
+                try launch(
+                    try kernel("winograd_output_transform", in: "winograd.cl", defines: defines), global: [r, rows],
+                    arguments: [.buffer(buffer), .int(uFloats + vFloats), .int(mPlane), .int(ld), .buffer(target),
+                                .int(r * targetPlane), bias.map { .buffer($0) } ?? .null, .int(firstRow), .int(rows),
+                                .int(r), .int(problem.targetHeight), .int(problem.targetWidth),
+                                .int(problem.tileRows), .int(problem.tileColumns)],
+                    cost: OpCost(flops: 24 * r * n, bytes: 4 * (16 * r * n + r * n * 4)),
+                    detail: "\(r)×\(problem.targetHeight)×\(problem.targetWidth), \(rows) tile rows")
+            }
+        }
+    }
+
+    /// The distance between two of the 16 planes of U, V or M holding `floats`: rounded up to 4 KB, plus one cache
+    /// line. The transforms read or write all 16 planes at once; 4 KB-aligned planes would all map to the same
+    /// L1 sets (seen: the weight transform of a 512×512 layer took 8 ms, 8× its memory time).
+    private static func planeStride(_ floats: Int) -> Int {
+        (floats + 1023) / 1024 * 1024 + 16
+    }
+}
