@@ -5,7 +5,7 @@
 Usage (from the repository root, with torch, torchvision, onnxruntime and grad-cam from PyPI in a venv outside the
 repository; random-weight models made by Tools/export_torchvision.py):
     ~/convlens-venv/bin/python Tools/bench_peers.py [--runs 10] [--warmup 2] [--models ~/convlens-models]
-        [--convlens .build/release/convlens] [--device cpu|cuda] [--startup] [--out BENCHMARKS.md]
+        [--convlens .build/release/convlens] [--device cpu|cuda] [--rounds 3] [--startup] [--out BENCHMARKS.md]
 
 CPU: PyTorch with 2 threads (oneDNN), onnxruntime's CPU provider with 2 threads. CUDA: cuDNN in float32 with TF32
 off, onnxruntime's CUDA provider when present. Each run of the script replaces its own section of the output file
@@ -53,6 +53,19 @@ def timing(fn, runs, warmup, sync):
         sync()
         samples.append((time.perf_counter() - start) * 1e3)
     return {"median_ms": statistics.median(samples), "min_ms": min(samples), "max_ms": max(samples)}
+
+
+def pooled(rounds):
+    """One timing from the same workload timed in several rounds: the median of the rounds' medians (a round caught
+    in one of a shared VM's slow spells then moves it less than it would move a median of all samples), the min of
+    the mins and the max of the maxes. Any other field (GFLOP/s) is rescaled to the pooled median."""
+    first = rounds[0]
+    median = statistics.median(r["median_ms"] for r in rounds)
+    result = dict(first, median_ms=median, min_ms=min(r["min_ms"] for r in rounds),
+                  max_ms=max(r["max_ms"] for r in rounds))
+    if first.get("gflops") is not None:
+        result["gflops"] = first["gflops"] * first["median_ms"] / median
+    return result
 
 
 def torch_conv_layers(device, runs, warmup, sync, batches, layers=CONV_LAYERS):
@@ -231,8 +244,9 @@ def section(args, records, torch_conv, torch_models_, ort_models, ort_version, v
         bench_command,
         "```",
         "",
-        f"Wall-clock medians of {args.runs} runs after {args.warmup} warm-up, [min–max], in ms. Ratio = peer time / "
-        "convlens time: above 1 convlens is faster.",
+        f"Wall-clock medians of {args.runs} runs after {args.warmup} warm-up, [min–max], in ms; conv layers: the "
+        f"median of {args.rounds} such medians, convlens and PyTorch taking turns, [min–max of all runs]. Ratio = "
+        "peer time / convlens time: above 1 convlens is faster.",
         "",
     ]
     fma, copy = ours.get(("peak.fma", "probe", 1)), ours.get(("peak.copy", "probe", 1))
@@ -290,6 +304,8 @@ def main():
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     parser.add_argument("--out", default=str(ROOT / "BENCHMARKS.md"))
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="alternate convlens and the peers this many times on each conv layer")
     parser.add_argument("--startup", action="store_true", help="also time cold and warm start-up")
     parser.add_argument("--convlens-json", help="use this convlens bench --json output instead of running it")
     args = parser.parse_args()
@@ -319,10 +335,21 @@ def main():
     else:
         # Each workload group runs in convlens and then in the peers straight after, so both see the machine in the
         # same state: a shared VM's speed drifts by tens of percent over minutes.
+        # Conv layers, short enough to be swayed by one slow spell, alternate for --rounds rounds.
         records, torch_conv = [], {}
         for layer in CONV_LAYERS:
-            records += convlens("--suite", "ops", "--layer", layer[0])
-            torch_conv.update(torch_conv_layers(device, args.runs, args.warmup, sync, [1, 8], [layer]))
+            ours_rounds, peer_rounds = [], []
+            for _ in range(args.rounds):
+                ours_rounds.append(convlens("--suite", "ops", "--layer", layer[0]))
+                peer_rounds.append(torch_conv_layers(device, args.runs, args.warmup, sync, [1, 8], [layer]))
+            by_key = {}
+            for round_records in ours_rounds:
+                for record in round_records:
+                    by_key.setdefault((record["workload"], record["direction"], record["batch"]), []).append(record)
+            for key, group in by_key.items():
+                # Every probe is kept; the median one of each kind is chosen below.
+                records += group if key[0].startswith("peak.") else [pooled(group)]
+            torch_conv.update({key: pooled([r[key] for r in peer_rounds]) for key in peer_rounds[0]})
         # Every ops run probes the peaks again; keep the median probe of each kind.
         for kind in ("peak.fma", "peak.copy"):
             probes = sorted((r for r in records if r["workload"] == kind), key=lambda r: r["median_ms"])
