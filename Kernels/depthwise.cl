@@ -134,48 +134,79 @@ __kernel void conv2d_depthwise_backward_input(__global const float* dy, __global
     }
 }
 
-// Σ_ow grad[ow]·row[ow·SW + shift] over [first, last): a dot product, in independent partial sums (a single running
-// sum would wait on every FMA's latency).
-inline float row_dot(__global const float* grad, __global const float* row, int shift, int2 range) {
-    int ow = range.x;
-#if SW == 1
-    float8 even = 0.0f, odd = 0.0f;
-    for (; ow + 16 <= range.y; ow += 16) {
-        even = fma(vload8(0, grad + ow), vload8(0, row + ow + shift), even);
-        odd = fma(vload8(0, grad + ow + 8), vload8(0, row + ow + 8 + shift), odd);
-    }
-    const float8 both = even + odd;
-    float total = ((both.s0 + both.s1) + (both.s2 + both.s3)) + ((both.s4 + both.s5) + (both.s6 + both.s7));
-#else
-    float total = 0.0f;
-#endif
-    float a = 0.0f, b = 0.0f;
-    for (; ow + 2 <= range.y; ow += 2) {
-        a = fma(grad[ow], row[ow * SW + shift], a);
-        b = fma(grad[ow + 1], row[(ow + 1) * SW + shift], b);
-    }
-    if (ow < range.y) a = fma(grad[ow], row[ow * SW + shift], a);
-    return total + (a + b);
-}
-
-// Global size (KH·KW, COUT): dw[co, 0, kh, kw] = Σ_{n, oh, ow} dy[n, co, oh, ow]·x[n, c, ih, iw], each row's
-// products summed first and the rows' sums then (two levels, as every ConvLens reduction).
+// Global size (COUT): dw[co, 0, kh, kw] = Σ_{n, oh, ow} dy[n, co, oh, ow]·x[n, c, oh·SH − PT + kh·DH, ow·SW − PL + kw·DW]
+// for every tap at once, so each row of dy and x is read once, not once per tap. Stride 1: the columns where every
+// tap reads inside the row run 8 at a time, one float8 FMA chain per tap (independent, so they overlap); the other
+// columns, and other strides, go one at a time. Two levels, as every ConvLens reduction: a row's products for a
+// tap are summed first (in 8 lanes plus a scalar), then added to the tap's running totals.
 __kernel void conv2d_depthwise_backward_weight(__global const float* dy, __global const float* x, __global float* dw,
                                                int N, int C, int H, int W, int COUT, int OH, int OW) {
-    const int tap = get_global_id(0), co = get_global_id(1);
-    if (tap >= KH * KW || co >= COUT) return;
-    const int kh = tap / KW, kw = tap % KW, c = co / (COUT / C);
-    const int shift = kw * DW - PL;
-    const int2 range = valid_columns(shift, W, OW);
-    float acc = 0.0f;
+    const int co = get_global_id(0);
+    if (co >= COUT) return;
+    const int c = co / (COUT / C);
+    // [interior.x, vectorEnd): whole runs of 8 columns inside every tap's valid range.
+    int2 interior = (int2)(0, OW);
+    _Pragma("unroll") for (int kw = 0; kw < KW; ++kw) {
+        const int2 range = valid_columns(kw * DW - PL, W, OW);
+        interior = (int2)(max(interior.x, range.x), min(interior.y, range.y));
+    }
+#if SW == 1
+    const int vectorEnd = interior.x + max(interior.y - interior.x, 0) / 8 * 8;
+#else
+    const int vectorEnd = interior.x;
+#endif
+    float8 lanes[KH * KW];
+    float total[KH * KW];
+    _Pragma("unroll") for (int t = 0; t < KH * KW; ++t) {
+        lanes[t] = 0.0f;
+        total[t] = 0.0f;
+    }
     for (int n = 0; n < N; ++n) {
         __global const float* input = x + ((size_t)n * C + c) * H * W;
-        __global const float* gradient = dy + ((size_t)n * COUT + co) * OH * OW;
         for (int oh = 0; oh < OH; ++oh) {
-            const int ih = oh * SH - PT + kh * DH;
-            if (ih < 0 || ih >= H) continue;
-            acc += row_dot(gradient + (size_t)oh * OW, input + (size_t)ih * W, shift, range);
+            __global const float* grad = dy + (((size_t)n * COUT + co) * OH + oh) * OW;
+            float8 part[KH * KW];
+            float rowSum[KH * KW];
+            _Pragma("unroll") for (int t = 0; t < KH * KW; ++t) {
+                part[t] = 0.0f;
+                rowSum[t] = 0.0f;
+            }
+#if SW == 1
+            for (int ow = interior.x; ow < vectorEnd; ow += 8) {
+                const float8 g = vload8(0, grad + ow);
+                _Pragma("unroll") for (int kh = 0; kh < KH; ++kh) {
+                    const int ih = oh * SH - PT + kh * DH;
+                    if (ih < 0 || ih >= H) continue;
+                    __global const float* row = input + (size_t)ih * W + ow - PL;
+                    _Pragma("unroll") for (int kw = 0; kw < KW; ++kw) {
+                        part[kh * KW + kw] = fma(g, vload8(0, row + kw * DW), part[kh * KW + kw]);
+                    }
+                }
+            }
+#endif
+            _Pragma("unroll") for (int kh = 0; kh < KH; ++kh) {
+                const int ih = oh * SH - PT + kh * DH;
+                if (ih < 0 || ih >= H) continue;
+                __global const float* row = input + (size_t)ih * W;
+                _Pragma("unroll") for (int kw = 0; kw < KW; ++kw) {
+                    const int shift = kw * DW - PL, t = kh * KW + kw;
+                    const int2 range = valid_columns(shift, W, OW);
+                    for (int ow = range.x; ow < min(range.y, interior.x); ++ow) {
+                        rowSum[t] = fma(grad[ow], row[ow * SW + shift], rowSum[t]);
+                    }
+                    for (int ow = max(range.x, vectorEnd); ow < range.y; ++ow) {
+                        rowSum[t] = fma(grad[ow], row[ow * SW + shift], rowSum[t]);
+                    }
+                }
+            }
+            _Pragma("unroll") for (int t = 0; t < KH * KW; ++t) {
+                lanes[t] += part[t];
+                total[t] += rowSum[t];
+            }
         }
     }
-    dw[co * KH * KW + tap] = acc;
+    _Pragma("unroll") for (int t = 0; t < KH * KW; ++t) {
+        const float4 halves = lanes[t].lo + lanes[t].hi;
+        dw[co * KH * KW + t] = total[t] + ((halves.s0 + halves.s1) + (halves.s2 + halves.s3));
+    }
 }
