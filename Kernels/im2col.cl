@@ -9,26 +9,40 @@
 // backward-weight:  dWᵀ = col · dyᵀ, with dy transposed by matrix_transpose (so both operands are read along
 // their rows), and the sum transposed back.
 
-// Global size (OH, CI·KH·KW): one work-item per output row of col row kk (from colOffset, row stride ldcol), so
-// each writes OW consecutive values: a copy of one input row segment, with zeros in the padding.
-__kernel void conv2d_im2col(__global const float* x, int xOffset, __global float* col, int colOffset, int ldcol,
-                            int CIKK, int H, int W, int OH, int OW) {
-    const int oh = get_global_id(0), kk = get_global_id(1);
-    if (oh >= OH || kk >= CIKK) return;
+// One output row oh of col row kk: a copy of one input row segment, with zeros in the padding.
+inline void im2col_row(__global const float* x, __global float* out, int kk, int oh, int H, int W, int OW) {
     const int ci = kk / (KH * KW), kh = kk / KW % KH, kw = kk % KW;
     const int ih = oh * SH - PT + kh * DH;
-    __global float* out = col + colOffset + (size_t)kk * ldcol + oh * OW;
     if (ih < 0 || ih >= H) {
         for (int ow = 0; ow < OW; ++ow) out[ow] = 0.0f;
         return;
     }
-    __global const float* row = x + xOffset + ((size_t)ci * H + ih) * W;
+    __global const float* row = x + ((size_t)ci * H + ih) * W;
     // Outputs [first, last) read inside the row; the rest read padding.
     const int shift = kw * DW - PL;
     const int first = clamp((-shift + SW - 1) / SW, 0, OW), last = clamp((W - shift + SW - 1) / SW, first, OW);
     for (int ow = 0; ow < first; ++ow) out[ow] = 0.0f;
-    for (int ow = first; ow < last; ++ow) out[ow] = row[ow * SW + shift];
+    int ow = first;
+#if SW == 2
+    // Stride 2: 8 outputs from one 16-float load's even lanes, while the load ends inside the row.
+    for (; ow + 8 <= last && 2 * ow + shift + 16 <= W; ow += 8) {
+        vstore8(vload16(0, row + 2 * ow + shift).even, 0, out + ow);
+    }
+#endif
+    for (; ow < last; ++ow) out[ow] = row[ow * SW + shift];
     for (int ow = last; ow < OW; ++ow) out[ow] = 0.0f;
+}
+
+// Global size (⌈OH / rows⌉, CI·KH·KW): one work-item per `rows` output rows of col row kk (from colOffset, row
+// stride ldcol), so each writes rows·OW consecutive values. The host makes short rows (small feature maps) into
+// longer runs, as a work-item's fixed cost under PoCL outweighs copying a 14- or 28-float row.
+__kernel void conv2d_im2col(__global const float* x, int xOffset, __global float* col, int colOffset, int ldcol,
+                            int CIKK, int H, int W, int OH, int OW, int rows) {
+    const int block = get_global_id(0), kk = get_global_id(1);
+    if (block * rows >= OH || kk >= CIKK) return;
+    for (int oh = block * rows; oh < min(OH, (block + 1) * rows); ++oh) {
+        im2col_row(x + xOffset, col + colOffset + (size_t)kk * ldcol + oh * OW, kk, oh, H, W, OW);
+    }
 }
 
 // Global size (H, CI): dx[ci, ih, iw] = Σ dcol[kk, p] over the taps (kh, kw) whose window reads (ih, iw). Each

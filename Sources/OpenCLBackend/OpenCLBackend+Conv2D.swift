@@ -178,6 +178,7 @@ extension OpenCLBackend {
             "KH": g.kernelHeight, "KW": g.kernelWidth, "PT": g.kernelHeight - 1 - p.padding.top,
             "PL": g.kernelWidth - 1 - p.padding.left, "TILE": flipTile,
         ]
+        let rows = im2colRows(height: g.inHeight, width: g.inWidth)
         try scratch.withBuffer(floats: inRows * terms + terms * colStride, context: context) { buffer in
             let flipped = MatrixView(buffer: buffer, rowStride: terms)
             let col = MatrixView(buffer: buffer, offset: inRows * terms, rowStride: colStride)
@@ -191,10 +192,11 @@ extension OpenCLBackend {
                 for image in 0..<g.batch {
                     // im2col of dy: "input" OH×OW, "output" H×W, window KH×KW with padding K−1−p.
                     try launch(
-                        try kernel("conv2d_im2col", in: "im2col.cl", defines: defines), global: [g.inHeight, terms],
+                        try kernel("conv2d_im2col", in: "im2col.cl", defines: defines),
+                        global: [(g.inHeight + rows - 1) / rows, terms],
                         arguments: [.buffer(gradOutput.buffer), .int((image * g.outChannels + group * outRows) * outPlane),
                                     .buffer(buffer), .int(col.offset), .int(colStride), .int(terms),
-                                    .int(g.outHeight), .int(g.outWidth), .int(g.inHeight), .int(g.inWidth)],
+                                    .int(g.outHeight), .int(g.outWidth), .int(g.inHeight), .int(g.inWidth), .int(rows)],
                         cost: OpCost(flops: 0, bytes: 4 * (terms * inPlane + outRows * outPlane)),
                         detail: "\(terms)×\(inPlane)")
                     try matmul(
@@ -233,13 +235,21 @@ extension OpenCLBackend {
         let inPlane = g.inHeight * g.inWidth
         let offset = (image * g.inChannels + group * g.inChannelsPerGroup) * inPlane
         guard let col else { return MatrixView(buffer: input.buffer, offset: offset, rowStride: inPlane) }
+        let rows = im2colRows(height: g.outHeight, width: g.outWidth)
         try launch(
             try conv2dKernel("conv2d_im2col", g, hasBias: false, file: "im2col.cl"),
-            global: [g.outHeight, g.columnRows],
+            global: [(g.outHeight + rows - 1) / rows, g.columnRows],
             arguments: [.buffer(input.buffer), .int(offset), .buffer(col.buffer), .int(col.offset), .int(col.rowStride),
-                        .int(g.columnRows)] + imageSizes(g),
+                        .int(g.columnRows)] + imageSizes(g) + [.int(rows)],
             cost: g.loweringCost, detail: "\(g.columnRows)×\(g.outHeight * g.outWidth)")
         return col
+    }
+
+    /// Output rows per conv2d_im2col work-item: enough for runs of at least 256 floats (2 rows of a 224-wide map,
+    /// 10 of a 28-wide one), at most the map's height. On ResNet's 3×3 stride-2 layer (28 × 28 outputs) the lowering
+    /// went from 0.42–0.55 ms with one row per work-item to 0.35–0.43 ms.
+    private func im2colRows(height: Int, width: Int) -> Int {
+        min(height, max(1, (256 + width - 1) / width))
     }
 
     /// `destination` = `source`ᵀ for a `rows` × `columns` matrix.
