@@ -31,8 +31,10 @@ public final class OpenCLBackend: Backend, @unchecked Sendable {
     public let kernelOrigin: String
     /// Each .cl file with its includes resolved, once, so launches only look up the program cache.
     private let programs: [String: KernelSource]
-    /// The register tile of the matrix products the convolutions run on, chosen for this device.
-    let matmulTiling: MatmulTiling
+    /// The matrix product's register tiles for this device (see `MatmulTiling.forDevice`).
+    let matmulTilings: [MatmulTiling]
+    /// The first tile: its vector width and column count set vector code and scratch strides elsewhere.
+    var matmulTiling: MatmulTiling { matmulTilings[0] }
     /// im2col matrices, shared by every convolution on this backend.
     let scratch = ScratchMemory()
 
@@ -41,7 +43,7 @@ public final class OpenCLBackend: Backend, @unchecked Sendable {
     /// - Throws: `OpenCLError` creating the context, `KernelSourceError` reading a kernel folder.
     public init(device: OpenCLDevice, kernelDirectory: String? = nil) throws {
         context = try ComputeContext(device: device)
-        matmulTiling = MatmulTiling.forDevice(device)
+        matmulTilings = MatmulTiling.forDevice(device)
         let directory = kernelDirectory ?? ProcessInfo.processInfo.environment[Self.kernelDirectoryVariable]
         let sources = if let directory, !directory.isEmpty {
             try KernelSourceSet.directory(directory)
