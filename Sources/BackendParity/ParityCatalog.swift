@@ -60,6 +60,8 @@ public enum ParityCatalog {
                 Conv2DParameters(padding: Padding2D(1))),
         .conv2d(input: [1, 128, 36, 30], weight: [128, 128, 3, 3], bias: false,
                 Conv2DParameters(padding: Padding2D(top: 2, left: 0, bottom: 1, right: 2))),
+        // A weight gradient summing more positions (66 × 66) than one matmul launch takes (4096 on a CPU).
+        .conv2d(input: [1, 4, 66, 66], weight: [8, 4, 3, 3], bias: true, Conv2DParameters(padding: Padding2D(1))),
         // Depthwise rows long enough for the float8 runs: two output channels per input channel, and dilation 2.
         .conv2d(input: [1, 3, 6, 29], weight: [6, 1, 3, 3], bias: true, Conv2DParameters(padding: Padding2D(1), groups: 3)),
         .conv2d(input: [2, 2, 7, 26], weight: [2, 1, 3, 3], bias: false,
