@@ -112,13 +112,13 @@ extension OpenCLBackend {
         if g.isDepthwise {
             // One work-item per output channel, each a long loop: on a CPU every channel is its own work-group, so
             // PoCL's two threads share them out evenly.
+            let cost = g.backwardWeightCost(hasBias: false)
             try context.launch(
                 try conv2dKernel("conv2d_depthwise_backward_weight", g, hasBias: false, file: "depthwise.cl"),
                 global: [g.outChannels], local: [context.device.isCPU ? 1 : 64],
                 arguments: [.buffer(gradOutput.buffer), .buffer(input.buffer), .buffer(gradWeight.buffer)]
                     + conv2dSizes(g),
-                annotation: LaunchAnnotation(flops: g.backwardWeightCost(hasBias: false).flops,
-                                             bytes: g.backwardWeightCost(hasBias: false).bytes, detail: "\(g)"))
+                annotation: LaunchAnnotation(flops: cost.flops, bytes: cost.bytes, detail: "\(g)"))
         } else if usesMatmul(g) {
             // Per group: dWᵀ = Σ_images col · dyᵀ (col from im2col, or x itself for a pointwise convolution), each
             // image's product added to the sum of those before it; then dW = (dWᵀ)ᵀ. Both operands of the product

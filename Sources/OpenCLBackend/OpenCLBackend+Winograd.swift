@@ -62,7 +62,7 @@ extension WinogradConvolution {
 
 extension OpenCLBackend {
     /// Runs `problem`: the filters (stored COUT × CIN × 3 × 3 in `weight`, flipped and transposed when
-    /// `flipTransposed`) go to U, then per chunk of images the source goes to V, the 16 products M = U·V run as one
+    /// `flipTransposed`) go to U, then per chunk of tile rows the source goes to V, the 16 products M = U·V run as one
     /// batched matmul, and M goes to the target (plus `bias`). `chunkFloats` bounds V and M together (tests make it
     /// small to run many chunks).
     func winogradConvolution(
