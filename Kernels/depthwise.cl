@@ -165,6 +165,12 @@ __kernel void conv2d_depthwise_backward_weight(__global const float* dy, __globa
         __global const float* input = x + ((size_t)n * C + c) * H * W;
         for (int oh = 0; oh < OH; ++oh) {
             __global const float* grad = dy + (((size_t)n * COUT + co) * OH + oh) * OW;
+            // x's row for each kh, or 0 where the tap reads padding.
+            __global const float* rows[KH];
+            _Pragma("unroll") for (int kh = 0; kh < KH; ++kh) {
+                const int ih = oh * SH - PT + kh * DH;
+                rows[kh] = ih < 0 || ih >= H ? 0 : input + (size_t)ih * W;
+            }
             float8 part[KH * KW];
             float rowSum[KH * KW];
             _Pragma("unroll") for (int t = 0; t < KH * KW; ++t) {
@@ -175,27 +181,23 @@ __kernel void conv2d_depthwise_backward_weight(__global const float* dy, __globa
             for (int ow = interior.x; ow < vectorEnd; ow += 8) {
                 const float8 g = vload8(0, grad + ow);
                 _Pragma("unroll") for (int kh = 0; kh < KH; ++kh) {
-                    const int ih = oh * SH - PT + kh * DH;
-                    if (ih < 0 || ih >= H) continue;
-                    __global const float* row = input + (size_t)ih * W + ow - PL;
+                    if (!rows[kh]) continue;
                     _Pragma("unroll") for (int kw = 0; kw < KW; ++kw) {
-                        part[kh * KW + kw] = fma(g, vload8(0, row + kw * DW), part[kh * KW + kw]);
+                        part[kh * KW + kw] = fma(g, vload8(0, rows[kh] + ow - PL + kw * DW), part[kh * KW + kw]);
                     }
                 }
             }
 #endif
+            // The columns outside [interior.x, vectorEnd) that each tap reads inside the row, one at a time.
             _Pragma("unroll") for (int kh = 0; kh < KH; ++kh) {
-                const int ih = oh * SH - PT + kh * DH;
-                if (ih < 0 || ih >= H) continue;
-                __global const float* row = input + (size_t)ih * W;
+                if (!rows[kh]) continue;
                 _Pragma("unroll") for (int kw = 0; kw < KW; ++kw) {
                     const int shift = kw * DW - PL, t = kh * KW + kw;
                     const int2 range = valid_columns(shift, W, OW);
-                    for (int ow = range.x; ow < min(range.y, interior.x); ++ow) {
-                        rowSum[t] = fma(grad[ow], row[ow * SW + shift], rowSum[t]);
-                    }
-                    for (int ow = max(range.x, vectorEnd); ow < range.y; ++ow) {
-                        rowSum[t] = fma(grad[ow], row[ow * SW + shift], rowSum[t]);
+                    for (int ow = range.x; ow < range.y; ++ow) {
+                        if (ow == interior.x) ow = vectorEnd;
+                        if (ow >= range.y) break;
+                        rowSum[t] = fma(grad[ow], rows[kh][ow * SW + shift], rowSum[t]);
                     }
                 }
             }

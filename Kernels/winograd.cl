@@ -1,4 +1,5 @@
 #include "common.h"
+#include "window.h"
 
 // Winograd F(2×2, 3×3) for stride-1, undilated 3×3 convolutions (Lavin & Gray, 2015). Each 2×2 block of outputs
 // ("tile") comes from a 4×4 patch of input d and a 3×3 filter g as
@@ -11,14 +12,8 @@
 // into the output. Only additions, subtractions and halvings: the error stays at float32 rounding of the sums.
 //
 // The backward-input pass is the same computation on dy, with each filter flipped and the channel roles swapped
-// (FLIP_TRANSPOSE), and padding 2 − p; the host passes the paddings PT, PL as defines.
+// (FLIP_TRANSPOSE), and padding 2 − p; the host passes the paddings PT, PL as defines (window.h).
 
-#ifndef PT
-#define PT 0
-#endif
-#ifndef PL
-#define PL 0
-#endif
 #ifndef FLIP_TRANSPOSE
 #define FLIP_TRANSPOSE 0
 #endif

@@ -36,12 +36,12 @@ struct MatmulTiling: Hashable {
         (m + rows - 1) / rows * rows * ((n + columns - 1) / columns * columns)
     }
 
-    /// The tiles for `device`; the first also sets the column rounding of scratch matrices, and a product takes
-    /// another only where that one pads it clearly less. CPU: micro-kernels holding twice rows × columns floats in vector registers (the
-    /// sum and the current run). With 16-wide vectors, 12 × 32 and 8 × 48 both fill AVX-512's 32 registers: 8 × 48
-    /// loads fewer values per multiply-add and fits the 64-row products of VGG-16's first layers (conv1_2 forward
-    /// measured 34–41 ms against 42–45 ms through PoCL on the 2-core Zen 4), 12 × 32 the 64-column ones
-    /// (conv1_2's weight gradient: 55–67 ms against 121–165).
+    /// The tiles for `device`; the first also sets the column rounding of scratch matrices, and a product takes another
+    /// only where that one pads it clearly less. CPU: micro-kernels holding twice rows × columns floats in vector
+    /// registers (the sum and the current run). With 16-wide vectors, 12 × 32 and 8 × 48 both fill AVX-512's 32
+    /// registers: 8 × 48 loads fewer values per multiply-add and fits the 64-row products of VGG-16's first layers
+    /// (conv1_2 forward measured 34–41 ms against 42–45 ms through PoCL on the 2-core Zen 4), 12 × 32 the 64-column
+    /// ones (conv1_2's weight gradient: 55–67 ms against 121–165).
     /// GPU: 4 × 4 per work-item in 16 × 8 work-groups.
     static func forDevice(_ device: OpenCLDevice) -> [MatmulTiling] {
         guard device.isCPU else {
