@@ -1,4 +1,5 @@
 #include "common.h"
+#include "register_tile.h"
 
 // Register-tiled matrix product, the engine of the convolutions (im2col.cl lays their operands out for it):
 //   C[m, n] = Σ_k A(m, k)·B[k, n]  (+ bias[m])  (+ C[m, n] when ACCUMULATE)
@@ -6,24 +7,10 @@
 // Offsets are in elements, so one buffer can hold many images or groups. The third global dimension runs a batch
 // of products: product z reads A, B and C further on by z times aBatch, bBatch and cBatch floats.
 //
-// Each work-item computes a TM × TN tile in registers (TN = NV vectors of VW floats): per k it loads NV vectors
-// of B and TM scalars of A, and does TM·NV vector FMAs. On a CPU (PoCL) a work-item's vectors map to AVX
-// registers, so the tile is a BLIS-style micro-kernel; consecutive work-items walk down M (M_MAJOR) so that the
-// B panel they share stays in cache. Sums run in two levels, as in every ConvLens reduction: KT terms into
-// `part`, the parts into `acc`, so rounding grows with √KT + √(K/KT) rather than √K.
+// Each work-item computes a TM × TN tile in registers (register_tile.h): per k it loads NV vectors of B and TM
+// scalars of A, and does TM·NV vector FMAs, a BLIS-style micro-kernel on a CPU; consecutive work-items walk down
+// M (M_MAJOR) so that the B panel they share stays in cache. Sums run KT terms at a time into `part`.
 
-#ifndef TM
-#define TM 4
-#endif
-#ifndef VW
-#define VW 4
-#endif
-#ifndef NV
-#define NV 1
-#endif
-#ifndef KT
-#define KT 16
-#endif
 #ifndef M_MAJOR
 #define M_MAJOR 0
 #endif
@@ -33,22 +20,6 @@
 #ifndef ACCUMULATE
 #define ACCUMULATE 0
 #endif
-#ifndef HAS_BIAS
-#define HAS_BIAS 0
-#endif
-
-#define TN (NV * VW)
-#if VW == 1
-#define VT float
-#define VLOAD(p) (*(p))
-#define VSTORE(v, p) (*(p) = (v))
-#else
-#define VT CONCAT(float, VW)
-#define VLOAD(p) CONCAT(vload, VW)(0, p)
-#define VSTORE(v, p) CONCAT(vstore, VW)(v, 0, p)
-#endif
-#define CONCAT(a, b) CONCAT_(a, b)
-#define CONCAT_(a, b) a##b
 
 #if A_TRANS
 #define A_AT(r, k) A[(size_t)(k) * lda + aRow[r]]

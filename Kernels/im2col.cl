@@ -87,11 +87,12 @@ __kernel void matrix_transpose(__global const float* src, int srcOffset, int src
 #endif
 
 // Global size (⌈CI/TILE⌉·TILE, ⌈CO/TILE⌉·TILE), for one group's weights (CO × CI × KH × KW from wOffset): the
-// weights of the convolution that computes a stride-1 convolution's input gradient,
+// weights of the convolution that computes a stride-1 convolution's input gradient (from flippedOffset),
 // flipped[ci, (co·KH + kh)·KW + kw] = w[co, ci, KH−1−kh, KW−1−kw] — a transpose of CO × CI blocks of KH·KW taps,
 // each block reversed. Backward-input then runs like a forward pass over dy (im2col and one product).
 __kernel __attribute__((reqd_work_group_size(TILE, TILE, 1)))
-void conv2d_flipped_weight(__global const float* w, int wOffset, __global float* flipped, int CI, int CO) {
+void conv2d_flipped_weight(__global const float* w, int wOffset, __global float* flipped, int flippedOffset, int CI,
+                           int CO) {
     __local float tile[TILE][TILE][KH * KW];
     const int lx = get_local_id(0), ly = get_local_id(1);
     const int c0 = get_group_id(0) * TILE, r0 = get_group_id(1) * TILE;
@@ -103,7 +104,7 @@ void conv2d_flipped_weight(__global const float* w, int wOffset, __global float*
     barrier(CLK_LOCAL_MEM_FENCE);
     // Write: work-item (lx, ly) writes block (ci = c0 + ly, co = r0 + lx): along co, so each row is one run.
     if (c0 + ly < CI && r0 + lx < CO) {
-        __global float* block = flipped + ((size_t)(c0 + ly) * CO + r0 + lx) * KH * KW;
+        __global float* block = flipped + flippedOffset + ((size_t)(c0 + ly) * CO + r0 + lx) * KH * KW;
         for (int tap = 0; tap < KH * KW; ++tap) block[tap] = tile[lx][ly][tap];
     }
 }

@@ -31,6 +31,11 @@ extension OpenCLBackend {
                 problem, source: input.buffer, weight: weight.buffer, flipTransposed: false, bias: bias?.buffer,
                 target: output.buffer)
         }
+        if case let problem = ImplicitConvolution.forward(g), let tiling = implicitGemmTiling(problem) {
+            return try implicitGemmConvolution(
+                problem, tiling: tiling, source: input.buffer, bias: bias?.buffer, target: output.buffer
+            ) { _, _ in MatrixView(buffer: weight.buffer, rowStride: g.columnRows) }
+        }
         // Per image and group: y = W · col, col = im2col(x) (x itself for a pointwise convolution).
         let (rows, terms, positions) = (g.outChannelsPerGroup, g.columnRows, g.outHeight * g.outWidth)
         try withColumns(rows: terms, columns: positions, needed: !g.isPointwise) { col in
@@ -161,34 +166,40 @@ extension OpenCLBackend {
     }
 
     /// A stride-1 convolution's input gradient is itself a convolution of dy with the flipped, transposed weights
-    /// and padding K−1−p: per group the weights are flipped once, then per image dy goes through im2col and one
-    /// product, dx = W̃ · col(dy). Against Wᵀ·dy and col2im, the gather pass over the column matrix disappears and
-    /// each product sums over all COUT·KH·KW terms (a long reduction like the forward's, instead of COUT terms
-    /// per tile, which leaves the tile waiting on its stores).
+    /// and padding K−1−p: the weights are flipped once, then dy goes through conv2d_implicit_gemm, or per image
+    /// through im2col and one product, dx = W̃ · col(dy). Against Wᵀ·dy and col2im, the gather pass over the column
+    /// matrix disappears and each product sums over all COUT·KH·KW terms (a long reduction like the forward's,
+    /// instead of COUT terms per tile, which leaves the tile waiting on its stores).
     private func backwardInputAsConvolution(gradOutput: Tensor, weight: Tensor, gradInput: Tensor, _ g: Conv2DGeometry)
         throws
     {
         let (inRows, outRows, taps) = (g.inChannelsPerGroup, g.outChannelsPerGroup, g.kernelHeight * g.kernelWidth)
         let terms = outRows * taps, inPlane = g.inHeight * g.inWidth, outPlane = g.outHeight * g.outWidth
-        let tile = matmulTiling.columns, colStride = (inPlane + tile - 1) / tile * tile
         let p = g.parameters
-        // The flip's tile of TILE × TILE tap blocks in local memory: the largest that fits 16 KB.
-        let flipTile = [16, 8, 4, 2].first { $0 * $0 * taps * MemoryLayout<Float>.stride <= 16 << 10 } ?? 1
         let defines: KeyValuePairs<String, Int> = [
             "KH": g.kernelHeight, "KW": g.kernelWidth, "PT": g.kernelHeight - 1 - p.padding.top,
-            "PL": g.kernelWidth - 1 - p.padding.left, "TILE": flipTile,
+            "PL": g.kernelWidth - 1 - p.padding.left,
         ]
+        if case let problem = ImplicitConvolution.backwardInput(g), let tiling = implicitGemmTiling(problem) {
+            // Every group's flipped weights side by side: inChannels × terms, the layout of a convolution weight.
+            return try implicitGemmConvolution(
+                problem, tiling: tiling, source: gradOutput.buffer, bias: nil, target: gradInput.buffer,
+                weightScratchFloats: g.inChannels * terms
+            ) { buffer, offset in
+                for group in 0..<g.groups {
+                    try flipWeights(weight, group: group, g,
+                                    into: MatrixView(buffer: buffer, offset: offset + group * inRows * terms, rowStride: terms))
+                }
+                return MatrixView(buffer: buffer, offset: offset, rowStride: terms)
+            }
+        }
+        let tile = matmulTiling.columns, colStride = (inPlane + tile - 1) / tile * tile
         let rows = im2colRows(height: g.inHeight, width: g.inWidth)
         try scratch.withBuffer(floats: inRows * terms + terms * colStride, context: context) { buffer in
             let flipped = MatrixView(buffer: buffer, rowStride: terms)
             let col = MatrixView(buffer: buffer, offset: inRows * terms, rowStride: colStride)
             for group in 0..<g.groups {
-                try context.launch(
-                    try kernel("conv2d_flipped_weight", in: "im2col.cl", defines: defines), global: [inRows, outRows],
-                    local: [flipTile, flipTile],
-                    arguments: [.buffer(weight.buffer), .int(group * outRows * inRows * taps), .buffer(buffer),
-                                .int(inRows), .int(outRows)],
-                    annotation: LaunchAnnotation(flops: 0, bytes: 8 * inRows * terms, detail: "\(outRows)×\(inRows)×\(taps)"))
+                try flipWeights(weight, group: group, g, into: flipped)
                 for image in 0..<g.batch {
                     // im2col of dy: "input" OH×OW, "output" H×W, window KH×KW with padding K−1−p.
                     try launch(
@@ -207,6 +218,22 @@ extension OpenCLBackend {
                 }
             }
         }
+    }
+
+    /// One group's weights flipped and transposed for `backwardInputAsConvolution`, into `flipped` (inChannels of
+    /// the group × outChannels·KH·KW).
+    private func flipWeights(_ weight: Tensor, group: Int, _ g: Conv2DGeometry, into flipped: MatrixView) throws {
+        let (inRows, outRows, taps) = (g.inChannelsPerGroup, g.outChannelsPerGroup, g.kernelHeight * g.kernelWidth)
+        // The flip's tile of TILE × TILE tap blocks in local memory: the largest that fits 16 KB.
+        let flipTile = [16, 8, 4, 2].first { $0 * $0 * taps * MemoryLayout<Float>.stride <= 16 << 10 } ?? 1
+        try context.launch(
+            try kernel("conv2d_flipped_weight", in: "im2col.cl",
+                       defines: ["KH": g.kernelHeight, "KW": g.kernelWidth, "TILE": flipTile]),
+            global: [inRows, outRows], local: [flipTile, flipTile],
+            arguments: [.buffer(weight.buffer), .int(group * outRows * inRows * taps), .buffer(flipped.buffer),
+                        .int(flipped.offset), .int(inRows), .int(outRows)],
+            annotation: LaunchAnnotation(flops: 0, bytes: 8 * inRows * outRows * taps,
+                                         detail: "\(outRows)×\(inRows)×\(taps)"))
     }
 
     /// Depthwise convolutions have their own kernels (depthwise.cl); others with at least 4 output channels per

@@ -31,6 +31,12 @@ struct MatmulTiling: Hashable {
 
     var columns: Int { vectors * vectorWidth }
 
+    /// The first of `tilings`, or a later one where it pads `work` (multiply-adds, tiles padded out) at least 5 %
+    /// less: smaller differences did not measure clearly against the noise of a shared VM.
+    static func leastPadded(_ tilings: [MatmulTiling], work: (MatmulTiling) -> Int) -> MatmulTiling {
+        tilings.dropFirst().reduce(tilings[0]) { 20 * work($1) <= 19 * work($0) ? $1 : $0 }
+    }
+
     /// Multiply-adds a launch computes for an m × n result, its tiles padded out to whole ones.
     func paddedWork(m: Int, n: Int) -> Int {
         (m + rows - 1) / rows * rows * ((n + columns - 1) / columns * columns)
@@ -98,11 +104,7 @@ extension OpenCLBackend {
         _ a: MatrixView, transposedA: Bool = false, _ b: MatrixView, into c: MatrixView, bias: DeviceBuffer? = nil,
         biasOffset: Int = 0, m: Int, n: Int, k: Int, accumulate: Bool = false, batch: MatmulBatch = .single
     ) throws {
-        // Another tile only where it pads at least 5 % less than the first: smaller differences did not measure
-        // clearly against the noise of a shared VM.
-        let tiling = matmulTilings.dropFirst().reduce(matmulTilings[0]) {
-            20 * $1.paddedWork(m: m, n: n) <= 19 * $0.paddedWork(m: m, n: n) ? $1 : $0
-        }
+        let tiling = MatmulTiling.leastPadded(matmulTilings) { $0.paddedWork(m: m, n: n) }
         guard let chunk = tiling.termsPerLaunch, k > chunk else {
             return try launchMatmul(tiling, a, transposedA: transposedA, b, into: c, bias: bias, biasOffset: biasOffset,
                                     m: m, n: n, k: k, accumulate: accumulate, batch: batch)

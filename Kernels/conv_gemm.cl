@@ -1,0 +1,120 @@
+#include "common.h"
+#include "window.h"
+#include "register_tile.h"
+
+// Implicit-GEMM convolution: the product y = W · col(x) of im2col.cl and gemm.cl, with each work-item reading its
+// operand straight from the input instead of from a column matrix written first. Per image and group,
+//   y[co, oh, ow] = Σ_{ci, kh, kw} w[co, ci, kh, kw] · x[ci, oh·SH − PT + kh·DH, ow·SW − PL + kw·DW]   (+ bias[co])
+// with x zero outside the input. conv2d_pad_input first copies x with its zero border (a pass over the input,
+// against im2col's KH·KW passes), so the product's loads need no checks. A work-item owns TM output channels × TN
+// consecutive columns of one output row (register_tile.h); for each tap it loads NV vectors from one input row
+// (every SW-th float) and does TM·NV vector FMAs, the inner loop of matmul_tiled. Tiles do not cross output rows,
+// so the host uses this kernel where whole tiles cover a row with little left over (a 28-wide row takes a
+// 32-column tile; a 14-wide one would waste more than half of it).
+//
+// Also the input gradient of a stride-1 convolution: the same sum over dy with the flipped, transposed weights
+// (conv2d_flipped_weight) and padding K − 1 − p.
+
+#if VW < 2
+#error "conv2d_implicit_gemm needs vectors of at least 2 floats"
+#endif
+#if SW > 2
+#error "conv2d_implicit_gemm reads input rows with stride 1 or 2"
+#endif
+
+// Channels summed into one `part`: as many whole windows as make about KT terms (2 for a 3×3 window).
+#define PART_CHANNELS ((KT + KH * KW - 1) / (KH * KW))
+
+// VW input columns from p: p[0], p[SW], …; a stride-2 load takes the even lanes of two vectors.
+inline VT load_columns(__global const float* p) {
+#if SW == 1
+    return VLOAD(p);
+#else
+    return (VT)(VLOAD(p).even, VLOAD(p + VW).even);
+#endif
+}
+
+// Global size (HP, planes): xp[plane, r, c] = x[plane, r − PT, c − PL], 0 outside x, for HP × WP planes with
+// HP ≥ PT + H and WP ≥ PL + W. The implicit product reads xp, so its loads need no bounds or padding checks.
+__kernel void conv2d_pad_input(__global const float* x, __global float* xp, int planes, int H, int W, int HP,
+                               int WP) {
+    const int r = get_global_id(0), plane = get_global_id(1);
+    if (r >= HP || plane >= planes) return;
+    __global float* out = xp + ((size_t)plane * HP + r) * WP;
+    const int ih = r - PT;
+    if (ih < 0 || ih >= H) {
+        for (int c = 0; c < WP; ++c) out[c] = 0.0f;
+        return;
+    }
+    __global const float* row = x + ((size_t)plane * H + ih) * W;
+    for (int c = 0; c < PL; ++c) out[c] = 0.0f;
+    int iw = 0;
+    for (; iw + 8 <= W; iw += 8) vstore8(vload8(0, row + iw), 0, out + PL + iw);
+    for (; iw < W; ++iw) out[PL + iw] = row[iw];
+    for (int c = PL + W; c < WP; ++c) out[c] = 0.0f;
+}
+
+// Global size (⌈COG/TM⌉, OH·⌈OW/TN⌉, N·GROUPS), for the padded input xp (N·C planes of HP × WP from
+// conv2d_pad_input, followed by at least TN·SW + (KW − 1)·DW floats: the lanes past OW of a row's last tile read
+// on into the next row, or past the last one), weights w (CO × C/GROUPS × KH × KW from wOffset), bias (CO) and y
+// (N × CO × OH × OW). Consecutive work-items walk down the output channels of one tile of columns, so the input
+// rows they share stay in cache.
+__kernel void conv2d_implicit_gemm(__global const float* xp, __global const float* w, int wOffset,
+                                   __global const float* bias, __global float* y, int C, int HP, int WP, int CO, int OH,
+                                   int OW) {
+    const int CIG = C / GROUPS, COG = CO / GROUPS, K = CIG * KH * KW;
+    const int tilesPerRow = (OW + TN - 1) / TN;
+    const int m0 = get_global_id(0) * TM, oh = get_global_id(1) / tilesPerRow;
+    const int ow0 = get_global_id(1) % tilesPerRow * TN, z = get_global_id(2);
+    if (m0 >= COG || oh >= OH) return;
+    const int image = z / GROUPS, group = z % GROUPS;
+    w += wOffset;
+    // The window's top-left input value for the tile's first output, in channel 0 of the group.
+    xp += (((size_t)image * C + group * CIG) * HP + oh * SH) * WP + ow0 * SW;
+    // Rows past COG repeat the last row (their results are never stored), so weight loads stay in bounds.
+    __global const float* aRow[TM];
+    _Pragma("unroll") for (int r = 0; r < TM; ++r) aRow[r] = w + (size_t)(group * COG + min(m0 + r, COG - 1)) * K;
+
+    VT acc[TM][NV], part[TM][NV];
+    _Pragma("unroll") for (int r = 0; r < TM; ++r) _Pragma("unroll") for (int v = 0; v < NV; ++v) acc[r][v] = 0.0f;
+    for (int c0 = 0; c0 < CIG; c0 += PART_CHANNELS) {
+        _Pragma("unroll") for (int r = 0; r < TM; ++r) _Pragma("unroll") for (int v = 0; v < NV; ++v) part[r][v] = 0.0f;
+        for (int ci = c0; ci < min(c0 + PART_CHANNELS, CIG); ++ci) {
+            for (int kh = 0; kh < KH; ++kh) {
+                __global const float* row = xp + ((size_t)ci * HP + kh * DH) * WP;
+                const int k0 = (ci * KH + kh) * KW;
+                // Tap k0 + kw reads this row from column kw·DW. Not unrolled: unrolled, LLVM hoists every tap's
+                // loads and broadcasts ahead of the FMAs and spills the sums (measured 2.4× slower under PoCL).
+                _Pragma("unroll 1") for (int kw = 0; kw < KW; ++kw) {
+                    VT b[NV];
+                    _Pragma("unroll") for (int v = 0; v < NV; ++v) b[v] = load_columns(row + kw * DW + v * VW * SW);
+                    _Pragma("unroll") for (int r = 0; r < TM; ++r) {
+                        const VT a = (VT)(aRow[r][k0 + kw]);
+                        _Pragma("unroll") for (int v = 0; v < NV; ++v) part[r][v] = fma(a, b[v], part[r][v]);
+                    }
+                }
+            }
+        }
+        _Pragma("unroll") for (int r = 0; r < TM; ++r) _Pragma("unroll") for (int v = 0; v < NV; ++v) acc[r][v] += part[r][v];
+    }
+
+    const int lanes = min(TN, OW - ow0);
+    _Pragma("unroll") for (int r = 0; r < TM; ++r) {
+        const int m = m0 + r;
+        if (m >= COG) break;
+        __global float* yRow = y + (((size_t)image * CO + group * COG + m) * OH + oh) * OW + ow0;
+        _Pragma("unroll") for (int v = 0; v < NV; ++v) {
+            VT value = acc[r][v];
+#if HAS_BIAS
+            value += (VT)(bias[group * COG + m]);
+#endif
+            if ((v + 1) * VW <= lanes) {
+                VSTORE(value, yRow + v * VW);
+            } else {
+                float values[VW];
+                VSTORE(value, values);
+                for (int i = 0; i < VW && v * VW + i < lanes; ++i) yRow[v * VW + i] = values[i];
+            }
+        }
+    }
+}
