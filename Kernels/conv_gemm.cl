@@ -8,16 +8,13 @@
 // with x zero outside the input. conv2d_pad_input first copies x with its zero border (a pass over the input,
 // against im2col's KH·KW passes), so the product's loads need no checks. A work-item owns TM output channels × TN
 // consecutive columns of one output row (register_tile.h); for each tap it loads NV vectors from one input row
-// (every SW-th float) and does TM·NV vector FMAs, the inner loop of matmul_tiled. Tiles do not cross output rows,
-// so the host uses this kernel where whole tiles cover a row with little left over (a 28-wide row takes a
-// 32-column tile; a 14-wide one would waste more than half of it).
+// (every SW-th column, which the copy stores side by side) and does TM·NV vector FMAs, the inner loop of
+// matmul_tiled. Tiles do not cross output rows, so the host uses this kernel where whole tiles cover a row with
+// little left over (a 28-wide row takes a 32-column tile; a 14-wide one would waste more than half of it).
 //
 // Also the input gradient of a stride-1 convolution: the same sum over dy with the flipped, transposed weights
 // (conv2d_flipped_weight) and padding K − 1 − p.
 
-#if VW < 2
-#error "conv2d_implicit_gemm needs vectors of at least 2 floats"
-#endif
 #if SW > 2
 #error "conv2d_implicit_gemm reads input rows with stride 1 or 2"
 #endif
@@ -25,17 +22,16 @@
 // Channels summed into one `part`: as many whole windows as make about KT terms (2 for a 3×3 window).
 #define PART_CHANNELS ((KT + KH * KW - 1) / (KH * KW))
 
-// VW input columns from p: p[0], p[SW], …; a stride-2 load takes the even lanes of two vectors.
-inline VT load_columns(__global const float* p) {
+// Where padded column c sits in a row of xp. Stride 2 stores the even columns first, then the odd ones (WP is
+// even), so a tap's every-other-column run is one contiguous run: no lane shuffles, half the loads.
 #if SW == 1
-    return VLOAD(p);
+#define COLUMN(c) (c)
 #else
-    return (VT)(VLOAD(p).even, VLOAD(p + VW).even);
+#define COLUMN(c) (((c) & 1) * (WP / 2) + ((c) >> 1))
 #endif
-}
 
-// Global size (HP, planes): xp[plane, r, c] = x[plane, r − PT, c − PL], 0 outside x, for HP × WP planes with
-// HP ≥ PT + H and WP ≥ PL + W. The implicit product reads xp, so its loads need no bounds or padding checks.
+// Global size (HP, planes): xp[plane, r, COLUMN(c)] = x[plane, r − PT, c − PL], 0 outside x, for HP × WP planes
+// with HP ≥ PT + H and WP ≥ PL + W. The implicit product reads xp, so its loads need no bounds or padding checks.
 __kernel void conv2d_pad_input(__global const float* x, __global float* xp, int planes, int H, int W, int HP,
                                int WP) {
     const int r = get_global_id(0), plane = get_global_id(1);
@@ -47,11 +43,25 @@ __kernel void conv2d_pad_input(__global const float* x, __global float* xp, int 
         return;
     }
     __global const float* row = x + ((size_t)plane * H + ih) * W;
+#if SW == 1
     for (int c = 0; c < PL; ++c) out[c] = 0.0f;
     int iw = 0;
     for (; iw + 8 <= W; iw += 8) vstore8(vload8(0, row + iw), 0, out + PL + iw);
     for (; iw < W; ++iw) out[PL + iw] = row[iw];
     for (int c = PL + W; c < WP; ++c) out[c] = 0.0f;
+#else
+    for (int c = 0; c < PL; ++c) out[COLUMN(c)] = 0.0f;
+    // From an even column on, 16 input values split into 8 even and 8 odd columns.
+    int iw = PL % 2;
+    if (iw == 1 && W > 0) out[COLUMN(PL)] = row[0];
+    for (; iw + 16 <= W; iw += 16) {
+        const float16 values = vload16(0, row + iw);
+        vstore8(values.even, 0, out + (PL + iw) / 2);
+        vstore8(values.odd, 0, out + WP / 2 + (PL + iw) / 2);
+    }
+    for (; iw < W; ++iw) out[COLUMN(PL + iw)] = row[iw];
+    for (int c = PL + W; c < WP; ++c) out[COLUMN(c)] = 0.0f;
+#endif
 }
 
 // Global size (⌈COG/TM⌉, OH·⌈OW/TN⌉, N·GROUPS), for the padded input xp (N·C planes of HP × WP from
@@ -70,7 +80,7 @@ __kernel void conv2d_implicit_gemm(__global const float* xp, __global const floa
     const int image = z / GROUPS, group = z % GROUPS;
     w += wOffset;
     // The window's top-left input value for the tile's first output, in channel 0 of the group.
-    xp += (((size_t)image * C + group * CIG) * HP + oh * SH) * WP + ow0 * SW;
+    xp += (((size_t)image * C + group * CIG) * HP + oh * SH) * WP + COLUMN(ow0 * SW);
     // Rows past COG repeat the last row (their results are never stored), so weight loads stay in bounds.
     __global const float* aRow[TM];
     _Pragma("unroll") for (int r = 0; r < TM; ++r) aRow[r] = w + (size_t)(group * COG + min(m0 + r, COG - 1)) * K;
@@ -83,11 +93,11 @@ __kernel void conv2d_implicit_gemm(__global const float* xp, __global const floa
             for (int kh = 0; kh < KH; ++kh) {
                 __global const float* row = xp + ((size_t)ci * HP + kh * DH) * WP;
                 const int k0 = (ci * KH + kh) * KW;
-                // Tap k0 + kw reads this row from column kw·DW. Not unrolled: unrolled, LLVM hoists every tap's
+                // Tap k0 + kw reads this row from column kw·DW on (COLUMN splits at even offsets). Not unrolled: unrolled, LLVM hoists every tap's
                 // loads and broadcasts ahead of the FMAs and spills the sums (measured 2.4× slower under PoCL).
                 _Pragma("unroll 1") for (int kw = 0; kw < KW; ++kw) {
                     VT b[NV];
-                    _Pragma("unroll") for (int v = 0; v < NV; ++v) b[v] = load_columns(row + kw * DW + v * VW * SW);
+                    _Pragma("unroll") for (int v = 0; v < NV; ++v) b[v] = VLOAD(row + COLUMN(kw * DW) + v * VW);
                     _Pragma("unroll") for (int r = 0; r < TM; ++r) {
                         const VT a = (VT)(aRow[r][k0 + kw]);
                         _Pragma("unroll") for (int v = 0; v < NV; ++v) part[r][v] = fma(a, b[v], part[r][v]);

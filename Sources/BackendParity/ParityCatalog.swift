@@ -54,14 +54,16 @@ public enum ParityCatalog {
         .conv2d(input: [1, 3, 5, 32], weight: [4, 3, 3, 3], bias: true, Conv2DParameters(padding: Padding2D(1))),
         .conv2d(input: [1, 2, 9, 36], weight: [5, 2, 3, 3], bias: false, Conv2DParameters(dilation: Size2D(2))),
         .conv2d(input: [2, 3, 6, 64], weight: [6, 3, 5, 5], bias: false, Conv2DParameters(padding: Padding2D(2))),
-        // Implicit GEMM (conv_gemm.cl, on a CPU): output rows of 30–32 columns in one 32-column tile, so loads
-        // cross the padding on both sides and the first and last rows of the buffer take the checked path. Stride
-        // 2, a 7×7 stride-2 stem, groups with dilation, and more output channels than one register tile, whose input
-        // gradient runs through the same kernel.
+        // Implicit GEMM (conv_gemm.cl, on a CPU): output rows of 30–32 columns in one 32-column tile. Stride 2
+        // (its padded copy split into even and odd columns) with odd and even left padding, a 7×7 stride-2 stem,
+        // groups with dilation, and more output channels than one register tile, whose input gradient runs
+        // through the same kernel.
         .conv2d(input: [1, 6, 20, 64], weight: [10, 6, 3, 3], bias: true,
                 Conv2DParameters(stride: Size2D(2), padding: Padding2D(1))),
         .conv2d(input: [1, 3, 30, 62], weight: [8, 3, 7, 7], bias: false,
                 Conv2DParameters(stride: Size2D(2), padding: Padding2D(3))),
+        .conv2d(input: [1, 4, 9, 62], weight: [6, 4, 3, 3], bias: true,
+                Conv2DParameters(stride: Size2D(2), padding: Padding2D(vertical: 0, horizontal: 2))),
         .conv2d(input: [1, 8, 12, 30], weight: [12, 4, 3, 3], bias: false,
                 Conv2DParameters(padding: Padding2D(2), dilation: Size2D(2), groups: 2)),
         .conv2d(input: [2, 5, 14, 30], weight: [14, 5, 3, 3], bias: true, Conv2DParameters(padding: Padding2D(1))),

@@ -52,8 +52,10 @@ struct ImplicitConvolution {
     var paddedHeight: Int {
         max(padTop + sourceHeight, (targetHeight - 1) * stride.height + (kernelHeight - 1) * dilation.height + 1)
     }
+    /// Stride 2 stores even columns, then odd ones, in halves of equal width.
     var paddedWidth: Int {
-        max(padLeft + sourceWidth, (targetWidth - 1) * stride.width + (kernelWidth - 1) * dilation.width + 1)
+        let width = max(padLeft + sourceWidth, (targetWidth - 1) * stride.width + (kernelWidth - 1) * dilation.width + 1)
+        return stride.width == 2 ? (width + 1) / 2 * 2 : width
     }
 
     /// The padded source and the run the last tile of a row reads past it (see conv2d_implicit_gemm).
