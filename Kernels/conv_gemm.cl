@@ -30,19 +30,14 @@
 #define COLUMN(c) (((c) & 1) * (WP / 2) + ((c) >> 1))
 #endif
 
-// Global size (HP, planes): xp[plane, r, COLUMN(c)] = x[plane, r − PT, c − PL], 0 outside x, for HP × WP planes
-// with HP ≥ PT + H and WP ≥ PL + W. The implicit product reads xp, so its loads need no bounds or padding checks.
-__kernel void conv2d_pad_input(__global const float* x, __global float* xp, int planes, int H, int W, int HP,
-                               int WP) {
-    const int r = get_global_id(0), plane = get_global_id(1);
-    if (r >= HP || plane >= planes) return;
-    __global float* out = xp + ((size_t)plane * HP + r) * WP;
+// Row r of one padded plane: out[COLUMN(c)] = x row r − PT at column c − PL, 0 outside x (x points at the plane).
+inline void pad_row(__global const float* x, __global float* out, int r, int H, int W, int WP) {
     const int ih = r - PT;
     if (ih < 0 || ih >= H) {
         for (int c = 0; c < WP; ++c) out[c] = 0.0f;
         return;
     }
-    __global const float* row = x + ((size_t)plane * H + ih) * W;
+    __global const float* row = x + (size_t)ih * W;
 #if SW == 1
     for (int c = 0; c < PL; ++c) out[c] = 0.0f;
     int iw = 0;
@@ -62,6 +57,18 @@ __kernel void conv2d_pad_input(__global const float* x, __global float* xp, int 
     for (; iw < W; ++iw) out[COLUMN(PL + iw)] = row[iw];
     for (int c = PL + W; c < WP; ++c) out[COLUMN(c)] = 0.0f;
 #endif
+}
+
+// Global size (⌈HP/rows⌉, planes): xp[plane, r, COLUMN(c)] = x[plane, r − PT, c − PL], 0 outside x, for HP × WP
+// planes with HP ≥ PT + H and WP ≥ PL + W, `rows` rows per work-item (a work-item's fixed cost under PoCL
+// outweighs copying one short row). The implicit product reads xp, so its loads need no bounds or padding checks.
+__kernel void conv2d_pad_input(__global const float* x, __global float* xp, int planes, int H, int W, int HP,
+                               int WP, int rows) {
+    const int block = get_global_id(0), plane = get_global_id(1);
+    if (block * rows >= HP || plane >= planes) return;
+    for (int r = block * rows; r < min(HP, (block + 1) * rows); ++r) {
+        pad_row(x + (size_t)plane * H * W, xp + ((size_t)plane * HP + r) * WP, r, H, W, WP);
+    }
 }
 
 // Global size (⌈COG/TM⌉, OH·⌈OW/TN⌉, N·GROUPS), for the padded input xp (N·C planes of HP × WP from

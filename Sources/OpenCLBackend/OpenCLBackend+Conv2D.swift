@@ -175,11 +175,6 @@ extension OpenCLBackend {
     {
         let (inRows, outRows, taps) = (g.inChannelsPerGroup, g.outChannelsPerGroup, g.kernelHeight * g.kernelWidth)
         let terms = outRows * taps, inPlane = g.inHeight * g.inWidth, outPlane = g.outHeight * g.outWidth
-        let p = g.parameters
-        let defines: KeyValuePairs<String, Int> = [
-            "KH": g.kernelHeight, "KW": g.kernelWidth, "PT": g.kernelHeight - 1 - p.padding.top,
-            "PL": g.kernelWidth - 1 - p.padding.left,
-        ]
         if case let problem = ImplicitConvolution.backwardInput(g), let tiling = implicitGemmTiling(problem) {
             // Every group's flipped weights side by side: inChannels × terms, the layout of a convolution weight.
             return try implicitGemmConvolution(
@@ -193,6 +188,11 @@ extension OpenCLBackend {
                 return MatrixView(buffer: buffer, offset: offset, rowStride: terms)
             }
         }
+        let p = g.parameters
+        let defines: KeyValuePairs<String, Int> = [
+            "KH": g.kernelHeight, "KW": g.kernelWidth, "PT": g.kernelHeight - 1 - p.padding.top,
+            "PL": g.kernelWidth - 1 - p.padding.left,
+        ]
         let tile = matmulTiling.columns, colStride = (inPlane + tile - 1) / tile * tile
         let rows = im2colRows(height: g.inHeight, width: g.inWidth)
         try scratch.withBuffer(floats: inRows * terms + terms * colStride, context: context) { buffer in

@@ -92,8 +92,8 @@ extension OpenCLBackend {
     ///   1×1 stride-2 projection took 2.0 ms against 1.9), and at stride 1 needs no im2col at all;
     /// - rows that whole column tiles cover with at most 1/7 left over: the kernel's tiles end with the output row.
     ///   VGG-16 conv1_2 (224 wide) took 29 + 0.9 ms against 29 + 6.6; ResNet's 7×7 stem (112 wide) 4.0 against 4.7,
-    ///   its 56-wide 3×3 layers 2.1 against 2.3 and 28-wide ones 1.9 against 2.0 (stride 1) and 2.1 against 2.0
-    ///   (stride 2).
+    ///   its 56-wide 3×3 layers 2.1 against 2.3 and 28-wide ones 1.9 against 2.0 at stride 1, and 1.9 against
+    ///   1.9–2.1 at stride 2 (with the copy's even and odd columns apart; 2.1 without).
     func implicitGemmTiling(_ problem: ImplicitConvolution) -> MatmulTiling? {
         guard context.device.isCPU, problem.stride.width <= 2, problem.kernelHeight * problem.kernelWidth > 1
         else { return nil }
@@ -122,12 +122,16 @@ extension OpenCLBackend {
         let sourceCount = planes * problem.sourceHeight * problem.sourceWidth
         let targetCount = problem.batch * problem.targetChannels * problem.targetHeight * problem.targetWidth
         try scratch.withBuffer(floats: padded + weightScratchFloats, context: context) { buffer in
-            try launch(
-                try kernel("conv2d_pad_input", in: "conv_gemm.cl", defines: window), global: [height, planes],
+            // Runs of at least 4096 floats per work-item, each its own work-group, which PoCL's threads share out.
+            let rows = min(height, max(1, 4096 / width))
+            try context.launch(
+                try kernel("conv2d_pad_input", in: "conv_gemm.cl", defines: window),
+                global: [(height + rows - 1) / rows, planes], local: [1, 1],
                 arguments: [.buffer(source), .buffer(buffer), .int(planes), .int(problem.sourceHeight),
-                            .int(problem.sourceWidth), .int(height), .int(width)],
-                cost: OpCost(flops: 0, bytes: 4 * (sourceCount + planes * height * width)),
-                detail: "\(planes)×\(problem.sourceHeight)×\(problem.sourceWidth) → \(height)×\(width)")
+                            .int(problem.sourceWidth), .int(height), .int(width), .int(rows)],
+                annotation: LaunchAnnotation(
+                    flops: 0, bytes: 4 * (sourceCount + planes * height * width),
+                    detail: "\(planes)×\(problem.sourceHeight)×\(problem.sourceWidth) → \(height)×\(width)"))
             let w = try weights(buffer, padded)
             let rowTiles = (problem.targetChannelsPerGroup + tiling.rows - 1) / tiling.rows
             let columnTiles = problem.targetHeight * ((problem.targetWidth + tiling.columns - 1) / tiling.columns)

@@ -8,9 +8,10 @@ extension Bench {
     mutating func peaks() throws {
         var fmaSamples: [Double] = [], flops = 0
         var copySamples: [Double] = [], bytes = 0
+        let buffers = try backend.makePeakProbeBuffers()
         for index in 0..<(warmup + runs) {
-            let (fmaSeconds, fmaFlops) = try backend.fmaProbe()
-            let (copySeconds, copyBytes) = try backend.copyProbe()
+            let (fmaSeconds, fmaFlops) = try backend.fmaProbe(buffers)
+            let (copySeconds, copyBytes) = try backend.copyProbe(buffers)
             guard index >= warmup else { continue }
             fmaSamples.append(fmaSeconds * 1e3)
             copySamples.append(copySeconds * 1e3)
