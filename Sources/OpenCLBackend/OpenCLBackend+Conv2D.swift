@@ -282,7 +282,7 @@ extension OpenCLBackend {
     /// `destination` = `source`ᵀ for a `rows` × `columns` matrix.
     private func transpose(_ source: MatrixView, rows: Int, columns: Int, into destination: MatrixView) throws {
         try launch(
-            try kernel("matrix_transpose", in: "im2col.cl"), global: [columns, rows],
+            try kernel("matrix_transpose", in: "im2col.cl"), global: [(columns + 15) / 16, (rows + 15) / 16],
             arguments: [.buffer(source.buffer), .int(source.offset), .int(source.rowStride), .buffer(destination.buffer),
                         .int(destination.offset), .int(destination.rowStride), .int(rows), .int(columns)],
             cost: OpCost(flops: 0, bytes: 8 * rows * columns), detail: "\(rows)×\(columns)")
