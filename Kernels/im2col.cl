@@ -72,7 +72,8 @@ __kernel void conv2d_col2im(__global const float* dcol, int ldcol, __global floa
 // Global size (⌈COLS/16⌉, ⌈ROWS/16⌉): dst[c, r] = src[r, c] for a ROWS × COLS matrix inside each buffer (offsets
 // and row strides in floats). Backward-weight transposes dy before its product and the summed gradient after it.
 // Each work-item moves one 16 × 16 block through private memory, so that it reads 16 runs of 16 floats along src's
-// rows and writes 16 along dst's (one float per work-item measured 2.5 GB/s under PoCL: every write a new line).
+// rows and writes 16 along dst's: VGG-16 conv1_2's dy (64 × 50176) moved at 6.4–7.8 GB/s, against 4.4–5.2 with
+// one float per work-item, whose writes each touched a new cache line.
 __kernel void matrix_transpose(__global const float* src, int srcOffset, int srcStride, __global float* dst,
                                int dstOffset, int dstStride, int ROWS, int COLS) {
     const int c0 = get_global_id(0) * 16, r0 = get_global_id(1) * 16;

@@ -2,8 +2,7 @@ import OpenCLRuntime
 import TensorOps
 
 /// Device memory for the peak probes, allocated once: a fresh 256 MB pair per copy run made every run fault in
-/// 512 MB of pages (1.6 million page faults and 5 s of system time in one `convlens bench --suite ops`), which also
-/// left the kernel reclaiming memory while the first convolution layer was timed.
+/// 512 MB of pages (1.6 million page faults and 5 s of system time in one `convlens bench --suite ops --layer`).
 public struct PeakProbeBuffers {
     let fmaOutput: OpenCLTensor<Float>
     let copySource: OpenCLTensor<Float>
