@@ -1,19 +1,13 @@
 import OpenCLRuntime
 import TensorOps
 
-/// One convolution run by conv2d_implicit_gemm (Kernels/conv_gemm.cl): per image and group, `sourceChannels`
-/// planes of `sourceHeight` × `sourceWidth` become `targetChannels` planes of `targetHeight` × `targetWidth`
-/// through a window, with the product's operand read straight from the (padded) source instead of an im2col
-/// matrix.
+/// One convolution run by conv2d_implicit_gemm (Kernels/conv_gemm.cl): per image and group, `planes` through a
+/// window, with the product's operand read straight from the (padded) source instead of an im2col matrix. The
+/// planes' sizes read as its own (`problem.sourceChannels`).
+@dynamicMemberLookup
 struct ImplicitConvolution {
-    let batch: Int
+    let planes: ConvolutionPlanes
     let groups: Int
-    let sourceChannels: Int
-    let sourceHeight: Int
-    let sourceWidth: Int
-    let targetChannels: Int
-    let targetHeight: Int
-    let targetWidth: Int
     let kernelHeight: Int
     let kernelWidth: Int
     let stride: Size2D
@@ -21,14 +15,14 @@ struct ImplicitConvolution {
     let padTop: Int
     let padLeft: Int
 
+    subscript<Value>(dynamicMember size: KeyPath<ConvolutionPlanes, Value>) -> Value { planes[keyPath: size] }
+
     /// The forward pass of `g`: x to y with g's weights.
     static func forward(_ g: Conv2DGeometry) -> ImplicitConvolution {
         let p = g.parameters
         return ImplicitConvolution(
-            batch: g.batch, groups: p.groups, sourceChannels: g.inChannels, sourceHeight: g.inHeight,
-            sourceWidth: g.inWidth, targetChannels: g.outChannels, targetHeight: g.outHeight, targetWidth: g.outWidth,
-            kernelHeight: g.kernelHeight, kernelWidth: g.kernelWidth, stride: p.stride, dilation: p.dilation,
-            padTop: p.padding.top, padLeft: p.padding.left)
+            planes: .forward(g), groups: p.groups, kernelHeight: g.kernelHeight, kernelWidth: g.kernelWidth,
+            stride: p.stride, dilation: p.dilation, padTop: p.padding.top, padLeft: p.padding.left)
     }
 
     /// The input gradient of `g` (stride 1, `hasTransposableWindow`): dy to dx with the flipped, transposed
@@ -36,47 +30,48 @@ struct ImplicitConvolution {
     static func backwardInput(_ g: Conv2DGeometry) -> ImplicitConvolution {
         let p = g.parameters
         return ImplicitConvolution(
-            batch: g.batch, groups: p.groups, sourceChannels: g.outChannels, sourceHeight: g.outHeight,
-            sourceWidth: g.outWidth, targetChannels: g.inChannels, targetHeight: g.inHeight, targetWidth: g.inWidth,
-            kernelHeight: g.kernelHeight, kernelWidth: g.kernelWidth, stride: Size2D(1), dilation: Size2D(1),
-            padTop: g.kernelHeight - 1 - p.padding.top, padLeft: g.kernelWidth - 1 - p.padding.left)
+            planes: .backwardInput(g), groups: p.groups, kernelHeight: g.kernelHeight, kernelWidth: g.kernelWidth,
+            stride: Size2D(1), dilation: Size2D(1), padTop: g.kernelHeight - 1 - p.padding.top,
+            padLeft: g.kernelWidth - 1 - p.padding.left)
     }
 
-    var targetChannelsPerGroup: Int { targetChannels / groups }
+    var targetChannelsPerGroup: Int { planes.targetChannels / groups }
 
     /// The weights: targetChannels × sourceChannels/groups × KH × KW.
-    var weightCount: Int { targetChannels * sourceChannels / groups * kernelHeight * kernelWidth }
+    var weightCount: Int { planes.targetChannels * planes.sourceChannels / groups * kernelHeight * kernelWidth }
 
     /// The padded source planes conv2d_pad_input writes: every row and column the window reads (and the whole
     /// source, so the copy never truncates a row).
     var paddedHeight: Int {
-        max(padTop + sourceHeight, (targetHeight - 1) * stride.height + (kernelHeight - 1) * dilation.height + 1)
+        max(padTop + planes.sourceHeight,
+            (planes.targetHeight - 1) * stride.height + (kernelHeight - 1) * dilation.height + 1)
     }
     /// Stride 2 stores even columns, then odd ones, in halves of equal width.
     var paddedWidth: Int {
-        let width = max(padLeft + sourceWidth, (targetWidth - 1) * stride.width + (kernelWidth - 1) * dilation.width + 1)
+        let width = max(padLeft + planes.sourceWidth,
+                        (planes.targetWidth - 1) * stride.width + (kernelWidth - 1) * dilation.width + 1)
         return stride.width == 2 ? (width + 1) / 2 * 2 : width
     }
 
     /// The padded source and the run the last tile of a row reads past it (see conv2d_implicit_gemm).
     func paddedSourceFloats(_ tiling: MatmulTiling) -> Int {
-        batch * sourceChannels * paddedHeight * paddedWidth + tiling.columns * stride.width
+        planes.batch * planes.sourceChannels * paddedHeight * paddedWidth + tiling.columns * stride.width
             + (kernelWidth - 1) * dilation.width
     }
 
     /// Multiply-adds `tiling` computes, tiles padded out: whole row tiles, and whole column tiles per output row.
     func paddedWork(_ tiling: MatmulTiling) -> Int {
         let rows = (targetChannelsPerGroup + tiling.rows - 1) / tiling.rows * tiling.rows
-        let columns = (targetWidth + tiling.columns - 1) / tiling.columns * tiling.columns
-        return rows * columns * targetHeight
+        let columns = (planes.targetWidth + tiling.columns - 1) / tiling.columns * tiling.columns
+        return rows * columns * planes.targetHeight
     }
 
     /// The columns `tiling` computes against those of im2col and one product over the same results, which pad only
     /// the whole output plane to a column tile.
     func columnPadding(_ tiling: MatmulTiling) -> Double {
-        let plane = targetHeight * targetWidth
+        let plane = planes.targetHeight * planes.targetWidth
         let product = (plane + tiling.columns - 1) / tiling.columns * tiling.columns
-        let implicit = (targetWidth + tiling.columns - 1) / tiling.columns * tiling.columns * targetHeight
+        let implicit = (planes.targetWidth + tiling.columns - 1) / tiling.columns * tiling.columns * planes.targetHeight
         return Double(implicit) / Double(product)
     }
 }

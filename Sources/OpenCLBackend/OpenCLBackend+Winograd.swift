@@ -1,23 +1,19 @@
 import OpenCLRuntime
 import TensorOps
 
-/// One Winograd F(2×2, 3×3) convolution (Kernels/winograd.cl): `sourceChannels` planes of `sourceHeight` ×
-/// `sourceWidth` per image become `targetChannels` planes of `targetHeight` × `targetWidth`, each target value the
-/// 3×3 window at (row − padTop, column − padLeft) of the source, stride 1.
+/// One Winograd F(2×2, 3×3) convolution (Kernels/winograd.cl) over `planes`, each target value the 3×3 window at
+/// (row − padTop, column − padLeft) of the source, stride 1. The planes' sizes read as its own (`problem.batch`).
+@dynamicMemberLookup
 struct WinogradConvolution {
-    let batch: Int
-    let sourceChannels: Int
-    let sourceHeight: Int
-    let sourceWidth: Int
-    let targetChannels: Int
-    let targetHeight: Int
-    let targetWidth: Int
+    let planes: ConvolutionPlanes
     let padTop: Int
     let padLeft: Int
 
+    subscript<Value>(dynamicMember size: KeyPath<ConvolutionPlanes, Value>) -> Value { planes[keyPath: size] }
+
     /// The 2×2 output tiles per image, down and across.
-    var tileRows: Int { (targetHeight + 1) / 2 }
-    var tileColumns: Int { (targetWidth + 1) / 2 }
+    var tileRows: Int { (planes.targetHeight + 1) / 2 }
+    var tileColumns: Int { (planes.targetWidth + 1) / 2 }
     var tilesPerImage: Int { tileRows * tileColumns }
 
     /// V and M of one chunk together: 16 MB, half the last-level cache of the 2-core EPYC this was tuned on.
@@ -26,17 +22,13 @@ struct WinogradConvolution {
     /// The forward pass of `g`: x to y.
     static func forward(_ g: Conv2DGeometry) -> WinogradConvolution {
         WinogradConvolution(
-            batch: g.batch, sourceChannels: g.inChannels, sourceHeight: g.inHeight, sourceWidth: g.inWidth,
-            targetChannels: g.outChannels, targetHeight: g.outHeight, targetWidth: g.outWidth,
-            padTop: g.parameters.padding.top, padLeft: g.parameters.padding.left)
+            planes: .forward(g), padTop: g.parameters.padding.top, padLeft: g.parameters.padding.left)
     }
 
     /// The input gradient of `g`: dy to dx, a convolution with the flipped filters and padding 2 − p.
     static func backwardInput(_ g: Conv2DGeometry) -> WinogradConvolution {
         WinogradConvolution(
-            batch: g.batch, sourceChannels: g.outChannels, sourceHeight: g.outHeight, sourceWidth: g.outWidth,
-            targetChannels: g.inChannels, targetHeight: g.inHeight, targetWidth: g.inWidth,
-            padTop: 2 - g.parameters.padding.top, padLeft: 2 - g.parameters.padding.left)
+            planes: .backwardInput(g), padTop: 2 - g.parameters.padding.top, padLeft: 2 - g.parameters.padding.left)
     }
 }
 
@@ -56,7 +48,7 @@ extension WinogradConvolution {
     /// - 256 tiles or more pay for transforming the weights on every call. conv5_1 at batch 1 (49 tiles) took
     ///   7.5–14 ms against 6.7–9; at batch 8 (392 tiles) 34–36 against 49–51.
     var isFaster: Bool {
-        sourceChannels >= 128 && targetChannels >= 128 && batch * tilesPerImage >= 256
+        planes.sourceChannels >= 128 && planes.targetChannels >= 128 && planes.batch * tilesPerImage >= 256
     }
 }
 

@@ -19,8 +19,9 @@ struct WinogradTests {
         let b = HostTensor.randomNormal([24], using: &random)
         let parameters = Conv2DParameters(padding: Padding2D(1))
         let problem = WinogradConvolution(
-            batch: 2, sourceChannels: 16, sourceHeight: 9, sourceWidth: 11, targetChannels: 24, targetHeight: 9,
-            targetWidth: 11, padTop: 1, padLeft: 1)
+            planes: ConvolutionPlanes(batch: 2, sourceChannels: 16, sourceHeight: 9, sourceWidth: 11, targetChannels: 24,
+                                      targetHeight: 9, targetWidth: 11),
+            padTop: 1, padLeft: 1)
         let tileRowFloats = 16 * (16 + 24) * problem.tileColumns
 
         let (input, weight, bias) = (try backend.upload(x), try backend.upload(w), try backend.upload(b))
