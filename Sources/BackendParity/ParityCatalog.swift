@@ -49,6 +49,8 @@ public enum ParityCatalog {
         .conv2d(input: [2, 16, 12, 12], weight: [26, 16, 3, 3], bias: true, Conv2DParameters(padding: Padding2D(1))),
         .conv2d(input: [1, 8, 10, 9], weight: [8, 4, 3, 3], bias: true, Conv2DParameters(padding: Padding2D(1), groups: 2)),
         .conv2d(input: [2, 32, 8, 8], weight: [16, 32, 1, 1], bias: false, Conv2DParameters()),
+        // Pointwise products batched over 5 images (not a multiple of the batch work-group), per group.
+        .conv2d(input: [5, 8, 6, 7], weight: [10, 4, 1, 1], bias: true, Conv2DParameters(groups: 2)),
         // Output rows of whole matrix-product column tiles (32 and 64 wide), with padding, with dilation, and a 5×5
         // window over two images.
         .conv2d(input: [1, 3, 5, 32], weight: [4, 3, 3, 3], bias: true, Conv2DParameters(padding: Padding2D(1))),
@@ -128,6 +130,10 @@ public enum ParityCatalog {
     static let visualizationOps: [ParityWorkload] = [
         .irfft2(image: [2, 3, 8, 10]),
         .irfft2(image: [1, 2, 9, 7]),
+        // Several tiles of the products; a single row and a single column (F = 1).
+        .irfft2(image: [2, 3, 40, 34]),
+        .irfft2(image: [1, 1, 1, 6]),
+        .irfft2(image: [3, 1, 5, 1]),
         .affineResample(shape: [3, 2, 11, 13], fill: 0.5),
         .imagePenalty(shape: [2, 3, 7, 8], l2: 0.5, tv: 0.25),
         .adam(count: 257, AdamParameters(learningRate: 0.05)),

@@ -176,7 +176,7 @@ extension ParityWorkload {
 
         case .irfft2(let imageShape):
             let g = try SpectrumGeometry(spectrum: SpectrumGeometry.spectrumShape(for: imageShape), image: imageShape)
-            let scratch = try backend.makeTensor(g.spectrum)
+            let scratch = try backend.makeTensor(g.scratch)
             if direction == .forward {
                 let spectrum = try tensor(g.spectrum), image = try backend.makeTensor(imageShape)
                 try backend.irfft2Forward(spectrum: spectrum, scratch: scratch, output: image)

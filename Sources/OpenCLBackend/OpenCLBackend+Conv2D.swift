@@ -36,9 +36,21 @@ extension OpenCLBackend {
                 problem, tiling: tiling, source: input.buffer, bias: bias?.buffer, target: output.buffer
             ) { _, _ in MatrixView(buffer: weight.buffer, rowStride: g.columnRows) }
         }
-        // Per image and group: y = W · col, col = im2col(x) (x itself for a pointwise convolution).
+        // Per image and group: y = W · col, col = im2col(x); a pointwise convolution reads x itself, one launch per
+        // group for every image.
         let (rows, terms, positions) = (g.outChannelsPerGroup, g.columnRows, g.outHeight * g.outWidth)
-        try withColumns(rows: terms, columns: positions, needed: !g.isPointwise) { col in
+        if g.isPointwise {
+            for group in 0..<g.groups {
+                try matmul(
+                    MatrixView(buffer: weight.buffer, offset: group * rows * terms, rowStride: terms),
+                    MatrixView(buffer: input.buffer, offset: group * terms * positions, rowStride: positions),
+                    into: MatrixView(buffer: output.buffer, offset: group * rows * positions, rowStride: positions),
+                    bias: bias?.buffer, biasOffset: group * rows, m: rows, n: positions, k: terms,
+                    batch: g.pointwiseImages(backward: false))
+            }
+            return
+        }
+        try withColumns(rows: terms, columns: positions) { col in
             for (image, group) in g.imagesAndGroups {
                 let columns = try lowered(input, g, image: image, group: group, into: col)
                 try matmul(
@@ -83,26 +95,34 @@ extension OpenCLBackend {
         if g.hasTransposableWindow && !g.isPointwise {
             return try backwardInputAsConvolution(gradOutput: gradOutput, weight: weight, gradInput: gradInput, g)
         }
-        // Per image and group: dcol = Wᵀ · dy, then dx = col2im(dcol) (dx itself for a pointwise convolution).
+        // Per image and group: dcol = Wᵀ · dy, then dx = col2im(dcol); a pointwise convolution writes dx itself, one
+        // launch per group for every image.
         let (rows, terms, positions) = (g.outChannelsPerGroup, g.columnRows, g.outHeight * g.outWidth)
         let inPlane = g.inHeight * g.inWidth
-        try withColumns(rows: terms, columns: positions, needed: !g.isPointwise) { dcol in
+        if g.isPointwise {
+            for group in 0..<g.groups {
+                try matmul(
+                    MatrixView(buffer: weight.buffer, offset: group * rows * terms, rowStride: terms), transposedA: true,
+                    MatrixView(buffer: gradOutput.buffer, offset: group * rows * positions, rowStride: positions),
+                    into: MatrixView(buffer: gradInput.buffer, offset: group * terms * positions, rowStride: positions),
+                    m: terms, n: positions, k: rows, batch: g.pointwiseImages(backward: true))
+            }
+            return
+        }
+        try withColumns(rows: terms, columns: positions) { dcol in
             for (image, group) in g.imagesAndGroups {
                 let inputOffset = (image * g.inChannels + group * g.inChannelsPerGroup) * inPlane
-                let target = dcol ?? MatrixView(buffer: gradInput.buffer, offset: inputOffset, rowStride: inPlane)
                 try matmul(
                     MatrixView(buffer: weight.buffer, offset: group * rows * terms, rowStride: terms), transposedA: true,
                     MatrixView(buffer: gradOutput.buffer, offset: (image * g.outChannels + group * rows) * positions,
                                rowStride: positions),
-                    into: target, m: terms, n: positions, k: rows)
-                if let dcol {
-                    try launch(
-                        try conv2dKernel("conv2d_col2im", g, hasBias: false, file: "im2col.cl"),
-                        global: [g.inHeight, g.inChannelsPerGroup],
-                        arguments: [.buffer(dcol.buffer), .int(dcol.rowStride), .buffer(gradInput.buffer),
-                                    .int(inputOffset)] + imageSizes(g) + [.int(g.inChannelsPerGroup)],
-                        cost: g.loweringCost, detail: "\(terms)×\(positions)")
-                }
+                    into: dcol, m: terms, n: positions, k: rows)
+                try launch(
+                    try conv2dKernel("conv2d_col2im", g, hasBias: false, file: "im2col.cl"),
+                    global: [g.inHeight, g.inChannelsPerGroup],
+                    arguments: [.buffer(dcol.buffer), .int(dcol.rowStride), .buffer(gradInput.buffer),
+                                .int(inputOffset)] + imageSizes(g) + [.int(g.inChannelsPerGroup)],
+                    cost: g.loweringCost, detail: "\(terms)×\(positions)")
             }
         }
     }
@@ -241,12 +261,9 @@ extension OpenCLBackend {
     /// kernels of conv2d.cl.
     private func usesMatmul(_ g: Conv2DGeometry) -> Bool { g.outChannelsPerGroup >= 4 }
 
-    /// Runs `body` with a scratch matrix of `rows` × `columns` (its row stride rounded up to whole column tiles,
-    /// so rows start aligned), or with nil when `needed` is false (a pointwise convolution works in place).
-    private func withColumns(
-        rows: Int, columns: Int, needed: Bool = true, _ body: (MatrixView?) throws -> Void
-    ) throws {
-        guard needed else { return try body(nil) }
+    /// Runs `body` with a scratch matrix of `rows` × `columns`, its row stride rounded up to whole column tiles so
+    /// rows start aligned.
+    private func withColumns(rows: Int, columns: Int, _ body: (MatrixView) throws -> Void) throws {
         let tile = matmulTiling.columns
         let stride = (columns + tile - 1) / tile * tile
         try scratch.withBuffer(floats: rows * stride, context: context) { buffer in
@@ -340,6 +357,13 @@ extension Conv2DGeometry {
         return p.stride == Size2D(1) && p.dilation == Size2D(1)
             && [p.padding.top, p.padding.bottom].allSatisfy { $0 <= kernelHeight - 1 }
             && [p.padding.left, p.padding.right].allSatisfy { $0 <= kernelWidth - 1 }
+    }
+
+    /// A pointwise convolution's products batched over the images: the weights shared, the operand and the result
+    /// an image apart (x and y forward, dy and dx backward).
+    func pointwiseImages(backward: Bool) -> MatmulBatch {
+        let (x, y) = (inChannels * inHeight * inWidth, outChannels * outHeight * outWidth)
+        return MatmulBatch(count: batch, aStride: 0, bStride: backward ? y : x, cStride: backward ? x : y)
     }
 
     /// One input channel per group (MobileNet's depthwise layers, any channel multiplier).

@@ -76,6 +76,12 @@ struct MatmulBatch {
     let cStride: Int
 
     static let single = MatmulBatch(count: 1, aStride: 0, bStride: 0, cStride: 0)
+
+    /// The work-group extent along the batch: the largest divisor of `count` up to `preferred`, since a launch
+    /// rounds its global size up to whole work-groups and the kernel has no guard for products past `count`.
+    func workGroupExtent(_ preferred: Int) -> Int {
+        (1...max(1, min(preferred, count))).last { count % $0 == 0 } ?? 1
+    }
 }
 
 /// Device memory the convolutions lay their im2col matrices out in, grown on demand and reused by every op.
@@ -134,7 +140,7 @@ extension OpenCLBackend {
         let rowTiles = (m + tiling.rows - 1) / tiling.rows, columnTiles = (n + tiling.columns - 1) / tiling.columns
         try context.launch(
             kernel, global: (tiling.rowMajorOrder ? [rowTiles, columnTiles] : [columnTiles, rowTiles]) + [batch.count],
-            local: tiling.local + [batch.count > 1 ? tiling.batchLocal : 1],
+            local: tiling.local + [batch.workGroupExtent(tiling.batchLocal)],
             arguments: [
                 .buffer(a.buffer), .int(a.offset), .int(a.rowStride), .buffer(b.buffer), .int(b.offset),
                 .int(b.rowStride), .int(b.buffer.byteCount / MemoryLayout<Float>.stride), .buffer(c.buffer),

@@ -3,41 +3,6 @@ import OpenCLRuntime
 import TensorOps
 
 extension OpenCLBackend {
-    public func irfft2Forward(spectrum: Tensor, scratch: Tensor, output: Tensor) throws {
-        let g = try SpectrumGeometry(spectrum: spectrum.shape, image: output.shape)
-        try scratch.shape.require(g.spectrum, "scratch", of: "irfft2")
-        let stages = g.stageCosts
-        try launch(
-            try kernel("irfft2_columns_forward", in: "fft.cl"), global: [g.columns, g.height, g.planes],
-            arguments: [.buffer(spectrum.buffer), .buffer(scratch.buffer), .int(g.planes), .int(g.height),
-                        .int(g.columns)],
-            cost: stages.columns, detail: "\(g.spectrum)")
-        try launch(
-            try kernel("irfft2_rows_forward", in: "fft.cl"), global: [g.width, g.height, g.planes],
-            arguments: [.buffer(scratch.buffer), .buffer(output.buffer)] + fftSizes(g),
-            cost: stages.rows, detail: "\(g.spectrum) → \(g.image)")
-    }
-
-    public func irfft2Backward(gradOutput: Tensor, scratch: Tensor, gradSpectrum: Tensor) throws {
-        let g = try SpectrumGeometry(spectrum: gradSpectrum.shape, image: gradOutput.shape)
-        try scratch.shape.require(g.spectrum, "scratch", of: "irfft2")
-        let stages = g.stageCosts
-        try launch(
-            try kernel("irfft2_rows_backward", in: "fft.cl"), global: [g.columns, g.height, g.planes],
-            arguments: [.buffer(gradOutput.buffer), .buffer(scratch.buffer)] + fftSizes(g),
-            cost: stages.rows, detail: "\(g.image) → \(g.spectrum)")
-        try launch(
-            try kernel("irfft2_columns_backward", in: "fft.cl"), global: [g.columns, g.height, g.planes],
-            arguments: [.buffer(scratch.buffer), .buffer(gradSpectrum.buffer), .int(g.planes), .int(g.height),
-                        .int(g.columns)],
-            cost: stages.columns, detail: "\(g.spectrum)")
-    }
-
-    /// PLANES, H, W, F.
-    private func fftSizes(_ g: SpectrumGeometry) -> [KernelArgument] {
-        [.int(g.planes), .int(g.height), .int(g.width), .int(g.columns)]
-    }
-
     public func affineResampleForward(input: Tensor, maps: Tensor, output: Tensor, fill: Float) throws {
         try checkAffineResample(input: input.shape, maps: maps.shape, output: output.shape)
         try launch(
@@ -127,16 +92,5 @@ extension OpenCLBackend {
                    arguments: [.buffer(activation.buffer), .buffer(gradient.buffer), .buffer(output.buffer),
                                .buffer(scratch.buffer), .int(n), .int(c), .int(p), .int(row), .float(weight)],
                    cost: g.gradientCost, detail: detail)
-    }
-}
-
-extension SpectrumGeometry {
-    /// `OpCost.irfft2` by stage, in either direction: the column DFT sums H terms per spectrum entry (spectrum
-    /// to scratch), the row DFT F terms per pixel (between the scratch and the image). The FLOPs add up to the op's.
-    fileprivate var stageCosts: (columns: OpCost, rows: OpCost) {
-        let columnFlops = 8 * planes * height * columns * height
-        let rowFlops = OpCost.irfft2(self).flops - columnFlops
-        return (OpCost(flops: columnFlops, bytes: OpCost.traffic(spectrum.count, spectrum.count)),
-                OpCost(flops: rowFlops, bytes: OpCost.traffic(spectrum.count, image.count)))
     }
 }

@@ -37,6 +37,8 @@ public final class OpenCLBackend: Backend, @unchecked Sendable {
     var matmulTiling: MatmulTiling { matmulTilings[0] }
     /// im2col matrices, shared by every convolution on this backend.
     let scratch = ScratchMemory()
+    /// The inverse DFT's matrices per image size.
+    let dftTables = DFTTableCache()
 
     /// - Parameter kernelDirectory: a folder of .cl files to build from; `nil` reads `CONVLENS_KERNEL_DIR`,
     ///   falling back to the embedded sources.

@@ -4,13 +4,13 @@ import TensorOps
 extension ReferenceBackend {
     public func irfft2Forward(spectrum: Tensor, scratch: Tensor, output: Tensor) throws {
         let g = try SpectrumGeometry(spectrum: spectrum.shape, image: output.shape)
-        try scratch.shape.require(g.spectrum, "scratch", of: "irfft2")
+        try scratch.shape.require(g.scratch, "scratch", of: "irfft2")
         output.store(ReferenceMath.irfft2Forward(spectrum: spectrum.doubles, g))
     }
 
     public func irfft2Backward(gradOutput: Tensor, scratch: Tensor, gradSpectrum: Tensor) throws {
         let g = try SpectrumGeometry(spectrum: gradSpectrum.shape, image: gradOutput.shape)
-        try scratch.shape.require(g.spectrum, "scratch", of: "irfft2")
+        try scratch.shape.require(g.scratch, "scratch", of: "irfft2")
         gradSpectrum.store(ReferenceMath.irfft2Backward(gradOutput: gradOutput.doubles, g))
     }
 

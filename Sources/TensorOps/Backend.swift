@@ -113,8 +113,8 @@ public protocol Backend: AnyObject {
 
     // MARK: Visualization (image parameterizations, transforms, regularizers, optimizers)
 
-    /// Inverse real 2-D DFT per plane (numpy.fft.irfft2): spectra N×C×H×2F → images N×C×H×W. `scratch` (the
-    /// spectrum's shape) holds the intermediate column transform.
+    /// Inverse real 2-D DFT per plane (numpy.fft.irfft2): spectra N×C×H×2F → images N×C×H×W. `scratch`
+    /// (`SpectrumGeometry.scratch`, N×C×H×4F) holds the intermediate column transform.
     func irfft2Forward(spectrum: Tensor, scratch: Tensor, output: Tensor) throws
     /// The adjoint of `irfft2Forward`: ∂L/∂spectrum from ∂L/∂image.
     func irfft2Backward(gradOutput: Tensor, scratch: Tensor, gradSpectrum: Tensor) throws

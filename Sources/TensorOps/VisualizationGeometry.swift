@@ -14,6 +14,10 @@ public struct SpectrumGeometry: Hashable, Sendable {
         [image[0], image[1], image[2], 2 * frequencyColumns(width: image[3])]
     }
 
+    /// The scratch the inverse DFT's stages pass through: per image row, the column transform's result times the
+    /// cosine and the sine halves side by side (N×C×H×4F).
+    public var scratch: TensorShape { [image[0], image[1], image[2], 4 * columns] }
+
     /// - Throws: `ShapeError` unless both are NCHW with equal N, C, H and the spectrum holds W/2 + 1 complex columns.
     public init(spectrum: TensorShape, image: TensorShape) throws(ShapeError) {
         try image.requireNCHW("image", of: "irfft2")
