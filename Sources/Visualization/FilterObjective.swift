@@ -60,7 +60,7 @@ struct FilterObjective: Sendable {
 public enum VisualizationError: Error, CustomStringConvertible, Sendable {
     case badLayer(String, reason: String)
     case channelOutOfRange(Int, layer: String, count: Int)
-    case sizeBelowReceptiveField(size: Int, field: Int, layer: String)
+    case sizeTooSmall(size: Int, node: String, reason: String)
     case notEnoughMemory(needed: Int, available: Int)
     case nonFinite(step: Int, channel: Int)
     case badSetting(String)
@@ -71,8 +71,8 @@ public enum VisualizationError: Error, CustomStringConvertible, Sendable {
             return "layer '\(layer)' \(reason)"
         case .channelOutOfRange(let channel, let layer, let count):
             return "channel \(channel) is out of range: layer '\(layer)' has channels 0–\(count - 1)"
-        case .sizeBelowReceptiveField(let size, let field, let layer):
-            return "image size \(size) is below the receptive field of '\(layer)' (\(field) px); use --size \(field) or more"
+        case .sizeTooSmall(let size, let node, let reason):
+            return "image size \(size) leaves node '\(node)' without positions (\(reason)); use a larger --size"
         case .notEnoughMemory(let needed, let available):
             return "this run needs about \(needed >> 20) MiB of device memory, the device has \(available >> 20) MiB; "
                 + "use fewer channels or a smaller --size"

@@ -82,6 +82,21 @@ public struct FilterVisualizationSettings: Sendable {
     /// Image channels (1 for gray models, 3 for colour).
     public var imageChannels: Int { mean.count }
 
+    /// The colour a zero parameter renders, per channel: the model's mean colour (the input its normalization maps to
+    /// zero), kept within `startColourRange`; mid-grey, as Lucid starts, when the normalization is the identity
+    /// (`--preprocess none`: mean 0, std 1), which says nothing about the data. Taken literally, that mean is black,
+    /// where the sigmoid is saturated and no gradient reaches the parameter.
+    public var startColour: [Float] {
+        if mean.allSatisfy({ $0 == 0 }) && std.allSatisfy({ $0 == 1 }) {
+            return Array(repeating: 0.5, count: mean.count)
+        }
+        return mean.map { min(max($0, Self.startColourRange.lowerBound), Self.startColourRange.upperBound) }
+    }
+
+    /// Where the sigmoid's slope is at least a third of its peak (0.09 of 0.25 at the ends), so the ascent moves
+    /// from the first step.
+    static let startColourRange: ClosedRange<Float> = 0.1...0.9
+
     /// The image size of each octave, smallest first, ending at `size`.
     public var octaveSizes: [Int] {
         (0..<max(octaves, 1)).map { octave in

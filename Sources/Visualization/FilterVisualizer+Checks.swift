@@ -28,7 +28,9 @@ extension FilterVisualizer {
         try require(s.diversity == 0 || s.channels.count >= 2, "--diversity needs at least 2 channels in the batch")
     }
 
-    /// Every value's shape for the batch, after checking that `size` covers the layer's receptive field.
+    /// Every value's shape for the batch. A size below the layer's theoretical receptive field is normal for deep
+    /// layers (Lucid renders mixed4a at 128 px; padding covers the rest); only a size at which some node on the way
+    /// would have no positions is refused.
     static func checkedShapes(graph: Graph, layer: String, settings: FilterVisualizationSettings,
                               imageShape: TensorShape) throws -> [String: TensorShape] {
         if let declared = graph.input.dimensions.dropFirst().first, let channels = declared,
@@ -37,25 +39,24 @@ extension FilterVisualizer {
             throw VisualizationError.badSetting(
                 "the model takes \(channels)-channel images but the preprocessing gives \(settings.imageChannels)")
         }
-        let field = try receptiveField(graph: graph, layer: layer, fallbackSize: settings.size)
-        if let field, settings.size < field {
-            throw VisualizationError.sizeBelowReceptiveField(size: settings.size, field: field, layer: settings.layer)
-        }
         do {
             return try graph.inferShapes(input: imageShape, through: layer)
         } catch ModelError.shape(let node, _, let error) {
-            throw VisualizationError.badSetting("image size \(settings.size) does not fit the model at node '\(node)': \(error.message)")
+            throw VisualizationError.sizeTooSmall(size: settings.size, node: node, reason: error.message)
         }
     }
 
-    /// The layer's receptive field in pixels (the larger side), from the model's own input size when it fixes one.
-    private static func receptiveField(graph: Graph, layer: String, fallbackSize: Int) throws -> Int? {
+    /// A note when `size` is below the layer's theoretical receptive field (the larger side, from the model's own
+    /// input size when it fixes one), else nil.
+    static func receptiveFieldNote(graph: Graph, layer: String, name: String, size: Int) -> String? {
         let channels = graph.input.dimensions.count == 4 ? graph.input.dimensions[1] ?? 3 : 3
-        let shape = graph.input.shape(batch: 1) ?? [1, channels, fallbackSize, fallbackSize]
+        let shape = graph.input.shape(batch: 1) ?? [1, channels, size, size]
         guard let rows = try? graph.summary(input: shape),
-            let row = rows.first(where: { $0.node.output == layer }), let field = row.receptiveField
+            let row = rows.first(where: { $0.node.output == layer }), let field = row.receptiveField,
+            case let largest = max(field.size.height, field.size.width), size < largest
         else { return nil }
-        return max(field.size.height, field.size.width)
+        return "note: \(size) px is below the theoretical receptive field of '\(name)' (\(largest) px); "
+            + "the border's padding covers the rest"
     }
 
     /// Refuses runs whose activations, gradients and image buffers would not fit the device.

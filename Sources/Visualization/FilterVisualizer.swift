@@ -29,10 +29,13 @@ public final class FilterVisualizer<B: Backend> {
     private let layer: String
     /// The layer's shape at each octave's size.
     private let layerShapes: [TensorShape]
+    /// One line per octave whose size is below the layer's theoretical receptive field (the run goes ahead).
+    public let notes: [String]
 
     /// Checks the settings against the model at every octave's size and uploads the model to `backend`.
     /// - Throws: `ModelError.noSuchLayer` (with the nearest names), `VisualizationError` for channels out of range,
-    ///   a size below the layer's receptive field, a run larger than the device's memory, or bad settings.
+    ///   a size at which a node on the way to the layer has no positions, a run larger than the device's memory, or
+    ///   bad settings.
     public init(graph: Graph, backend: B, settings: FilterVisualizationSettings) throws {
         try Self.validate(settings)
         self.settings = settings
@@ -48,6 +51,9 @@ public final class FilterVisualizer<B: Backend> {
                                                 kind: settings.objective)
             try Self.checkMemory(shapes: shapes, needed: ancestors, backend: backend, imageShape: imageShape)
             return layerShape
+        }
+        notes = settings.octaveSizes.compactMap {
+            Self.receptiveFieldNote(graph: graph, layer: layer, name: settings.layer, size: $0)
         }
         executor = try GraphExecutor(graph: graph, backend: backend)
     }

@@ -5,10 +5,10 @@ import TensorOps
 /// parameter → (FFT: × 1/frequency scale → inverse real DFT) → (optional colour decorrelation, a 1×1 convolution)
 /// → + logit(mean colour) → sigmoid. Every stage runs on the backend; the buffers are allocated once.
 ///
-/// The per-channel offset logit(mean) centres the image on the model's mean colour, the image its normalization
-/// maps to zero: a zero parameter renders the network's neutral input. (For ImageNet models that is close to
-/// Lucid's mid-grey; for a model trained on dark backgrounds, such as MNIST, it is dark, where mid-grey would
-/// already drive many channels hard.)
+/// The per-channel offset logit(start colour) centres the image on the model's mean colour, the image its
+/// normalization maps to zero: a zero parameter renders the network's neutral input. (For ImageNet models that is
+/// close to Lucid's mid-grey; for a model trained on dark backgrounds, such as MNIST, it is dark, where mid-grey would
+/// already drive many channels hard.) Without a normalization it is mid-grey (`FilterVisualizationSettings.startColour`).
 final class ImageParameterization<B: Backend> {
     let backend: B
     let imageShape: TensorShape
@@ -39,7 +39,8 @@ final class ImageParameterization<B: Backend> {
         parameter = try backend.upload(start ?? .randomNormal(parameterShape, scale: 0.01, using: &random))
         if settings.parameterization == .fft {
             let scale = try backend.upload(ParameterizationTables.spectrumScale(height: imageShape[2], width: imageShape[3]))
-            spectral = (scale, try backend.makeTensor(parameterShape), try backend.makeTensor(parameterShape),
+            let scratch = try SpectrumGeometry(spectrum: parameterShape, image: imageShape).scratch
+            spectral = (scale, try backend.makeTensor(parameterShape), try backend.makeTensor(scratch),
                         try backend.makeTensor(parameterShape))
             linear = try backend.makeTensor(imageShape)
         } else {
@@ -54,7 +55,7 @@ final class ImageParameterization<B: Backend> {
             logits = linear
         }
         offset = (try backend.upload(HostTensor(shape: [imageShape[1]], values: Array(repeating: 1, count: imageShape[1]))),
-                  try backend.upload(HostTensor(shape: [imageShape[1]], values: settings.mean.map { Float(ParameterizationTables.logit(Double($0))) })),
+                  try backend.upload(HostTensor(shape: [imageShape[1]], values: settings.startColour.map { Float(ParameterizationTables.logit(Double($0))) })),
                   try backend.makeTensor(imageShape))
         image = try backend.makeTensor(imageShape)
         gradLogits = try backend.makeTensor(imageShape)

@@ -5,7 +5,7 @@ import TensorOps
 /// parameterization so that rendering the parameter gives the resized image back.
 ///
 /// The inverse of `ImageParameterization.render` stage by stage, on the host in Double: the logit undoes the
-/// sigmoid, subtracting logit(mean) undoes the centring offset, the colour matrix's inverse undoes the decorrelation, and a forward real DFT (numpy's `rfft2`
+/// sigmoid, subtracting logit(start colour) undoes the centring offset, the colour matrix's inverse undoes the decorrelation, and a forward real DFT (numpy's `rfft2`
 /// convention, so `irfft2` returns the image) divided by the spectrum scale undoes the FFT parameterization. It
 /// runs once between octaves, never inside a step.
 enum OctaveTransfer {
@@ -18,7 +18,7 @@ enum OctaveTransfer {
         for plane in 0..<count * channels {
             let source = Array(image.values[plane * planeSize..<(plane + 1) * planeSize])
             let resized = resizeBilinear(source, height: image.shape[2], width: image.shape[3], toHeight: size, toWidth: size)
-            let centre = ParameterizationTables.logit(Double(settings.mean[plane % channels]))
+            let centre = ParameterizationTables.logit(Double(settings.startColour[plane % channels]))
             linear += resized.map { ParameterizationTables.logit(Double($0)) - centre }
         }
         let shape: TensorShape = [count, channels, size, size]

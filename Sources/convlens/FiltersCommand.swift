@@ -71,7 +71,9 @@ struct FiltersCommand: BackendCommand {
               + "\(settings.parameterization.rawValue) parameterization; "
               + "backend: \(backend.name)")
         let reporter = ProgressReporter()
-        let result = try FilterVisualizer(graph: graph, backend: backend, settings: settings).run { progress in
+        let visualizer = try FilterVisualizer(graph: graph, backend: backend, settings: settings)
+        visualizer.notes.forEach { print($0) }
+        let result = try visualizer.run { progress in
             reporter.report(step: progress.step, steps: progress.steps, objective: progress.objective)
         }
         let gain = zip(result.initialObjectives, result.finalObjectives).map { $1 - $0 }

@@ -93,8 +93,8 @@ struct CommandLineTests {
                           mentioning: "nearest: '/features/features.14/Conv'")
         try expectRefusal(["filters", "--channels", "70", "--out", path("b.png")],
                           mentioning: "channel 70 is out of range")
-        try expectRefusal(["filters", "--size", "16", "--out", path("c.png")],
-                          mentioning: "image size 16 is below the receptive field")
+        try expectRefusal(["filters", "--size", "16", "--steps", "0", "--out", path("c.png")],
+                          mentioning: "--steps must be at least 1")
         for name in ["a.png", "b.png", "c.png"] { #expect(!FileManager.default.fileExists(atPath: path(name))) }
     }
 
