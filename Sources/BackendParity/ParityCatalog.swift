@@ -134,7 +134,9 @@ public enum ParityCatalog {
         .irfft2(image: [2, 3, 40, 34]),
         .irfft2(image: [1, 1, 1, 6]),
         .irfft2(image: [3, 1, 5, 1]),
-        .affineResample(shape: [3, 2, 11, 13], fill: 0.5),
+        .affineResample(shape: [3, 2, 11, 13], fill: 0.5, scales: 0.9...1.1, degrees: 10),
+        // Strong zooms both ways and large rotations (MaCo's crops), where the backward's search box is widest.
+        .affineResample(shape: [4, 3, 17, 15], fill: 0.5, scales: 0.3...2.5, degrees: 45),
         .imagePenalty(shape: [2, 3, 7, 8], l2: 0.5, tv: 0.25),
         .adam(count: 257, AdamParameters(learningRate: 0.05)),
         .sgd(count: 257, learningRate: 0.1),

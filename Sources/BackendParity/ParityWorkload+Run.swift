@@ -186,9 +186,10 @@ extension ParityWorkload {
             try backend.irfft2Backward(gradOutput: dx, scratch: scratch, gradSpectrum: ds)
             return [try output("grad_spectrum", ds)]
 
-        case .affineResample(let shape, let fill):
+        case .affineResample(let shape, let fill, let scales, let degrees):
             let affineMaps = (0..<shape[0]).map { _ in
-                AffineMap(scale: Float(0.9 + 0.2 * random.nextUniform()), degrees: Float(20 * random.nextUniform() - 10),
+                AffineMap(scale: scales.lowerBound + (scales.upperBound - scales.lowerBound) * Float(random.nextUniform()),
+                          degrees: degrees * Float(2 * random.nextUniform() - 1),
                           dx: Float(6 * random.nextUniform() - 3), dy: Float(6 * random.nextUniform() - 3))
             }
             let maps = try backend.upload(HostTensor(shape: [shape[0], 6], values: affineMaps.flatMap(\.values)))

@@ -24,7 +24,8 @@ public enum ParityWorkload: Sendable {
     case pad2d(input: TensorShape, Padding2D, value: Float)
     case transpose2d(input: TensorShape)
     case irfft2(image: TensorShape)
-    case affineResample(shape: TensorShape, fill: Float)
+    /// Random maps: scales drawn from `scales`, rotations within ±`degrees`, shifts within ±3 px.
+    case affineResample(shape: TensorShape, fill: Float, scales: ClosedRange<Float>, degrees: Float)
     case imagePenalty(shape: TensorShape, l2: Float, tv: Float)
     case adam(count: Int, AdamParameters)
     case sgd(count: Int, learningRate: Float)
@@ -103,7 +104,8 @@ public enum ParityWorkload: Sendable {
         case .concat(let inputs): return inputs.map { "x\($0)" }.joined(separator: " ")
         case .pad2d(let input, let padding, let value): return "x\(input) p\(padding) value \(value)"
         case .transpose2d(let input), .irfft2(let input): return "x\(input)"
-        case .affineResample(let shape, let fill): return "x\(shape) random maps, fill \(fill)"
+        case .affineResample(let shape, let fill, let scales, let degrees):
+            return "x\(shape) scale \(scales.lowerBound)–\(scales.upperBound) ±\(degrees)° fill \(fill)"
         case .imagePenalty(let shape, let l2, let tv): return "x\(shape) l2 \(l2) tv \(tv)"
         case .adam(let count, let h): return "\(count) values, lr \(h.learningRate), 3 steps"
         case .sgd(let count, let rate): return "\(count) values, lr \(rate)"
