@@ -51,13 +51,19 @@ let package = Package(
             dependencies: ["TensorOps", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             exclude: ["ONNX/onnx-subset.proto"]
         ),
-        // Filter visualization, class activation maps and sheets, written against Backend only.
-        .target(name: "Visualization", dependencies: ["TensorOps", "ModelGraph"]),
-        // The default model (Tools/train_mnist.py), embedded in the binary by the EmbedBundledModel plugin.
+        // Filter visualization, class activation maps and sheets, written against Backend only; MaCo's magnitude
+        // spectrum (Tools/maco_spectrum.py) embedded by the EmbedDataFiles plugin.
+        .target(
+            name: "Visualization",
+            dependencies: ["TensorOps", "ModelGraph", "ImageIO"],
+            exclude: ["Resources"],
+            plugins: ["EmbedDataFiles"]
+        ),
+        // The default model (Tools/train_mnist.py), embedded in the binary by the EmbedDataFiles plugin.
         .target(
             name: "BundledModel",
             exclude: ["mnist_cnn.onnx", "digits", "TRAINING.md"],
-            plugins: ["EmbedBundledModel"]
+            plugins: ["EmbedDataFiles"]
         ),
         .executableTarget(
             name: "convlens",
@@ -68,10 +74,10 @@ let package = Package(
             ]
         ),
 
-        // Kernels/*.cl and the bundled model -> Swift string constants, so a relocated binary carries them.
+        // Kernels/*.cl, the bundled model and data tables -> Swift string constants, so a relocated binary carries them.
         .executableTarget(name: "EmbedFiles", path: "Tools/EmbedFiles"),
         .plugin(name: "EmbedKernels", capability: .buildTool(), dependencies: ["EmbedFiles"]),
-        .plugin(name: "EmbedBundledModel", capability: .buildTool(), dependencies: ["EmbedFiles"]),
+        .plugin(name: "EmbedDataFiles", capability: .buildTool(), dependencies: ["EmbedFiles"]),
 
         // Shared by the test targets: tolerances' users, random tensors, finite differences, backend fixtures.
         .target(

@@ -9,7 +9,7 @@ public enum BundledModel {
 
     /// The ONNX file's bytes.
     public static var onnxData: Data {
-        guard let encoded = embeddedModels["mnist_cnn.onnx"], let data = Data(base64Encoded: encoded) else {
+        guard let encoded = embeddedDataFiles["mnist_cnn.onnx"], let data = Data(base64Encoded: encoded) else {
             // The build plugin embeds the file next to this source; without it the package would not have built.
             preconditionFailure("the bundled model was not embedded at build time")
         }

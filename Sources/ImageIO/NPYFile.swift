@@ -10,11 +10,16 @@ public enum NPYFile {
     /// - Throws: `ImageIOError` naming the file and why it was refused: unreadable, bad magic, truncated,
     ///   malformed header, another dtype (`<i8`, `>f4` …), Fortran order, or data that does not match the shape.
     public static func read(_ path: String) throws(ImageIOError) -> HostTensor {
-        let bytes = try readFileBytes(path)
+        try read(bytes: try readFileBytes(path), source: path)
+    }
+
+    /// Reads `.npy` bytes held in memory (an embedded table), as `read(_:)` reads a file; `source` names them in
+    /// errors.
+    public static func read(bytes: [UInt8], source: String) throws(ImageIOError) -> HostTensor {
         do {
             return try decode(bytes)
         } catch {
-            throw ImageIOError(path: path, reason: error.reason)
+            throw ImageIOError(path: source, reason: error.reason)
         }
     }
 

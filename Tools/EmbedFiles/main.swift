@@ -1,6 +1,6 @@
 import Foundation
 
-// Build-time tool behind the EmbedKernels and EmbedBundledModel plugins.
+// Build-time tool behind the EmbedKernels and EmbedDataFiles plugins.
 // Usage: EmbedFiles OUTPUT.swift VARIABLE --text|--base64 FILE...
 // Writes one Swift file declaring `let VARIABLE: [String: String]`, file name to contents: verbatim text for
 // kernel sources (include resolution happens at run time, so embedded kernels and CONVLENS_KERNEL_DIR follow
