@@ -1,21 +1,24 @@
 #include "common.h"
 
-// Image-space ops of filter visualization: random affine resampling (jitter, scale, rotation) and the L2 and
-// total-variation regularizers. Images are PLANES = N·C planes of H×W; `maps` holds 6 floats per image
-// (a, b, tx, c, d, ty): output pixel (x, y), relative to the centre, reads input (a·x + b·y + tx, c·x + d·y + ty).
+// Image-space ops of filter visualization: random affine resampling (jitter, scale, rotation; MaCo's crops) and the
+// L2 and total-variation regularizers. Input images are N·C planes of H×W; each is resampled K times into output
+// images of OH×OW, output image n·K + k reading input image n. `maps` holds 6 floats per output image
+// (a, b, tx, c, d, ty): output pixel (x, y), relative to the output's centre, reads input (a·x + b·y + tx,
+// c·x + d·y + ty) relative to the input's centre.
 
-// Global size (W, H, PLANES): bilinear sample, `fill` outside the input.
+// Global size (OW, OH, N·K·C): bilinear sample, `fill` outside the input.
 __kernel void affine_resample_forward(__global const float* x, __global const float* maps, __global float* y,
-                                      int PLANES, int C, int H, int W, float fill) {
+                                      int PLANES, int C, int H, int W, int K, int OH, int OW, float fill) {
     const int ox = get_global_id(0), oy = get_global_id(1), plane = get_global_id(2);
-    if (ox >= W || oy >= H || plane >= PLANES) return;
-    __global const float* m = maps + (plane / C) * 6;
+    if (ox >= OW || oy >= OH || plane >= PLANES) return;
+    const int image = plane / C;
+    __global const float* m = maps + image * 6;
     const float cx = 0.5f * (float)(W - 1), cy = 0.5f * (float)(H - 1);
-    const float px = (float)ox - cx, py = (float)oy - cy;
+    const float px = (float)ox - 0.5f * (float)(OW - 1), py = (float)oy - 0.5f * (float)(OH - 1);
     const float sx = m[0] * px + m[1] * py + m[2] + cx, sy = m[3] * px + m[4] * py + m[5] + cy;
     const int x0 = (int)floor(sx), y0 = (int)floor(sy);
     const float fx = sx - (float)x0, fy = sy - (float)y0;
-    __global const float* input = x + (size_t)plane * H * W;
+    __global const float* input = x + ((size_t)(image / K) * C + plane % C) * H * W;
     float value = 0.0f;
     for (int dy = 0; dy < 2; ++dy) {
         for (int dx = 0; dx < 2; ++dx) {
@@ -25,39 +28,43 @@ __kernel void affine_resample_forward(__global const float* x, __global const fl
             value += weight * (inside ? input[iy * W + ix] : fill);
         }
     }
-    y[((size_t)plane * H + oy) * W + ox] = value;
+    y[((size_t)plane * OH + oy) * OW + ox] = value;
 }
 
-// Global size (W, H, PLANES): each input pixel gathers dy·weight from the output pixels whose sample point lies
-// within one pixel of it (no atomics, so the result is deterministic). Those lie in the preimage of that 2×2 square,
-// a parallelogram around the pixel's preimage whose half-extents are the row sums of |A⁻¹|: about 1.3 px at Lucid's
-// scale and rotation, so 4 × 4 candidates are visited rather than the (2·REACH + 1)² of the bounding square (REACH
-// still bounds the search).
+// Global size (W, H, N·C): each input pixel gathers dy·weight from the output pixels of its K resamplings whose
+// sample point lies within one pixel of it (no atomics, so the result is deterministic). Those lie in the preimage
+// of that 2×2 square, a parallelogram around the pixel's preimage whose half-extents are the row sums of |A⁻¹|:
+// about 1.3 px at Lucid's scale and rotation, so 4 × 4 candidates are visited rather than the (2·REACH + 1)² of the
+// bounding square (REACH still bounds the search).
 __kernel void affine_resample_backward(__global const float* dy, __global const float* maps, __global float* dx,
-                                       int PLANES, int C, int H, int W, int REACH) {
+                                       int PLANES, int C, int H, int W, int K, int OH, int OW, int REACH) {
     const int ix = get_global_id(0), iy = get_global_id(1), plane = get_global_id(2);
     if (ix >= W || iy >= H || plane >= PLANES) return;
-    __global const float* m = maps + (plane / C) * 6;
     const float cx = 0.5f * (float)(W - 1), cy = 0.5f * (float)(H - 1);
-    const float determinant = m[0] * m[4] - m[1] * m[3];
-    const float qx = (float)ix - cx - m[2], qy = (float)iy - cy - m[5];
-    const float centreX = (m[4] * qx - m[1] * qy) / determinant + cx;
-    const float centreY = (-m[3] * qx + m[0] * qy) / determinant + cy;
-    const float extentX = (fabs(m[4]) + fabs(m[1])) / fabs(determinant);
-    const float extentY = (fabs(m[3]) + fabs(m[0])) / fabs(determinant);
-    const int roundX = (int)round(centreX), roundY = (int)round(centreY);
-    const int firstX = max(max(0, roundX - REACH), (int)floor(centreX - extentX));
-    const int lastX = min(min(W - 1, roundX + REACH), (int)ceil(centreX + extentX));
-    const int firstY = max(max(0, roundY - REACH), (int)floor(centreY - extentY));
-    const int lastY = min(min(H - 1, roundY + REACH), (int)ceil(centreY + extentY));
-    __global const float* gradient = dy + (size_t)plane * H * W;
+    const float outCX = 0.5f * (float)(OW - 1), outCY = 0.5f * (float)(OH - 1);
     float acc = 0.0f;
-    for (int oy = firstY; oy <= lastY; ++oy) {
-        for (int ox = firstX; ox <= lastX; ++ox) {
-            const float px = (float)ox - cx, py = (float)oy - cy;
-            const float sx = m[0] * px + m[1] * py + m[2] + cx, sy = m[3] * px + m[4] * py + m[5] + cy;
-            const float weight = fmax(0.0f, 1.0f - fabs(sx - (float)ix)) * fmax(0.0f, 1.0f - fabs(sy - (float)iy));
-            acc += weight * gradient[oy * W + ox];
+    for (int k = 0; k < K; ++k) {
+        const int image = (plane / C) * K + k;
+        __global const float* m = maps + image * 6;
+        const float determinant = m[0] * m[4] - m[1] * m[3];
+        const float qx = (float)ix - cx - m[2], qy = (float)iy - cy - m[5];
+        const float centreX = (m[4] * qx - m[1] * qy) / determinant + outCX;
+        const float centreY = (-m[3] * qx + m[0] * qy) / determinant + outCY;
+        const float extentX = (fabs(m[4]) + fabs(m[1])) / fabs(determinant);
+        const float extentY = (fabs(m[3]) + fabs(m[0])) / fabs(determinant);
+        const int roundX = (int)round(centreX), roundY = (int)round(centreY);
+        const int firstX = max(max(0, roundX - REACH), (int)floor(centreX - extentX));
+        const int lastX = min(min(OW - 1, roundX + REACH), (int)ceil(centreX + extentX));
+        const int firstY = max(max(0, roundY - REACH), (int)floor(centreY - extentY));
+        const int lastY = min(min(OH - 1, roundY + REACH), (int)ceil(centreY + extentY));
+        __global const float* gradient = dy + ((size_t)image * C + plane % C) * OH * OW;
+        for (int oy = firstY; oy <= lastY; ++oy) {
+            for (int ox = firstX; ox <= lastX; ++ox) {
+                const float px = (float)ox - outCX, py = (float)oy - outCY;
+                const float sx = m[0] * px + m[1] * py + m[2] + cx, sy = m[3] * px + m[4] * py + m[5] + cy;
+                const float weight = fmax(0.0f, 1.0f - fabs(sx - (float)ix)) * fmax(0.0f, 1.0f - fabs(sy - (float)iy));
+                acc += weight * gradient[oy * OW + ox];
+            }
         }
     }
     dx[((size_t)plane * H + iy) * W + ix] = acc;

@@ -4,21 +4,26 @@ import TensorOps
 
 extension OpenCLBackend {
     public func affineResampleForward(input: Tensor, maps: Tensor, output: Tensor, fill: Float) throws {
-        try checkAffineResample(input: input.shape, maps: maps.shape, output: output.shape)
+        let g = try checkAffineResample(input: input.shape, maps: maps.shape, output: output.shape)
         try launch(
-            try kernel("affine_resample_forward", in: "image.cl"), global: planeGrid(input.shape),
-            arguments: [.buffer(input.buffer), .buffer(maps.buffer), .buffer(output.buffer)] + planeSizes(input.shape)
-                + [.float(fill)],
-            cost: OpCost.affineResample(input.shape), detail: "\(input.shape)")
+            try kernel("affine_resample_forward", in: "image.cl"), global: planeGrid(output.shape),
+            arguments: [.buffer(input.buffer), .buffer(maps.buffer), .buffer(output.buffer)]
+                + resampleSizes(g, planes: output.shape) + [.float(fill)],
+            cost: OpCost.affineResample(g), detail: "\(input.shape) → \(output.shape)")
     }
 
     public func affineResampleBackward(gradOutput: Tensor, maps: Tensor, gradInput: Tensor, reach: Int) throws {
-        try checkAffineResample(input: gradInput.shape, maps: maps.shape, output: gradOutput.shape)
+        let g = try checkAffineResample(input: gradInput.shape, maps: maps.shape, output: gradOutput.shape)
         try launch(
             try kernel("affine_resample_backward", in: "image.cl"), global: planeGrid(gradInput.shape),
             arguments: [.buffer(gradOutput.buffer), .buffer(maps.buffer), .buffer(gradInput.buffer)]
-                + planeSizes(gradInput.shape) + [.int(reach)],
-            cost: OpCost.affineResample(gradInput.shape, reach: reach), detail: "\(gradInput.shape), reach \(reach)")
+                + resampleSizes(g, planes: gradInput.shape) + [.int(reach)],
+            cost: OpCost.affineResample(g, reach: reach), detail: "\(gradOutput.shape) → \(gradInput.shape), reach \(reach)")
+    }
+
+    /// PLANES (of the shape the launch runs over), C, H, W, K, OH, OW.
+    private func resampleSizes(_ g: AffineResampleGeometry, planes: TensorShape) -> [KernelArgument] {
+        [planes[0] * planes[1], g.input[1], g.input[2], g.input[3], g.copies, g.output[2], g.output[3]].map { .int($0) }
     }
 
     /// Global size (W, H, N·C).

@@ -15,22 +15,17 @@ extension ReferenceBackend {
     }
 
     public func affineResampleForward(input: Tensor, maps: Tensor, output: Tensor, fill: Float) throws {
-        let affineMaps = try checkAffineResample(input: input.shape, maps: maps.shape, output: output.shape, values: maps.values)
-        output.store(ReferenceMath.affineResampleForward(
-            input: input.doubles, maps: affineMaps, fill: Double(fill), shape: input.shape))
+        let g = try checkAffineResample(input: input.shape, maps: maps.shape, output: output.shape)
+        output.store(ReferenceMath.affineResampleForward(input: input.doubles, maps: affineMaps(maps), fill: Double(fill), g))
     }
 
     public func affineResampleBackward(gradOutput: Tensor, maps: Tensor, gradInput: Tensor, reach: Int) throws {
-        let affineMaps = try checkAffineResample(
-            input: gradInput.shape, maps: maps.shape, output: gradOutput.shape, values: maps.values)
-        gradInput.store(ReferenceMath.affineResampleBackward(
-            gradOutput: gradOutput.doubles, maps: affineMaps, shape: gradInput.shape))
+        let g = try checkAffineResample(input: gradInput.shape, maps: maps.shape, output: gradOutput.shape)
+        gradInput.store(ReferenceMath.affineResampleBackward(gradOutput: gradOutput.doubles, maps: affineMaps(maps), g))
     }
 
-    private func checkAffineResample(input: TensorShape, maps: TensorShape, output: TensorShape, values: [Float])
-        throws -> [AffineMap]
-    {
-        try checkAffineResample(input: input, maps: maps, output: output)
+    private func affineMaps(_ maps: Tensor) -> [AffineMap] {
+        let values = maps.values
         return stride(from: 0, to: values.count, by: 6).map { i in
             AffineMap(a: values[i], b: values[i + 1], tx: values[i + 2], c: values[i + 3], d: values[i + 4], ty: values[i + 5])
         }

@@ -70,48 +70,52 @@ extension ReferenceMath {
         k == 0 || 2 * k == width ? 1 : 2
     }
 
-    /// Bilinear resampling through per-image affine maps, `fill` outside the input.
-    public static func affineResampleForward(input x: [Double], maps: [AffineMap], fill: Double, shape: TensorShape)
-        -> [Double]
+    /// Bilinear resampling through per-output-image affine maps (`AffineResampleGeometry`), `fill` outside the input.
+    public static func affineResampleForward(input x: [Double], maps: [AffineMap], fill: Double,
+                                             _ g: AffineResampleGeometry) -> [Double]
     {
-        var y = [Double](repeating: 0, count: shape.count)
-        forEachBilinearTap(maps: maps, shape: shape) { outputIndex, inputIndex, weight in
+        var y = [Double](repeating: 0, count: g.output.count)
+        forEachBilinearTap(maps: maps, g) { outputIndex, inputIndex, weight in
             y[outputIndex] += weight * (inputIndex.map { x[$0] } ?? fill)
         }
         return y
     }
 
     /// Scatters each output gradient to the input pixels its sample read, with the same bilinear weights.
-    public static func affineResampleBackward(gradOutput dy: [Double], maps: [AffineMap], shape: TensorShape)
+    public static func affineResampleBackward(gradOutput dy: [Double], maps: [AffineMap], _ g: AffineResampleGeometry)
         -> [Double]
     {
-        var dx = [Double](repeating: 0, count: shape.count)
-        forEachBilinearTap(maps: maps, shape: shape) { outputIndex, inputIndex, weight in
+        var dx = [Double](repeating: 0, count: g.input.count)
+        forEachBilinearTap(maps: maps, g) { outputIndex, inputIndex, weight in
             if let inputIndex { dx[inputIndex] += weight * dy[outputIndex] }
         }
         return dx
     }
 
     /// Calls `body(outputIndex, inputIndex or nil outside, weight)` for the four bilinear taps of every output pixel.
-    static func forEachBilinearTap(maps: [AffineMap], shape: TensorShape, _ body: (Int, Int?, Double) -> Void) {
-        let (channels, height, width) = (shape[1], shape[2], shape[3])
+    static func forEachBilinearTap(maps: [AffineMap], _ g: AffineResampleGeometry, _ body: (Int, Int?, Double) -> Void) {
+        let (channels, height, width) = (g.input[1], g.input[2], g.input[3])
+        let (outHeight, outWidth) = (g.output[2], g.output[3])
         let (cx, cy) = (Double(width - 1) / 2, Double(height - 1) / 2)
-        for plane in 0..<(shape[0] * channels) {
-            let m = maps[plane / channels]
-            for oy in 0..<height {
-                for ox in 0..<width {
-                    let (px, py) = (Double(ox) - cx, Double(oy) - cy)
+        let (outCX, outCY) = (Double(outWidth - 1) / 2, Double(outHeight - 1) / 2)
+        for plane in 0..<(g.output[0] * channels) {
+            let (image, channel) = plane.quotientAndRemainder(dividingBy: channels)
+            let m = maps[image]
+            let inputPlane = (image / g.copies) * channels + channel
+            for oy in 0..<outHeight {
+                for ox in 0..<outWidth {
+                    let (px, py) = (Double(ox) - outCX, Double(oy) - outCY)
                     // Sample points computed in float32, as the kernel does, so both pick the same taps.
                     let sx = Double(m.a * Float(px) + m.b * Float(py) + m.tx + Float(cx))
                     let sy = Double(m.c * Float(px) + m.d * Float(py) + m.ty + Float(cy))
                     let (x0, y0) = (Int(sx.rounded(.down)), Int(sy.rounded(.down)))
                     let (fx, fy) = (sx - Double(x0), sy - Double(y0))
-                    let outputIndex = (plane * height + oy) * width + ox
+                    let outputIndex = (plane * outHeight + oy) * outWidth + ox
                     for (dx, dy) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
                         let (ix, iy) = (x0 + dx, y0 + dy)
                         let weight = (dx == 1 ? fx : 1 - fx) * (dy == 1 ? fy : 1 - fy)
                         let inside = ix >= 0 && ix < width && iy >= 0 && iy < height
-                        body(outputIndex, inside ? (plane * height + iy) * width + ix : nil, weight)
+                        body(outputIndex, inside ? (inputPlane * height + iy) * width + ix : nil, weight)
                     }
                 }
             }

@@ -99,10 +99,10 @@ extension Backend {
     }
 
     /// Input and output NCHW of one shape, maps N×6.
-    public func checkAffineResample(input: TensorShape, maps: TensorShape, output: TensorShape) throws {
-        try input.requireNCHW("input", of: "affine_resample")
-        try output.require(input, "output", of: "affine_resample")
-        try maps.require([input[0], 6], "maps", of: "affine_resample")
+    public func checkAffineResample(input: TensorShape, maps: TensorShape, output: TensorShape) throws
+        -> AffineResampleGeometry
+    {
+        try AffineResampleGeometry(input: input, maps: maps, output: output)
     }
 
     /// Operands and their optional gradients for `binaryBackward`.
