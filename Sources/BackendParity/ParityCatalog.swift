@@ -134,10 +134,17 @@ public enum ParityCatalog {
         .irfft2(image: [2, 3, 40, 34]),
         .irfft2(image: [1, 1, 1, 6]),
         .irfft2(image: [3, 1, 5, 1]),
-        .affineResample(shape: [3, 2, 11, 13], fill: 0.5, scales: 0.9...1.1, degrees: 10),
-        // Strong zooms both ways and large rotations (MaCo's crops), where the backward's search box is widest.
-        .affineResample(shape: [4, 3, 17, 15], fill: 0.5, scales: 0.3...2.5, degrees: 45),
+        .affineResample(shape: [3, 2, 11, 13], output: [3, 2, 11, 13], fill: 0.5, scales: 0.9...1.1, degrees: 10),
+        // Strong zooms both ways and large rotations, where the backward's search box is widest.
+        .affineResample(shape: [4, 3, 17, 15], output: [4, 3, 17, 15], fill: 0.5, scales: 0.3...2.5, degrees: 45),
+        // MaCo's crops: 3 per image, magnified to another size.
+        .affineResample(shape: [2, 3, 16, 18], output: [6, 3, 9, 11], fill: 0, scales: 1.2...3, degrees: 0),
         .imagePenalty(shape: [2, 3, 7, 8], l2: 0.5, tv: 0.25),
+        .polarSpectrum(phase: [2, 3, 9, 6]),
+        // One image of more values than the work-group, and several small ones.
+        .standardize(shape: [1, 3, 31, 29], epsilon: 1e-5),
+        .standardize(shape: [4, 2, 5, 3], epsilon: 1e-5),
+        .accumulateAbsolute(shape: [2, 3, 5, 7]),
         .adam(count: 257, AdamParameters(learningRate: 0.05)),
         .sgd(count: 257, learningRate: 0.1),
         .diversity(activation: [3, 5, 4, 6], weight: 0.7),

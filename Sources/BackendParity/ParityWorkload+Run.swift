@@ -186,26 +186,64 @@ extension ParityWorkload {
             try backend.irfft2Backward(gradOutput: dx, scratch: scratch, gradSpectrum: ds)
             return [try output("grad_spectrum", ds)]
 
-        case .affineResample(let shape, let fill, let scales, let degrees):
-            let affineMaps = (0..<shape[0]).map { _ in
+        case .affineResample(let shape, let outputShape, let fill, let scales, let degrees):
+            let affineMaps = (0..<outputShape[0]).map { _ in
                 AffineMap(scale: scales.lowerBound + (scales.upperBound - scales.lowerBound) * Float(random.nextUniform()),
                           degrees: degrees * Float(2 * random.nextUniform() - 1),
                           dx: Float(6 * random.nextUniform() - 3), dy: Float(6 * random.nextUniform() - 3))
             }
-            let maps = try backend.upload(HostTensor(shape: [shape[0], 6], values: affineMaps.flatMap(\.values)))
-            let result = try backend.makeTensor(shape)
+            let maps = try backend.upload(HostTensor(shape: [outputShape[0], 6], values: affineMaps.flatMap(\.values)))
             if direction == .forward {
+                let result = try backend.makeTensor(outputShape)
                 try backend.affineResampleForward(input: try tensor(shape), maps: maps, output: result, fill: fill)
                 return [try output("output", result)]
             }
+            let result = try backend.makeTensor(shape)
             try backend.affineResampleBackward(
-                gradOutput: try tensor(shape), maps: maps, gradInput: result, reach: affineMaps.map(\.reach).max() ?? 1)
+                gradOutput: try tensor(outputShape), maps: maps, gradInput: result, reach: affineMaps.map(\.reach).max() ?? 1)
             return [try output("grad_input", result)]
 
         case .imagePenalty(let shape, let l2, let tv):
             let image = try tensor(shape, scale: 0.3), gradient = try tensor(shape), result = try backend.makeTensor(shape)
             try backend.imagePenaltyBackward(image: image, gradient: gradient, output: result, l2: l2, tv: tv)
             return [try output("output", result)]
+
+        case .polarSpectrum(let phaseShape):
+            let table: TensorShape = [1, phaseShape[1], phaseShape[2], phaseShape[3]]
+            let g = try PolarSpectrumGeometry(magnitude: table, phase: phaseShape,
+                                              spectrum: [phaseShape[0], phaseShape[1], phaseShape[2], 2 * phaseShape[3]])
+            let magnitude = try backend.upload(HostTensor(
+                shape: table,
+                values: (0..<(phaseShape.count / phaseShape[0])).map { _ in Float(abs(random.nextNormal())) }))
+            // Phases over several turns, so the angle reduction is exercised.
+            let phase = try tensor(phaseShape, scale: 4)
+            if direction == .forward {
+                let spectrum = try backend.makeTensor(g.spectrum)
+                try backend.polarSpectrumForward(magnitude: magnitude, phase: phase, spectrum: spectrum)
+                return [try output("spectrum", spectrum)]
+            }
+            let gradPhase = try backend.makeTensor(phaseShape)
+            try backend.polarSpectrumBackward(magnitude: magnitude, phase: phase, gradSpectrum: try tensor(g.spectrum),
+                                              gradPhase: gradPhase)
+            return [try output("grad_phase", gradPhase)]
+
+        case .standardize(let shape, let epsilon):
+            // An offset and a spread far from 0 and 1, as an inverse DFT's output has.
+            let x = try backend.upload(HostTensor(shape: shape, values: (0..<shape.count).map { _ in
+                Float(3 + 0.2 * random.nextNormal())
+            }))
+            let result = try backend.makeTensor(shape)
+            if direction == .forward {
+                try backend.standardizeForward(input: x, output: result, epsilon: epsilon)
+                return [try output("output", result)]
+            }
+            try backend.standardizeBackward(input: x, gradOutput: try tensor(shape), gradInput: result, epsilon: epsilon)
+            return [try output("grad_input", result)]
+
+        case .accumulateAbsolute(let shape):
+            let accumulator = try tensor(shape)
+            for _ in 0..<2 { try backend.accumulateAbsolute(try tensor(shape), into: accumulator) }
+            return [try output("accumulator", accumulator)]
 
         case .adam(let count, let hyperparameters):
             let parameter = try tensor([count]), m = try backend.makeTensor([count]), v = try backend.makeTensor([count])

@@ -24,9 +24,14 @@ public enum ParityWorkload: Sendable {
     case pad2d(input: TensorShape, Padding2D, value: Float)
     case transpose2d(input: TensorShape)
     case irfft2(image: TensorShape)
-    /// Random maps: scales drawn from `scales`, rotations within ±`degrees`, shifts within ±3 px.
-    case affineResample(shape: TensorShape, fill: Float, scales: ClosedRange<Float>, degrees: Float)
+    /// Random maps: scales drawn from `scales`, rotations within ±`degrees`, shifts within ±3 px; `output` holds
+    /// K resamplings of each image of `shape` (K = 1: the same shape).
+    case affineResample(shape: TensorShape, output: TensorShape, fill: Float, scales: ClosedRange<Float>, degrees: Float)
     case imagePenalty(shape: TensorShape, l2: Float, tv: Float)
+    /// MaCo's spectrum from a shared magnitude table (1×C×H×F) and phases of `phase`'s shape.
+    case polarSpectrum(phase: TensorShape)
+    case standardize(shape: TensorShape, epsilon: Float)
+    case accumulateAbsolute(shape: TensorShape)
     case adam(count: Int, AdamParameters)
     case sgd(count: Int, learningRate: Float)
     case diversity(activation: TensorShape, weight: Float)
@@ -57,6 +62,9 @@ public enum ParityWorkload: Sendable {
         case .irfft2: "irfft2"
         case .affineResample: "affine_resample"
         case .imagePenalty: "image_penalty"
+        case .polarSpectrum: "polar_spectrum"
+        case .standardize: "standardize"
+        case .accumulateAbsolute: "accumulate_absolute"
         case .adam: "adam"
         case .sgd: "sgd"
         case .diversity: "diversity"
@@ -77,7 +85,7 @@ public enum ParityWorkload: Sendable {
         switch self {
         case .conv2d, .linear: [.forward, .backwardInput, .backwardWeight]
         case .imagePenalty, .diversity, .reluGradient: [.backward]
-        case .adam, .sgd: [.step]
+        case .adam, .sgd, .accumulateAbsolute: [.step]
         case .camChannelWeights, .camWeightedSum, .camPixelwiseSum, .camPrincipalProjection, .minMaxNormalize, .resizeBilinear, .overlay,
              .linearImputation:
             [.forward]
@@ -104,9 +112,12 @@ public enum ParityWorkload: Sendable {
         case .concat(let inputs): return inputs.map { "x\($0)" }.joined(separator: " ")
         case .pad2d(let input, let padding, let value): return "x\(input) p\(padding) value \(value)"
         case .transpose2d(let input), .irfft2(let input): return "x\(input)"
-        case .affineResample(let shape, let fill, let scales, let degrees):
-            return "x\(shape) scale \(scales.lowerBound)–\(scales.upperBound) ±\(degrees)° fill \(fill)"
+        case .affineResample(let shape, let output, let fill, let scales, let degrees):
+            return "x\(shape) → \(output) scale \(scales.lowerBound)–\(scales.upperBound) ±\(degrees)° fill \(fill)"
         case .imagePenalty(let shape, let l2, let tv): return "x\(shape) l2 \(l2) tv \(tv)"
+        case .polarSpectrum(let phase): return "φ\(phase) magnitude 1×\(phase[1])×\(phase[2])×\(phase[3])"
+        case .standardize(let shape, let epsilon): return "x\(shape) ε \(epsilon)"
+        case .accumulateAbsolute(let shape): return "x\(shape), 2 steps"
         case .adam(let count, let h): return "\(count) values, lr \(h.learningRate), 3 steps"
         case .sgd(let count, let rate): return "\(count) values, lr \(rate)"
         case .diversity(let shape, let weight): return "x\(shape) weight \(weight)"

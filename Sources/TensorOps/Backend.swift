@@ -118,8 +118,21 @@ public protocol Backend: AnyObject {
     func irfft2Forward(spectrum: Tensor, scratch: Tensor, output: Tensor) throws
     /// The adjoint of `irfft2Forward`: ∂L/∂spectrum from ∂L/∂image.
     func irfft2Backward(gradOutput: Tensor, scratch: Tensor, gradSpectrum: Tensor) throws
-    /// Bilinear resampling of each image through its own `AffineMap` (`maps`: N×6, `AffineMap.values` order);
-    /// positions outside the input read `fill`.
+    /// MaCo's spectrum: `spectrum[…, 2k] = M·cos φ`, `spectrum[…, 2k + 1] = M·sin φ`, for phases N×C×H×F and one
+    /// magnitude table 1×C×H×F for the batch (`PolarSpectrumGeometry`).
+    func polarSpectrumForward(magnitude: Tensor, phase: Tensor, spectrum: Tensor) throws
+    /// ∂L/∂φ = M·(cos φ·∂L/∂im − sin φ·∂L/∂re).
+    func polarSpectrumBackward(magnitude: Tensor, phase: Tensor, gradSpectrum: Tensor, gradPhase: Tensor) throws
+    /// Each image (the first dimension) standardized over all its elements: (x − mean) / (std + `epsilon`), std the
+    /// population standard deviation (tf.math.reduce_std, as MaCo uses it).
+    func standardizeForward(input: Tensor, output: Tensor, epsilon: Float) throws
+    /// ∂L/∂x of `standardizeForward` at `input`: (g − mean g)/s − (x − μ)·Σ g·(x − μ) / (n·σ·s²), s = σ + ε.
+    func standardizeBackward(input: Tensor, gradOutput: Tensor, gradInput: Tensor, epsilon: Float) throws
+    /// `accumulator += |gradient|` elementwise (MaCo's transparency map).
+    func accumulateAbsolute(_ gradient: Tensor, into accumulator: Tensor) throws
+    /// Bilinear resampling of each image through its own `AffineMap` (`maps`: (N·K)×6, `AffineMap.values` order):
+    /// output image n·K + k (of size OH×OW, pixel positions taken from its centre) reads input image n (positions
+    /// from its centre); positions outside the input read `fill`. K = 1 transforms each image; K > 1 takes K crops.
     func affineResampleForward(input: Tensor, maps: Tensor, output: Tensor, fill: Float) throws
     /// ∂L/∂input of `affineResampleForward`, gathered over output pixels within `reach` (the largest
     /// `AffineMap.reach` of the batch) of each input pixel's preimage.

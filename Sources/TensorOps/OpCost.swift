@@ -120,10 +120,24 @@ extension OpCost {
         return OpCost(flops: 8 * terms, bytes: OpCost.traffic(g.spectrum.count, g.spectrum.count, g.image.count))
     }
 
-    /// Bilinear resampling: four multiply-adds per output element; backward visits (2·reach + 1)² candidates.
-    public static func affineResample(_ shape: TensorShape, reach: Int? = nil) -> OpCost {
-        let perElement = reach.map { 8 * (2 * $0 + 1) * (2 * $0 + 1) } ?? 8
-        return OpCost(flops: perElement * shape.count, bytes: OpCost.traffic(shape.count, shape.count))
+    /// Bilinear resampling: four multiply-adds per output element; backward visits up to (2·reach + 1)² candidates
+    /// of each resampling per input element.
+    public static func affineResample(_ g: AffineResampleGeometry, reach: Int? = nil) -> OpCost {
+        let flops = reach.map { 8 * (2 * $0 + 1) * (2 * $0 + 1) * g.copies * g.input.count } ?? 8 * g.output.count
+        return OpCost(flops: flops, bytes: OpCost.traffic(g.input.count, g.output.count))
+    }
+
+    /// A cosine and a sine (about 20 operations each) and two multiplications per phase; the backward the same.
+    public static func polarSpectrum(_ g: PolarSpectrumGeometry) -> OpCost {
+        OpCost(flops: 42 * g.phase.count, bytes: OpCost.traffic(2 * g.phase.count, g.spectrum.count))
+    }
+
+    /// Two passes for the statistics and one for the result (about 3 operations per element each way); the
+    /// backward adds one more pass for the two gradient sums.
+    public static func standardize(_ g: StandardizeGeometry, backward: Bool) -> OpCost {
+        let count = g.shape.count
+        return backward ? OpCost(flops: 10 * count, bytes: OpCost.traffic(3 * count, count))
+            : OpCost(flops: 6 * count, bytes: OpCost.traffic(2 * count, count))
     }
 
     /// Image regularizers (about 12 operations per element) and optimizer steps (about 10 for Adam, 2 for SGD).

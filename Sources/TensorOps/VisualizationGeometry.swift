@@ -32,6 +32,65 @@ public struct SpectrumGeometry: Hashable, Sendable {
     public var columns: Int { spectrum[3] / 2 }
 }
 
+/// MaCo's spectrum from a fixed magnitude and an optimized phase: phases N×C×H×F, magnitudes 1×C×H×F (one table
+/// for the whole batch), spectra N×C×H×2F with real and imaginary parts interleaved, as `irfft2` reads them.
+public struct PolarSpectrumGeometry: Hashable, Sendable {
+    public let phase: TensorShape
+
+    /// - Throws: `ShapeError` unless the phase is NCHW, the magnitude 1×C×H×F of it and the spectrum N×C×H×2F.
+    public init(magnitude: TensorShape, phase: TensorShape, spectrum: TensorShape) throws(ShapeError) {
+        try phase.requireNCHW("phase", of: "polar_spectrum")
+        try magnitude.require([1, phase[1], phase[2], phase[3]], "magnitude", of: "polar_spectrum")
+        try spectrum.require([phase[0], phase[1], phase[2], 2 * phase[3]], "spectrum", of: "polar_spectrum")
+        self.phase = phase
+    }
+
+    public var spectrum: TensorShape { [phase[0], phase[1], phase[2], 2 * phase[3]] }
+}
+
+/// Per-image standardization, (x − mean) / (std + ε) over all of an image's elements: any shape N×…, N ≥ 1.
+public struct StandardizeGeometry: Hashable, Sendable {
+    public let shape: TensorShape
+
+    /// - Throws: `ShapeError` unless every shape equals the first, of rank 2 or more with no zero dimension.
+    public init(_ shapes: [TensorShape], roles: [String]) throws(ShapeError) {
+        let shape = shapes[0]
+        guard shape.rank >= 2, shape.count > 0 else {
+            throw ShapeError(op: "standardize", message: "\(roles[0]) \(shape) must be N×… with at least one element per image")
+        }
+        for (other, role) in zip(shapes, roles).dropFirst() { try other.require(shape, role, of: "standardize") }
+        self.shape = shape
+    }
+
+    public var images: Int { shape[0] }
+    /// Elements per image.
+    public var elements: Int { shape.count / shape[0] }
+}
+
+/// The shapes of affine resampling: images N×C×H×W, each resampled K times (random transforms, or MaCo's crops)
+/// into (N·K)×C×OH×OW, output image n·K + k reading input image n through its own map (`maps`: (N·K)×6).
+public struct AffineResampleGeometry: Hashable, Sendable {
+    public let input: TensorShape
+    public let output: TensorShape
+
+    /// - Throws: `ShapeError` unless both are NCHW with equal channels, the output batch a multiple of the input's,
+    ///   and `maps` (N·K)×6.
+    public init(input: TensorShape, maps: TensorShape, output: TensorShape) throws(ShapeError) {
+        try input.requireNCHW("input", of: "affine_resample")
+        try output.requireNCHW("output", of: "affine_resample")
+        guard output[1] == input[1], output[0] % input[0] == 0 else {
+            throw ShapeError(op: "affine_resample",
+                             message: "output \(output) must hold a whole number of resamplings of each image of input \(input) (same channels)")
+        }
+        try maps.require([output[0], 6], "maps", of: "affine_resample")
+        self.input = input
+        self.output = output
+    }
+
+    /// Resamplings per input image.
+    public var copies: Int { output[0] / input[0] }
+}
+
 /// One image's affine resampling map: output pixel centre (x, y), taken relative to the image centre, reads the
 /// input at (a·x + b·y + tx, c·x + d·y + ty) relative to the centre.
 public struct AffineMap: Hashable, Sendable {

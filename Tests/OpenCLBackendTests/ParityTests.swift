@@ -31,6 +31,8 @@ struct ParityCatalogTests {
             "concat forward", "concat backward", "pad2d forward", "pad2d backward", "transpose2d forward",
             "transpose2d backward", "irfft2 forward", "irfft2 backward", "affine_resample forward",
             "affine_resample backward", "image_penalty backward", "adam step", "sgd step", "diversity backward",
+            "polar_spectrum forward", "polar_spectrum backward", "standardize forward", "standardize backward",
+            "accumulate_absolute step",
         ]
         #expect(Set(required).subtracting(covered).isEmpty, "missing: \(Set(required).subtracting(covered))")
         #expect(ParityCatalog.cases.count >= 40)

@@ -40,23 +40,82 @@ struct VisualizationOpTests {
                     relativeL2: Tolerance.finiteDifference, "grad spectrum")
     }
 
+    @Test func polarSpectrumGradientMatchesFiniteDifferences() throws {
+        let g = try PolarSpectrumGeometry(magnitude: [1, 3, 4, 3], phase: [2, 3, 4, 3], spectrum: [2, 3, 4, 6])
+        var random = SeededGenerator(seed: 34)
+        let magnitude = random.normals(36).map(abs), phase = random.normals(72).map { 3 * $0 }
+        let spectrum = ReferenceMath.polarSpectrumForward(magnitude: magnitude, phase: phase, g)
+        // Each entry keeps its magnitude, whatever the phase, and the second image reuses the table.
+        #expect((0..<72).allSatisfy { abs(hypot(spectrum[2 * $0], spectrum[2 * $0 + 1]) - magnitude[$0 % 36]) < 1e-12 })
+        let dy = random.normals(g.spectrum.count)
+        expectClose(ReferenceMath.polarSpectrumBackward(magnitude: magnitude, phase: phase, gradSpectrum: dy, g),
+                    FiniteDifference.gradient(at: phase, outputWeights: dy) {
+                        ReferenceMath.polarSpectrumForward(magnitude: magnitude, phase: $0, g)
+                    }, relativeL2: Tolerance.finiteDifference, "grad phase")
+    }
+
+    @Test func standardizeGivesZeroMeanUnitDeviationAndItsGradient() throws {
+        let g = try StandardizeGeometry([[3, 2, 4, 5]], roles: ["input"])
+        var random = SeededGenerator(seed: 35)
+        let x = random.normals(g.shape.count).map { 2 + 3 * $0 }
+        let y = ReferenceMath.standardizeForward(input: x, epsilon: 0, g)
+        for image in 0..<3 {
+            let values = y[(image * 40)..<((image + 1) * 40)]
+            let mean = values.reduce(0, +) / 40
+            #expect(abs(mean) < 1e-12)
+            #expect(abs(values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / 40 - 1) < 1e-12)
+        }
+        let dy = random.normals(g.shape.count)
+        expectClose(ReferenceMath.standardizeBackward(input: x, gradOutput: dy, epsilon: 1e-5, g),
+                    FiniteDifference.gradient(at: x, outputWeights: dy) {
+                        ReferenceMath.standardizeForward(input: $0, epsilon: 1e-5, g)
+                    }, relativeL2: Tolerance.finiteDifference, "grad input")
+    }
+
     @Test func affineResampleIdentityAndShiftAndGradient() throws {
         let shape: TensorShape = [2, 1, 5, 6]
+        let g = try AffineResampleGeometry(input: shape, maps: [2, 6], output: shape)
         var random = SeededGenerator(seed: 32)
         let x = random.normals(shape.count)
-        let identity = ReferenceMath.affineResampleForward(input: x, maps: [.identity, .identity], fill: 0.5, shape: shape)
+        let identity = ReferenceMath.affineResampleForward(input: x, maps: [.identity, .identity], fill: 0.5, g)
         #expect(zip(identity, x).allSatisfy { abs($0 - $1) < 1e-6 })
         // Shifting right by one pixel: each output reads its left neighbour, and the first column reads the fill.
         let shifted = ReferenceMath.affineResampleForward(
-            input: x, maps: [AffineMap(scale: 1, degrees: 0, dx: 1, dy: 0), .identity], fill: 0.5, shape: shape)
+            input: x, maps: [AffineMap(scale: 1, degrees: 0, dx: 1, dy: 0), .identity], fill: 0.5, g)
         #expect(abs(shifted[0] - 0.5) < 1e-6 && abs(shifted[1] - x[0]) < 1e-6)
 
         let maps = [AffineMap(scale: 1.07, degrees: 8, dx: 0.6, dy: -1.3), AffineMap(scale: 0.93, degrees: -5, dx: 2, dy: 0.2)]
         let dy = random.normals(shape.count)
-        expectClose(ReferenceMath.affineResampleBackward(gradOutput: dy, maps: maps, shape: shape),
+        expectClose(ReferenceMath.affineResampleBackward(gradOutput: dy, maps: maps, g),
                     FiniteDifference.gradient(at: x, outputWeights: dy) {
-                        ReferenceMath.affineResampleForward(input: $0, maps: maps, fill: 0.5, shape: shape)
+                        ReferenceMath.affineResampleForward(input: $0, maps: maps, fill: 0.5, g)
                     }, relativeL2: Tolerance.finiteDifference, "grad input")
+    }
+
+    /// Three crops of each of two images, each resized to 4×3: crop k of image n reads image n only, and the
+    /// backward sums every crop's gradient into its image.
+    @Test func affineResampleTakesCropsOfEachImage() throws {
+        let g = try AffineResampleGeometry(input: [2, 2, 7, 9], maps: [6, 6], output: [6, 2, 4, 3])
+        var random = SeededGenerator(seed: 33)
+        let x = random.normals(g.input.count)
+        let maps = (0..<6).map { _ in
+            AffineMap(scale: Float(0.4 + random.nextUniform()), degrees: Float(30 * random.nextUniform() - 15),
+                      dx: Float(2 * random.nextUniform() - 1), dy: Float(2 * random.nextUniform() - 1))
+        }
+        // Image 1 alone moved: only the crops 3–5 change.
+        var moved = x
+        for i in (g.input.count / 2)..<g.input.count { moved[i] += 1 }
+        let before = ReferenceMath.affineResampleForward(input: x, maps: maps, fill: 0, g)
+        let after = ReferenceMath.affineResampleForward(input: moved, maps: maps, fill: 0, g)
+        let half = g.output.count / 2
+        #expect(before[..<half] == after[..<half])
+        #expect(before[half...] != after[half...])
+        let dy = random.normals(g.output.count)
+        expectClose(ReferenceMath.affineResampleBackward(gradOutput: dy, maps: maps, g),
+                    FiniteDifference.gradient(at: x, outputWeights: dy) {
+                        ReferenceMath.affineResampleForward(input: $0, maps: maps, fill: 0, g)
+                    }, relativeL2: Tolerance.finiteDifference, "grad input")
+        #expect(throws: ShapeError.self) { try AffineResampleGeometry(input: [2, 2, 7, 9], maps: [5, 6], output: [5, 2, 4, 3]) }
     }
 
     @Test func imagePenaltyIsTheNegativeGradientOfL2AndTotalVariation() throws {

@@ -117,6 +117,25 @@ struct FilterVisualizationTests {
 /// The FFT parameterization's pieces on both backends.
 @Suite("Image parameterization")
 struct ImageParameterizationTests {
+    /// The device's inverse DFT and its adjoint satisfy ⟨irfft2(S), y⟩ = ⟨S, irfft2ᵀ(y)⟩ at a filter
+    /// visualization's size and at an odd one, computed in Double from the downloaded results.
+    @Test(.enabled(if: TestBackends.hasOpenCL, TestBackends.skipReason), arguments: [(128, 128), (37, 50)])
+    func theDeviceAdjointIdentityHolds(height: Int, width: Int) throws {
+        let backend = try TestBackends.device()
+        let image: TensorShape = [2, 3, height, width]
+        let g = try SpectrumGeometry(spectrum: SpectrumGeometry.spectrumShape(for: image), image: image)
+        var random = SeededGenerator(seed: 43)
+        let spectrum = HostTensor.randomNormal(g.spectrum, using: &random), y = HostTensor.randomNormal(image, using: &random)
+        let scratch = try backend.makeTensor(g.scratch)
+        let x = try backend.makeTensor(image), adjoint = try backend.makeTensor(g.spectrum)
+        try backend.irfft2Forward(spectrum: try backend.upload(spectrum), scratch: scratch, output: x)
+        try backend.irfft2Backward(gradOutput: try backend.upload(y), scratch: scratch, gradSpectrum: adjoint)
+        func dot(_ a: [Float], _ b: [Float]) -> Double { zip(a, b).reduce(0) { $0 + Double($1.0) * Double($1.1) } }
+        let left = dot(try backend.download(x).values, y.values)
+        let right = dot(spectrum.values, try backend.download(adjoint).values)
+        #expect(abs(left - right) <= 1e-5 * max(abs(left), abs(right)), "⟨irfft2 S, y⟩ \(left), ⟨S, irfft2ᵀ y⟩ \(right)")
+    }
+
     @Test(arguments: [(8, 10), (7, 9), (16, 16)])
     func theInverseDFTRoundTripsAnImage(height: Int, width: Int) throws {
         var random = SeededGenerator(seed: 41)

@@ -1,0 +1,79 @@
+#include "common.h"
+
+// MaCo's parameterization (Fel et al., 2023, "Unlocking Feature Visualization for Deeper Networks with MAgnitude
+// Constrained Optimization"): the spectrum from a fixed magnitude and an optimized phase, per-image
+// standardization of the phase and of the image, and the transparency map's accumulation.
+
+// Global size (N·C·H·F): spectrum (2 floats per entry, irfft2's interleaved layout) = M·(cos φ, sin φ); the
+// magnitude table (C·H·F entries) is shared by every image.
+__kernel void polar_spectrum_forward(__global const float* magnitude, __global const float* phase,
+                                     __global float* spectrum, int COUNT, int TABLE) {
+    const int i = get_global_id(0);
+    if (i >= COUNT) return;
+    const float m = magnitude[i % TABLE];
+    float c;
+    const float s = sincos(phase[i], &c);
+    spectrum[2 * i] = m * c;
+    spectrum[2 * i + 1] = m * s;
+}
+
+// Global size (N·C·H·F): ∂L/∂φ = M·(cos φ·∂L/∂im − sin φ·∂L/∂re).
+__kernel void polar_spectrum_backward(__global const float* magnitude, __global const float* phase,
+                                      __global const float* dS, __global float* dphase, int COUNT, int TABLE) {
+    const int i = get_global_id(0);
+    if (i >= COUNT) return;
+    float c;
+    const float s = sincos(phase[i], &c);
+    dphase[i] = magnitude[i % TABLE] * (c * dS[2 * i + 1] - s * dS[2 * i]);
+}
+
+#define STANDARDIZE_GROUP 256
+
+// The mean and population standard deviation of `n` values, two passes, in one work-group of STANDARDIZE_GROUP.
+inline float2 group_moments(__global const float* x, int n, __local float* scratch) {
+    const int id = get_local_id(0);
+    float part = 0.0f;
+    for (int i = id; i < n; i += STANDARDIZE_GROUP) part += x[i];
+    const float mean = group_sum(part, scratch) / (float)n;
+    part = 0.0f;
+    for (int i = id; i < n; i += STANDARDIZE_GROUP) part += (x[i] - mean) * (x[i] - mean);
+    return (float2)(mean, sqrt(group_sum(part, scratch) / (float)n));
+}
+
+// Global size (STANDARDIZE_GROUP, N), work-groups (STANDARDIZE_GROUP, 1): one group per image of ELEMENTS values.
+__kernel void standardize_forward(__global const float* x, __global float* y, int ELEMENTS, float epsilon) {
+    __local float scratch[STANDARDIZE_GROUP];
+    const size_t base = (size_t)get_global_id(1) * ELEMENTS;
+    const float2 moments = group_moments(x + base, ELEMENTS, scratch);
+    const float scale = 1.0f / (moments.y + epsilon);
+    for (int i = get_local_id(0); i < ELEMENTS; i += STANDARDIZE_GROUP) y[base + i] = (x[base + i] - moments.x) * scale;
+}
+
+// Global size (STANDARDIZE_GROUP, N), as the forward: dx = (g − mean g)/s − (x − μ)·Σ g·(x − μ) / (n·σ·s²),
+// s = σ + ε, the second term 0 for a constant image.
+__kernel void standardize_backward(__global const float* x, __global const float* dy, __global float* dx, int ELEMENTS,
+                                   float epsilon) {
+    __local float scratch[STANDARDIZE_GROUP];
+    const int id = get_local_id(0);
+    const size_t base = (size_t)get_global_id(1) * ELEMENTS;
+    const float2 moments = group_moments(x + base, ELEMENTS, scratch);
+    float sum = 0.0f, projection = 0.0f;
+    for (int i = id; i < ELEMENTS; i += STANDARDIZE_GROUP) {
+        sum += dy[base + i];
+        projection += dy[base + i] * (x[base + i] - moments.x);
+    }
+    const float gradientMean = group_sum(sum, scratch) / (float)ELEMENTS;
+    projection = group_sum(projection, scratch);
+    const float s = moments.y + epsilon;
+    const float curvature = moments.y > 0.0f ? projection / ((float)ELEMENTS * moments.y * s * s) : 0.0f;
+    for (int i = id; i < ELEMENTS; i += STANDARDIZE_GROUP) {
+        dx[base + i] = (dy[base + i] - gradientMean) / s - (x[base + i] - moments.x) * curvature;
+    }
+}
+
+// Global size (COUNT): accumulator += |gradient|.
+__kernel void accumulate_absolute(__global const float* gradient, __global float* accumulator, int COUNT) {
+    const int i = get_global_id(0);
+    if (i >= COUNT) return;
+    accumulator[i] += fabs(gradient[i]);
+}

@@ -1,0 +1,56 @@
+import OpenCLRuntime
+import TensorOps
+
+extension OpenCLBackend {
+    public func polarSpectrumForward(magnitude: Tensor, phase: Tensor, spectrum: Tensor) throws {
+        let g = try PolarSpectrumGeometry(magnitude: magnitude.shape, phase: phase.shape, spectrum: spectrum.shape)
+        try launch(
+            try kernel("polar_spectrum_forward", in: "maco.cl"), global: [g.phase.count],
+            arguments: [.buffer(magnitude.buffer), .buffer(phase.buffer), .buffer(spectrum.buffer), .int(g.phase.count),
+                        .int(magnitude.shape.count)],
+            cost: OpCost.polarSpectrum(g), detail: "\(phase.shape)")
+    }
+
+    public func polarSpectrumBackward(magnitude: Tensor, phase: Tensor, gradSpectrum: Tensor, gradPhase: Tensor) throws {
+        let g = try PolarSpectrumGeometry(magnitude: magnitude.shape, phase: phase.shape, spectrum: gradSpectrum.shape)
+        try gradPhase.shape.require(phase.shape, "gradPhase", of: "polar_spectrum")
+        try launch(
+            try kernel("polar_spectrum_backward", in: "maco.cl"), global: [g.phase.count],
+            arguments: [.buffer(magnitude.buffer), .buffer(phase.buffer), .buffer(gradSpectrum.buffer),
+                        .buffer(gradPhase.buffer), .int(g.phase.count), .int(magnitude.shape.count)],
+            cost: OpCost.polarSpectrum(g), detail: "\(phase.shape)")
+    }
+
+    public func standardizeForward(input: Tensor, output: Tensor, epsilon: Float) throws {
+        let g = try StandardizeGeometry([input.shape, output.shape], roles: ["input", "output"])
+        try launchStandardize("standardize_forward", g, buffers: [input.buffer, output.buffer], epsilon: epsilon)
+    }
+
+    public func standardizeBackward(input: Tensor, gradOutput: Tensor, gradInput: Tensor, epsilon: Float) throws {
+        let g = try StandardizeGeometry([input.shape, gradOutput.shape, gradInput.shape],
+                                        roles: ["input", "gradOutput", "gradInput"])
+        try launchStandardize("standardize_backward", g, buffers: [input.buffer, gradOutput.buffer, gradInput.buffer],
+                              epsilon: epsilon)
+    }
+
+    /// One work-group of 256 per image (the kernels' STANDARDIZE_GROUP): the statistics are sums over the group.
+    private func launchStandardize(_ name: String, _ g: StandardizeGeometry, buffers: [DeviceBuffer], epsilon: Float)
+        throws
+    {
+        let cost = OpCost.standardize(g, backward: name.hasSuffix("backward"))
+        try context.launch(
+            try kernel(name, in: "maco.cl"), global: [256, g.images], local: [256, 1],
+            arguments: buffers.map { .buffer($0) } + [.int(g.elements), .float(epsilon)],
+            annotation: LaunchAnnotation(flops: cost.flops, bytes: cost.bytes, detail: "\(g.shape)"))
+    }
+
+    public func accumulateAbsolute(_ gradient: Tensor, into accumulator: Tensor) throws {
+        try checkSameShapes([gradient.shape, accumulator.shape], roles: ["gradient", "accumulator"],
+                            of: "accumulate_absolute")
+        let count = gradient.shape.count
+        try launch(
+            try kernel("accumulate_absolute", in: "maco.cl"), global: [count],
+            arguments: [.buffer(gradient.buffer), .buffer(accumulator.buffer), .int(count)],
+            cost: OpCost(flops: 2 * count, bytes: OpCost.traffic(2 * count, count)), detail: "\(gradient.shape)")
+    }
+}
