@@ -11,6 +11,10 @@ public struct FilterVisualizationSettings: Sendable {
         case pixel
         /// A Fourier spectrum scaled by 1/frequency (Lucid's `fft_image`), which favours natural-image statistics.
         case fft
+        /// MaCo (Fel et al., NeurIPS 2023): only the Fourier phase is optimized, under the fixed magnitude spectrum
+        /// of natural photos, and each step sees random crops of shrinking size plus noise instead of Lucid's
+        /// transforms (see `MacoSettings`).
+        case maco
     }
 
     /// What is maximized for each image of the batch.
@@ -63,6 +67,8 @@ public struct FilterVisualizationSettings: Sendable {
     public var parameterization: Parameterization
     /// Decorrelate colour (Lucid's colour-correlation square root); only for 3-channel images.
     public var decorrelate: Bool
+    /// MaCo's crops, noise and magnitude table (used with `.maco`).
+    public var maco = MacoSettings()
     /// The model's input normalization: images in [0, 1] become (x − mean) / std per channel. Its length is the
     /// number of image channels.
     public var mean: [Float]
@@ -105,6 +111,15 @@ public struct FilterVisualizationSettings: Sendable {
         }
     }
 
+    /// Images each step runs through the network per visualized image: MaCo's crops, else 1.
+    public var stepCopies: Int { parameterization == .maco ? maco.crops : 1 }
+
+    /// The network input of one step: every image (MaCo: every crop of every image, at the crop size).
+    public var stepInputShape: TensorShape {
+        let side = parameterization == .maco ? maco.cropSize ?? size : size
+        return [channels.count * stepCopies, imageChannels, side, side]
+    }
+
     /// These settings at another image size (one octave's).
     func resized(to size: Int) -> Self {
         var copy = self
@@ -112,3 +127,23 @@ public struct FilterVisualizationSettings: Sendable {
         return copy
     }
 }
+
+/// MaCo's schedule, after xplique's `maco`: every step takes `crops` square crops of each image, centred at
+/// 0.5 + N(0, 0.15) of the image in each axis, of side N(b, 0.05) of the image clipped to [0.05, 1], where b falls
+/// linearly from `cropScale.upperBound` to `cropScale.lowerBound` over the steps; each crop is resized to
+/// `cropSize` px (corner-aligned, mid-grey outside the image) and gets N(0, σ) + U(−σ/2, σ/2) noise, σ = `noise`
+/// in [0, 1] image units (xplique's 0.08 on its [−1, 1] range). The objective is the mean over an image's crops.
+public struct MacoSettings: Sendable {
+    /// Crops per image and step (xplique: 32; each is one image of the network's batch).
+    public var crops = 4
+    /// The crop side's schedule as a fraction of the image side, largest first (xplique: 0.5 → 0.05).
+    public var cropScale: ClosedRange<Float> = 0.05...0.5
+    /// Pixels of each crop as the network sees it; nil: the image size.
+    public var cropSize: Int?
+    public var noise: Float = 0.04
+    /// 3×H×F natural-image magnitudes (`MacoSpectrum`); nil: the embedded table.
+    public var magnitude: HostTensor?
+
+    public init() {}
+}
+

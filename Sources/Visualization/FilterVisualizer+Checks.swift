@@ -26,6 +26,28 @@ extension FilterVisualizer {
         try require(s.std.allSatisfy { $0 > 0 }, "--std values must be positive")
         try require(s.diversity >= 0, "--diversity must not be negative")
         try require(s.diversity == 0 || s.channels.count >= 2, "--diversity needs at least 2 channels in the batch")
+        if s.parameterization == .maco { try validateMaco(s) }
+    }
+
+    /// MaCo's own settings, and the options it does not combine with.
+    private static func validateMaco(_ s: FilterVisualizationSettings) throws {
+        func require(_ condition: Bool, _ message: String) throws {
+            if !condition { throw VisualizationError.badSetting(message) }
+        }
+        let m = s.maco
+        try require(s.imageChannels == 3,
+                    "--param maco needs a 3-channel model (it optimizes colour phases under a natural photo's colour "
+                        + "spectrum); this preprocessing gives \(s.imageChannels) channel\(s.imageChannels == 1 ? "" : "s")")
+        try require(m.crops >= 1, "--crops must be at least 1, got \(m.crops)")
+        try require(m.cropScale.lowerBound > 0 && m.cropScale.upperBound.isFinite,
+                    "--crop-scale must be positive fractions of the image, got \(m.cropScale.lowerBound):\(m.cropScale.upperBound)")
+        try require(m.cropScale.upperBound <= 1,
+                    "--crop-scale \(m.cropScale.upperBound) would take crops larger than the image; the largest is 1")
+        try require((m.cropSize ?? s.size) >= 8, "--crop-size must be at least 8, got \(m.cropSize ?? s.size)")
+        try require(m.noise >= 0 && m.noise.isFinite, "--noise must be a finite value of at least 0, got \(m.noise)")
+        if let table = m.magnitude { _ = try MacoSpectrum.checked(table, source: "the MaCo spectrum") }
+        try require(s.octaves == 1 && s.blurEvery == nil && s.l2 == 0 && s.tv == 0 && s.diversity == 0,
+                    "--param maco has no octaves, blur or penalty terms (--octaves, --blur-every, --l2, --tv, --diversity)")
     }
 
     /// Every value's shape for the batch. A size below the layer's theoretical receptive field is normal for deep

@@ -19,6 +19,8 @@ public struct FilterVisualizationResult: Sendable {
     /// Each image's objective on the untransformed image before the first step and after the last.
     public let initialObjectives: [Double]
     public let finalObjectives: [Double]
+    /// MaCo's transparency: |∂objective/∂image| summed over the steps, N×C×S×S (nil for other parameterizations).
+    public let transparency: HostTensor?
 }
 
 /// Batched gradient ascent on the input: one image per channel, all optimized together on the backend, at one
@@ -28,7 +30,7 @@ public final class FilterVisualizer<B: Backend> {
     private let executor: GraphExecutor<B>
     private let layer: String
     /// The layer's shape at each octave's size.
-    private let layerShapes: [TensorShape]
+    private let layerShapes: [(step: TensorShape, image: TensorShape)]
     /// One line per octave whose size is below the layer's theoretical receptive field (the run goes ahead).
     public let notes: [String]
 
@@ -44,16 +46,22 @@ public final class FilterVisualizer<B: Backend> {
         self.layer = layer
         layerShapes = try settings.octaveSizes.map { size in
             let octave = settings.resized(to: size)
-            let imageShape: TensorShape = [settings.channels.count, settings.imageChannels, size, size]
-            let shapes = try Self.checkedShapes(graph: graph, layer: layer, settings: octave, imageShape: imageShape)
-            let layerShape = shapes[layer] ?? imageShape
-            try FilterObjective.requireChannels(settings.channels, layer: settings.layer, shape: layerShape,
-                                                kind: settings.objective)
-            try Self.checkMemory(shapes: shapes, needed: ancestors, backend: backend, imageShape: imageShape)
-            return layerShape
+            // The layer's shape as each step sees it (MaCo: every crop of every image), and for the objective of the
+            // whole images.
+            var shapes: [TensorShape] = []
+            for imageShape in [octave.stepInputShape, [settings.channels.count, settings.imageChannels, size, size]] {
+                let all = try Self.checkedShapes(graph: graph, layer: layer, settings: octave, imageShape: imageShape)
+                let layerShape = all[layer] ?? imageShape
+                try FilterObjective.requireChannels(settings.channels, layer: settings.layer, shape: layerShape,
+                                                    kind: settings.objective)
+                try Self.checkMemory(shapes: all, needed: ancestors, backend: backend, imageShape: imageShape)
+                shapes.append(layerShape)
+            }
+            return (step: shapes[0], image: shapes[1])
         }
         notes = settings.octaveSizes.compactMap {
-            Self.receptiveFieldNote(graph: graph, layer: layer, name: settings.layer, size: $0)
+            Self.receptiveFieldNote(graph: graph, layer: layer, name: settings.layer,
+                                    size: settings.resized(to: $0).stepInputShape[2])
         }
         executor = try GraphExecutor(graph: graph, backend: backend)
     }
@@ -73,7 +81,7 @@ public final class FilterVisualizer<B: Backend> {
             // their transforms from seeds derived from it.
             let random = SeededGenerator(seed: settings.seed &+ UInt64(octave) &* 0x9E37_79B9_7F4A_7C15)
             let stage = try FilterVisualizationStage(
-                executor: executor, layer: layer, layerShape: layerShapes[octave], settings: settings.resized(to: size),
+                executor: executor, layer: layer, layerShapes: layerShapes[octave], settings: settings.resized(to: size),
                 start: start, random: random)
             let octaveResult = try stage.run(firstStep: octave * settings.steps + 1, totalSteps: sizes.count * settings.steps,
                                              reportInterval: reportInterval, progress: progress)
@@ -85,6 +93,7 @@ public final class FilterVisualizer<B: Backend> {
         }
         guard let result else { throw VisualizationError.badSetting("no octave to run") }
         return FilterVisualizationResult(images: result.images, networkInputs: result.networkInputs,
-                                         initialObjectives: initial, finalObjectives: result.finalObjectives)
+                                         initialObjectives: initial, finalObjectives: result.finalObjectives,
+                                         transparency: result.transparency)
     }
 }

@@ -2,8 +2,8 @@ import Foundation
 import TensorOps
 
 /// The optimized variable and the differentiable path from it to an image in [0, 1]:
-/// parameter → (FFT: × 1/frequency scale → inverse real DFT) → (optional colour decorrelation, a 1×1 convolution)
-/// → + logit(mean colour) → sigmoid. Every stage runs on the backend; the buffers are allocated once.
+/// parameter → (FFT: × 1/frequency scale → inverse real DFT; MaCo: `MacoPhase`) → (optional colour decorrelation, a
+/// 1×1 convolution) → + logit(mean colour) → sigmoid. Every stage runs on the backend; the buffers are allocated once.
 ///
 /// The per-channel offset logit(start colour) centres the image on the model's mean colour, the image its
 /// normalization maps to zero: a zero parameter renders the network's neutral input. (For ImageNet models that is
@@ -16,6 +16,8 @@ final class ImageParameterization<B: Backend> {
     let parameter: B.Tensor
     let gradParameter: B.Tensor
     private let spectral: (scale: B.Tensor, scaled: B.Tensor, scratch: B.Tensor, gradScaled: B.Tensor)?
+    /// MaCo's phase → standardized image stages.
+    private let maco: MacoPhase<B>?
     private let colorMatrix: B.Tensor?
     /// Before the colour mixing (the inverse DFT's output, or the parameter itself).
     private let linear: B.Tensor
@@ -34,18 +36,31 @@ final class ImageParameterization<B: Backend> {
          random: inout SeededGenerator) throws {
         self.backend = backend
         self.imageShape = imageShape
-        let parameterShape = settings.parameterization == .fft ? SpectrumGeometry.spectrumShape(for: imageShape) : imageShape
+        let parameterShape = switch settings.parameterization {
+        case .pixel: imageShape
+        case .fft: SpectrumGeometry.spectrumShape(for: imageShape)
+        case .maco: MacoPhase<B>.phaseShape(for: imageShape)
+        }
         precondition(start.map { $0.shape == parameterShape } ?? true, "start parameter of the wrong shape")
-        parameter = try backend.upload(start ?? .randomNormal(parameterShape, scale: 0.01, using: &random))
-        if settings.parameterization == .fft {
+        // MaCo's phases start as standard normal noise (xplique), standardized by the first stage anyway.
+        let scale: Float = settings.parameterization == .maco ? 1 : 0.01
+        parameter = try backend.upload(start ?? .randomNormal(parameterShape, scale: scale, using: &random))
+        switch settings.parameterization {
+        case .pixel:
+            (spectral, maco) = (nil, nil)
+            linear = parameter
+        case .fft:
             let scale = try backend.upload(ParameterizationTables.spectrumScale(height: imageShape[2], width: imageShape[3]))
             let scratch = try SpectrumGeometry(spectrum: parameterShape, image: imageShape).scratch
             spectral = (scale, try backend.makeTensor(parameterShape), try backend.makeTensor(scratch),
                         try backend.makeTensor(parameterShape))
+            maco = nil
             linear = try backend.makeTensor(imageShape)
-        } else {
+        case .maco:
             spectral = nil
-            linear = parameter
+            maco = try MacoPhase(backend: backend, table: try settings.maco.magnitude ?? MacoSpectrum.natural(),
+                                 imageShape: imageShape)
+            linear = try backend.makeTensor(imageShape)
         }
         if settings.decorrelate && imageShape[1] == 3 {
             colorMatrix = try backend.upload(HostTensor(shape: [3, 3, 1, 1], values: ParameterizationTables.colorCorrelation))
@@ -61,7 +76,7 @@ final class ImageParameterization<B: Backend> {
         gradLogits = try backend.makeTensor(imageShape)
         gradLinear = colorMatrix == nil ? gradLogits : try backend.makeTensor(imageShape)
         // The pixel parameter is the linear image, so its gradient is the linear image's.
-        gradParameter = spectral == nil ? gradLinear : try backend.makeTensor(parameterShape)
+        gradParameter = settings.parameterization == .pixel ? gradLinear : try backend.makeTensor(parameterShape)
     }
 
     /// Computes `image` from the parameter.
@@ -70,6 +85,7 @@ final class ImageParameterization<B: Backend> {
             try backend.binaryForward(.mul, parameter, spectral.scale, output: spectral.scaled)
             try backend.irfft2Forward(spectrum: spectral.scaled, scratch: spectral.scratch, output: linear)
         }
+        try maco?.render(phase: parameter, into: linear)
         if let colorMatrix {
             try backend.conv2dForward(input: linear, weight: colorMatrix, bias: nil, output: logits,
                                       parameters: Conv2DParameters())
@@ -90,6 +106,7 @@ final class ImageParameterization<B: Backend> {
             try backend.irfft2Backward(gradOutput: gradLinear, scratch: spectral.scratch, gradSpectrum: spectral.gradScaled)
             try backend.binaryForward(.mul, spectral.gradScaled, spectral.scale, output: gradParameter)
         }
+        try maco?.backward(phase: parameter, gradLinear: gradLinear, into: gradParameter)
     }
 
     /// The blur's filters and scratch, built on its first use and reused by every later blur of the run.

@@ -15,7 +15,10 @@ struct FiltersCommand: BackendCommand {
         discussion: """
             All channels are optimized together as one batch on the device. Defaults follow Lucid: 128 px, Adam \
             0.05, 512 steps, jitter 8 px, scale 0.9–1.1, rotation ±10°, FFT parameterization with decorrelated \
-            colour for 3-channel models (pixels for 1-channel models). Without --layer, the last convolution.
+            colour for 3-channel models (pixels for 1-channel models). Without --layer, the last convolution. \
+            --param maco follows xplique's MaCo instead: the phase alone is optimized under a natural-image \
+            magnitude spectrum, each step sees --crops random crops of each image (shrinking over the run) plus \
+            noise; Adam 1, 256 steps.
             """)
 
     @OptionGroup var global: GlobalOptions
@@ -27,8 +30,8 @@ struct FiltersCommand: BackendCommand {
     @Option(help: ArgumentHelp("Channels: `all`, or indices and ranges such as 0-15 or 3,5,8-11.", valueName: "list"))
     var channels = ChannelSelection(argument: "0-15")!
     @Option(help: "Image size in pixels.") var size = 128
-    @Option(help: "Optimization steps (per octave).") var steps = 512
-    @Option(help: "Learning rate.") var lr: Float = 0.05
+    @Option(help: "Optimization steps (per octave; default 512, MaCo 256).") var steps: Int?
+    @Option(help: "Learning rate (default 0.05, MaCo 1).") var lr: Float?
     @Option(help: "adam or sgd.") var optimizer = "adam"
     @Option(help: "Random seed: the same seed on the same device gives the same bytes.") var seed: UInt64 = 0
     @Option(help: "channel (mean activation), neuron (centre position) or logit (class score).") var objective = "channel"
@@ -43,7 +46,16 @@ struct FiltersCommand: BackendCommand {
     @Option(help: "Ratio between consecutive octave sizes; the last is --size.") var octaveScale: Float = 1.4
     @Option(help: "Weight of the L2 penalty towards mid-grey.") var l2: Float = 0
     @Option(help: "Weight of the total-variation penalty.") var tv: Float = 0
-    @Option(help: "pixel or fft (default: fft for colour models, pixel for gray ones).") var param: String?
+    @Option(help: "pixel, fft or maco (default: fft for colour models, pixel for gray ones).") var param: String?
+    @Option(help: "MaCo: crops of each image per step.") var crops = 4
+    @Option(help: ArgumentHelp("MaCo: crop side as a fraction of the image, shrinking from MAX to MIN over the run.",
+                               valueName: "MIN:MAX")) var cropScale = "0.05:0.5"
+    @Option(help: "MaCo: pixels of each crop as the network sees it (default: --size).") var cropSize: Int?
+    @Option(help: "MaCo: noise added to each crop (σ, in [0, 1] image units).") var noise: Float = 0.04
+    @Option(help: "MaCo: the magnitude spectrum (3×H×F .npy, as Tools/maco_spectrum.py writes; default: the embedded one).")
+    var spectrum: String?
+    @Option(help: "MaCo: also write each image's transparency map (accumulated |∂objective/∂image|) as a sheet (PNG).")
+    var saveTransparency: String?
     @Flag(inversion: .prefixedNo, help: "Decorrelate colour (default on for 3-channel models).") var decorrelate: Bool?
     @Option(help: "The sheet to write (PNG).") var out: String
     @Option(help: "Also write the optimized inputs as the network saw them (N×C×H×W float32 .npy).") var saveNpy: String?
@@ -58,9 +70,13 @@ struct FiltersCommand: BackendCommand {
             throw ValidationError("--objective must be channel, neuron or logit, got '\(objective)'")
         }
         if let param, FilterVisualizationSettings.Parameterization(rawValue: param) == nil {
-            throw ValidationError("--param must be pixel or fft, got '\(param)'")
+            throw ValidationError("--param must be pixel, fft or maco, got '\(param)'")
         }
         _ = try scaleRange()
+        _ = try Self.range(cropScale, "--crop-scale")
+        if saveTransparency != nil && param != "maco" {
+            throw CommandError("--save-transparency needs --param maco")
+        }
     }
 
     func run<B: Backend>(on backend: B) throws {
@@ -83,8 +99,12 @@ struct FiltersCommand: BackendCommand {
         if compareCpu {
             try compareWithReference(graph: graph, settings: settings, result: result, backend: backend)
         }
-        try writeSheet(result.images, channels: settings.channels)
+        try writeSheet(result.images, channels: settings.channels, to: out)
         print("wrote \(out)")
+        if let saveTransparency, let maps = result.transparencyMaps {
+            try writeSheet(maps, channels: settings.channels, to: saveTransparency)
+            print("wrote \(saveTransparency)")
+        }
         if let saveNpy {
             try NPYFile.write(result.networkInputs, to: saveNpy)
             print("wrote \(saveNpy)")
@@ -100,8 +120,10 @@ struct FiltersCommand: BackendCommand {
             layer: layerName, channels: channels.resolve(count: channelShape.flatMap { $0.rank > 1 ? $0[1] : nil } ?? 0),
             mean: preprocessing.mean, std: preprocessing.std)
         settings.size = size
-        settings.steps = steps
-        settings.learningRate = lr
+        if let param { settings.parameterization = FilterVisualizationSettings.Parameterization(rawValue: param) ?? .pixel }
+        let maco = settings.parameterization == .maco
+        settings.steps = steps ?? (maco ? 256 : 512)
+        settings.learningRate = lr ?? (maco ? 1 : 0.05)
         settings.optimizer = FilterVisualizationSettings.Optimizer(rawValue: optimizer) ?? .adam
         settings.seed = seed
         settings.objective = FilterVisualizationSettings.Objective(rawValue: objective) ?? .channel
@@ -116,15 +138,24 @@ struct FiltersCommand: BackendCommand {
         settings.octaveScale = octaveScale
         settings.l2 = l2
         settings.tv = tv
-        if let param { settings.parameterization = FilterVisualizationSettings.Parameterization(rawValue: param) ?? .pixel }
         if let decorrelate { settings.decorrelate = decorrelate }
+        if maco {
+            settings.maco.crops = crops
+            settings.maco.cropScale = try Self.range(cropScale, "--crop-scale")
+            settings.maco.cropSize = cropSize
+            settings.maco.noise = noise
+            if let spectrum { settings.maco.magnitude = try MacoSpectrum.read(spectrum) }
+        }
         return settings
     }
 
-    private func scaleRange() throws -> ClosedRange<Float> {
-        let parts = scale.split(separator: ":").map { Float($0) }
-        guard parts.count == 2, let low = parts[0], let high = parts[1], low > 0, low <= high else {
-            throw ValidationError("--scale must be MIN:MAX with 0 < MIN <= MAX, got '\(scale)'")
+    private func scaleRange() throws -> ClosedRange<Float> { try Self.range(scale, "--scale") }
+
+    /// MIN:MAX with 0 < MIN <= MAX, both finite.
+    private static func range(_ text: String, _ option: String) throws -> ClosedRange<Float> {
+        let parts = text.split(separator: ":").map { Float($0) }
+        guard parts.count == 2, let low = parts[0], let high = parts[1], low > 0, low <= high, high.isFinite else {
+            throw ValidationError("\(option) must be MIN:MAX with 0 < MIN <= MAX, got '\(text)'")
         }
         return low...high
     }
@@ -150,10 +181,10 @@ struct FiltersCommand: BackendCommand {
                      drift.maxAbsolute, drift.relativeL2))
     }
 
-    private func writeSheet(_ images: HostTensor, channels: [Int]) throws {
+    private func writeSheet(_ images: HostTensor, channels: [Int], to path: String) throws {
         let unit = ImagePreprocessing.none(height: images.shape[2], width: images.shape[3], channels: images.shape[1])
         let tiles = (0..<images.shape[0]).map { unit.image(from: images, index: $0) }
-        try ContactSheet.render(tiles: tiles, labels: channels.map(String.init)).writePNG(to: out)
+        try ContactSheet.render(tiles: tiles, labels: channels.map(String.init)).writePNG(to: path)
     }
 
     private func sizeDescription(_ settings: FilterVisualizationSettings) -> String {

@@ -95,7 +95,17 @@ struct CommandLineTests {
                           mentioning: "channel 70 is out of range")
         try expectRefusal(["filters", "--size", "16", "--steps", "0", "--out", path("c.png")],
                           mentioning: "--steps must be at least 1")
-        for name in ["a.png", "b.png", "c.png"] { #expect(!FileManager.default.fileExists(atPath: path(name))) }
+        // MaCo: a gray model, crops larger than the image, a missing spectrum table, transparency without MaCo.
+        try expectRefusal(["filters", "--param", "maco", "--out", path("d.png")],
+                          mentioning: "--param maco needs a 3-channel model")
+        try expectRefusal(["filters", "--param", "maco", "--preprocess", "imagenet", "--crop-scale", "0.5:2",
+                           "--out", path("e.png")],
+                          mentioning: "--crop-scale 2.0 would take crops larger than the image")
+        try expectRefusal(["filters", "--param", "maco", "--spectrum", path("missing.npy"), "--out", path("f.png")],
+                          mentioning: "missing.npy")
+        try expectRefusal(["filters", "--save-transparency", path("t.png"), "--out", path("g.png")],
+                          mentioning: "--save-transparency needs --param maco")
+        for name in ["a.png", "b.png", "c.png", "d.png", "e.png", "f.png", "g.png", "t.png"] { #expect(!FileManager.default.fileExists(atPath: path(name))) }
     }
 
     @Test func featuresAndWeightsSheets() throws {

@@ -4,8 +4,7 @@ import TestSupport
 import Testing
 @testable import Visualization
 
-/// Filter visualization on a seeded random 3-channel CNN: conv 3→8 (3×3, pad 1), ReLU, max pool 2, conv 8→8
-/// (3×3), ReLU, max pool 2, conv 8→6 (3×3). Its last convolution's theoretical receptive field is 18 px; at 12 px
+/// Filter visualization on `RandomColourCNN`. Its last convolution's theoretical receptive field is 18 px; at 12 px
 /// its output would have no positions.
 @Suite("Filter visualization on an unnormalized colour model", .enabled(if: TestBackends.hasOpenCL, TestBackends.skipReason))
 struct UnnormalizedModelTests {
@@ -13,33 +12,7 @@ struct UnnormalizedModelTests {
     let layer = "conv3"
 
     init() {
-        var random = SeededGenerator(seed: 2026)
-        var constants: [String: HostTensor] = [:]
-        var nodes: [Node] = []
-        var last = "image"
-        func conv(_ name: String, _ inputs: Int, _ outputs: Int, padding: Int) {
-            constants["\(name).w"] = .randomNormal([outputs, inputs, 3, 3], scale: (2 / Float(9 * inputs)).squareRoot(),
-                                                  using: &random)
-            constants["\(name).b"] = .randomNormal([outputs], scale: 0.1, using: &random)
-            nodes.append(Node(name: name, opType: "Conv",
-                              operation: .conv(Conv2DParameters(padding: Padding2D(padding))),
-                              inputs: [last, "\(name).w", "\(name).b"], output: name))
-            last = name
-        }
-        func relu(_ name: String) {
-            nodes.append(Node(name: name, opType: "Relu", operation: .activation(.relu), inputs: [last], output: name))
-            last = name
-        }
-        func pool(_ name: String) {
-            nodes.append(Node(name: name, opType: "MaxPool", operation: .maxPool(Pool2DParameters(kernel: Size2D(2))),
-                              inputs: [last], output: name))
-            last = name
-        }
-        conv("conv1", 3, 8, padding: 1); relu("relu1"); pool("pool1")
-        conv("conv2", 8, 8, padding: 0); relu("relu2"); pool("pool2")
-        conv("conv3", 8, 6, padding: 0)
-        graph = Graph(input: ValueInfo(name: "image", dimensions: [nil, 3, nil, nil]), outputs: [last], nodes: nodes,
-                      constants: constants, opsetVersion: 17)
+        graph = RandomColourCNN.graph()
     }
 
     /// `--preprocess none` (mean 0, std 1): the image starts at mid-grey, where the sigmoid passes gradients, and
@@ -90,5 +63,39 @@ struct UnnormalizedModelTests {
         let empty = try #require(throws: VisualizationError.self) { try FilterVisualizer(graph: graph, backend: backend, settings: s) }
         #expect(empty.description.hasPrefix("image size 12 leaves node 'conv3' without positions ("))
         #expect(empty.description.hasSuffix("); use a larger --size"))
+    }
+}
+
+/// A seeded random 3-channel CNN: conv 3→8 (3×3, pad 1), ReLU, max pool 2, conv 8→8 (3×3), ReLU, max pool 2,
+/// conv 8→6 (3×3) named "conv3".
+enum RandomColourCNN {
+    static func graph() -> Graph {
+        var random = SeededGenerator(seed: 2026)
+        var constants: [String: HostTensor] = [:]
+        var nodes: [Node] = []
+        var last = "image"
+        func conv(_ name: String, _ inputs: Int, _ outputs: Int, padding: Int) {
+            constants["\(name).w"] = .randomNormal([outputs, inputs, 3, 3], scale: (2 / Float(9 * inputs)).squareRoot(),
+                                                  using: &random)
+            constants["\(name).b"] = .randomNormal([outputs], scale: 0.1, using: &random)
+            nodes.append(Node(name: name, opType: "Conv",
+                              operation: .conv(Conv2DParameters(padding: Padding2D(padding))),
+                              inputs: [last, "\(name).w", "\(name).b"], output: name))
+            last = name
+        }
+        func relu(_ name: String) {
+            nodes.append(Node(name: name, opType: "Relu", operation: .activation(.relu), inputs: [last], output: name))
+            last = name
+        }
+        func pool(_ name: String) {
+            nodes.append(Node(name: name, opType: "MaxPool", operation: .maxPool(Pool2DParameters(kernel: Size2D(2))),
+                              inputs: [last], output: name))
+            last = name
+        }
+        conv("conv1", 3, 8, padding: 1); relu("relu1"); pool("pool1")
+        conv("conv2", 8, 8, padding: 0); relu("relu2"); pool("pool2")
+        conv("conv3", 8, 6, padding: 0)
+        return Graph(input: ValueInfo(name: "image", dimensions: [nil, 3, nil, nil]), outputs: [last], nodes: nodes,
+                      constants: constants, opsetVersion: 17)
     }
 }
