@@ -212,3 +212,79 @@ __kernel void conv2d_depthwise_backward_weight(__global const float* dy, __globa
         dw[co * KH * KW + t] = total[t] + ((halves.s0 + halves.s1) + (halves.s2 + halves.s3));
     }
 }
+
+// Row-buffer variants for rows that fit in private memory (built only with ROW_W input and ROW_OW output columns as
+// defines): each tap row is copied once into a zero-padded private row, so the tap loops run branch-free over whole
+// rows, edges included, at any stride. They sum in the same order as the kernels above (bias, then m, kh, kw).
+
+#ifdef ROW_W
+// Padded input row of the forward: columns −PL … (ROW_OW − 1)·SW + (KW − 1)·DW − PL.
+#define FORWARD_ROW ((ROW_OW - 1) * SW + (KW - 1) * DW + 1)
+
+// Global size (OH, N·COUT), as conv2d_depthwise_forward.
+__kernel void conv2d_depthwise_forward_rows(__global const float* x, __global const float* w,
+                                            __global const float* bias, __global float* y, int N, int C, int H,
+                                            int W, int COUT, int OH, int OW) {
+    const int oh = get_global_id(0), plane = get_global_id(1);
+    if (oh >= OH || plane >= N * COUT) return;
+    const int n = plane / COUT, co = plane % COUT, c = co / (COUT / C);
+    __global const float* input = x + ((size_t)n * C + c) * H * ROW_W;
+#if HAS_BIAS
+    const float start = bias[co];
+#else
+    const float start = 0.0f;
+#endif
+    float acc[ROW_OW], row[FORWARD_ROW];
+    for (int ow = 0; ow < ROW_OW; ++ow) acc[ow] = start;
+    for (int kh = 0; kh < KH; ++kh) {
+        const int ih = oh * SH - PT + kh * DH;
+        if (ih < 0 || ih >= H) continue;
+        __global const float* source = input + (size_t)ih * ROW_W;
+        for (int j = 0; j < FORWARD_ROW; ++j) {
+            const int iw = j - PL;
+            row[j] = iw >= 0 && iw < ROW_W ? source[iw] : 0.0f;
+        }
+        _Pragma("unroll") for (int kw = 0; kw < KW; ++kw) {
+            const float tap = w[(co * KH + kh) * KW + kw];
+            for (int ow = 0; ow < ROW_OW; ++ow) acc[ow] = fma(row[ow * SW + kw * DW], tap, acc[ow]);
+        }
+    }
+    __global float* out = y + (size_t)plane * OH * ROW_OW + (size_t)oh * ROW_OW;
+    for (int ow = 0; ow < ROW_OW; ++ow) out[ow] = acc[ow];
+}
+
+// dy's row of one output channel spread onto input columns: entry j holds dy[(j − (KW − 1)·DW) / SW] where that
+// divides exactly and lies inside the row, else 0, so input column iw reads tap kw at j = iw + PL + (KW − 1 − kw)·DW.
+#define SPREAD_ROW (ROW_W + PL + (KW - 1) * DW)
+
+// Global size (H, N·C), as conv2d_depthwise_backward_input.
+__kernel void conv2d_depthwise_backward_input_rows(__global const float* dy, __global const float* w,
+                                                   __global float* dx, int N, int C, int H, int W, int COUT, int OH,
+                                                   int OW) {
+    const int ih = get_global_id(0), plane = get_global_id(1);
+    if (ih >= H || plane >= N * C) return;
+    const int n = plane / C, c = plane % C, mult = COUT / C;
+    float acc[ROW_W], spread[SPREAD_ROW];
+    for (int iw = 0; iw < ROW_W; ++iw) acc[iw] = 0.0f;
+    for (int m = 0; m < mult; ++m) {
+        const int co = c * mult + m;
+        __global const float* gradient = dy + ((size_t)n * COUT + co) * OH * ROW_OW;
+        for (int kh = 0; kh < KH; ++kh) {
+            const int ohScaled = ih + PT - kh * DH;
+            if (ohScaled < 0 || ohScaled % SH != 0 || ohScaled / SH >= OH) continue;
+            __global const float* source = gradient + (size_t)(ohScaled / SH) * ROW_OW;
+            for (int j = 0; j < SPREAD_ROW; ++j) {
+                const int owScaled = j - (KW - 1) * DW;
+                spread[j] = owScaled >= 0 && owScaled % SW == 0 && owScaled / SW < ROW_OW ? source[owScaled / SW] : 0.0f;
+            }
+            _Pragma("unroll") for (int kw = 0; kw < KW; ++kw) {
+                const float tap = w[(co * KH + kh) * KW + kw];
+                const int shift = PL + (KW - 1 - kw) * DW;
+                for (int iw = 0; iw < ROW_W; ++iw) acc[iw] = fma(spread[iw + shift], tap, acc[iw]);
+            }
+        }
+    }
+    __global float* out = dx + (size_t)plane * H * ROW_W + (size_t)ih * ROW_W;
+    for (int iw = 0; iw < ROW_W; ++iw) out[iw] = acc[iw];
+}
+#endif

@@ -81,6 +81,13 @@ public enum ParityCatalog {
         .conv2d(input: [1, 3, 6, 29], weight: [6, 1, 3, 3], bias: true, Conv2DParameters(padding: Padding2D(1), groups: 3)),
         .conv2d(input: [2, 2, 7, 26], weight: [2, 1, 3, 3], bias: false,
                 Conv2DParameters(padding: Padding2D(2), dilation: Size2D(2), groups: 2)),
+        // EfficientNet's 5×5 stride-2 depthwise with TF "same" padding (1 before, 2 after), in the row-buffer kernels.
+        .conv2d(input: [2, 3, 11, 12], weight: [3, 1, 5, 5], bias: true,
+                Conv2DParameters(stride: Size2D(2), padding: Padding2D(top: 1, left: 1, bottom: 2, right: 2), groups: 3)),
+        // Rows wider than the row-buffer kernels take (the general depthwise kernels).
+        .conv2d(input: [1, 2, 3, 600], weight: [2, 1, 3, 3], bias: true, Conv2DParameters(padding: Padding2D(1), groups: 2)),
+        .conv2d(input: [1, 2, 5, 700], weight: [2, 1, 3, 3], bias: false,
+                Conv2DParameters(stride: Size2D(2), padding: Padding2D(1), groups: 2)),
     ]
 
     static let poolings: [ParityWorkload] = [

@@ -11,7 +11,7 @@ extension OpenCLBackend {
             parameters: parameters)
         if g.isDepthwise {
             return try launch(
-                try conv2dKernel("conv2d_depthwise_forward", g, hasBias: bias != nil, file: "depthwise.cl"),
+                try depthwiseKernel("conv2d_depthwise_forward", g, hasBias: bias != nil),
                 global: [g.outHeight, g.batch * g.outChannels],
                 arguments: [.buffer(input.buffer), .buffer(weight.buffer), bias.map { .buffer($0.buffer) } ?? .null,
                             .buffer(output.buffer)] + conv2dSizes(g),
@@ -70,7 +70,7 @@ extension OpenCLBackend {
             parameters: parameters)
         if g.isDepthwise {
             return try launch(
-                try conv2dKernel("conv2d_depthwise_backward_input", g, hasBias: false, file: "depthwise.cl"),
+                try depthwiseKernel("conv2d_depthwise_backward_input", g, hasBias: false),
                 global: [g.inHeight, g.batch * g.inChannels],
                 arguments: [.buffer(gradOutput.buffer), .buffer(weight.buffer), .buffer(gradInput.buffer)]
                     + conv2dSizes(g),
@@ -315,18 +315,27 @@ extension OpenCLBackend {
         [8, 4, 2, 1].first { channelsPerGroup % $0 == 0 } ?? 1
     }
 
-    /// The conv kernels share one program per geometry and block: the window shape is compiled in, sizes are not.
+    /// The conv kernels share one program per geometry and block: the window shape is compiled in, sizes are not
+    /// (but for the depthwise row-buffer kernels, which size their private rows by `rows`: input and output width).
     private func conv2dKernel(
-        _ name: String, _ g: Conv2DGeometry, hasBias: Bool, block: Int = 1, file: String = "conv2d.cl"
+        _ name: String, _ g: Conv2DGeometry, hasBias: Bool, block: Int = 1, file: String = "conv2d.cl",
+        rows: (input: Int, output: Int)? = nil
     ) throws -> Kernel {
         let p = g.parameters
-        return try kernel(
-            name, in: file,
-            defines: [
-                "KH": g.kernelHeight, "KW": g.kernelWidth, "SH": p.stride.height, "SW": p.stride.width,
-                "DH": p.dilation.height, "DW": p.dilation.width, "PT": p.padding.top, "PL": p.padding.left,
-                "GROUPS": p.groups, "HAS_BIAS": hasBias ? 1 : 0, "BLOCK": block,
-            ])
+        let defines = [
+            ("KH", g.kernelHeight), ("KW", g.kernelWidth), ("SH", p.stride.height), ("SW", p.stride.width),
+            ("DH", p.dilation.height), ("DW", p.dilation.width), ("PT", p.padding.top), ("PL", p.padding.left),
+            ("GROUPS", p.groups), ("HAS_BIAS", hasBias ? 1 : 0), ("BLOCK", block),
+        ]
+        return try kernel(name, in: file, defineList: defines + (rows.map { [("ROW_W", $0.input), ("ROW_OW", $0.output)] } ?? []))
+    }
+
+    /// The depthwise kernel for `g`: the row-buffer variant (its name + `_rows`) when a row of each side fits in
+    /// private memory, else the general one.
+    private func depthwiseKernel(_ name: String, _ g: Conv2DGeometry, hasBias: Bool) throws -> Kernel {
+        guard g.depthwiseRowsFit else { return try conv2dKernel(name, g, hasBias: hasBias, file: "depthwise.cl") }
+        return try conv2dKernel(name + "_rows", g, hasBias: hasBias, file: "depthwise.cl",
+                                rows: (g.inWidth, g.outWidth))
     }
 
     /// The size arguments every conv kernel but the bias gradient takes: N, C, H, W, COUT, OH, OW.
@@ -364,6 +373,16 @@ extension Conv2DGeometry {
     func pointwiseImages(backward: Bool) -> MatmulBatch {
         let (x, y) = (inChannels * inHeight * inWidth, outChannels * outHeight * outWidth)
         return MatmulBatch(count: batch, aStride: 0, bStride: backward ? y : x, cStride: backward ? x : y)
+    }
+
+    /// The depthwise row-buffer kernels' private rows (an output and a padded input row, or an input and a spread
+    /// dy row) stay within 1,024 floats: beyond that a CPU thread's stack frame grows past its caches, and a GPU
+    /// would spill.
+    var depthwiseRowsFit: Bool {
+        let (p, reach) = (parameters, (kernelWidth - 1) * parameters.dilation.width)
+        let forward = outWidth + (outWidth - 1) * p.stride.width + reach + 1
+        let backward = inWidth + inWidth + p.padding.left + reach
+        return max(forward, backward) <= 1024
     }
 
     /// One input channel per group (MobileNet's depthwise layers, any channel multiplier).

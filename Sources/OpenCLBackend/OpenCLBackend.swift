@@ -123,10 +123,15 @@ public final class OpenCLBackend: Backend, @unchecked Sendable {
 
     /// The kernel `name` from `file`, built with `defines` as `-DNAME=value` (programs are cached per define set).
     func kernel(_ name: String, in file: String, defines: KeyValuePairs<String, Int> = [:]) throws -> Kernel {
+        try kernel(name, in: file, defineList: defines.map { ($0.key, $0.value) })
+    }
+
+    /// The kernel `name` from `file`, built with `defineList` in order as `-DNAME=value`.
+    func kernel(_ name: String, in file: String, defineList: [(String, Int)]) throws -> Kernel {
         guard let source = programs[file] else {
             throw KernelSourceError.missing(file: file, origin: kernelOrigin)
         }
-        let options = defines.map { "-D\($0.key)=\($0.value)" }
+        let options = defineList.map { "-D\($0.0)=\($0.1)" }
         return try context.library.kernel(name, from: source, options: options)
     }
 
