@@ -37,8 +37,9 @@ final class FilterVisualizationStage<B: Backend> {
 
     /// Allocates one octave's buffers on the executor's backend. `settings.size` is this octave's size (checked by
     /// `FilterVisualizer`); `start`, when given, is the parameter to begin from, else seeded noise.
-    init(executor: GraphExecutor<B>, layer: String, layerShapes: (step: TensorShape, image: TensorShape),
-         settings: FilterVisualizationSettings, start: HostTensor?, random: SeededGenerator) throws {
+    /// `layerShape` is the layer's shape for a step's network input (`settings.stepInputShape`).
+    init(executor: GraphExecutor<B>, layer: String, layerShape: TensorShape, settings: FilterVisualizationSettings,
+         start: HostTensor?, random: SeededGenerator) throws {
         self.settings = settings
         self.executor = executor
         self.layer = layer
@@ -57,7 +58,7 @@ final class FilterVisualizationStage<B: Backend> {
             : nil
         parameterization = try ImageParameterization(backend: backend, settings: settings, imageShape: imageShape,
                                                      start: start, random: &self.random)
-        let stepSeed = stepObjective.seed(shape: layerShapes.step)
+        let stepSeed = stepObjective.seed(shape: layerShape)
         seed = try backend.upload(HostTensor(shape: stepSeed.shape, values: stepSeed.values.map { $0 / Float(copies) }))
         normalizeScale = try backend.upload(HostTensor(shape: [channelCount], values: settings.std.map { 1 / $0 }))
         normalizeShift = try backend.upload(
@@ -73,7 +74,6 @@ final class FilterVisualizationStage<B: Backend> {
         let parameterShape = parameterization.parameter.shape
         moments = (try backend.makeTensor(parameterShape), try backend.makeTensor(parameterShape))
         if settings.diversity > 0 {
-            let layerShape = layerShapes.step
             guard layerShape.rank == 4 else {
                 throw VisualizationError.badLayer(settings.layer, reason: "has no spatial extent for --diversity")
             }

@@ -29,8 +29,8 @@ public final class FilterVisualizer<B: Backend> {
     public let settings: FilterVisualizationSettings
     private let executor: GraphExecutor<B>
     private let layer: String
-    /// The layer's shape at each octave's size.
-    private let layerShapes: [(step: TensorShape, image: TensorShape)]
+    /// The layer's shape for each octave's step input (`FilterVisualizationSettings.stepInputShape`).
+    private let layerShapes: [TensorShape]
     /// One line per octave whose size is below the layer's theoretical receptive field (the run goes ahead).
     public let notes: [String]
 
@@ -46,18 +46,17 @@ public final class FilterVisualizer<B: Backend> {
         self.layer = layer
         layerShapes = try settings.octaveSizes.map { size in
             let octave = settings.resized(to: size)
-            // The layer's shape as each step sees it (MaCo: every crop of every image), and for the objective of the
-            // whole images.
-            var shapes: [TensorShape] = []
-            for imageShape in [octave.stepInputShape, [settings.channels.count, settings.imageChannels, size, size]] {
-                let all = try Self.checkedShapes(graph: graph, layer: layer, settings: octave, imageShape: imageShape)
-                let layerShape = all[layer] ?? imageShape
+            // Checked as each step runs it (MaCo: every crop of every image) and as the objective of the whole
+            // images is measured.
+            let wholeImages: TensorShape = [settings.channels.count, settings.imageChannels, size, size]
+            return try [octave.stepInputShape, wholeImages].map { imageShape in
+                let shapes = try Self.checkedShapes(graph: graph, layer: layer, settings: octave, imageShape: imageShape)
+                let layerShape = shapes[layer] ?? imageShape
                 try FilterObjective.requireChannels(settings.channels, layer: settings.layer, shape: layerShape,
                                                     kind: settings.objective)
-                try Self.checkMemory(shapes: all, needed: ancestors, backend: backend, imageShape: imageShape)
-                shapes.append(layerShape)
-            }
-            return (step: shapes[0], image: shapes[1])
+                try Self.checkMemory(shapes: shapes, needed: ancestors, backend: backend, imageShape: imageShape)
+                return layerShape
+            }[0]
         }
         notes = settings.octaveSizes.compactMap {
             Self.receptiveFieldNote(graph: graph, layer: layer, name: settings.layer,
@@ -81,7 +80,7 @@ public final class FilterVisualizer<B: Backend> {
             // their transforms from seeds derived from it.
             let random = SeededGenerator(seed: settings.seed &+ UInt64(octave) &* 0x9E37_79B9_7F4A_7C15)
             let stage = try FilterVisualizationStage(
-                executor: executor, layer: layer, layerShapes: layerShapes[octave], settings: settings.resized(to: size),
+                executor: executor, layer: layer, layerShape: layerShapes[octave], settings: settings.resized(to: size),
                 start: start, random: random)
             let octaveResult = try stage.run(firstStep: octave * settings.steps + 1, totalSteps: sizes.count * settings.steps,
                                              reportInterval: reportInterval, progress: progress)
