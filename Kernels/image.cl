@@ -34,7 +34,7 @@ __kernel void affine_resample_forward(__global const float* x, __global const fl
 // Global size (W, H, N·C): each input pixel gathers dy·weight from the output pixels of its K resamplings whose
 // sample point lies within one pixel of it (no atomics, so the result is deterministic). Those lie in the preimage
 // of that 2×2 square, a parallelogram around the pixel's preimage whose half-extents are the row sums of |A⁻¹|:
-// about 1.3 px at Lucid's scale and rotation, so 4 × 4 candidates are visited rather than the (2·REACH + 1)² of the
+// about 1.3 px at Lucid's scale and rotation, so 3 × 3 candidates are visited rather than the (2·REACH + 1)² of the
 // bounding square (REACH still bounds the search).
 __kernel void affine_resample_backward(__global const float* dy, __global const float* maps, __global float* dx,
                                        int PLANES, int C, int H, int W, int K, int OH, int OW, int REACH) {
@@ -53,10 +53,12 @@ __kernel void affine_resample_backward(__global const float* dy, __global const 
         const float extentX = (fabs(m[4]) + fabs(m[1])) / fabs(determinant);
         const float extentY = (fabs(m[3]) + fabs(m[0])) / fabs(determinant);
         const int roundX = (int)round(centreX), roundY = (int)round(centreY);
-        const int firstX = max(max(0, roundX - REACH), (int)floor(centreX - extentX));
-        const int lastX = min(min(OW - 1, roundX + REACH), (int)ceil(centreX + extentX));
-        const int firstY = max(max(0, roundY - REACH), (int)floor(centreY - extentY));
-        const int lastY = min(min(OH - 1, roundY + REACH), (int)ceil(centreY + extentY));
+        // Output pixels on the parallelogram's edge have weight 0; the margin keeps float rounding of the centre
+        // from dropping one just inside it.
+        const int firstX = max(max(0, roundX - REACH), (int)ceil(centreX - extentX - 1e-3f));
+        const int lastX = min(min(OW - 1, roundX + REACH), (int)floor(centreX + extentX + 1e-3f));
+        const int firstY = max(max(0, roundY - REACH), (int)ceil(centreY - extentY - 1e-3f));
+        const int lastY = min(min(OH - 1, roundY + REACH), (int)floor(centreY + extentY + 1e-3f));
         __global const float* gradient = dy + ((size_t)image * C + plane % C) * OH * OW;
         for (int oy = firstY; oy <= lastY; ++oy) {
             for (int ox = firstX; ox <= lastX; ++ox) {
