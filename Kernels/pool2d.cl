@@ -14,52 +14,88 @@
 #define COUNT_INCLUDE_PAD 1
 #endif
 
-// Global size (OW, OH, PLANES). argmax holds the in-plane index ih·W + iw of the first maximum in scan order.
+// Windows that tile the input without overlap, padding or dilation (VGG's 2×2 stride-2 pools): every window of an
+// output lies inside the input (floor mode), and each input element belongs to at most one window.
+#define TILED_WINDOWS (KH == SH && KW == SW && DH == 1 && DW == 1 && PT == 0 && PL == 0 && PB == 0 && PR == 0)
+
+// Global size (OH, PLANES): one output row per work-item, so the row bounds are tested once per tap row and the
+// column loop runs over the whole row (per-element work-items measured 55 ms on VGG-16's first pool at 16 × 128 px,
+// 1.5 GB/s). argmax holds the in-plane index ih·W + iw of the first maximum in scan order.
 __kernel void max_pool2d_forward(__global const float* x, __global float* y, __global int* argmax,
                                  int PLANES, int H, int W, int OH, int OW) {
-    const int ow = get_global_id(0), oh = get_global_id(1), plane = get_global_id(2);
-    if (ow >= OW || oh >= OH || plane >= PLANES) return;
+    const int oh = get_global_id(0), plane = get_global_id(1);
+    if (oh >= OH || plane >= PLANES) return;
     __global const float* input = x + (size_t)plane * H * W;
-    float best = -INFINITY;
-    int bestIndex = -1;
-    for (int kh = 0; kh < KH; ++kh) {
-        const int ih = oh * SH - PT + kh * DH;
-        if (ih < 0 || ih >= H) continue;
-        for (int kw = 0; kw < KW; ++kw) {
-            const int iw = ow * SW - PL + kw * DW;
-            if (iw < 0 || iw >= W) continue;
-            const float value = input[ih * W + iw];
-            if (value > best || bestIndex < 0) {
-                best = value;
-                bestIndex = ih * W + iw;
+    const size_t out = ((size_t)plane * OH + oh) * OW;
+    for (int ow = 0; ow < OW; ++ow) {
+        float best = -INFINITY;
+        int bestIndex = -1;
+#if TILED_WINDOWS
+        // Inside the input: no bounds to test, the taps unrolled.
+        _Pragma("unroll") for (int kh = 0; kh < KH; ++kh) {
+            const int rowStart = (oh * SH + kh) * W + ow * SW;
+            _Pragma("unroll") for (int kw = 0; kw < KW; ++kw) {
+                const float value = input[rowStart + kw];
+                if (value > best || bestIndex < 0) {
+                    best = value;
+                    bestIndex = rowStart + kw;
+                }
             }
         }
+#else
+        for (int kh = 0; kh < KH; ++kh) {
+            const int ih = oh * SH - PT + kh * DH;
+            if (ih < 0 || ih >= H) continue;
+            for (int kw = 0; kw < KW; ++kw) {
+                const int iw = ow * SW - PL + kw * DW;
+                if (iw < 0 || iw >= W) continue;
+                const float value = input[ih * W + iw];
+                if (value > best || bestIndex < 0) {
+                    best = value;
+                    bestIndex = ih * W + iw;
+                }
+            }
+        }
+#endif
+        y[out + ow] = best;
+        argmax[out + ow] = bestIndex;
     }
-    const size_t out = ((size_t)plane * OH + oh) * OW + ow;
-    y[out] = best;
-    argmax[out] = bestIndex;
 }
 
-// Global size (W, H, PLANES): each input element gathers the gradients of the windows whose argmax it is.
+// Global size (H, PLANES): one input row per work-item; each element gathers the gradients of the windows whose
+// argmax it is.
 __kernel void max_pool2d_backward(__global const float* dy, __global const int* argmax, __global float* dx,
                                   int PLANES, int H, int W, int OH, int OW) {
-    const int iw = get_global_id(0), ih = get_global_id(1), plane = get_global_id(2);
-    if (iw >= W || ih >= H || plane >= PLANES) return;
-    const int self = ih * W + iw;
+    const int ih = get_global_id(0), plane = get_global_id(1);
+    if (ih >= H || plane >= PLANES) return;
     const size_t outBase = (size_t)plane * OH * OW;
-    float acc = 0.0f;
-    for (int kh = 0; kh < KH; ++kh) {
-        const int ohScaled = ih + PT - kh * DH;
-        if (ohScaled < 0 || ohScaled % SH != 0 || ohScaled / SH >= OH) continue;
-        const int oh = ohScaled / SH;
-        for (int kw = 0; kw < KW; ++kw) {
-            const int owScaled = iw + PL - kw * DW;
-            if (owScaled < 0 || owScaled % SW != 0 || owScaled / SW >= OW) continue;
-            const size_t out = outBase + oh * OW + owScaled / SW;
-            if (argmax[out] == self) acc += dy[out];
-        }
+    __global float* row = dx + (size_t)plane * H * W + (size_t)ih * W;
+#if TILED_WINDOWS
+    // The one window that holds this row, if any: its gradient goes to its argmax.
+    const int oh = ih / SH;
+    for (int iw = 0; iw < W; ++iw) {
+        const int ow = iw / SW;
+        const size_t out = outBase + (size_t)oh * OW + ow;
+        row[iw] = oh < OH && ow < OW && argmax[out] == ih * W + iw ? dy[out] : 0.0f;
     }
-    dx[(size_t)plane * H * W + self] = acc;
+    return;
+#endif
+    for (int iw = 0; iw < W; ++iw) {
+        const int self = ih * W + iw;
+        float acc = 0.0f;
+        for (int kh = 0; kh < KH; ++kh) {
+            const int ohScaled = ih + PT - kh * DH;
+            if (ohScaled < 0 || ohScaled % SH != 0 || ohScaled / SH >= OH) continue;
+            const int oh = ohScaled / SH;
+            for (int kw = 0; kw < KW; ++kw) {
+                const int owScaled = iw + PL - kw * DW;
+                if (owScaled < 0 || owScaled % SW != 0 || owScaled / SW >= OW) continue;
+                const size_t out = outBase + oh * OW + owScaled / SW;
+                if (argmax[out] == self) acc += dy[out];
+            }
+        }
+        row[iw] = acc;
+    }
 }
 
 // PyTorch's average-pool divisor for output (oh, ow): the window size measured against the padded extent,

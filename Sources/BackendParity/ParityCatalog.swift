@@ -92,6 +92,9 @@ public enum ParityCatalog {
 
     static let poolings: [ParityWorkload] = [
         .pool2d(.max, input: [2, 3, 8, 10], Pool2DParameters(kernel: Size2D(2))),
+        // Tiled windows (kernel = stride) over sizes they do not divide: the last rows and columns belong to none.
+        .pool2d(.max, input: [1, 2, 7, 9], Pool2DParameters(kernel: Size2D(2))),
+        .pool2d(.max, input: [2, 2, 11, 8], Pool2DParameters(kernel: Size2D(3))),
         .pool2d(.max, input: [1, 4, 11, 8],
                 Pool2DParameters(kernel: Size2D(3), stride: Size2D(2), padding: Padding2D(1), ceilMode: true)),
         .pool2d(.max, input: [2, 2, 14, 12], Pool2DParameters(kernel: Size2D(3), stride: Size2D(2), ceilMode: true)),

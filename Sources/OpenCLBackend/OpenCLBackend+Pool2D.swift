@@ -8,7 +8,7 @@ extension OpenCLBackend {
         let g = try checkPool2d(
             .max, input: input.shape, output: output.shape, argmax: argmax.shape, parameters: parameters)
         try launch(
-            try pool2dKernel("max_pool2d_forward", g), global: [g.outWidth, g.outHeight, g.planes],
+            try pool2dKernel("max_pool2d_forward", g), global: [g.outHeight, g.planes],
             arguments: [.buffer(input.buffer), .buffer(output.buffer), .buffer(argmax.buffer)] + pool2dSizes(g),
             cost: g.forwardCost)
     }
@@ -19,7 +19,7 @@ extension OpenCLBackend {
         let g = try checkPool2d(
             .max, input: gradInput.shape, output: gradOutput.shape, argmax: argmax.shape, parameters: parameters)
         try launch(
-            try pool2dKernel("max_pool2d_backward", g), global: [g.inWidth, g.inHeight, g.planes],
+            try pool2dKernel("max_pool2d_backward", g), global: [g.inHeight, g.planes],
             arguments: [.buffer(gradOutput.buffer), .buffer(argmax.buffer), .buffer(gradInput.buffer)]
                 + pool2dSizes(g),
             cost: g.backwardCost)
