@@ -3,37 +3,38 @@
 // Class activation maps, after pytorch-grad-cam: channel weights, weighted sums with ReLU, per-image min-max
 // normalization, bilinear resizing with half-pixel centres, and the coloured overlay. Forward only.
 
-// CAMRule codes (match the launcher).
-#define RULE_GRADCAM 0
-#define RULE_GRADCAM_PLUS_PLUS 1
-#define RULE_XGRADCAM 2
-#define RULE_HIRESCAM 3
-#define RULE_LAYERCAM 4
+// The rule kernels are built per CAM rule from Swift's CAMRule, their one source (OpenCLBackend.ruleDefines):
+// RULE_<NAME> is every rule's code and RULE the one this program computes.
+#ifndef RULE
+#define RULE (-1)
+#endif
 
 // Global size (K, N): the weight of channel k of image n from its P positions.
 // `epsilon` is the rule's denominator term (CAMRule.epsilon).
 __kernel void cam_channel_weights(__global const float* A, __global const float* G, __global float* weights,
-                                  int N, int K, int P, int rule, float epsilon) {
+                                  int N, int K, int P, float epsilon) {
     const int k = get_global_id(0), n = get_global_id(1);
     if (k >= K || n >= N) return;
     __global const float* a = A + ((size_t)n * K + k) * P;
     __global const float* g = G + ((size_t)n * K + k) * P;
     float weight = 0.0f;
-    if (rule == RULE_GRADCAM) {
-        for (int p = 0; p < P; ++p) weight += g[p];
-        weight /= (float)P;
-    } else {
-        float total = 0.0f;
-        for (int p = 0; p < P; ++p) total += a[p];
-        for (int p = 0; p < P; ++p) {
-            if (rule == RULE_XGRADCAM) {
-                weight += g[p] * a[p] / (total + epsilon);
-            } else if (g[p] != 0.0f) {  // Grad-CAM++
-                const float g2 = g[p] * g[p], g3 = g2 * g[p];
-                weight += fmax(g[p], 0.0f) * (g2 / (2.0f * g2 + total * g3 + epsilon));
-            }
+#if RULE == RULE_GRADCAM
+    for (int p = 0; p < P; ++p) weight += g[p];
+    weight /= (float)P;
+#else
+    float total = 0.0f;
+    for (int p = 0; p < P; ++p) total += a[p];
+    for (int p = 0; p < P; ++p) {
+#if RULE == RULE_XGRADCAM
+        weight += g[p] * a[p] / (total + epsilon);
+#else
+        if (g[p] != 0.0f) {  // Grad-CAM++
+            const float g2 = g[p] * g[p], g3 = g2 * g[p];
+            weight += fmax(g[p], 0.0f) * (g2 / (2.0f * g2 + total * g3 + epsilon));
         }
+#endif
     }
+#endif
     weights[(size_t)n * K + k] = weight;
 }
 
@@ -49,13 +50,17 @@ __kernel void cam_weighted_sum(__global const float* A, __global const float* we
 
 // Global size (P, N): map = relu(Σ_k f(G) · A), f = identity (HiRes-CAM) or relu (Layer-CAM).
 __kernel void cam_pixelwise_sum(__global const float* A, __global const float* G, __global float* map,
-                                int N, int K, int P, int rule) {
+                                int N, int K, int P) {
     const int p = get_global_id(0), n = get_global_id(1);
     if (p >= P || n >= N) return;
     float sum = 0.0f;
     for (int k = 0; k < K; ++k) {
         const size_t i = ((size_t)n * K + k) * P + p;
-        sum = fma(rule == RULE_LAYERCAM ? fmax(G[i], 0.0f) : G[i], A[i], sum);
+#if RULE == RULE_LAYERCAM
+        sum = fma(fmax(G[i], 0.0f), A[i], sum);
+#else
+        sum = fma(G[i], A[i], sum);
+#endif
     }
     map[(size_t)n * P + p] = fmax(sum, 0.0f);
 }

@@ -5,10 +5,10 @@ extension OpenCLBackend {
     public func camChannelWeights(_ rule: CAMRule, activation: Tensor, gradient: Tensor, weights: Tensor) throws {
         guard rule.weighsChannels else { throw ShapeError(op: "cam", message: "\(rule.rawValue) has no channel weights") }
         let g = try checkCAM(activation: activation.shape, gradient: gradient.shape, weights: weights.shape, map: nil)
-        try launch(try kernel("cam_channel_weights", in: "cam.cl"), global: [g.channels, g.images],
+        try launch(try kernel("cam_channel_weights", in: "cam.cl", defineList: Self.ruleDefines(rule)),
+                   global: [g.channels, g.images],
                    arguments: [.buffer(activation.buffer), .buffer(gradient.buffer), .buffer(weights.buffer),
-                               .int(g.images), .int(g.channels), .int(g.positions), .int(Self.code(of: rule)),
-                               .float(rule.epsilon)],
+                               .int(g.images), .int(g.channels), .int(g.positions), .float(rule.epsilon)],
                    cost: g.channelWeightsCost(rule), detail: "\(rule.rawValue) \(activation.shape)")
     }
 
@@ -50,9 +50,10 @@ extension OpenCLBackend {
     public func camPixelwiseSum(_ rule: CAMRule, activation: Tensor, gradient: Tensor, output: Tensor) throws {
         guard !rule.weighsChannels else { throw ShapeError(op: "cam", message: "\(rule.rawValue) weighs channels") }
         let g = try checkCAM(activation: activation.shape, gradient: gradient.shape, weights: nil, map: output.shape)
-        try launch(try kernel("cam_pixelwise_sum", in: "cam.cl"), global: [g.positions, g.images],
+        try launch(try kernel("cam_pixelwise_sum", in: "cam.cl", defineList: Self.ruleDefines(rule)),
+                   global: [g.positions, g.images],
                    arguments: [.buffer(activation.buffer), .buffer(gradient.buffer), .buffer(output.buffer),
-                               .int(g.images), .int(g.channels), .int(g.positions), .int(Self.code(of: rule))],
+                               .int(g.images), .int(g.channels), .int(g.positions)],
                    cost: g.pixelwiseSumCost, detail: "\(rule.rawValue) \(activation.shape)")
     }
 
@@ -95,15 +96,13 @@ extension OpenCLBackend {
             annotation: LaunchAnnotation(flops: g.cost.flops, bytes: g.cost.bytes, detail: "known \(known.shape), image \(image.shape)"))
     }
 
-    /// The rule's code in cam.cl.
-    private static func code(of rule: CAMRule) -> Int {
-        switch rule {
-        case .gradCAM: 0
-        case .gradCAMPlusPlus: 1
-        case .xGradCAM: 2
-        case .hiResCAM: 3
-        case .layerCAM: 4
+    /// cam.cl's rule defines, derived from `CAMRule`, the one list of rules: `RULE_<NAME>` (the raw value in capitals,
+    /// `++` spelled `_PLUS_PLUS`) is every rule's position in `CAMRule.allCases`, and `RULE` is `rule`'s.
+    static func ruleDefines(_ rule: CAMRule) -> [(String, Int)] {
+        let codes = CAMRule.allCases.enumerated().map { code, each in
+            ("RULE_" + each.rawValue.uppercased().replacingOccurrences(of: "++", with: "_PLUS_PLUS"), code)
         }
+        return codes + [("RULE", CAMRule.allCases.firstIndex(of: rule) ?? -1)]
     }
 }
 

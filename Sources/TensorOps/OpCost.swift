@@ -153,7 +153,9 @@ extension CAMGeometry {
         let perElement = switch rule {
         case .gradCAM: 1
         case .xGradCAM: 4
-        default: 9
+        case .gradCAMPlusPlus: 9
+        // Pixel-wise rules have no channel weights (camChannelWeights refuses them).
+        case .hiResCAM, .layerCAM: 0
         }
         return OpCost(flops: perElement * activation.count,
                       bytes: OpCost.traffic(rule == .gradCAM ? 0 : activation.count, activation.count, weightShape.count))
