@@ -6,7 +6,7 @@
 //   col[kk, p] = x[ci, oh·SH − PT + kh·DH, ow·SW − PL + kw·DW]   (0 in the padding)
 // with kk = (ci·KH + kh)·KW + kw the weight's column and p = oh·OW + ow the output position.
 // Forward:          y = W · col;        backward-input: dcol = Wᵀ · dy, then col2im;
-// backward-weight:  dWᵀ = col · dyᵀ, with dy transposed by matrix_transpose (so both operands are read along
+// backward-weight:  dWᵀ = col · dyᵀ, with dy transposed by layout.cl's transpose2d (so both operands are read along
 // their rows), and the sum transposed back.
 
 // One output row oh of col row kk: a copy of one input row segment, with zeros in the padding.
@@ -66,61 +66,5 @@ __kernel void conv2d_col2im(__global const float* dcol, int ldcol, __global floa
             __global const float* run = dcol + (size_t)((ci * KH + kh) * KW + kw) * ldcol + oh * OW;
             for (int ow = first; ow < last; ++ow) row[ow * SW + shift] += run[ow];
         }
-    }
-}
-
-// Global size (⌈COLS/16⌉, ⌈ROWS/16⌉): dst[c, r] = src[r, c] for a ROWS × COLS matrix inside each buffer (offsets
-// and row strides in floats). Backward-weight transposes dy before its product and the summed gradient after it.
-// Each work-item moves one 16 × 16 block through private memory, so that it reads 16 runs of 16 floats along src's
-// rows and writes 16 along dst's: VGG-16 conv1_2's dy (64 × 50176) moved at 6.4–7.8 GB/s, against 4.4–5.2 with
-// one float per work-item, whose writes each touched a new cache line.
-__kernel void matrix_transpose(__global const float* src, int srcOffset, int srcStride, __global float* dst,
-                               int dstOffset, int dstStride, int ROWS, int COLS) {
-    const int c0 = get_global_id(0) * 16, r0 = get_global_id(1) * 16;
-    if (c0 >= COLS || r0 >= ROWS) return;
-    src += srcOffset + (size_t)r0 * srcStride + c0;
-    dst += dstOffset + (size_t)c0 * dstStride + r0;
-    if (c0 + 16 <= COLS && r0 + 16 <= ROWS) {
-        float block[16][16];
-        for (int i = 0; i < 16; ++i) vstore16(vload16(0, src + (size_t)i * srcStride), 0, block[i]);
-        for (int j = 0; j < 16; ++j) {
-            float column[16];
-            for (int i = 0; i < 16; ++i) column[i] = block[i][j];
-            vstore16(vload16(0, column), 0, dst + (size_t)j * dstStride);
-        }
-        return;
-    }
-    for (int j = 0; j < min(16, COLS - c0); ++j) {
-        for (int i = 0; i < min(16, ROWS - r0); ++i) dst[(size_t)j * dstStride + i] = src[(size_t)i * srcStride + j];
-    }
-}
-
-// The weight flip below moves a TILE × TILE tile of tap blocks through local memory in one work-group of that
-// shape, so that its reads and its writes each run along rows (one of the two would otherwise stride across the
-// weights: measured 1.7–2× faster on conv5_1's 512 × 512 × 3 × 3). The host picks TILE so the tile fits 16 KB.
-#ifndef TILE
-#define TILE 16
-#endif
-
-// Global size (⌈CI/TILE⌉·TILE, ⌈CO/TILE⌉·TILE), for one group's weights (CO × CI × KH × KW from wOffset): the
-// weights of the convolution that computes a stride-1 convolution's input gradient (from flippedOffset),
-// flipped[ci, (co·KH + kh)·KW + kw] = w[co, ci, KH−1−kh, KW−1−kw] — a transpose of CO × CI blocks of KH·KW taps,
-// each block reversed. Backward-input then runs like a forward pass over dy (im2col and one product).
-__kernel __attribute__((reqd_work_group_size(TILE, TILE, 1)))
-void conv2d_flipped_weight(__global const float* w, int wOffset, __global float* flipped, int flippedOffset, int CI,
-                           int CO) {
-    __local float tile[TILE][TILE][KH * KW];
-    const int lx = get_local_id(0), ly = get_local_id(1);
-    const int c0 = get_group_id(0) * TILE, r0 = get_group_id(1) * TILE;
-    // Read: work-items along ci, so each row of w is read in one run of TILE·KH·KW floats.
-    if (c0 + lx < CI && r0 + ly < CO) {
-        __global const float* block = w + wOffset + ((size_t)(r0 + ly) * CI + c0 + lx) * KH * KW;
-        for (int tap = 0; tap < KH * KW; ++tap) tile[ly][lx][tap] = block[KH * KW - 1 - tap];
-    }
-    barrier(CLK_LOCAL_MEM_FENCE);
-    // Write: work-item (lx, ly) writes block (ci = c0 + ly, co = r0 + lx): along co, so each row is one run.
-    if (c0 + ly < CI && r0 + lx < CO) {
-        __global float* block = flipped + flippedOffset + ((size_t)(c0 + ly) * CO + r0 + lx) * KH * KW;
-        for (int tap = 0; tap < KH * KW; ++tap) block[tap] = tile[lx][ly][tap];
     }
 }

@@ -135,6 +135,8 @@ public enum ParityCatalog {
         .pad2d(input: [2, 3, 5, 6], Padding2D(top: 1, left: 0, bottom: 2, right: 3), value: 0),
         .pad2d(input: [1, 2, 4, 4], Padding2D(1), value: -1.5),
         .transpose2d(input: [3, 17]),
+        // Whole 16 × 16 blocks (the kernel's vector path) and partial ones.
+        .transpose2d(input: [40, 35]),
     ]
 
     static let visualizationOps: [ParityWorkload] = [

@@ -83,19 +83,6 @@ extension OpenCLBackend {
                    cost: g.cost, detail: "\(map.shape)")
     }
 
-    public func linearImputation(image: Tensor, known: Tensor, output: Tensor, scratch: Tensor) throws {
-        let g = try ImputationGeometry(image: image.shape, known: known.shape, output: output.shape, scratch: scratch.shape)
-        // One work-group of 256 (imputation.cl's IMPUTE_MAX_GROUP) per plane: each conjugate-gradient iteration
-        // synchronizes inside it. The runtime halves the group where the kernel allows fewer work-items.
-        let group = 256
-        try context.launch(
-            try kernel("linear_impute", in: "imputation.cl"), global: [group, g.variants * g.channels], local: [group, 1],
-            arguments: [.buffer(image.buffer), .buffer(known.buffer), .buffer(output.buffer), .buffer(scratch.buffer),
-                        .int(g.variants), .int(g.channels), .int(g.height), .int(g.width), .int(g.sharesImage ? 1 : 0),
-                        .int(g.iterationLimit), .float(ImputationGeometry.float32Tolerance)],
-            annotation: LaunchAnnotation(flops: g.cost.flops, bytes: g.cost.bytes, detail: "known \(known.shape), image \(image.shape)"))
-    }
-
     /// cam.cl's rule defines, derived from `CAMRule`, the one list of rules: `RULE_<NAME>` (the raw value in capitals,
     /// `++` spelled `_PLUS_PLUS`) is every rule's position in `CAMRule.allCases`, and `RULE` is `rule`'s.
     static func ruleDefines(_ rule: CAMRule) -> [(String, Int)] {

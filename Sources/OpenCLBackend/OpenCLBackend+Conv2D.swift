@@ -247,7 +247,7 @@ extension OpenCLBackend {
         // The flip's tile of TILE × TILE tap blocks in local memory: the largest that fits 16 KB.
         let flipTile = [16, 8, 4, 2].first { $0 * $0 * taps * MemoryLayout<Float>.stride <= 16 << 10 } ?? 1
         try context.launch(
-            try kernel("conv2d_flipped_weight", in: "im2col.cl",
+            try kernel("conv2d_flipped_weight", in: "conv2d.cl",
                        defines: ["KH": g.kernelHeight, "KW": g.kernelWidth, "TILE": flipTile]),
             global: [inRows, outRows], local: [flipTile, flipTile],
             arguments: [.buffer(weight.buffer), .int(group * outRows * inRows * taps), .buffer(flipped.buffer),
@@ -294,15 +294,6 @@ extension OpenCLBackend {
     /// went from 0.42–0.55 ms with one row per work-item to 0.35–0.43 ms.
     private func im2colRows(height: Int, width: Int) -> Int {
         min(height, max(1, (256 + width - 1) / width))
-    }
-
-    /// `destination` = `source`ᵀ for a `rows` × `columns` matrix.
-    private func transpose(_ source: MatrixView, rows: Int, columns: Int, into destination: MatrixView) throws {
-        try launch(
-            try kernel("matrix_transpose", in: "im2col.cl"), global: [(columns + 15) / 16, (rows + 15) / 16],
-            arguments: [.buffer(source.buffer), .int(source.offset), .int(source.rowStride), .buffer(destination.buffer),
-                        .int(destination.offset), .int(destination.rowStride), .int(rows), .int(columns)],
-            cost: OpCost(flops: 0, bytes: 8 * rows * columns), detail: "\(rows)×\(columns)")
     }
 
     /// H, W, OH, OW: the sizes the im2col.cl kernels take last.

@@ -57,9 +57,18 @@ extension OpenCLBackend {
 
     public func transpose2d(input: Tensor, output: Tensor) throws {
         try checkTranspose2d(input: input.shape, output: output.shape)
+        let (rows, columns) = (input.shape[0], input.shape[1])
+        try transpose(MatrixView(buffer: input.buffer, rowStride: columns), rows: rows, columns: columns,
+                      into: MatrixView(buffer: output.buffer, rowStride: rows))
+    }
+
+    /// `destination` = `source`ᵀ for a `rows` × `columns` matrix: the transpose2d op and the convolutions' weight
+    /// gradient share the one kernel.
+    func transpose(_ source: MatrixView, rows: Int, columns: Int, into destination: MatrixView) throws {
         try launch(
-            try kernel("transpose2d", in: "layout.cl"), global: [input.shape[0], input.shape[1]],
-            arguments: [.buffer(input.buffer), .buffer(output.buffer), .int(input.shape[0]), .int(input.shape[1])],
-            cost: OpCost.copy(input: input.shape.count, output: output.shape.count), detail: "\(input.shape)")
+            try kernel("transpose2d", in: "layout.cl"), global: [(columns + 15) / 16, (rows + 15) / 16],
+            arguments: [.buffer(source.buffer), .int(source.offset), .int(source.rowStride), .buffer(destination.buffer),
+                        .int(destination.offset), .int(destination.rowStride), .int(rows), .int(columns)],
+            cost: OpCost.copy(input: rows * columns, output: rows * columns), detail: "\(rows)×\(columns)")
     }
 }

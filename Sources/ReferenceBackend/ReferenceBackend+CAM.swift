@@ -38,9 +38,4 @@ extension ReferenceBackend {
         let g = try OverlayGeometry(map: map.shape, lut: lut.shape, image: image.shape, output: output.shape)
         output.store(ReferenceMath.overlay(map: map.doubles, lut: lut.doubles, image: image.doubles, alpha: Double(alpha), g))
     }
-
-    public func linearImputation(image: Tensor, known: Tensor, output: Tensor, scratch: Tensor) throws {
-        let g = try ImputationGeometry(image: image.shape, known: known.shape, output: output.shape, scratch: scratch.shape)
-        output.store(ReferenceMath.linearImputation(image: image.doubles, known: known.doubles, g))
-    }
 }

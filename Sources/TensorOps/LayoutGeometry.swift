@@ -33,3 +33,36 @@ extension TensorShape {
         }
     }
 }
+
+/// Channel concatenation: inputs N×Ci×H×W with equal N, H, W; output N×ΣCi×H×W.
+public struct ConcatGeometry: Hashable, Sendable {
+    public let inputs: [TensorShape]
+    public let output: TensorShape
+
+    /// - Throws: `ShapeError` when there is no input or the inputs disagree outside the channel axis.
+    public init(inputs: [TensorShape]) throws(ShapeError) {
+        let op = "concat"
+        guard let first = inputs.first else { throw ShapeError(op: op, message: "needs at least one input") }
+        for (index, shape) in inputs.enumerated() {
+            try shape.requireNCHW("input \(index)", of: op)
+            guard shape[0] == first[0], shape[2] == first[2], shape[3] == first[3] else {
+                throw ShapeError(
+                    op: op,
+                    message: "inputs must agree except in channels: \(inputs.map(\.description).joined(separator: ", "))")
+            }
+        }
+        self.inputs = inputs
+        self.output = [first[0], inputs.reduce(0) { $0 + $1[1] }, first[2], first[3]]
+    }
+
+    /// The first output channel of each input.
+    public var channelOffsets: [Int] {
+        var offsets: [Int] = []
+        var next = 0
+        for shape in inputs {
+            offsets.append(next)
+            next += shape[1]
+        }
+        return offsets
+    }
+}
