@@ -25,15 +25,15 @@ struct CAMCommand: BackendCommand {
 
     @Option(help: "A PNG or JPEG image, a preprocessed .npy tensor, or a folder of PNG and JPEG images.") var input: String
     @Option(help: ArgumentHelp("One of: \(CAMMethod.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "name"))
-    var method = "gradcam"
+    var method = CAMMethod.gradCAM
     @Option(help: "Layer to explain (repeat to average several): an ONNX value or node name.") var layer: [String] = []
     @Option(name: .customLong("class"), help: "The class to explain (default: the top prediction).") var classIndex: Int?
     @Option(help: "Explain each image's N best classes, one map each.") var top = 1
     @Option(help: "Images per batch (default: from the device's free memory).") var batch: Int?
     @Option(help: ArgumentHelp("Also measure faithfulness: deletion, insertion (AUC, 20 steps, zero baseline) or drop-increase (average drop, increase in confidence) as torch-cam does, on softmax scores; road (pytorch-grad-cam's ROAD combined score, percentiles 10–90, imputation noise 0.01, seeded). Repeatable.", valueName: "name"))
-    var metric: [String] = []
+    var metric: [CAMMetric] = []
     @Option(help: ArgumentHelp("randomize: re-initialize the layers' weights from the output back, one more at a time, and print the rank correlation of each map with the original (Adebayo et al.'s cascading randomization).", valueName: "test"))
-    var sanity: String?
+    var sanity: SanityTest?
     @Flag(help: "Average the maps of the image mirrored or not and scaled by 0.9, 1 and 1.1 (pytorch-grad-cam's aug_smooth).")
     var augSmooth = false
     @Option(help: "jet, turbo, viridis or inferno.") var colormap = "jet"
@@ -45,17 +45,10 @@ struct CAMCommand: BackendCommand {
     @Flag(help: "Replay the explanation on the CPU reference and print the drift of the final map.") var compareCpu = false
 
     func validate() throws {
-        guard CAMMethod(rawValue: method) != nil else {
-            throw ValidationError("--method must be one of \(CAMMethod.allCases.map(\.rawValue).joined(separator: ", ")), got '\(method)'")
-        }
         _ = try HeatMapPicture(colormapName: colormap, alpha: alpha)
         if top < 1 { throw ValidationError("--top must be at least 1") }
         if top > 1 && classIndex != nil { throw ValidationError("give --class or --top, not both") }
         if let batch, batch < 1 { throw ValidationError("--batch must be at least 1") }
-        if let sanity, sanity != "randomize" { throw ValidationError("--sanity must be randomize, got '\(sanity)'") }
-        if let bad = metric.first(where: { !Self.metrics.contains($0) }) {
-            throw ValidationError("--metric must be one of \(Self.metrics.joined(separator: ", ")), got '\(bad)'")
-        }
     }
 
     func run<B: Backend>(on backend: B) throws {
@@ -63,7 +56,6 @@ struct CAMCommand: BackendCommand {
         let preprocess = try preprocessing.resolve(for: graph)
         let inputs = try ImageFolder(path: input, preprocessing: preprocess)
         let first = try inputs.firstTensor()
-        let method = CAMMethod(rawValue: self.method) ?? .gradCAM
         let mapper = try ClassActivationMapper(graph: graph, backend: backend, layers: layer, method: method,
                                                inputShape: first.shape)
         mapper.batch = batch ?? 16
@@ -106,11 +98,11 @@ struct CAMCommand: BackendCommand {
                     try printRandomization(graph: graph, backend: backend, method: method, layers: mapper.layers, input: tensor,
                                            classes: result.classes, maps: maps)
                 }
-                if metric.contains("road") {
+                if metric.contains(.road) {
                     roads += try mapper.road(input: tensor, maps: maps, classes: result.classes)
                 }
                 if !metric.isEmpty {
-                    if metric.contains(where: { $0 != "road" }) {
+                    if metric.contains(where: \.isTorchCAMMeasure) {
                         faithfulness += try mapper.faithfulness(input: tensor, maps: maps, classes: result.classes)
                     }
                     faithfulnessNames += names.count == result.classes.count ? names : result.classes.indices.map { "image \($0)" }
@@ -139,7 +131,6 @@ struct CAMCommand: BackendCommand {
         }
     }
 
-    static let metrics = ["deletion", "insertion", "drop-increase", "road"]
 
     private func printRandomization<B: Backend>(graph: Graph, backend: B, method: CAMMethod, layers: [String],
                                                 input: HostTensor, classes: [Int], maps: HostTensor) throws {
@@ -156,13 +147,13 @@ struct CAMCommand: BackendCommand {
         func line(_ name: String, _ s: [CAMFaithfulness], _ r: [ROADResult]) -> String {
             var parts: [String] = []
             let count = Double(max(s.count, 1))
-            if metric.contains("deletion") { parts.append(String(format: "deletion AUC %.4f", s.map(\.deletionAUC).reduce(0, +) / count)) }
-            if metric.contains("insertion") { parts.append(String(format: "insertion AUC %.4f", s.map(\.insertionAUC).reduce(0, +) / count)) }
-            if metric.contains("drop-increase") {
+            if metric.contains(.deletion) { parts.append(String(format: "deletion AUC %.4f", s.map(\.deletionAUC).reduce(0, +) / count)) }
+            if metric.contains(.insertion) { parts.append(String(format: "insertion AUC %.4f", s.map(\.insertionAUC).reduce(0, +) / count)) }
+            if metric.contains(.dropIncrease) {
                 parts.append(String(format: "average drop %.4f, increase in confidence %.4f", s.map(\.drop).reduce(0, +) / count,
                                     Double(s.filter(\.increase).count) / count))
             }
-            if metric.contains("road") {
+            if metric.contains(.road) {
                 parts.append(String(format: "ROAD %.4f", r.map(\.combined).reduce(0, +) / Double(max(r.count, 1))))
             }
             return "\(name): " + parts.joined(separator: ", ")
@@ -208,3 +199,12 @@ struct CAMCommand: BackendCommand {
                      drift.relativeL2))
     }
 }
+
+/// `--sanity`: the model-randomization test of Adebayo et al. (the only one so far).
+enum SanityTest: String, ExpressibleByArgument, CaseIterable {
+    case randomize
+}
+
+extension CAMMethod: ExpressibleByArgument {}
+extension CAMMetric: ExpressibleByArgument {}
+

@@ -32,9 +32,10 @@ struct FiltersCommand: BackendCommand {
     @Option(help: "Image size in pixels.") var size = 128
     @Option(help: "Optimization steps (per octave; default 512, MaCo 256).") var steps: Int?
     @Option(help: "Learning rate (default 0.05, MaCo 1).") var lr: Float?
-    @Option(help: "adam or sgd.") var optimizer = "adam"
+    @Option(help: "adam or sgd.") var optimizer = FilterVisualizationSettings.Optimizer.adam
     @Option(help: "Random seed: the same seed on the same device gives the same bytes.") var seed: UInt64 = 0
-    @Option(help: "channel (mean activation), neuron (centre position) or logit (class score).") var objective = "channel"
+    @Option(help: "channel (mean activation), neuron (centre position) or logit (class score).")
+    var objective = FilterVisualizationSettings.Objective.channel
     @Flag(help: "Minimize instead of maximize.") var negative = false
     @Option(help: "Weight of the Gram-matrix diversity term across the batch.") var diversity: Float = 0
     @Option(help: "Largest random shift per step, in pixels.") var jitter = 8
@@ -46,7 +47,8 @@ struct FiltersCommand: BackendCommand {
     @Option(help: "Ratio between consecutive octave sizes; the last is --size.") var octaveScale: Float = 1.4
     @Option(help: "Weight of the L2 penalty towards mid-grey.") var l2: Float = 0
     @Option(help: "Weight of the total-variation penalty.") var tv: Float = 0
-    @Option(help: "pixel, fft or maco (default: fft for colour models, pixel for gray ones).") var param: String?
+    @Option(help: "pixel, fft or maco (default: fft for colour models, pixel for gray ones).")
+    var param: FilterVisualizationSettings.Parameterization?
     @Option(help: "MaCo: crops of each image per step.") var crops = 4
     @Option(help: ArgumentHelp("MaCo: crop side as a fraction of the image, shrinking from MAX to MIN over the run.",
                                valueName: "MIN:MAX")) var cropScale = "0.05:0.5"
@@ -63,18 +65,9 @@ struct FiltersCommand: BackendCommand {
     var compareCpu = false
 
     func validate() throws {
-        guard FilterVisualizationSettings.Optimizer(rawValue: optimizer) != nil else {
-            throw ValidationError("--optimizer must be adam or sgd, got '\(optimizer)'")
-        }
-        guard FilterVisualizationSettings.Objective(rawValue: objective) != nil else {
-            throw ValidationError("--objective must be channel, neuron or logit, got '\(objective)'")
-        }
-        if let param, FilterVisualizationSettings.Parameterization(rawValue: param) == nil {
-            throw ValidationError("--param must be pixel, fft or maco, got '\(param)'")
-        }
         _ = try scaleRange()
         _ = try Self.range(cropScale, "--crop-scale")
-        if saveTransparency != nil && param != "maco" {
+        if saveTransparency != nil && param != .maco {
             throw CommandError("--save-transparency needs --param maco")
         }
     }
@@ -120,13 +113,13 @@ struct FiltersCommand: BackendCommand {
             layer: layerName, channels: channels.resolve(count: channelShape.flatMap { $0.rank > 1 ? $0[1] : nil } ?? 0),
             mean: preprocessing.mean, std: preprocessing.std)
         settings.size = size
-        if let param { settings.parameterization = FilterVisualizationSettings.Parameterization(rawValue: param) ?? .pixel }
+        if let param { settings.parameterization = param }
         let maco = settings.parameterization == .maco
         settings.steps = steps ?? (maco ? 256 : 512)
         settings.learningRate = lr ?? (maco ? 1 : 0.05)
-        settings.optimizer = FilterVisualizationSettings.Optimizer(rawValue: optimizer) ?? .adam
+        settings.optimizer = optimizer
         settings.seed = seed
-        settings.objective = FilterVisualizationSettings.Objective(rawValue: objective) ?? .channel
+        settings.objective = objective
         settings.negative = negative
         settings.diversity = diversity
         settings.jitter = jitter
@@ -193,3 +186,8 @@ struct FiltersCommand: BackendCommand {
 
     private func mean(_ values: [Double]) -> Double { values.reduce(0, +) / Double(max(values.count, 1)) }
 }
+
+extension FilterVisualizationSettings.Parameterization: ExpressibleByArgument {}
+extension FilterVisualizationSettings.Objective: ExpressibleByArgument {}
+extension FilterVisualizationSettings.Optimizer: ExpressibleByArgument {}
+

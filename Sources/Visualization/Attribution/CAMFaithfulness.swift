@@ -83,3 +83,15 @@ extension ClassActivationMapper {
         return rows
     }
 }
+
+/// The faithfulness measures `convlens cam --metric` computes: torch-cam's deletion and insertion AUC and average
+/// drop / increase in confidence, and pytorch-grad-cam's ROAD combined score.
+public enum CAMMetric: String, Sendable, CaseIterable {
+    case deletion, insertion
+    case dropIncrease = "drop-increase"
+    case road
+
+    /// Whether `CAMFaithfulness` computes it (ROAD has its own pass, `ClassActivationMapper.road`).
+    public var isTorchCAMMeasure: Bool { self != .road }
+}
+
