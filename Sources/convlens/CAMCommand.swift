@@ -29,7 +29,8 @@ struct CAMCommand: BackendCommand {
     @Option(help: "Layer to explain (repeat to average several): an ONNX value or node name.") var layer: [String] = []
     @Option(name: .customLong("class"), help: "The class to explain (default: the top prediction).") var classIndex: Int?
     @Option(help: "Explain each image's N best classes, one map each.") var top = 1
-    @Option(help: "Images per batch (default: from the device's free memory).") var batch: Int?
+    @Option(help: "Input images per batch (default: from the device's free memory).") var batch: Int?
+    @Option(help: "Score-CAM: masked images per batched forward.") var maskBatch = 16
     @Option(help: ArgumentHelp("Also measure faithfulness: deletion, insertion (AUC, 20 steps, zero baseline) or drop-increase (average drop, increase in confidence) as torch-cam does, on softmax scores; road (pytorch-grad-cam's ROAD combined score, percentiles 10–90, imputation noise 0.01, seeded). Repeatable.", valueName: "name"))
     var metric: [CAMMetric] = []
     @Option(help: ArgumentHelp("randomize: re-initialize the layers' weights from the output back, one more at a time, and print the rank correlation of each map with the original (Adebayo et al.'s cascading randomization).", valueName: "test"))
@@ -49,6 +50,7 @@ struct CAMCommand: BackendCommand {
         if top < 1 { throw ValidationError("--top must be at least 1") }
         if top > 1 && classIndex != nil { throw ValidationError("give --class or --top, not both") }
         if let batch, batch < 1 { throw ValidationError("--batch must be at least 1") }
+        if maskBatch < 1 { throw ValidationError("--mask-batch must be at least 1") }
     }
 
     func run<B: Backend>(on backend: B) throws {
@@ -58,7 +60,7 @@ struct CAMCommand: BackendCommand {
         let first = try inputs.firstTensor()
         let mapper = try ClassActivationMapper(graph: graph, backend: backend, layers: layer, method: method,
                                                inputShape: first.shape)
-        mapper.batch = batch ?? 16
+        mapper.batch = maskBatch
         let batchSize = batch ?? Self.batchSize(graph: graph, imageShape: first.shape, backend: backend)
         print("model: \(modelOptions.modelName); \(method.rawValue) on \(mapper.layers.map { "'\($0)'" }.joined(separator: ", ")); "
               + "backend: \(backend.name); \(inputs.files.count) file(s), batches of \(batchSize)")
