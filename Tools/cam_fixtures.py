@@ -59,6 +59,7 @@ os.environ.setdefault("TQDM_DISABLE", "1")
 
 import cv2  # noqa: E402  (pytorch-grad-cam's scale_cam_image uses cv2.resize)
 import numpy as np  # noqa: E402
+from convlens_tools.metrics import rel_l2  # noqa: E402
 import onnx  # noqa: E402
 import onnxruntime as ort  # noqa: E402
 import torch  # noqa: E402
@@ -461,11 +462,6 @@ def ref_scorecam_weights(module, x, A, classes, batch):
 # ---------------------------------------------------------------------------
 # Fixture generation
 # ---------------------------------------------------------------------------
-
-
-def rel_l2(a, b) -> float:
-    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
-    return float(np.linalg.norm(a - b) / max(np.linalg.norm(b), 1e-30))
 
 
 def onnxruntime_logits(path: Path, x: np.ndarray) -> np.ndarray:

@@ -130,6 +130,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from convlens_tools.metrics import rel_l2, max_abs
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TOLERANCE = 1e-4
@@ -194,18 +195,6 @@ class Row:
 
 def log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
-
-
-def rel_l2(a: np.ndarray, b: np.ndarray) -> float:
-    a = a.astype(np.float64).ravel()
-    b = b.astype(np.float64).ravel()
-    denom = np.linalg.norm(b)
-    num = np.linalg.norm(a - b)
-    return float(num / denom) if denom > 0 else float(num)
-
-
-def max_abs(a: np.ndarray, b: np.ndarray) -> float:
-    return float(np.max(np.abs(a.astype(np.float64) - b.astype(np.float64))))
 
 
 def one_line(text: str) -> str:

@@ -86,6 +86,7 @@ import sys
 import warnings
 
 import numpy as np
+from convlens_tools.metrics import rel_l2
 import onnx
 import onnx.numpy_helper
 import onnx.shape_inference
@@ -414,12 +415,6 @@ def sensitivity(model_bytes, x, ref, mutations):
 # ---------------------------------------------------------------------------
 # Fixture generation
 # ---------------------------------------------------------------------------
-
-def rel_l2(a, b):
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
-    return float(np.linalg.norm(a - b) / max(np.linalg.norm(b), 1e-30))
-
 
 def export(model, x):
     buf = io.BytesIO()
