@@ -37,25 +37,3 @@ struct MacoCrops {
         })
     }
 }
-
-extension FilterVisualizationResult {
-    /// MaCo's transparency maps as xplique's `plot_maco` shows them: per image the mean over channels of the summed
-    /// |∂objective/∂image|, clipped at its 80th percentile and divided by its largest value, N×1×S×S in [0, 1].
-    public var transparencyMaps: HostTensor? {
-        guard let transparency else { return nil }
-        let (count, channels) = (transparency.shape[0], transparency.shape[1])
-        let plane = transparency.shape[2] * transparency.shape[3]
-        var values: [Float] = []
-        for image in 0..<count {
-            let base = image * channels * plane
-            let mean = (0..<plane).map { pixel in
-                (0..<channels).reduce(Float(0)) { $0 + transparency.values[base + $1 * plane + pixel] } / Float(channels)
-            }
-            let sorted = mean.sorted()
-            let clip = sorted[min(sorted.count - 1, Int((0.8 * Double(sorted.count - 1)).rounded()))]
-            let largest = min(clip, sorted.last ?? 0)
-            values += mean.map { largest > 0 ? min($0, clip) / largest : 0 }
-        }
-        return HostTensor(shape: [count, 1, transparency.shape[2], transparency.shape[3]], values: values)
-    }
-}
