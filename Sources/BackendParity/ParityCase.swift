@@ -1,24 +1,42 @@
 import TensorOps
 
-/// One row of `convlens verify`: a workload, one of its passes, and the seed of its random inputs.
+/// A workload, one of its passes, and the seed of its random inputs: run once on the reference and, on the
+/// candidate, once per algorithm in `algorithms` (every convolution algorithm that computes the pass), or once as
+/// planned when there are none. Each run is one row of `convlens verify`.
 public struct ParityCase: Sendable, CustomStringConvertible {
     public let workload: ParityWorkload
     public let direction: Direction
     public let seed: UInt64
+    public let algorithms: [ConvAlgorithm]
 
     public init(_ workload: ParityWorkload, _ direction: Direction, seed: UInt64) {
         self.workload = workload
         self.direction = direction
         self.seed = seed
+        algorithms = workload.convAlgorithms(direction)
     }
+
+    private init(_ parityCase: ParityCase, algorithms: [ConvAlgorithm]) {
+        (workload, direction, seed, self.algorithms) = (parityCase.workload, parityCase.direction, parityCase.seed, algorithms)
+    }
+
+    /// This case with only the algorithms `keep` accepts.
+    public func filteringAlgorithms(_ keep: (ConvAlgorithm) -> Bool) -> ParityCase {
+        ParityCase(self, algorithms: algorithms.filter(keep))
+    }
+
+    /// Rows this case makes in `convlens verify`: one per algorithm, or one.
+    public var runCount: Int { max(1, algorithms.count) }
 
     public var op: String { workload.op }
     public var description: String { "\(op) \(direction.rawValue) \(workload.shapeDescription)" }
 }
 
-/// How far one backend's results are from another's for one case.
+/// How far one backend's results are from another's for one case (under one convolution algorithm).
 public struct ParityReport: Sendable {
     public let parityCase: ParityCase
+    /// The convolution algorithm the candidate was made to use; nil: its own choice.
+    public let algorithm: ConvAlgorithm?
     /// Largest absolute difference over every output.
     public let maxAbsoluteError: Double
     /// Largest, over the outputs, of ‖a − b‖₂ / ‖b‖₂ (‖a − b‖₂ when b is all zeros).
@@ -31,22 +49,45 @@ public struct ParityReport: Sendable {
 
 /// Runs parity cases on two backends and compares what they produce.
 public enum ParityRunner {
-    /// Runs `parityCase` on `candidate` and on `reference` and compares every output: float outputs by relative L2
-    /// error against `tolerance`, index outputs exactly. An error thrown by either backend is reported as a failure,
-    /// never rethrown, so one broken case does not hide the others.
+    /// Runs `parityCase` on `reference` once and on `candidate` under each of its algorithms (or once), and
+    /// compares every output: float outputs by relative L2 error against `tolerance`, index outputs exactly. An
+    /// error thrown by either backend is reported as a failure, never rethrown, so one broken case does not hide
+    /// the others.
     public static func compare<Candidate: Backend, Reference: Backend>(
         _ parityCase: ParityCase, candidate: Candidate, reference: Reference,
         tolerance: Double = Tolerance.deviceVsReference
-    ) -> ParityReport {
-        let expected: [ParityOutput]
-        let actual: [ParityOutput]
-        do {
-            expected = try parityCase.workload.run(parityCase.direction, on: reference, seed: parityCase.seed)
-            actual = try parityCase.workload.run(parityCase.direction, on: candidate, seed: parityCase.seed)
-        } catch {
-            return ParityReport(
-                parityCase: parityCase, maxAbsoluteError: .nan, relativeL2Error: .nan, failure: "\(error)")
+    ) -> [ParityReport] {
+        func run<B: Backend>(_ backend: B) throws -> [ParityOutput] {
+            try parityCase.workload.run(parityCase.direction, on: backend, seed: parityCase.seed)
         }
+        let variants: [ConvAlgorithm?] = parityCase.algorithms.isEmpty ? [nil] : parityCase.algorithms
+        let expected: [ParityOutput]
+        do {
+            expected = try run(reference)
+        } catch {
+            return variants.map { failed(parityCase, $0, "reference: \(error)") }
+        }
+        return variants.map { algorithm in
+            do {
+                let actual = try algorithm.map { algorithm in
+                    try candidate.withConvAlgorithm(algorithm) { try run(candidate) }
+                } ?? run(candidate)
+                return compare(actual, expected, parityCase, algorithm, tolerance: tolerance)
+            } catch {
+                return failed(parityCase, algorithm, "\(error)")
+            }
+        }
+    }
+
+    private static func failed(_ parityCase: ParityCase, _ algorithm: ConvAlgorithm?, _ reason: String) -> ParityReport {
+        ParityReport(parityCase: parityCase, algorithm: algorithm, maxAbsoluteError: .nan, relativeL2Error: .nan,
+                     failure: reason)
+    }
+
+    private static func compare(
+        _ actual: [ParityOutput], _ expected: [ParityOutput], _ parityCase: ParityCase, _ algorithm: ConvAlgorithm?,
+        tolerance: Double
+    ) -> ParityReport {
         var maxAbsolute = 0.0
         var maxRelative = 0.0
         var failures: [String] = []
@@ -61,7 +102,7 @@ public enum ParityRunner {
             }
         }
         return ParityReport(
-            parityCase: parityCase, maxAbsoluteError: maxAbsolute, relativeL2Error: maxRelative,
+            parityCase: parityCase, algorithm: algorithm, maxAbsoluteError: maxAbsolute, relativeL2Error: maxRelative,
             failure: failures.isEmpty ? nil : failures.joined(separator: "; "))
     }
 }

@@ -93,6 +93,16 @@ public enum ParityWorkload: Sendable {
         }
     }
 
+    /// The convolution algorithms that compute `direction` of this workload: each is run and compared (none for
+    /// other ops).
+    public func convAlgorithms(_ direction: Direction) -> [ConvAlgorithm] {
+        guard case .conv2d(let input, let weight, _, let p) = self,
+              let g = try? Conv2DGeometry(input: input, weight: weight, parameters: p),
+              let pass = ConvPass(rawValue: direction.rawValue)
+        else { return [] }
+        return ConvAlgorithm.supporting(pass, g)
+    }
+
     /// A compact description of the shapes and parameters, e.g. `x2×3×9×11 w8×3×3×3 s1 p1 +bias`.
     public var shapeDescription: String {
         switch self {

@@ -77,25 +77,6 @@ struct ImplicitConvolution {
 }
 
 extension OpenCLBackend {
-    /// The register tile conv2d_implicit_gemm runs `problem` with, or nil where im2col and one product are the
-    /// better choice. Measured through PoCL on the 2-core EPYC (medians of the kernels in ResNet-50's forward pass
-    /// and VGG-16 conv1_2, against im2col plus the product):
-    /// - only on a CPU, where the kernel's vector reads of input rows are what PoCL turns into AVX loads (a GPU keeps
-    ///   the product, whose loads coalesce);
-    /// - stride 1 or 2 along rows (the kernel's vector reads);
-    /// - windows of more than one tap: a 1×1 window leaves one tap per pass of the kernel's inner loop (ResNet's
-    ///   1×1 stride-2 projection took 2.0 ms against 1.9), and at stride 1 needs no im2col at all;
-    /// - rows that whole column tiles cover with at most 1/7 left over: the kernel's tiles end with the output row.
-    ///   VGG-16 conv1_2 (224 wide) took 29 + 0.9 ms against 29 + 6.6; ResNet's 7×7 stem (112 wide) 4.0 against 4.7,
-    ///   its 56-wide 3×3 layers 2.1 against 2.3 and 28-wide ones 1.9 against 2.0 at stride 1, and 1.9 against
-    ///   1.9–2.1 at stride 2 (with the copy's even and odd columns apart; 2.1 without).
-    func implicitGemmTiling(_ problem: ImplicitConvolution) -> MatmulTiling? {
-        guard context.device.isCPU, problem.stride.width <= 2, problem.kernelHeight * problem.kernelWidth > 1
-        else { return nil }
-        let tiling = MatmulTiling.leastPadded(matmulTilings, work: problem.paddedWork)
-        return problem.columnPadding(tiling) <= 8.0 / 7.0 ? tiling : nil
-    }
-
     /// Runs `problem` with `tiling`: the source (N × sourceChannels × …) is padded into scratch memory, then
     /// conv2d_implicit_gemm computes the target from it and the weights (targetChannels × sourceChannels/groups ×
     /// KH × KW), plus `bias`. `weights` gets the scratch buffer and the offset past the padded source, and returns

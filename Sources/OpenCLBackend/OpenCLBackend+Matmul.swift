@@ -11,7 +11,7 @@ struct MatrixView {
 
 /// How matmul_tiled splits work on one device: a work-item's register tile of `rows` × `vectors`·`vectorWidth`
 /// and the order work-items walk the tiles.
-struct MatmulTiling: Hashable {
+struct MatmulTiling: Hashable, Sendable, Codable {
     let rows: Int
     let vectorWidth: Int
     let vectors: Int
@@ -19,14 +19,11 @@ struct MatmulTiling: Hashable {
     /// along the columns (a GPU warp's loads of B then coalesce).
     let rowMajorOrder: Bool
     let local: [Int]
-    /// Work-group extent along a batch of products. CPU: 4, since PoCL runs each work-group as one task and the
-    /// short products of Winograd (K = channels) spent more on scheduling one tile per task than on arithmetic
-    /// (measured 1.4× slower on VGG-16 conv1_2).
+    /// Work-group extent along a batch of products (`DeviceTuning.defaults` says why 4 on a CPU).
     let batchLocal: Int
     /// The most terms one launch sums (longer products run as several launches, each adding to the result), so
-    /// that one tile's panel of B, `termsPerLaunch` × `columns` floats, stays in a CPU core's L2 while the next row
-    /// tiles reuse it. nil: no limit. CPU: 4096 (a 512 KB panel of 32 columns); on VGG-16 conv1_2's weight gradient
-    /// (K = 50176) the product went from 38–47 ms to 31–38 (medians of 12, three alternating runs).
+    /// that one tile's panel of B, `termsPerLaunch` × `columns` floats, stays in a core's L2 while the next row
+    /// tiles reuse it. nil: no limit.
     var termsPerLaunch: Int? = nil
 
     var columns: Int { vectors * vectorWidth }
@@ -40,30 +37,6 @@ struct MatmulTiling: Hashable {
     /// Multiply-adds a launch computes for an m × n result, its tiles padded out to whole ones.
     func paddedWork(m: Int, n: Int) -> Int {
         (m + rows - 1) / rows * rows * ((n + columns - 1) / columns * columns)
-    }
-
-    /// The tiles for `device`; the first also sets the column rounding of scratch matrices, and a product takes another
-    /// only where that one pads it clearly less. CPU: micro-kernels holding twice rows × columns floats in vector
-    /// registers (the sum and the current run). With 16-wide vectors, 12 × 32 and 8 × 48 both fill AVX-512's 32
-    /// registers: 8 × 48 loads fewer values per multiply-add and fits the 64-row products of VGG-16's first layers
-    /// (conv1_2 forward measured 34–41 ms against 42–45 ms through PoCL on the 2-core Zen 4), 12 × 32 the 64-column
-    /// ones (conv1_2's weight gradient: 55–67 ms against 121–165).
-    /// GPU: 4 × 4 per work-item in 16 × 8 work-groups.
-    static func forDevice(_ device: OpenCLDevice) -> [MatmulTiling] {
-        guard device.isCPU else {
-            return [MatmulTiling(
-                rows: 4, vectorWidth: 4, vectors: 1, rowMajorOrder: false, local: [16, 8], batchLocal: 1)]
-        }
-        return switch device.preferredFloatVectorWidth {
-        case 16...: [
-            MatmulTiling(rows: 12, vectorWidth: 16, vectors: 2, rowMajorOrder: true, local: [1, 1], batchLocal: 4,
-                         termsPerLaunch: 4096),
-            MatmulTiling(rows: 8, vectorWidth: 16, vectors: 3, rowMajorOrder: true, local: [1, 1], batchLocal: 4,
-                         termsPerLaunch: 4096),
-        ]
-        case 8...: [MatmulTiling(rows: 6, vectorWidth: 8, vectors: 2, rowMajorOrder: true, local: [1, 1], batchLocal: 4)]
-        default: [MatmulTiling(rows: 4, vectorWidth: 4, vectors: 2, rowMajorOrder: true, local: [1, 1], batchLocal: 4)]
-        }
     }
 }
 

@@ -16,9 +16,6 @@ struct WinogradConvolution {
     var tileColumns: Int { (planes.targetWidth + 1) / 2 }
     var tilesPerImage: Int { tileRows * tileColumns }
 
-    /// V and M of one chunk together: 16 MB, half the last-level cache of the 2-core EPYC this was tuned on.
-    static let chunkFloats = 4 << 20
-
     /// The forward pass of `g`: x to y.
     static func forward(_ g: Conv2DGeometry) -> WinogradConvolution {
         WinogradConvolution(
@@ -32,35 +29,16 @@ struct WinogradConvolution {
     }
 }
 
-extension Conv2DGeometry {
-    /// The shapes F(2×2, 3×3) computes: a 3×3 window, stride 1, no dilation, one group. (The input gradient also
-    /// needs padding of at most 2 on every side, `hasTransposableWindow`.)
-    var suitsWinograd: Bool {
-        kernelHeight == 3 && kernelWidth == 3 && parameters.stride == Size2D(1) && parameters.dilation == Size2D(1)
-            && groups == 1
-    }
-}
-
-extension WinogradConvolution {
-    /// Whether F(2×2, 3×3) is faster than im2col and one product, as measured through PoCL on the 2-core EPYC:
-    /// - 128 channels or more on both sides keep the 16 products' register tiles busy. VGG-16 conv1_2 (64 → 64)
-    ///   took 35–42 ms against 34–36; conv3_1 (128 → 256) 9–10 against 12 at batch 1, 70–79 against 91–93 at 8.
-    /// - 256 tiles or more pay for transforming the weights on every call. conv5_1 at batch 1 (49 tiles) took
-    ///   7.5–14 ms against 6.7–9; at batch 8 (392 tiles) 34–36 against 49–51.
-    var isFaster: Bool {
-        planes.sourceChannels >= 128 && planes.targetChannels >= 128 && planes.batch * tilesPerImage >= 256
-    }
-}
-
 extension OpenCLBackend {
     /// Runs `problem`: the filters (stored COUT × CIN × 3 × 3 in `weight`, flipped and transposed when
     /// `flipTransposed`) go to U, then per chunk of tile rows the source goes to V, the 16 products M = U·V run as one
     /// batched matmul, and M goes to the target (plus `bias`). `chunkFloats` bounds V and M together (tests make it
-    /// small to run many chunks).
+    /// small to run many chunks; nil takes the device's `winogradChunkFloats`).
     func winogradConvolution(
         _ problem: WinogradConvolution, source: DeviceBuffer, weight: DeviceBuffer, flipTransposed: Bool,
-        bias: DeviceBuffer?, target: DeviceBuffer, chunkFloats: Int = WinogradConvolution.chunkFloats
+        bias: DeviceBuffer?, target: DeviceBuffer, chunkFloats: Int? = nil
     ) throws {
+        let chunkFloats = chunkFloats ?? tuning.winogradChunkFloats
         let (s, r) = (problem.sourceChannels, problem.targetChannels)
         // Tile rows (across images: row q is image q / TH's tile row q % TH) go through in chunks whose V and M fit
         // the last-level cache, so each is read back from there by the product and the output transform.

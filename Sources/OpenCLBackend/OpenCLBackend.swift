@@ -1,5 +1,6 @@
 import Foundation
 import OpenCLRuntime
+import Synchronization
 import TensorOps
 
 /// A tensor in device memory: `Float` elements for data, `Int32` for max-pool argmax indices.
@@ -16,8 +17,8 @@ public final class OpenCLTensor<Element: BitwiseCopyable>: BackendTensor {
 /// The OpenCL backend: every op is a kernel from Kernels/, queued in order on one device, with nothing read
 /// back to the host until `download`.
 ///
-/// `@unchecked Sendable`: its state is the `ComputeContext` (itself thread-safe) and the resolved sources,
-/// which never change after `init`.
+/// `@unchecked Sendable`: its state is the `ComputeContext` (itself thread-safe), the resolved sources and the
+/// tuning, which never change after `init`, and the convolution planner behind a lock.
 public final class OpenCLBackend: Backend, @unchecked Sendable {
     public typealias Tensor = OpenCLTensor<Float>
     public typealias IndexTensor = OpenCLTensor<Int32>
@@ -31,8 +32,19 @@ public final class OpenCLBackend: Backend, @unchecked Sendable {
     public let kernelOrigin: String
     /// Each .cl file with its includes resolved, once, so launches only look up the program cache.
     private let programs: [String: KernelSource]
-    /// The matrix product's register tiles for this device (see `MatmulTiling.forDevice`).
-    let matmulTilings: [MatmulTiling]
+    /// Setting this variable to an algorithm (`ConvAlgorithm`'s raw values) makes every convolution pass it supports
+    /// run with it, whatever the planner would choose.
+    public static let convAlgorithmVariable = "CONVLENS_CONV_ALGORITHM"
+
+    /// This device's tunable parameters: its class's defaults, with the tile `convlens tune` measured.
+    public let tuning: DeviceTuning
+    /// What `convlens tune` stored for this device and driver, if anything.
+    public let tuned: TunedConvolutions?
+    private let plannerState: Mutex<ConvPlanner>
+    /// Chooses each convolution pass's algorithm.
+    public var planner: ConvPlanner { plannerState.withLock { $0 } }
+    /// The matrix product's register tiles for this device.
+    var matmulTilings: [MatmulTiling] { tuning.matmulTilings }
     /// The first tile: its vector width and column count set vector code and scratch strides elsewhere.
     var matmulTiling: MatmulTiling { matmulTilings[0] }
     /// im2col matrices, shared by every convolution on this backend.
@@ -40,12 +52,33 @@ public final class OpenCLBackend: Backend, @unchecked Sendable {
     /// The inverse DFT's matrices per image size.
     let dftTables = DFTTableCache()
 
-    /// - Parameter kernelDirectory: a folder of .cl files to build from; `nil` reads `CONVLENS_KERNEL_DIR`,
-    ///   falling back to the embedded sources.
-    /// - Throws: `OpenCLError` creating the context, `KernelSourceError` reading a kernel folder.
-    public init(device: OpenCLDevice, kernelDirectory: String? = nil) throws {
+    /// - Parameters:
+    ///   - kernelDirectory: a folder of .cl files to build from; `nil` reads `CONVLENS_KERNEL_DIR`, falling back to
+    ///     the embedded sources.
+    ///   - tuning: parameters to run with exactly (`convlens tune` trying candidates); `nil` takes the device
+    ///     class's defaults and what `convlens tune` stored for this device, unless `CONVLENS_TUNING=off`.
+    /// - Throws: `OpenCLError` creating the context, `KernelSourceError` reading a kernel folder,
+    ///   `TuningFileError` for an unreadable tuned file, `ConvAlgorithmChoiceError` for an unknown
+    ///   `CONVLENS_CONV_ALGORITHM`.
+    public init(device: OpenCLDevice, kernelDirectory: String? = nil, tuning: DeviceTuning? = nil) throws {
+        let environment = ProcessInfo.processInfo.environment
         context = try ComputeContext(device: device)
-        matmulTilings = MatmulTiling.forDevice(device)
+        if let tuning {
+            self.tuning = tuning
+            tuned = nil
+        } else {
+            tuned = environment[TunedConvolutions.variable] == "off" ? nil : try TunedConvolutions.load(for: device)
+            let defaults = DeviceTuning.defaults(for: DeviceClass(device))
+            self.tuning = tuned?.matmulTiling.map(defaults.with) ?? defaults
+        }
+        var forced: ConvAlgorithm?
+        if let name = environment[Self.convAlgorithmVariable], !name.isEmpty {
+            guard let algorithm = ConvAlgorithm(rawValue: name) else {
+                throw ConvAlgorithmChoiceError(variable: Self.convAlgorithmVariable, value: name)
+            }
+            forced = algorithm
+        }
+        plannerState = Mutex(ConvPlanner(tuning: self.tuning, measured: tuned?.winners ?? [:], forced: forced))
         let directory = kernelDirectory ?? ProcessInfo.processInfo.environment[Self.kernelDirectoryVariable]
         let sources = if let directory, !directory.isEmpty {
             try KernelSourceSet.directory(directory)
@@ -66,6 +99,17 @@ public final class OpenCLBackend: Backend, @unchecked Sendable {
     }
 
     public var name: String { "opencl: \(context.device.name)" }
+
+    /// Runs `body` with every convolution pass `algorithm` supports computed by it (the others as planned), then
+    /// restores the planner's choice.
+    public func withConvAlgorithm<T>(_ algorithm: ConvAlgorithm, _ body: () throws -> T) throws -> T {
+        let previous = plannerState.withLock { planner in
+            defer { planner.forced = algorithm }
+            return planner.forced
+        }
+        defer { plannerState.withLock { $0.forced = previous } }
+        return try body()
+    }
     public var memoryCapacity: Int? { context.device.globalMemoryBytes }
 
     // MARK: Memory
@@ -148,5 +192,15 @@ public final class OpenCLBackend: Backend, @unchecked Sendable {
         try context.launch(
             kernel, global: global, local: local, arguments: arguments,
             annotation: LaunchAnnotation(flops: cost?.flops, bytes: cost?.bytes, detail: detail))
+    }
+}
+
+/// `CONVLENS_CONV_ALGORITHM` set to something that is not an algorithm.
+public struct ConvAlgorithmChoiceError: Error, CustomStringConvertible {
+    public let variable: String
+    public let value: String
+    public var description: String {
+        "\(variable)=\(value) is not a convolution algorithm; use one of "
+            + ConvAlgorithm.allCases.map(\.rawValue).joined(separator: ", ")
     }
 }

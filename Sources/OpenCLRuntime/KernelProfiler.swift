@@ -24,6 +24,9 @@ public struct DeviceCommandTiming: Sendable {
     public let name: String
     public let global: [Int]
     public let annotation: LaunchAnnotation
+    /// The backend operation the command belongs to (`KernelProfiler.withOperation`), e.g. a convolution pass and
+    /// the algorithm it ran; nil outside one.
+    public let operation: String?
     /// Device clock, nanoseconds.
     public let start: UInt64
     public let end: UInt64
@@ -51,11 +54,13 @@ public final class KernelProfiler: Sendable {
         let name: String
         let global: [Int]
         let annotation: LaunchAnnotation
+        let operation: String?
         let event: KernelEvent
         let hostEnqueued: UInt64
     }
 
-    private let state = Mutex<(enabled: Bool, pending: [Pending], host: [HostPhase])>((false, [], []))
+    private let state = Mutex<(enabled: Bool, pending: [Pending], host: [HostPhase], operation: String?)>(
+        (false, [], [], nil))
 
     public var isEnabled: Bool { state.withLock { $0.enabled } }
 
@@ -70,7 +75,7 @@ public final class KernelProfiler: Sendable {
         state.withLock {
             guard $0.enabled else { return }
             $0.pending.append(Pending(kind: kind, name: name, global: global, annotation: annotation ?? LaunchAnnotation(),
-                                      event: event, hostEnqueued: hostEnqueued))
+                                      operation: $0.operation, event: event, hostEnqueued: hostEnqueued))
         }
     }
 
@@ -81,6 +86,23 @@ public final class KernelProfiler: Sendable {
             guard $0.enabled else { return }
             $0.host.append(HostPhase(name: name, category: category, start: start, end: end))
         }
+    }
+
+    /// Runs `body` with every command it records tagged `operation` (a convolution pass and its algorithm), and
+    /// records the call itself as a host phase of category `operation`, when enabled. Not nested: an inner call's
+    /// tag replaces the outer one until it returns.
+    public func withOperation<T, E: Error>(_ operation: @autoclosure () -> String, _ body: () throws(E) -> T) throws(E) -> T {
+        guard isEnabled else { return try body() }
+        let label = operation(), start = Self.hostNow()
+        let outer = state.withLock { state in
+            defer { state.operation = label }
+            return state.operation
+        }
+        defer {
+            state.withLock { $0.operation = outer }
+            recordHostPhase(label, category: "operation", since: start)
+        }
+        return try body()
     }
 
     /// Waits for every recorded command and returns the timings in submission order, with the host phases and
@@ -94,7 +116,8 @@ public final class KernelProfiler: Sendable {
             let (queued, start, end) = try command.event.profile()
             if index == 0 { offset = Int64(bitPattern: command.hostEnqueued) - Int64(bitPattern: queued) }
             timings.append(DeviceCommandTiming(kind: command.kind, name: command.name, global: command.global,
-                                               annotation: command.annotation, start: start, end: end))
+                                               annotation: command.annotation, operation: command.operation,
+                                               start: start, end: end))
         }
         return (timings, host, offset)
     }

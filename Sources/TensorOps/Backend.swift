@@ -43,6 +43,11 @@ public protocol Backend: AnyObject {
 
     // MARK: Convolution (weight Cout×Cin/groups×KH×KW, optional bias Cout)
 
+    /// Runs `body` with every convolution pass that `algorithm` supports computed by it, the rest as the backend
+    /// plans them (`convlens verify` checks each algorithm's kernels this way). A backend with one way to convolve
+    /// runs `body` as it is.
+    func withConvAlgorithm<T>(_ algorithm: ConvAlgorithm, _ body: () throws -> T) throws -> T
+
     func conv2dForward(
         input: Tensor, weight: Tensor, bias: Tensor?, output: Tensor, parameters: Conv2DParameters) throws
     /// `gradInput = ∂L/∂input` given `gradOutput = ∂L/∂output`.
@@ -176,4 +181,8 @@ public protocol Backend: AnyObject {
     /// (removed neighbours' solutions, kept neighbours' values; w 1/6 side, 1/12 corner), the rest are copied from
     /// `image` (batch 1 serves every variant). Conjugate gradients to float32 precision on the device.
     func linearImputation(image: Tensor, known: Tensor, output: Tensor, scratch: Tensor) throws
+}
+
+extension Backend {
+    public func withConvAlgorithm<T>(_ algorithm: ConvAlgorithm, _ body: () throws -> T) throws -> T { try body() }
 }

@@ -12,7 +12,16 @@ struct ProfileReport {
         var bytes: Int? = 0
     }
 
+    /// Device time per backend operation (`KernelProfiler.withOperation`): each convolution pass with the
+    /// algorithm it ran.
+    struct OperationRow {
+        let name: String
+        var calls = 0
+        var nanoseconds: UInt64 = 0
+    }
+
     let rows: [Row]
+    let operations: [OperationRow]
     let deviceNanoseconds: UInt64
     let builds: (count: Int, milliseconds: Double)
     let transfers: (count: Int, bytes: Int, milliseconds: Double)
@@ -31,6 +40,15 @@ struct ProfileReport {
             byName[command.name] = row
         }
         rows = byName.values.sorted { $0.nanoseconds > $1.nanoseconds }
+        var byOperation: [String: OperationRow] = [:]
+        for phase in host where phase.category == "operation" {
+            byOperation[phase.name, default: OperationRow(name: phase.name)].calls += 1
+        }
+        for command in device where command.kind == .kernel {
+            guard let operation = command.operation else { continue }
+            byOperation[operation, default: OperationRow(name: operation)].nanoseconds += command.end - command.start
+        }
+        operations = byOperation.values.sorted { $0.nanoseconds > $1.nanoseconds }
         deviceNanoseconds = rows.reduce(0) { $0 + $1.nanoseconds }
         let buildPhases = host.filter { $0.category == "program build" }
         builds = (buildPhases.count, buildPhases.reduce(0) { $0 + $1.milliseconds })
@@ -73,6 +91,19 @@ struct ProfileReport {
         Swift.print("")
         table.printHeader()
         cells.forEach(table.printRow)
+        if !operations.isEmpty {
+            let cells = operations.map { row in
+                [row.name, "\(row.calls)", String(format: "%.2f", Double(row.nanoseconds) / 1e6),
+                 String(format: "%.1f", Double(row.nanoseconds) / 1e3 / Double(max(row.calls, 1)))]
+            }
+            let table = TextTable(
+                columns: [TextTable.Column("operation (pass, algorithm, shapes)"), TextTable.Column("calls", alignRight: true),
+                          TextTable.Column("total ms", alignRight: true), TextTable.Column("mean µs", alignRight: true)],
+                fitting: cells)
+            Swift.print("")
+            table.printHeader()
+            cells.forEach(table.printRow)
+        }
         Swift.print(String(format: "device: %.2f ms in kernels; idle gaps between commands %.2f ms",
                            Double(deviceNanoseconds) / 1e6, Double(idleNanoseconds) / 1e6))
         Swift.print(String(format: "host: %d program builds %.1f ms; %d transfers, %.1f MB in %.2f ms",

@@ -26,7 +26,7 @@ struct WinogradTests {
 
         let (input, weight, bias) = (try backend.upload(x), try backend.upload(w), try backend.upload(b))
         var results: [[Float]] = []
-        for chunkFloats in [tileRowFloats, 3 * tileRowFloats, WinogradConvolution.chunkFloats] {
+        for chunkFloats in [tileRowFloats, 3 * tileRowFloats, backend.tuning.winogradChunkFloats] {
             let output = try backend.makeTensor([2, 24, 9, 11])
             try backend.winogradConvolution(
                 problem, source: input.buffer, weight: weight.buffer, flipTransposed: false, bias: bias.buffer,

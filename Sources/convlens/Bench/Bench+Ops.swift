@@ -38,14 +38,15 @@ extension Bench {
                 let backend = self.backend, p = layer.parameters
                 add(layer.name, "forward", batch: batch, try time {
                     try backend.conv2dForward(input: input, weight: weight, bias: nil, output: output, parameters: p)
-                }, flops: g.forwardCost(hasBias: false).flops)
+                }, flops: g.forwardCost(hasBias: false).flops, algorithm: backend.planner.algorithm(.forward, g))
                 add(layer.name, "backward_input", batch: batch, try time {
                     try backend.conv2dBackwardInput(gradOutput: gradOutput, weight: weight, gradInput: gradInput, parameters: p)
-                }, flops: g.backwardInputCost.flops)
+                }, flops: g.backwardInputCost.flops, algorithm: backend.planner.algorithm(.backwardInput, g))
                 add(layer.name, "backward_weight", batch: batch, try time {
                     try backend.conv2dBackwardWeight(gradOutput: gradOutput, input: input, gradWeight: gradWeight,
                                                      gradBias: nil, parameters: p)
-                }, flops: g.backwardWeightCost(hasBias: false).flops)
+                }, flops: g.backwardWeightCost(hasBias: false).flops,
+                   algorithm: backend.planner.algorithm(.backwardWeight, g))
             }
         }
     }

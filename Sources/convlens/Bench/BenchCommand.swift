@@ -85,22 +85,25 @@ struct Bench {
     let table = TextTable(
         columns: [TextTable.Column("workload"), TextTable.Column("direction"), TextTable.Column("batch", alignRight: true),
                   TextTable.Column("median ms", alignRight: true), TextTable.Column("min ms", alignRight: true),
-                  TextTable.Column("max ms", alignRight: true), TextTable.Column("GFLOP/s", alignRight: true)],
-        widths: [24, 18, 5, 11, 10, 10, 8])
+                  TextTable.Column("max ms", alignRight: true), TextTable.Column("GFLOP/s", alignRight: true),
+                  TextTable.Column("algorithm")],
+        widths: [24, 18, 5, 11, 10, 10, 8, 14])
 
     var deviceName: String { backend.context.device.name }
 
     /// Records and prints one result; `flops` per call gives GFLOP/s at the median.
     mutating func add(_ workload: String, _ direction: String, batch: Int, _ timing: Timing, flops: Int? = nil,
-                      bytes: Int? = nil) {
+                      bytes: Int? = nil, algorithm: ConvAlgorithm? = nil) {
         let gflops = flops.map { Double($0) / timing.median / 1e6 }
         let bandwidth = bytes.map { Double($0) / timing.median / 1e6 }
         records.append(BenchRecord(workload: workload, direction: direction, batch: batch, median_ms: timing.median,
                                    min_ms: timing.minimum, max_ms: timing.maximum, gflops: gflops,
-                                   gigabytes_per_second: bandwidth, runs: timing.milliseconds.count, device: deviceName))
+                                   gigabytes_per_second: bandwidth, runs: timing.milliseconds.count, device: deviceName,
+                                   algorithm: algorithm?.rawValue))
         table.printRow([workload, direction, "\(batch)", String(format: "%.3f", timing.median),
                         String(format: "%.3f", timing.minimum), String(format: "%.3f", timing.maximum),
-                        gflops.map { String(format: "%.1f", $0) } ?? (bandwidth.map { String(format: "%.1f GB/s", $0) } ?? "–")])
+                        gflops.map { String(format: "%.1f", $0) } ?? (bandwidth.map { String(format: "%.1f GB/s", $0) } ?? "–"),
+                        algorithm?.rawValue ?? ""])
     }
 
     /// A tensor of seeded uniform values in [−1, 1).

@@ -16,6 +16,8 @@ struct BenchRecord: Codable {
     let gigabytes_per_second: Double?
     let runs: Int
     let device: String
+    /// The convolution algorithm the planner chose, for convolution layers.
+    let algorithm: String?
 }
 
 /// Wall-clock samples of one workload: at least `runs` timed calls after `warmup` untimed ones.

@@ -1,0 +1,66 @@
+import TensorOps
+
+/// Chooses the algorithm of every convolution pass, from the shapes, the device's tuning and what `convlens tune`
+/// measured: a pure function of those, so a choice can be tested without a device and printed before it runs.
+///
+/// In order: a forced algorithm (`CONVLENS_CONV_ALGORITHM`, or `convlens verify` checking each one) where it
+/// supports the pass; the algorithm `convlens tune` measured fastest for this exact pass and geometry; the device
+/// class's default rules.
+public struct ConvPlanner: Sendable {
+    public let tuning: DeviceTuning
+    /// Measured winners, by `TunedConvolutions.key`.
+    public let measured: [String: ConvAlgorithm]
+    public var forced: ConvAlgorithm?
+
+    public init(tuning: DeviceTuning, measured: [String: ConvAlgorithm] = [:], forced: ConvAlgorithm? = nil) {
+        self.tuning = tuning
+        self.measured = measured
+        self.forced = forced
+    }
+
+    public func algorithm(_ pass: ConvPass, _ g: Conv2DGeometry) -> ConvAlgorithm {
+        if let forced, forced.supports(pass, g) { return forced }
+        if let winner = measured[TunedConvolutions.key(pass, g)], winner.supports(pass, g) { return winner }
+        return defaultAlgorithm(pass, g)
+    }
+
+    /// The device class's rules (`DeviceTuning.defaults` holds the measurements behind each threshold).
+    public func defaultAlgorithm(_ pass: ConvPass, _ g: Conv2DGeometry) -> ConvAlgorithm {
+        if g.isDepthwise {
+            return pass != .backwardWeight && g.depthwiseRowsFit ? .depthwiseRows : .depthwise
+        }
+        guard g.outChannelsPerGroup >= tuning.matmulMinimumChannels else { return .direct }
+        switch pass {
+        case .forward:
+            if g.suitsWinograd && winogradPays(.forward(g)) { return .winograd }
+            if ConvAlgorithm.implicitGemm.supports(.forward, g) && implicitGemmPays(.forward(g)) { return .implicitGemm }
+            return .im2colGemm
+        case .backwardInput:
+            guard g.hasTransposableWindow && !g.isPointwise else { return .gemmCol2im }
+            if g.suitsWinograd && winogradPays(.backwardInput(g)) { return .winograd }
+            return implicitGemmPays(.backwardInput(g)) ? .implicitGemm : .im2colGemm
+        case .backwardWeight:
+            return .im2colGemm
+        }
+    }
+
+    /// 128 channels or more on both sides and 256 tiles or more (on the tuned device class).
+    func winogradPays(_ problem: WinogradConvolution) -> Bool {
+        problem.sourceChannels >= tuning.winogradMinimumChannels && problem.targetChannels >= tuning.winogradMinimumChannels
+            && problem.batch * problem.tilesPerImage >= tuning.winogradMinimumTiles
+    }
+
+    /// Where the device class runs implicit GEMM by default: windows of more than one tap (a 1×1 window leaves one
+    /// tap per pass of the kernel's inner loop: ResNet's 1×1 stride-2 projection took 2.0 ms against 1.9, and at
+    /// stride 1 needs no im2col at all), and rows that whole column tiles cover with little left over.
+    func implicitGemmPays(_ problem: ImplicitConvolution) -> Bool {
+        guard let limit = tuning.implicitGemmMaximumColumnPadding, problem.kernelHeight * problem.kernelWidth > 1
+        else { return false }
+        return problem.columnPadding(implicitGemmTiling(problem)) <= limit
+    }
+
+    /// The register tile conv2d_implicit_gemm runs `problem` with: the one that pads its rows least.
+    func implicitGemmTiling(_ problem: ImplicitConvolution) -> MatmulTiling {
+        MatmulTiling.leastPadded(tuning.matmulTilings, work: problem.paddedWork)
+    }
+}

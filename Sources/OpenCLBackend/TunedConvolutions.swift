@@ -1,0 +1,106 @@
+import Foundation
+import OpenCLRuntime
+import TensorOps
+
+/// What `convlens tune` measured on one device and driver: the fastest matrix-product tile and, per convolution
+/// pass and geometry, the fastest algorithm with every candidate's median time. Kept as JSON beside the program
+/// cache (`CacheFolder`), one file per device and driver version, and read by every `OpenCLBackend` on that
+/// device (`CONVLENS_TUNING=off` ignores it).
+public struct TunedConvolutions: Codable, Sendable {
+    public struct Measurement: Codable, Sendable {
+        public let pass: ConvPass
+        /// `Conv2DGeometry.description`, the key the planner looks up.
+        public let geometry: String
+        public let winner: ConvAlgorithm
+        /// Median milliseconds of each algorithm that supports the pass, by raw value.
+        public let milliseconds: [String: Double]
+
+        public init(pass: ConvPass, geometry: String, winner: ConvAlgorithm, milliseconds: [String: Double]) {
+            self.pass = pass
+            self.geometry = geometry
+            self.winner = winner
+            self.milliseconds = milliseconds
+        }
+    }
+
+    public var device: String
+    public var driver: String
+    /// ISO 8601.
+    public var measured: String
+    /// The matrix-product tile that measured fastest, with the default's and its own median milliseconds over the
+    /// tune's products; nil keeps the device class's tiles.
+    public var matmulTiling: TunedTiling?
+    public var convolutions: [Measurement]
+
+    public init(device: OpenCLDevice, measured: String, matmulTiling: TunedTiling?, convolutions: [Measurement]) {
+        self.device = device.name
+        self.driver = device.driverVersion
+        self.measured = measured
+        self.matmulTiling = matmulTiling
+        self.convolutions = convolutions
+    }
+
+    /// Setting this to `off` makes backends ignore the tuned file (the device class's defaults only).
+    public static let variable = "CONVLENS_TUNING"
+
+    static func key(_ pass: ConvPass, _ g: Conv2DGeometry) -> String { key(pass, geometry: g.description) }
+    static func key(_ pass: ConvPass, geometry: String) -> String { "\(pass.rawValue) \(geometry)" }
+
+    /// Winners by planner key.
+    var winners: [String: ConvAlgorithm] {
+        Dictionary(convolutions.map { (Self.key($0.pass, geometry: $0.geometry), $0.winner) }, uniquingKeysWith: { $1 })
+    }
+
+    /// ~/.cache/convlens/tuning/<device>-<driver>.json.
+    public static func file(for device: OpenCLDevice) -> URL {
+        let name = "\(device.name)-\(device.driverVersion)".map { $0.isLetter || $0.isNumber || $0 == "." ? $0 : "-" }
+        return CacheFolder.url.appendingPathComponent("tuning").appendingPathComponent(String(name) + ".json")
+    }
+
+    /// The stored measurements for `device`, or nil when it was never tuned.
+    /// - Throws: `TuningFileError` when the file exists but cannot be read or decoded.
+    public static func load(for device: OpenCLDevice) throws(TuningFileError) -> TunedConvolutions? {
+        let url = file(for: device)
+        guard FileManager.default.fileExists(atPath: url.path) else { return nil }
+        do {
+            return try JSONDecoder().decode(TunedConvolutions.self, from: Data(contentsOf: url))
+        } catch {
+            throw TuningFileError(path: url.path, reason: "\(error)")
+        }
+    }
+
+    public func save(for device: OpenCLDevice) throws {
+        let url = Self.file(for: device)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(self).write(to: url, options: .atomic)
+    }
+}
+
+/// A tile `convlens tune` chose, and what it measured against the default.
+public struct TunedTiling: Codable, Sendable {
+    let tiling: MatmulTiling
+    public let defaultMilliseconds: Double
+    public let milliseconds: Double
+
+    init(tiling: MatmulTiling, defaultMilliseconds: Double, milliseconds: Double) {
+        self.tiling = tiling
+        self.defaultMilliseconds = defaultMilliseconds
+        self.milliseconds = milliseconds
+    }
+
+    public var description: String {
+        "\(tiling.rows)×\(tiling.columns) (vectors of \(tiling.vectorWidth))"
+            + (tiling.termsPerLaunch.map { ", \($0) terms per launch" } ?? "")
+    }
+}
+
+/// A tuned file that exists but is unusable: named, with the reason, so the user can delete or re-tune it.
+public struct TuningFileError: Error, CustomStringConvertible {
+    public let path: String
+    public let reason: String
+    public var description: String {
+        "tuning file \(path) is unreadable (\(reason)); run `convlens tune` again or delete it"
+    }
+}

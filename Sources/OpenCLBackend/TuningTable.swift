@@ -1,0 +1,110 @@
+import OpenCLRuntime
+
+/// The kinds of device whose tuned defaults differ. Tuned values belong to a device, not to the code: the CPU
+/// under PoCL changes between machines (an AVX-512 Zen 4 one day, an AVX2 EPYC the next), so defaults are kept per
+/// class here and `convlens tune` measures the device in use (`TunedConvolutions`).
+public enum DeviceClass: String, Sendable, CaseIterable {
+    /// A CPU whose preferred float vector holds 16 lanes (AVX-512).
+    case cpuAVX512 = "cpu-avx512"
+    /// 8 lanes (AVX, AVX2).
+    case cpuAVX2 = "cpu-avx2"
+    /// 4 lanes or fewer (SSE, NEON).
+    case cpuNarrow = "cpu-narrow"
+    case gpu
+
+    public init(_ device: OpenCLDevice) {
+        guard device.isCPU else { self = .gpu; return }
+        self = switch device.preferredFloatVectorWidth {
+        case 16...: .cpuAVX512
+        case 8...: .cpuAVX2
+        default: .cpuNarrow
+        }
+    }
+
+    public var isCPU: Bool { self != .gpu }
+}
+
+/// Every tunable parameter of the convolution and product kernels for one device class, each with the measurement
+/// that set it. The planner (`ConvPlanner`) and the launchers read them from here only.
+public struct DeviceTuning: Sendable {
+    /// matmul_tiled's register tiles; the first also sets the column rounding of scratch matrices, and a product
+    /// takes another only where that one pads it clearly less (`MatmulTiling.leastPadded`).
+    var matmulTilings: [MatmulTiling]
+    /// Convolutions with fewer output channels per group run the direct kernels: a product would be mostly tile
+    /// padding.
+    var matmulMinimumChannels = 4
+    /// Winograd F(2×2, 3×3) pays where both sides have this many channels and the batch this many 2×2 tiles
+    /// (`ConvPlanner.winogradPays`).
+    var winogradMinimumChannels = 128
+    var winogradMinimumTiles = 256
+    /// V and M of one Winograd chunk together, in floats.
+    var winogradChunkFloats = 4 << 20
+    /// Whether conv2d_implicit_gemm is the default where its tiles fit the rows; nil on devices where it never is.
+    var implicitGemmMaximumColumnPadding: Double?
+    /// Output floats per conv2d_im2col work-item.
+    var im2colRunFloats = 256
+
+    /// These parameters with `tile`, measured by `convlens tune`, as the only matrix-product tile.
+    public func with(_ tile: TunedTiling) -> DeviceTuning {
+        var tuning = self
+        tuning.matmulTilings = [tile.tiling]
+        return tuning
+    }
+
+    /// The defaults for `deviceClass`.
+    ///
+    /// Matrix-product tiles, CPU: micro-kernels holding twice rows × columns floats in vector registers (the sum and
+    /// the current run). With 16-wide vectors, 12 × 32 and 8 × 48 both fill AVX-512's 32 registers: 8 × 48 loads
+    /// fewer values per multiply-add and fits the 64-row products of VGG-16's first layers (conv1_2 forward measured
+    /// 34–41 ms against 42–45 ms through PoCL on the 2-core Zen 4), 12 × 32 the 64-column ones (conv1_2's weight
+    /// gradient: 55–67 ms against 121–165). Batch work-groups of 4 on a CPU, since PoCL runs each work-group as one
+    /// task and Winograd's short products (K = channels) spent more on scheduling one tile per task than on
+    /// arithmetic (1.4× slower on VGG-16 conv1_2). At most 4096 terms per launch on AVX-512, so that one tile's
+    /// panel of B (4096 × 32 floats, 512 KB) stays in a core's L2 while the next row tiles reuse it: VGG-16
+    /// conv1_2's weight gradient (K = 50176) went from 38–47 ms to 31–38 (medians of 12, three alternating runs).
+    /// GPU: 4 × 4 per work-item in 16 × 8 work-groups.
+    ///
+    /// Winograd thresholds, through PoCL on the 2-core EPYC: 128 channels on both sides keep the 16 products'
+    /// register tiles busy (VGG-16 conv1_2, 64 → 64, took 35–42 ms against 34–36 for im2col and one product;
+    /// conv3_1, 128 → 256, 9–10 against 12 at batch 1 and 70–79 against 91–93 at 8); 256 tiles pay for
+    /// transforming the weights on every call (conv5_1 at batch 1, 49 tiles, took 7.5–14 ms against 6.7–9; at
+    /// batch 8, 392 tiles, 34–36 against 49–51). A chunk of 16 MB is half the last-level cache of that EPYC.
+    ///
+    /// Implicit GEMM only on a CPU, where the kernel's vector reads of input rows are what PoCL turns into AVX loads
+    /// (a GPU keeps im2col and the product, whose loads coalesce), and where whole column tiles cover the output
+    /// rows with at most 1/7 left over: VGG-16 conv1_2 (224 wide) took 29 + 0.9 ms against 29 + 6.6; ResNet's 7×7
+    /// stem (112 wide) 4.0 against 4.7, its 56-wide 3×3 layers 2.1 against 2.3 and 28-wide ones 1.9 against 2.0 at
+    /// stride 1, and 1.9 against 1.9–2.1 at stride 2.
+    ///
+    /// im2col runs of at least 256 floats per work-item (2 rows of a 224-wide map, 10 of a 28-wide one): on
+    /// ResNet's 3×3 stride-2 layer (28 × 28 outputs) the lowering went from 0.42–0.55 ms with one row per work-item
+    /// to 0.35–0.43 ms.
+    public static func defaults(for deviceClass: DeviceClass) -> DeviceTuning {
+        switch deviceClass {
+        case .cpuAVX512:
+            DeviceTuning(
+                matmulTilings: [
+                    MatmulTiling(rows: 12, vectorWidth: 16, vectors: 2, rowMajorOrder: true, local: [1, 1],
+                                 batchLocal: 4, termsPerLaunch: 4096),
+                    MatmulTiling(rows: 8, vectorWidth: 16, vectors: 3, rowMajorOrder: true, local: [1, 1],
+                                 batchLocal: 4, termsPerLaunch: 4096),
+                ],
+                implicitGemmMaximumColumnPadding: 8.0 / 7.0)
+        case .cpuAVX2:
+            DeviceTuning(
+                matmulTilings: [MatmulTiling(rows: 6, vectorWidth: 8, vectors: 2, rowMajorOrder: true, local: [1, 1],
+                                             batchLocal: 4)],
+                implicitGemmMaximumColumnPadding: 8.0 / 7.0)
+        case .cpuNarrow:
+            DeviceTuning(
+                matmulTilings: [MatmulTiling(rows: 4, vectorWidth: 4, vectors: 2, rowMajorOrder: true, local: [1, 1],
+                                             batchLocal: 4)],
+                implicitGemmMaximumColumnPadding: 8.0 / 7.0)
+        case .gpu:
+            DeviceTuning(
+                matmulTilings: [MatmulTiling(rows: 4, vectorWidth: 4, vectors: 1, rowMajorOrder: false,
+                                             local: [16, 8], batchLocal: 1)],
+                implicitGemmMaximumColumnPadding: nil)
+        }
+    }
+}

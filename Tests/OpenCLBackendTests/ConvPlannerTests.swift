@@ -1,0 +1,98 @@
+import BackendParity
+@testable import OpenCLBackend
+import TensorOps
+import Testing
+
+/// The convolution planner, without a device: it is a pure function of the shapes, the device class's tuning and
+/// the measured winners.
+@Suite("Convolution planner")
+struct ConvPlannerTests {
+    static func geometry(_ input: TensorShape, _ weight: TensorShape, _ parameters: Conv2DParameters) throws
+        -> Conv2DGeometry
+    {
+        try Conv2DGeometry(input: input, weight: weight, parameters: parameters)
+    }
+
+    /// Every geometry of the verify matrix.
+    static var catalogGeometries: [Conv2DGeometry] {
+        ParityCatalog.workloads.compactMap {
+            if case .conv2d(let input, let weight, _, let p) = $0 {
+                try? Conv2DGeometry(input: input, weight: weight, parameters: p)
+            } else { nil }
+        }
+    }
+
+    /// Whatever the device class, each default is an algorithm that computes the pass.
+    @Test(arguments: DeviceClass.allCases)
+    func defaultsAreSupported(_ deviceClass: DeviceClass) {
+        let planner = ConvPlanner(tuning: .defaults(for: deviceClass))
+        for g in Self.catalogGeometries {
+            for pass in ConvPass.allCases {
+                let algorithm = planner.algorithm(pass, g)
+                #expect(algorithm.supports(pass, g), "\(deviceClass) chose \(algorithm) for \(pass) \(g)")
+            }
+        }
+    }
+
+    /// On a CPU, the catalog's implicit-GEMM shapes (rows of 30–32 outputs) take the kernel, forward and, at
+    /// stride 1, backward-input; 1×1 windows do not, nor 14-wide rows where the tile is 32 or 48 columns wide
+    /// (AVX-512: mostly padding), while AVX2's 16-column tile pads them by 1/7 and takes them. A GPU never does.
+    @Test func implicitGemmWhereItsTilesFitTheRows() throws {
+        let strideTwo = try Self.geometry([1, 6, 20, 64], [10, 6, 3, 3], Conv2DParameters(stride: Size2D(2), padding: Padding2D(1)))
+        let stem = try Self.geometry([1, 3, 30, 62], [8, 3, 7, 7], Conv2DParameters(stride: Size2D(2), padding: Padding2D(3)))
+        let wide = try Self.geometry([2, 5, 14, 30], [14, 5, 3, 3], Conv2DParameters(padding: Padding2D(1)))
+        let narrow = try Self.geometry([1, 64, 14, 14], [64, 64, 3, 3], Conv2DParameters(padding: Padding2D(1)))
+        let projection = try Self.geometry([1, 16, 64, 64], [32, 16, 1, 1], Conv2DParameters(stride: Size2D(2)))
+        for deviceClass in [DeviceClass.cpuAVX512, .cpuAVX2] {
+            let planner = ConvPlanner(tuning: .defaults(for: deviceClass))
+            #expect(planner.algorithm(.forward, strideTwo) == .implicitGemm)
+            #expect(planner.algorithm(.forward, stem) == .implicitGemm)
+            #expect(planner.algorithm(.forward, wide) == .implicitGemm)
+            #expect(planner.algorithm(.backwardInput, wide) == .implicitGemm)
+            #expect(planner.algorithm(.forward, narrow) == (deviceClass == .cpuAVX2 ? .implicitGemm : .im2colGemm))
+            #expect(planner.algorithm(.forward, projection) == .im2colGemm)
+        }
+        let gpu = ConvPlanner(tuning: .defaults(for: .gpu))
+        #expect([strideTwo, stem, wide, narrow].allSatisfy { gpu.algorithm(.forward, $0) == .im2colGemm })
+    }
+
+    /// Winograd from 128 channels and 256 tiles on; depthwise layers take their own kernels; narrow groups the
+    /// direct ones; other input gradients that are no plain convolution go through col2im.
+    @Test func defaultRules() throws {
+        let planner = ConvPlanner(tuning: .defaults(for: .cpuAVX2))
+        let conv3 = try Self.geometry([1, 128, 56, 56], [256, 128, 3, 3], Conv2DParameters(padding: Padding2D(1)))
+        let conv5 = try Self.geometry([1, 512, 14, 14], [512, 512, 3, 3], Conv2DParameters(padding: Padding2D(1)))
+        let conv5Batch = try Self.geometry([8, 512, 14, 14], [512, 512, 3, 3], Conv2DParameters(padding: Padding2D(1)))
+        let depthwise = try Self.geometry([1, 144, 56, 56], [144, 1, 3, 3], Conv2DParameters(padding: Padding2D(1), groups: 144))
+        let narrowGroups = try Self.geometry([1, 8, 10, 9], [6, 4, 3, 3], Conv2DParameters(padding: Padding2D(1), groups: 2))
+        let strided = try Self.geometry([1, 128, 56, 56], [128, 128, 3, 3], Conv2DParameters(stride: Size2D(2), padding: Padding2D(1)))
+        #expect(planner.algorithm(.forward, conv3) == .winograd)
+        #expect(planner.algorithm(.backwardInput, conv3) == .winograd)
+        #expect(planner.algorithm(.backwardWeight, conv3) == .im2colGemm)
+        #expect(planner.algorithm(.forward, conv5) != .winograd, "49 tiles")
+        #expect(planner.algorithm(.forward, conv5Batch) == .winograd, "392 tiles")
+        #expect(planner.algorithm(.forward, depthwise) == .depthwiseRows)
+        #expect(planner.algorithm(.backwardWeight, depthwise) == .depthwise)
+        #expect(planner.algorithm(.forward, narrowGroups) == .direct)
+        #expect(planner.algorithm(.backwardInput, strided) == .gemmCol2im)
+    }
+
+    /// A forced algorithm runs every pass it supports, and only those; a measured winner replaces the default
+    /// for its exact pass and geometry.
+    @Test func forcedAndMeasuredChoices() throws {
+        let conv3 = try Self.geometry([1, 128, 56, 56], [256, 128, 3, 3], Conv2DParameters(padding: Padding2D(1)))
+        let strided = try Self.geometry([1, 128, 56, 56], [128, 128, 3, 3], Conv2DParameters(stride: Size2D(2), padding: Padding2D(1)))
+        let forced = ConvPlanner(tuning: .defaults(for: .cpuAVX2), forced: .winograd)
+        #expect(forced.algorithm(.forward, conv3) == .winograd)
+        #expect(forced.algorithm(.forward, strided) == forced.defaultAlgorithm(.forward, strided))
+        #expect(forced.algorithm(.backwardWeight, conv3) == .im2colGemm)
+
+        let measured = ConvPlanner(
+            tuning: .defaults(for: .cpuAVX2),
+            measured: [TunedConvolutions.key(.forward, conv3): .implicitGemm,
+                       TunedConvolutions.key(.backwardWeight, conv3): .winograd])
+        #expect(measured.algorithm(.forward, conv3) == .implicitGemm)
+        #expect(measured.algorithm(.backwardWeight, conv3) == .im2colGemm, "a stored winner that cannot run is ignored")
+        #expect(measured.algorithm(.backwardInput, conv3) == .winograd)
+    }
+}
