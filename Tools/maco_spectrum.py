@@ -35,6 +35,8 @@ import numpy as np
 import skimage.data
 import skimage.transform
 
+from convlens_tools.fixtures import save_npy
+
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "Sources" / "Visualization" / "Resources" / "maco_spectrum_128.npy"
 SIZE = 128
@@ -99,10 +101,8 @@ def main() -> int:
         return 2
     output = Path(sys.argv[1]) if len(sys.argv) == 2 else OUTPUT
     spectrum, count = magnitude_spectrum()
-    result = np.ascontiguousarray(spectrum, dtype="<f4")
     output.parent.mkdir(parents=True, exist_ok=True)
-    with open(output, "wb") as f:
-        np.save(f, result, allow_pickle=False)
+    result = save_npy(output, spectrum)
 
     print(f"\n{count} views of {len(PHOTOS)} photos; wrote {output} ({output.stat().st_size} bytes), "
           f"shape {list(result.shape)} {result.dtype.str}")

@@ -83,10 +83,8 @@ import io
 import json
 import os
 import sys
-import warnings
 
 import numpy as np
-from convlens_tools.metrics import rel_l2
 import onnx
 import onnx.numpy_helper
 import onnx.shape_inference
@@ -95,36 +93,27 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from convlens_tools.determinism import make_deterministic
+from convlens_tools.fixtures import FixtureFolder
+from convlens_tools.metrics import rel_l2
+from convlens_tools.models import randomize_bn
+from convlens_tools.onnx_export import SUPPORTED_OPS, export_onnx, fold_constants
+from convlens_tools.onnx_graph import attributes, initializers, producers
+from convlens_tools.onnxruntime_eval import evaluate
+
 GENERATOR = "Tools/make_model_fixtures.py"
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIXTURES = os.path.join(ROOT, "Tests", "ModelGraphTests", "Fixtures")
 OPSET = 17
 BATCH = 2
 
-SUPPORTED_OPS = {
-    "Conv", "Relu", "LeakyRelu", "Clip", "Sigmoid", "MaxPool", "AveragePool",
-    "GlobalAveragePool", "Gemm", "MatMul", "Add", "Mul", "Concat", "Flatten",
-    "Reshape", "BatchNormalization", "Dropout", "Identity", "Softmax", "Pad",
-}
-
-torch.set_num_threads(1)
-torch.use_deterministic_algorithms(True)
+make_deterministic(threads=1)
 torch.set_default_dtype(torch.float32)
 
 
 # ---------------------------------------------------------------------------
 # Models
 # ---------------------------------------------------------------------------
-
-def randomize_bn(bn, g):
-    """Give a BatchNorm non-trivial affine parameters and running statistics."""
-    c = bn.num_features
-    with torch.no_grad():
-        bn.weight.copy_(1.0 + 0.3 * torch.randn(c, generator=g))
-        bn.bias.copy_(0.2 * torch.randn(c, generator=g))
-        bn.running_mean.copy_(0.3 * torch.randn(c, generator=g))
-        bn.running_var.copy_(0.5 + torch.rand(c, generator=g))  # in [0.5, 1.5)
-
 
 class ResidualBN(nn.Module):
     def __init__(self):
@@ -216,26 +205,8 @@ def build_concat_grouped():
 # Graph checks
 # ---------------------------------------------------------------------------
 
-def attrs(node):
-    return {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
-
-
 def nodes_of(model, op):
     return [n for n in model.graph.node if n.op_type == op]
-
-
-def init_value(model, name):
-    for t in model.graph.initializer:
-        if t.name == name:
-            return onnx.numpy_helper.to_array(t)
-    raise AssertionError("%s is not an initializer" % name)
-
-
-def producer(model, value):
-    for n in model.graph.node:
-        if value in n.output:
-            return n
-    return None
 
 
 def value_shapes(model):
@@ -263,17 +234,18 @@ def check_common(model):
 
 
 def check_residual_bn(model, shapes):
+    inits, makers = initializers(model.graph), producers(model.graph)
     bns = nodes_of(model, "BatchNormalization")
     assert len(bns) == 1, "expected the conv BNs folded and one unfoldable BN"
-    src = producer(model, bns[0].input[0])
+    src = makers.get(bns[0].input[0])
     assert src is not None and src.op_type != "Conv", src
     assert len(nodes_of(model, "Conv")) == 3
     (add,) = nodes_of(model, "Add")
-    assert {producer(model, v).op_type for v in add.input} == {"Relu", "Conv"}
+    assert {makers[v].op_type for v in add.input} == {"Relu", "Conv"}
     (lrelu,) = nodes_of(model, "LeakyRelu")
-    assert abs(attrs(lrelu)["alpha"] - 0.1) < 1e-7
+    assert abs(attributes(lrelu)["alpha"] - 0.1) < 1e-7
     (pool,) = nodes_of(model, "AveragePool")
-    a = attrs(pool)
+    a = attributes(pool)
     assert a["kernel_shape"] == [3, 3] and a["strides"] == [2, 2] and a["pads"] == [1, 1, 1, 1], a
     assert a.get("ceil_mode", 0) == 1 and a.get("count_include_pad", 0) == 0, a
     # 20 x 18 with k3 s2 p1: floor mode gives 10 x 9, ceil mode 11 x 10.
@@ -283,35 +255,36 @@ def check_residual_bn(model, shapes):
     assert sorted(mul.input) == sorted([sig.input[0], sig.output[0]])
     assert nodes_of(model, "GlobalAveragePool") and nodes_of(model, "Flatten")
     (gemm,) = nodes_of(model, "Gemm")
-    assert init_value(model, gemm.input[1]).shape == (5, 8)
+    assert inits[gemm.input[1]].shape == (5, 8)
 
 
 def check_concat_grouped(model, shapes):
+    inits = initializers(model.graph)
     convs = nodes_of(model, "Conv")
-    groups = sorted(attrs(c).get("group", 1) for c in convs)
+    groups = sorted(attributes(c).get("group", 1) for c in convs)
     assert groups == [1, 1, 1, 2, 16], groups
-    assert any(attrs(c).get("dilations") == [2, 2] and attrs(c).get("pads") == [2, 2, 2, 2]
+    assert any(attributes(c).get("dilations") == [2, 2] and attributes(c).get("pads") == [2, 2, 2, 2]
                for c in convs)
     (mp,) = nodes_of(model, "MaxPool")
-    a = attrs(mp)
+    a = attributes(mp)
     assert a.get("ceil_mode", 0) == 1 and a.get("pads", [0, 0, 0, 0]) == [0, 0, 0, 0], a
     # 20 rows: floor((20-3)/2)+1 = 9, ceil gives 10; 19 columns: 9 either way.
     assert shapes[mp.input[0]][2:] == [20, 19] and shapes[mp.output[0]][2:] == [10, 9]
     (cat,) = nodes_of(model, "Concat")
-    assert attrs(cat)["axis"] == 1 and len(cat.input) == 2
+    assert attributes(cat)["axis"] == 1 and len(cat.input) == 2
     (clip,) = nodes_of(model, "Clip")
     assert len(clip.input) == 3
-    assert float(init_value(model, clip.input[1])) == 0.0
-    assert float(init_value(model, clip.input[2])) == 6.0
+    assert float(inits[clip.input[1]]) == 0.0
+    assert float(inits[clip.input[2]]) == 6.0
     (pad,) = nodes_of(model, "Pad")
-    assert attrs(pad).get("mode", b"constant") in (b"constant", "constant")
+    assert attributes(pad).get("mode", b"constant") in (b"constant", "constant")
     # ONNX pads order: [x1_begin (N), x2_begin (C), x3_begin (H), x4_begin (W), ...ends].
-    assert init_value(model, pad.input[1]).tolist() == [0, 0, 0, 1, 0, 0, 1, 2]
+    assert inits[pad.input[1]].tolist() == [0, 0, 0, 1, 0, 0, 1, 2]
     if len(pad.input) > 2 and pad.input[2]:
-        assert float(init_value(model, pad.input[2])) == 0.0
+        assert float(inits[pad.input[2]]) == 0.0
     assert shapes[pad.output[0]][2:] == [11, 12], shapes[pad.output[0]]
     (avg,) = nodes_of(model, "AveragePool")
-    a = attrs(avg)
+    a = attributes(avg)
     assert a["kernel_shape"] == [2, 2] and a["strides"] == [2, 2], a
     assert a.get("pads") == [1, 1, 1, 1] and a.get("count_include_pad", 0) == 1, a
     assert a.get("ceil_mode", 0) == 0
@@ -319,13 +292,13 @@ def check_concat_grouped(model, shapes):
     relu_after = [n for n in nodes_of(model, "Relu") if n.input[0] == avg.output[0]]
     assert len(relu_after) == 1
     (rs,) = nodes_of(model, "Reshape")
-    assert init_value(model, rs.input[1]).tolist() == [-1, 12]
+    assert inits[rs.input[1]].tolist() == [-1, 12]
     (mm,) = nodes_of(model, "MatMul")
-    assert init_value(model, mm.input[1]).shape == (12, 6)
+    assert inits[mm.input[1]].shape == (12, 6)
     (add,) = nodes_of(model, "Add")
-    assert init_value(model, [v for v in add.input if v != mm.output[0]][0]).shape == (6,)
+    assert inits[[v for v in add.input if v != mm.output[0]][0]].shape == (6,)
     (sm,) = nodes_of(model, "Softmax")
-    assert attrs(sm).get("axis") == 1
+    assert attributes(sm).get("axis") == 1
 
 
 # ---------------------------------------------------------------------------
@@ -405,7 +378,7 @@ def sensitivity(model_bytes, x, ref, mutations):
     for label, mutate in mutations:
         m = onnx.load_from_string(model_bytes)
         mutate(m)
-        out = run_ort(m.SerializeToString(), x)
+        out = evaluate(m.SerializeToString(), x, quiet=True)  # mutated graphs may leave unused initializers
         change = rel_l2(out, ref)
         assert out.shape != ref.shape or change > 1e-3, (label, change)
         rows.append((label, change))
@@ -417,85 +390,10 @@ def sensitivity(model_bytes, x, ref, mutations):
 # ---------------------------------------------------------------------------
 
 def export(model, x):
+    """The model exported at OPSET, as bytes."""
     buf = io.BytesIO()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)  # the TorchScript exporter is legacy
-        warnings.filterwarnings("ignore", message="Constant folding - Only steps=1")  # handled below
-        torch.onnx.export(
-            model.eval(), (x,), buf, dynamo=False, opset_version=OPSET,
-            input_names=["input"], output_names=["logits"],
-            dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}},
-            do_constant_folding=True)
+    export_onnx(model, x, buf, OPSET)
     return buf.getvalue()
-
-
-def fold_constants(model_bytes):
-    """Fold what the TorchScript exporter left unfolded, at the ONNX level.
-
-    The exporter keeps scalar/shape operands (Clip's min and max, Reshape's
-    shape) as ``Constant`` nodes, and computes Pad's ``pads`` with a small
-    subgraph (ConstantOfShape, Concat, Reshape, Slice with steps -1, Transpose,
-    Cast) that its constant folder refuses because of the negative Slice step.
-    Every node whose inputs are all constants is evaluated here with onnx's
-    reference evaluator (opset 17) and replaced by an initializer named after
-    its output value; dead nodes and initializers are dropped. Values and
-    semantics are unchanged (checked afterwards against torch via onnxruntime).
-    Returns (new model bytes, list of (op_type, node name) folded).
-    """
-    from onnx.reference import ReferenceEvaluator
-
-    model = onnx.load_from_string(model_bytes)
-    graph = model.graph
-    consts = {t.name: onnx.numpy_helper.to_array(t) for t in graph.initializer}
-    params = set(consts)  # the original weights
-    kept, folded = [], []
-    for node in graph.node:
-        if all(v == "" or v in consts for v in node.input) and node.op_type not in (
-                "RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike"):
-            ins = [onnx.helper.make_tensor_value_info(v, onnx.helper.np_dtype_to_tensor_dtype(consts[v].dtype), consts[v].shape)
-                   for v in node.input if v]
-            outs = [onnx.helper.make_tensor_value_info(v, onnx.TensorProto.UNDEFINED, None) for v in node.output]
-            tiny = onnx.helper.make_model(
-                onnx.helper.make_graph([node], "fold", ins, outs),
-                opset_imports=[onnx.helper.make_opsetid("", OPSET)])
-            vals = ReferenceEvaluator(tiny).run(None, {v: consts[v] for v in node.input if v})
-            for v, a in zip(node.output, vals):
-                consts[v] = np.asarray(a)
-            folded.append((node.op_type, node.name))
-        else:
-            kept.append(node)
-    # Keep only constants that the remaining nodes or the graph outputs use.
-    used = {v for n in kept for v in n.input} | {o.name for o in graph.output}
-    inits = [t for t in graph.initializer if t.name in used]
-    for name, a in consts.items():
-        if name in used and name not in params:
-            inits.append(onnx.numpy_helper.from_array(a, name))
-    del graph.node[:]
-    graph.node.extend(kept)
-    del graph.initializer[:]
-    graph.initializer.extend(inits)
-    keep_vi = {v for n in kept for v in list(n.input) + list(n.output)} - set(consts)
-    vis = [vi for vi in graph.value_info if vi.name in keep_vi]
-    del graph.value_info[:]
-    graph.value_info.extend(vis)
-    return model.SerializeToString(), folded
-
-
-def run_ort(model_bytes, x):
-    so = ort.SessionOptions()
-    so.intra_op_num_threads = 1
-    so.inter_op_num_threads = 1
-    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-    so.log_severity_level = 3  # mutated graphs may leave unused initializers behind
-    sess = ort.InferenceSession(model_bytes, so, providers=["CPUExecutionProvider"])
-    (out,) = sess.run(["logits"], {"input": x})
-    return out
-
-
-def save_npy(path, a):
-    a = np.ascontiguousarray(a, dtype="<f4")
-    with open(path, "wb") as f:
-        np.save(f, a, allow_pickle=False)
 
 
 def make_fixture(name, build, hw, input_seed, check, mutations, description):
@@ -504,7 +402,7 @@ def make_fixture(name, build, hw, input_seed, check, mutations, description):
     x_np = np.random.default_rng(input_seed).standard_normal((BATCH, 3, h, w)).astype(np.float32)
     x = torch.from_numpy(x_np.copy())
 
-    model_bytes, folded = fold_constants(export(model, x))
+    model_bytes, folded = fold_constants(export(model, x), OPSET)
     onnx_model = onnx.load_from_string(model_bytes)
     ops = check_common(onnx_model)
     check(onnx_model, value_shapes(onnx_model))
@@ -512,13 +410,10 @@ def make_fixture(name, build, hw, input_seed, check, mutations, description):
     # Forward: torch vs onnxruntime (plain and with ORT's graph optimizations).
     with torch.no_grad():
         torch_out = model(x).numpy()
-    ort_out = run_ort(model_bytes, x_np)
+    ort_out = evaluate(model_bytes, x_np)
     assert ort_out.dtype == np.float32 and ort_out.shape == torch_out.shape
     err = rel_l2(ort_out, torch_out)
-    so = ort.SessionOptions()
-    so.intra_op_num_threads = 1
-    opt_out = ort.InferenceSession(model_bytes, so, providers=["CPUExecutionProvider"]).run(
-        ["logits"], {"input": x_np})[0]
+    opt_out = evaluate(model_bytes, x_np, optimize=True)
     err_opt = rel_l2(opt_out, torch_out)
     assert err < 1e-5 and err_opt < 1e-5, (err, err_opt)
 
@@ -560,13 +455,11 @@ def make_fixture(name, build, hw, input_seed, check, mutations, description):
     an = float((x64.grad * d).sum())
     fd_err = abs(fd - an) / max(abs(an), 1e-30)
 
-    out_dir = os.path.join(FIXTURES, name)
-    os.makedirs(out_dir, exist_ok=True)
-    with open(os.path.join(out_dir, "model.onnx"), "wb") as f:
-        f.write(model_bytes)
-    save_npy(os.path.join(out_dir, "input.npy"), x_np)
-    save_npy(os.path.join(out_dir, "logits.npy"), ort_out)
-    save_npy(os.path.join(out_dir, "input_grad.npy"), grad)
+    folder = FixtureFolder(os.path.join(FIXTURES, name))
+    (folder.path / "model.onnx").write_bytes(model_bytes)
+    folder.save("input", x_np)
+    folder.save("logits", ort_out)
+    folder.save("input_grad", grad)
     meta = {
         "name": name,
         "grad_classes": grad_classes,
@@ -577,23 +470,22 @@ def make_fixture(name, build, hw, input_seed, check, mutations, description):
         "onnxruntime_version": ort.__version__,
         "description": description,
     }
-    with open(os.path.join(out_dir, "fixture.json"), "w", encoding="utf-8", newline="\n") as f:
-        f.write(json.dumps(meta, indent=2) + "\n")
+    folder.write_json("fixture.json", meta)
 
     # Report.
     print("== %s ==" % name)
     print("ops:", ", ".join(ops))
-    init_names = {t.name for t in onnx_model.graph.initializer}
+    inits = initializers(onnx_model.graph)
     for n in onnx_model.graph.node:
-        ins = ", ".join(v + ("*" if v in init_names else "") for v in n.input)
-        a = attrs(n)
+        ins = ", ".join(v + ("*" if v in inits else "") for v in n.input)
+        a = attributes(n)
         a = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in a.items()}
         print("  %-18s %-28s in=[%s] out=[%s] %s" % (n.op_type, n.name, ins, ", ".join(n.output),
                                                      json.dumps(a) if a else ""))
     print("  (* = initializer)")
     print("  folded after export: %s" % (", ".join("%s %s" % f for f in folded) or "nothing"))
     for t in onnx_model.graph.initializer:
-        arr = onnx.numpy_helper.to_array(t)
+        arr = inits[t.name]
         extra = " = %s" % arr.tolist() if arr.size <= 8 and arr.dtype != np.float32 or arr.ndim == 0 else ""
         print("  init %-28s %s %s%s" % (t.name, onnx.TensorProto.DataType.Name(t.data_type),
                                          list(arr.shape), extra))
@@ -607,11 +499,9 @@ def make_fixture(name, build, hw, input_seed, check, mutations, description):
     for label, change in sens:
         print("  %-62s %.3e" % (label, change))
     for fn in ("model.onnx", "input.npy", "logits.npy", "input_grad.npy", "fixture.json"):
-        p = os.path.join(out_dir, fn)
-        with open(p, "rb") as fh:
-            digest = hashlib.sha256(fh.read()).hexdigest()[:16]
-        print("  %-15s %7d bytes  sha256 %s" % (fn, os.path.getsize(p), digest))
-    assert os.path.getsize(os.path.join(out_dir, "model.onnx")) < 100 * 1024
+        data = (folder.path / fn).read_bytes()
+        print("  %-15s %7d bytes  sha256 %s" % (fn, len(data), hashlib.sha256(data).hexdigest()[:16]))
+    assert (folder.path / "model.onnx").stat().st_size < 100 * 1024
     print()
 
 

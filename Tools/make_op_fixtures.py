@@ -53,13 +53,14 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from convlens_tools.determinism import make_deterministic
+from convlens_tools.fixtures import write_text
+
 GENERATOR = "Tools/make_op_fixtures.py"
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT_PATH = os.path.join(ROOT, "Tests", "ReferenceBackendTests", "Fixtures", "torch_ops.json")
 
-torch.manual_seed(0)
-torch.set_num_threads(1)
-torch.use_deterministic_algorithms(True)
+make_deterministic(threads=1, seed=0)
 torch.set_default_dtype(torch.float32)
 
 
@@ -384,8 +385,7 @@ def main():
         for role, t in c["tensors"].items():
             assert len(t["data"]) == int(np.prod(t["shape"], dtype=np.int64)), (c["name"], role)
     os.makedirs(os.path.dirname(OUT_PATH), exist_ok=True)
-    with open(OUT_PATH, "w", encoding="utf-8", newline="\n") as f:
-        f.write(text)
+    write_text(OUT_PATH, text)
     print("wrote %s (%d bytes, %d cases, torch %s)"
           % (os.path.relpath(OUT_PATH, ROOT), len(text.encode("utf-8")), len(CASES),
              torch.__version__))

