@@ -43,7 +43,7 @@ let package = Package(
             dependencies: ["TensorOps", "OpenCLRuntime"],
             plugins: ["EmbedKernels"]
         ),
-        .target(name: "BackendParity", dependencies: ["TensorOps"]),
+        .target(name: "BackendParity", dependencies: ["TensorOps", "ReferenceBackend"]),
         .target(name: "ImageIO", dependencies: ["CPNG", "CJPEG", "TensorOps"]),
         // Graph, ONNX import (our own subset of onnx.proto, generated Swift committed) and the executor.
         .target(

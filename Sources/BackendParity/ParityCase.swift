@@ -4,20 +4,20 @@ import TensorOps
 /// candidate, once per algorithm in `algorithms` (every convolution algorithm that computes the pass), or once as
 /// planned when there are none. Each run is one row of `convlens verify`.
 public struct ParityCase: Sendable, CustomStringConvertible {
-    public let workload: ParityWorkload
+    public let opCase: any OpCase
     public let direction: Direction
     public let seed: UInt64
     public let algorithms: [ConvAlgorithm]
 
-    public init(_ workload: ParityWorkload, _ direction: Direction, seed: UInt64) {
-        self.workload = workload
+    public init(_ opCase: any OpCase, _ direction: Direction, seed: UInt64) {
+        self.opCase = opCase
         self.direction = direction
         self.seed = seed
-        algorithms = workload.convAlgorithms(direction)
+        algorithms = opCase.convAlgorithms(direction)
     }
 
     private init(_ parityCase: ParityCase, algorithms: [ConvAlgorithm]) {
-        (workload, direction, seed, self.algorithms) = (parityCase.workload, parityCase.direction, parityCase.seed, algorithms)
+        (opCase, direction, seed, self.algorithms) = (parityCase.opCase, parityCase.direction, parityCase.seed, algorithms)
     }
 
     /// This case with only the algorithms `keep` accepts.
@@ -28,8 +28,8 @@ public struct ParityCase: Sendable, CustomStringConvertible {
     /// Rows this case makes in `convlens verify`: one per algorithm, or one.
     public var runCount: Int { max(1, algorithms.count) }
 
-    public var op: String { workload.op }
-    public var description: String { "\(op) \(direction.rawValue) \(workload.shapeDescription)" }
+    public var op: String { opCase.op }
+    public var description: String { "\(op) \(direction.rawValue) \(opCase.shapeDescription)" }
 }
 
 /// How far one backend's results are from another's for one case (under one convolution algorithm).
@@ -58,7 +58,7 @@ public enum ParityRunner {
         tolerance: Double = Tolerance.deviceVsReference
     ) -> [ParityReport] {
         func run<B: Backend>(_ backend: B) throws -> [ParityOutput] {
-            try parityCase.workload.run(parityCase.direction, on: backend, seed: parityCase.seed)
+            try parityCase.opCase.run(parityCase.direction, on: backend, seed: parityCase.seed)
         }
         let variants: [ConvAlgorithm?] = parityCase.algorithms.isEmpty ? [nil] : parityCase.algorithms
         let expected: [ParityOutput]

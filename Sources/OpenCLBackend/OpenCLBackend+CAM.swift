@@ -2,9 +2,10 @@ import OpenCLRuntime
 import TensorOps
 
 extension OpenCLBackend {
-    public func camChannelWeights(_ rule: CAMRule, activation: Tensor, gradient: Tensor, weights: Tensor) throws {
-        guard rule.weighsChannels else { throw ShapeError(op: "cam", message: "\(rule.rawValue) has no channel weights") }
-        let g = try checkCAM(activation: activation.shape, gradient: gradient.shape, weights: weights.shape, map: nil)
+    public func camChannelWeights(
+        _ checked: Checked<CAMGeometry>, _ rule: CAMRule, activation: Tensor, gradient: Tensor, weights: Tensor
+    ) throws {
+        let g = checked.geometry
         try launch(try kernel("cam_channel_weights", in: "cam.cl", defineList: Self.ruleDefines(rule)),
                    global: [g.channels, g.images],
                    arguments: [.buffer(activation.buffer), .buffer(gradient.buffer), .buffer(weights.buffer),
@@ -12,16 +13,18 @@ extension OpenCLBackend {
                    cost: g.channelWeightsCost(rule), detail: "\(rule.rawValue) \(activation.shape)")
     }
 
-    public func camWeightedSum(activation: Tensor, weights: Tensor, output: Tensor) throws {
-        let g = try checkCAM(activation: activation.shape, gradient: nil, weights: weights.shape, map: output.shape)
+    public func camWeightedSum(
+        _ checked: Checked<CAMGeometry>, activation: Tensor, weights: Tensor, output: Tensor
+    ) throws {
+        let g = checked.geometry
         try launch(try kernel("cam_weighted_sum", in: "cam.cl"), global: [g.positions, g.images],
                    arguments: [.buffer(activation.buffer), .buffer(weights.buffer), .buffer(output.buffer),
                                .int(g.images), .int(g.channels), .int(g.positions)],
                    cost: g.weightedSumCost, detail: "\(activation.shape)")
     }
 
-    public func camPrincipalProjection(activation: Tensor, output: Tensor) throws {
-        let g = try checkCAM(activation: activation.shape, gradient: nil, weights: nil, map: output.shape)
+    public func camPrincipalProjection(_ checked: Checked<CAMGeometry>, activation: Tensor, output: Tensor) throws {
+        let g = checked.geometry
         let side = min(g.positions, g.channels)
         let sizes: [KernelArgument] = [.int(g.images), .int(g.channels), .int(g.positions)]
         let means = try makeTensor([g.images, g.channels])
@@ -47,9 +50,10 @@ extension OpenCLBackend {
                 flops: stages.projection.flops, bytes: stages.projection.bytes, detail: detail))
     }
 
-    public func camPixelwiseSum(_ rule: CAMRule, activation: Tensor, gradient: Tensor, output: Tensor) throws {
-        guard !rule.weighsChannels else { throw ShapeError(op: "cam", message: "\(rule.rawValue) weighs channels") }
-        let g = try checkCAM(activation: activation.shape, gradient: gradient.shape, weights: nil, map: output.shape)
+    public func camPixelwiseSum(
+        _ checked: Checked<CAMGeometry>, _ rule: CAMRule, activation: Tensor, gradient: Tensor, output: Tensor
+    ) throws {
+        let g = checked.geometry
         try launch(try kernel("cam_pixelwise_sum", in: "cam.cl", defineList: Self.ruleDefines(rule)),
                    global: [g.positions, g.images],
                    arguments: [.buffer(activation.buffer), .buffer(gradient.buffer), .buffer(output.buffer),
@@ -57,8 +61,7 @@ extension OpenCLBackend {
                    cost: g.pixelwiseSumCost, detail: "\(rule.rawValue) \(activation.shape)")
     }
 
-    public func minMaxNormalize(input: Tensor, output: Tensor, epsilon: Float) throws {
-        try checkSameShapes([input.shape, output.shape], roles: ["input", "output"], of: "min_max_normalize")
+    public func minMaxNormalize(_ checked: Checked<TensorShape>, input: Tensor, output: Tensor, epsilon: Float) throws {
         let images = input.shape[0]
         try launch(try kernel("min_max_normalize", in: "cam.cl"), global: [images],
                    arguments: [.buffer(input.buffer), .buffer(output.buffer), .int(images),
@@ -66,8 +69,10 @@ extension OpenCLBackend {
                    cost: OpCost.minMaxNormalize(count: input.shape.count), detail: "\(input.shape)")
     }
 
-    public func resizeBilinear(input: Tensor, output: Tensor, alignCorners: Bool) throws {
-        let g = try ResizeGeometry(input: input.shape, output: output.shape)
+    public func resizeBilinear(
+        _ checked: Checked<ResizeGeometry>, input: Tensor, output: Tensor, alignCorners: Bool
+    ) throws {
+        let g = checked.geometry
         let (oh, ow) = (g.output[2], g.output[3])
         try launch(try kernel("resize_bilinear", in: "cam.cl"), global: [ow, oh, g.planes],
                    arguments: [.buffer(input.buffer), .buffer(output.buffer), .int(g.planes), .int(g.input[2]),
@@ -75,8 +80,10 @@ extension OpenCLBackend {
                    cost: g.cost, detail: "\(g.input) → \(g.output)")
     }
 
-    public func overlay(map: Tensor, lut: Tensor, image: Tensor, alpha: Float, output: Tensor) throws {
-        let g = try OverlayGeometry(map: map.shape, lut: lut.shape, image: image.shape, output: output.shape)
+    public func overlay(
+        _ checked: Checked<OverlayGeometry>, map: Tensor, lut: Tensor, image: Tensor, alpha: Float, output: Tensor
+    ) throws {
+        let g = checked.geometry
         try launch(try kernel("overlay", in: "cam.cl"), global: [g.positions, g.images],
                    arguments: [.buffer(map.buffer), .buffer(lut.buffer), .buffer(image.buffer), .buffer(output.buffer),
                                .int(g.images), .int(g.positions), .float(alpha)],

@@ -3,12 +3,10 @@ import TensorOps
 
 extension OpenCLBackend {
     public func conv2dForward(
-        input: Tensor, weight: Tensor, bias: Tensor?, output: Tensor,
+        _ checked: Checked<Conv2DGeometry>, input: Tensor, weight: Tensor, bias: Tensor?, output: Tensor,
         parameters: Conv2DParameters
     ) throws {
-        let g = try checkConv2d(
-            input: input.shape, weight: weight.shape, bias: bias?.shape, output: output.shape,
-            parameters: parameters)
+        let g = checked.geometry
         let algorithm = planner.algorithm(.forward, g)
         try context.profiler.withOperation("conv2d forward \(algorithm) \(g)") {
             let arguments: [KernelArgument] = [
@@ -47,11 +45,10 @@ extension OpenCLBackend {
     }
 
     public func conv2dBackwardInput(
-        gradOutput: Tensor, weight: Tensor, gradInput: Tensor, parameters: Conv2DParameters
+        _ checked: Checked<Conv2DGeometry>, gradOutput: Tensor, weight: Tensor, gradInput: Tensor,
+        parameters: Conv2DParameters
     ) throws {
-        let g = try checkConv2d(
-            input: gradInput.shape, weight: weight.shape, bias: nil, output: gradOutput.shape,
-            parameters: parameters)
+        let g = checked.geometry
         let algorithm = planner.algorithm(.backwardInput, g)
         try context.profiler.withOperation("conv2d backward_input \(algorithm) \(g)") {
             let arguments: [KernelArgument] =
@@ -84,12 +81,10 @@ extension OpenCLBackend {
     }
 
     public func conv2dBackwardWeight(
-        gradOutput: Tensor, input: Tensor, gradWeight: Tensor, gradBias: Tensor?,
+        _ checked: Checked<Conv2DGeometry>, gradOutput: Tensor, input: Tensor, gradWeight: Tensor, gradBias: Tensor?,
         parameters: Conv2DParameters
     ) throws {
-        let g = try checkConv2d(
-            input: input.shape, weight: gradWeight.shape, bias: gradBias?.shape, output: gradOutput.shape,
-            parameters: parameters)
+        let g = checked.geometry
         let algorithm = planner.algorithm(.backwardWeight, g)
         try context.profiler.withOperation("conv2d backward_weight \(algorithm) \(g)") {
             let arguments: [KernelArgument] =

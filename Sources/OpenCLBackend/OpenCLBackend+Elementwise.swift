@@ -2,8 +2,10 @@ import OpenCLRuntime
 import TensorOps
 
 extension OpenCLBackend {
-    public func binaryForward(_ op: BinaryOp, _ a: Tensor, _ b: Tensor, output: Tensor) throws {
-        let g = try checkBinary(op, a: a.shape, b: b.shape, output: output.shape)
+    public func binaryForward(
+        _ checked: Checked<BroadcastGeometry>, _ op: BinaryOp, _ a: Tensor, _ b: Tensor, output: Tensor
+    ) throws {
+        let g = checked.geometry
         let sizes = BroadcastGeometry.padded(g.output) + g.broadcastStrides(of: g.a) + g.broadcastStrides(of: g.b)
         try launch(
             try kernel("binary_forward", in: "elementwise.cl",
@@ -14,10 +16,10 @@ extension OpenCLBackend {
     }
 
     public func binaryBackward(
-        _ op: BinaryOp, a: Tensor, b: Tensor, gradOutput: Tensor, gradA: Tensor?, gradB: Tensor?
+        _ checked: Checked<BroadcastGeometry>, _ op: BinaryOp, a: Tensor, b: Tensor, gradOutput: Tensor,
+        gradA: Tensor?, gradB: Tensor?
     ) throws {
-        let g = try checkBinaryBackward(
-            op, a: a.shape, b: b.shape, gradOutput: gradOutput.shape, gradA: gradA?.shape, gradB: gradB?.shape)
+        let g = checked.geometry
         let kernel = try kernel("binary_backward", in: "elementwise.cl", defines: ["OP": opCode(op)])
         // Each operand's gradient is a gather over the output elements it fed, reading the other operand.
         for (grad, own, other) in [(gradA, a, b), (gradB, b, a)] {
@@ -39,13 +41,15 @@ extension OpenCLBackend {
         }
     }
 
-    public func channelAffineForward(input: Tensor, scale: Tensor, shift: Tensor, output: Tensor) throws {
-        try checkChannelAffine(input: input.shape, scale: scale.shape, shift: shift.shape, output: output.shape)
+    public func channelAffineForward(
+        _ checked: Checked<TensorShape>, input: Tensor, scale: Tensor, shift: Tensor, output: Tensor
+    ) throws {
         try launchChannelAffine(input, scale: scale, shift: shift, output: output)
     }
 
-    public func channelAffineBackward(gradOutput: Tensor, scale: Tensor, gradInput: Tensor) throws {
-        try checkChannelAffine(input: gradOutput.shape, scale: scale.shape, shift: nil, output: gradInput.shape)
+    public func channelAffineBackward(
+        _ checked: Checked<TensorShape>, gradOutput: Tensor, scale: Tensor, gradInput: Tensor
+    ) throws {
         try launchChannelAffine(gradOutput, scale: scale, shift: nil, output: gradInput)
     }
 
@@ -61,8 +65,7 @@ extension OpenCLBackend {
             cost: OpCost.channelAffine(shape))
     }
 
-    public func softmaxForward(input: Tensor, output: Tensor) throws {
-        try checkSameShapes([input.shape, output.shape], roles: ["input", "output"], of: "softmax")
+    public func softmaxForward(_ checked: Checked<TensorShape>, input: Tensor, output: Tensor) throws {
         let (rows, columns) = input.shape.rowsAndColumns
         try launch(
             try kernel("softmax_forward", in: "elementwise.cl"), global: [rows],
@@ -70,10 +73,9 @@ extension OpenCLBackend {
             cost: OpCost.softmax(input.shape, backward: false))
     }
 
-    public func softmaxBackward(output: Tensor, gradOutput: Tensor, gradInput: Tensor) throws {
-        try checkSameShapes(
-            [output.shape, gradOutput.shape, gradInput.shape], roles: ["output", "gradOutput", "gradInput"],
-            of: "softmax")
+    public func softmaxBackward(
+        _ checked: Checked<TensorShape>, output: Tensor, gradOutput: Tensor, gradInput: Tensor
+    ) throws {
         let (rows, columns) = output.shape.rowsAndColumns
         try launch(
             try kernel("softmax_backward", in: "elementwise.cl"), global: [rows],

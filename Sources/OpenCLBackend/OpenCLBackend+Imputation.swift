@@ -3,8 +3,10 @@ import TensorOps
 
 /// ROAD's linear imputation (imputation.cl): the removed pixels of each image plane solved from their neighbours.
 extension OpenCLBackend {
-    public func linearImputation(image: Tensor, known: Tensor, output: Tensor, scratch: Tensor) throws {
-        let g = try ImputationGeometry(image: image.shape, known: known.shape, output: output.shape, scratch: scratch.shape)
+    public func linearImputation(
+        _ checked: Checked<ImputationGeometry>, image: Tensor, known: Tensor, output: Tensor, scratch: Tensor
+    ) throws {
+        let g = checked.geometry
         // One work-group of 256 (imputation.cl's IMPUTE_MAX_GROUP) per plane: each conjugate-gradient iteration
         // synchronizes inside it. The runtime halves the group where the kernel allows fewer work-items.
         let group = 256

@@ -2,8 +2,8 @@ import OpenCLRuntime
 import TensorOps
 
 extension OpenCLBackend {
-    public func concatForward(_ inputs: [Tensor], output: Tensor) throws {
-        let g = try checkConcat(inputs: inputs.map(\.shape), output: output.shape)
+    public func concatForward(_ checked: Checked<ConcatGeometry>, _ inputs: [Tensor], output: Tensor) throws {
+        let g = checked.geometry
         let kernel = try kernel("concat_forward", in: "layout.cl")
         // Each launch moves one input's share of OpCost.concat(g).
         for (input, offset) in zip(inputs, g.channelOffsets) {
@@ -14,8 +14,8 @@ extension OpenCLBackend {
         }
     }
 
-    public func concatBackward(gradOutput: Tensor, gradInputs: [Tensor]) throws {
-        let g = try checkConcat(inputs: gradInputs.map(\.shape), output: gradOutput.shape)
+    public func concatBackward(_ checked: Checked<ConcatGeometry>, gradOutput: Tensor, gradInputs: [Tensor]) throws {
+        let g = checked.geometry
         let kernel = try kernel("concat_backward", in: "layout.cl")
         // Each launch moves one input's share of OpCost.concat(g).
         for (gradInput, offset) in zip(gradInputs, g.channelOffsets) {
@@ -32,16 +32,20 @@ extension OpenCLBackend {
         [.int(shape[0]), .int(shape[1]), .int(shape[2] * shape[3]), .int(g.output[1]), .int(offset)]
     }
 
-    public func pad2dForward(input: Tensor, output: Tensor, padding: Padding2D, value: Float) throws {
-        let g = try checkPad2d(input: input.shape, output: output.shape, padding: padding)
+    public func pad2dForward(
+        _ checked: Checked<Pad2DGeometry>, input: Tensor, output: Tensor, padding: Padding2D, value: Float
+    ) throws {
+        let g = checked.geometry
         try launch(
             try kernel("pad2d_forward", in: "layout.cl"), global: [g.output[3], g.output[2], g.input[0] * g.input[1]],
             arguments: [.buffer(input.buffer), .buffer(output.buffer)] + pad2dSizes(g) + [.float(value)],
             cost: OpCost.copy(input: g.input.count, output: g.output.count), detail: "\(g.input) → \(g.output)")
     }
 
-    public func pad2dBackward(gradOutput: Tensor, gradInput: Tensor, padding: Padding2D) throws {
-        let g = try checkPad2d(input: gradInput.shape, output: gradOutput.shape, padding: padding)
+    public func pad2dBackward(
+        _ checked: Checked<Pad2DGeometry>, gradOutput: Tensor, gradInput: Tensor, padding: Padding2D
+    ) throws {
+        let g = checked.geometry
         // Only the interior of the output gradient is read: one input-sized plane set each way.
         try launch(
             try kernel("pad2d_backward", in: "layout.cl"), global: [g.input[3], g.input[2], g.input[0] * g.input[1]],
@@ -55,8 +59,7 @@ extension OpenCLBackend {
             .map { .int($0) }
     }
 
-    public func transpose2d(input: Tensor, output: Tensor) throws {
-        try checkTranspose2d(input: input.shape, output: output.shape)
+    public func transpose2d(_ checked: Checked<TensorShape>, input: Tensor, output: Tensor) throws {
         let (rows, columns) = (input.shape[0], input.shape[1])
         try transpose(MatrixView(buffer: input.buffer, rowStride: columns), rows: rows, columns: columns,
                       into: MatrixView(buffer: output.buffer, rowStride: rows))

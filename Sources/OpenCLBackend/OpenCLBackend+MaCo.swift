@@ -2,8 +2,10 @@ import OpenCLRuntime
 import TensorOps
 
 extension OpenCLBackend {
-    public func polarSpectrumForward(magnitude: Tensor, phase: Tensor, spectrum: Tensor) throws {
-        let g = try PolarSpectrumGeometry(magnitude: magnitude.shape, phase: phase.shape, spectrum: spectrum.shape)
+    public func polarSpectrumForward(
+        _ checked: Checked<PolarSpectrumGeometry>, magnitude: Tensor, phase: Tensor, spectrum: Tensor
+    ) throws {
+        let g = checked.geometry
         try launch(
             try kernel("polar_spectrum_forward", in: "maco.cl"), global: [g.phase.count],
             arguments: [.buffer(magnitude.buffer), .buffer(phase.buffer), .buffer(spectrum.buffer), .int(g.phase.count),
@@ -11,9 +13,11 @@ extension OpenCLBackend {
             cost: OpCost.polarSpectrum(g), detail: "\(phase.shape)")
     }
 
-    public func polarSpectrumBackward(magnitude: Tensor, phase: Tensor, gradSpectrum: Tensor, gradPhase: Tensor) throws {
-        let g = try PolarSpectrumGeometry(magnitude: magnitude.shape, phase: phase.shape, spectrum: gradSpectrum.shape)
-        try gradPhase.shape.require(phase.shape, "gradPhase", of: "polar_spectrum")
+    public func polarSpectrumBackward(
+        _ checked: Checked<PolarSpectrumGeometry>, magnitude: Tensor, phase: Tensor, gradSpectrum: Tensor,
+        gradPhase: Tensor
+    ) throws {
+        let g = checked.geometry
         try launch(
             try kernel("polar_spectrum_backward", in: "maco.cl"), global: [g.phase.count],
             arguments: [.buffer(magnitude.buffer), .buffer(phase.buffer), .buffer(gradSpectrum.buffer),
@@ -21,14 +25,17 @@ extension OpenCLBackend {
             cost: OpCost.polarSpectrum(g), detail: "\(phase.shape)")
     }
 
-    public func standardizeForward(input: Tensor, output: Tensor, epsilon: Float) throws {
-        let g = try StandardizeGeometry([input.shape, output.shape], roles: ["input", "output"])
+    public func standardizeForward(
+        _ checked: Checked<StandardizeGeometry>, input: Tensor, output: Tensor, epsilon: Float
+    ) throws {
+        let g = checked.geometry
         try launchStandardize("standardize_forward", g, buffers: [input.buffer, output.buffer], epsilon: epsilon)
     }
 
-    public func standardizeBackward(input: Tensor, gradOutput: Tensor, gradInput: Tensor, epsilon: Float) throws {
-        let g = try StandardizeGeometry([input.shape, gradOutput.shape, gradInput.shape],
-                                        roles: ["input", "gradOutput", "gradInput"])
+    public func standardizeBackward(
+        _ checked: Checked<StandardizeGeometry>, input: Tensor, gradOutput: Tensor, gradInput: Tensor, epsilon: Float
+    ) throws {
+        let g = checked.geometry
         try launchStandardize("standardize_backward", g, buffers: [input.buffer, gradOutput.buffer, gradInput.buffer],
                               epsilon: epsilon)
     }
@@ -44,9 +51,9 @@ extension OpenCLBackend {
             annotation: LaunchAnnotation(flops: cost.flops, bytes: cost.bytes, detail: "\(g.shape)"))
     }
 
-    public func accumulateAbsolute(_ gradient: Tensor, into accumulator: Tensor) throws {
-        try checkSameShapes([gradient.shape, accumulator.shape], roles: ["gradient", "accumulator"],
-                            of: "accumulate_absolute")
+    public func accumulateAbsolute(
+        _ checked: Checked<TensorShape>, _ gradient: Tensor, into accumulator: Tensor
+    ) throws {
         let count = gradient.shape.count
         try launch(
             try kernel("accumulate_absolute", in: "maco.cl"), global: [count],

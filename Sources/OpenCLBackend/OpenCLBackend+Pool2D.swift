@@ -3,10 +3,10 @@ import TensorOps
 
 extension OpenCLBackend {
     public func maxPool2dForward(
-        input: Tensor, output: Tensor, argmax: IndexTensor, parameters: Pool2DParameters
+        _ checked: Checked<Pool2DGeometry>, input: Tensor, output: Tensor, argmax: IndexTensor,
+        parameters: Pool2DParameters
     ) throws {
-        let g = try checkPool2d(
-            .max, input: input.shape, output: output.shape, argmax: argmax.shape, parameters: parameters)
+        let g = checked.geometry
         try launch(
             try pool2dKernel("max_pool2d_forward", g), global: [g.outHeight, g.planes],
             arguments: [.buffer(input.buffer), .buffer(output.buffer), .buffer(argmax.buffer)] + pool2dSizes(g),
@@ -14,10 +14,10 @@ extension OpenCLBackend {
     }
 
     public func maxPool2dBackward(
-        gradOutput: Tensor, argmax: IndexTensor, gradInput: Tensor, parameters: Pool2DParameters
+        _ checked: Checked<Pool2DGeometry>, gradOutput: Tensor, argmax: IndexTensor, gradInput: Tensor,
+        parameters: Pool2DParameters
     ) throws {
-        let g = try checkPool2d(
-            .max, input: gradInput.shape, output: gradOutput.shape, argmax: argmax.shape, parameters: parameters)
+        let g = checked.geometry
         try launch(
             try pool2dKernel("max_pool2d_backward", g), global: [g.inHeight, g.planes],
             arguments: [.buffer(gradOutput.buffer), .buffer(argmax.buffer), .buffer(gradInput.buffer)]
@@ -25,24 +25,25 @@ extension OpenCLBackend {
             cost: g.backwardCost)
     }
 
-    public func avgPool2dForward(input: Tensor, output: Tensor, parameters: Pool2DParameters) throws {
-        let g = try checkPool2d(.average, input: input.shape, output: output.shape, parameters: parameters)
+    public func avgPool2dForward(
+        _ checked: Checked<Pool2DGeometry>, input: Tensor, output: Tensor, parameters: Pool2DParameters
+    ) throws {
+        let g = checked.geometry
         try launch(
             try pool2dKernel("avg_pool2d_forward", g), global: [g.outWidth, g.outHeight, g.planes],
             arguments: [.buffer(input.buffer), .buffer(output.buffer)] + pool2dSizes(g), cost: g.forwardCost)
     }
 
-    public func avgPool2dBackward(gradOutput: Tensor, gradInput: Tensor, parameters: Pool2DParameters)
+    public func avgPool2dBackward(_ checked: Checked<Pool2DGeometry>, gradOutput: Tensor, gradInput: Tensor, parameters: Pool2DParameters)
         throws
     {
-        let g = try checkPool2d(.average, input: gradInput.shape, output: gradOutput.shape, parameters: parameters)
+        let g = checked.geometry
         try launch(
             try pool2dKernel("avg_pool2d_backward", g), global: [g.inWidth, g.inHeight, g.planes],
             arguments: [.buffer(gradOutput.buffer), .buffer(gradInput.buffer)] + pool2dSizes(g), cost: g.backwardCost)
     }
 
-    public func globalAvgPool2dForward(input: Tensor, output: Tensor) throws {
-        try checkGlobalAvgPool2d(input: input.shape, output: output.shape)
+    public func globalAvgPool2dForward(_ checked: Checked<TensorShape>, input: Tensor, output: Tensor) throws {
         let planes = input.shape[0] * input.shape[1]
         try launch(
             try kernel("global_avg_pool2d_forward", in: "pool2d.cl"), global: [planes],
@@ -50,8 +51,7 @@ extension OpenCLBackend {
             cost: OpCost.globalAvgPool2d(input: input.shape, backward: false))
     }
 
-    public func globalAvgPool2dBackward(gradOutput: Tensor, gradInput: Tensor) throws {
-        try checkGlobalAvgPool2d(input: gradInput.shape, output: gradOutput.shape)
+    public func globalAvgPool2dBackward(_ checked: Checked<TensorShape>, gradOutput: Tensor, gradInput: Tensor) throws {
         let planes = gradInput.shape[0] * gradInput.shape[1]
         let planeSize = gradInput.shape[2] * gradInput.shape[3]
         try launch(

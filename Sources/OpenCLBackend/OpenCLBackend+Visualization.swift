@@ -3,8 +3,10 @@ import OpenCLRuntime
 import TensorOps
 
 extension OpenCLBackend {
-    public func affineResampleForward(input: Tensor, maps: Tensor, output: Tensor, fill: Float) throws {
-        let g = try checkAffineResample(input: input.shape, maps: maps.shape, output: output.shape)
+    public func affineResampleForward(
+        _ checked: Checked<AffineResampleGeometry>, input: Tensor, maps: Tensor, output: Tensor, fill: Float
+    ) throws {
+        let g = checked.geometry
         try launch(
             try kernel("affine_resample_forward", in: "image.cl"), global: planeGrid(output.shape),
             arguments: [.buffer(input.buffer), .buffer(maps.buffer), .buffer(output.buffer)]
@@ -12,8 +14,10 @@ extension OpenCLBackend {
             cost: OpCost.affineResample(g), detail: "\(input.shape) → \(output.shape)")
     }
 
-    public func affineResampleBackward(gradOutput: Tensor, maps: Tensor, gradInput: Tensor, reach: Int) throws {
-        let g = try checkAffineResample(input: gradInput.shape, maps: maps.shape, output: gradOutput.shape)
+    public func affineResampleBackward(
+        _ checked: Checked<AffineResampleGeometry>, gradOutput: Tensor, maps: Tensor, gradInput: Tensor, reach: Int
+    ) throws {
+        let g = checked.geometry
         try launch(
             try kernel("affine_resample_backward", in: "image.cl"), global: planeGrid(gradInput.shape),
             arguments: [.buffer(gradOutput.buffer), .buffer(maps.buffer), .buffer(gradInput.buffer)]
@@ -34,10 +38,9 @@ extension OpenCLBackend {
         [.int(shape[0] * shape[1]), .int(shape[1]), .int(shape[2]), .int(shape[3])]
     }
 
-    public func imagePenaltyBackward(image: Tensor, gradient: Tensor, output: Tensor, l2: Float, tv: Float) throws {
-        try image.shape.requireNCHW("image", of: "image_penalty")
-        try checkSameShapes([image.shape, gradient.shape, output.shape], roles: ["image", "gradient", "output"],
-                            of: "image_penalty")
+    public func imagePenaltyBackward(
+        _ checked: Checked<TensorShape>, image: Tensor, gradient: Tensor, output: Tensor, l2: Float, tv: Float
+    ) throws {
         let shape = image.shape
         try launch(
             try kernel("image_penalty_backward", in: "image.cl"), global: planeGrid(shape),
@@ -46,10 +49,8 @@ extension OpenCLBackend {
             cost: OpCost.elementwiseUpdate(count: shape.count, operations: 12, tensors: 3), detail: "\(shape)")
     }
 
-    public func adamStep(parameter: Tensor, gradient: Tensor, firstMoment: Tensor, secondMoment: Tensor, step: Int,
+    public func adamStep(_ checked: Checked<TensorShape>, parameter: Tensor, gradient: Tensor, firstMoment: Tensor, secondMoment: Tensor, step: Int,
                          _ h: AdamParameters) throws {
-        try checkSameShapes([parameter.shape, gradient.shape, firstMoment.shape, secondMoment.shape],
-                            roles: ["parameter", "gradient", "first moment", "second moment"], of: "adam")
         let correction1 = Float(1 - pow(Double(h.beta1), Double(step)))
         let correction2 = Float(1 - pow(Double(h.beta2), Double(step)))
         try launch(
@@ -62,8 +63,9 @@ extension OpenCLBackend {
             detail: "\(parameter.shape)")
     }
 
-    public func sgdStep(parameter: Tensor, gradient: Tensor, learningRate: Float) throws {
-        try checkSameShapes([parameter.shape, gradient.shape], roles: ["parameter", "gradient"], of: "sgd")
+    public func sgdStep(
+        _ checked: Checked<TensorShape>, parameter: Tensor, gradient: Tensor, learningRate: Float
+    ) throws {
         try launch(
             try kernel("sgd_step", in: "optim.cl"), global: [parameter.shape.count],
             arguments: [.buffer(parameter.buffer), .buffer(gradient.buffer), .int(parameter.shape.count),
@@ -75,11 +77,10 @@ extension OpenCLBackend {
 }
 
 extension OpenCLBackend {
-    public func diversityBackward(activation: Tensor, gradient: Tensor, output: Tensor, weight: Float, scratch: Tensor)
+    public func diversityBackward(_ checked: Checked<DiversityGeometry>, activation: Tensor, gradient: Tensor, output: Tensor, weight: Float, scratch: Tensor)
         throws
     {
-        let g = try checkDiversity(
-            activation: activation.shape, gradient: gradient.shape, output: output.shape, scratch: scratch.shape)
+        let g = checked.geometry
         let (n, c, p, row) = (g.images, g.channels, g.positions, g.row)
         let detail = "\(activation.shape)"
         try launch(try kernel("diversity_gram", in: "diversity.cl"), global: [c, c, n],

@@ -1,30 +1,33 @@
 import TensorOps
 
 extension ReferenceBackend {
-    public func concatForward(_ inputs: [Tensor], output: Tensor) throws {
-        let g = try checkConcat(inputs: inputs.map(\.shape), output: output.shape)
+    public func concatForward(_ checked: Checked<ConcatGeometry>, _ inputs: [Tensor], output: Tensor) throws {
+        let g = checked.geometry
         output.store(ReferenceMath.concatForward(inputs.map(\.doubles), g))
     }
 
-    public func concatBackward(gradOutput: Tensor, gradInputs: [Tensor]) throws {
-        let g = try checkConcat(inputs: gradInputs.map(\.shape), output: gradOutput.shape)
+    public func concatBackward(_ checked: Checked<ConcatGeometry>, gradOutput: Tensor, gradInputs: [Tensor]) throws {
+        let g = checked.geometry
         for (tensor, values) in zip(gradInputs, ReferenceMath.concatBackward(gradOutput: gradOutput.doubles, g)) {
             tensor.store(values)
         }
     }
 
-    public func pad2dForward(input: Tensor, output: Tensor, padding: Padding2D, value: Float) throws {
-        let g = try checkPad2d(input: input.shape, output: output.shape, padding: padding)
+    public func pad2dForward(
+        _ checked: Checked<Pad2DGeometry>, input: Tensor, output: Tensor, padding: Padding2D, value: Float
+    ) throws {
+        let g = checked.geometry
         output.store(ReferenceMath.pad2dForward(input: input.doubles, value: Double(value), g))
     }
 
-    public func pad2dBackward(gradOutput: Tensor, gradInput: Tensor, padding: Padding2D) throws {
-        let g = try checkPad2d(input: gradInput.shape, output: gradOutput.shape, padding: padding)
+    public func pad2dBackward(
+        _ checked: Checked<Pad2DGeometry>, gradOutput: Tensor, gradInput: Tensor, padding: Padding2D
+    ) throws {
+        let g = checked.geometry
         gradInput.store(ReferenceMath.pad2dBackward(gradOutput: gradOutput.doubles, g))
     }
 
-    public func transpose2d(input: Tensor, output: Tensor) throws {
-        try checkTranspose2d(input: input.shape, output: output.shape)
+    public func transpose2d(_ checked: Checked<TensorShape>, input: Tensor, output: Tensor) throws {
         output.store(ReferenceMath.transpose2d(input: input.doubles, rows: input.shape[0], columns: input.shape[1]))
     }
 }

@@ -40,3 +40,123 @@ public enum ReLUGradient: String, Sendable, CaseIterable {
     /// `dx = relu(dy)`: only positive gradients, whatever the unit's input.
     case deconvnet
 }
+
+// MARK: - Descriptor
+
+/// The activation family (Kernels/activation.cl, `OpenCLBackend+Activation`, `ReferenceMath+Activation`). A new
+/// activation is a case of `Activation` with its name, here in `verified` (parity and finite differences follow),
+/// its kernels, its reference math and its ONNX lowering.
+public enum ActivationOp: OpFamily {
+    /// Every activation the parity and gradient checks run, with the parameters models use.
+    public static let verified: [Activation] = [.relu, .leakyReLU(alpha: 0.1), .clip(min: 0, max: 6), .sigmoid]
+
+    public static var parityCases: [any OpCase] {
+        verified.map { ActivationCase($0, shape: [2, 3, 7, 9]) }
+            + ReLUGradient.allCases.map { ReLUGradientCase($0, shape: [2, 3, 5, 7]) }
+    }
+}
+
+extension Activation {
+    /// Inputs where the function or its derivative has a kink: finite-difference inputs keep away from them.
+    public var kinks: [Double] {
+        switch self {
+        case .relu, .leakyReLU: [0]
+        case .clip(let low, let high): [Double(low), Double(high)]
+        case .sigmoid: []
+        }
+    }
+}
+
+/// One activation over one shape; inputs spread (σ = 4) to both sides of every kink, never within 10⁻³ of one.
+public struct ActivationCase: DifferentiableOpCase {
+    public let activation: Activation
+    public let shape: TensorShape
+
+    public init(_ activation: Activation, shape: TensorShape) {
+        self.activation = activation
+        self.shape = shape
+    }
+
+    public var op: String { activation.name }
+    public var directions: [Direction] { [.forward, .backward] }
+    public var shapeDescription: String { "x\(shape) \(activation)" }
+    public var inputShapes: [TensorShape] { [shape] }
+    public var inputNames: [String] { ["input"] }
+
+    public func input(_ index: Int, using random: inout SeededGenerator) -> [Float] {
+        random.normals(shape.count, scale: 4, avoiding: activation.kinks).map(Float.init)
+    }
+
+    public func forward<B: Backend>(_ inputs: [B.Tensor], on backend: B) throws -> B.Tensor {
+        let output = try backend.makeTensor(shape)
+        try backend.activationForward(activation, input: inputs[0], output: output)
+        return output
+    }
+
+    public func gradients<B: Backend>(_ direction: Direction, _ inputs: [B.Tensor], gradOutput: B.Tensor, on backend: B)
+        throws -> [Int: B.Tensor]
+    {
+        let gradInput = try backend.makeTensor(shape)
+        try backend.activationBackward(activation, input: inputs[0], gradOutput: gradOutput, gradInput: gradInput)
+        return [0: gradInput]
+    }
+}
+
+/// A ReLU's backward pass under an attribution rule (not a gradient, except `.standard`: no finite differences).
+public struct ReLUGradientCase: OpCase {
+    public let rule: ReLUGradient
+    public let shape: TensorShape
+
+    public init(_ rule: ReLUGradient, shape: TensorShape) {
+        self.rule = rule
+        self.shape = shape
+    }
+
+    public var op: String { "relu_\(rule.rawValue)" }
+    public var directions: [Direction] { [.backward] }
+    public var shapeDescription: String { "x\(shape)" }
+
+    public func run<B: Backend>(_ direction: Direction, on backend: B, seed: UInt64) throws -> [ParityOutput] {
+        var random = SeededGenerator(seed: seed)
+        let x = try backend.upload(.randomNormal(shape, using: &random))
+        let dy = try backend.upload(.randomNormal(shape, using: &random)), result = try backend.makeTensor(shape)
+        try backend.reluBackward(rule, input: x, gradOutput: dy, gradInput: result)
+        return [ParityOutput(name: "grad_input", values: try backend.download(result).values)]
+    }
+}
+
+// MARK: - Cost
+
+extension OpCost {
+    /// An activation over `count` elements: one operation each; backward also reads the forward input.
+    public static func activation(count: Int, backward: Bool) -> OpCost {
+        OpCost(flops: count, bytes: OpCost.traffic(count, count, backward ? count : 0))
+    }
+}
+
+// MARK: - Front door
+
+/// The entry points callers use: each checks its shapes (the same message whichever backend runs), then hands the
+/// backend its arguments with the proof of that check, which only TensorOps can make.
+extension Backend {
+    public func activationForward(_ activation: Activation, input: Tensor, output: Tensor) throws {
+        let checked = Checked(try checkSameShapes(
+            [input.shape, output.shape], roles: ["input", "output"], of: activation.name))
+        try activationForward(checked, activation, input: input, output: output)
+    }
+
+    public func activationBackward(
+        _ activation: Activation, input: Tensor, gradOutput: Tensor, gradInput: Tensor
+    ) throws {
+        let checked = Checked(try checkSameShapes(
+            [input.shape, gradOutput.shape, gradInput.shape], roles: ["input", "gradOutput", "gradInput"],
+            of: activation.name))
+        try activationBackward(checked, activation, input: input, gradOutput: gradOutput, gradInput: gradInput)
+    }
+
+    public func reluBackward(_ rule: ReLUGradient, input: Tensor, gradOutput: Tensor, gradInput: Tensor) throws {
+        let checked = Checked(try checkSameShapes(
+            [input.shape, gradOutput.shape, gradInput.shape], roles: ["input", "gradOutput", "gradInput"], of: "relu"))
+        try reluBackward(checked, rule, input: input, gradOutput: gradOutput, gradInput: gradInput)
+    }
+}

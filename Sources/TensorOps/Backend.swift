@@ -7,8 +7,11 @@ public protocol BackendTensor: AnyObject {
 /// specification). Models, visualizations and parity checks are written once, generic over `Backend`.
 ///
 /// Conventions for every op:
-/// - float32, NCHW, PyTorch semantics; shapes are validated by the shared geometry types (`Conv2DGeometry`,
-///   `Pool2DGeometry`, …) before any work, and a mismatched tensor throws `ShapeError` naming the shapes;
+/// - float32, NCHW, PyTorch semantics;
+/// - callers use each op's front door (`extension Backend` beside its family's descriptor: `Conv2D.swift`, …),
+///   which checks the shapes once, through the shared geometry types, and throws `ShapeError` naming them; the
+///   requirements below, which backends implement, take that check's `Checked` proof first, so no backend computes
+///   on unchecked shapes;
 /// - results go into caller-provided tensors (overwritten, never accumulated), so callers allocate once and
 ///   reuse buffers across calls;
 /// - ops are queued in order and nothing waits for the device until `download`.
@@ -49,140 +52,228 @@ public protocol Backend: AnyObject {
     func withConvAlgorithm<T>(_ algorithm: ConvAlgorithm, _ body: () throws -> T) throws -> T
 
     func conv2dForward(
-        input: Tensor, weight: Tensor, bias: Tensor?, output: Tensor, parameters: Conv2DParameters) throws
+        _ checked: Checked<Conv2DGeometry>, input: Tensor, weight: Tensor, bias: Tensor?, output: Tensor,
+        parameters: Conv2DParameters
+    ) throws
     /// `gradInput = ∂L/∂input` given `gradOutput = ∂L/∂output`.
     func conv2dBackwardInput(
-        gradOutput: Tensor, weight: Tensor, gradInput: Tensor, parameters: Conv2DParameters) throws
+        _ checked: Checked<Conv2DGeometry>, gradOutput: Tensor, weight: Tensor, gradInput: Tensor,
+        parameters: Conv2DParameters
+    ) throws
     /// `gradWeight = ∂L/∂weight`, and `gradBias = Σ_{n,h,w} gradOutput` when asked for.
     func conv2dBackwardWeight(
-        gradOutput: Tensor, input: Tensor, gradWeight: Tensor, gradBias: Tensor?, parameters: Conv2DParameters
+        _ checked: Checked<Conv2DGeometry>, gradOutput: Tensor, input: Tensor, gradWeight: Tensor,
+        gradBias: Tensor?, parameters: Conv2DParameters
     ) throws
 
     // MARK: Pooling
 
     /// Max pooling that also records, per output, the flat in-plane index of the winning input (first maximum
     /// in scan order on ties).
-    func maxPool2dForward(input: Tensor, output: Tensor, argmax: IndexTensor, parameters: Pool2DParameters) throws
+    func maxPool2dForward(
+        _ checked: Checked<Pool2DGeometry>, input: Tensor, output: Tensor, argmax: IndexTensor,
+        parameters: Pool2DParameters
+    ) throws
     /// Routes each output gradient to its recorded argmax, summing where windows overlap.
     func maxPool2dBackward(
-        gradOutput: Tensor, argmax: IndexTensor, gradInput: Tensor, parameters: Pool2DParameters) throws
-    func avgPool2dForward(input: Tensor, output: Tensor, parameters: Pool2DParameters) throws
-    func avgPool2dBackward(gradOutput: Tensor, gradInput: Tensor, parameters: Pool2DParameters) throws
+        _ checked: Checked<Pool2DGeometry>, gradOutput: Tensor, argmax: IndexTensor, gradInput: Tensor,
+        parameters: Pool2DParameters
+    ) throws
+    func avgPool2dForward(
+        _ checked: Checked<Pool2DGeometry>, input: Tensor, output: Tensor, parameters: Pool2DParameters
+    ) throws
+    func avgPool2dBackward(
+        _ checked: Checked<Pool2DGeometry>, gradOutput: Tensor, gradInput: Tensor, parameters: Pool2DParameters
+    ) throws
     /// N×C×H×W → N×C×1×1 mean over each plane.
-    func globalAvgPool2dForward(input: Tensor, output: Tensor) throws
-    func globalAvgPool2dBackward(gradOutput: Tensor, gradInput: Tensor) throws
+    func globalAvgPool2dForward(_ checked: Checked<TensorShape>, input: Tensor, output: Tensor) throws
+    func globalAvgPool2dBackward(_ checked: Checked<TensorShape>, gradOutput: Tensor, gradInput: Tensor) throws
 
     // MARK: Activations (any shape)
 
-    func activationForward(_ activation: Activation, input: Tensor, output: Tensor) throws
+    func activationForward(
+        _ checked: Checked<TensorShape>, _ activation: Activation, input: Tensor, output: Tensor
+    ) throws
     /// The derivative is taken at `input` (the forward's input, not its output).
-    func activationBackward(_ activation: Activation, input: Tensor, gradOutput: Tensor, gradInput: Tensor) throws
+    func activationBackward(
+        _ checked: Checked<TensorShape>, _ activation: Activation, input: Tensor, gradOutput: Tensor, gradInput: Tensor
+    ) throws
     /// A ReLU's backward pass under `rule` (`.standard` is `activationBackward(.relu, …)`).
-    func reluBackward(_ rule: ReLUGradient, input: Tensor, gradOutput: Tensor, gradInput: Tensor) throws
+    func reluBackward(
+        _ checked: Checked<TensorShape>, _ rule: ReLUGradient, input: Tensor, gradOutput: Tensor, gradInput: Tensor
+    ) throws
 
     // MARK: Linear (input N×In, weight Out×In, bias Out)
 
-    func linearForward(input: Tensor, weight: Tensor, bias: Tensor?, output: Tensor) throws
-    func linearBackwardInput(gradOutput: Tensor, weight: Tensor, gradInput: Tensor) throws
-    func linearBackwardWeight(gradOutput: Tensor, input: Tensor, gradWeight: Tensor, gradBias: Tensor?) throws
+    func linearForward(
+        _ checked: Checked<LinearGeometry>, input: Tensor, weight: Tensor, bias: Tensor?, output: Tensor
+    ) throws
+    func linearBackwardInput(
+        _ checked: Checked<LinearGeometry>, gradOutput: Tensor, weight: Tensor, gradInput: Tensor
+    ) throws
+    func linearBackwardWeight(
+        _ checked: Checked<LinearGeometry>, gradOutput: Tensor, input: Tensor, gradWeight: Tensor, gradBias: Tensor?
+    ) throws
 
     // MARK: Element-wise
 
     /// `output = a ∘ b` with NumPy broadcasting (ranks ≤ 4). `output` may be the same tensor as `a` or `b` when
     /// it has that operand's shape.
-    func binaryForward(_ op: BinaryOp, _ a: Tensor, _ b: Tensor, output: Tensor) throws
+    func binaryForward(
+        _ checked: Checked<BroadcastGeometry>, _ op: BinaryOp, _ a: Tensor, _ b: Tensor, output: Tensor
+    ) throws
     /// The gradients of `a ∘ b` for each operand that is asked for, summed over the axes that operand was
     /// broadcast along. `a` and `b` are the forward operands (Mul's gradient needs them).
     func binaryBackward(
-        _ op: BinaryOp, a: Tensor, b: Tensor, gradOutput: Tensor, gradA: Tensor?, gradB: Tensor?) throws
+        _ checked: Checked<BroadcastGeometry>, _ op: BinaryOp, a: Tensor, b: Tensor, gradOutput: Tensor,
+        gradA: Tensor?, gradB: Tensor?
+    ) throws
     /// `output[n,c,…] = input[n,c,…] · scale[c] + shift[c]`: inference BatchNormalization, rank ≥ 2, channel axis 1.
-    func channelAffineForward(input: Tensor, scale: Tensor, shift: Tensor, output: Tensor) throws
-    func channelAffineBackward(gradOutput: Tensor, scale: Tensor, gradInput: Tensor) throws
+    func channelAffineForward(
+        _ checked: Checked<TensorShape>, input: Tensor, scale: Tensor, shift: Tensor, output: Tensor
+    ) throws
+    func channelAffineBackward(
+        _ checked: Checked<TensorShape>, gradOutput: Tensor, scale: Tensor, gradInput: Tensor
+    ) throws
     /// Softmax over the last axis.
-    func softmaxForward(input: Tensor, output: Tensor) throws
+    func softmaxForward(_ checked: Checked<TensorShape>, input: Tensor, output: Tensor) throws
     /// `gradInput = y · (gradOutput − Σ gradOutput·y)` per row, from the forward's output `y`.
-    func softmaxBackward(output: Tensor, gradOutput: Tensor, gradInput: Tensor) throws
+    func softmaxBackward(_ checked: Checked<TensorShape>, output: Tensor, gradOutput: Tensor, gradInput: Tensor) throws
 
     // MARK: Layout
 
     /// Concatenates NCHW inputs along channels.
-    func concatForward(_ inputs: [Tensor], output: Tensor) throws
+    func concatForward(_ checked: Checked<ConcatGeometry>, _ inputs: [Tensor], output: Tensor) throws
     /// Splits `gradOutput` back into the inputs' channel ranges.
-    func concatBackward(gradOutput: Tensor, gradInputs: [Tensor]) throws
+    func concatBackward(_ checked: Checked<ConcatGeometry>, gradOutput: Tensor, gradInputs: [Tensor]) throws
     /// Surrounds each H×W plane with `value` (ONNX Pad, constant mode).
-    func pad2dForward(input: Tensor, output: Tensor, padding: Padding2D, value: Float) throws
+    func pad2dForward(
+        _ checked: Checked<Pad2DGeometry>, input: Tensor, output: Tensor, padding: Padding2D, value: Float
+    ) throws
     /// The interior of `gradOutput`: the gradient of `pad2dForward`.
-    func pad2dBackward(gradOutput: Tensor, gradInput: Tensor, padding: Padding2D) throws
+    func pad2dBackward(
+        _ checked: Checked<Pad2DGeometry>, gradOutput: Tensor, gradInput: Tensor, padding: Padding2D
+    ) throws
     /// Matrix transpose, R×C → C×R (ONNX Gemm's transA). Its own backward: transpose the gradient.
-    func transpose2d(input: Tensor, output: Tensor) throws
+    func transpose2d(_ checked: Checked<TensorShape>, input: Tensor, output: Tensor) throws
 
     // MARK: Visualization (image parameterizations, transforms, regularizers, optimizers)
 
     /// Inverse real 2-D DFT per plane (numpy.fft.irfft2): spectra N×C×H×2F → images N×C×H×W. `scratch`
     /// (`SpectrumGeometry.scratch`, N×C×H×4F) holds the intermediate column transform.
-    func irfft2Forward(spectrum: Tensor, scratch: Tensor, output: Tensor) throws
+    func irfft2Forward(_ checked: Checked<SpectrumGeometry>, spectrum: Tensor, scratch: Tensor, output: Tensor) throws
     /// The adjoint of `irfft2Forward`: ∂L/∂spectrum from ∂L/∂image.
-    func irfft2Backward(gradOutput: Tensor, scratch: Tensor, gradSpectrum: Tensor) throws
+    func irfft2Backward(
+        _ checked: Checked<SpectrumGeometry>, gradOutput: Tensor, scratch: Tensor, gradSpectrum: Tensor
+    ) throws
     /// MaCo's spectrum: `spectrum[…, 2k] = M·cos φ`, `spectrum[…, 2k + 1] = M·sin φ`, for phases N×C×H×F and one
     /// magnitude table 1×C×H×F for the batch (`PolarSpectrumGeometry`).
-    func polarSpectrumForward(magnitude: Tensor, phase: Tensor, spectrum: Tensor) throws
+    func polarSpectrumForward(
+        _ checked: Checked<PolarSpectrumGeometry>, magnitude: Tensor, phase: Tensor, spectrum: Tensor
+    ) throws
     /// ∂L/∂φ = M·(cos φ·∂L/∂im − sin φ·∂L/∂re).
-    func polarSpectrumBackward(magnitude: Tensor, phase: Tensor, gradSpectrum: Tensor, gradPhase: Tensor) throws
+    func polarSpectrumBackward(
+        _ checked: Checked<PolarSpectrumGeometry>, magnitude: Tensor, phase: Tensor, gradSpectrum: Tensor,
+        gradPhase: Tensor
+    ) throws
     /// Each image (the first dimension) standardized over all its elements: (x − mean) / (std + `epsilon`), std the
     /// population standard deviation (tf.math.reduce_std, as MaCo uses it).
-    func standardizeForward(input: Tensor, output: Tensor, epsilon: Float) throws
+    func standardizeForward(
+        _ checked: Checked<StandardizeGeometry>, input: Tensor, output: Tensor, epsilon: Float
+    ) throws
     /// ∂L/∂x of `standardizeForward` at `input`: (g − mean g)/s − (x − μ)·Σ g·(x − μ) / (n·σ·s²), s = σ + ε.
-    func standardizeBackward(input: Tensor, gradOutput: Tensor, gradInput: Tensor, epsilon: Float) throws
+    func standardizeBackward(
+        _ checked: Checked<StandardizeGeometry>, input: Tensor, gradOutput: Tensor, gradInput: Tensor, epsilon: Float
+    ) throws
     /// `accumulator += |gradient|` elementwise (MaCo's transparency map).
-    func accumulateAbsolute(_ gradient: Tensor, into accumulator: Tensor) throws
+    func accumulateAbsolute(_ checked: Checked<TensorShape>, _ gradient: Tensor, into accumulator: Tensor) throws
     /// Bilinear resampling of each image through its own `AffineMap` (`maps`: (N·K)×6, `AffineMap.values` order):
     /// output image n·K + k (of size OH×OW, pixel positions taken from its centre) reads input image n (positions
     /// from its centre); positions outside the input read `fill`. K = 1 transforms each image; K > 1 takes K crops.
-    func affineResampleForward(input: Tensor, maps: Tensor, output: Tensor, fill: Float) throws
+    func affineResampleForward(
+        _ checked: Checked<AffineResampleGeometry>, input: Tensor, maps: Tensor, output: Tensor, fill: Float
+    ) throws
     /// ∂L/∂input of `affineResampleForward`, gathered over output pixels within `reach` (the largest
     /// `AffineMap.reach` of the batch) of each input pixel's preimage.
-    func affineResampleBackward(gradOutput: Tensor, maps: Tensor, gradInput: Tensor, reach: Int) throws
+    func affineResampleBackward(
+        _ checked: Checked<AffineResampleGeometry>, gradOutput: Tensor, maps: Tensor, gradInput: Tensor, reach: Int
+    ) throws
     /// `output = gradient − ∂/∂image (l2·Σ(x − ½)² + tv·Σ|x[h,w+1] − x[h,w]| + |x[h+1,w] − x[h,w]|)`, the
     /// ascent direction once the image regularizers are subtracted. `output` may be `gradient`.
-    func imagePenaltyBackward(image: Tensor, gradient: Tensor, output: Tensor, l2: Float, tv: Float) throws
+    func imagePenaltyBackward(
+        _ checked: Checked<TensorShape>, image: Tensor, gradient: Tensor, output: Tensor, l2: Float, tv: Float
+    ) throws
     /// One Adam ascent step, in place on `parameter` and the moment estimates; `step` counts from 1.
     func adamStep(
-        parameter: Tensor, gradient: Tensor, firstMoment: Tensor, secondMoment: Tensor, step: Int,
-        _ hyperparameters: AdamParameters) throws
+        _ checked: Checked<TensorShape>, parameter: Tensor, gradient: Tensor, firstMoment: Tensor,
+        secondMoment: Tensor, step: Int, _ hyperparameters: AdamParameters
+    ) throws
     /// `parameter += learningRate · gradient`.
-    func sgdStep(parameter: Tensor, gradient: Tensor, learningRate: Float) throws
+    func sgdStep(_ checked: Checked<TensorShape>, parameter: Tensor, gradient: Tensor, learningRate: Float) throws
     /// Lucid's diversity term: `output = gradient − weight · ∂D/∂activation` with D the mean pairwise cosine
     /// similarity of the batch's channel Gram matrices (activation N×C×H×W). `scratch` is
     /// `DiversityGeometry.scratchShape`.
-    func diversityBackward(activation: Tensor, gradient: Tensor, output: Tensor, weight: Float, scratch: Tensor) throws
+    func diversityBackward(
+        _ checked: Checked<DiversityGeometry>, activation: Tensor, gradient: Tensor, output: Tensor, weight: Float,
+        scratch: Tensor
+    ) throws
 
     // MARK: Class activation maps (forward only: a map is looked at, not differentiated)
 
     /// Channel weights N×K of a channel-weighing `rule` from activations and gradients N×K×h×w.
-    func camChannelWeights(_ rule: CAMRule, activation: Tensor, gradient: Tensor, weights: Tensor) throws
+    func camChannelWeights(
+        _ checked: Checked<CAMGeometry>, _ rule: CAMRule, activation: Tensor, gradient: Tensor, weights: Tensor
+    ) throws
     /// `output[n, 0] = relu(Σ_k weights[n, k] · activation[n, k])`, N×1×h×w.
-    func camWeightedSum(activation: Tensor, weights: Tensor, output: Tensor) throws
+    func camWeightedSum(_ checked: Checked<CAMGeometry>, activation: Tensor, weights: Tensor, output: Tensor) throws
     /// `output[n, 0] = relu(Σ_k f(gradient[n, k]) ⊙ activation[n, k])` for a position-weighing `rule` (f = identity
     /// for HiRes-CAM, relu for Layer-CAM).
-    func camPixelwiseSum(_ rule: CAMRule, activation: Tensor, gradient: Tensor, output: Tensor) throws
+    func camPixelwiseSum(
+        _ checked: Checked<CAMGeometry>, _ rule: CAMRule, activation: Tensor, gradient: Tensor, output: Tensor
+    ) throws
     /// Eigen-CAM: per image, `relu(X·v)` for the activations X (positions × channels, centred per channel) and
     /// their first principal component v, signed so that v's entries sum to a positive number; N×1×h×w.
-    func camPrincipalProjection(activation: Tensor, output: Tensor) throws
+    func camPrincipalProjection(_ checked: Checked<CAMGeometry>, activation: Tensor, output: Tensor) throws
     /// Per image: `(x − min) / (max − min + epsilon)` (any shape, axis 0 = image); pytorch-grad-cam's
     /// `scale_cam_image` uses 1e−7, its Score-CAM 1e−8. `output` may be `input`.
-    func minMaxNormalize(input: Tensor, output: Tensor, epsilon: Float) throws
+    func minMaxNormalize(_ checked: Checked<TensorShape>, input: Tensor, output: Tensor, epsilon: Float) throws
     /// Bilinear resize of every plane (`ResizeGeometry`): half-pixel centres, or with `alignCorners` the corner
     /// pixels' centres mapped onto each other (PyTorch's `align_corners=True`, `UpsamplingBilinear2d`).
-    func resizeBilinear(input: Tensor, output: Tensor, alignCorners: Bool) throws
+    func resizeBilinear(_ checked: Checked<ResizeGeometry>, input: Tensor, output: Tensor, alignCorners: Bool) throws
     /// Colours `map` through `lut` and blends it over `image` (`OverlayGeometry`).
-    func overlay(map: Tensor, lut: Tensor, image: Tensor, alpha: Float, output: Tensor) throws
+    func overlay(
+        _ checked: Checked<OverlayGeometry>, map: Tensor, lut: Tensor, image: Tensor, alpha: Float, output: Tensor
+    ) throws
     /// ROAD's linear imputation (`ImputationGeometry`): for every variant v and channel, the pixels its mask
     /// `known[v]` removes (0) become the solution of `x_i·Σ_j w_ij = Σ_j w_ij·x_j` over the in-bounds 8-neighbours j
     /// (removed neighbours' solutions, kept neighbours' values; w 1/6 side, 1/12 corner), the rest are copied from
     /// `image` (batch 1 serves every variant). Conjugate gradients to float32 precision on the device.
-    func linearImputation(image: Tensor, known: Tensor, output: Tensor, scratch: Tensor) throws
+    func linearImputation(
+        _ checked: Checked<ImputationGeometry>, image: Tensor, known: Tensor, output: Tensor, scratch: Tensor
+    ) throws
 }
 
 extension Backend {
     public func withConvAlgorithm<T>(_ algorithm: ConvAlgorithm, _ body: () throws -> T) throws -> T { try body() }
+}
+
+extension Backend {
+    /// Throws unless every shape equals the first and is non-empty.
+    @discardableResult
+    func checkSameShapes(_ shapes: [TensorShape], roles: [String], of op: String) throws -> TensorShape {
+        try shapes[0].requirePositive(roles[0], of: op)
+        for (shape, role) in zip(shapes, roles).dropFirst() {
+            try shape.require(shapes[0], role, of: op)
+        }
+        return shapes[0]
+    }
+}
+
+/// Proof that an op's shapes passed its check: made only in TensorOps, by the op's front door (`extension Backend`
+/// beside its family's descriptor), and required by every compute op of `Backend`, so no backend can compute on
+/// unchecked shapes or check them differently. It carries what the check worked out (the op's geometry).
+public struct Checked<Geometry: Sendable>: Sendable {
+    public let geometry: Geometry
+
+    init(_ geometry: Geometry) { self.geometry = geometry }
 }

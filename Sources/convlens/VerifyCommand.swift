@@ -64,7 +64,7 @@ struct VerifyCommand: ParsableCommand {
                 if !report.passed { failed += 1 }
                 table.printRow([
                     parityCase.op, parityCase.direction.rawValue, report.algorithm?.rawValue ?? "-",
-                    parityCase.workload.shapeDescription, scientific(report.maxAbsoluteError),
+                    parityCase.opCase.shapeDescription, scientific(report.maxAbsoluteError),
                     scientific(report.relativeL2Error), report.failure.map { "FAIL: \($0)" } ?? "pass",
                 ])
             }

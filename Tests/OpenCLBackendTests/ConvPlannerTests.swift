@@ -1,4 +1,3 @@
-import BackendParity
 @testable import OpenCLBackend
 import TensorOps
 import Testing
@@ -15,11 +14,7 @@ struct ConvPlannerTests {
 
     /// Every geometry of the verify matrix.
     static var catalogGeometries: [Conv2DGeometry] {
-        ParityCatalog.workloads.compactMap {
-            if case .conv2d(let input, let weight, _, let p) = $0 {
-                try? Conv2DGeometry(input: input, weight: weight, parameters: p)
-            } else { nil }
-        }
+        Conv2DOp.parityCases.compactMap { ($0 as? Conv2DCase)?.geometry }
     }
 
     /// Whatever the device class, each default is an algorithm that computes the pass.

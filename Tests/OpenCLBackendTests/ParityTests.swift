@@ -57,28 +57,21 @@ struct ParityCatalogTests {
     }
 
     @Test func coversTheShapeFeaturesTheIssueNames() {
-        let convolutions: [Conv2DParameters] = ParityCatalog.workloads.compactMap {
-            if case .conv2d(_, _, _, let p) = $0 { p } else { nil }
-        }
-        let weights: [TensorShape] = ParityCatalog.workloads.compactMap {
-            if case .conv2d(_, let w, _, _) = $0 { w } else { nil }
-        }
-        #expect(convolutions.contains { $0.stride.height == 2 })
-        #expect(convolutions.contains { $0.dilation.height == 2 })
-        #expect(convolutions.contains { $0.groups > 1 })
-        #expect(convolutions.contains { !$0.padding.isSymmetric })
-        #expect(zip(weights, convolutions).contains { $1.groups > 1 && $0[1] == 1 }, "depthwise")
-        #expect(weights.contains { $0[2] == 1 && $0[3] == 1 }, "1×1")
-        #expect(weights.contains { $0[2] == 7 && $0[3] == 7 }, "7×7")
-        #expect(ParityCatalog.workloads.contains {
-            if case .conv2d(let x, _, _, _) = $0 { x[0] == 3 } else { false }
-        }, "batch 3")
+        let geometries = Conv2DOp.parityCases.compactMap { ($0 as? Conv2DCase)?.geometry }
+        #expect(geometries.contains { $0.parameters.stride.height == 2 })
+        #expect(geometries.contains { $0.parameters.dilation.height == 2 })
+        #expect(geometries.contains { $0.groups > 1 })
+        #expect(geometries.contains { !$0.parameters.padding.isSymmetric })
+        #expect(geometries.contains { $0.isDepthwise }, "depthwise")
+        #expect(geometries.contains { $0.kernelHeight == 1 && $0.kernelWidth == 1 }, "1×1")
+        #expect(geometries.contains { $0.kernelHeight == 7 && $0.kernelWidth == 7 }, "7×7")
+        #expect(geometries.contains { $0.batch == 3 }, "batch 3")
     }
 
     @Test func seedsGiveIdenticalInputsOnEveryRun() throws {
         let parityCase = ParityCatalog.cases[0]
-        let first = try parityCase.workload.run(parityCase.direction, on: ReferenceBackend(), seed: parityCase.seed)
-        let second = try parityCase.workload.run(parityCase.direction, on: ReferenceBackend(), seed: parityCase.seed)
+        let first = try parityCase.opCase.run(parityCase.direction, on: ReferenceBackend(), seed: parityCase.seed)
+        let second = try parityCase.opCase.run(parityCase.direction, on: ReferenceBackend(), seed: parityCase.seed)
         #expect(first.map(\.values) == second.map(\.values))
     }
 }

@@ -2,6 +2,13 @@ import Foundation
 import TensorOps
 
 extension GraphBuilder {
+    /// Every ONNX op type `lower` handles: a new op is a line here and a case there.
+    static let loweredOps = [
+        "Add", "AveragePool", "BatchNormalization", "Clip", "Concat", "Constant", "Conv", "Dropout", "Flatten",
+        "Gemm", "GlobalAveragePool", "Identity", "LeakyRelu", "MatMul", "MaxPool", "Mul", "Pad", "Relu", "Reshape",
+        "Sigmoid", "Softmax",
+    ]
+
     /// Lowers one ONNX node to ConvLens operations (or a constant).
     mutating func lower(_ proto: Onnx_NodeProto, name: String, attributes a: ONNXAttributes) throws {
         let inputs = proto.input

@@ -9,12 +9,8 @@ public enum ONNXImporter {
     /// Default-domain opsets whose semantics the importer implements.
     public static let supportedOpsets: ClosedRange<Int> = 11...21
 
-    /// ONNX op types the importer lowers.
-    public static let supportedOps = [
-        "Add", "AveragePool", "BatchNormalization", "Clip", "Concat", "Constant", "Conv", "Dropout", "Flatten",
-        "Gemm", "GlobalAveragePool", "Identity", "LeakyRelu", "MatMul", "MaxPool", "Mul", "Pad", "Relu", "Reshape",
-        "Sigmoid", "Softmax",
-    ]
+    /// ONNX op types the importer lowers (`GraphBuilder.loweredOps`, beside the lowering itself).
+    public static var supportedOps: [String] { GraphBuilder.loweredOps }
 
     /// Loads the model at `path`.
     /// - Throws: `ModelError` (unreadable file, not ONNX, unsupported opset or op, bad tensor, shape mismatch).

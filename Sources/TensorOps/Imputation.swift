@@ -54,3 +54,65 @@ public struct ImputationGeometry: Hashable, Sendable {
         return OpCost(flops: 0, bytes: OpCost.traffic(image.count, known.count, elements, 3 * elements))
     }
 }
+
+// MARK: - Descriptor
+
+/// ROAD's imputation (Kernels/imputation.cl, `OpenCLBackend+Imputation`, `ReferenceMath+Imputation`).
+public enum ImputationOp: OpFamily {
+    /// One image under several masks, and one mask per image; the 40×36 plane's masks remove a 24×20 block besides
+    /// scattered pixels, a hole that takes the solver many iterations.
+    public static let parityCases: [any OpCase] = [
+        LinearImputationCase(image: [1, 3, 12, 10], variants: 3),
+        LinearImputationCase(image: [2, 2, 9, 7], variants: 2),
+        LinearImputationCase(image: [1, 1, 40, 36], variants: 2),
+    ]
+
+    public static let gradientCases: [any DifferentiableOpCase] = []
+}
+
+public struct LinearImputationCase: OpCase {
+    public let image: TensorShape
+    public let variants: Int
+
+    public init(image: TensorShape, variants: Int) {
+        (self.image, self.variants) = (image, variants)
+    }
+
+    public var op: String { "linear_imputation" }
+    public var directions: [Direction] { [.forward] }
+    public var shapeDescription: String { "x\(image) \(variants) masks" }
+
+    public func run<B: Backend>(_ direction: Direction, on backend: B, seed: UInt64) throws -> [ParityOutput] {
+        var random = SeededGenerator(seed: seed)
+        let (height, width) = (image[2], image[3])
+        let knownShape: TensorShape = [variants, 1, height, width]
+        // Each variant keeps a different share of scattered pixels (about 70 %, 50 %, 30 %, …); odd variants also
+        // lose a block from the plane's second row and column to two rows and columns before its far edges.
+        let known = (0..<knownShape.count).map { index -> Float in
+            let (variant, position) = index.quotientAndRemainder(dividingBy: height * width)
+            let (row, column) = position.quotientAndRemainder(dividingBy: width)
+            let inBlock = variant % 2 == 1 && (1..<height - 2).contains(row) && (1..<width - 2).contains(column)
+            let keep = random.nextUniform() < 0.7 - 0.2 * Double(variant)
+            return keep && !inBlock ? 1 : 0
+        }
+        let outputShape: TensorShape = [variants, image[1], height, width]
+        let result = try backend.makeTensor(outputShape)
+        let scratch = try backend.makeTensor(TensorShape([3] + outputShape.dimensions))
+        try backend.linearImputation(image: try backend.upload(.randomNormal(image, using: &random)),
+                                     known: try backend.upload(HostTensor(shape: knownShape, values: known)),
+                                     output: result, scratch: scratch)
+        return [ParityOutput(name: "output", values: try backend.download(result).values)]
+    }
+}
+
+// MARK: - Front door
+
+/// The entry points callers use: each checks its shapes (the same message whichever backend runs), then hands the
+/// backend its arguments with the proof of that check, which only TensorOps can make.
+extension Backend {
+    public func linearImputation(image: Tensor, known: Tensor, output: Tensor, scratch: Tensor) throws {
+        let checked = Checked(try ImputationGeometry(
+            image: image.shape, known: known.shape, output: output.shape, scratch: scratch.shape))
+        try linearImputation(checked, image: image, known: known, output: output, scratch: scratch)
+    }
+}
