@@ -48,6 +48,18 @@ __kernel void sigmoid_backward(__global const float* x, __global const float* dy
     }
 }
 
+// HardSwish: x · clip(x + 3, 0, 6) / 6, with PyTorch's derivative (hardswish_backward): 0 below −3, x/3 + 1/2 on
+// [−3, 3], 1 above.
+__kernel void hard_swish_forward(__global const float* x, __global float* y, int COUNT) {
+    const int i = get_global_id(0);
+    if (i < COUNT) y[i] = x[i] * fmin(fmax(x[i] + 3.0f, 0.0f), 6.0f) / 6.0f;
+}
+
+__kernel void hard_swish_backward(__global const float* x, __global const float* dy, __global float* dx, int COUNT) {
+    const int i = get_global_id(0);
+    if (i < COUNT) dx[i] = x[i] < -3.0f ? 0.0f : (x[i] <= 3.0f ? dy[i] * (x[i] / 3.0f + 0.5f) : dy[i]);
+}
+
 // Attribution variants of the ReLU backward pass. Guided backpropagation: dx = relu(dy) · [x > 0].
 __kernel void relu_guided_backward(__global const float* x, __global const float* dy, __global float* dx, int COUNT) {
     const int i = get_global_id(0);

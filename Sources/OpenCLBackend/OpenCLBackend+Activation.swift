@@ -38,7 +38,7 @@ extension OpenCLBackend {
     /// The trailing scalar arguments of each activation kernel.
     private func activationArguments(_ activation: Activation) -> [KernelArgument] {
         switch activation {
-        case .relu, .sigmoid: []
+        case .relu, .sigmoid, .hardSwish: []
         case .leakyReLU(let alpha): [.float(alpha)]
         case .clip(let low, let high): [.float(low), .float(high)]
         }

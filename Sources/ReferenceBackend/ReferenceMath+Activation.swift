@@ -8,6 +8,7 @@ extension ReferenceMath {
         case .leakyReLU(let alpha): x.map { $0 > 0 ? $0 : Double(alpha) * $0 }
         case .clip(let low, let high): x.map { min(max($0, Double(low)), Double(high)) }
         case .sigmoid: x.map { 1 / (1 + exp(-$0)) }
+        case .hardSwish: x.map { $0 * min(max($0 + 3, 0), 6) / 6 }
         }
     }
 
@@ -23,6 +24,7 @@ extension ReferenceMath {
                 let s = 1 / (1 + exp(-x))
                 return dy * s * (1 - s)
             }
+        case .hardSwish: zip(x, dy).map { x, dy in x < -3 ? 0 : x <= 3 ? dy * (x / 3 + 0.5) : dy }
         }
     }
 }

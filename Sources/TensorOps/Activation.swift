@@ -9,6 +9,9 @@ public enum Activation: Hashable, Sendable, CustomStringConvertible {
     case clip(min: Float, max: Float)
     /// `1 / (1 + e^−x)`.
     case sigmoid
+    /// `x · clip(x + 3, 0, 6) / 6` (MobileNetV3, EfficientNet exports); the derivative is PyTorch's: 0 below −3,
+    /// `x/3 + 1/2` on [−3, 3], 1 above.
+    case hardSwish
 
     /// The op name used in kernels, messages and `convlens verify`.
     public var name: String {
@@ -17,6 +20,7 @@ public enum Activation: Hashable, Sendable, CustomStringConvertible {
         case .leakyReLU: "leaky_relu"
         case .clip: "clip"
         case .sigmoid: "sigmoid"
+        case .hardSwish: "hard_swish"
         }
     }
 
@@ -26,6 +30,7 @@ public enum Activation: Hashable, Sendable, CustomStringConvertible {
         case .leakyReLU(let alpha): "leaky_relu(\(alpha))"
         case .clip(let low, let high): "clip(\(low), \(high))"
         case .sigmoid: "sigmoid"
+        case .hardSwish: "hard_swish"
         }
     }
 }
@@ -48,7 +53,7 @@ public enum ReLUGradient: String, Sendable, CaseIterable {
 /// its kernels, its reference math and its ONNX lowering.
 public enum ActivationOp: OpFamily {
     /// Every activation the parity and gradient checks run, with the parameters models use.
-    public static let verified: [Activation] = [.relu, .leakyReLU(alpha: 0.1), .clip(min: 0, max: 6), .sigmoid]
+    public static let verified: [Activation] = [.relu, .leakyReLU(alpha: 0.1), .clip(min: 0, max: 6), .sigmoid, .hardSwish]
 
     public static var parityCases: [any OpCase] {
         verified.map { ActivationCase($0, shape: [2, 3, 7, 9]) }
@@ -63,6 +68,7 @@ extension Activation {
         case .relu, .leakyReLU: [0]
         case .clip(let low, let high): [Double(low), Double(high)]
         case .sigmoid: []
+        case .hardSwish: [-3, 3]
         }
     }
 }

@@ -5,8 +5,8 @@ extension GraphBuilder {
     /// Every ONNX op type `lower` handles: a new op is a line here and a case there.
     static let loweredOps = [
         "Add", "AveragePool", "BatchNormalization", "Clip", "Concat", "Constant", "Conv", "Dropout", "Flatten",
-        "Gemm", "GlobalAveragePool", "Identity", "LeakyRelu", "MatMul", "MaxPool", "Mul", "Pad", "Relu", "Reshape",
-        "Sigmoid", "Softmax",
+        "Gemm", "GlobalAveragePool", "HardSwish", "Identity", "LeakyRelu", "MatMul", "MaxPool", "Mul", "Pad", "Relu",
+        "Reshape", "Sigmoid", "Softmax",
     ]
 
     /// Lowers one ONNX node to ConvLens operations (or a constant).
@@ -27,6 +27,8 @@ extension GraphBuilder {
             try append(node(.activation(.leakyReLU(alpha: a.float("alpha", default: 0.01))), [inputs[0]]))
         case "Sigmoid":
             try append(node(.activation(.sigmoid), [inputs[0]]))
+        case "HardSwish":
+            try append(node(.activation(.hardSwish), [inputs[0]]))
         case "Clip":
             try append(node(.activation(try clipActivation(proto, a)), [inputs[0]]))
         case "MaxPool":
