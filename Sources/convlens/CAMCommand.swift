@@ -61,11 +61,13 @@ struct CAMCommand: BackendCommand {
         let mapper = try ClassActivationMapper(graph: graph, backend: backend, layers: layer, method: method,
                                                inputShape: first.shape)
         mapper.batch = maskBatch
-        let batchSize = batch ?? Self.batchSize(graph: graph, imageShape: first.shape, backend: backend)
+        let batchSize = batch ?? ClassActivationMapper.batchSize(graph: graph, imageShape: first.shape, backend: backend)
         print("model: \(modelOptions.modelName); \(method.rawValue) on \(mapper.layers.map { "'\($0)'" }.joined(separator: ", ")); "
               + "backend: \(backend.name); \(inputs.files.count) file(s), batches of \(batchSize)")
         if inputs.isFolder { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) }
 
+        let settings = CAMBatchSettings(classIndex: classIndex, top: top, augSmooth: augSmooth, metrics: metric,
+                                        randomizationTest: sanity == .randomize)
         let labels = try ModelInputs.labels(for: graph, file: nil)
         let picture = try HeatMapPicture(colormapName: colormap, alpha: alpha)
         var savedMaps: [Float] = [], mapSize: [Int] = [], tiles: [RasterImage] = [], tileLabels: [String] = []
@@ -74,13 +76,8 @@ struct CAMCommand: BackendCommand {
         var explained = 0
         let failures = try inputs.forEachBatch(of: batchSize) { names, tensor in
             explained += tensor.shape[0]
-            let device = try backend.upload(tensor)
-            for rank in 0..<top {
-                let classes = try classIndex.map { Array(repeating: $0, count: tensor.shape[0]) }
-                    ?? (rank == 0 ? nil : try topClasses(of: device, rank: rank, mapper: mapper))
-                let result = augSmooth
-                    ? try mapper.explainSmoothed(tensor, classes: classes) : try mapper.explain(device, classes: classes)
-                let maps = try backend.download(result.maps)
+            for explanation in try mapper.explainBatch(tensor, settings: settings) {
+                let result = explanation.result
                 let rendered = try picture.tiles(maps: result.maps, over: tensor, preprocessing: preprocess, backend: backend)
                 for (index, (target, score)) in zip(result.classes, result.scores).enumerated() {
                     let label = labels.flatMap { target < $0.count ? " (\($0[target]))" : nil } ?? ""
@@ -88,7 +85,8 @@ struct CAMCommand: BackendCommand {
                     print("\(name): class \(target)\(label), score \(String(format: "%.4g", score))")
                     if inputs.isFolder {
                         let stem = ((name as NSString).deletingPathExtension as NSString).lastPathComponent
-                        let file = (out as NSString).appendingPathComponent(top > 1 ? "\(stem)_top\(rank + 1).png" : "\(stem).png")
+                        let file = (out as NSString).appendingPathComponent(
+                            top > 1 ? "\(stem)_top\(explanation.rank + 1).png" : "\(stem).png")
                         try ContactSheet.render(tiles: [rendered[index]], labels: [String(target)], minimumTileSize: 224)
                             .writePNG(to: file)
                     } else {
@@ -96,24 +94,20 @@ struct CAMCommand: BackendCommand {
                         tileLabels.append(String(target))
                     }
                 }
-                if sanity != nil {
-                    try printRandomization(graph: graph, backend: backend, method: method, layers: mapper.layers, input: tensor,
-                                           classes: result.classes, maps: maps)
+                for step in explanation.randomization {
+                    print(String(format: "randomized from the output through '%@': rank correlation with the original map %.4f",
+                                 step.layer, step.rankCorrelation))
                 }
-                if metric.contains(.road) {
-                    roads += try mapper.road(input: tensor, maps: maps, classes: result.classes)
-                }
+                roads += explanation.roads
+                faithfulness += explanation.faithfulness
                 if !metric.isEmpty {
-                    if metric.contains(where: \.isTorchCAMMeasure) {
-                        faithfulness += try mapper.faithfulness(input: tensor, maps: maps, classes: result.classes)
-                    }
                     faithfulnessNames += names.count == result.classes.count ? names : result.classes.indices.map { "image \($0)" }
                 }
-                savedMaps += maps.values
-                mapSize = [maps.shape[2], maps.shape[3]]
+                savedMaps += explanation.maps.values
+                mapSize = [explanation.maps.shape[2], explanation.maps.shape[3]]
                 if compareCpu {
-                    try compareWithReference(graph: graph, tensor: tensor, layers: mapper.layers, method: method,
-                                             classes: result.classes, maps: maps, backend: backend)
+                    try printDrift(of: explanation.maps, mapper: mapper, graph: graph, input: tensor, classes: result.classes,
+                                   backend: backend)
                 }
             }
         }
@@ -130,16 +124,6 @@ struct CAMCommand: BackendCommand {
         }
         if !failures.isEmpty {
             throw CommandError("\(failures.count) of \(inputs.files.count) images could not be read (named above)")
-        }
-    }
-
-
-    private func printRandomization<B: Backend>(graph: Graph, backend: B, method: CAMMethod, layers: [String],
-                                                input: HostTensor, classes: [Int], maps: HostTensor) throws {
-        let test = CascadingRandomization(graph: graph, method: method, layers: layers)
-        for step in try test.run(backend: backend, input: input, classes: classes, original: maps) {
-            print(String(format: "randomized from the output through '%@': rank correlation with the original map %.4f",
-                         step.layer, step.rankCorrelation))
         }
     }
 
@@ -166,36 +150,14 @@ struct CAMCommand: BackendCommand {
         if names.count > 1 { print(line("mean over \(names.count) images", scores, roads)) }
     }
 
-    /// Each image's class of rank `rank` (0: the top) by score, from a forward pass.
-    private func topClasses<B: Backend>(of input: B.Tensor, rank: Int, mapper: ClassActivationMapper<B>) throws -> [Int] {
-        let scores = try mapper.scores(input)
-        let count = scores.shape[1]
-        guard rank < count else { throw CommandError("--top \(top) is more than the model's \(count) classes") }
-        return (0..<scores.shape[0]).map { image in
-            let row = Array(scores.values[image * count..<(image + 1) * count])
-            return row.indices.sorted { row[$0] > row[$1] }[rank]
-        }
-    }
-
-    /// Images per batch from the device's memory: every activation and gradient of one image, three times over for
-    /// buffers kept between calls, within half the device; at most 64. 16 without a memory figure.
-    static func batchSize<B: Backend>(graph: Graph, imageShape: TensorShape, backend: B) -> Int {
-        guard let capacity = backend.memoryCapacity,
-            let shapes = try? graph.inferShapes(input: TensorShape([1] + imageShape.dimensions.dropFirst()), through: nil)
-        else { return 16 }
-        let perImage = max(1, 4 * 3 * shapes.values.reduce(0) { $0 + $1.count })
-        return max(1, min(64, capacity / 2 / perImage))
-    }
-
-    private func compareWithReference<B: Backend>(graph: Graph, tensor: HostTensor, layers: [String], method: CAMMethod,
-                                                  classes: [Int], maps: HostTensor, backend: B) throws {
+    /// `--compare-cpu`: the drift of `maps` from the same explanation on the CPU reference.
+    private func printDrift<B: Backend>(of maps: HostTensor, mapper: ClassActivationMapper<B>, graph: Graph,
+                                        input: HostTensor, classes: [Int], backend: B) throws {
         guard !(backend is ReferenceBackend) else {
             print("--compare-cpu: this run already used the CPU reference")
             return
         }
-        let reference = ReferenceBackend()
-        let mapper = try ClassActivationMapper(graph: graph, backend: reference, layers: layers, method: method, inputShape: tensor.shape)
-        let expected = try reference.download(try mapper.explain(try reference.upload(tensor), classes: classes).maps)
+        let expected = try mapper.replay(on: ReferenceBackend(), graph: graph, input: input, classes: classes)
         let drift = ErrorMetrics(actual: maps.values, expected: expected.values)
         print(String(format: "drift of the map vs the CPU reference: max abs %.3e, rel L2 %.3e", drift.maxAbsolute,
                      drift.relativeL2))
