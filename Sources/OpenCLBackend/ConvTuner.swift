@@ -11,6 +11,10 @@ public struct ConvTuner {
     public let runs: Int
     public let warmup: Int
 
+    /// A measured choice replaces the default only when at least this much faster (5 %): closer times do not
+    /// separate from the noise of a shared machine, and a default that measures as fast keeps its reasons.
+    static let requiredGain = 1.05
+
     public init(device: OpenCLDevice, runs: Int, warmup: Int) {
         self.device = device
         self.runs = runs
@@ -53,7 +57,8 @@ public struct ConvTuner {
     }
 
     /// The candidate tile with the least total median time over the forward and weight-gradient products of
-    /// `geometries` (each im2col product, m × n × k, once per distinct shape), against the device class's default.
+    /// `geometries` (each im2col product, m × n × k, once per distinct shape), or the device class's default unless
+    /// that one is `requiredGain` faster.
     public func tuneTiling(for geometries: [Conv2DGeometry], progress: (String) -> Void) throws -> TunedTiling {
         let deviceClass = DeviceClass(device)
         let defaults = DeviceTuning.defaults(for: deviceClass)
@@ -89,13 +94,17 @@ public struct ConvTuner {
                             tiling.vectorWidth, tiling.termsPerLaunch.map { ", \($0) terms per launch" } ?? "", total))
             if total < best?.milliseconds ?? .infinity { best = (tiling, total) }
         }
-        guard let best else { return TunedTiling(tiling: defaults.matmulTilings[0], defaultMilliseconds: 0, milliseconds: 0) }
+        guard let best, best.milliseconds * Self.requiredGain < defaultMilliseconds else {
+            return TunedTiling(tiling: defaults.matmulTilings[0], defaultMilliseconds: defaultMilliseconds,
+                               milliseconds: defaultMilliseconds)
+        }
         return TunedTiling(tiling: best.tiling, defaultMilliseconds: defaultMilliseconds, milliseconds: best.milliseconds)
     }
 
-    /// Times every algorithm that supports each pass of `g` on `backend` and names the fastest. An algorithm whose
-    /// first call takes over 4× the best median so far is not timed further (its one time is kept): the direct
-    /// kernels on a large layer would take minutes.
+    /// Times every algorithm that supports each pass of `g` on `backend` and names the fastest, or the default rules'
+    /// choice unless the fastest beats it by `requiredGain`. An algorithm whose
+    /// first timed call (after the warm-up that builds its kernels) takes over 4× the best median so far is not
+    /// timed further (that one time is kept): the direct kernels on a large layer would take minutes.
     public func measure(_ g: Conv2DGeometry, on backend: OpenCLBackend) throws -> [TunedConvolutions.Measurement] {
         var random = SeededGenerator(seed: 0x7E_4E)
         func tensor(_ shape: TensorShape) throws -> OpenCLTensor<Float> {
@@ -124,14 +133,16 @@ public struct ConvTuner {
                 times[algorithm.rawValue] = time
                 best = min(best, time)
             }
-            let winner = ConvAlgorithm.supporting(pass, g).min { times[$0.rawValue]! < times[$1.rawValue]! } ?? .direct
+            let fastest = ConvAlgorithm.supporting(pass, g).min { times[$0.rawValue]! < times[$1.rawValue]! } ?? .direct
+            let planned = backend.planner.defaultAlgorithm(pass, g)
+            let winner = times[fastest.rawValue]! * Self.requiredGain < times[planned.rawValue]! ? fastest : planned
             measurements.append(.init(pass: pass, geometry: g.description, winner: winner, milliseconds: times))
         }
         return measurements
     }
 
-    /// Median wall-clock milliseconds of `runs` calls of `body` (each waiting for the device) after `warmup`; the
-    /// first call's time alone when it exceeds `cutoff`.
+    /// Median wall-clock milliseconds of `runs` calls of `body` (each waiting for the device) after `warmup` untimed
+    /// ones (at least one, which builds the kernels); the first timed call's alone when it exceeds `cutoff`.
     private func median(_ backend: OpenCLBackend, cutoff: Double = .infinity, _ body: () throws -> Void) throws -> Double {
         func timed() throws -> Double {
             let start = DispatchTime.now().uptimeNanoseconds
@@ -139,10 +150,10 @@ public struct ConvTuner {
             try backend.context.finish()
             return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
         }
+        for _ in 0..<max(1, warmup) { _ = try timed() }
         let first = try timed()
         if first > cutoff { return first }
-        for _ in 1..<max(1, warmup) { _ = try timed() }
-        let samples = try (0..<runs).map { _ in try timed() }.sorted()
+        let samples = try ([first] + (1..<max(1, runs)).map { _ in try timed() }).sorted()
         return samples.count % 2 == 1 ? samples[samples.count / 2]
             : (samples[samples.count / 2 - 1] + samples[samples.count / 2]) / 2
     }

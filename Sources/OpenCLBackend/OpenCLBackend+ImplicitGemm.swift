@@ -98,8 +98,8 @@ extension OpenCLBackend {
         let sourceCount = planes * problem.sourceHeight * problem.sourceWidth
         let targetCount = problem.batch * problem.targetChannels * problem.targetHeight * problem.targetWidth
         try scratch.withBuffer(floats: padded + weightScratchFloats, context: context) { buffer in
-            // Runs of at least 4096 floats per work-item, each its own work-group, which PoCL's threads share out.
-            let rows = min(height, max(1, 4096 / width))
+            // Runs of `padRunFloats` per work-item, each its own work-group, which PoCL's threads share out.
+            let rows = min(height, max(1, tuning.padRunFloats / width))
             try context.launch(
                 try kernel("conv2d_pad_input", in: "conv_gemm.cl", defines: window),
                 global: [(height + rows - 1) / rows, planes], local: [1, 1],

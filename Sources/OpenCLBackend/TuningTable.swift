@@ -43,6 +43,8 @@ public struct DeviceTuning: Sendable {
     var implicitGemmMaximumColumnPadding: Double?
     /// Output floats per conv2d_im2col work-item.
     var im2colRunFloats = 256
+    /// Padded-input floats per conv2d_pad_input work-item (implicit GEMM's copy).
+    var padRunFloats = 4096
 
     /// These parameters with `tile`, measured by `convlens tune`, as the only matrix-product tile.
     public func with(_ tile: TunedTiling) -> DeviceTuning {
