@@ -27,7 +27,7 @@ public struct ConvPlanner: Sendable {
     /// The device class's rules (`DeviceTuning.defaults` holds the measurements behind each threshold).
     public func defaultAlgorithm(_ pass: ConvPass, _ g: Conv2DGeometry) -> ConvAlgorithm {
         if g.isDepthwise {
-            return pass != .backwardWeight && g.depthwiseRowsFit ? .depthwiseRows : .depthwise
+            return pass != .backwardWeight && tuning.depthwiseRows && g.depthwiseRowsFit ? .depthwiseRows : .depthwise
         }
         guard g.outChannelsPerGroup >= tuning.matmulMinimumChannels else { return .direct }
         switch pass {

@@ -1,6 +1,5 @@
 import Foundation
 import OpenCLRuntime
-import Synchronization
 import TensorOps
 
 /// A tensor in device memory: `Float` elements for data, `Int32` for max-pool argmax indices.
@@ -17,8 +16,8 @@ public final class OpenCLTensor<Element: BitwiseCopyable>: BackendTensor {
 /// The OpenCL backend: every op is a kernel from Kernels/, queued in order on one device, with nothing read
 /// back to the host until `download`.
 ///
-/// `@unchecked Sendable`: its state is the `ComputeContext` (itself thread-safe), the resolved sources and the
-/// tuning, which never change after `init`, and the convolution planner behind a lock.
+/// `@unchecked Sendable`: its state is the `ComputeContext` (itself thread-safe), the resolved sources, the tuning and
+/// the planner, which never change after `init`.
 public final class OpenCLBackend: Backend, @unchecked Sendable {
     public typealias Tensor = OpenCLTensor<Float>
     public typealias IndexTensor = OpenCLTensor<Int32>
@@ -40,9 +39,18 @@ public final class OpenCLBackend: Backend, @unchecked Sendable {
     public let tuning: DeviceTuning
     /// What `convlens tune` stored for this device and driver, if anything.
     public let tuned: TunedConvolutions?
-    private let plannerState: Mutex<ConvPlanner>
+    /// The planner with the tuned file's winners and `CONVLENS_CONV_ALGORITHM`.
+    private let basePlanner: ConvPlanner
+    /// An algorithm forced for the calls inside `withConvAlgorithm`, on this task only: other tasks sharing the
+    /// backend (tests run concurrently on one device) keep the planner's choices.
+    @TaskLocal static var scopedConvAlgorithm: ConvAlgorithm?
     /// Chooses each convolution pass's algorithm.
-    public var planner: ConvPlanner { plannerState.withLock { $0 } }
+    public var planner: ConvPlanner {
+        guard let scoped = Self.scopedConvAlgorithm else { return basePlanner }
+        var planner = basePlanner
+        planner.forced = scoped
+        return planner
+    }
     /// The matrix product's register tiles for this device.
     var matmulTilings: [MatmulTiling] { tuning.matmulTilings }
     /// The first tile: its vector width and column count set vector code and scratch strides elsewhere.
@@ -78,7 +86,7 @@ public final class OpenCLBackend: Backend, @unchecked Sendable {
             }
             forced = algorithm
         }
-        plannerState = Mutex(ConvPlanner(tuning: self.tuning, measured: tuned?.winners ?? [:], forced: forced))
+        basePlanner = ConvPlanner(tuning: self.tuning, measured: tuned?.winners ?? [:], forced: forced)
         let directory = kernelDirectory ?? ProcessInfo.processInfo.environment[Self.kernelDirectoryVariable]
         let sources = if let directory, !directory.isEmpty {
             try KernelSourceSet.directory(directory)
@@ -100,16 +108,12 @@ public final class OpenCLBackend: Backend, @unchecked Sendable {
 
     public var name: String { "opencl: \(context.device.name)" }
 
-    /// Runs `body` with every convolution pass `algorithm` supports computed by it (the others as planned), then
-    /// restores the planner's choice.
+    /// Runs `body` with every convolution pass `algorithm` supports computed by it (the others as planned). The
+    /// choice holds for this task's calls only.
     public func withConvAlgorithm<T>(_ algorithm: ConvAlgorithm, _ body: () throws -> T) throws -> T {
-        let previous = plannerState.withLock { planner in
-            defer { planner.forced = algorithm }
-            return planner.forced
-        }
-        defer { plannerState.withLock { $0.forced = previous } }
-        return try body()
+        try Self.$scopedConvAlgorithm.withValue(algorithm) { try body() }
     }
+
     public var memoryCapacity: Int? { context.device.globalMemoryBytes }
 
     // MARK: Memory

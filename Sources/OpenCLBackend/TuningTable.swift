@@ -41,6 +41,8 @@ public struct DeviceTuning: Sendable {
     var winogradChunkFloats = 4 << 20
     /// Whether conv2d_implicit_gemm is the default where its tiles fit the rows; nil on devices where it never is.
     var implicitGemmMaximumColumnPadding: Double?
+    /// Depthwise layers run the row-buffer kernels where their rows fit (`depthwiseRowsFit`), else the general ones.
+    var depthwiseRows = true
     /// Output floats per conv2d_im2col work-item.
     var im2colRunFloats = 256
     /// Padded-input floats per conv2d_pad_input work-item (implicit GEMM's copy).
@@ -78,6 +80,11 @@ public struct DeviceTuning: Sendable {
     /// stem (112 wide) 4.0 against 4.7, its 56-wide 3×3 layers 2.1 against 2.3 and 28-wide ones 1.9 against 2.0 at
     /// stride 1, and 1.9 against 1.9–2.1 at stride 2.
     ///
+    /// Depthwise row-buffer kernels on AVX-512 (they were written on the Zen 4 and measured faster there); the general
+    /// kernels on AVX2, where `convlens tune` on the 2-core Haswell EPYC measured MobileNetV2's 3×3 layer (144
+    /// channels, 56 px) at 0.38 ms forward against 1.62 with rows at batch 1, and 2.9 against 14.2 at batch 8
+    /// (backward-input 0.46 against 1.38, 3.0 against 7.7).
+    ///
     /// im2col runs of at least 256 floats per work-item (2 rows of a 224-wide map, 10 of a 28-wide one): on
     /// ResNet's 3×3 stride-2 layer (28 × 28 outputs) the lowering went from 0.42–0.55 ms with one row per work-item
     /// to 0.35–0.43 ms.
@@ -96,7 +103,7 @@ public struct DeviceTuning: Sendable {
             DeviceTuning(
                 matmulTilings: [MatmulTiling(rows: 6, vectorWidth: 8, vectors: 2, rowMajorOrder: true, local: [1, 1],
                                              batchLocal: 4)],
-                implicitGemmMaximumColumnPadding: 8.0 / 7.0)
+                implicitGemmMaximumColumnPadding: 8.0 / 7.0, depthwiseRows: false)
         case .cpuNarrow:
             DeviceTuning(
                 matmulTilings: [MatmulTiling(rows: 4, vectorWidth: 4, vectors: 2, rowMajorOrder: true, local: [1, 1],

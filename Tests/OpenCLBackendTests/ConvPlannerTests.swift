@@ -1,5 +1,7 @@
 @testable import OpenCLBackend
+import Dispatch
 import TensorOps
+import TestSupport
 import Testing
 
 /// The convolution planner, without a device: it is a pure function of the shapes, the device class's tuning and
@@ -66,7 +68,8 @@ struct ConvPlannerTests {
         #expect(planner.algorithm(.backwardWeight, conv3) == .im2colGemm)
         #expect(planner.algorithm(.forward, conv5) != .winograd, "49 tiles")
         #expect(planner.algorithm(.forward, conv5Batch) == .winograd, "392 tiles")
-        #expect(planner.algorithm(.forward, depthwise) == .depthwiseRows)
+        #expect(planner.algorithm(.forward, depthwise) == .depthwise, "AVX2 measured the general kernels faster")
+        #expect(ConvPlanner(tuning: .defaults(for: .cpuAVX512)).algorithm(.forward, depthwise) == .depthwiseRows)
         #expect(planner.algorithm(.backwardWeight, depthwise) == .depthwise)
         #expect(planner.algorithm(.forward, narrowGroups) == .direct)
         #expect(planner.algorithm(.backwardInput, strided) == .gemmCol2im)
@@ -89,5 +92,28 @@ struct ConvPlannerTests {
         #expect(measured.algorithm(.forward, conv3) == .implicitGemm)
         #expect(measured.algorithm(.backwardWeight, conv3) == .im2colGemm, "a stored winner that cannot run is ignored")
         #expect(measured.algorithm(.backwardInput, conv3) == .winograd)
+    }
+
+    /// `withConvAlgorithm` forces its algorithm for the calls inside it only: a thread working on the same backend
+    /// meanwhile (as concurrent tests do) keeps the planner's choice, which a global switch would take from it.
+    @Test(.enabled(if: TestBackends.hasOpenCL, TestBackends.skipReason))
+    func aForcedAlgorithmHoldsInsideItsCallOnly() throws {
+        let backend = try TestBackends.device()
+        let g = try Self.geometry([1, 128, 56, 56], [256, 128, 3, 3], Conv2DParameters(padding: Padding2D(1)))
+        let planned = backend.planner.algorithm(.forward, g)
+        let forced: ConvAlgorithm = planned == .direct ? .im2colGemm : .direct
+        let (inside, elsewhere) = try backend.withConvAlgorithm(forced) { () -> (ConvAlgorithm, ConvAlgorithm) in
+            let done = DispatchSemaphore(value: 0)
+            nonisolated(unsafe) var seen = forced
+            DispatchQueue.global().async {
+                seen = backend.planner.algorithm(.forward, g)
+                done.signal()
+            }
+            done.wait()
+            return (backend.planner.algorithm(.forward, g), seen)
+        }
+        #expect(inside == forced)
+        #expect(elsewhere == planned)
+        #expect(backend.planner.algorithm(.forward, g) == planned)
     }
 }
