@@ -57,8 +57,8 @@ public struct ConvTuner {
     }
 
     /// The candidate tile with the least total median time over the forward and weight-gradient products of
-    /// `geometries` (each im2col product, m × n × k, once per distinct shape), or the device class's default unless
-    /// that one is `requiredGain` faster.
+    /// `geometries` (each im2col product, m × n × k, once per distinct shape), or none (the device class's tiles,
+    /// all of them) unless that one is `requiredGain` faster than the first default.
     public func tuneTiling(for geometries: [Conv2DGeometry], progress: (String) -> Void) throws -> TunedTiling {
         let deviceClass = DeviceClass(device)
         let defaults = DeviceTuning.defaults(for: deviceClass)
@@ -95,8 +95,7 @@ public struct ConvTuner {
             if total < best?.milliseconds ?? .infinity { best = (tiling, total) }
         }
         guard let best, best.milliseconds * Self.requiredGain < defaultMilliseconds else {
-            return TunedTiling(tiling: defaults.matmulTilings[0], defaultMilliseconds: defaultMilliseconds,
-                               milliseconds: defaultMilliseconds)
+            return TunedTiling(tiling: nil, defaultMilliseconds: defaultMilliseconds, milliseconds: defaultMilliseconds)
         }
         return TunedTiling(tiling: best.tiling, defaultMilliseconds: defaultMilliseconds, milliseconds: best.milliseconds)
     }

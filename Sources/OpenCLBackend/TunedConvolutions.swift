@@ -78,20 +78,22 @@ public struct TunedConvolutions: Codable, Sendable {
     }
 }
 
-/// A tile `convlens tune` chose, and what it measured against the default.
+/// The tile `convlens tune` chose, or nil where the device class's tiles stayed, and what it measured against the
+/// first default.
 public struct TunedTiling: Codable, Sendable {
-    let tiling: MatmulTiling
+    let tiling: MatmulTiling?
     public let defaultMilliseconds: Double
     public let milliseconds: Double
 
-    init(tiling: MatmulTiling, defaultMilliseconds: Double, milliseconds: Double) {
+    init(tiling: MatmulTiling?, defaultMilliseconds: Double, milliseconds: Double) {
         self.tiling = tiling
         self.defaultMilliseconds = defaultMilliseconds
         self.milliseconds = milliseconds
     }
 
     public var description: String {
-        "\(tiling.rows)×\(tiling.columns) (vectors of \(tiling.vectorWidth))"
+        guard let tiling else { return "the device class's tiles (no candidate was 5 % faster)" }
+        return "\(tiling.rows)×\(tiling.columns) (vectors of \(tiling.vectorWidth))"
             + (tiling.termsPerLaunch.map { ", \($0) terms per launch" } ?? "")
     }
 }

@@ -48,10 +48,12 @@ public struct DeviceTuning: Sendable {
     /// Padded-input floats per conv2d_pad_input work-item (implicit GEMM's copy).
     var padRunFloats = 4096
 
-    /// These parameters with `tile`, measured by `convlens tune`, as the only matrix-product tile.
+    /// These parameters with the tile `convlens tune` chose as the only matrix-product tile (unchanged where it kept
+    /// the defaults).
     public func with(_ tile: TunedTiling) -> DeviceTuning {
+        guard let tiling = tile.tiling else { return self }
         var tuning = self
-        tuning.matmulTilings = [tile.tiling]
+        tuning.matmulTilings = [tiling]
         return tuning
     }
 

@@ -1,5 +1,6 @@
 @testable import OpenCLBackend
 import Dispatch
+import Foundation
 import TensorOps
 import TestSupport
 import Testing
@@ -115,5 +116,25 @@ struct ConvPlannerTests {
         #expect(inside == forced)
         #expect(elsewhere == planned)
         #expect(backend.planner.algorithm(.forward, g) == planned)
+    }
+
+    /// What `convlens tune` stores reads back the same, and its winners steer the planner for their exact shapes.
+    @Test func storedMeasurementsRoundTripIntoThePlanner() throws {
+        let conv3 = try Self.geometry([1, 128, 56, 56], [256, 128, 3, 3], Conv2DParameters(padding: Padding2D(1)))
+        let measurement = TunedConvolutions.Measurement(
+            pass: .forward, geometry: conv3.description, winner: .implicitGemm,
+            milliseconds: ["winograd": 14.1, "implicit_gemm": 12.0, "im2col_gemm": 18.6, "direct": 135])
+        let json = """
+            {"device": "d", "driver": "1", "measured": "2026-12-06T12:00:00Z", "convolutions": \
+            \(String(decoding: try JSONEncoder().encode([measurement]), as: UTF8.self))}
+            """
+        let tuned = try JSONDecoder().decode(TunedConvolutions.self, from: Data(json.utf8))
+        #expect(tuned.matmulTiling == nil)
+        let planner = ConvPlanner(tuning: .defaults(for: .cpuAVX2), measured: tuned.winners)
+        #expect(planner.algorithm(.forward, conv3) == .implicitGemm)
+        #expect(planner.algorithm(.backwardInput, conv3) == planner.defaultAlgorithm(.backwardInput, conv3))
+        #expect(DeviceTuning.defaults(for: .cpuAVX512).with(
+            TunedTiling(tiling: nil, defaultMilliseconds: 1, milliseconds: 1)).matmulTilings.count == 2,
+            "a kept default keeps every default tile")
     }
 }
