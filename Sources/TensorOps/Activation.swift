@@ -78,7 +78,7 @@ public struct ActivationCase: DifferentiableOpCase {
     public let activation: Activation
     public let shape: TensorShape
 
-    public init(_ activation: Activation, shape: TensorShape) {
+    init(_ activation: Activation, shape: TensorShape) {
         self.activation = activation
         self.shape = shape
     }
@@ -113,7 +113,7 @@ public struct ReLUGradientCase: OpCase {
     public let rule: ReLUGradient
     public let shape: TensorShape
 
-    public init(_ rule: ReLUGradient, shape: TensorShape) {
+    init(_ rule: ReLUGradient, shape: TensorShape) {
         self.rule = rule
         self.shape = shape
     }

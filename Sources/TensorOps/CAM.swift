@@ -127,7 +127,7 @@ public struct CAMCase: OpCase {
     public let kind: Kind
     public let geometry: CAMGeometry
 
-    public init(_ kind: Kind, activation: TensorShape) {
+    init(_ kind: Kind, activation: TensorShape) {
         self.kind = kind
         geometry = try! CAMGeometry(activation: activation)
     }
@@ -206,7 +206,7 @@ public struct MapCase: OpCase {
     public let kind: Kind
     public let input: TensorShape
 
-    public init(_ kind: Kind, input: TensorShape) {
+    init(_ kind: Kind, input: TensorShape) {
         (self.kind, self.input) = (kind, input)
     }
 

@@ -203,8 +203,7 @@ public struct Conv2DCase: DifferentiableOpCase {
     public let geometry: Conv2DGeometry
     public let hasBias: Bool
 
-    /// Traps on shapes that do not convolve: cases are written in the descriptor, not read from input.
-    public init(input: TensorShape, weight: TensorShape, bias: Bool, _ parameters: Conv2DParameters) {
+    init(input: TensorShape, weight: TensorShape, bias: Bool, _ parameters: Conv2DParameters) {
         geometry = try! Conv2DGeometry(input: input, weight: weight, parameters: parameters)
         hasBias = bias
     }

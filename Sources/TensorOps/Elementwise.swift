@@ -82,7 +82,7 @@ public struct BinaryCase: DifferentiableOpCase {
     public let geometry: BroadcastGeometry
     public let binaryOp: BinaryOp
 
-    public init(_ op: BinaryOp, a: TensorShape, b: TensorShape) {
+    init(_ op: BinaryOp, a: TensorShape, b: TensorShape) {
         geometry = try! BroadcastGeometry(a: a, b: b, op: op)
         binaryOp = op
     }
@@ -112,7 +112,7 @@ public struct BinaryCase: DifferentiableOpCase {
 public struct ChannelAffineCase: DifferentiableOpCase {
     public let shape: TensorShape
 
-    public init(shape: TensorShape) { self.shape = shape }
+    init(shape: TensorShape) { self.shape = shape }
 
     public var op: String { "channel_affine" }
     public var directions: [Direction] { [.forward, .backward] }
@@ -139,7 +139,7 @@ public struct ChannelAffineCase: DifferentiableOpCase {
 public struct SoftmaxCase: DifferentiableOpCase {
     public let shape: TensorShape
 
-    public init(shape: TensorShape) { self.shape = shape }
+    init(shape: TensorShape) { self.shape = shape }
 
     public var op: String { "softmax" }
     public var directions: [Direction] { [.forward, .backward] }

@@ -74,7 +74,7 @@ public struct LinearImputationCase: OpCase {
     public let image: TensorShape
     public let variants: Int
 
-    public init(image: TensorShape, variants: Int) {
+    init(image: TensorShape, variants: Int) {
         (self.image, self.variants) = (image, variants)
     }
 

@@ -56,7 +56,7 @@ public enum InverseDFTOp: OpFamily {
 public struct InverseDFTCase: DifferentiableOpCase {
     public let geometry: SpectrumGeometry
 
-    public init(image: TensorShape) {
+    init(image: TensorShape) {
         geometry = try! SpectrumGeometry(spectrum: SpectrumGeometry.spectrumShape(for: image), image: image)
     }
 

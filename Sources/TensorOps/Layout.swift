@@ -91,7 +91,7 @@ public enum LayoutOp: OpFamily {
 public struct ConcatCase: DifferentiableOpCase {
     public let geometry: ConcatGeometry
 
-    public init(inputs: [TensorShape]) { geometry = try! ConcatGeometry(inputs: inputs) }
+    init(inputs: [TensorShape]) { geometry = try! ConcatGeometry(inputs: inputs) }
 
     public var op: String { "concat" }
     public var directions: [Direction] { [.forward, .backward] }
@@ -118,7 +118,7 @@ public struct Pad2DCase: DifferentiableOpCase {
     public let geometry: Pad2DGeometry
     public let value: Float
 
-    public init(input: TensorShape, _ padding: Padding2D, value: Float) {
+    init(input: TensorShape, _ padding: Padding2D, value: Float) {
         geometry = try! Pad2DGeometry(input: input, padding: padding)
         self.value = value
     }
@@ -148,7 +148,7 @@ public struct Pad2DCase: DifferentiableOpCase {
 public struct Transpose2DCase: DifferentiableOpCase {
     public let input: TensorShape
 
-    public init(input: TensorShape) { self.input = input }
+    init(input: TensorShape) { self.input = input }
 
     public var op: String { "transpose2d" }
     public var directions: [Direction] { [.forward, .backward] }

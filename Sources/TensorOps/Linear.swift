@@ -39,7 +39,7 @@ public struct LinearCase: DifferentiableOpCase {
     public let geometry: LinearGeometry
     public let hasBias: Bool
 
-    public init(input: TensorShape, outFeatures: Int, bias: Bool) {
+    init(input: TensorShape, outFeatures: Int, bias: Bool) {
         geometry = try! LinearGeometry(input: input, weight: [outFeatures, input[1]])
         hasBias = bias
     }

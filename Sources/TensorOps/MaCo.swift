@@ -58,7 +58,7 @@ public enum MaCoOp: OpFamily {
 public struct PolarSpectrumCase: DifferentiableOpCase {
     public let phase: TensorShape
 
-    public init(phase: TensorShape) { self.phase = phase }
+    init(phase: TensorShape) { self.phase = phase }
 
     public var op: String { "polar_spectrum" }
     public var directions: [Direction] { [.forward, .backward] }
@@ -92,7 +92,7 @@ public struct StandardizeCase: DifferentiableOpCase {
     public let shape: TensorShape
     public let epsilon: Float
 
-    public init(shape: TensorShape, epsilon: Float) {
+    init(shape: TensorShape, epsilon: Float) {
         (self.shape, self.epsilon) = (shape, epsilon)
     }
 
@@ -125,7 +125,7 @@ public struct StandardizeCase: DifferentiableOpCase {
 public struct AccumulateAbsoluteCase: OpCase {
     public let shape: TensorShape
 
-    public init(shape: TensorShape) { self.shape = shape }
+    init(shape: TensorShape) { self.shape = shape }
 
     public var op: String { "accumulate_absolute" }
     public var directions: [Direction] { [.step] }

@@ -24,7 +24,9 @@ public struct ParityOutput: Sendable {
 
 /// One instance of an op that `convlens verify`, the parity tests and the finite-difference tests run: its shapes
 /// and parameters, and each of its passes on any backend from seeded inputs. Each op family's descriptor (its
-/// `OpFamily` type, beside its geometry) lists its cases; `OpRegistry` lists the families.
+/// `OpFamily` type, beside its geometry) lists its cases; `OpRegistry` lists the families. Case initializers are
+/// internal and trap on shapes their op refuses: cases are constants written in the descriptors, where a bad one
+/// fails every test that lists them.
 public protocol OpCase: Sendable {
     /// The op name `convlens verify --op` filters by (e.g. `conv2d`, `relu`, `cam_weights`).
     var op: String { get }

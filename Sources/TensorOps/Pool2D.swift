@@ -141,7 +141,7 @@ public enum Pool2DOp: OpFamily {
 public struct Pool2DCase: DifferentiableOpCase {
     public let geometry: Pool2DGeometry
 
-    public init(_ kind: PoolKind, input: TensorShape, _ parameters: Pool2DParameters) {
+    init(_ kind: PoolKind, input: TensorShape, _ parameters: Pool2DParameters) {
         geometry = try! Pool2DGeometry(kind, input: input, parameters: parameters)
     }
 
@@ -201,7 +201,7 @@ public struct Pool2DCase: DifferentiableOpCase {
 public struct GlobalAvgPool2DCase: DifferentiableOpCase {
     public let input: TensorShape
 
-    public init(input: TensorShape) { self.input = input }
+    init(input: TensorShape) { self.input = input }
 
     public var op: String { "global_avg_pool2d" }
     public var directions: [Direction] { [.forward, .backward] }

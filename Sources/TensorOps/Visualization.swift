@@ -125,7 +125,7 @@ public struct AffineResampleCase: DifferentiableOpCase {
     public let scales: ClosedRange<Float>
     public let degrees: Float
 
-    public init(shape: TensorShape, output: TensorShape, fill: Float, scales: ClosedRange<Float>, degrees: Float) {
+    init(shape: TensorShape, output: TensorShape, fill: Float, scales: ClosedRange<Float>, degrees: Float) {
         geometry = try! AffineResampleGeometry(input: shape, maps: [output[0], 6], output: output)
         (self.fill, self.scales, self.degrees) = (fill, scales, degrees)
     }
@@ -173,7 +173,7 @@ public struct ImagePenaltyCase: OpCase {
     public let l2: Float
     public let tv: Float
 
-    public init(shape: TensorShape, l2: Float, tv: Float) {
+    init(shape: TensorShape, l2: Float, tv: Float) {
         (self.shape, self.l2, self.tv) = (shape, l2, tv)
     }
 
@@ -195,7 +195,7 @@ public struct AdamCase: OpCase {
     public let count: Int
     public let hyperparameters: AdamParameters
 
-    public init(count: Int, _ hyperparameters: AdamParameters) {
+    init(count: Int, _ hyperparameters: AdamParameters) {
         (self.count, self.hyperparameters) = (count, hyperparameters)
     }
 
@@ -222,7 +222,7 @@ public struct SGDCase: OpCase {
     public let count: Int
     public let learningRate: Float
 
-    public init(count: Int, learningRate: Float) {
+    init(count: Int, learningRate: Float) {
         (self.count, self.learningRate) = (count, learningRate)
     }
 
@@ -244,7 +244,7 @@ public struct DiversityCase: OpCase {
     public let geometry: DiversityGeometry
     public let weight: Float
 
-    public init(activation: TensorShape, weight: Float) {
+    init(activation: TensorShape, weight: Float) {
         geometry = try! DiversityGeometry(activation: activation)
         self.weight = weight
     }
