@@ -39,17 +39,6 @@ struct ImporterTests {
         #expect(error.description == "old.onnx: opset ai.onnx 9 is not supported (ConvLens reads ai.onnx opsets 11–21)")
     }
 
-    @Test func externalDataIsRefusedWithAFix() throws {
-        var weight = Onnx_TensorProto()
-        weight.name = "w"
-        weight.dims = [1, 1, 1, 1]
-        weight.dataType = 1
-        weight.dataLocation = .external
-        let model = TinyModel(nodes: [TinyModel.node("Conv", "c", inputs: ["input", "w"], output: "y")], initializers: [weight])
-        let error = try #require(throws: ModelError.self) { try ONNXImporter.load(data: try model.data(), source: "x") }
-        #expect(error.description.hasPrefix("tensor 'w': its data is stored in an external file"))
-    }
-
     @Test func shapesThatDoNotFitNameTheNode() throws {
         var weight = Onnx_TensorProto()
         weight.name = "w"

@@ -111,7 +111,7 @@ extension GraphBuilder {
 
     /// A Constant node's value, from whichever value attribute it carries.
     func constantValue(_ a: ONNXAttributes) throws -> ONNXConstant {
-        if let tensor = a.tensor("value") { return try tensor.decoded() }
+        if let tensor = a.tensor("value") { return try tensor.decoded(external: external) }
         if let values = a.ints("value_ints") { return .integers(shape: [values.count], values: values) }
         let scalar = a.int("value_int", default: .min)
         if scalar != .min { return .integers(shape: [], values: [scalar]) }

@@ -19,8 +19,12 @@ struct GraphBuilder {
     private var producers: [String: Int] = [:]
     private var nodeNames: Set<String> = []
 
-    init(_ graph: Onnx_GraphProto, opset: Int) throws {
+    /// Side files of tensors stored outside the model.
+    let external: ExternalDataFolder
+
+    init(_ graph: Onnx_GraphProto, opset: Int, external: ExternalDataFolder) throws {
         self.opset = opset
+        self.external = external
         if let sparse = graph.sparseInitializer.first {
             throw ModelError.badTensor(name: sparse.values.name, reason: "sparse initializers are not supported")
         }
@@ -42,7 +46,7 @@ struct GraphBuilder {
         self.consumers = consumers
         shapes = input.shape(batch: 1).map { [input.name: $0] }
         for tensor in graph.initializer {
-            try addConstant(tensor.decoded(), named: tensor.name)
+            try addConstant(tensor.decoded(external: external), named: tensor.name)
         }
     }
 

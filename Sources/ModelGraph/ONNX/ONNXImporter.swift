@@ -18,11 +18,16 @@ public enum ONNXImporter {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ModelError.notONNX(source: path, reason: "cannot read the file")
         }
-        return try load(data: data, source: path)
+        return try load(data: data, source: path, externalDataFolder: ExternalDataFolder(modelPath: path))
     }
 
-    /// Loads a model from its bytes; `source` names it in messages.
+    /// Loads a model from its bytes; `source` names it in messages. Tensors stored in external files are refused:
+    /// there is no folder to read them from.
     public static func load(data: Data, source: String) throws -> Graph {
+        try load(data: data, source: source, externalDataFolder: ExternalDataFolder(modelPath: nil))
+    }
+
+    private static func load(data: Data, source: String, externalDataFolder: ExternalDataFolder) throws -> Graph {
         let model: Onnx_ModelProto
         do {
             model = try Onnx_ModelProto(serializedBytes: data)
@@ -33,7 +38,7 @@ public enum ONNXImporter {
             throw ModelError.notONNX(source: source, reason: "it has no graph")
         }
         let opset = try defaultOpset(model, source: source)
-        var builder = try GraphBuilder(model.graph, opset: opset)
+        var builder = try GraphBuilder(model.graph, opset: opset, external: externalDataFolder)
         for (index, node) in model.graph.node.enumerated() {
             try builder.add(node, index: index)
         }

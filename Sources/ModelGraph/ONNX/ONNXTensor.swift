@@ -11,17 +11,15 @@ enum ONNXConstant {
 private let maximumElements = 1 << 31
 
 extension Onnx_TensorProto {
-    /// The tensor's values, from `raw_data` (little-endian) or the typed fields.
-    /// - Throws: `ModelError.badTensor` for external data, negative or overflowing dimensions, a data size that
-    ///   does not match the dimensions, or a data type ConvLens does not read.
-    func decoded() throws(ModelError) -> ONNXConstant {
+    /// The tensor's values, from `raw_data` (little-endian), the typed fields, or a file in the model's folder
+    /// (`external`).
+    /// - Throws: `ModelError.badTensor` for unreadable external data (see `ExternalDataFolder`), negative or
+    ///   overflowing dimensions, a data size that does not match the dimensions, or a data type ConvLens does not read.
+    func decoded(external: ExternalDataFolder) throws(ModelError) -> ONNXConstant {
         let tensorName = name.isEmpty ? "(unnamed)" : name
-        if dataLocation == .external || !externalData.isEmpty {
-            throw .badTensor(
-                name: tensorName,
-                reason: "its data is stored in an external file; re-export the model with all weights inside it "
-                    + "(e.g. onnx.save_model(model, path, save_as_external_data=False))")
-        }
+        let isExternal = dataLocation == .external || !externalData.isEmpty
+        let rawData = isExternal ? try external.bytes(of: self, name: tensorName) : self.rawData
+        let hasRawData = isExternal || self.hasRawData
         var count = 1
         for dimension in dims {
             guard dimension >= 0 else { throw .badTensor(name: tensorName, reason: "negative dimension \(dimension)") }
