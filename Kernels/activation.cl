@@ -60,6 +60,77 @@ __kernel void hard_swish_backward(__global const float* x, __global const float*
     if (i < COUNT) dx[i] = x[i] < -3.0f ? 0.0f : (x[i] <= 3.0f ? dy[i] * (x[i] / 3.0f + 0.5f) : dy[i]);
 }
 
+// HardSigmoid: clip(alpha·x + beta, 0, 1); the derivative is alpha strictly inside the ramp (PyTorch's
+// hardsigmoid_backward).
+__kernel void hard_sigmoid_forward(__global const float* x, __global float* y, int COUNT, float alpha, float beta) {
+    const int i = get_global_id(0);
+    if (i < COUNT) y[i] = fmin(fmax(alpha * x[i] + beta, 0.0f), 1.0f);
+}
+
+__kernel void hard_sigmoid_backward(__global const float* x, __global const float* dy, __global float* dx, int COUNT,
+                                    float alpha, float beta) {
+    const int i = get_global_id(0);
+    if (i < COUNT) {
+        const float ramp = alpha * x[i] + beta;
+        dx[i] = (ramp > 0.0f && ramp < 1.0f) ? alpha * dy[i] : 0.0f;
+    }
+}
+
+// Gelu, exact: x·Φ(x) = x/2·(1 + erf(x/√2)); the derivative Φ(x) + x·φ(x).
+__kernel void gelu_forward(__global const float* x, __global float* y, int COUNT) {
+    const int i = get_global_id(0);
+    if (i < COUNT) y[i] = 0.5f * x[i] * (1.0f + erf(x[i] * M_SQRT1_2_F));
+}
+
+__kernel void gelu_backward(__global const float* x, __global const float* dy, __global float* dx, int COUNT) {
+    const int i = get_global_id(0);
+    if (i < COUNT) {
+        const float v = x[i];
+        dx[i] = dy[i] * (0.5f * (1.0f + erf(v * M_SQRT1_2_F)) + v * exp(-0.5f * v * v) * (M_2_SQRTPI_F * M_SQRT1_2_F * 0.5f));
+    }
+}
+
+// Gelu, tanh approximation: x/2·(1 + tanh(√(2/π)·(x + 0.044715·x³))).
+#define GELU_SQRT_2_OVER_PI 0.7978845608028654f
+__kernel void gelu_tanh_forward(__global const float* x, __global float* y, int COUNT) {
+    const int i = get_global_id(0);
+    if (i < COUNT) {
+        const float v = x[i];
+        y[i] = 0.5f * v * (1.0f + tanh(GELU_SQRT_2_OVER_PI * (v + 0.044715f * v * v * v)));
+    }
+}
+
+__kernel void gelu_tanh_backward(__global const float* x, __global const float* dy, __global float* dx, int COUNT) {
+    const int i = get_global_id(0);
+    if (i < COUNT) {
+        const float v = x[i];
+        const float t = tanh(GELU_SQRT_2_OVER_PI * (v + 0.044715f * v * v * v));
+        const float inner = GELU_SQRT_2_OVER_PI * (1.0f + 3.0f * 0.044715f * v * v);
+        dx[i] = dy[i] * (0.5f * (1.0f + t) + 0.5f * v * (1.0f - t * t) * inner);
+    }
+}
+
+// erf, with derivative 2/√π·e^(−x²).
+__kernel void erf_forward(__global const float* x, __global float* y, int COUNT) {
+    const int i = get_global_id(0);
+    if (i < COUNT) y[i] = erf(x[i]);
+}
+
+__kernel void erf_backward(__global const float* x, __global const float* dy, __global float* dx, int COUNT) {
+    const int i = get_global_id(0);
+    if (i < COUNT) dx[i] = dy[i] * M_2_SQRTPI_F * exp(-x[i] * x[i]);
+}
+
+__kernel void neg_forward(__global const float* x, __global float* y, int COUNT) {
+    const int i = get_global_id(0);
+    if (i < COUNT) y[i] = -x[i];
+}
+
+__kernel void neg_backward(__global const float* x, __global const float* dy, __global float* dx, int COUNT) {
+    const int i = get_global_id(0);
+    if (i < COUNT) dx[i] = -dy[i];
+}
+
 // Attribution variants of the ReLU backward pass. Guided backpropagation: dx = relu(dy) · [x > 0].
 __kernel void relu_guided_backward(__global const float* x, __global const float* dy, __global float* dx, int COUNT) {
     const int i = get_global_id(0);

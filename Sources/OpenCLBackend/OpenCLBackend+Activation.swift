@@ -38,7 +38,8 @@ extension OpenCLBackend {
     /// The trailing scalar arguments of each activation kernel.
     private func activationArguments(_ activation: Activation) -> [KernelArgument] {
         switch activation {
-        case .relu, .sigmoid, .hardSwish: []
+        case .relu, .sigmoid, .hardSwish, .gelu, .erf, .negate: []
+        case .hardSigmoid(let alpha, let beta): [.float(alpha), .float(beta)]
         case .leakyReLU(let alpha): [.float(alpha)]
         case .clip(let low, let high): [.float(low), .float(high)]
         }

@@ -9,6 +9,11 @@ extension ReferenceMath {
         case .clip(let low, let high): x.map { min(max($0, Double(low)), Double(high)) }
         case .sigmoid: x.map { 1 / (1 + exp(-$0)) }
         case .hardSwish: x.map { $0 * min(max($0 + 3, 0), 6) / 6 }
+        case .hardSigmoid(let alpha, let beta): x.map { min(max(Double(alpha) * $0 + Double(beta), 0), 1) }
+        case .gelu(tanh: false): x.map { 0.5 * $0 * (1 + Foundation.erf($0 / 2.0.squareRoot())) }
+        case .gelu(tanh: true): x.map { 0.5 * $0 * (1 + tanh(geluTanhArgument($0))) }
+        case .erf: x.map { Foundation.erf($0) }
+        case .negate: x.map { -$0 }
         }
     }
 
@@ -25,6 +30,29 @@ extension ReferenceMath {
                 return dy * s * (1 - s)
             }
         case .hardSwish: zip(x, dy).map { x, dy in x < -3 ? 0 : x <= 3 ? dy * (x / 3 + 0.5) : dy }
+        case .hardSigmoid(let alpha, let beta):
+            zip(x, dy).map { x, dy in
+                let ramp = Double(alpha) * x + Double(beta)
+                return ramp > 0 && ramp < 1 ? dy * Double(alpha) : 0
+            }
+        case .gelu(tanh: false):
+            // Φ(x) + x·φ(x).
+            zip(x, dy).map { x, dy in
+                dy * (0.5 * (1 + Foundation.erf(x / 2.0.squareRoot())) + x * exp(-x * x / 2) / (2 * Double.pi).squareRoot())
+            }
+        case .gelu(tanh: true):
+            zip(x, dy).map { x, dy in
+                let t = tanh(geluTanhArgument(x))
+                let inner = (2 / Double.pi).squareRoot() * (1 + 3 * 0.044715 * x * x)
+                return dy * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * inner)
+            }
+        case .erf: zip(x, dy).map { x, dy in dy * 2 / Double.pi.squareRoot() * exp(-x * x) }
+        case .negate: dy.map { -$0 }
         }
+    }
+
+    /// √(2/π)·(x + 0.044715·x³), the argument of Gelu's tanh approximation.
+    private static func geluTanhArgument(_ x: Double) -> Double {
+        (2 / Double.pi).squareRoot() * (x + 0.044715 * x * x * x)
     }
 }

@@ -12,6 +12,16 @@ public enum Activation: Hashable, Sendable, CustomStringConvertible {
     /// `x · clip(x + 3, 0, 6) / 6` (MobileNetV3, EfficientNet exports); the derivative is PyTorch's: 0 below −3,
     /// `x/3 + 1/2` on [−3, 3], 1 above.
     case hardSwish
+    /// `clip(alpha·x + beta, 0, 1)` (ONNX HardSigmoid; PyTorch's is alpha 1/6, beta 1/2); the derivative is alpha
+    /// strictly inside the ramp, as PyTorch's hardsigmoid_backward.
+    case hardSigmoid(alpha: Float, beta: Float)
+    /// `x · Φ(x)` with Φ the normal CDF (exact, `x/2 · (1 + erf(x/√2))`), or its tanh approximation
+    /// `x/2 · (1 + tanh(√(2/π)·(x + 0.044715·x³)))` (ONNX Gelu, `approximate`).
+    case gelu(tanh: Bool)
+    /// The error function (ONNX Erf; exported Gelu and attention blocks use it).
+    case erf
+    /// `−x`.
+    case negate
 
     /// The op name used in kernels, messages and `convlens verify`.
     public var name: String {
@@ -21,6 +31,10 @@ public enum Activation: Hashable, Sendable, CustomStringConvertible {
         case .clip: "clip"
         case .sigmoid: "sigmoid"
         case .hardSwish: "hard_swish"
+        case .hardSigmoid: "hard_sigmoid"
+        case .gelu(let tanh): tanh ? "gelu_tanh" : "gelu"
+        case .erf: "erf"
+        case .negate: "neg"
         }
     }
 
@@ -31,6 +45,10 @@ public enum Activation: Hashable, Sendable, CustomStringConvertible {
         case .clip(let low, let high): "clip(\(low), \(high))"
         case .sigmoid: "sigmoid"
         case .hardSwish: "hard_swish"
+        case .hardSigmoid(let alpha, let beta): "hard_sigmoid(\(alpha), \(beta))"
+        case .gelu(let tanh): tanh ? "gelu_tanh" : "gelu"
+        case .erf: "erf"
+        case .negate: "neg"
         }
     }
 }
@@ -53,7 +71,10 @@ public enum ReLUGradient: String, Sendable, CaseIterable {
 /// its kernels, its reference math and its ONNX lowering.
 public enum ActivationOp: OpFamily {
     /// Every activation the parity and gradient checks run, with the parameters models use.
-    public static let verified: [Activation] = [.relu, .leakyReLU(alpha: 0.1), .clip(min: 0, max: 6), .sigmoid, .hardSwish]
+    public static let verified: [Activation] = [
+        .relu, .leakyReLU(alpha: 0.1), .clip(min: 0, max: 6), .sigmoid, .hardSwish, .hardSigmoid(alpha: 1 / 6, beta: 0.5),
+        .gelu(tanh: false), .gelu(tanh: true), .erf, .negate,
+    ]
 
     public static var parityCases: [any OpCase] {
         verified.map { ActivationCase($0, shape: [2, 3, 7, 9]) }
@@ -69,6 +90,8 @@ extension Activation {
         case .clip(let low, let high): [Double(low), Double(high)]
         case .sigmoid: []
         case .hardSwish: [-3, 3]
+        case .hardSigmoid(let alpha, let beta): [Double(-beta / alpha), Double((1 - beta) / alpha)]
+        case .gelu, .erf, .negate: []
         }
     }
 }

@@ -4,9 +4,9 @@ import TensorOps
 extension GraphBuilder {
     /// Every ONNX op type `lower` handles: a new op is a line here and a case there.
     static let loweredOps = [
-        "Add", "AveragePool", "BatchNormalization", "Clip", "Concat", "Constant", "Conv", "Dropout", "Flatten",
-        "Gemm", "GlobalAveragePool", "HardSwish", "Identity", "LeakyRelu", "MatMul", "MaxPool", "Mul", "Pad", "Relu",
-        "Reshape", "Sigmoid", "Softmax",
+        "Add", "AveragePool", "BatchNormalization", "Clip", "Concat", "Constant", "Conv", "Dropout", "Erf", "Flatten",
+        "Gelu", "Gemm", "GlobalAveragePool", "HardSigmoid", "HardSwish", "Identity", "LeakyRelu", "MatMul", "MaxPool",
+        "Mul", "Neg", "Pad", "Relu", "Reshape", "Sigmoid", "Softmax",
     ]
 
     /// Lowers one ONNX node to ConvLens operations (or a constant).
@@ -29,6 +29,19 @@ extension GraphBuilder {
             try append(node(.activation(.sigmoid), [inputs[0]]))
         case "HardSwish":
             try append(node(.activation(.hardSwish), [inputs[0]]))
+        case "HardSigmoid":
+            let activation = Activation.hardSigmoid(alpha: a.float("alpha", default: 0.2), beta: a.float("beta", default: 0.5))
+            try append(node(.activation(activation), [inputs[0]]))
+        case "Gelu":
+            let approximation = a.string("approximate", default: "none")
+            guard ["none", "tanh"].contains(approximation) else {
+                throw a.unsupported("approximate '\(approximation)' (Gelu's are none and tanh)")
+            }
+            try append(node(.activation(.gelu(tanh: approximation == "tanh")), [inputs[0]]))
+        case "Erf":
+            try append(node(.activation(.erf), [inputs[0]]))
+        case "Neg":
+            try append(node(.activation(.negate), [inputs[0]]))
         case "Clip":
             try append(node(.activation(try clipActivation(proto, a)), [inputs[0]]))
         case "MaxPool":
