@@ -3,7 +3,9 @@
 // Element-wise ops: broadcast binary arithmetic, per-channel affine (inference BatchNormalization), softmax.
 
 #define OP_ADD 0
-#define OP_MUL 1
+#define OP_SUB 1
+#define OP_MUL 2
+#define OP_DIV 3
 #ifndef OP
 #define OP OP_ADD
 #endif
@@ -30,15 +32,26 @@ __kernel void binary_forward(__global const float* a, __global const float* b, _
 #endif
 #if OP == OP_MUL
     y[i] = x * z;
+#elif OP == OP_DIV
+    y[i] = x / z;
+#elif OP == OP_SUB
+    y[i] = x - z;
 #else
     y[i] = x + z;
 #endif
 }
 
-// Global size (operand count): the gradient of one operand, with dims X0..X3 (each 1 or the output's), gathered
-// over every output element it contributed to. `other` (the other operand, strides O0..O3) is read for Mul only.
-__kernel void binary_backward(__global const float* dy, __global const float* other, __global float* dx, int D0,
-                              int D1, int D2, int D3, int X0, int X1, int X2, int X3, int O0, int O1, int O2, int O3) {
+// Which operand binary_backward differentiates: SIDE 0 is a, 1 is b.
+#ifndef SIDE
+#define SIDE 0
+#endif
+
+// Global size (operand count): the gradient of operand SIDE, with dims X0..X3 (each 1 or the output's), gathered
+// over every output element it contributed to. The operands (strides A0..A3, B0..B3) are read where the op's
+// derivative needs them: Mul the other one, Div both.
+__kernel void binary_backward(__global const float* dy, __global const float* a, __global const float* b,
+                              __global float* dx, int D0, int D1, int D2, int D3, int X0, int X1, int X2, int X3,
+                              int A0, int A1, int A2, int A3, int B0, int B1, int B2, int B3) {
     const int j = get_global_id(0);
     if (j >= X0 * X1 * X2 * X3) return;
     const int j3 = j % X3, j2 = (j / X3) % X2, j1 = (j / (X3 * X2)) % X1, j0 = j / (X3 * X2 * X1);
@@ -53,8 +66,19 @@ __kernel void binary_backward(__global const float* dy, __global const float* ot
             for (int i2 = from2; i2 < to2; ++i2)
                 for (int i3 = from3; i3 < to3; ++i3) {
                     const float g = dy[((i0 * D1 + i1) * D2 + i2) * D3 + i3];
-#if OP == OP_MUL
-                    acc = fma(g, other[i0 * O0 + i1 * O1 + i2 * O2 + i3 * O3], acc);
+#if OP == OP_MUL || OP == OP_DIV
+                    const float z = b[i0 * B0 + i1 * B1 + i2 * B2 + i3 * B3];
+#endif
+#if OP == OP_MUL && SIDE == 0
+                    acc = fma(g, z, acc);
+#elif OP == OP_MUL
+                    acc = fma(g, a[i0 * A0 + i1 * A1 + i2 * A2 + i3 * A3], acc);
+#elif OP == OP_DIV && SIDE == 0
+                    acc += g / z;
+#elif OP == OP_DIV
+                    acc -= g * a[i0 * A0 + i1 * A1 + i2 * A2 + i3 * A3] / (z * z);
+#elif OP == OP_SUB && SIDE == 1
+                    acc -= g;
 #else
                     acc += g;
 #endif

@@ -20,15 +20,15 @@ extension OpenCLBackend {
         gradA: Tensor?, gradB: Tensor?
     ) throws {
         let g = checked.geometry
-        let kernel = try kernel("binary_backward", in: "elementwise.cl", defines: ["OP": opCode(op)])
-        // Each operand's gradient is a gather over the output elements it fed, reading the other operand.
-        for (grad, own, other) in [(gradA, a, b), (gradB, b, a)] {
+        let strides = g.broadcastStrides(of: a.shape) + g.broadcastStrides(of: b.shape)
+        // Each operand's gradient is a gather over the output elements it fed, reading the operands it needs.
+        for (side, grad, own) in [(0, gradA, a), (1, gradB, b)] {
             guard let grad else { continue }
-            let sizes = BroadcastGeometry.padded(g.output) + BroadcastGeometry.padded(own.shape)
-                + g.broadcastStrides(of: other.shape)
+            let sizes = BroadcastGeometry.padded(g.output) + BroadcastGeometry.padded(own.shape) + strides
             try launch(
-                kernel, global: [own.shape.count],
-                arguments: [.buffer(gradOutput.buffer), .buffer(other.buffer), .buffer(grad.buffer)]
+                try kernel("binary_backward", in: "elementwise.cl", defines: ["OP": opCode(op), "SIDE": side]),
+                global: [own.shape.count],
+                arguments: [.buffer(gradOutput.buffer), .buffer(a.buffer), .buffer(b.buffer), .buffer(grad.buffer)]
                     + sizes.map { .int($0) },
                 cost: OpCost(flops: g.output.count, bytes: OpCost.traffic(g.output.count, g.output.count, own.shape.count)))
         }
@@ -37,7 +37,9 @@ extension OpenCLBackend {
     private func opCode(_ op: BinaryOp) -> Int {
         switch op {
         case .add: 0
-        case .mul: 1
+        case .sub: 1
+        case .mul: 2
+        case .div: 3
         }
     }
 

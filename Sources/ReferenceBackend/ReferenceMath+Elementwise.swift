@@ -20,9 +20,15 @@ extension ReferenceMath {
             case .add:
                 da[aIndex] += dy[outputIndex]
                 db[bIndex] += dy[outputIndex]
+            case .sub:
+                da[aIndex] += dy[outputIndex]
+                db[bIndex] -= dy[outputIndex]
             case .mul:
                 da[aIndex] += dy[outputIndex] * b[bIndex]
                 db[bIndex] += dy[outputIndex] * a[aIndex]
+            case .div:
+                da[aIndex] += dy[outputIndex] / b[bIndex]
+                db[bIndex] -= dy[outputIndex] * a[aIndex] / (b[bIndex] * b[bIndex])
             }
         }
         return (da, db)
@@ -31,7 +37,9 @@ extension ReferenceMath {
     static func apply(_ op: BinaryOp, _ x: Double, _ y: Double) -> Double {
         switch op {
         case .add: x + y
+        case .sub: x - y
         case .mul: x * y
+        case .div: x / y
         }
     }
 

@@ -1,7 +1,9 @@
 /// Element-wise binary operations with NumPy broadcasting.
 public enum BinaryOp: String, Hashable, Sendable, CaseIterable {
     case add
+    case sub
     case mul
+    case div
 }
 
 /// Two operand shapes broadcast NumPy-style (aligned on the right; each dimension equal or 1) to the output,
@@ -65,6 +67,9 @@ public enum ElementwiseOp: OpFamily {
         BinaryCase(.add, a: [3, 10], b: [10]),
         BinaryCase(.mul, a: [2, 3, 5, 7], b: [2, 3, 5, 7]),
         BinaryCase(.mul, a: [2, 1, 5, 7], b: [2, 3, 5, 1]),
+        BinaryCase(.sub, a: [2, 3, 5, 7], b: [1, 3, 1, 7]),
+        BinaryCase(.div, a: [2, 3, 5, 7], b: [2, 3, 5, 7]),
+        BinaryCase(.div, a: [3, 1, 6], b: [4, 6]),
         ChannelAffineCase(shape: [2, 5, 6, 7]),
         SoftmaxCase(shape: [3, 10]),
         SoftmaxCase(shape: [2, 3, 17]),
@@ -73,11 +78,13 @@ public enum ElementwiseOp: OpFamily {
     public static let gradientCases: [any DifferentiableOpCase] = [
         BinaryCase(.add, a: [2, 3, 4], b: [3, 1]), BinaryCase(.mul, a: [2, 3, 4], b: [2, 3, 4]),
         BinaryCase(.mul, a: [2, 1, 4], b: [3, 1]), BinaryCase(.mul, a: [5], b: [2, 3, 5]),
+        BinaryCase(.sub, a: [2, 3, 4], b: [3, 1]), BinaryCase(.div, a: [2, 3, 4], b: [2, 1, 4]),
+        BinaryCase(.div, a: [3], b: [2, 3]),
         ChannelAffineCase(shape: [2, 3, 4, 2]), SoftmaxCase(shape: [3, 7]),
     ]
 }
 
-/// `a ∘ b` with broadcasting; both operands get gradients.
+/// `a ∘ b` with broadcasting; both operands get gradients. A divisor keeps at least 0.5 away from zero.
 public struct BinaryCase: DifferentiableOpCase {
     public let geometry: BroadcastGeometry
     public let binaryOp: BinaryOp
@@ -92,6 +99,12 @@ public struct BinaryCase: DifferentiableOpCase {
     public var shapeDescription: String { "a\(geometry.a) b\(geometry.b)" }
     public var inputShapes: [TensorShape] { [geometry.a, geometry.b] }
     public var inputNames: [String] { ["a", "b"] }
+
+    public func input(_ index: Int, using random: inout SeededGenerator) -> [Float] {
+        let values = HostTensor.randomNormal(inputShapes[index], using: &random).values
+        guard binaryOp == .div, index == 1 else { return values }
+        return values.map { ($0 < 0 ? -0.5 : 0.5) + $0 }
+    }
 
     public func forward<B: Backend>(_ inputs: [B.Tensor], on backend: B) throws -> B.Tensor {
         let output = try backend.makeTensor(geometry.output)

@@ -4,9 +4,9 @@ import TensorOps
 extension GraphBuilder {
     /// Every ONNX op type `lower` handles: a new op is a line here and a case there.
     static let loweredOps = [
-        "Add", "AveragePool", "BatchNormalization", "Clip", "Concat", "Constant", "Conv", "Dropout", "Erf", "Flatten",
-        "Gelu", "Gemm", "GlobalAveragePool", "HardSigmoid", "HardSwish", "Identity", "LeakyRelu", "MatMul", "MaxPool",
-        "Mul", "Neg", "Pad", "Relu", "Reshape", "Sigmoid", "Softmax",
+        "Add", "AveragePool", "BatchNormalization", "Clip", "Concat", "Constant", "Conv", "Div", "Dropout", "Erf",
+        "Flatten", "Gelu", "Gemm", "GlobalAveragePool", "HardSigmoid", "HardSwish", "Identity", "LeakyRelu", "MatMul",
+        "MaxPool", "Mul", "Neg", "Pad", "Relu", "Reshape", "Sigmoid", "Softmax", "Sub",
     ]
 
     /// Lowers one ONNX node to ConvLens operations (or a constant).
@@ -59,9 +59,15 @@ extension GraphBuilder {
             let weight = "\(inputs[1])ᵀ"
             constants[weight] = transposed(b)
             try append(node(.linear, [inputs[0], weight]))
-        case "Add", "Mul":
+        case "Add", "Sub", "Mul", "Div":
             guard inputs.count == 2 else { throw a.unsupported("needs two inputs") }
-            try append(node(.binary(proto.opType == "Add" ? .add : .mul), Array(inputs)))
+            let op: BinaryOp = switch proto.opType {
+            case "Add": .add
+            case "Sub": .sub
+            case "Mul": .mul
+            default: .div
+            }
+            try append(node(.binary(op), Array(inputs)))
         case "Concat":
             try checkConcatAxis(a.int("axis", default: 1), input: inputs[0], a)
             try append(node(.concat, Array(inputs)))
