@@ -131,6 +131,26 @@ __kernel void neg_backward(__global const float* x, __global const float* dy, __
     if (i < COUNT) dx[i] = -dy[i];
 }
 
+// x^p for a constant p: sqrt for 0.5 and products for 1, 2 and 3 (exact, as PyTorch computes them), pow otherwise.
+inline float power(float x, float p) {
+    if (p == 0.5f) return sqrt(x);
+    if (p == 1.0f) return x;
+    if (p == 2.0f) return x * x;
+    if (p == 3.0f) return x * x * x;
+    if (p == 0.0f) return 1.0f;
+    return pow(x, p);
+}
+
+__kernel void pow_forward(__global const float* x, __global float* y, int COUNT, float p) {
+    const int i = get_global_id(0);
+    if (i < COUNT) y[i] = power(x[i], p);
+}
+
+__kernel void pow_backward(__global const float* x, __global const float* dy, __global float* dx, int COUNT, float p) {
+    const int i = get_global_id(0);
+    if (i < COUNT) dx[i] = dy[i] * p * power(x[i], p - 1.0f);
+}
+
 // Attribution variants of the ReLU backward pass. Guided backpropagation: dx = relu(dy) · [x > 0].
 __kernel void relu_guided_backward(__global const float* x, __global const float* dy, __global float* dx, int COUNT) {
     const int i = get_global_id(0);

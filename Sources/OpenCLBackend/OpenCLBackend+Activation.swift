@@ -40,6 +40,7 @@ extension OpenCLBackend {
         switch activation {
         case .relu, .sigmoid, .hardSwish, .gelu, .erf, .negate: []
         case .hardSigmoid(let alpha, let beta): [.float(alpha), .float(beta)]
+        case .power(let exponent): [.float(exponent)]
         case .leakyReLU(let alpha): [.float(alpha)]
         case .clip(let low, let high): [.float(low), .float(high)]
         }

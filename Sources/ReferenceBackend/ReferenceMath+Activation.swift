@@ -14,6 +14,7 @@ extension ReferenceMath {
         case .gelu(tanh: true): x.map { 0.5 * $0 * (1 + tanh(geluTanhArgument($0))) }
         case .erf: x.map { Foundation.erf($0) }
         case .negate: x.map { -$0 }
+        case .power(let exponent): x.map { power($0, Double(exponent)) }
         }
     }
 
@@ -48,7 +49,14 @@ extension ReferenceMath {
             }
         case .erf: zip(x, dy).map { x, dy in dy * 2 / Double.pi.squareRoot() * exp(-x * x) }
         case .negate: dy.map { -$0 }
+        case .power(let exponent):
+            zip(x, dy).map { x, dy in dy * Double(exponent) * power(x, Double(exponent) - 1) }
         }
+    }
+
+    /// `x^p`, exact for the integer and half exponents models use.
+    private static func power(_ x: Double, _ p: Double) -> Double {
+        p == 0.5 ? x.squareRoot() : pow(x, p)
     }
 
     /// √(2/π)·(x + 0.044715·x³), the argument of Gelu's tanh approximation.

@@ -22,6 +22,9 @@ public enum Activation: Hashable, Sendable, CustomStringConvertible {
     case erf
     /// `−x`.
     case negate
+    /// `x^exponent` for a constant exponent (ONNX Pow with a constant scalar exponent; Sqrt is 0.5). A fractional
+    /// exponent is defined for x > 0 only, as in PyTorch (NaN below).
+    case power(exponent: Float)
 
     /// The op name used in kernels, messages and `convlens verify`.
     public var name: String {
@@ -35,6 +38,7 @@ public enum Activation: Hashable, Sendable, CustomStringConvertible {
         case .gelu(let tanh): tanh ? "gelu_tanh" : "gelu"
         case .erf: "erf"
         case .negate: "neg"
+        case .power: "pow"
         }
     }
 
@@ -49,6 +53,7 @@ public enum Activation: Hashable, Sendable, CustomStringConvertible {
         case .gelu(let tanh): tanh ? "gelu_tanh" : "gelu"
         case .erf: "erf"
         case .negate: "neg"
+        case .power(let exponent): "pow(\(exponent))"
         }
     }
 }
@@ -73,7 +78,8 @@ public enum ActivationOp: OpFamily {
     /// Every activation the parity and gradient checks run, with the parameters models use.
     public static let verified: [Activation] = [
         .relu, .leakyReLU(alpha: 0.1), .clip(min: 0, max: 6), .sigmoid, .hardSwish, .hardSigmoid(alpha: 1 / 6, beta: 0.5),
-        .gelu(tanh: false), .gelu(tanh: true), .erf, .negate,
+        .gelu(tanh: false), .gelu(tanh: true), .erf, .negate, .power(exponent: 2), .power(exponent: 3),
+        .power(exponent: 0.5),
     ]
 
     public static var parityCases: [any OpCase] {
@@ -91,12 +97,20 @@ extension Activation {
         case .sigmoid: []
         case .hardSwish: [-3, 3]
         case .hardSigmoid(let alpha, let beta): [Double(-beta / alpha), Double((1 - beta) / alpha)]
-        case .gelu, .erf, .negate: []
+        case .gelu, .erf, .negate, .power: []
         }
+    }
+
+    /// Whether the function is defined for negative inputs (a fractional power is not): test inputs are then
+    /// drawn from |x| + 0.1.
+    public var acceptsNegativeInputs: Bool {
+        if case .power(let exponent) = self { return exponent.rounded() == exponent }
+        return true
     }
 }
 
-/// One activation over one shape; inputs spread (σ = 4) to both sides of every kink, never within 10⁻³ of one.
+/// One activation over one shape; inputs spread (σ = 4) to both sides of every kink, never within 10⁻³ of one
+/// (positive only for a function undefined below zero).
 public struct ActivationCase: DifferentiableOpCase {
     public let activation: Activation
     public let shape: TensorShape
@@ -113,7 +127,8 @@ public struct ActivationCase: DifferentiableOpCase {
     public var inputNames: [String] { ["input"] }
 
     public func input(_ index: Int, using random: inout SeededGenerator) -> [Float] {
-        random.normals(shape.count, scale: 4, avoiding: activation.kinks).map(Float.init)
+        let values = random.normals(shape.count, scale: 4, avoiding: activation.kinks)
+        return activation.acceptsNegativeInputs ? values.map(Float.init) : values.map { Float(abs($0) + 0.1) }
     }
 
     public func forward<B: Backend>(_ inputs: [B.Tensor], on backend: B) throws -> B.Tensor {

@@ -6,7 +6,7 @@ extension GraphBuilder {
     static let loweredOps = [
         "Add", "AveragePool", "BatchNormalization", "Clip", "Concat", "Constant", "Conv", "Div", "Dropout", "Erf",
         "Flatten", "Gelu", "Gemm", "GlobalAveragePool", "HardSigmoid", "HardSwish", "Identity", "LeakyRelu", "MatMul",
-        "MaxPool", "Mul", "Neg", "Pad", "Relu", "Reshape", "Sigmoid", "Softmax", "Sub",
+        "MaxPool", "Mul", "Neg", "Pad", "Pow", "Relu", "Reshape", "Sigmoid", "Softmax", "Sqrt", "Sub",
     ]
 
     /// Lowers one ONNX node to ConvLens operations (or a constant).
@@ -42,6 +42,13 @@ extension GraphBuilder {
             try append(node(.activation(.erf), [inputs[0]]))
         case "Neg":
             try append(node(.activation(.negate), [inputs[0]]))
+        case "Sqrt":
+            try append(node(.activation(.power(exponent: 0.5)), [inputs[0]]))
+        case "Pow":
+            guard inputs.count == 2, let exponent = constants[inputs[1]]?.values ?? integers[inputs[1]]?.map(Float.init),
+                  exponent.count == 1
+            else { throw a.unsupported("the exponent must be a constant scalar") }
+            try append(node(.activation(.power(exponent: exponent[0])), [inputs[0]]))
         case "Clip":
             try append(node(.activation(try clipActivation(proto, a)), [inputs[0]]))
         case "MaxPool":
