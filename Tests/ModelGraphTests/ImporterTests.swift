@@ -34,9 +34,11 @@ struct ImporterTests {
     }
 
     @Test func opsetsOutsideTheSupportedRangeAreRefused() throws {
-        let data = try TinyModel(opset: 9, nodes: [TinyModel.node("Relu", "r", inputs: ["input"], output: "y")]).data()
+        let data = try TinyModel(opset: 6, nodes: [TinyModel.node("Relu", "r", inputs: ["input"], output: "y")]).data()
         let error = try #require(throws: ModelError.self) { try ONNXImporter.load(data: data, source: "old.onnx") }
-        #expect(error.description == "old.onnx: opset ai.onnx 9 is not supported (ConvLens reads ai.onnx opsets 11–21)")
+        #expect(error.description == "old.onnx: opset ai.onnx 6 is not supported (ConvLens reads ai.onnx opsets 7–21)")
+        let seven = try TinyModel(opset: 7, nodes: [TinyModel.node("Relu", "r", inputs: ["input"], output: "y")]).data()
+        #expect(try ONNXImporter.load(data: seven, source: "seven.onnx").opsetVersion == 7)
     }
 
     @Test func shapesThatDoNotFitNameTheNode() throws {

@@ -200,6 +200,9 @@ extension GraphBuilder {
         throws
     {
         guard a.int("training_mode", default: 0) == 0 else { throw a.unsupported("training_mode=1 is not supported") }
+        guard a.int("spatial", default: 1) == 1 else {
+            throw a.unsupported("spatial=0 (statistics per element, opsets before 9) is not supported")
+        }
         let parameters = try proto.input.dropFirst().prefix(4).map { value -> [Float] in
             guard let tensor = constants[value] else { throw a.unsupported("'\(value)' must be a constant") }
             return tensor.values

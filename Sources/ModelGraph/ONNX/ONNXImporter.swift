@@ -6,8 +6,9 @@ import TensorOps
 /// the Conv before it where it can be, and every shape checked when the input's size is fixed. Anything
 /// ConvLens cannot run is an error naming the node; nothing is half-loaded.
 public enum ONNXImporter {
-    /// Default-domain opsets whose semantics the importer implements.
-    public static let supportedOpsets: ClosedRange<Int> = 11...21
+    /// Default-domain opsets whose semantics the importer implements. Before 11, Pad's pads and value and Clip's bounds
+    /// are attributes (read as such), and BatchNormalization's `spatial` must be 1 (before 9).
+    public static let supportedOpsets: ClosedRange<Int> = 7...21
 
     /// ONNX op types the importer lowers (`GraphBuilder.loweredOps`, beside the lowering itself).
     public static var supportedOps: [String] { GraphBuilder.loweredOps }
