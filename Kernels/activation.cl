@@ -151,6 +151,30 @@ __kernel void pow_backward(__global const float* x, __global const float* dy, __
     if (i < COUNT) dx[i] = dy[i] * p * power(x[i], p - 1.0f);
 }
 
+__kernel void tanh_forward(__global const float* x, __global float* y, int COUNT) {
+    const int i = get_global_id(0);
+    if (i < COUNT) y[i] = tanh(x[i]);
+}
+
+__kernel void tanh_backward(__global const float* x, __global const float* dy, __global float* dx, int COUNT) {
+    const int i = get_global_id(0);
+    if (i < COUNT) {
+        const float t = tanh(x[i]);
+        dx[i] = dy[i] * (1.0f - t * t);
+    }
+}
+
+// |x|, with the gradient 0 at 0 (PyTorch's sign).
+__kernel void abs_forward(__global const float* x, __global float* y, int COUNT) {
+    const int i = get_global_id(0);
+    if (i < COUNT) y[i] = fabs(x[i]);
+}
+
+__kernel void abs_backward(__global const float* x, __global const float* dy, __global float* dx, int COUNT) {
+    const int i = get_global_id(0);
+    if (i < COUNT) dx[i] = x[i] > 0.0f ? dy[i] : (x[i] < 0.0f ? -dy[i] : 0.0f);
+}
+
 // Attribution variants of the ReLU backward pass. Guided backpropagation: dx = relu(dy) · [x > 0].
 __kernel void relu_guided_backward(__global const float* x, __global const float* dy, __global float* dx, int COUNT) {
     const int i = get_global_id(0);

@@ -15,6 +15,8 @@ extension ReferenceMath {
         case .erf: x.map { Foundation.erf($0) }
         case .negate: x.map { -$0 }
         case .power(let exponent): x.map { power($0, Double(exponent)) }
+        case .tanh: x.map { Foundation.tanh($0) }
+        case .abs: x.map { Swift.abs($0) }
         }
     }
 
@@ -51,6 +53,12 @@ extension ReferenceMath {
         case .negate: dy.map { -$0 }
         case .power(let exponent):
             zip(x, dy).map { x, dy in dy * Double(exponent) * power(x, Double(exponent) - 1) }
+        case .tanh:
+            zip(x, dy).map { x, dy in
+                let t = Foundation.tanh(x)
+                return dy * (1 - t * t)
+            }
+        case .abs: zip(x, dy).map { x, dy in x > 0 ? dy : x < 0 ? -dy : 0 }
         }
     }
 

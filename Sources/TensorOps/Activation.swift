@@ -22,6 +22,10 @@ public enum Activation: Hashable, Sendable, CustomStringConvertible {
     case erf
     /// `−x`.
     case negate
+    /// `tanh x` (the legacy exporter's Gelu approximation, attention pools).
+    case tanh
+    /// `|x|`; the gradient at 0 is 0, as PyTorch's sign.
+    case abs
     /// `x^exponent` for a constant exponent (ONNX Pow with a constant scalar exponent; Sqrt is 0.5). A fractional
     /// exponent is defined for x > 0 only, as in PyTorch (NaN below).
     case power(exponent: Float)
@@ -39,6 +43,8 @@ public enum Activation: Hashable, Sendable, CustomStringConvertible {
         case .erf: "erf"
         case .negate: "neg"
         case .power: "pow"
+        case .tanh: "tanh"
+        case .abs: "abs"
         }
     }
 
@@ -54,6 +60,8 @@ public enum Activation: Hashable, Sendable, CustomStringConvertible {
         case .erf: "erf"
         case .negate: "neg"
         case .power(let exponent): "pow(\(exponent))"
+        case .tanh: "tanh"
+        case .abs: "abs"
         }
     }
 }
@@ -79,7 +87,7 @@ public enum ActivationOp: OpFamily {
     public static let verified: [Activation] = [
         .relu, .leakyReLU(alpha: 0.1), .clip(min: 0, max: 6), .sigmoid, .hardSwish, .hardSigmoid(alpha: 1 / 6, beta: 0.5),
         .gelu(tanh: false), .gelu(tanh: true), .erf, .negate, .power(exponent: 2), .power(exponent: 3),
-        .power(exponent: 0.5),
+        .power(exponent: 0.5), .tanh, .abs,
     ]
 
     public static var parityCases: [any OpCase] {
@@ -97,7 +105,8 @@ extension Activation {
         case .sigmoid: []
         case .hardSwish: [-3, 3]
         case .hardSigmoid(let alpha, let beta): [Double(-beta / alpha), Double((1 - beta) / alpha)]
-        case .gelu, .erf, .negate, .power: []
+        case .abs: [0]
+        case .gelu, .erf, .negate, .power, .tanh: []
         }
     }
 

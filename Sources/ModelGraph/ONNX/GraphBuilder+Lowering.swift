@@ -4,9 +4,10 @@ import TensorOps
 extension GraphBuilder {
     /// Every ONNX op type `lower` handles: a new op is a line here and a case there.
     static let loweredOps = [
-        "Add", "AveragePool", "BatchNormalization", "Clip", "Concat", "Constant", "Conv", "Div", "Dropout", "Erf",
-        "Flatten", "Gelu", "Gemm", "GlobalAveragePool", "HardSigmoid", "HardSwish", "Identity", "LeakyRelu", "MatMul",
-        "MaxPool", "Mul", "Neg", "Pad", "Pow", "Relu", "Reshape", "Sigmoid", "Softmax", "Sqrt", "Sub",
+        "Abs", "Add", "AveragePool", "BatchNormalization", "Clip", "Concat", "Constant", "Conv", "Div", "Dropout",
+        "Erf", "Flatten", "Gelu", "Gemm", "GlobalAveragePool", "HardSigmoid", "HardSwish", "Identity", "LeakyRelu",
+        "MatMul", "MaxPool", "Mul", "Neg", "Pad", "Pow", "Relu", "Reshape", "Sigmoid", "Softmax", "Sqrt", "Sub",
+        "Tanh",
     ]
 
     /// Lowers one ONNX node to ConvLens operations (or a constant).
@@ -42,6 +43,10 @@ extension GraphBuilder {
             try append(node(.activation(.erf), [inputs[0]]))
         case "Neg":
             try append(node(.activation(.negate), [inputs[0]]))
+        case "Tanh":
+            try append(node(.activation(.tanh), [inputs[0]]))
+        case "Abs":
+            try append(node(.activation(.abs), [inputs[0]]))
         case "Sqrt":
             try append(node(.activation(.power(exponent: 0.5)), [inputs[0]]))
         case "Pow":
