@@ -105,28 +105,31 @@ __kernel void channel_affine_forward(__global const float* x, __global const flo
 }
 
 // Global size (ROWS): softmax over each row of COLUMNS, shifted by the row maximum.
-__kernel void softmax_forward(__global const float* x, __global float* y, int ROWS, int COLUMNS) {
+// Global size (OUTER · INNER): one group of COLUMNS values INNER apart each (INNER = 1: a contiguous row, the last
+// axis), shifted by its maximum for stability.
+__kernel void softmax_forward(__global const float* x, __global float* y, int ROWS, int COLUMNS, int INNER) {
     const int row = get_global_id(0);
     if (row >= ROWS) return;
-    __global const float* in = x + (size_t)row * COLUMNS;
-    __global float* out = y + (size_t)row * COLUMNS;
+    const size_t base = (size_t)(row / INNER) * COLUMNS * INNER + row % INNER;
+    __global const float* in = x + base;
+    __global float* out = y + base;
     float largest = -INFINITY;
-    for (int j = 0; j < COLUMNS; ++j) largest = fmax(largest, in[j]);
+    for (int j = 0; j < COLUMNS; ++j) largest = fmax(largest, in[j * INNER]);
     float total = 0.0f;
     for (int j = 0; j < COLUMNS; ++j) {
-        out[j] = exp(in[j] - largest);
-        total += out[j];
+        out[j * INNER] = exp(in[j * INNER] - largest);
+        total += out[j * INNER];
     }
-    for (int j = 0; j < COLUMNS; ++j) out[j] /= total;
+    for (int j = 0; j < COLUMNS; ++j) out[j * INNER] /= total;
 }
 
-// Global size (ROWS): dx = y·(dy − Σ dy·y).
+// Global size (OUTER · INNER): dx = y·(dy − Σ dy·y) over each group.
 __kernel void softmax_backward(__global const float* y, __global const float* dy, __global float* dx, int ROWS,
-                               int COLUMNS) {
+                               int COLUMNS, int INNER) {
     const int row = get_global_id(0);
     if (row >= ROWS) return;
-    const size_t base = (size_t)row * COLUMNS;
+    const size_t base = (size_t)(row / INNER) * COLUMNS * INNER + row % INNER;
     float dot = 0.0f;
-    for (int j = 0; j < COLUMNS; ++j) dot = fma(dy[base + j], y[base + j], dot);
-    for (int j = 0; j < COLUMNS; ++j) dx[base + j] = y[base + j] * (dy[base + j] - dot);
+    for (int j = 0; j < COLUMNS; ++j) dot = fma(dy[base + j * INNER], y[base + j * INNER], dot);
+    for (int j = 0; j < COLUMNS; ++j) dx[base + j * INNER] = y[base + j * INNER] * (dy[base + j * INNER] - dot);
 }

@@ -37,9 +37,8 @@ extension Node {
             return inputs[0]
         case .activation, .identity:
             return inputs[0]
-        case .softmax:
-            try inputs[0].requirePositive("input", of: "softmax")
-            return inputs[0]
+        case .softmax(let axis):
+            return try SoftmaxGeometry(shape: inputs[0], axis: axis).shape
         case .maxPool(let parameters):
             return try Pool2DGeometry(.max, input: inputs[0], parameters: parameters).output
         case .averagePool(let parameters):

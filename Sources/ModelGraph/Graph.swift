@@ -99,8 +99,8 @@ public enum Operation: Sendable {
     case flatten(axis: Int)
     /// Dropout and Identity: the output is the input.
     case identity
-    /// Softmax over the last axis.
-    case softmax
+    /// Softmax over one axis (negative: from the back).
+    case softmax(axis: Int)
     /// Constant padding of the spatial axes.
     case pad(Padding2D, value: Float)
     /// 2-D transpose (Gemm's transA).

@@ -106,9 +106,9 @@ extension GraphExecutor {
             return wanted.map { ($0, grads[$0]) }
         case .reshape, .flatten, .identity:
             return [(0, try backend.reshaped(dy, to: try shape(node.inputs[0])))]
-        case .softmax:
+        case .softmax(let axis):
             let dx = try gradient()
-            try backend.softmaxBackward(output: try operand(node.output), gradOutput: dy, gradInput: dx)
+            try backend.softmaxBackward(output: try operand(node.output), gradOutput: dy, gradInput: dx, axis: axis)
             return [(0, dx)]
         case .pad(let padding, _):
             let dx = try gradient()

@@ -87,9 +87,9 @@ extension GraphExecutor {
             return y
         case .reshape, .flatten, .identity:
             return try backend.reshaped(x, to: shape)
-        case .softmax:
+        case .softmax(let axis):
             let y = try output()
-            try backend.softmaxForward(input: x, output: y)
+            try backend.softmaxForward(input: x, output: y, axis: axis)
             return y
         case .pad(let padding, let value):
             let y = try output()

@@ -67,22 +67,23 @@ extension OpenCLBackend {
             cost: OpCost.channelAffine(shape))
     }
 
-    public func softmaxForward(_ checked: Checked<TensorShape>, input: Tensor, output: Tensor) throws {
-        let (rows, columns) = input.shape.rowsAndColumns
+    public func softmaxForward(_ checked: Checked<SoftmaxGeometry>, input: Tensor, output: Tensor) throws {
+        let g = checked.geometry
         try launch(
-            try kernel("softmax_forward", in: "elementwise.cl"), global: [rows],
-            arguments: [.buffer(input.buffer), .buffer(output.buffer), .int(rows), .int(columns)],
+            try kernel("softmax_forward", in: "elementwise.cl"), global: [g.outer * g.inner],
+            arguments: [.buffer(input.buffer), .buffer(output.buffer), .int(g.outer * g.inner), .int(g.extent),
+                        .int(g.inner)],
             cost: OpCost.softmax(input.shape, backward: false))
     }
 
     public func softmaxBackward(
-        _ checked: Checked<TensorShape>, output: Tensor, gradOutput: Tensor, gradInput: Tensor
+        _ checked: Checked<SoftmaxGeometry>, output: Tensor, gradOutput: Tensor, gradInput: Tensor
     ) throws {
-        let (rows, columns) = output.shape.rowsAndColumns
+        let g = checked.geometry
         try launch(
-            try kernel("softmax_backward", in: "elementwise.cl"), global: [rows],
-            arguments: [.buffer(output.buffer), .buffer(gradOutput.buffer), .buffer(gradInput.buffer), .int(rows),
-                        .int(columns)],
+            try kernel("softmax_backward", in: "elementwise.cl"), global: [g.outer * g.inner],
+            arguments: [.buffer(output.buffer), .buffer(gradOutput.buffer), .buffer(gradInput.buffer),
+                        .int(g.outer * g.inner), .int(g.extent), .int(g.inner)],
             cost: OpCost.softmax(output.shape, backward: true))
     }
 }

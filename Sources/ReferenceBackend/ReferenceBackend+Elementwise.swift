@@ -35,14 +35,13 @@ extension ReferenceBackend {
                 input: gradOutput.doubles, scale: scale.doubles, shift: zeros, shape: gradOutput.shape))
     }
 
-    public func softmaxForward(_ checked: Checked<TensorShape>, input: Tensor, output: Tensor) throws {
-        output.store(ReferenceMath.softmaxForward(input: input.doubles, shape: input.shape))
+    public func softmaxForward(_ checked: Checked<SoftmaxGeometry>, input: Tensor, output: Tensor) throws {
+        output.store(ReferenceMath.softmaxForward(input: input.doubles, checked.geometry))
     }
 
     public func softmaxBackward(
-        _ checked: Checked<TensorShape>, output: Tensor, gradOutput: Tensor, gradInput: Tensor
+        _ checked: Checked<SoftmaxGeometry>, output: Tensor, gradOutput: Tensor, gradInput: Tensor
     ) throws {
-        gradInput.store(
-            ReferenceMath.softmaxBackward(output: output.doubles, gradOutput: gradOutput.doubles, shape: output.shape))
+        gradInput.store(ReferenceMath.softmaxBackward(output: output.doubles, gradOutput: gradOutput.doubles, checked.geometry))
     }
 }

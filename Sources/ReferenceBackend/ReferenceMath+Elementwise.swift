@@ -74,25 +74,33 @@ extension ReferenceMath {
         }
     }
 
-    /// Softmax over the last axis, shifted by each row's maximum for stability.
-    public static func softmaxForward(input x: [Double], shape: TensorShape) -> [Double] {
-        let (rows, columns) = shape.rowsAndColumns
-        return (0..<rows).flatMap { row -> [Double] in
-            let values = x[(row * columns)..<((row + 1) * columns)]
-            let largest = values.max() ?? 0
-            let exponents = values.map { exp($0 - largest) }
+    /// Softmax over `g`'s axis, each group shifted by its maximum for stability.
+    public static func softmaxForward(input x: [Double], _ g: SoftmaxGeometry) -> [Double] {
+        var y = x
+        for group in softmaxGroups(g) {
+            let largest = group.map { x[$0] }.max() ?? 0
+            let exponents = group.map { exp(x[$0] - largest) }
             let total = exponents.reduce(0, +)
-            return exponents.map { $0 / total }
+            for (index, value) in zip(group, exponents) { y[index] = value / total }
         }
+        return y
     }
 
-    /// `dx = y · (dy − Σ dy·y)` per row.
-    public static func softmaxBackward(output y: [Double], gradOutput dy: [Double], shape: TensorShape) -> [Double] {
-        let (rows, columns) = shape.rowsAndColumns
-        return (0..<rows).flatMap { row -> [Double] in
-            let range = (row * columns)..<((row + 1) * columns)
-            let dot = range.reduce(0) { $0 + dy[$1] * y[$1] }
-            return range.map { y[$0] * (dy[$0] - dot) }
+    /// `dx = y · (dy − Σ dy·y)` per group.
+    public static func softmaxBackward(output y: [Double], gradOutput dy: [Double], _ g: SoftmaxGeometry) -> [Double] {
+        var dx = y
+        for group in softmaxGroups(g) {
+            let dot = group.reduce(0) { $0 + dy[$1] * y[$1] }
+            for index in group { dx[index] = y[index] * (dy[index] - dot) }
+        }
+        return dx
+    }
+
+    /// The flat indices of each group softmax normalizes together: `extent` values `inner` apart.
+    private static func softmaxGroups(_ g: SoftmaxGeometry) -> [[Int]] {
+        (0..<g.outer * g.inner).map { row in
+            let base = row / g.inner * g.extent * g.inner + row % g.inner
+            return (0..<g.extent).map { base + $0 * g.inner }
         }
     }
 }

@@ -135,10 +135,10 @@ public protocol Backend: AnyObject {
     func channelAffineBackward(
         _ checked: Checked<TensorShape>, gradOutput: Tensor, scale: Tensor, gradInput: Tensor
     ) throws
-    /// Softmax over the last axis.
-    func softmaxForward(_ checked: Checked<TensorShape>, input: Tensor, output: Tensor) throws
+    /// Softmax over one axis (`SoftmaxGeometry`).
+    func softmaxForward(_ checked: Checked<SoftmaxGeometry>, input: Tensor, output: Tensor) throws
     /// `gradInput = y · (gradOutput − Σ gradOutput·y)` per row, from the forward's output `y`.
-    func softmaxBackward(_ checked: Checked<TensorShape>, output: Tensor, gradOutput: Tensor, gradInput: Tensor) throws
+    func softmaxBackward(_ checked: Checked<SoftmaxGeometry>, output: Tensor, gradOutput: Tensor, gradInput: Tensor) throws
 
     // MARK: Layout
 

@@ -56,6 +56,28 @@ public struct BroadcastGeometry: Hashable, Sendable {
     }
 }
 
+/// A softmax's shape split around its axis: `outer` groups of `extent` values `inner` apart (`inner` is 1 for the
+/// last axis, where each group is a contiguous row).
+public struct SoftmaxGeometry: Hashable, Sendable {
+    public let shape: TensorShape
+    /// The axis, counted from the front.
+    public let axis: Int
+
+    /// - Throws: `ShapeError` for an empty shape or an axis outside −rank..<rank.
+    public init(shape: TensorShape, axis: Int) throws(ShapeError) {
+        try shape.requirePositive("input", of: "softmax")
+        guard (-shape.rank..<shape.rank).contains(axis) else {
+            throw ShapeError(op: "softmax", message: "axis \(axis) is outside a rank-\(shape.rank) tensor \(shape)")
+        }
+        self.shape = shape
+        self.axis = axis < 0 ? axis + shape.rank : axis
+    }
+
+    public var extent: Int { shape[axis] }
+    public var inner: Int { shape.dimensions[(axis + 1)...].reduce(1, *) }
+    public var outer: Int { shape.count / (extent * inner) }
+}
+
 // MARK: - Descriptor
 
 /// The element-wise family (Kernels/elementwise.cl, `OpenCLBackend+Elementwise`, `ReferenceMath+Elementwise`):
@@ -73,6 +95,9 @@ public enum ElementwiseOp: OpFamily {
         ChannelAffineCase(shape: [2, 5, 6, 7]),
         SoftmaxCase(shape: [3, 10]),
         SoftmaxCase(shape: [2, 3, 17]),
+        // Other axes: channels of a feature map, and the middle of three.
+        SoftmaxCase(shape: [2, 5, 3, 4], axis: 1),
+        SoftmaxCase(shape: [3, 7, 6], axis: -2),
     ]
 
     public static let gradientCases: [any DifferentiableOpCase] = [
@@ -80,7 +105,7 @@ public enum ElementwiseOp: OpFamily {
         BinaryCase(.mul, a: [2, 1, 4], b: [3, 1]), BinaryCase(.mul, a: [5], b: [2, 3, 5]),
         BinaryCase(.sub, a: [2, 3, 4], b: [3, 1]), BinaryCase(.div, a: [2, 3, 4], b: [2, 1, 4]),
         BinaryCase(.div, a: [3], b: [2, 3]),
-        ChannelAffineCase(shape: [2, 3, 4, 2]), SoftmaxCase(shape: [3, 7]),
+        ChannelAffineCase(shape: [2, 3, 4, 2]), SoftmaxCase(shape: [3, 7]), SoftmaxCase(shape: [2, 4, 3], axis: 1),
     ]
 }
 
@@ -148,15 +173,19 @@ public struct ChannelAffineCase: DifferentiableOpCase {
     }
 }
 
-/// Softmax over the last axis of inputs spread σ = 3 (far from uniform).
+/// Softmax over one axis of inputs spread σ = 3 (far from uniform).
 public struct SoftmaxCase: DifferentiableOpCase {
     public let shape: TensorShape
+    public let axis: Int
 
-    init(shape: TensorShape) { self.shape = shape }
+    init(shape: TensorShape, axis: Int = -1) {
+        self.shape = shape
+        self.axis = axis
+    }
 
     public var op: String { "softmax" }
     public var directions: [Direction] { [.forward, .backward] }
-    public var shapeDescription: String { "x\(shape)" }
+    public var shapeDescription: String { "x\(shape)" + (axis == -1 ? "" : " axis \(axis)") }
     public var inputShapes: [TensorShape] { [shape] }
     public var inputNames: [String] { ["input"] }
 
@@ -166,7 +195,7 @@ public struct SoftmaxCase: DifferentiableOpCase {
 
     public func forward<B: Backend>(_ inputs: [B.Tensor], on backend: B) throws -> B.Tensor {
         let output = try backend.makeTensor(shape)
-        try backend.softmaxForward(input: inputs[0], output: output)
+        try backend.softmaxForward(input: inputs[0], output: output, axis: axis)
         return output
     }
 
@@ -174,7 +203,8 @@ public struct SoftmaxCase: DifferentiableOpCase {
         throws -> [Int: B.Tensor]
     {
         let gradInput = try backend.makeTensor(shape)
-        try backend.softmaxBackward(output: try forward(inputs, on: backend), gradOutput: gradOutput, gradInput: gradInput)
+        try backend.softmaxBackward(output: try forward(inputs, on: backend), gradOutput: gradOutput, gradInput: gradInput,
+                                    axis: axis)
         return [0: gradInput]
     }
 }
@@ -238,17 +268,17 @@ extension Backend {
         try channelAffineBackward(checked, gradOutput: gradOutput, scale: scale, gradInput: gradInput)
     }
 
-    public func softmaxForward(input: Tensor, output: Tensor) throws {
-        let checked = Checked(try checkSameShapes(
-            [input.shape, output.shape], roles: ["input", "output"], of: "softmax"))
-        try softmaxForward(checked, input: input, output: output)
+    /// Softmax over `axis` (negative: from the back; the last by default).
+    public func softmaxForward(input: Tensor, output: Tensor, axis: Int = -1) throws {
+        try checkSameShapes([input.shape, output.shape], roles: ["input", "output"], of: "softmax")
+        try softmaxForward(Checked(try SoftmaxGeometry(shape: input.shape, axis: axis)), input: input, output: output)
     }
 
-    public func softmaxBackward(output: Tensor, gradOutput: Tensor, gradInput: Tensor) throws {
-        let checked = Checked(try checkSameShapes(
-            [output.shape, gradOutput.shape, gradInput.shape], roles: ["output", "gradOutput", "gradInput"],
-            of: "softmax"))
-        try softmaxBackward(checked, output: output, gradOutput: gradOutput, gradInput: gradInput)
+    public func softmaxBackward(output: Tensor, gradOutput: Tensor, gradInput: Tensor, axis: Int = -1) throws {
+        try checkSameShapes([output.shape, gradOutput.shape, gradInput.shape], roles: ["output", "gradOutput", "gradInput"],
+                            of: "softmax")
+        try softmaxBackward(Checked(try SoftmaxGeometry(shape: output.shape, axis: axis)), output: output,
+                            gradOutput: gradOutput, gradInput: gradInput)
     }
 }
 

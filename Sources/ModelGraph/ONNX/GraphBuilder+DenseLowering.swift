@@ -77,15 +77,17 @@ extension GraphBuilder {
         }
     }
 
-    /// Softmax must be over the last axis (true of every classifier head).
-    func checkSoftmaxAxis(_ axis: Int, input: String, _ a: ONNXAttributes) throws {
+    /// Before opset 13, Softmax flattens the input to 2-D at `axis` and normalizes the second part: the same as a
+    /// softmax over one axis only when that is the last. (From 13 on, any axis.)
+    func checkCoercedSoftmaxAxis(_ axis: Int, input: String, _ a: ONNXAttributes) throws {
         guard let rank = shapes?[input]?.rank else {
             guard axis == -1 || axis == 1 else { throw a.unsupported("softmax over axis \(axis) is not supported") }
             return
         }
         let resolved = axis < 0 ? axis + rank : axis
         guard resolved == rank - 1 else {
-            throw a.unsupported("softmax over axis \(axis) of a rank-\(rank) tensor is not supported (only the last)")
+            throw a.unsupported("softmax over axes \(axis)… of a rank-\(rank) tensor flattened (before opset 13) is not "
+                + "supported; only the last axis")
         }
     }
 

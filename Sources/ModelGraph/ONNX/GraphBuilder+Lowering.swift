@@ -103,8 +103,9 @@ extension GraphBuilder {
                 try append(node(.identity, [inputs[0]]))
             }
         case "Softmax":
-            try checkSoftmaxAxis(a.int("axis", default: opset >= 13 ? -1 : 1), input: inputs[0], a)
-            try append(node(.softmax, [inputs[0]]))
+            let axis = a.int("axis", default: opset >= 13 ? -1 : 1)
+            if opset < 13 { try checkCoercedSoftmaxAxis(axis, input: inputs[0], a) }
+            try append(node(.softmax(axis: axis), [inputs[0]]))
         case "Pad":
             let (padding, value) = try padParameters(proto, a)
             try append(node(.pad(padding, value: value), [inputs[0]]))
