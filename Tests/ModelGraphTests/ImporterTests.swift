@@ -43,6 +43,31 @@ struct ImporterTests {
         #expect(try ONNXImporter.load(data: seven, source: "seven.onnx").opsetVersion == 7)
     }
 
+    /// ReduceMean over the spatial axes is global average pooling (plus a flatten without keepdims); other axes are
+    /// refused naming them.
+    @Test(arguments: [([2, 3], 1, [1, 3, 1, 1]), ([-1, -2], 0, [1, 3])] as [([Int64], Int64, TensorShape)])
+    func spatialMeansLowerToGlobalPooling(axes: [Int64], keepdims: Int64, expected: TensorShape) throws {
+        var node = TinyModel.node("ReduceMean", "mean", inputs: ["input"], output: "y")
+        for (name, value) in [("keepdims", [keepdims]), ("axes", axes)] {
+            var attribute = Onnx_AttributeProto()
+            attribute.name = name
+            if name == "axes" { (attribute.type, attribute.ints) = (.ints, value) } else { (attribute.type, attribute.i) = (.int, value[0]) }
+            node.attribute.append(attribute)
+        }
+        let graph = try ONNXImporter.load(data: try TinyModel(nodes: [node]).data(), source: "mean.onnx")
+        #expect(graph.nodes.contains { if case .globalAveragePool = $0.operation { true } else { false } })
+        #expect(try graph.inferShapes(input: [1, 3, 8, 8])["y"] == expected)
+
+        var channels = TinyModel.node("ReduceMean", "channels", inputs: ["input"], output: "y")
+        var attribute = Onnx_AttributeProto()
+        (attribute.name, attribute.type, attribute.ints) = ("axes", .ints, [1])
+        channels.attribute = [attribute]
+        let error = try #require(throws: ModelError.self) {
+            try ONNXImporter.load(data: try TinyModel(nodes: [channels]).data(), source: "mean.onnx")
+        }
+        #expect(error.description.contains("ReduceMean over axes [1] of a rank-4 tensor is not supported"))
+    }
+
     @Test func shapesThatDoNotFitNameTheNode() throws {
         var weight = Onnx_TensorProto()
         weight.name = "w"

@@ -47,6 +47,29 @@ extension GraphBuilder {
         }
     }
 
+    /// ReduceMean over the spatial axes of an NCHW tensor (squeeze-and-excitation blocks, pooling heads written as a
+    /// mean): global average pooling, then a flatten when `keepdims` is 0. Axes are an attribute before opset 18 and
+    /// an input from 18 on. Other axes are refused until reductions have kernels of their own.
+    mutating func lowerSpatialMean(_ proto: Onnx_NodeProto, name: String, attributes a: ONNXAttributes) throws {
+        let axes = opset >= 18 ? (proto.input.count > 1 && !proto.input[1].isEmpty ? integers[proto.input[1]] : nil)
+            : a.ints("axes")
+        guard let axes else { throw a.unsupported("the axes must be constants (reducing over every axis is not supported)") }
+        let rank = shapes?[proto.input[0]]?.rank ?? 4
+        guard rank == 4, Set(axes.map { $0 < 0 ? $0 + rank : $0 }) == [2, 3] else {
+            throw a.unsupported("ReduceMean over axes \(axes) of a rank-\(rank) tensor is not supported (only the "
+                + "spatial axes 2 and 3 of an NCHW tensor)")
+        }
+        let output = proto.output[0]
+        let keepDimensions = a.int("keepdims", default: 1) != 0
+        let pooled = keepDimensions ? output : "\(name)/pooled"
+        try append(Node(name: name, opType: "ReduceMean", operation: .globalAveragePool, inputs: [proto.input[0]],
+                        output: pooled))
+        if !keepDimensions {
+            try append(Node(name: "\(name)/squeeze", opType: "ReduceMean", operation: .flatten(axis: 1), inputs: [pooled],
+                            output: output))
+        }
+    }
+
     /// A 2-D tensor transposed (ONNX weight layouts In×Out become Out×In).
     func transposed(_ tensor: HostTensor) -> HostTensor {
         let (rows, columns) = (tensor.shape[0], tensor.shape[1])

@@ -6,8 +6,8 @@ extension GraphBuilder {
     static let loweredOps = [
         "Abs", "Add", "AveragePool", "BatchNormalization", "Clip", "Concat", "Constant", "Conv", "Div", "Dropout",
         "Erf", "Flatten", "Gelu", "Gemm", "GlobalAveragePool", "HardSigmoid", "HardSwish", "Identity", "LeakyRelu",
-        "MatMul", "MaxPool", "Mul", "Neg", "Pad", "Pow", "Relu", "Reshape", "Sigmoid", "Softmax", "Sqrt", "Sub",
-        "Tanh",
+        "MatMul", "MaxPool", "Mul", "Neg", "Pad", "Pow", "ReduceMean", "Relu", "Reshape", "Sigmoid", "Softmax",
+        "Sqrt", "Sub", "Tanh",
     ]
 
     /// Lowers one ONNX node to ConvLens operations (or a constant).
@@ -60,6 +60,8 @@ extension GraphBuilder {
             try append(node(.maxPool(try poolParameters(proto, a, average: false)), [inputs[0]]))
         case "AveragePool":
             try append(node(.averagePool(try poolParameters(proto, a, average: true)), [inputs[0]]))
+        case "ReduceMean":
+            try lowerSpatialMean(proto, name: name, attributes: a)
         case "GlobalAveragePool":
             try append(node(.globalAveragePool, [inputs[0]]))
         case "Gemm":
