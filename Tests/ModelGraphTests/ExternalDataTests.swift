@@ -105,4 +105,33 @@ struct ExternalDataTests {
         try FileManager.default.createDirectory(at: folder.appendingPathComponent("sub"), withIntermediateDirectories: true)
         #expect(try Self.loadError(folder).contains("its external data 'sub' is not a regular file"))
     }
+
+    /// Every prefix of the side file, and bit flips anywhere in the model file (its external-data fields among
+    /// them), are refused with a ModelError or still load; nothing crashes or reads outside the folder.
+    @Test func truncatedSideFilesAndFlippedModelsAreRefusedOrStillLoad() throws {
+        let folder = try Self.writeModel()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let (modelFile, sideFile) = (folder.appendingPathComponent("model.onnx"), folder.appendingPathComponent("weights.bin"))
+        let (model, side) = (try Data(contentsOf: modelFile), try Data(contentsOf: sideFile))
+        for cut in stride(from: 0, to: side.count, by: 7) {
+            try side.prefix(cut).write(to: sideFile)
+            #expect(throws: ModelError.self, "side file cut at \(cut) of \(side.count)") {
+                try ONNXImporter.load(contentsOf: modelFile.path)
+            }
+        }
+        try side.write(to: sideFile)
+        var random = SeededGenerator(seed: 17)
+        for _ in 0..<200 {
+            var flipped = model
+            let position = Int(random.next() % UInt64(model.count))
+            flipped[position] ^= UInt8(1 << (random.next() % 8))
+            try flipped.write(to: modelFile)
+            do {
+                let graph = try ONNXImporter.load(contentsOf: modelFile.path)
+                #expect(!graph.nodes.isEmpty)
+            } catch is ModelError {
+                // Refused in one line: what a flipped structure or external-data field must give.
+            }
+        }
+    }
 }
