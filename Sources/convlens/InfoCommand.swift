@@ -16,7 +16,16 @@ struct InfoCommand: ParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
 
+    @Flag(help: "Print the ONNX opsets and ops ConvLens reads (from the importer itself) and exit.")
+    var supportedOps = false
+
     func run() throws {
+        if supportedOps {
+            let opsets = ONNXImporter.supportedOpsets
+            print("ai.onnx opsets \(opsets.lowerBound)–\(opsets.upperBound); ops:")
+            print(ONNXImporter.supportedOps.joined(separator: ", "))
+            return
+        }
         let graph = try modelOptions.load()
         guard let inputShape = graph.input.shape(batch: 1) else {
             throw CommandError("input '\(graph.input.name)' has symbolic dimensions other than the batch")

@@ -39,6 +39,14 @@ struct CommandLineTests {
         #expect(result.output.contains("15 nodes, 35514 parameters"))
     }
 
+    /// The op list the README's "Bring your own model" shows comes from the importer itself.
+    @Test func infoListsTheSupportedOps() throws {
+        let result = try ConvLensProcess.run(["info", "--supported-ops"])
+        #expect(result.status == 0)
+        #expect(result.output.hasPrefix("ai.onnx opsets 7–21; ops:\nAbs, Add, AveragePool,"))
+        #expect(result.output.contains("Conv, ") && result.output.contains("HardSwish"))
+    }
+
     @Test func badModelsAreRefusedAndLeaveNoOutput() throws {
         let model = try Data(contentsOf: ConvLensProcess.repositoryRoot.appendingPathComponent("Sources/BundledModel/mnist_cnn.onnx"))
         try model.prefix(5000).write(to: URL(fileURLWithPath: path("truncated.onnx")))
