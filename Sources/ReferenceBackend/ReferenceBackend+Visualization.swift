@@ -20,21 +20,14 @@ extension ReferenceBackend {
         _ checked: Checked<AffineResampleGeometry>, input: Tensor, maps: Tensor, output: Tensor, fill: Float
     ) throws {
         let g = checked.geometry
-        output.store(ReferenceMath.affineResampleForward(input: input.doubles, maps: affineMaps(maps), fill: Double(fill), g))
+        output.store(ReferenceMath.affineResampleForward(input: input.doubles, maps: AffineMap.maps(from: maps.values.map(Float.init)), fill: Double(fill), g))
     }
 
     public func affineResampleBackward(
         _ checked: Checked<AffineResampleGeometry>, gradOutput: Tensor, maps: Tensor, gradInput: Tensor, reach: Int
     ) throws {
         let g = checked.geometry
-        gradInput.store(ReferenceMath.affineResampleBackward(gradOutput: gradOutput.doubles, maps: affineMaps(maps), g))
-    }
-
-    private func affineMaps(_ maps: Tensor) -> [AffineMap] {
-        let values = maps.values.map(Float.init)
-        return stride(from: 0, to: values.count, by: 6).map { i in
-            AffineMap(a: values[i], b: values[i + 1], tx: values[i + 2], c: values[i + 3], d: values[i + 4], ty: values[i + 5])
-        }
+        gradInput.store(ReferenceMath.affineResampleBackward(gradOutput: gradOutput.doubles, maps: AffineMap.maps(from: maps.values.map(Float.init)), g))
     }
 
     public func imagePenaltyBackward(

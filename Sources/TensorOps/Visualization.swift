@@ -47,6 +47,13 @@ public struct AffineMap: Hashable, Sendable {
     /// The six numbers in the order kernels read them.
     public var values: [Float] { [a, b, tx, c, d, ty] }
 
+    /// The maps whose `values` lie one after another in `values` (a maps tensor's elements).
+    public static func maps(from values: [Float]) -> [AffineMap] {
+        stride(from: 0, to: values.count - 5, by: 6).map { i in
+            AffineMap(a: values[i], b: values[i + 1], tx: values[i + 2], c: values[i + 3], d: values[i + 4], ty: values[i + 5])
+        }
+    }
+
     /// How far (in output pixels) an input pixel's influence can reach: output pixels whose sample point lies
     /// within one pixel of it in each axis are within this distance of its preimage.
     public var reach: Int {
@@ -156,11 +163,7 @@ public struct AffineResampleCase: DifferentiableOpCase {
     public func gradients<B: Backend>(_ direction: Direction, _ inputs: [B.Tensor], gradOutput: B.Tensor, on backend: B)
         throws -> [Int: B.Tensor]
     {
-        let values = try backend.download(inputs[1]).values
-        let reach = stride(from: 0, to: values.count, by: 6).map { i in
-            AffineMap(a: values[i], b: values[i + 1], tx: values[i + 2], c: values[i + 3], d: values[i + 4],
-                      ty: values[i + 5]).reach
-        }.max() ?? 1
+        let reach = AffineMap.maps(from: try backend.download(inputs[1]).values).map(\.reach).max() ?? 1
         let gradInput = try backend.makeTensor(geometry.input)
         try backend.affineResampleBackward(gradOutput: gradOutput, maps: inputs[1], gradInput: gradInput, reach: reach)
         return [0: gradInput]
