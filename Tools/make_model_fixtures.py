@@ -81,6 +81,7 @@ byte-identical files.
 import hashlib
 import io
 import json
+import math
 import os
 import sys
 
@@ -97,7 +98,7 @@ from convlens_tools.determinism import make_deterministic
 from convlens_tools.fixtures import FixtureFolder
 from convlens_tools.metrics import rel_l2
 from convlens_tools.models import randomize_bn
-from convlens_tools.onnx_export import SUPPORTED_OPS, export_onnx, fold_constants
+from convlens_tools.onnx_export import SHAPE_OPS, SUPPORTED_OPS, export_onnx, fold_constants
 from convlens_tools.onnx_graph import attributes, initializers, producers
 from convlens_tools.onnxruntime_eval import evaluate
 
@@ -176,9 +177,39 @@ class ConcatGrouped(nn.Module):
         return torch.softmax(x, dim=1)
 
 
+class DynamicSameConv(nn.Conv2d):
+    """A convolution with TensorFlow's "SAME" padding computed from the input's size at every call, as the
+    EfficientNet ports do: the TorchScript exporter writes it as a Shape/Gather/Div/Cast/Sub/Concat subgraph
+    feeding Pad, which ConvLens must fold at load for the input size in use."""
+
+    def forward(self, x):
+        ih, iw = x.size()[-2:]
+        kh, kw = self.weight.size()[-2:]
+        sh, sw = self.stride
+        oh, ow = math.ceil(ih / sh), math.ceil(iw / sw)
+        pad_h = max((oh - 1) * sh + (kh - 1) * self.dilation[0] + 1 - ih, 0)
+        pad_w = max((ow - 1) * sw + (kw - 1) * self.dilation[1] + 1 - iw, 0)
+        x = F.pad(x, [pad_w // 2, pad_w - pad_w // 2, pad_h // 2, pad_h - pad_h // 2])
+        return F.conv2d(x, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
+
+
+class SamePadding(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = DynamicSameConv(3, 8, 3, stride=2)
+        self.conv2 = DynamicSameConv(8, 8, 5, stride=2, groups=8)
+        self.fc = nn.Linear(8 * 4 * 4, 5)
+
+    def forward(self, x):
+        x = F.relu6(self.conv1(x))
+        x = F.relu6(self.conv2(x))
+        return self.fc(x.view(x.size(0), -1))  # the batch read from the input's shape
+
+
 # Seeds were picked (by a one-off search) so that the two samples of each
 # fixture have different top-1 classes with a clear margin.
 RESIDUAL_BN_SEED, RESIDUAL_BN_INPUT_SEED = 1037, 17
+SAME_PADDING_SEED, SAME_PADDING_INPUT_SEED = 3001, 31
 CONCAT_GROUPED_SEED, CONCAT_GROUPED_INPUT_SEED = 2010, 22
 
 
@@ -201,6 +232,15 @@ def build_concat_grouped():
     return m.eval()
 
 
+def build_same_padding():
+    torch.manual_seed(SAME_PADDING_SEED)
+    m = SamePadding()
+    with torch.no_grad():
+        m.conv2.weight.mul_(4.0)  # so that ReLU6's clamp at 6 is hit
+        m.fc.weight.mul_(8.0)  # spread the logits
+    return m.eval()
+
+
 # ---------------------------------------------------------------------------
 # Graph checks
 # ---------------------------------------------------------------------------
@@ -218,11 +258,11 @@ def value_shapes(model):
     return shapes
 
 
-def check_common(model):
+def check_common(model, allowed=SUPPORTED_OPS):
     onnx.checker.check_model(model, full_check=True)
     assert [o.version for o in model.opset_import if o.domain in ("", "ai.onnx")] == [OPSET]
     ops = sorted({n.op_type for n in model.graph.node})
-    bad = [op for op in ops if op not in SUPPORTED_OPS]
+    bad = [op for op in ops if op not in allowed]
     assert not bad, "unsupported ops in export: %s" % bad
     for t in model.graph.initializer:
         assert t.data_location != onnx.TensorProto.EXTERNAL, t.name
@@ -341,6 +381,37 @@ def bypass(op):
     return mutate
 
 
+def check_same_padding(model, shapes):
+    """The padding is computed from the input's shape, not constant: Shape feeds both Pads and the Reshape."""
+    makers = producers(model.graph)
+
+    def ancestors(value):
+        seen, stack = set(), [value]
+        while stack:
+            node = makers.get(stack.pop())
+            if node is not None and id(node) not in seen:
+                seen.add(id(node))
+                yield node
+                stack.extend(node.input)
+
+    pads = nodes_of(model, "Pad")
+    assert len(pads) == 2
+    for node in pads + nodes_of(model, "Reshape")[-1:]:
+        assert any(n.op_type == "Shape" for n in ancestors(node.input[1])), node.name
+    # (16 x 15 with k3 s2 pads rows (0, 1) and columns (1, 1); the 8 x 8 map with k5 s2 pads (1, 2) both ways.
+    # onnx's shape inference cannot see computed pads; the mutation below shows they matter.)
+
+
+def same_padding_mutations(model):
+    pad = nodes_of(model, "Pad")[0]
+
+    def constant_pads(m):
+        m.graph.initializer.append(onnx.numpy_helper.from_array(
+            np.array([0, 0, 1, 1, 0, 0, 0, 0], dtype=np.int64), "constant_pads"))
+        nodes_of(m, "Pad")[0].input[1] = "constant_pads"
+    return [("first Pad's computed pads (0,1 rows, 1,1 columns) as (1,0), (1,1)", constant_pads)]
+
+
 def residual_bn_mutations(model):
     bn = nodes_of(model, "BatchNormalization")[0]
     return [
@@ -396,15 +467,16 @@ def export(model, x):
     return buf.getvalue()
 
 
-def make_fixture(name, build, hw, input_seed, check, mutations, description):
+def make_fixture(name, build, hw, input_seed, check, mutations, description, fold=True):
+    """`fold=False` keeps the exporter's shape computations in the file (ConvLens folds them itself)."""
     model = build()
     h, w = hw
     x_np = np.random.default_rng(input_seed).standard_normal((BATCH, 3, h, w)).astype(np.float32)
     x = torch.from_numpy(x_np.copy())
 
-    model_bytes, folded = fold_constants(export(model, x), OPSET)
+    model_bytes, folded = fold_constants(export(model, x), OPSET) if fold else (export(model, x), [])
     onnx_model = onnx.load_from_string(model_bytes)
-    ops = check_common(onnx_model)
+    ops = check_common(onnx_model, SUPPORTED_OPS if fold else SUPPORTED_OPS | SHAPE_OPS)
     check(onnx_model, value_shapes(onnx_model))
 
     # Forward: torch vs onnxruntime (plain and with ORT's graph optimizations).
@@ -481,7 +553,7 @@ def make_fixture(name, build, hw, input_seed, check, mutations, description):
         a = attributes(n)
         a = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in a.items()}
         print("  %-18s %-28s in=[%s] out=[%s] %s" % (n.op_type, n.name, ins, ", ".join(n.output),
-                                                     json.dumps(a) if a else ""))
+                                                     json.dumps(a, default=str) if a else ""))
     print("  (* = initializer)")
     print("  folded after export: %s" % (", ".join("%s %s" % f for f in folded) or "nothing"))
     for t in onnx_model.graph.initializer:
@@ -528,6 +600,15 @@ def main():
         "GlobalAveragePool; Reshape to (-1, 12) with a constant shape; MatMul with a 12x6 "
         "weight; Add bias; Softmax(axis=1), so logits.npy holds probabilities. "
         "Input 2x3x20x19.")
+    make_fixture(
+        "same_padding", build_same_padding, (16, 15), SAME_PADDING_INPUT_SEED,
+        check_same_padding, same_padding_mutations,
+        "TensorFlow 'SAME' padding computed from the input's size in forward (EfficientNet's dynamic same "
+        "padding): conv3x3/2 (3->8) after a Pad of (0, 1) rows and (1, 1) columns for 16x15, ReLU6 (Clip); "
+        "depthwise conv5x5/2 (groups 8, weights x4) after a Pad of (1, 2) both ways, ReLU6; "
+        "x.view(x.size(0), -1) (the batch read from the shape) and a linear layer to 5 classes (weights x8). "
+        "The exporter's shape subgraph (Shape, Gather, Div, Cast, Sub, Unsqueeze, Concat, ConstantOfShape, "
+        "Slice, Transpose, Reshape) is kept, not folded. Input 2x3x16x15.", fold=False)
     return 0
 
 

@@ -6,6 +6,9 @@ extension Graph {
     ///
     /// - Throws: `ModelError.shape` naming the node whose inputs do not fit (with the shapes involved).
     public func inferShapes(input inputShape: TensorShape, through target: String? = nil) throws -> [String: TensorShape] {
+        if let plannedInput, plannedInput != inputShape, source != nil {
+            return try planned(for: inputShape).inferShapes(input: inputShape, through: target)
+        }
         var shapes: [String: TensorShape] = [input.name: inputShape]
         for (name, tensor) in constants { shapes[name] = tensor.shape }
         let needed = target.map(ancestors(of:))
@@ -85,38 +88,92 @@ extension Node {
 
     /// ONNX Reshape: 0 keeps the input's dimension at that position, one −1 takes what is left.
     func reshapedShape(_ input: TensorShape, target: [Int]) throws -> TensorShape {
+        TensorShape(try Node.reshapedDimensions(input.dimensions, target: target, allowZero: false))
+    }
+
+    /// ONNX Reshape of `input` dimensions to `target`: 0 keeps the input's dimension at that position (or is a
+    /// zero-size dimension with `allowZero`), one −1 takes what is left; the element counts must agree.
+    static func reshapedDimensions(_ input: [Int], target: [Int], allowZero: Bool) throws(ShapeError) -> [Int] {
+        func refuse(_ message: String) -> ShapeError { ShapeError(op: "reshape", message: message) }
         var dims: [Int] = []
         var inferred: Int?
         for (axis, value) in target.enumerated() {
             switch value {
-            case 0:
-                guard axis < input.rank else {
-                    throw ShapeError(op: "reshape", message: "0 at axis \(axis) but input \(input) has rank \(input.rank)")
-                }
+            case 0 where !allowZero:
+                guard axis < input.count else { throw refuse("0 at axis \(axis) but input \(input) has rank \(input.count)") }
                 dims.append(input[axis])
             case -1:
-                guard inferred == nil else {
-                    throw ShapeError(op: "reshape", message: "more than one -1 in target shape \(target)")
-                }
+                guard inferred == nil else { throw refuse("more than one -1 in target shape \(target)") }
                 inferred = axis
                 dims.append(1)
-            case 1...:
+            case 0...:
                 dims.append(value)
             default:
-                throw ShapeError(op: "reshape", message: "invalid dimension \(value) in target shape \(target)")
+                throw refuse("invalid dimension \(value) in target shape \(target)")
             }
         }
-        let known = dims.reduce(1, *)
+        guard let known = checkedProduct(dims), let count = checkedProduct(input) else {
+            throw refuse("target shape \(target) is too large")
+        }
         if let inferred {
-            guard input.count % known == 0 else {
-                throw ShapeError(op: "reshape", message: "cannot reshape \(input) to \(target)")
+            guard known > 0, count % known == 0 else { throw refuse("cannot reshape \(input) to \(target)") }
+            dims[inferred] = count / known
+        }
+        guard checkedProduct(dims) == count else {
+            throw refuse("cannot reshape \(input) (\(count) elements) to \(target)")
+        }
+        return dims
+    }
+
+    /// The product of `dims`, or nil when it overflows.
+    static func checkedProduct(_ dims: [Int]) -> Int? {
+        var product = 1
+        for extent in dims {
+            let (next, overflow) = product.multipliedReportingOverflow(by: extent)
+            if overflow { return nil }
+            product = next
+        }
+        return product
+    }
+
+    /// One axis of an ONNX Slice: the first index, the step, and how many elements it takes.
+    struct SliceRange: Equatable {
+        var start: Int
+        var step: Int
+        var count: Int
+    }
+
+    /// ONNX Slice's ranges over every axis of `shape`, starts and ends clamped as the operator defines (negative
+    /// values count from the end; INT64_MAX-style ends mean "to the end"); unlisted axes are taken whole.
+    static func sliceRanges(shape: [Int], starts: [Int], ends: [Int], axes: [Int], steps: [Int]) throws(ShapeError)
+        -> [SliceRange]
+    {
+        func refuse(_ message: String) -> ShapeError { ShapeError(op: "slice", message: message) }
+        guard starts.count == ends.count, axes.count == starts.count, steps.count == starts.count else {
+            throw refuse("starts \(starts), ends \(ends), axes \(axes) and steps \(steps) differ in length")
+        }
+        var ranges = shape.map { SliceRange(start: 0, step: 1, count: $0) }
+        var seen = Set<Int>()
+        for index in starts.indices {
+            let axis = axes[index] < 0 ? axes[index] + shape.count : axes[index]
+            guard shape.indices.contains(axis), seen.insert(axis).inserted else {
+                throw refuse("axis \(axes[index]) is outside rank \(shape.count) or repeated")
             }
-            dims[inferred] = input.count / known
+            let extent = shape[axis], step = steps[index]
+            guard step != 0 else { throw refuse("step 0 on axis \(axis)") }
+            func resolve(_ value: Int) -> Int { value < 0 ? max(value, Int.min / 2) + extent : value }
+            var start = resolve(starts[index]), end = resolve(ends[index])
+            if step > 0 {
+                start = min(max(start, 0), extent)
+                end = min(max(end, 0), extent)
+            } else {
+                start = min(max(start, 0), extent - 1)
+                end = min(max(end, -1), extent - 1)
+            }
+            let span = step > 0 ? end - start : start - end
+            let count = span > 0 ? (span + abs(step) - 1) / abs(step) : 0
+            ranges[axis] = SliceRange(start: start, step: step, count: count)
         }
-        let result = TensorShape(dims)
-        guard result.count == input.count else {
-            throw ShapeError(op: "reshape", message: "cannot reshape \(input) (\(input.count) elements) to \(target)")
-        }
-        return result
+        return ranges
     }
 }

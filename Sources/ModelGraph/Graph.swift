@@ -18,10 +18,20 @@ public struct Graph: Sendable {
     /// Values that disappeared when a BatchNormalization was folded into the Conv before it, mapped to the value
     /// that now carries the folded result (for messages naming the replacement).
     public var foldedValues: [String: String]
+    /// The input shape the model's shape computations were folded for (Reshape targets or padding computed from
+    /// the input's size); nil when nothing in the graph depends on the input's shape. `planned(for:)` gives the
+    /// graph for another shape.
+    public var plannedInput: TensorShape?
+    /// How many ONNX nodes were evaluated at load (shape computations and arithmetic on constants) instead of
+    /// becoming nodes.
+    public var foldedNodeCount: Int
+    /// The model as read, to lower again for another input shape when `plannedInput` is set.
+    var source: ONNXSource?
 
     public init(
         input: ValueInfo, outputs: [String], nodes: [Node], constants: [String: HostTensor],
-        metadata: [String: String] = [:], opsetVersion: Int, foldedValues: [String: String] = [:]
+        metadata: [String: String] = [:], opsetVersion: Int, foldedValues: [String: String] = [:],
+        plannedInput: TensorShape? = nil, foldedNodeCount: Int = 0
     ) {
         self.input = input
         self.outputs = outputs
@@ -30,6 +40,16 @@ public struct Graph: Sendable {
         self.metadata = metadata
         self.opsetVersion = opsetVersion
         self.foldedValues = foldedValues
+        self.plannedInput = plannedInput
+        self.foldedNodeCount = foldedNodeCount
+    }
+
+    /// The graph for inputs of `inputShape`: this one, unless its shape computations were folded for another
+    /// shape, in which case the model is lowered again for this one (node and value names stay the same).
+    /// - Throws: `ModelError` when the model does not fit that shape.
+    public func planned(for inputShape: TensorShape) throws -> Graph {
+        guard let plannedInput, plannedInput != inputShape, let source else { return self }
+        return try source.graph(for: inputShape)
     }
 }
 

@@ -7,10 +7,13 @@ import TensorOps
 /// tensor returned by `forward`, `value(_:)` or `backward` holds its contents until the next call that writes
 /// the same role.
 public final class GraphExecutor<B: Backend> {
-    public let graph: Graph
+    /// The graph as planned for the last input shape (see `Graph.planned(for:)`).
+    public private(set) var graph: Graph
     public let backend: B
-    /// Weights and other constants on the backend, uploaded once.
-    let constants: [String: B.Tensor]
+    /// Weights and other constants on the backend, uploaded once (again only where another plan changes them).
+    private(set) var constants: [String: B.Tensor] = [:]
+    /// What each device constant holds, to see which ones another plan changes.
+    private var uploaded: [String: HostTensor] = [:]
     /// Activations of the last forward pass (the input included), by value name.
     var values: [String: B.Tensor] = [:]
     /// Shapes of every value for the last forward pass's input.
@@ -27,9 +30,15 @@ public final class GraphExecutor<B: Backend> {
     public init(graph: Graph, backend: B) throws {
         self.graph = graph
         self.backend = backend
-        var constants: [String: B.Tensor] = [:]
-        for (name, tensor) in graph.constants { constants[name] = try backend.upload(tensor) }
-        self.constants = constants
+        try uploadConstants()
+    }
+
+    /// Uploads the constants of `graph` that are not on the device yet or hold other values.
+    private func uploadConstants() throws {
+        for (name, tensor) in graph.constants where uploaded[name] != tensor {
+            constants[name] = try backend.upload(tensor)
+            uploaded[name] = tensor
+        }
     }
 
     /// The activation named `name` (a value or node name) from the last forward pass.
@@ -79,6 +88,11 @@ public final class GraphExecutor<B: Backend> {
             && (expected.count < 2 || expected[1] == nil || expected[1] == inputShape[1])
         guard fits, inputShape.count > 0 else {
             throw ModelError.inputMismatch(expected: [nil] + expected.dropFirst(), got: inputShape, input: graph.input.name)
+        }
+        let planned = try graph.planned(for: inputShape)
+        if planned.plannedInput != graph.plannedInput {
+            graph = planned
+            try uploadConstants()
         }
         shapes = try graph.inferShapes(input: inputShape, through: target)
         shapesKey = (inputShape, target)

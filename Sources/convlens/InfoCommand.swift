@@ -23,7 +23,9 @@ struct InfoCommand: ParsableCommand {
         if supportedOps {
             let opsets = ONNXImporter.supportedOpsets
             print("ai.onnx opsets \(opsets.lowerBound)–\(opsets.upperBound); ops:")
-            print(ONNXImporter.supportedOps.joined(separator: ", "))
+            print(ONNXImporter.loweredOps.joined(separator: ", "))
+            print("folded at load when they compute on shapes and constants (the input's size fixed):")
+            print(ONNXImporter.foldedOps.joined(separator: ", "))
             return
         }
         let graph = try modelOptions.load()
@@ -34,7 +36,13 @@ struct InfoCommand: ParsableCommand {
         print("model: \(modelOptions.modelName)")
         if let description = graph.metadata["convlens.description"] { print("       \(description)") }
         print("opset \(graph.opsetVersion); input '\(graph.input.name)' \(inputShape) (batch is dynamic); "
-              + "outputs \(graph.outputs.map { "'\($0)'" }.joined(separator: ", "))\n")
+              + "outputs \(graph.outputs.map { "'\($0)'" }.joined(separator: ", "))")
+        if graph.foldedNodeCount > 0 {
+            let basis = graph.plannedInput.map { "for input \($0), planned again for other input shapes" }
+                ?? "(constants only)"
+            print("\(graph.foldedNodeCount) shape-computation and constant nodes folded at load \(basis)")
+        }
+        print()
 
         let cells = rows.map { row -> [String] in
             [

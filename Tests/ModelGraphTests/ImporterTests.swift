@@ -109,8 +109,16 @@ struct ImporterTests {
     }
 
     /// Every prefix of the bundled model is refused cleanly (no crash, a ModelError).
-    @Test func truncatedCopiesAreRefused() throws {
-        let data = BundledModel.onnxData
+    /// The bundled model, and one whose shape computations are folded at load.
+    static let corruptible: [String] = ["mnist_cnn", "same_padding"]
+
+    static func modelData(_ name: String) throws -> Data {
+        name == "mnist_cnn" ? BundledModel.onnxData
+            : try Data(contentsOf: URL(fileURLWithPath: ModelFixture(name: name).modelPath))
+    }
+
+    @Test(arguments: corruptible) func truncatedCopiesAreRefused(_ model: String) throws {
+        let data = try Self.modelData(model)
         let cuts = stride(from: 0, to: data.count - 1, by: max(1, data.count / 397)).map { $0 } + [data.count - 1]
         for cut in cuts {
             #expect(throws: ModelError.self, "cut at \(cut) of \(data.count)") {
@@ -123,8 +131,8 @@ struct ImporterTests {
     /// valid model (a weight, a name), which then loads with every shape checked; nothing crashes. Flips are
     /// aimed at the structure: the first 2 KB (header, first nodes) and the last 2 KB (graph outputs, opset,
     /// metadata), where the weights are not.
-    @Test func bitFlippedCopiesAreRefusedOrStillLoad() throws {
-        let original = BundledModel.onnxData
+    @Test(arguments: corruptible) func bitFlippedCopiesAreRefusedOrStillLoad(_ model: String) throws {
+        let original = try Self.modelData(model)
         var random = SeededGenerator(seed: 2024)
         var refused = 0
         let regions = [0..<2048, (original.count - 2048)..<original.count]
@@ -150,13 +158,34 @@ struct TinyModel {
     var nodes: [Onnx_NodeProto]
     var initializers: [Onnx_TensorProto] = []
 
-    static func node(_ op: String, _ name: String, inputs: [String], output: String) -> Onnx_NodeProto {
+    static func node(_ op: String, _ name: String, inputs: [String], output: String,
+                     ints: [String: [Int64]] = [:], int: [String: Int64] = [:]) -> Onnx_NodeProto {
         var node = Onnx_NodeProto()
         node.opType = op
         node.name = name
         node.input = inputs
         node.output = [output]
+        for (name, values) in ints.sorted(by: { $0.key < $1.key }) {
+            var attribute = Onnx_AttributeProto()
+            (attribute.name, attribute.type, attribute.ints) = (name, .ints, values)
+            node.attribute.append(attribute)
+        }
+        for (name, value) in int.sorted(by: { $0.key < $1.key }) {
+            var attribute = Onnx_AttributeProto()
+            (attribute.name, attribute.type, attribute.i) = (name, .int, value)
+            node.attribute.append(attribute)
+        }
         return node
+    }
+
+    /// An int64 initializer.
+    static func integers(_ name: String, _ values: [Int64], shape: [Int64]? = nil) -> Onnx_TensorProto {
+        var tensor = Onnx_TensorProto()
+        tensor.name = name
+        tensor.dims = shape ?? [Int64(values.count)]
+        tensor.dataType = 7
+        tensor.int64Data = values
+        return tensor
     }
 
     func data() throws -> Data {

@@ -16,6 +16,12 @@ SUPPORTED_OPS = {
     "Reshape", "BatchNormalization", "Dropout", "Identity", "Softmax", "Pad",
 }
 
+# Shape computations ConvLens folds at load (with the input's size fixed), beside SUPPORTED_OPS.
+SHAPE_OPS = {
+    "Shape", "Gather", "Slice", "Concat", "Squeeze", "Unsqueeze", "Cast", "ConstantOfShape", "Range", "Expand",
+    "Equal", "Where", "Min", "Max", "Ceil", "Floor", "Div", "Sub", "Mul", "Add", "Transpose", "Constant",
+}
+
 
 def export_onnx(model, example, destination, opset: int = 17, **options) -> None:
     """torch.onnx.export as every script calls it: input `input`, output `logits`, the batch axis dynamic, constant

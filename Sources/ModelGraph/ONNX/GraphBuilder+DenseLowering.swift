@@ -51,8 +51,8 @@ extension GraphBuilder {
     /// mean): global average pooling, then a flatten when `keepdims` is 0. Axes are an attribute before opset 18 and
     /// an input from 18 on. Other axes are refused until reductions have kernels of their own.
     mutating func lowerSpatialMean(_ proto: Onnx_NodeProto, name: String, attributes a: ONNXAttributes) throws {
-        let axes = opset >= 18 ? (proto.input.count > 1 && !proto.input[1].isEmpty ? integers[proto.input[1]] : nil)
-            : a.ints("axes")
+        let axes = opset >= 18 ? (proto.input.count > 1 && !proto.input[1].isEmpty
+            ? try integerOperand(proto.input[1], a, role: "axes") : nil) : a.ints("axes")
         guard let axes else { throw a.unsupported("the axes must be constants (reducing over every axis is not supported)") }
         let rank = shapes?[proto.input[0]]?.rank ?? 4
         guard rank == 4, Set(axes.map { $0 < 0 ? $0 + rank : $0 }) == [2, 3] else {
@@ -119,8 +119,9 @@ extension GraphBuilder {
         let mode = a.string("mode", default: "constant")
         guard mode == "constant" else { throw a.unsupported("pad mode \(mode) is not supported (only constant)") }
         guard proto.input.count < 4 || proto.input[3].isEmpty else { throw a.unsupported("the axes input is not supported") }
-        let pads = opset >= 11 ? proto.input.count > 1 ? integers[proto.input[1]] : nil : a.ints("pads")
-        guard let pads, pads.count == 8 else { throw a.unsupported("pads must be a constant of 8 values (NCHW)") }
+        let pads = opset >= 11 ? proto.input.count > 1 ? try integerOperand(proto.input[1], a, role: "pads") : nil
+            : a.ints("pads")
+        guard let pads, pads.count == 8 else { throw a.unsupported("pads must be 8 values (NCHW)") }
         guard pads[0] == 0, pads[1] == 0, pads[4] == 0, pads[5] == 0 else {
             throw a.unsupported("only the spatial axes may be padded, got pads \(pads)")
         }
@@ -135,8 +136,8 @@ extension GraphBuilder {
     }
 
     /// A Constant node's value, from whichever value attribute it carries.
-    func constantValue(_ a: ONNXAttributes) throws -> ONNXConstant {
-        if let tensor = a.tensor("value") { return try tensor.decoded(external: external) }
+    func constantValue(_ a: ONNXAttributes, output: String) throws -> ONNXConstant {
+        if let tensor = source.constantNodeValues[output] { return tensor }
         if let values = a.ints("value_ints") { return .integers(shape: [values.count], values: values) }
         let scalar = a.int("value_int", default: .min)
         if scalar != .min { return .integers(shape: [], values: [scalar]) }

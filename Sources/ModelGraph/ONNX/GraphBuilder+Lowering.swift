@@ -4,7 +4,7 @@ import TensorOps
 extension GraphBuilder {
     /// Every ONNX op type `lower` handles: a new op is a line here and a case there.
     static let loweredOps = [
-        "Abs", "Add", "AveragePool", "BatchNormalization", "Clip", "Concat", "Constant", "Conv", "Div", "Dropout",
+        "Abs", "Add", "AveragePool", "BatchNormalization", "Cast", "Clip", "Concat", "Constant", "Conv", "Div", "Dropout",
         "Erf", "Flatten", "Gelu", "Gemm", "GlobalAveragePool", "HardSigmoid", "HardSwish", "Identity", "LeakyRelu",
         "MatMul", "MaxPool", "Mul", "Neg", "Pad", "Pow", "ReduceMean", "Relu", "Reshape", "Sigmoid", "Softmax",
         "Sqrt", "Sub", "Tanh",
@@ -50,7 +50,7 @@ extension GraphBuilder {
         case "Sqrt":
             try append(node(.activation(.power(exponent: 0.5)), [inputs[0]]))
         case "Pow":
-            guard inputs.count == 2, let exponent = constants[inputs[1]]?.values ?? integers[inputs[1]]?.map(Float.init),
+            guard inputs.count == 2, let exponent = constants[inputs[1]]?.values ?? folded[inputs[1]]?.integerValues?.map(Float.init),
                   exponent.count == 1
             else { throw a.unsupported("the exponent must be a constant scalar") }
             try append(node(.activation(.power(exponent: exponent[0])), [inputs[0]]))
@@ -88,22 +88,18 @@ extension GraphBuilder {
         case "Flatten":
             try append(node(.flatten(axis: a.int("axis", default: 1)), [inputs[0]]))
         case "Reshape":
-            guard inputs.count >= 2, let shape = integers[inputs[1]] else {
-                throw a.unsupported("the target shape must be a constant")
-            }
+            guard inputs.count >= 2 else { throw a.unsupported("needs a target shape") }
+            let shape = try integerOperand(inputs[1], a, role: "target shape")
             if a.int("allowzero", default: 0) != 0 && shape.contains(0) {
                 throw a.unsupported("allowzero=1 with a 0 in the shape is not supported")
             }
             try append(node(.reshape(shape), [inputs[0]]))
         case "Dropout", "Identity":
-            // Exporters share equal weights through Identity nodes on initializers: those stay constants.
-            if let constant = constants[inputs[0]] {
-                constants[output] = constant
-            } else if let values = integers[inputs[0]] {
-                integers[output] = values
-            } else {
-                try append(node(.identity, [inputs[0]]))
-            }
+            // (Of a constant, folded: exporters share equal weights through Identity nodes on initializers.)
+            try append(node(.identity, [inputs[0]]))
+        case "Cast":
+            // Only a cast to float reaches here (`fold` refuses one of image data to another type): the identity.
+            try append(node(.identity, [inputs[0]]))
         case "Softmax":
             let axis = a.int("axis", default: opset >= 13 ? -1 : 1)
             if opset < 13 { try checkCoercedSoftmaxAxis(axis, input: inputs[0], a) }
@@ -112,7 +108,7 @@ extension GraphBuilder {
             let (padding, value) = try padParameters(proto, a)
             try append(node(.pad(padding, value: value), [inputs[0]]))
         case "Constant":
-            try addConstant(try constantValue(a), named: output)
+            addConstant(try constantValue(a, output: output), named: output)
         default:
             throw ModelError.unsupportedOp(opType: proto.opType, node: name, supported: ONNXImporter.supportedOps)
         }
@@ -133,7 +129,7 @@ extension GraphBuilder {
 
     // MARK: Convolution and pooling
 
-    private func convParameters(_ proto: Onnx_NodeProto, _ a: ONNXAttributes) throws -> Conv2DParameters {
+    private mutating func convParameters(_ proto: Onnx_NodeProto, _ a: ONNXAttributes) throws -> Conv2DParameters {
         guard proto.input.count >= 2, let weight = constants[proto.input[1]], weight.shape.rank == 4 else {
             throw a.unsupported("only 2-D convolution with a constant 4-D weight is supported")
         }
@@ -148,7 +144,7 @@ extension GraphBuilder {
             dilation: dilations, groups: a.int("group", default: 1))
     }
 
-    private func poolParameters(_ proto: Onnx_NodeProto, _ a: ONNXAttributes, average: Bool) throws -> Pool2DParameters {
+    private mutating func poolParameters(_ proto: Onnx_NodeProto, _ a: ONNXAttributes, average: Bool) throws -> Pool2DParameters {
         guard let kernel = a.ints("kernel_shape"), kernel.count == 2 else {
             throw a.unsupported("only 2-D pooling (kernel_shape of 2 values) is supported")
         }
@@ -173,7 +169,7 @@ extension GraphBuilder {
 
     /// Explicit `pads` (ONNX order: top, left, bottom, right) or the padding `auto_pad` asks for, which depends on
     /// the input size and so needs it to be fixed.
-    private func padding(_ proto: Onnx_NodeProto, _ a: ONNXAttributes, kernel: [Int], strides: Size2D,
+    private mutating func padding(_ proto: Onnx_NodeProto, _ a: ONNXAttributes, kernel: [Int], strides: Size2D,
                          dilations: Size2D) throws -> Padding2D {
         let mode = a.string("auto_pad", default: "NOTSET")
         switch mode {
@@ -187,6 +183,7 @@ extension GraphBuilder {
             guard let shape = shapes?[proto.input[0]], shape.rank == 4 else {
                 throw a.unsupported("auto_pad \(mode) needs the input size to be fixed in the model")
             }
+            readsInputShape = true
             func split(_ extent: Int, _ k: Int, _ s: Int, _ d: Int) -> (Int, Int) {
                 let outputs = (extent + s - 1) / s
                 let total = max((outputs - 1) * s + (k - 1) * d + 1 - extent, 0)

@@ -4,50 +4,30 @@ import TensorOps
 /// Accumulates a `Graph` while the importer walks an ONNX graph's nodes in order: constants, lowered nodes, and
 /// (when the input's size is fixed) every value's shape, so a bad model fails at the node that breaks it.
 struct GraphBuilder {
-    let opset: Int
-    let input: ValueInfo
-    let outputs: [String]
+    let source: ONNXSource
+    var opset: Int { source.opset }
+    var input: ValueInfo { source.input }
+    var outputs: [String] { source.outputs }
+    /// How many nodes and graph outputs read each value, to know when a BatchNormalization may be folded.
+    var consumers: [String: Int] { source.consumers }
+    /// Float constants for the backends (weights, and folded values that nodes read).
     var constants: [String: HostTensor] = [:]
-    /// Integer constants (Reshape shapes, Pad amounts).
-    var integers: [String: [Int]] = [:]
+    /// Every constant as ONNX holds it, for folding shape computations and reading shapes, axes and pads.
+    var folded: [String: FoldedTensor] = [:]
     var nodes: [Node] = []
     var foldedValues: [String: String] = [:]
-    /// How many nodes and graph outputs read each value, to know when a BatchNormalization may be folded.
-    let consumers: [String: Int]
-    /// Shapes for a batch of 1, known when every non-batch input dimension is fixed.
+    /// Shapes of every value for the input shape being planned, when it is known.
     private(set) var shapes: [String: TensorShape]?
+    /// Whether a folded value came from the input's shape (then another input shape needs another plan).
+    var readsInputShape = false
+    var foldedNodeCount = 0
     private var producers: [String: Int] = [:]
     private var nodeNames: Set<String> = []
 
-    /// Side files of tensors stored outside the model.
-    let external: ExternalDataFolder
-
-    init(_ graph: Onnx_GraphProto, opset: Int, external: ExternalDataFolder) throws {
-        self.opset = opset
-        self.external = external
-        if let sparse = graph.sparseInitializer.first {
-            throw ModelError.badTensor(name: sparse.values.name, reason: "sparse initializers are not supported")
-        }
-        let isConstant = Set(graph.initializer.map(\.name))
-        let inputs = graph.input.filter { !isConstant.contains($0.name) }
-        guard inputs.count == 1, let proto = inputs.first else {
-            throw ModelError.unsupportedUsage(
-                node: "graph", opType: "inputs",
-                reason: "ConvLens runs models with exactly one input; this one has \(inputs.count): "
-                    + inputs.map(\.name).joined(separator: ", "))
-        }
-        let dimensions: [Int?] = proto.type.tensorType.shape.dim.map { dimension in
-            if case .dimValue(let value)? = dimension.value, value > 0 { Int(value) } else { nil }
-        }
-        input = ValueInfo(name: proto.name, dimensions: dimensions)
-        outputs = graph.output.map(\.name)
-        var consumers: [String: Int] = [:]
-        for name in graph.node.flatMap(\.input) + outputs where !name.isEmpty { consumers[name, default: 0] += 1 }
-        self.consumers = consumers
-        shapes = input.shape(batch: 1).map { [input.name: $0] }
-        for tensor in graph.initializer {
-            try addConstant(tensor.decoded(external: external), named: tensor.name)
-        }
+    init(_ source: ONNXSource, inputShape: TensorShape?) {
+        self.source = source
+        shapes = inputShape.map { [source.input.name: $0] }
+        for (name, constant) in source.constants { addConstant(constant, named: name) }
     }
 
     /// Lowers one ONNX node and appends what it becomes.
@@ -69,12 +49,14 @@ struct GraphBuilder {
         for value in proto.input where !value.isEmpty && !isDefined(value) {
             throw ModelError.unknownValue(value, node: name)
         }
-        try lower(proto, name: name, attributes: ONNXAttributes(proto, nodeName: name))
+        let attributes = ONNXAttributes(proto, nodeName: name)
+        if try fold(proto, name: name, attributes: attributes) { return }
+        try lower(proto, name: name, attributes: attributes)
     }
 
     /// Whether `value` is an input, a constant or an earlier node's output.
     func isDefined(_ value: String) -> Bool {
-        value == input.name || constants[value] != nil || integers[value] != nil || producers[value] != nil
+        value == input.name || constants[value] != nil || folded[value] != nil || producers[value] != nil
     }
 
     /// Appends a lowered node, checking its shapes when they are known.
@@ -114,17 +96,15 @@ struct GraphBuilder {
         }
     }
 
-    mutating func addConstant(_ constant: ONNXConstant, named name: String) throws {
-        switch constant {
-        case .float(let tensor):
+    mutating func addConstant(_ constant: ONNXConstant, named name: String) {
+        folded[name] = constant.folded
+        if case .float(let tensor) = constant {
             // Scalars become 1-element vectors: the same under broadcasting, and every backend shape is non-empty.
             constants[name] = tensor.shape.rank == 0 ? HostTensor(shape: [1], values: tensor.values) : tensor
-        case .integers(_, let values):
-            integers[name] = values
         }
     }
 
-    func finish(metadata: [String: String]) throws -> Graph {
+    func finish() throws -> Graph {
         let resolvedOutputs = outputs.map { foldedValues[$0] ?? $0 }
         for output in resolvedOutputs where producers[output] == nil {
             throw ModelError.unsupportedUsage(
@@ -134,7 +114,7 @@ struct GraphBuilder {
         let used = Set(nodes.flatMap(\.inputs))
         return Graph(
             input: input, outputs: resolvedOutputs, nodes: nodes, constants: constants.filter { used.contains($0.key) },
-            metadata: metadata,
-            opsetVersion: opset, foldedValues: foldedValues)
+            metadata: source.metadata, opsetVersion: opset, foldedValues: foldedValues,
+            plannedInput: readsInputShape ? shapes?[input.name] : nil, foldedNodeCount: foldedNodeCount)
     }
 }

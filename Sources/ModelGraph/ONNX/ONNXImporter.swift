@@ -10,8 +10,14 @@ public enum ONNXImporter {
     /// are attributes (read as such), and BatchNormalization's `spatial` must be 1 (before 9).
     public static let supportedOpsets: ClosedRange<Int> = 7...21
 
-    /// ONNX op types the importer lowers (`GraphBuilder.loweredOps`, beside the lowering itself).
-    public static var supportedOps: [String] { GraphBuilder.loweredOps }
+    /// ONNX op types the importer reads: those it lowers to backend ops and those it folds at load.
+    public static var supportedOps: [String] { Set(loweredOps + foldedOps).sorted() }
+
+    /// ONNX op types that run as backend ops (`GraphBuilder.loweredOps`, beside the lowering itself).
+    public static var loweredOps: [String] { GraphBuilder.loweredOps }
+
+    /// ONNX op types evaluated at load when they compute on shapes and constants (`GraphBuilder.foldedOps`).
+    public static var foldedOps: [String] { GraphBuilder.foldedOps.sorted() }
 
     /// Loads the model at `path`.
     /// - Throws: `ModelError` (unreadable file, not ONNX, unsupported opset or op, bad tensor, shape mismatch).
@@ -39,12 +45,8 @@ public enum ONNXImporter {
             throw ModelError.notONNX(source: source, reason: "it has no graph")
         }
         let opset = try defaultOpset(model, source: source)
-        var builder = try GraphBuilder(model.graph, opset: opset, external: externalDataFolder)
-        for (index, node) in model.graph.node.enumerated() {
-            try builder.add(node, index: index)
-        }
-        return try builder.finish(
-            metadata: Dictionary(model.metadataProps.map { ($0.key, $0.value) }, uniquingKeysWith: { $1 }))
+        let decoded = try ONNXSource(model, opset: opset, external: externalDataFolder)
+        return try decoded.graph(for: decoded.input.shape(batch: 1))
     }
 
     /// The default-domain opset, checked against `supportedOpsets`.

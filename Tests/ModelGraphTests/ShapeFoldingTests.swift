@@ -1,0 +1,130 @@
+import Foundation
+@testable import ModelGraph
+import TensorOps
+import Testing
+
+/// Shape computations folded at load for the input shape in use, planned again when it changes, and refused where
+/// they read image data.
+@Suite("Shape folding")
+struct ShapeFoldingTests {
+    /// PyTorch's legacy exporter writes TF "same" padding and `view(x.size(0), -1)` as Shape/Gather/Div/Cast/…
+    /// subgraphs: none of them is left as a node, and the Pads read the padding computed for 16×15.
+    @Test func exporterShapeSubgraphsFoldAway() throws {
+        let graph = try ModelFixture(name: "same_padding").graph()
+        #expect(graph.plannedInput == [1, 3, 16, 15])
+        #expect(graph.foldedNodeCount > 50)
+        #expect(graph.nodes.map(\.opType) == ["Pad", "Conv", "Clip", "Pad", "Conv", "Clip", "Reshape", "Gemm"])
+        #expect(paddings(graph) == [Padding2D(top: 0, left: 1, bottom: 1, right: 1), Padding2D(top: 1, left: 1, bottom: 2, right: 2)])
+        #expect(reshapeTargets(graph) == [[1, -1]])
+    }
+
+    /// Another batch gives another Reshape target; another image size gives other padding, and a size the model
+    /// cannot take is refused naming the node (the tracer froze `ceil(ih / 2)` at 8, so 20 rows ask for negative
+    /// padding).
+    @Test func anotherInputShapeIsPlannedAgain() throws {
+        let graph = try ModelFixture(name: "same_padding").graph()
+        let batch = try graph.planned(for: [3, 3, 16, 15])
+        #expect(batch.plannedInput == [3, 3, 16, 15])
+        #expect(reshapeTargets(batch) == [[3, -1]])
+        #expect(try graph.inferShapes(input: [3, 3, 16, 15])["logits"] == [3, 5])
+
+        let taller = try graph.planned(for: [1, 3, 15, 15])
+        #expect(paddings(taller).first == Padding2D(1))
+        let error = try #require(throws: ModelError.self) { try graph.planned(for: [1, 3, 20, 20]) }
+        #expect(error.description == "node '/conv1/Pad' (Pad): padding -1,-1,-2,-2 must not be negative")
+    }
+
+    @Test func shapeComputationsOnImageDataAreRefusedNamingTheNode() throws {
+        let model = TinyModel(nodes: [
+            TinyModel.node("Relu", "relu", inputs: ["input"], output: "r"),
+            TinyModel.node("Cast", "cast", inputs: ["r"], output: "c", int: ["to": 7]),
+            TinyModel.node("Reshape", "reshape", inputs: ["input", "c"], output: "y"),
+        ])
+        let error = try #require(throws: ModelError.self) { try ONNXImporter.load(data: try model.data(), source: "m") }
+        #expect(error.description == "node 'cast' (Cast): its input 'r' is computed from the image by node 'relu' "
+            + "(Relu), not only from shapes; ConvLens folds shape computations at load and cannot run Cast on image data")
+
+        let direct = TinyModel(nodes: [
+            TinyModel.node("Relu", "relu", inputs: ["input"], output: "r"),
+            TinyModel.node("Reshape", "reshape", inputs: ["input", "r"], output: "y"),
+        ])
+        let reshape = try #require(throws: ModelError.self) { try ONNXImporter.load(data: try direct.data(), source: "m") }
+        #expect(reshape.description.hasPrefix("node 'reshape' (Reshape): its target shape 'r' is computed from the image"))
+    }
+
+    @Test func typeMismatchesAreOneLineErrors() throws {
+        var half = Onnx_TensorProto()
+        (half.name, half.dataType, half.floatData) = ("half", 1, [0.5])
+        let model = TinyModel(nodes: [
+            TinyModel.node("Shape", "shape", inputs: ["input"], output: "s"),
+            TinyModel.node("Mul", "scale", inputs: ["s", "half"], output: "t"),
+            TinyModel.node("Reshape", "reshape", inputs: ["input", "t"], output: "y"),
+        ], initializers: [half])
+        let error = try #require(throws: ModelError.self) { try ONNXImporter.load(data: try model.data(), source: "m") }
+        #expect(error.description == "node 'scale' (Mul): type mismatch: int64 and float operands")
+    }
+
+    /// Each folded op against values worked out by hand from the ONNX operator definitions.
+    @Test func foldedOpsFollowONNXSemantics() throws {
+        let shape = TinyModel.node("Shape", "shape", inputs: ["input"], output: "s")  // [1, 3, 8, 8]
+        let cases: [(Onnx_NodeProto, [Onnx_TensorProto], FoldedTensor)] = [
+            (TinyModel.node("Gather", "g", inputs: ["s", "i"], output: "y"), [TinyModel.integers("i", [-1, 1])],
+             FoldedTensor(integers: [8, 3])),
+            (TinyModel.node("Gather", "g", inputs: ["s", "i"], output: "y"), [TinyModel.integers("i", [0], shape: [])],
+             FoldedTensor(integers: [1], shape: [])),
+            // Reversed with step −1 from the end, as PyTorch's pads conversion writes it.
+            (TinyModel.node("Slice", "sl", inputs: ["s", "b", "e", "a", "st"], output: "y"),
+             [TinyModel.integers("b", [-1]), TinyModel.integers("e", [-9_223_372_036_854_775_807]),
+              TinyModel.integers("a", [0]), TinyModel.integers("st", [-1])],
+             FoldedTensor(integers: [8, 8, 3, 1])),
+            (TinyModel.node("Slice", "sl", inputs: ["s", "b", "e"], output: "y"),
+             [TinyModel.integers("b", [2]), TinyModel.integers("e", [Int64.max])], FoldedTensor(integers: [8, 8])),
+            (TinyModel.node("Range", "r", inputs: ["lo", "hi", "d"], output: "y"),
+             [TinyModel.integers("lo", [1], shape: []), TinyModel.integers("hi", [8], shape: []),
+              TinyModel.integers("d", [3], shape: [])], FoldedTensor(integers: [1, 4, 7])),
+            (TinyModel.node("Expand", "x", inputs: ["v", "to"], output: "y"),
+             [TinyModel.integers("v", [5, 6], shape: [2, 1]), TinyModel.integers("to", [2, 2])],
+             FoldedTensor(integers: [5, 5, 6, 6], shape: [2, 2])),
+            (TinyModel.node("Mod", "m", inputs: ["p", "q"], output: "y"),
+             [TinyModel.integers("p", [-7, 7]), TinyModel.integers("q", [3])], FoldedTensor(integers: [2, 1])),
+            (TinyModel.node("Div", "d", inputs: ["p", "q"], output: "y"),
+             [TinyModel.integers("p", [-7, 7]), TinyModel.integers("q", [2])], FoldedTensor(integers: [-3, 3])),
+            (TinyModel.node("Transpose", "t", inputs: ["v"], output: "y", ints: ["perm": [1, 0]]),
+             [TinyModel.integers("v", [1, 2, 3, 4, 5, 6], shape: [3, 2])],
+             FoldedTensor(integers: [1, 3, 5, 2, 4, 6], shape: [2, 3])),
+            (TinyModel.node("Unsqueeze", "u", inputs: ["v", "a"], output: "y"),
+             [TinyModel.integers("v", [4], shape: []), TinyModel.integers("a", [0])], FoldedTensor(integers: [4])),
+            (TinyModel.node("Concat", "c", inputs: ["s", "v"], output: "y", int: ["axis": 0]),
+             [TinyModel.integers("v", [-1])], FoldedTensor(integers: [1, 3, 8, 8, -1])),
+        ]
+        for (node, initializers, expected) in cases {
+            let model = TinyModel(nodes: [shape, node], initializers: initializers)
+            let builder = try Self.build(model)
+            #expect(builder.folded["y"] == expected, "\(node.opType) \(node.input)")
+        }
+        // Equal and Where pick per element: where s == 8, −1, else s.
+        let eight = TinyModel.integers("eight", [8], shape: [])
+        let minusOne = TinyModel.integers("m1", [-1], shape: [])
+        let model = TinyModel(nodes: [
+            shape, TinyModel.node("Equal", "eq", inputs: ["s", "eight"], output: "e"),
+            TinyModel.node("Where", "w", inputs: ["e", "m1", "s"], output: "y"),
+        ], initializers: [eight, minusOne])
+        #expect(try Self.build(model).folded["y"] == FoldedTensor(integers: [1, 3, -1, -1]))
+    }
+
+    private static func build(_ model: TinyModel) throws -> GraphBuilder {
+        let proto = try Onnx_ModelProto(serializedBytes: try model.data())
+        let source = try ONNXSource(proto, opset: model.opset, external: ExternalDataFolder(modelPath: nil))
+        var builder = GraphBuilder(source, inputShape: [1, 3, 8, 8])
+        for (index, node) in proto.graph.node.enumerated() { try builder.add(node, index: index) }
+        return builder
+    }
+
+    private func paddings(_ graph: Graph) -> [Padding2D] {
+        graph.nodes.compactMap { if case .pad(let padding, _) = $0.operation { padding } else { nil } }
+    }
+
+    private func reshapeTargets(_ graph: Graph) -> [[Int]] {
+        graph.nodes.compactMap { if case .reshape(let target) = $0.operation { target } else { nil } }
+    }
+}
