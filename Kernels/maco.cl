@@ -40,17 +40,27 @@ inline float2 group_moments(__global const float* x, int n, __local float* scrat
     return (float2)(mean, sqrt(group_sum(part, scratch) / (float)n));
 }
 
-// Global size (STANDARDIZE_GROUP, N), work-groups (STANDARDIZE_GROUP, 1): one group per image of ELEMENTS values.
+// s = σ + ε (MaCo's image standardization), or √(σ² + ε) with EPSILON_IN_VARIANCE (ONNX's LayerNormalization,
+// InstanceNormalization, GroupNormalization).
+inline float standardize_denominator(float deviation, float epsilon) {
+#if EPSILON_IN_VARIANCE
+    return sqrt(deviation * deviation + epsilon);
+#else
+    return deviation + epsilon;
+#endif
+}
+
+// Global size (STANDARDIZE_GROUP, ROWS), work-groups (STANDARDIZE_GROUP, 1): one group per row of ELEMENTS values.
 __kernel void standardize_forward(__global const float* x, __global float* y, int ELEMENTS, float epsilon) {
     __local float scratch[STANDARDIZE_GROUP];
     const size_t base = (size_t)get_global_id(1) * ELEMENTS;
     const float2 moments = group_moments(x + base, ELEMENTS, scratch);
-    const float scale = 1.0f / (moments.y + epsilon);
+    const float scale = 1.0f / standardize_denominator(moments.y, epsilon);
     for (int i = get_local_id(0); i < ELEMENTS; i += STANDARDIZE_GROUP) y[base + i] = (x[base + i] - moments.x) * scale;
 }
 
-// Global size (STANDARDIZE_GROUP, N), as the forward: dx = (g − mean g)/s − (x − μ)·Σ g·(x − μ) / (n·σ·s²),
-// s = σ + ε, the second term 0 for a constant image.
+// Global size (STANDARDIZE_GROUP, ROWS), as the forward: dx = (g − mean g)/s − (x − μ)·Σ g·(x − μ)·s′ / (n·σ·s²),
+// s′ = ds/dσ (1 for σ + ε, σ/s for √(σ² + ε)); with σ + ε the second term is 0 for a constant row.
 __kernel void standardize_backward(__global const float* x, __global const float* dy, __global float* dx, int ELEMENTS,
                                    float epsilon) {
     __local float scratch[STANDARDIZE_GROUP];
@@ -64,8 +74,12 @@ __kernel void standardize_backward(__global const float* x, __global const float
     }
     const float gradientMean = group_sum(sum, scratch) / (float)ELEMENTS;
     projection = group_sum(projection, scratch);
-    const float s = moments.y + epsilon;
+    const float s = standardize_denominator(moments.y, epsilon);
+#if EPSILON_IN_VARIANCE
+    const float curvature = projection / ((float)ELEMENTS * s * s * s);
+#else
     const float curvature = moments.y > 0.0f ? projection / ((float)ELEMENTS * moments.y * s * s) : 0.0f;
+#endif
     for (int i = id; i < ELEMENTS; i += STANDARDIZE_GROUP) {
         dx[base + i] = (dy[base + i] - gradientMean) / s - (x[base + i] - moments.x) * curvature;
     }

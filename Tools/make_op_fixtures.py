@@ -14,7 +14,10 @@ Swift reference implementation against these numbers.
 Ops covered: conv2d (stride, asymmetric padding, dilation, groups, depthwise,
 no bias), max_pool2d (with argmax from ``return_indices=True`` and ceil_mode),
 avg_pool2d (count_include_pad, ceil_mode), global_avg_pool2d, relu,
-leaky_relu, clip (hardtanh), linear, add and concat along channels.
+leaky_relu, clip (hardtanh), linear (also over the last axis of 3-D tokens), add,
+concat along channels, matmul (batched, a shared operand broadcast), permute,
+slice (strided) and standardize (F.layer_norm without affine: LayerNorm and
+InstanceNorm rows).
 
 File format::
 
@@ -336,6 +339,86 @@ def linear_case(name, n, fin, fout):
 
 linear_case("linear_3x17_to_5", 3, 17, 5)
 linear_case("linear_1x64_to_10", 1, 64, 10)
+
+
+def linear_tokens_case(name, shape, fout):
+    """A linear layer over the last axis of tokens or channels-last features (every leading axis a row)."""
+    g = gen_for(name)
+    x = leaf(randn(g, *shape))
+    wt = leaf(randn(g, fout, shape[-1], scale=1.0 / math.sqrt(shape[-1])))
+    b = leaf(randn(g, fout, scale=1.0 / math.sqrt(shape[-1])))
+    out = F.linear(x, wt, b)
+    grad_output = backward(out, g)
+    add_case(name, "linear", {},
+             [("input", x), ("weight", wt), ("bias", b), ("grad_output", grad_output),
+              ("output", out), ("grad_input", x.grad), ("grad_weight", wt.grad),
+              ("grad_bias", b.grad)])
+
+
+linear_tokens_case("linear_2x5x7_to_4", (2, 5, 7), 4)
+
+
+def matmul_case(name, a_shape, b_shape):
+    """torch.matmul of two computed tensors, batch axes broadcast where one side has none."""
+    g = gen_for(name)
+    a = leaf(randn(g, *a_shape))
+    b = leaf(randn(g, *b_shape))
+    out = torch.matmul(a, b)
+    grad_output = backward(out, g)
+    add_case(name, "matmul", {},
+             [("a", a), ("b", b), ("grad_output", grad_output), ("output", out),
+              ("grad_a", a.grad), ("grad_b", b.grad)])
+
+
+matmul_case("matmul_heads_2x3x7x5_2x3x5x6", (2, 3, 7, 5), (2, 3, 5, 6))
+matmul_case("matmul_shared_b_2x4x3x6_6x5", (2, 4, 3, 6), (6, 5))
+matmul_case("matmul_shared_a_3x4_2x3x4x5", (3, 4), (2, 3, 4, 5))
+
+
+# ---------------------------------------------------------------------------
+# permute, slice, layer_norm / instance_norm
+# ---------------------------------------------------------------------------
+
+def permute_case(name, shape, perm):
+    g = gen_for(name)
+    x = leaf(randn(g, *shape))
+    out = x.permute(*perm).contiguous()
+    grad_output = backward(out, g)
+    add_case(name, "permute", {"perm": list(perm)},
+             [("input", x), ("grad_output", grad_output), ("output", out), ("grad_input", x.grad)])
+
+
+permute_case("permute_nchw_to_nhwc", (2, 5, 4, 3), (0, 2, 3, 1))
+permute_case("permute_heads", (2, 7, 3, 4), (0, 2, 1, 3))
+
+
+def slice_case(name, shape, ranges):
+    """ranges: (start, step, count) per axis, positive steps (torch's slicing has no negative ones)."""
+    g = gen_for(name)
+    x = leaf(randn(g, *shape))
+    index = tuple(slice(s, s + st * c, st) for s, st, c in ranges)
+    out = x[index].contiguous()
+    grad_output = backward(out, g)
+    add_case(name, "slice", {"ranges": [list(r) for r in ranges]},
+             [("input", x), ("grad_output", grad_output), ("output", out), ("grad_input", x.grad)])
+
+
+slice_case("slice_class_token", (2, 5, 8), ((0, 1, 2), (0, 1, 1), (0, 1, 8)))
+slice_case("slice_strided", (3, 4, 9), ((1, 1, 2), (0, 1, 4), (2, 3, 3)))
+
+
+def normalize_case(name, shape, axis, epsilon):
+    """F.layer_norm without scale or shift over the axes from `axis`: (x - mean) / sqrt(var + eps) per row."""
+    g = gen_for(name)
+    x = leaf(randn(g, *shape, scale=2.0) + 1.5)
+    out = F.layer_norm(x, shape[axis:], eps=epsilon)
+    grad_output = backward(out, g)
+    add_case(name, "standardize", {"axis": axis, "epsilon": epsilon},
+             [("input", x), ("grad_output", grad_output), ("output", out), ("grad_input", x.grad)])
+
+
+normalize_case("layer_norm_tokens", (2, 7, 48), 2, 1e-5)
+normalize_case("instance_norm_planes", (2, 3, 5, 6), 2, 1e-6)
 
 
 # ---------------------------------------------------------------------------

@@ -42,6 +42,9 @@ extension Node {
             return inputs[0]
         case .softmax(let axis):
             return try SoftmaxGeometry(shape: inputs[0], axis: axis).shape
+        case .standardize(let axis, _):
+            return try StandardizeGeometry([inputs[0]], roles: ["input"], axis: axis < 0 ? axis + inputs[0].rank : axis)
+                .shape
         case .maxPool(let parameters):
             return try Pool2DGeometry(.max, input: inputs[0], parameters: parameters).output
         case .averagePool(let parameters):
@@ -55,8 +58,10 @@ extension Node {
             return geometry.output
         case .binary(let op):
             return try BroadcastGeometry(a: inputs[0], b: inputs[1], op: op).output
-        case .concat:
-            return try concatShape(inputs)
+        case .matmul:
+            return try MatMulGeometry(a: inputs[0], b: inputs[1]).output
+        case .concat(let axis):
+            return try concatShape(inputs, axis: axis)
         case .reshape(let target):
             return try reshapedShape(inputs[0], target: target)
         case .flatten(let axis):
@@ -69,21 +74,64 @@ extension Node {
             return [dims[..<split].reduce(1, *), dims[split...].reduce(1, *)]
         case .pad(let padding, _):
             return try Pad2DGeometry(input: inputs[0], padding: padding).output
-        case .transpose:
-            guard inputs[0].rank == 2 else {
-                throw ShapeError(op: "transpose2d", message: "input \(inputs[0]) must be 2-D")
-            }
-            return [inputs[0][1], inputs[0][0]]
+        case .permute(let permutation):
+            return try PermuteGeometry(input: inputs[0], permutation: permutation).output
+        case .slice(let ranges):
+            return try SliceGeometry(input: inputs[0], ranges: try Node.resolve(ranges, inputs[0])).output
+        case .squeeze(let axes):
+            return TensorShape(try Node.squeezedDimensions(inputs[0].dimensions, axes: axes))
+        case .unsqueeze(let axes):
+            return TensorShape(try Node.unsqueezedDimensions(inputs[0].dimensions, axes: axes))
         }
     }
 
-    /// Channel concatenation of rank-4 (NCHW) or rank-2 (N×features) inputs.
-    private func concatShape(_ inputs: [TensorShape]) throws -> TensorShape {
-        if inputs.allSatisfy({ $0.rank == 2 }) {
-            let output = try ConcatGeometry(inputs: inputs.map { [$0[0], $0[1], 1, 1] }).output
-            return [output[0], output[1]]
+    /// Concatenation along `axis`: every input viewed as outer × extent × inner × 1 (`concatView`), which the
+    /// channel concatenation kernels join on their channel axis.
+    private func concatShape(_ inputs: [TensorShape], axis: Int) throws -> TensorShape {
+        guard let first = inputs.first else { throw ShapeError(op: "concat", message: "needs at least one input") }
+        let resolved = axis < 0 ? axis + first.rank : axis
+        guard (0..<first.rank).contains(resolved), inputs.allSatisfy({ $0.rank == first.rank }) else {
+            throw ShapeError(op: "concat", message: "axis \(axis) does not fit inputs "
+                + inputs.map(\.description).joined(separator: ", "))
         }
-        return try ConcatGeometry(inputs: inputs).output
+        let output = try ConcatGeometry(inputs: inputs.map { Node.concatView($0, axis: resolved) }).output
+        var dims = first.dimensions
+        dims[resolved] = output[1]
+        return TensorShape(dims)
+    }
+
+    /// A slice's ranges with its untouched axes (nil) taken whole from `shape`.
+    static func resolve(_ ranges: [AxisRange?], _ shape: TensorShape) throws(ShapeError) -> [AxisRange] {
+        guard ranges.count == shape.rank else {
+            throw ShapeError(op: "slice", message: "\(ranges.count) ranges for input \(shape)")
+        }
+        return ranges.enumerated().map { $1 ?? .whole(shape[$0]) }
+    }
+
+    /// `shape` as outer × extent × inner × 1 around `axis` (non-negative).
+    static func concatView(_ shape: TensorShape, axis: Int) -> TensorShape {
+        [shape.dimensions[..<axis].reduce(1, *), shape[axis], shape.dimensions[(axis + 1)...].reduce(1, *), 1]
+    }
+
+    /// Squeeze's output dimensions: the listed axes (each of size 1) removed, or every size-1 axis without a list.
+    static func squeezedDimensions(_ shape: [Int], axes: [Int]?) throws(ShapeError) -> [Int] {
+        guard let axes else { return shape.filter { $0 != 1 } }
+        let resolved = Set(axes.map { $0 < 0 ? $0 + shape.count : $0 })
+        for axis in resolved where !shape.indices.contains(axis) || shape[axis] != 1 {
+            throw ShapeError(op: "squeeze", message: "cannot squeeze axis \(axis) of \(shape)")
+        }
+        return shape.indices.filter { !resolved.contains($0) }.map { shape[$0] }
+    }
+
+    /// Unsqueeze's output dimensions: a size-1 axis inserted at each listed position of the output.
+    static func unsqueezedDimensions(_ shape: [Int], axes: [Int]) throws(ShapeError) -> [Int] {
+        let rank = shape.count + axes.count
+        let resolved = Set(axes.map { $0 < 0 ? $0 + rank : $0 })
+        guard resolved.count == axes.count, resolved.allSatisfy({ (0..<rank).contains($0) }) else {
+            throw ShapeError(op: "unsqueeze", message: "axes \(axes) do not fit an output of rank \(rank)")
+        }
+        var remaining = shape.makeIterator()
+        return (0..<rank).map { resolved.contains($0) ? 1 : remaining.next()! }
     }
 
     /// ONNX Reshape: 0 keeps the input's dimension at that position, one −1 takes what is left.
@@ -136,23 +184,16 @@ extension Node {
         return product
     }
 
-    /// One axis of an ONNX Slice: the first index, the step, and how many elements it takes.
-    struct SliceRange: Equatable {
-        var start: Int
-        var step: Int
-        var count: Int
-    }
-
     /// ONNX Slice's ranges over every axis of `shape`, starts and ends clamped as the operator defines (negative
     /// values count from the end; INT64_MAX-style ends mean "to the end"); unlisted axes are taken whole.
     static func sliceRanges(shape: [Int], starts: [Int], ends: [Int], axes: [Int], steps: [Int]) throws(ShapeError)
-        -> [SliceRange]
+        -> [AxisRange]
     {
         func refuse(_ message: String) -> ShapeError { ShapeError(op: "slice", message: message) }
         guard starts.count == ends.count, axes.count == starts.count, steps.count == starts.count else {
             throw refuse("starts \(starts), ends \(ends), axes \(axes) and steps \(steps) differ in length")
         }
-        var ranges = shape.map { SliceRange(start: 0, step: 1, count: $0) }
+        var ranges = shape.map(AxisRange.whole)
         var seen = Set<Int>()
         for index in starts.indices {
             let axis = axes[index] < 0 ? axes[index] + shape.count : axes[index]
@@ -172,7 +213,7 @@ extension Node {
             }
             let span = step > 0 ? end - start : start - end
             let count = span > 0 ? (span + abs(step) - 1) / abs(step) : 0
-            ranges[axis] = SliceRange(start: start, step: step, count: count)
+            ranges[axis] = AxisRange(start: start, step: step, count: count)
         }
         return ranges
     }

@@ -59,12 +59,15 @@ extension Graph {
             return inputs[0]?.through(kernel: Size2D(weight[2], weight[3]), step: p.stride, dilation: p.dilation)
         case .maxPool(let p), .averagePool(let p):
             return inputs[0]?.through(kernel: p.kernel, step: p.stride, dilation: p.dilation)
-        case .globalAveragePool, .linear, .flatten, .reshape, .transpose:
+        case .globalAveragePool, .linear, .matmul, .flatten, .reshape:
             return nil
         case .binary, .concat:
             // Merging branches: the widest field among the computed inputs.
             return inputs.compactMap { $0 }.max { $0.size.height * $0.size.width < $1.size.height * $1.size.width }
-        case .channelAffine, .activation, .identity, .softmax, .pad:
+        case .channelAffine, .activation, .identity, .softmax, .standardize, .pad, .squeeze, .unsqueeze:
+            return inputs[0]
+        case .permute, .slice:
+            // Positions move between axes (ConvNeXt's channels-last blocks) but each still sees the same pixels.
             return inputs[0]
         }
     }
@@ -84,15 +87,20 @@ extension Graph {
             return try LinearGeometry(input: inputs[0], weight: inputs[1]).forwardCost(hasBias: hasBias)
         case .binary(let op):
             return OpCost.binary(try BroadcastGeometry(a: inputs[0], b: inputs[1], op: op), backward: false)
+        case .matmul:
+            return try MatMulGeometry(a: inputs[0], b: inputs[1]).cost
         case .channelAffine:
             return OpCost.channelAffine(output)
         case .activation:
             return OpCost.activation(count: output.count, backward: false)
         case .softmax:
             return OpCost.softmax(output, backward: false)
-        case .concat, .pad, .transpose:
+        case .standardize(let axis, _):
+            let geometry = try StandardizeGeometry([output], roles: ["input"], axis: axis < 0 ? axis + output.rank : axis)
+            return OpCost.standardize(geometry, backward: false)
+        case .concat, .pad, .permute, .slice:
             return OpCost.copy(input: output.count, output: output.count)
-        case .reshape, .flatten, .identity:
+        case .reshape, .flatten, .identity, .squeeze, .unsqueeze:
             return OpCost(flops: 0, bytes: 0)
         }
     }

@@ -111,8 +111,10 @@ public enum Operation: Sendable {
     case linear
     /// Inputs: a, b (either may be a constant), NumPy broadcasting.
     case binary(BinaryOp)
-    /// Channel concatenation (axis 1) of all inputs.
-    case concat
+    /// Inputs: a (…×M×K), b (…×K×N), neither a weight: a batched matrix product (`MatMulGeometry`).
+    case matmul
+    /// Concatenation of all inputs along one axis (negative: from the back).
+    case concat(axis: Int)
     /// ONNX Reshape semantics: 0 copies the input dimension, −1 is inferred.
     case reshape([Int])
     /// ONNX Flatten: dimensions before `axis` become rows, the rest columns.
@@ -121,8 +123,18 @@ public enum Operation: Sendable {
     case identity
     /// Softmax over one axis (negative: from the back).
     case softmax(axis: Int)
+    /// Every row standardized over the axes from `axis` on (negative: from the back), (x − μ)/√(σ² + ε): the
+    /// normalization inside LayerNormalization, InstanceNormalization and GroupNormalization, whose scale and shift
+    /// follow as their own nodes.
+    case standardize(axis: Int, epsilon: Float)
     /// Constant padding of the spatial axes.
     case pad(Padding2D, value: Float)
-    /// 2-D transpose (Gemm's transA).
-    case transpose
+    /// Output axis `i` is input axis `permutation[i]` (ONNX Transpose, Gemm's transA).
+    case permute([Int])
+    /// A strided slice, one range per axis, nil where the axis is taken whole (whatever its size: the batch).
+    case slice([AxisRange?])
+    /// The listed axes (each of size 1) removed, or every size-1 axis when nil: a view.
+    case squeeze(axes: [Int]?)
+    /// A size-1 axis inserted at each listed position of the output: a view.
+    case unsqueeze(axes: [Int])
 }

@@ -100,23 +100,40 @@ extension GraphExecutor {
             return [(0, dx)]
         case .binary(let op):
             return try binaryGradients(op, node: node, gradOutput: dy, wanted: wanted)
-        case .concat:
+        case .matmul:
+            let a = try operand(node.inputs[0]), b = try operand(node.inputs[1])
+            let grads = try [a, b].indices.map { index in
+                wanted.contains(index) ? try buffer("gradient:\(node.name):\(index)", [a, b][index].shape) : nil
+            }
+            try backend.matmulBackward(a: a, b: b, gradOutput: dy, gradA: grads[0], gradB: grads[1])
+            return wanted.compactMap { index in grads[index].map { (index, $0) } }
+        case .concat(let axis):
             let grads = try node.inputs.indices.map { try gradient($0) }
-            try backend.concatBackward(gradOutput: try channelView(dy), gradInputs: try grads.map { try channelView($0) })
+            try backend.concatBackward(gradOutput: try concatView(dy, axis: axis),
+                                       gradInputs: try grads.map { try concatView($0, axis: axis) })
             return wanted.map { ($0, grads[$0]) }
-        case .reshape, .flatten, .identity:
+        case .reshape, .flatten, .identity, .squeeze, .unsqueeze:
             return [(0, try backend.reshaped(dy, to: try shape(node.inputs[0])))]
         case .softmax(let axis):
             let dx = try gradient()
             try backend.softmaxBackward(output: try operand(node.output), gradOutput: dy, gradInput: dx, axis: axis)
             return [(0, dx)]
+        case .standardize(let axis, let epsilon):
+            let dx = try gradient()
+            try backend.standardizeBackward(input: try operand(node.inputs[0]), gradOutput: dy, gradInput: dx,
+                                            axis: axis < 0 ? axis + dy.shape.rank : axis, epsilon: .variance(epsilon))
+            return [(0, dx)]
         case .pad(let padding, _):
             let dx = try gradient()
             try backend.pad2dBackward(gradOutput: dy, gradInput: dx, padding: padding)
             return [(0, dx)]
-        case .transpose:
+        case .slice(let ranges):
             let dx = try gradient()
-            try backend.transpose2d(input: dy, output: dx)
+            try backend.sliceBackward(gradOutput: dy, gradInput: dx, ranges: try Node.resolve(ranges, dx.shape))
+            return [(0, dx)]
+        case .permute(let permutation):
+            let dx = try gradient()
+            try backend.permuteBackward(gradOutput: dy, gradInput: dx, permutation: permutation)
             return [(0, dx)]
         }
     }

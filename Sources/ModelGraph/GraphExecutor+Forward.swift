@@ -80,30 +80,45 @@ extension GraphExecutor {
             let y = try output()
             try backend.binaryForward(op, x, try operand(node.inputs[1]), output: y)
             return y
-        case .concat:
+        case .matmul:
             let y = try output()
-            let inputs = try node.inputs.map { try channelView(try operand($0)) }
-            try backend.concatForward(inputs, output: try channelView(y))
+            try backend.matmulForward(a: x, b: try operand(node.inputs[1]), output: y)
             return y
-        case .reshape, .flatten, .identity:
+        case .concat(let axis):
+            let y = try output()
+            let inputs = try node.inputs.map { try concatView(try operand($0), axis: axis) }
+            try backend.concatForward(inputs, output: try concatView(y, axis: axis))
+            return y
+        case .reshape, .flatten, .identity, .squeeze, .unsqueeze:
             return try backend.reshaped(x, to: shape)
         case .softmax(let axis):
             let y = try output()
             try backend.softmaxForward(input: x, output: y, axis: axis)
             return y
+        case .standardize(let axis, let epsilon):
+            let y = try output()
+            try backend.standardizeForward(input: x, output: y, axis: axis < 0 ? axis + shape.rank : axis,
+                                           epsilon: .variance(epsilon))
+            return y
         case .pad(let padding, let value):
             let y = try output()
             try backend.pad2dForward(input: x, output: y, padding: padding, value: value)
             return y
-        case .transpose:
+        case .permute(let permutation):
             let y = try output()
-            try backend.transpose2d(input: x, output: y)
+            try backend.permute(input: x, output: y, permutation: permutation)
+            return y
+        case .slice(let ranges):
+            let y = try output()
+            try backend.sliceForward(input: x, output: y, ranges: try Node.resolve(ranges, x.shape))
             return y
         }
     }
 
-    /// N×C tensors viewed as N×C×1×1, so channel concatenation serves flattened features too.
-    func channelView(_ tensor: B.Tensor) throws -> B.Tensor {
-        tensor.shape.rank == 2 ? try backend.reshaped(tensor, to: [tensor.shape[0], tensor.shape[1], 1, 1]) : tensor
+    /// A tensor viewed as outer × extent × inner × 1 around the concatenation axis, so the channel concatenation
+    /// kernels join along any axis.
+    func concatView(_ tensor: B.Tensor, axis: Int) throws -> B.Tensor {
+        let resolved = axis < 0 ? axis + tensor.shape.rank : axis
+        return try backend.reshaped(tensor, to: Node.concatView(tensor.shape, axis: resolved))
     }
 }

@@ -59,14 +59,51 @@ extension OpenCLBackend {
             .map { .int($0) }
     }
 
-    public func transpose2d(_ checked: Checked<TensorShape>, input: Tensor, output: Tensor) throws {
-        let (rows, columns) = (input.shape[0], input.shape[1])
-        try transpose(MatrixView(buffer: input.buffer, rowStride: columns), rows: rows, columns: columns,
-                      into: MatrixView(buffer: output.buffer, rowStride: rows))
+    public func permute(_ checked: Checked<PermuteGeometry>, input: Tensor, output: Tensor) throws {
+        let g = checked.geometry
+        if g.isMatrixTranspose {
+            let (rows, columns) = (g.input[0], g.input[1])
+            return try transpose(MatrixView(buffer: input.buffer, rowStride: columns), rows: rows, columns: columns,
+                                 into: MatrixView(buffer: output.buffer, rowStride: rows))
+        }
+        try gatherStrided(input, into: output, base: 0, dims: g.output.dimensions, strides: g.inputStrides,
+                          detail: "\(g.input) \(g.permutation) → \(g.output)")
     }
 
-    /// `destination` = `source`ᵀ for a `rows` × `columns` matrix: the transpose2d op and the convolutions' weight
-    /// gradient share the one kernel.
+    public func sliceForward(_ checked: Checked<SliceGeometry>, input: Tensor, output: Tensor) throws {
+        let g = checked.geometry
+        try gatherStrided(input, into: output, base: g.base, dims: g.output.dimensions,
+                          strides: zip(g.ranges, g.inputStrides).map { $0.step * $1 }, detail: "\(g.input) → \(g.output)")
+    }
+
+    /// Every input element once: the output gradient where the slice took it, else zero (no separate clearing).
+    public func sliceBackward(_ checked: Checked<SliceGeometry>, gradOutput: Tensor, gradInput: Tensor) throws {
+        let g = checked.geometry
+        let padding = PermuteGeometry.maximumRank - g.input.rank
+        let dims = [Int](repeating: 1, count: padding) + g.input.dimensions
+        let ranges = [AxisRange](repeating: .whole(1), count: padding) + g.ranges
+        try launch(
+            try kernel("slice_backward", in: "layout.cl"), global: [dims[5], dims[4], g.input.count / (dims[5] * dims[4])],
+            arguments: [.buffer(gradOutput.buffer), .buffer(gradInput.buffer)]
+                + (dims + ranges.map(\.start) + ranges.map(\.step) + ranges.map(\.count)).map { .int($0) },
+            cost: OpCost.copy(input: g.output.count, output: g.input.count), detail: "\(g.output) → \(g.input)")
+    }
+
+    /// y in row-major order over `dims` reads x at base + Σ position·stride (the permute and slice kernels' one
+    /// gather); leading axes of size 1 pad the shape to the kernel's six, the innermost output axis the fastest.
+    private func gatherStrided(_ input: Tensor, into output: Tensor, base: Int, dims: [Int], strides: [Int],
+                               detail: String) throws {
+        let padding = PermuteGeometry.maximumRank - dims.count
+        let dims = [Int](repeating: 1, count: padding) + dims
+        let strides = [Int](repeating: 0, count: padding) + strides
+        try launch(
+            try kernel("gather_strided", in: "layout.cl"), global: [dims[5], dims[4], output.shape.count / (dims[5] * dims[4])],
+            arguments: [.buffer(input.buffer), .buffer(output.buffer), .int(base)] + (dims + strides).map { .int($0) },
+            cost: OpCost.copy(input: output.shape.count, output: output.shape.count), detail: detail)
+    }
+
+    /// `destination` = `source`ᵀ for a `rows` × `columns` matrix: the permute op of a matrix and the convolutions'
+    /// weight gradient share the one kernel.
     func transpose(_ source: MatrixView, rows: Int, columns: Int, into destination: MatrixView) throws {
         try launch(
             try kernel("transpose2d", in: "layout.cl"), global: [(columns + 15) / 16, (rows + 15) / 16],

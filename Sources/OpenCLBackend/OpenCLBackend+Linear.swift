@@ -50,3 +50,55 @@ extension OpenCLBackend {
         [.int(g.batch), .int(g.inFeatures), .int(g.outFeatures)]
     }
 }
+
+extension OpenCLBackend {
+    /// One batched launch of the tiled product; a shared operand keeps stride 0.
+    public func matmulForward(_ checked: Checked<MatMulGeometry>, a: Tensor, b: Tensor, output: Tensor) throws {
+        let g = checked.geometry
+        try matmul(
+            MatrixView(buffer: a.buffer, rowStride: g.k), MatrixView(buffer: b.buffer, rowStride: g.n),
+            into: MatrixView(buffer: output.buffer, rowStride: g.n), m: g.m, n: g.n, k: g.k,
+            batch: MatmulBatch(count: g.batch, aStride: g.aIsBatched ? g.m * g.k : 0,
+                               bStride: g.bIsBatched ? g.k * g.n : 0, cStride: g.m * g.n))
+    }
+
+    /// dA = dC·Bᵀ against a transposed copy of b; dB = Aᵀ·dC reading a transposed in place. A shared operand's
+    /// gradient sums over the batch: dB as one product over the stacked rows of a and dC, dA one launch per
+    /// product, each adding to the last.
+    public func matmulBackward(
+        _ checked: Checked<MatMulGeometry>, a: Tensor, b: Tensor, gradOutput: Tensor, gradA: Tensor?, gradB: Tensor?
+    ) throws {
+        let g = checked.geometry
+        let dc = MatrixView(buffer: gradOutput.buffer, rowStride: g.n)
+        if let gradA {
+            var swapped = Array(0..<g.b.rank)
+            swapped.swapAt(g.b.rank - 1, g.b.rank - 2)
+            let bTransposed = try makeTensor(try PermuteGeometry(input: g.b, permutation: swapped).output)
+            try permute(input: b, output: bTransposed, permutation: swapped)
+            let bt = MatrixView(buffer: bTransposed.buffer, rowStride: g.k)
+            if g.aIsBatched || g.batch == 1 {
+                try matmul(dc, bt, into: MatrixView(buffer: gradA.buffer, rowStride: g.k), m: g.m, n: g.k, k: g.n,
+                           batch: MatmulBatch(count: g.batch, aStride: g.m * g.n, bStride: g.bIsBatched ? g.n * g.k : 0,
+                                              cStride: g.m * g.k))
+            } else {
+                for z in 0..<g.batch {
+                    try matmul(
+                        MatrixView(buffer: gradOutput.buffer, offset: z * g.m * g.n, rowStride: g.n),
+                        MatrixView(buffer: bTransposed.buffer, offset: z * g.n * g.k, rowStride: g.k),
+                        into: MatrixView(buffer: gradA.buffer, rowStride: g.k), m: g.m, n: g.k, k: g.n,
+                        accumulate: z > 0)
+                }
+            }
+        }
+        if let gradB {
+            let at = MatrixView(buffer: a.buffer, rowStride: g.k), into = MatrixView(buffer: gradB.buffer, rowStride: g.n)
+            if g.bIsBatched || g.batch == 1 {
+                try matmul(at, transposedA: true, dc, into: into, m: g.k, n: g.n, k: g.m,
+                           batch: MatmulBatch(count: g.batch, aStride: g.aIsBatched ? g.m * g.k : 0,
+                                              bStride: g.m * g.n, cStride: g.k * g.n))
+            } else {
+                try matmul(at, transposedA: true, dc, into: into, m: g.k, n: g.n, k: g.batch * g.m)
+            }
+        }
+    }
+}

@@ -26,28 +26,31 @@ extension OpenCLBackend {
     }
 
     public func standardizeForward(
-        _ checked: Checked<StandardizeGeometry>, input: Tensor, output: Tensor, epsilon: Float
+        _ checked: Checked<StandardizeGeometry>, input: Tensor, output: Tensor, epsilon: StandardizeEpsilon
     ) throws {
         let g = checked.geometry
         try launchStandardize("standardize_forward", g, buffers: [input.buffer, output.buffer], epsilon: epsilon)
     }
 
     public func standardizeBackward(
-        _ checked: Checked<StandardizeGeometry>, input: Tensor, gradOutput: Tensor, gradInput: Tensor, epsilon: Float
+        _ checked: Checked<StandardizeGeometry>, input: Tensor, gradOutput: Tensor, gradInput: Tensor,
+        epsilon: StandardizeEpsilon
     ) throws {
         let g = checked.geometry
         try launchStandardize("standardize_backward", g, buffers: [input.buffer, gradOutput.buffer, gradInput.buffer],
                               epsilon: epsilon)
     }
 
-    /// One work-group of 256 per image (the kernels' STANDARDIZE_GROUP): the statistics are sums over the group.
-    private func launchStandardize(_ name: String, _ g: StandardizeGeometry, buffers: [DeviceBuffer], epsilon: Float)
-        throws
-    {
+    /// One work-group of 256 per row (the kernels' STANDARDIZE_GROUP): the statistics are sums over the group.
+    private func launchStandardize(
+        _ name: String, _ g: StandardizeGeometry, buffers: [DeviceBuffer], epsilon: StandardizeEpsilon
+    ) throws {
         let cost = OpCost.standardize(g, backward: name.hasSuffix("backward"))
+        let inVariance = if case .variance = epsilon { 1 } else { 0 }
         try context.launch(
-            try kernel(name, in: "maco.cl"), global: [256, g.images], local: [256, 1],
-            arguments: buffers.map { .buffer($0) } + [.int(g.elements), .float(epsilon)],
+            try kernel(name, in: "maco.cl", defines: ["EPSILON_IN_VARIANCE": inVariance]), global: [256, g.rows],
+            local: [256, 1],
+            arguments: buffers.map { .buffer($0) } + [.int(g.elements), .float(epsilon.value)],
             annotation: LaunchAnnotation(flops: cost.flops, bytes: cost.bytes, detail: "\(g.shape)"))
     }
 

@@ -27,7 +27,15 @@ extension ReferenceBackend {
         gradInput.store(ReferenceMath.pad2dBackward(gradOutput: gradOutput.doubles, g))
     }
 
-    public func transpose2d(_ checked: Checked<TensorShape>, input: Tensor, output: Tensor) throws {
-        output.store(ReferenceMath.transpose2d(input: input.doubles, rows: input.shape[0], columns: input.shape[1]))
+    public func sliceForward(_ checked: Checked<SliceGeometry>, input: Tensor, output: Tensor) throws {
+        output.store(ReferenceMath.sliceForward(input: input.doubles, checked.geometry))
+    }
+
+    public func sliceBackward(_ checked: Checked<SliceGeometry>, gradOutput: Tensor, gradInput: Tensor) throws {
+        gradInput.store(ReferenceMath.sliceBackward(gradOutput: gradOutput.doubles, checked.geometry))
+    }
+
+    public func permute(_ checked: Checked<PermuteGeometry>, input: Tensor, output: Tensor) throws {
+        output.store(ReferenceMath.permute(input: input.doubles, checked.geometry))
     }
 }

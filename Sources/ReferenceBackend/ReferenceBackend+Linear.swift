@@ -24,3 +24,18 @@ extension ReferenceBackend {
         gradBias?.store(db)
     }
 }
+
+extension ReferenceBackend {
+    public func matmulForward(_ checked: Checked<MatMulGeometry>, a: Tensor, b: Tensor, output: Tensor) throws {
+        output.store(ReferenceMath.matmulForward(a: a.doubles, b: b.doubles, checked.geometry))
+    }
+
+    public func matmulBackward(
+        _ checked: Checked<MatMulGeometry>, a: Tensor, b: Tensor, gradOutput: Tensor, gradA: Tensor?, gradB: Tensor?
+    ) throws {
+        let (da, db) = ReferenceMath.matmulBackward(a: a.doubles, b: b.doubles, gradOutput: gradOutput.doubles,
+                                                    checked.geometry)
+        gradA?.store(da)
+        gradB?.store(db)
+    }
+}

@@ -18,18 +18,19 @@ extension ReferenceBackend {
     }
 
     public func standardizeForward(
-        _ checked: Checked<StandardizeGeometry>, input: Tensor, output: Tensor, epsilon: Float
+        _ checked: Checked<StandardizeGeometry>, input: Tensor, output: Tensor, epsilon: StandardizeEpsilon
     ) throws {
         let g = checked.geometry
-        output.store(ReferenceMath.standardizeForward(input: input.doubles, epsilon: Double(epsilon), g))
+        output.store(ReferenceMath.standardizeForward(input: input.doubles, epsilon: epsilon, g))
     }
 
     public func standardizeBackward(
-        _ checked: Checked<StandardizeGeometry>, input: Tensor, gradOutput: Tensor, gradInput: Tensor, epsilon: Float
+        _ checked: Checked<StandardizeGeometry>, input: Tensor, gradOutput: Tensor, gradInput: Tensor,
+        epsilon: StandardizeEpsilon
     ) throws {
         let g = checked.geometry
         gradInput.store(ReferenceMath.standardizeBackward(
-            input: input.doubles, gradOutput: gradOutput.doubles, epsilon: Double(epsilon), g))
+            input: input.doubles, gradOutput: gradOutput.doubles, epsilon: epsilon, g))
     }
 
     public func accumulateAbsolute(

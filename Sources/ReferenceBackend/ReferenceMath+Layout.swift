@@ -54,8 +54,45 @@ extension ReferenceMath {
         }
     }
 
-    /// R×C → C×R.
-    public static func transpose2d(input x: [Double], rows: Int, columns: Int) -> [Double] {
-        (0..<(rows * columns)).map { index in x[(index % rows) * columns + index / rows] }
+    /// The input position of every output element of a slice, in output order.
+    static func slicedPositions(_ g: SliceGeometry) -> [Int] {
+        let strides = g.inputStrides
+        var position = [Int](repeating: 0, count: g.ranges.count)
+        return (0..<g.output.count).map { _ in
+            let source = g.ranges.indices.reduce(0) { sum, axis in
+                sum + (g.ranges[axis].start + position[axis] * g.ranges[axis].step) * strides[axis]
+            }
+            for axis in g.ranges.indices.reversed() {
+                position[axis] += 1
+                if position[axis] < g.ranges[axis].count { break }
+                position[axis] = 0
+            }
+            return source
+        }
+    }
+
+    public static func sliceForward(input x: [Double], _ g: SliceGeometry) -> [Double] {
+        slicedPositions(g).map { x[$0] }
+    }
+
+    public static func sliceBackward(gradOutput dy: [Double], _ g: SliceGeometry) -> [Double] {
+        var dx = [Double](repeating: 0, count: g.input.count)
+        for (index, source) in slicedPositions(g).enumerated() { dx[source] = dy[index] }
+        return dx
+    }
+
+    /// Each output element, walked in row-major order, read from the input at the permuted position.
+    public static func permute(input x: [Double], _ g: PermuteGeometry) -> [Double] {
+        let dims = g.output.dimensions, strides = g.inputStrides
+        var position = [Int](repeating: 0, count: dims.count)
+        return (0..<g.output.count).map { _ in
+            let value = x[zip(position, strides).reduce(0) { $0 + $1.0 * $1.1 }]
+            for axis in dims.indices.reversed() {
+                position[axis] += 1
+                if position[axis] < dims[axis] { break }
+                position[axis] = 0
+            }
+            return value
+        }
     }
 }

@@ -46,3 +46,50 @@ extension ReferenceMath {
         return (dw, db)
     }
 }
+
+extension ReferenceMath {
+    /// `c[z] = a[z] · b[z]` for every product z of the batch (a shared operand read at z = 0).
+    public static func matmulForward(a: [Double], b: [Double], _ g: MatMulGeometry) -> [Double] {
+        var c = [Double](repeating: 0, count: g.output.count)
+        for z in 0..<g.batch {
+            let (ao, bo, co) = matmulOffsets(z, g)
+            for i in 0..<g.m {
+                for j in 0..<g.n {
+                    var sum = 0.0
+                    for t in 0..<g.k { sum += a[ao + i * g.k + t] * b[bo + t * g.n + j] }
+                    c[co + i * g.n + j] = sum
+                }
+            }
+        }
+        return c
+    }
+
+    /// `da[z] = dc[z] · b[z]ᵀ`, `db[z] = a[z]ᵀ · dc[z]`, summed into a shared operand's one matrix.
+    public static func matmulBackward(a: [Double], b: [Double], gradOutput dc: [Double], _ g: MatMulGeometry)
+        -> (gradA: [Double], gradB: [Double])
+    {
+        var da = [Double](repeating: 0, count: a.count), db = [Double](repeating: 0, count: b.count)
+        for z in 0..<g.batch {
+            let (ao, bo, co) = matmulOffsets(z, g)
+            for i in 0..<g.m {
+                for t in 0..<g.k {
+                    var sum = 0.0
+                    for j in 0..<g.n { sum += dc[co + i * g.n + j] * b[bo + t * g.n + j] }
+                    da[ao + i * g.k + t] += sum
+                }
+            }
+            for t in 0..<g.k {
+                for j in 0..<g.n {
+                    var sum = 0.0
+                    for i in 0..<g.m { sum += a[ao + i * g.k + t] * dc[co + i * g.n + j] }
+                    db[bo + t * g.n + j] += sum
+                }
+            }
+        }
+        return (da, db)
+    }
+
+    private static func matmulOffsets(_ z: Int, _ g: MatMulGeometry) -> (Int, Int, Int) {
+        (g.aIsBatched ? z * g.m * g.k : 0, g.bIsBatched ? z * g.k * g.n : 0, z * g.m * g.n)
+    }
+}

@@ -24,32 +24,45 @@ extension ReferenceMath {
     }
 
     /// Each image's (x − mean) / (std + ε), std the population standard deviation.
-    public static func standardizeForward(input x: [Double], epsilon: Double, _ g: StandardizeGeometry) -> [Double] {
+    public static func standardizeForward(input x: [Double], epsilon: StandardizeEpsilon, _ g: StandardizeGeometry)
+        -> [Double]
+    {
         var y = x
-        for image in 0..<g.images {
-            let range = (image * g.elements)..<((image + 1) * g.elements)
+        for row in 0..<g.rows {
+            let range = (row * g.elements)..<((row + 1) * g.elements)
             let (mean, deviation) = moments(x[range])
-            for i in range { y[i] = (x[i] - mean) / (deviation + epsilon) }
+            let s = denominator(deviation, epsilon)
+            for i in range { y[i] = (x[i] - mean) / s }
         }
         return y
     }
 
-    /// dx = (g − mean g)/s − (x − μ)·Σ g·(x − μ) / (n·σ·s²) per image, s = σ + ε (zero for a constant image, whose
-    /// σ is 0 and whose output does not move with it).
-    public static func standardizeBackward(input x: [Double], gradOutput dy: [Double], epsilon: Double,
+    /// dx = (g − mean g)/s − (x − μ)·Σ g·(x − μ) · s′ / (n·σ·s²) per row, s′ = ds/dσ: 1 for s = σ + ε, σ/s for
+    /// s = √(σ² + ε). The second term is zero for a constant row, whose σ is 0 and whose output does not move with it.
+    public static func standardizeBackward(input x: [Double], gradOutput dy: [Double], epsilon: StandardizeEpsilon,
                                            _ g: StandardizeGeometry) -> [Double] {
         var dx = dy
         let n = Double(g.elements)
-        for image in 0..<g.images {
-            let range = (image * g.elements)..<((image + 1) * g.elements)
+        for row in 0..<g.rows {
+            let range = (row * g.elements)..<((row + 1) * g.elements)
             let (mean, deviation) = moments(x[range])
-            let s = deviation + epsilon
+            let s = denominator(deviation, epsilon)
             let gradientMean = dy[range].reduce(0, +) / n
             let projection = range.reduce(0.0) { $0 + dy[$1] * (x[$1] - mean) }
-            let curvature = deviation > 0 ? projection / (n * deviation * s * s) : 0
+            let curvature: Double = switch epsilon {
+            case .deviation: deviation > 0 ? projection / (n * deviation * s * s) : 0
+            case .variance: projection / (n * s * s * s)
+            }
             for i in range { dx[i] = (dy[i] - gradientMean) / s - (x[i] - mean) * curvature }
         }
         return dx
+    }
+
+    private static func denominator(_ deviation: Double, _ epsilon: StandardizeEpsilon) -> Double {
+        switch epsilon {
+        case .deviation(let e): deviation + Double(e)
+        case .variance(let e): (deviation * deviation + Double(e)).squareRoot()
+        }
     }
 
     /// The mean and the population standard deviation, in two passes.

@@ -115,6 +115,13 @@ public protocol Backend: AnyObject {
         _ checked: Checked<LinearGeometry>, gradOutput: Tensor, input: Tensor, gradWeight: Tensor, gradBias: Tensor?
     ) throws
 
+    /// Batched matrix product of two computed tensors (`MatMulGeometry`).
+    func matmulForward(_ checked: Checked<MatMulGeometry>, a: Tensor, b: Tensor, output: Tensor) throws
+    /// dA = dC·Bᵀ and dB = Aᵀ·dC per product, summed over the batch for an operand the batch shares.
+    func matmulBackward(
+        _ checked: Checked<MatMulGeometry>, a: Tensor, b: Tensor, gradOutput: Tensor, gradA: Tensor?, gradB: Tensor?
+    ) throws
+
     // MARK: Element-wise
 
     /// `output = a ∘ b` with NumPy broadcasting (ranks ≤ 4). `output` may be the same tensor as `a` or `b` when
@@ -154,8 +161,13 @@ public protocol Backend: AnyObject {
     func pad2dBackward(
         _ checked: Checked<Pad2DGeometry>, gradOutput: Tensor, gradInput: Tensor, padding: Padding2D
     ) throws
-    /// Matrix transpose, R×C → C×R (ONNX Gemm's transA). Its own backward: transpose the gradient.
-    func transpose2d(_ checked: Checked<TensorShape>, input: Tensor, output: Tensor) throws
+    /// Output axis `i` is input axis `permutation[i]` (ONNX Transpose, Gemm's transA). Its own backward: the
+    /// inverse permutation of the gradient.
+    func permute(_ checked: Checked<PermuteGeometry>, input: Tensor, output: Tensor) throws
+    /// The elements a strided slice selects (`SliceGeometry`: ONNX Slice, Split, Gather of evenly spaced indices).
+    func sliceForward(_ checked: Checked<SliceGeometry>, input: Tensor, output: Tensor) throws
+    /// ∂L/∂input of a slice: the output gradient at the selected positions, zero elsewhere.
+    func sliceBackward(_ checked: Checked<SliceGeometry>, gradOutput: Tensor, gradInput: Tensor) throws
 
     // MARK: Visualization (image parameterizations, transforms, regularizers, optimizers)
 
@@ -176,14 +188,16 @@ public protocol Backend: AnyObject {
         _ checked: Checked<PolarSpectrumGeometry>, magnitude: Tensor, phase: Tensor, gradSpectrum: Tensor,
         gradPhase: Tensor
     ) throws
-    /// Each image (the first dimension) standardized over all its elements: (x − mean) / (std + `epsilon`), std the
-    /// population standard deviation (tf.math.reduce_std, as MaCo uses it).
+    /// Each row (`StandardizeGeometry`) standardized over its elements: (x − mean) / s, std the population standard
+    /// deviation σ and s = σ + ε (tf.math.reduce_std, as MaCo uses it) or √(σ² + ε) (ONNX's normalizations).
     func standardizeForward(
-        _ checked: Checked<StandardizeGeometry>, input: Tensor, output: Tensor, epsilon: Float
+        _ checked: Checked<StandardizeGeometry>, input: Tensor, output: Tensor, epsilon: StandardizeEpsilon
     ) throws
-    /// ∂L/∂x of `standardizeForward` at `input`: (g − mean g)/s − (x − μ)·Σ g·(x − μ) / (n·σ·s²), s = σ + ε.
+    /// ∂L/∂x of `standardizeForward` at `input`: (g − mean g)/s − (x − μ)·Σ g·(x − μ) · s′ / (n·σ·s²), where
+    /// s′ = ds/dσ is 1 for σ + ε and σ/s for √(σ² + ε).
     func standardizeBackward(
-        _ checked: Checked<StandardizeGeometry>, input: Tensor, gradOutput: Tensor, gradInput: Tensor, epsilon: Float
+        _ checked: Checked<StandardizeGeometry>, input: Tensor, gradOutput: Tensor, gradInput: Tensor,
+        epsilon: StandardizeEpsilon
     ) throws
     /// `accumulator += |gradient|` elementwise (MaCo's transparency map).
     func accumulateAbsolute(_ checked: Checked<TensorShape>, _ gradient: Tensor, into accumulator: Tensor) throws

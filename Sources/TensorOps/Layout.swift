@@ -67,24 +67,130 @@ public struct ConcatGeometry: Hashable, Sendable {
     }
 }
 
+/// A permutation of a tensor's axes (ONNX Transpose): output axis `i` is input axis `permutation[i]`.
+public struct PermuteGeometry: Hashable, Sendable {
+    /// The kernels address up to this many axes.
+    public static let maximumRank = 6
+
+    public let input: TensorShape
+    public let permutation: [Int]
+    public let output: TensorShape
+
+    /// - Throws: `ShapeError` unless `permutation` lists each of the input's axes once (rank ≤ `maximumRank`).
+    public init(input: TensorShape, permutation: [Int]) throws(ShapeError) {
+        try input.requirePositive("input", of: "permute")
+        guard permutation.sorted() == Array(0..<input.rank) else {
+            throw ShapeError(op: "permute", message: "\(permutation) is not a permutation of the \(input.rank) axes of \(input)")
+        }
+        guard input.rank <= Self.maximumRank else {
+            throw ShapeError(op: "permute", message: "input \(input) has more than \(Self.maximumRank) axes")
+        }
+        self.input = input
+        self.permutation = permutation
+        output = TensorShape(permutation.map { input[$0] })
+    }
+
+    /// The permutation that undoes this one (the gradient's).
+    public var inverse: PermuteGeometry {
+        var inverse = permutation
+        for (axis, source) in permutation.enumerated() { inverse[source] = axis }
+        return try! PermuteGeometry(input: output, permutation: inverse)
+    }
+
+    /// For each output axis, the input's stride along it (row-major input).
+    public var inputStrides: [Int] {
+        var strides = [Int](repeating: 1, count: input.rank)
+        for axis in stride(from: input.rank - 2, through: 0, by: -1) { strides[axis] = strides[axis + 1] * input[axis + 1] }
+        return permutation.map { strides[$0] }
+    }
+
+    /// Whether this is the transpose of a matrix (rank 2, axes swapped).
+    public var isMatrixTranspose: Bool { permutation == [1, 0] }
+}
+
+/// The elements one axis of a slice takes: `count` of them from `start`, `step` apart (negative: backwards).
+public struct AxisRange: Hashable, Sendable, CustomStringConvertible {
+    public var start: Int
+    public var step: Int
+    public var count: Int
+
+    public init(start: Int, step: Int = 1, count: Int) {
+        (self.start, self.step, self.count) = (start, step, count)
+    }
+
+    /// The whole of an axis of `extent`.
+    public static func whole(_ extent: Int) -> AxisRange { AxisRange(start: 0, count: extent) }
+
+    public var description: String { "\(start):\(start + count * step):\(step)" }
+}
+
+/// A strided slice (ONNX Slice, Split, Gather of one index or an evenly spaced run): one `AxisRange` per input axis.
+public struct SliceGeometry: Hashable, Sendable {
+    public let input: TensorShape
+    public let ranges: [AxisRange]
+    public let output: TensorShape
+
+    /// - Throws: `ShapeError` unless there is one range per axis (rank ≤ `PermuteGeometry.maximumRank`), each taking
+    ///   at least one element, all inside the axis.
+    public init(input: TensorShape, ranges: [AxisRange]) throws(ShapeError) {
+        try input.requirePositive("input", of: "slice")
+        guard ranges.count == input.rank, input.rank <= PermuteGeometry.maximumRank else {
+            throw ShapeError(op: "slice", message: "\(ranges.count) ranges for input \(input) (at most "
+                + "\(PermuteGeometry.maximumRank) axes)")
+        }
+        for (axis, range) in ranges.enumerated() {
+            let last = range.start + (range.count - 1) * range.step
+            guard range.count >= 1, range.step != 0, (0..<input[axis]).contains(range.start),
+                  (0..<input[axis]).contains(last)
+            else {
+                throw ShapeError(op: "slice", message: "range \(range) is empty or outside axis \(axis) of \(input)")
+            }
+        }
+        self.input = input
+        self.ranges = ranges
+        output = TensorShape(ranges.map(\.count))
+    }
+
+    /// Row-major strides of the input.
+    public var inputStrides: [Int] {
+        var strides = [Int](repeating: 1, count: input.rank)
+        for axis in stride(from: input.rank - 2, through: 0, by: -1) { strides[axis] = strides[axis + 1] * input[axis + 1] }
+        return strides
+    }
+
+    /// Where the first output element sits in the input.
+    public var base: Int { zip(ranges, inputStrides).reduce(0) { $0 + $1.0.start * $1.1 } }
+}
+
 // MARK: - Descriptor
 
 /// The layout family (Kernels/layout.cl, `OpenCLBackend+Layout`, `ReferenceMath+Layout`): concatenation, constant
-/// padding, transposition.
+/// padding, permutation of axes.
 public enum LayoutOp: OpFamily {
     public static let parityCases: [any OpCase] = [
         ConcatCase(inputs: [[2, 2, 5, 6], [2, 3, 5, 6], [2, 1, 5, 6]]),
         Pad2DCase(input: [2, 3, 5, 6], Padding2D(top: 1, left: 0, bottom: 2, right: 3), value: 0),
         Pad2DCase(input: [1, 2, 4, 4], Padding2D(1), value: -1.5),
-        Transpose2DCase(input: [3, 17]),
-        // Whole 16 × 16 blocks (the kernel's vector path) and partial ones.
-        Transpose2DCase(input: [40, 35]),
+        PermuteCase(input: [3, 17], [1, 0]),
+        // Whole 16 × 16 blocks (the matrix kernel's vector path) and partial ones.
+        PermuteCase(input: [40, 35], [1, 0]),
+        // NCHW → NHWC and back (ConvNeXt's LayerNorm), attention heads (ViT), six axes.
+        PermuteCase(input: [2, 5, 4, 3], [0, 2, 3, 1]),
+        PermuteCase(input: [2, 4, 3, 5], [0, 3, 1, 2]),
+        PermuteCase(input: [2, 7, 3, 4], [0, 2, 1, 3]),
+        PermuteCase(input: [2, 1, 3, 2, 2, 3], [5, 3, 0, 4, 2, 1]),
+        // ViT's class token, a channel run (Split), every other column backwards.
+        SliceCase(input: [2, 5, 8], [.whole(2), AxisRange(start: 0, count: 1), .whole(8)]),
+        SliceCase(input: [2, 6, 5, 4], [.whole(2), AxisRange(start: 2, count: 3), .whole(5), .whole(4)]),
+        SliceCase(input: [3, 4, 9], [AxisRange(start: 1, count: 2), .whole(4), AxisRange(start: 8, step: -2, count: 4)]),
     ]
 
     public static let gradientCases: [any DifferentiableOpCase] = [
         ConcatCase(inputs: [[2, 1, 3, 2], [2, 3, 3, 2], [2, 2, 3, 2]]),
         Pad2DCase(input: [1, 2, 3, 4], Padding2D(top: 1, left: 0, bottom: 2, right: 1), value: 0.5),
-        Transpose2DCase(input: [3, 4]),
+        PermuteCase(input: [3, 4], [1, 0]),
+        PermuteCase(input: [2, 3, 4], [2, 0, 1]),
+        SliceCase(input: [2, 5, 3], [.whole(2), AxisRange(start: 4, step: -2, count: 2), AxisRange(start: 1, count: 2)]),
     ]
 }
 
@@ -144,29 +250,56 @@ public struct Pad2DCase: DifferentiableOpCase {
     }
 }
 
-/// R×C → C×R; its gradient is the transpose of ∂L/∂output, so the backward pass runs the same op.
-public struct Transpose2DCase: DifferentiableOpCase {
-    public let input: TensorShape
+/// An axis permutation; its gradient is the inverse permutation of ∂L/∂output, so the backward pass runs the same op.
+public struct PermuteCase: DifferentiableOpCase {
+    public let geometry: PermuteGeometry
 
-    init(input: TensorShape) { self.input = input }
+    init(input: TensorShape, _ permutation: [Int]) { geometry = try! PermuteGeometry(input: input, permutation: permutation) }
 
-    public var op: String { "transpose2d" }
+    public var op: String { "permute" }
     public var directions: [Direction] { [.forward, .backward] }
-    public var shapeDescription: String { "x\(input)" }
-    public var inputShapes: [TensorShape] { [input] }
+    public var shapeDescription: String { "x\(geometry.input) perm \(geometry.permutation)" }
+    public var inputShapes: [TensorShape] { [geometry.input] }
     public var inputNames: [String] { ["input"] }
 
     public func forward<B: Backend>(_ inputs: [B.Tensor], on backend: B) throws -> B.Tensor {
-        let output = try backend.makeTensor([input[1], input[0]])
-        try backend.transpose2d(input: inputs[0], output: output)
+        let output = try backend.makeTensor(geometry.output)
+        try backend.permute(input: inputs[0], output: output, permutation: geometry.permutation)
         return output
     }
 
     public func gradients<B: Backend>(_ direction: Direction, _ inputs: [B.Tensor], gradOutput: B.Tensor, on backend: B)
         throws -> [Int: B.Tensor]
     {
-        let gradInput = try backend.makeTensor(input)
-        try backend.transpose2d(input: gradOutput, output: gradInput)
+        let gradInput = try backend.makeTensor(geometry.input)
+        try backend.permuteBackward(gradOutput: gradOutput, gradInput: gradInput, permutation: geometry.permutation)
+        return [0: gradInput]
+    }
+}
+
+/// A slice; its gradient puts ∂L/∂output back at the sliced positions and zero elsewhere.
+public struct SliceCase: DifferentiableOpCase {
+    public let geometry: SliceGeometry
+
+    init(input: TensorShape, _ ranges: [AxisRange]) { geometry = try! SliceGeometry(input: input, ranges: ranges) }
+
+    public var op: String { "slice" }
+    public var directions: [Direction] { [.forward, .backward] }
+    public var shapeDescription: String { "x\(geometry.input) [\(geometry.ranges.map(\.description).joined(separator: ", "))]" }
+    public var inputShapes: [TensorShape] { [geometry.input] }
+    public var inputNames: [String] { ["input"] }
+
+    public func forward<B: Backend>(_ inputs: [B.Tensor], on backend: B) throws -> B.Tensor {
+        let output = try backend.makeTensor(geometry.output)
+        try backend.sliceForward(input: inputs[0], output: output, ranges: geometry.ranges)
+        return output
+    }
+
+    public func gradients<B: Backend>(_ direction: Direction, _ inputs: [B.Tensor], gradOutput: B.Tensor, on backend: B)
+        throws -> [Int: B.Tensor]
+    {
+        let gradInput = try backend.makeTensor(geometry.input)
+        try backend.sliceBackward(gradOutput: gradOutput, gradInput: gradInput, ranges: geometry.ranges)
         return [0: gradInput]
     }
 }
@@ -174,7 +307,7 @@ public struct Transpose2DCase: DifferentiableOpCase {
 // MARK: - Cost
 
 extension OpCost {
-    /// Padding and transposition move data and compute nothing.
+    /// Padding and permutation move data and compute nothing.
     public static func copy(input: Int, output: Int) -> OpCost {
         OpCost(flops: 0, bytes: OpCost.traffic(input, output))
     }
@@ -212,9 +345,28 @@ extension Backend {
         try pad2dBackward(checked, gradOutput: gradOutput, gradInput: gradInput, padding: padding)
     }
 
-    public func transpose2d(input: Tensor, output: Tensor) throws {
-        let checked = Checked(try checkTranspose2d(input: input.shape, output: output.shape))
-        try transpose2d(checked, input: input, output: output)
+    /// Output axis `i` is input axis `permutation[i]` (ONNX Transpose).
+    public func permute(input: Tensor, output: Tensor, permutation: [Int]) throws {
+        let checked = Checked(try checkPermute(input: input.shape, output: output.shape, permutation: permutation))
+        try permute(checked, input: input, output: output)
+    }
+
+    /// The elements `ranges` (one per input axis) select, in order.
+    public func sliceForward(input: Tensor, output: Tensor, ranges: [AxisRange]) throws {
+        let checked = Checked(try checkSlice(input: input.shape, output: output.shape, ranges: ranges))
+        try sliceForward(checked, input: input, output: output)
+    }
+
+    /// The gradient of `sliceForward`: `gradOutput` at the selected positions, zero elsewhere.
+    public func sliceBackward(gradOutput: Tensor, gradInput: Tensor, ranges: [AxisRange]) throws {
+        let checked = Checked(try checkSlice(input: gradInput.shape, output: gradOutput.shape, ranges: ranges))
+        try sliceBackward(checked, gradOutput: gradOutput, gradInput: gradInput)
+    }
+
+    /// The gradient of `permute`: the inverse permutation.
+    public func permuteBackward(gradOutput: Tensor, gradInput: Tensor, permutation: [Int]) throws {
+        let geometry = try checkPermute(input: gradInput.shape, output: gradOutput.shape, permutation: permutation)
+        try permute(Checked(geometry.inverse), input: gradOutput, output: gradInput)
     }
 }
 
@@ -227,11 +379,16 @@ extension Backend {
         return geometry
     }
 
-    func checkTranspose2d(input: TensorShape, output: TensorShape) throws -> TensorShape {
-        try input.requirePositive("input", of: "transpose2d")
-        guard input.rank == 2 else { throw ShapeError(op: "transpose2d", message: "input \(input) must be 2-D") }
-        try output.require([input[1], input[0]], "output", of: "transpose2d")
-        return input
+    func checkSlice(input: TensorShape, output: TensorShape, ranges: [AxisRange]) throws -> SliceGeometry {
+        let geometry = try SliceGeometry(input: input, ranges: ranges)
+        try output.require(geometry.output, "output", of: "slice")
+        return geometry
+    }
+
+    func checkPermute(input: TensorShape, output: TensorShape, permutation: [Int]) throws -> PermuteGeometry {
+        let geometry = try PermuteGeometry(input: input, permutation: permutation)
+        try output.require(geometry.output, "output", of: "permute")
+        return geometry
     }
 
     func checkConcat(inputs: [TensorShape], output: TensorShape) throws -> ConcatGeometry {

@@ -2,18 +2,20 @@
 public struct LinearGeometry: Hashable, Sendable {
     public let input: TensorShape
     public let weight: TensorShape
-    public var output: TensorShape { [batch, outFeatures] }
-    public var batch: Int { input[0] }
-    public var inFeatures: Int { input[1] }
+    /// The input's leading axes with the last one replaced by Out.
+    public var output: TensorShape { TensorShape(input.dimensions.dropLast() + [outFeatures]) }
+    /// Rows of the product: every leading axis of the input (N, or N×H×W for channels-last features, N×tokens).
+    public var batch: Int { input.count / inFeatures }
+    public var inFeatures: Int { input[input.rank - 1] }
     public var outFeatures: Int { weight[0] }
 
-    /// - Throws: `ShapeError` unless input is N×In and weight Out×In with matching In, all positive.
+    /// - Throws: `ShapeError` unless input is …×In (rank ≥ 2) and weight Out×In with matching In, all positive.
     public init(input: TensorShape, weight: TensorShape) throws(ShapeError) {
         let op = "linear"
         try input.requirePositive("input", of: op)
         try weight.requirePositive("weight", of: op)
-        guard input.rank == 2, weight.rank == 2, input[1] == weight[1] else {
-            throw ShapeError(op: op, message: "input \(input) and weight \(weight) must be N×In and Out×In")
+        guard input.rank >= 2, weight.rank == 2, input[input.rank - 1] == weight[1] else {
+            throw ShapeError(op: op, message: "input \(input) and weight \(weight) must be …×In and Out×In")
         }
         self.input = input
         self.weight = weight
@@ -24,6 +26,51 @@ public struct LinearGeometry: Hashable, Sendable {
     }
 }
 
+/// A batched matrix product of two computed tensors (ONNX MatMul with no constant operand: attention's Q·Kᵀ and
+/// A·V): …×M×K times …×K×N. Each operand's batch axes (those before the last two) are either the output's, or all
+/// 1 (one matrix shared by every product, NumPy broadcasting); other partial broadcasts are refused.
+public struct MatMulGeometry: Hashable, Sendable {
+    public let a: TensorShape
+    public let b: TensorShape
+    public let output: TensorShape
+    public let m: Int
+    public let n: Int
+    public let k: Int
+    /// Products in the batch (the output's batch axes multiplied).
+    public let batch: Int
+    /// Whether each operand holds one matrix per product (else one shared by all).
+    public let aIsBatched: Bool
+    public let bIsBatched: Bool
+
+    public init(a: TensorShape, b: TensorShape) throws(ShapeError) {
+        let op = "matmul"
+        try a.requirePositive("a", of: op)
+        try b.requirePositive("b", of: op)
+        guard a.rank >= 2, b.rank >= 2, a[a.rank - 1] == b[b.rank - 2] else {
+            throw ShapeError(op: op, message: "a \(a) and b \(b) must be …×M×K and …×K×N")
+        }
+        let rank = max(a.rank, b.rank)
+        func batchAxes(_ shape: TensorShape) -> [Int] {
+            [Int](repeating: 1, count: rank - shape.rank) + shape.dimensions.dropLast(2)
+        }
+        let aBatch = batchAxes(a), bBatch = batchAxes(b)
+        let outputBatch = zip(aBatch, bBatch).map { max($0, $1) }
+        for axes in [aBatch, bBatch] where axes != outputBatch && axes.contains(where: { $0 != 1 }) {
+            throw ShapeError(op: op, message: "batch axes of a \(a) and b \(b) must be equal, or all 1 in one operand")
+        }
+        (self.a, self.b) = (a, b)
+        (m, k, n) = (a[a.rank - 2], a[a.rank - 1], b[b.rank - 1])
+        batch = outputBatch.reduce(1, *)
+        aIsBatched = aBatch == outputBatch && batch > 1
+        bIsBatched = bBatch == outputBatch && batch > 1
+        output = TensorShape(outputBatch + [m, n])
+    }
+
+    public var cost: OpCost {
+        OpCost(flops: 2 * batch * m * n * k, bytes: OpCost.traffic(a.count, b.count, output.count))
+    }
+}
+
 // MARK: - Descriptor
 
 /// The fully connected family (Kernels/linear.cl and gemm.cl, `OpenCLBackend+Linear`, `ReferenceMath+Linear`).
@@ -31,16 +78,58 @@ public enum LinearOp: OpFamily {
     public static let parityCases: [any OpCase] = [
         LinearCase(input: [3, 17], outFeatures: 5, bias: true),
         LinearCase(input: [1, 64], outFeatures: 10, bias: false),
+        // Channels-last features (ConvNeXt's pointwise layers) and tokens (ViT): every leading axis is a row.
+        LinearCase(input: [2, 3, 4, 9], outFeatures: 6, bias: true),
+        LinearCase(input: [2, 5, 8], outFeatures: 3, bias: false),
+        // Attention's products (heads × tokens), a plain matrix pair, and a matrix shared by a batch either side.
+        MatMulCase(a: [2, 3, 7, 5], b: [2, 3, 5, 6]),
+        MatMulCase(a: [9, 17], b: [17, 4]),
+        MatMulCase(a: [2, 4, 3, 6], b: [6, 5]),
+        MatMulCase(a: [3, 4], b: [2, 3, 4, 5]),
+    ]
+
+    public static let gradientCases: [any DifferentiableOpCase] = [
+        LinearCase(input: [2, 3, 4], outFeatures: 2, bias: true),
+        MatMulCase(a: [2, 3, 4], b: [2, 4, 2]),
+        MatMulCase(a: [2, 2, 3], b: [3, 2]),
+        MatMulCase(a: [2, 3], b: [2, 3, 2]),
     ]
 }
 
-/// x (N×In), w (Out×In, scaled by 1/√In) and the bias when there is one.
+/// a and b of a batched product, both computed (no weight): the gradients flow to each.
+public struct MatMulCase: DifferentiableOpCase {
+    public let geometry: MatMulGeometry
+
+    init(a: TensorShape, b: TensorShape) { geometry = try! MatMulGeometry(a: a, b: b) }
+
+    public var op: String { "matmul" }
+    public var directions: [Direction] { [.forward, .backward] }
+    public var shapeDescription: String { "a\(geometry.a) b\(geometry.b)" }
+    public var inputShapes: [TensorShape] { [geometry.a, geometry.b] }
+    public var inputNames: [String] { ["a", "b"] }
+
+    public func forward<B: Backend>(_ inputs: [B.Tensor], on backend: B) throws -> B.Tensor {
+        let output = try backend.makeTensor(geometry.output)
+        try backend.matmulForward(a: inputs[0], b: inputs[1], output: output)
+        return output
+    }
+
+    public func gradients<B: Backend>(_ direction: Direction, _ inputs: [B.Tensor], gradOutput: B.Tensor, on backend: B)
+        throws -> [Int: B.Tensor]
+    {
+        let gradA = try backend.makeTensor(geometry.a), gradB = try backend.makeTensor(geometry.b)
+        try backend.matmulBackward(a: inputs[0], b: inputs[1], gradOutput: gradOutput, gradA: gradA, gradB: gradB)
+        return [0: gradA, 1: gradB]
+    }
+}
+
+/// x (…×In), w (Out×In, scaled by 1/√In) and the bias when there is one.
 public struct LinearCase: DifferentiableOpCase {
     public let geometry: LinearGeometry
     public let hasBias: Bool
 
     init(input: TensorShape, outFeatures: Int, bias: Bool) {
-        geometry = try! LinearGeometry(input: input, weight: [outFeatures, input[1]])
+        geometry = try! LinearGeometry(input: input, weight: [outFeatures, input[input.rank - 1]])
         hasBias = bias
     }
 
@@ -113,6 +202,20 @@ extension Backend {
         try linearBackwardInput(checked, gradOutput: gradOutput, weight: weight, gradInput: gradInput)
     }
 
+    public func matmulForward(a: Tensor, b: Tensor, output: Tensor) throws {
+        let checked = Checked(try checkMatMul(a: a.shape, b: b.shape, output: output.shape))
+        try matmulForward(checked, a: a, b: b, output: output)
+    }
+
+    /// The gradients of `matmulForward` for a and b (either may be nil when not wanted); a matrix shared by the
+    /// batch gets the sum over it.
+    public func matmulBackward(a: Tensor, b: Tensor, gradOutput: Tensor, gradA: Tensor?, gradB: Tensor?) throws {
+        let checked = Checked(try checkMatMul(a: a.shape, b: b.shape, output: gradOutput.shape))
+        try gradA?.shape.require(a.shape, "gradA", of: "matmul")
+        try gradB?.shape.require(b.shape, "gradB", of: "matmul")
+        try matmulBackward(checked, a: a, b: b, gradOutput: gradOutput, gradA: gradA, gradB: gradB)
+    }
+
     public func linearBackwardWeight(gradOutput: Tensor, input: Tensor, gradWeight: Tensor, gradBias: Tensor?) throws {
         let checked = Checked(try checkLinear(
             input: input.shape, weight: gradWeight.shape, bias: gradBias?.shape, output: gradOutput.shape))
@@ -124,6 +227,12 @@ extension Backend {
 // MARK: - Shape checks
 
 extension Backend {
+    func checkMatMul(a: TensorShape, b: TensorShape, output: TensorShape) throws -> MatMulGeometry {
+        let geometry = try MatMulGeometry(a: a, b: b)
+        try output.require(geometry.output, "output", of: "matmul")
+        return geometry
+    }
+
     func checkLinear(input: TensorShape, weight: TensorShape, bias: TensorShape?, output: TensorShape)
         throws -> LinearGeometry
     {

@@ -14,23 +14,51 @@ public struct PolarSpectrumGeometry: Hashable, Sendable {
     public var spectrum: TensorShape { [phase[0], phase[1], phase[2], 2 * phase[3]] }
 }
 
-/// Per-image standardization, (x − mean) / (std + ε) over all of an image's elements: any shape N×…, N ≥ 1.
+/// Standardization of every row, (x − mean) / (std + ε) or / √(variance + ε), over the axes from `axis` on: per
+/// image (axis 1, MaCo), per token or position (the last axis, LayerNormalization), per channel or group of channels
+/// (InstanceNormalization, GroupNormalization over a reshaped view).
 public struct StandardizeGeometry: Hashable, Sendable {
     public let shape: TensorShape
+    /// The first axis standardized over; the ones before it count rows.
+    public let axis: Int
 
-    /// - Throws: `ShapeError` unless every shape equals the first, of rank 2 or more with no zero dimension.
-    public init(_ shapes: [TensorShape], roles: [String]) throws(ShapeError) {
+    /// - Throws: `ShapeError` unless every shape equals the first, with no zero dimension, and `axis` leaves at least
+    ///   one axis on each side.
+    public init(_ shapes: [TensorShape], roles: [String], axis: Int = 1) throws(ShapeError) {
         let shape = shapes[0]
-        guard shape.rank >= 2, shape.count > 0 else {
-            throw ShapeError(op: "standardize", message: "\(roles[0]) \(shape) must be N×… with at least one element per image")
+        guard (1..<max(shape.rank, 1)).contains(axis), shape.count > 0 else {
+            throw ShapeError(op: "standardize", message: "\(roles[0]) \(shape) cannot be standardized from axis \(axis) "
+                + "(rows before it, values from it on, none empty)")
         }
         for (other, role) in zip(shapes, roles).dropFirst() { try other.require(shape, role, of: "standardize") }
         self.shape = shape
+        self.axis = axis
     }
 
-    public var images: Int { shape[0] }
-    /// Elements per image.
-    public var elements: Int { shape.count / shape[0] }
+    public var rows: Int { shape.dimensions[..<axis].reduce(1, *) }
+    /// Values per row.
+    public var elements: Int { shape.count / rows }
+}
+
+/// Where standardization adds its ε.
+public enum StandardizeEpsilon: Hashable, Sendable, CustomStringConvertible {
+    /// (x − μ) / (σ + ε): MaCo's (tf.math.reduce_std) image standardization.
+    case deviation(Float)
+    /// (x − μ) / √(σ² + ε): ONNX's LayerNormalization, InstanceNormalization and GroupNormalization.
+    case variance(Float)
+
+    public var value: Float {
+        switch self {
+        case .deviation(let epsilon), .variance(let epsilon): epsilon
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .deviation(let epsilon): "/(σ + \(epsilon))"
+        case .variance(let epsilon): "/√(σ² + \(epsilon))"
+        }
+    }
 }
 
 // MARK: - Descriptor
@@ -41,15 +69,20 @@ public enum MaCoOp: OpFamily {
     public static let parityCases: [any OpCase] = [
         PolarSpectrumCase(phase: [2, 3, 9, 6]),
         // One image of more values than the work-group, and several small ones.
-        StandardizeCase(shape: [1, 3, 31, 29], epsilon: 1e-5),
-        StandardizeCase(shape: [4, 2, 5, 3], epsilon: 1e-5),
+        StandardizeCase(shape: [1, 3, 31, 29], epsilon: .deviation(1e-5)),
+        StandardizeCase(shape: [4, 2, 5, 3], epsilon: .deviation(1e-5)),
+        // LayerNormalization over tokens' channels, InstanceNormalization over planes.
+        StandardizeCase(shape: [2, 7, 48], axis: 2, epsilon: .variance(1e-5)),
+        StandardizeCase(shape: [2, 3, 17, 19], axis: 2, epsilon: .variance(1e-6)),
         AccumulateAbsoluteCase(shape: [2, 3, 5, 7]),
     ]
 
     public static let gradientCases: [any DifferentiableOpCase] = [
         PolarSpectrumCase(phase: [2, 2, 3, 4]),
-        StandardizeCase(shape: [3, 2, 4, 5], epsilon: 1e-5),
-        StandardizeCase(shape: [1, 1, 7, 6], epsilon: 0.1),
+        StandardizeCase(shape: [3, 2, 4, 5], epsilon: .deviation(1e-5)),
+        StandardizeCase(shape: [1, 1, 7, 6], epsilon: .deviation(0.1)),
+        StandardizeCase(shape: [2, 3, 5], axis: 2, epsilon: .variance(1e-5)),
+        StandardizeCase(shape: [2, 4, 2, 3], axis: 1, epsilon: .variance(0.1)),
     ]
 }
 
@@ -90,15 +123,16 @@ public struct PolarSpectrumCase: DifferentiableOpCase {
 /// Inputs with an offset and a spread far from 0 and 1 (3 ± 0.2), as an inverse DFT's output has.
 public struct StandardizeCase: DifferentiableOpCase {
     public let shape: TensorShape
-    public let epsilon: Float
+    public let axis: Int
+    public let epsilon: StandardizeEpsilon
 
-    init(shape: TensorShape, epsilon: Float) {
-        (self.shape, self.epsilon) = (shape, epsilon)
+    init(shape: TensorShape, axis: Int = 1, epsilon: StandardizeEpsilon) {
+        (self.shape, self.axis, self.epsilon) = (shape, axis, epsilon)
     }
 
     public var op: String { "standardize" }
     public var directions: [Direction] { [.forward, .backward] }
-    public var shapeDescription: String { "x\(shape) ε \(epsilon)" }
+    public var shapeDescription: String { "x\(shape) axis \(axis) \(epsilon)" }
     public var inputShapes: [TensorShape] { [shape] }
     public var inputNames: [String] { ["input"] }
 
@@ -108,7 +142,7 @@ public struct StandardizeCase: DifferentiableOpCase {
 
     public func forward<B: Backend>(_ inputs: [B.Tensor], on backend: B) throws -> B.Tensor {
         let output = try backend.makeTensor(shape)
-        try backend.standardizeForward(input: inputs[0], output: output, epsilon: epsilon)
+        try backend.standardizeForward(input: inputs[0], output: output, axis: axis, epsilon: epsilon)
         return output
     }
 
@@ -116,7 +150,8 @@ public struct StandardizeCase: DifferentiableOpCase {
         throws -> [Int: B.Tensor]
     {
         let gradInput = try backend.makeTensor(shape)
-        try backend.standardizeBackward(input: inputs[0], gradOutput: gradOutput, gradInput: gradInput, epsilon: epsilon)
+        try backend.standardizeBackward(input: inputs[0], gradOutput: gradOutput, gradInput: gradInput, axis: axis,
+                                        epsilon: epsilon)
         return [0: gradInput]
     }
 }
@@ -179,14 +214,17 @@ extension Backend {
             checked, magnitude: magnitude, phase: phase, gradSpectrum: gradSpectrum, gradPhase: gradPhase)
     }
 
-    public func standardizeForward(input: Tensor, output: Tensor, epsilon: Float) throws {
-        let checked = Checked(try StandardizeGeometry([input.shape, output.shape], roles: ["input", "output"]))
+    /// Every row standardized over the axes from `axis` on (1: per image).
+    public func standardizeForward(input: Tensor, output: Tensor, axis: Int = 1, epsilon: StandardizeEpsilon) throws {
+        let checked = Checked(try StandardizeGeometry([input.shape, output.shape], roles: ["input", "output"], axis: axis))
         try standardizeForward(checked, input: input, output: output, epsilon: epsilon)
     }
 
-    public func standardizeBackward(input: Tensor, gradOutput: Tensor, gradInput: Tensor, epsilon: Float) throws {
+    public func standardizeBackward(
+        input: Tensor, gradOutput: Tensor, gradInput: Tensor, axis: Int = 1, epsilon: StandardizeEpsilon
+    ) throws {
         let checked = Checked(try StandardizeGeometry(
-            [input.shape, gradOutput.shape, gradInput.shape], roles: ["input", "gradOutput", "gradInput"]))
+            [input.shape, gradOutput.shape, gradInput.shape], roles: ["input", "gradOutput", "gradInput"], axis: axis))
         try standardizeBackward(checked, input: input, gradOutput: gradOutput, gradInput: gradInput, epsilon: epsilon)
     }
 

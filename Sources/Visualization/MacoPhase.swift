@@ -9,7 +9,7 @@ import TensorOps
 /// Every stage is a backend op, so the reference replays it.
 final class MacoPhase<B: Backend> {
     /// xplique's ε in both standardizations.
-    static var epsilon: Float { 1e-5 }
+    static var epsilon: StandardizeEpsilon { .deviation(1e-5) }
 
     private let backend: B
     /// 1×3×H×F, the natural-image magnitude resized to this image size.

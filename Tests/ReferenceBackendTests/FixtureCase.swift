@@ -26,6 +26,11 @@ struct FixtureCase: Decodable, Sendable, CustomTestStringConvertible {
         let alpha: Float?
         let min: Float?
         let max: Float?
+        let perm: [Int]?
+        /// (start, step, count) per axis.
+        let ranges: [[Int]]?
+        let axis: Int?
+        let epsilon: Float?
     }
 
     let name: String
@@ -113,6 +118,30 @@ struct FixtureCase: Decodable, Sendable, CustomTestStringConvertible {
             try backend.binaryForward(.add, a, b, output: y)
             try backend.binaryBackward(.add, a: a, b: b, gradOutput: dy, gradA: da, gradB: db)
             results = ["output": y, "grad_a": da, "grad_b": db]
+        case "matmul":
+            let (a, b, y) = (try input("a"), try input("b"), try result("output"))
+            let (da, db) = (try result("grad_a"), try result("grad_b"))
+            try backend.matmulForward(a: a, b: b, output: y)
+            try backend.matmulBackward(a: a, b: b, gradOutput: dy, gradA: da, gradB: db)
+            results = ["output": y, "grad_a": da, "grad_b": db]
+        case "permute":
+            let permutation = try #require(params.perm)
+            let (x, y, dx) = (try input("input"), try result("output"), try result("grad_input"))
+            try backend.permute(input: x, output: y, permutation: permutation)
+            try backend.permuteBackward(gradOutput: dy, gradInput: dx, permutation: permutation)
+            results = ["output": y, "grad_input": dx]
+        case "slice":
+            let ranges = try #require(params.ranges).map { AxisRange(start: $0[0], step: $0[1], count: $0[2]) }
+            let (x, y, dx) = (try input("input"), try result("output"), try result("grad_input"))
+            try backend.sliceForward(input: x, output: y, ranges: ranges)
+            try backend.sliceBackward(gradOutput: dy, gradInput: dx, ranges: ranges)
+            results = ["output": y, "grad_input": dx]
+        case "standardize":
+            let (axis, epsilon) = (try #require(params.axis), StandardizeEpsilon.variance(try #require(params.epsilon)))
+            let (x, y, dx) = (try input("input"), try result("output"), try result("grad_input"))
+            try backend.standardizeForward(input: x, output: y, axis: axis, epsilon: epsilon)
+            try backend.standardizeBackward(input: x, gradOutput: dy, gradInput: dx, axis: axis, epsilon: epsilon)
+            results = ["output": y, "grad_input": dx]
         case "concat":
             let count = tensors.keys.filter { $0.hasPrefix("input") }.count
             let inputs = try (0..<count).map { try input("input\($0)") }

@@ -43,7 +43,7 @@ struct VisualizationOpTests {
         let g = try StandardizeGeometry([[3, 2, 4, 5]], roles: ["input"])
         var random = SeededGenerator(seed: 35)
         let x = random.normals(g.shape.count).map { 2 + 3 * $0 }
-        let y = ReferenceMath.standardizeForward(input: x, epsilon: 0, g)
+        let y = ReferenceMath.standardizeForward(input: x, epsilon: .deviation(0), g)
         for image in 0..<3 {
             let values = y[(image * 40)..<((image + 1) * 40)]
             let mean = values.reduce(0, +) / 40

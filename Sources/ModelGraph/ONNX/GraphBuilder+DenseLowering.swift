@@ -19,7 +19,8 @@ extension GraphBuilder {
         var x = inputs[0]
         if a.int("transA", default: 0) != 0 {
             let transposedA = "\(name)/A_transposed"
-            try append(Node(name: "\(name)/transA", opType: "Gemm", operation: .transpose, inputs: [x], output: transposedA))
+            try append(Node(name: "\(name)/transA", opType: "Gemm", operation: .permute([1, 0]), inputs: [x],
+                            output: transposedA))
             x = transposedA
         }
         var linearInputs = [x, weightName]
@@ -70,6 +71,155 @@ extension GraphBuilder {
         }
     }
 
+    /// Slice, Split and Gather on image data, as strided slices (`Operation.slice`): ViT's class token (Gather of
+    /// index 0 on the token axis), a channel split (ghost modules, partial convolutions), a Slice with any steps. A
+    /// Gather's indices must be constants evenly spaced (one index drops the axis).
+    mutating func lowerSelection(_ proto: Onnx_NodeProto, name: String, attributes a: ONNXAttributes) throws {
+        let x = proto.input[0]
+        guard let shape = shapes?[x]?.dimensions else {
+            throw a.unsupported("the input's shape must be known at load (fix the model's input size)")
+        }
+        func axis(_ value: Int) throws -> Int {
+            let resolved = value < 0 ? value + shape.count : value
+            guard shape.indices.contains(resolved) else { throw a.unsupported("axis \(value) is outside rank \(shape.count)") }
+            return resolved
+        }
+        func slice(_ ranges: [Int: AxisRange], output: String, nodeName: String) throws {
+            for (axis, range) in ranges where range.count < 1 {
+                throw a.unsupported("the slice of axis \(axis) (\(range)) is empty")
+            }
+            if ranges[0] != nil && ranges[0] != .whole(shape[0]) { readsInputShape = true }  // a slice of the batch
+            try append(Node(name: nodeName, opType: proto.opType,
+                            operation: .slice(shape.indices.map { ranges[$0] }), inputs: [x], output: output))
+        }
+        switch proto.opType {
+        case "Slice":
+            let starts: [Int], ends: [Int], axes: [Int]?, steps: [Int]?
+            if opset >= 10 {
+                let operands = proto.input.map { $0.isEmpty ? nil : $0 }
+                func values(_ index: Int, _ role: String) throws -> [Int]? {
+                    guard index < operands.count, let value = operands[index] else { return nil }
+                    return try integerOperand(value, a, role: role)
+                }
+                guard let s = try values(1, "starts"), let e = try values(2, "ends") else {
+                    throw a.unsupported("starts and ends are required")
+                }
+                (starts, ends, axes, steps) = (s, e, try values(3, "axes"), try values(4, "steps"))
+            } else {
+                guard let s = a.ints("starts"), let e = a.ints("ends") else { throw a.unsupported("starts and ends are required") }
+                (starts, ends, axes, steps) = (s, e, a.ints("axes"), nil)
+            }
+            let listed = try (axes ?? Array(starts.indices)).map(axis)
+            let all = try Node.sliceRanges(shape: shape, starts: starts, ends: ends, axes: listed,
+                                           steps: steps ?? [Int](repeating: 1, count: starts.count))
+            try slice(Dictionary(uniqueKeysWithValues: listed.map { ($0, all[$0]) }), output: proto.output[0],
+                      nodeName: name)
+        case "Gather":
+            let along = try axis(a.int("axis", default: 0))
+            guard proto.input.count > 1, let indices = folded[proto.input[1]], let positions = indices.integerValues,
+                  !positions.isEmpty
+            else { throw a.unsupported("indices must be constants (or computed from shapes)") }
+            // torch.export writes `as_strided` as a Gather from the flattened tensor; when the indices read it in
+            // order, that is a view.
+            if shape.count == 1, positions == Array(0..<shape[0]) {
+                return try append(Node(name: name, opType: proto.opType, operation: .reshape(indices.shape), inputs: [x],
+                                       output: proto.output[0]))
+            }
+            guard indices.shape.count <= 1 else {
+                throw a.unsupported("indices of shape \(indices.shape) are supported only when they read a flattened "
+                    + "tensor in order (a view)")
+            }
+            let wrapped = try positions.map { index in
+                let position = index < 0 ? index + shape[along] : index
+                guard (0..<shape[along]).contains(position) else {
+                    throw a.unsupported("index \(index) is outside axis \(along) of size \(shape[along])")
+                }
+                return position
+            }
+            let step = wrapped.count > 1 ? wrapped[1] - wrapped[0] : 1
+            guard step != 0, wrapped.indices.allSatisfy({ wrapped[$0] == wrapped[0] + $0 * step }) else {
+                throw a.unsupported("indices \(positions) are not evenly spaced (only strided selections are supported)")
+            }
+            let range = AxisRange(start: wrapped[0], step: step, count: wrapped.count)
+            guard indices.shape.isEmpty else {
+                return try slice([along: range], output: proto.output[0], nodeName: name)
+            }
+            let selected = "\(name)/selected"
+            try slice([along: range], output: selected, nodeName: "\(name)/select")
+            try append(Node(name: name, opType: proto.opType, operation: .squeeze(axes: [along]), inputs: [selected],
+                            output: proto.output[0]))
+        default:  // Split
+            let along = try axis(a.int("axis", default: 0))
+            let outputs = Array(proto.output)
+            var sizes = opset >= 13 ? (proto.input.count > 1 && !proto.input[1].isEmpty
+                ? try integerOperand(proto.input[1], a, role: "split") : nil) : a.ints("split")
+            if sizes == nil {
+                let parts = opset >= 18 ? a.int("num_outputs", default: outputs.count) : outputs.count
+                let size = (shape[along] + parts - 1) / parts  // the last part takes what is left
+                sizes = (0..<parts).map { min(size, max(shape[along] - $0 * size, 0)) }
+            }
+            guard let sizes, sizes.count == outputs.count, sizes.reduce(0, +) == shape[along], sizes.allSatisfy({ $0 > 0 })
+            else { throw a.unsupported("split sizes do not divide axis \(along) of size \(shape[along]) into \(outputs.count)") }
+            var start = 0
+            for (index, (output, size)) in zip(outputs, sizes).enumerated() {
+                defer { start += size }
+                guard !output.isEmpty else { continue }
+                try slice([along: AxisRange(start: start, count: size)], output: output,
+                          nodeName: index == 0 ? name : "\(name)/\(index)")
+            }
+        }
+    }
+
+    /// The three ONNX normalizations as a standardization node followed by their scale and shift: LayerNormalization
+    /// over the axes from `axis` (then Mul and Add, broadcast over the leading axes); InstanceNormalization over
+    /// each channel's plane (then a per-channel affine); GroupNormalization over each group of channels, through a
+    /// N×G×… view (then a per-channel affine; opset 18's per-group scale is spread to the group's channels).
+    mutating func lowerNormalization(_ proto: Onnx_NodeProto, name: String, attributes a: ONNXAttributes) throws {
+        let inputs = proto.input.filter { !$0.isEmpty }
+        let x = proto.input[0], output = proto.output[0]
+        let epsilon = a.float("epsilon", default: 1e-5)
+        guard inputs.count >= 2, inputs.dropFirst().allSatisfy({ constants[$0] != nil }) else {
+            throw a.unsupported("scale and bias must be constants")
+        }
+        func step(_ suffix: String, _ operation: Operation, _ inputs: [String], last: Bool) throws -> String {
+            let value = last ? output : "\(name)/\(suffix)"
+            try append(Node(name: last ? name : "\(name)/\(suffix)", opType: proto.opType, operation: operation,
+                            inputs: inputs, output: value))
+            return value
+        }
+        switch proto.opType {
+        case "LayerNormalization":
+            let hasBias = inputs.count > 2
+            let normalized = try step("standardize", .standardize(axis: a.int("axis", default: -1), epsilon: epsilon), [x],
+                                      last: false)
+            let scaled = try step("scale", .binary(.mul), [normalized, inputs[1]], last: !hasBias)
+            if hasBias { _ = try step("shift", .binary(.add), [scaled, inputs[2]], last: true) }
+        case "InstanceNormalization":
+            let normalized = try step("standardize", .standardize(axis: 2, epsilon: epsilon), [x], last: false)
+            _ = try step("affine", .channelAffine, [normalized] + inputs.dropFirst(), last: true)
+        default:
+            guard let shape = shapes?[x], shape.rank >= 3, let scale = constants[inputs[1]],
+                  inputs.count > 2, let bias = constants[inputs[2]]
+            else { throw a.unsupported("needs the input's shape known at load, a scale and a bias") }
+            let groups = a.int("num_groups", default: 0), channels = shape[1]
+            guard groups > 0, channels % groups == 0 else {
+                throw a.unsupported("num_groups \(groups) must divide the \(channels) channels")
+            }
+            // Opset 18 scales and shifts per group; 21 per channel.
+            func perChannel(_ tensor: HostTensor) -> HostTensor {
+                tensor.shape.count == channels ? tensor : HostTensor(
+                    shape: [channels], values: (0..<channels).map { tensor.values[$0 / (channels / groups)] })
+            }
+            constants["\(name)/scale"] = perChannel(scale)
+            constants["\(name)/bias"] = perChannel(bias)
+            readsInputShape = true  // the view back to N×C×… bakes in the spatial size
+            let grouped = try step("groups", .reshape([0, groups, -1]), [x], last: false)
+            let normalized = try step("standardize", .standardize(axis: 2, epsilon: epsilon), [grouped], last: false)
+            let ungrouped = try step("ungroup", .reshape([0] + shape.dimensions.dropFirst()), [normalized], last: false)
+            _ = try step("affine", .channelAffine, [ungrouped, "\(name)/scale", "\(name)/bias"], last: true)
+        }
+    }
+
     /// A 2-D tensor transposed (ONNX weight layouts In×Out become Out×In).
     func transposed(_ tensor: HostTensor) -> HostTensor {
         let (rows, columns) = (tensor.shape[0], tensor.shape[1])
@@ -89,15 +239,6 @@ extension GraphBuilder {
         }
         return .clip(min: try bound(1, attribute: "min", default: -.infinity),
                      max: try bound(2, attribute: "max", default: .infinity))
-    }
-
-    /// Concatenation must be along channels: axis 1 of NCHW or of N×features.
-    func checkConcatAxis(_ axis: Int, input: String, _ a: ONNXAttributes) throws {
-        let rank = shapes?[input]?.rank
-        let resolved = axis < 0 ? axis + (rank ?? 4) : axis
-        guard resolved == 1 else {
-            throw a.unsupported("concatenation along axis \(axis) is not supported (only channels, axis 1)")
-        }
     }
 
     /// Before opset 13, Softmax flattens the input to 2-D at `axis` and normalizes the second part: the same as a

@@ -42,7 +42,11 @@ extension GraphBuilder {
             }
             return false
         }
-        try store(proto, a, try evaluate(proto.opType, operands, a))
+        do {
+            try store(proto, a, try evaluate(proto.opType, operands, a))
+        } catch let error as ShapeError {
+            throw ModelError.shape(node: name, opType: proto.opType, error)
+        }
         return true
     }
 
@@ -125,13 +129,13 @@ extension GraphBuilder {
         case "Squeeze":
             let tensor = try required(0)
             let axes = opset >= 13 ? (operands.count > 1 ? try integers(1, "axes") : nil) : a.ints("axes")
-            return [tensor.reshaped(try squeezedShape(tensor.shape, axes: axes, a))]
+            return [tensor.reshaped(try Node.squeezedDimensions(tensor.shape, axes: axes))]
         case "Unsqueeze":
             let tensor = try required(0)
             guard let axes = opset >= 13 ? try integers(1, "axes") : a.ints("axes") else {
                 throw a.unsupported("Unsqueeze needs axes")
             }
-            return [tensor.reshaped(try unsqueezedShape(tensor.shape, axes: axes, a))]
+            return [tensor.reshaped(try Node.unsqueezedDimensions(tensor.shape, axes: axes))]
         case "Reshape":
             let tensor = try required(0)
             let target = try integers(1, "target shape")
@@ -317,27 +321,6 @@ extension GraphBuilder {
         default:
             throw a.unsupported("start, limit and delta must be scalars of one type")
         }
-    }
-
-    /// Squeeze's output shape: the listed axes (each of size 1) removed, or every size-1 axis without a list.
-    func squeezedShape(_ shape: [Int], axes: [Int]?, _ a: ONNXAttributes) throws -> [Int] {
-        guard let axes else { return shape.filter { $0 != 1 } }
-        let resolved = Set(axes.map { $0 < 0 ? $0 + shape.count : $0 })
-        for axis in resolved where !shape.indices.contains(axis) || shape[axis] != 1 {
-            throw a.unsupported("cannot squeeze axis \(axis) of shape \(shape)")
-        }
-        return shape.indices.filter { !resolved.contains($0) }.map { shape[$0] }
-    }
-
-    /// Unsqueeze's output shape: a size-1 axis inserted at each listed position of the output.
-    func unsqueezedShape(_ shape: [Int], axes: [Int], _ a: ONNXAttributes) throws -> [Int] {
-        let rank = shape.count + axes.count
-        let resolved = Set(axes.map { $0 < 0 ? $0 + rank : $0 })
-        guard resolved.count == axes.count, resolved.allSatisfy({ (0..<rank).contains($0) }) else {
-            throw a.unsupported("axes \(axes) do not fit an output of rank \(rank)")
-        }
-        var remaining = shape.makeIterator()
-        return (0..<rank).map { resolved.contains($0) ? 1 : remaining.next()! }
     }
 }
 

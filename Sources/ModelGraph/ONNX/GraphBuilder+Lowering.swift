@@ -5,9 +5,10 @@ extension GraphBuilder {
     /// Every ONNX op type `lower` handles: a new op is a line here and a case there.
     static let loweredOps = [
         "Abs", "Add", "AveragePool", "BatchNormalization", "Cast", "Clip", "Concat", "Constant", "Conv", "Div", "Dropout",
-        "Erf", "Flatten", "Gelu", "Gemm", "GlobalAveragePool", "HardSigmoid", "HardSwish", "Identity", "LeakyRelu",
+        "Erf", "Flatten", "Gather", "Gelu", "Gemm", "GlobalAveragePool", "GroupNormalization", "HardSigmoid", "HardSwish", "Identity",
+        "InstanceNormalization", "LayerNormalization", "LeakyRelu",
         "MatMul", "MaxPool", "Mul", "Neg", "Pad", "Pow", "ReduceMean", "Relu", "Reshape", "Sigmoid", "Softmax",
-        "Sqrt", "Sub", "Tanh",
+        "Slice", "Split", "Sqrt", "Squeeze", "Sub", "Tanh", "Transpose", "Unsqueeze",
     ]
 
     /// Lowers one ONNX node to ConvLens operations (or a constant).
@@ -60,6 +61,10 @@ extension GraphBuilder {
             try append(node(.maxPool(try poolParameters(proto, a, average: false)), [inputs[0]]))
         case "AveragePool":
             try append(node(.averagePool(try poolParameters(proto, a, average: true)), [inputs[0]]))
+        case "Slice", "Gather", "Split":
+            try lowerSelection(proto, name: name, attributes: a)
+        case "LayerNormalization", "InstanceNormalization", "GroupNormalization":
+            try lowerNormalization(proto, name: name, attributes: a)
         case "ReduceMean":
             try lowerSpatialMean(proto, name: name, attributes: a)
         case "GlobalAveragePool":
@@ -67,12 +72,15 @@ extension GraphBuilder {
         case "Gemm":
             try lowerGemm(proto, name: name, attributes: a)
         case "MatMul":
-            guard inputs.count == 2, let b = constants[inputs[1]], b.shape.rank == 2 else {
-                throw a.unsupported("MatMul needs a constant 2-D right operand (a weight); both operands are computed")
+            guard inputs.count == 2 else { throw a.unsupported("needs two inputs") }
+            if let b = constants[inputs[1]], b.shape.rank == 2, exactShape(of: inputs[0]).map({ $0.count >= 2 }) ?? true {
+                // A weight: a linear layer over every leading axis of the activation.
+                let weight = "\(inputs[1])ᵀ"
+                constants[weight] = transposed(b)
+                try append(node(.linear, [inputs[0], weight]))
+            } else {
+                try append(node(.matmul, Array(inputs)))
             }
-            let weight = "\(inputs[1])ᵀ"
-            constants[weight] = transposed(b)
-            try append(node(.linear, [inputs[0], weight]))
         case "Add", "Sub", "Mul", "Div":
             guard inputs.count == 2 else { throw a.unsupported("needs two inputs") }
             let op: BinaryOp = switch proto.opType {
@@ -83,8 +91,22 @@ extension GraphBuilder {
             }
             try append(node(.binary(op), Array(inputs)))
         case "Concat":
-            try checkConcatAxis(a.int("axis", default: 1), input: inputs[0], a)
-            try append(node(.concat, Array(inputs)))
+            try append(node(.concat(axis: a.int("axis", default: 1)), Array(inputs)))
+        case "Transpose":
+            let rank = shapes?[inputs[0]]?.rank
+            guard let permutation = a.ints("perm") ?? rank.map({ Array((0..<$0).reversed()) }) else {
+                throw a.unsupported("without perm, the input's rank must be known at load")
+            }
+            try append(node(.permute(permutation), [inputs[0]]))
+        case "Squeeze":
+            let axes = opset >= 13 ? (inputs.count > 1 && !inputs[1].isEmpty
+                ? try integerOperand(inputs[1], a, role: "axes") : nil) : a.ints("axes")
+            try append(node(.squeeze(axes: axes), [inputs[0]]))
+        case "Unsqueeze":
+            let axes = opset >= 13 ? (inputs.count > 1 ? try integerOperand(inputs[1], a, role: "axes") : nil)
+                : a.ints("axes")
+            guard let axes else { throw a.unsupported("Unsqueeze needs axes") }
+            try append(node(.unsqueeze(axes: axes), [inputs[0]]))
         case "Flatten":
             try append(node(.flatten(axis: a.int("axis", default: 1)), [inputs[0]]))
         case "Reshape":
@@ -110,6 +132,10 @@ extension GraphBuilder {
         case "Constant":
             addConstant(try constantValue(a, output: output), named: output)
         default:
+            if Self.foldedOps.contains(proto.opType) {
+                let computed = inputs.first { !$0.isEmpty && folded[$0] == nil } ?? inputs[0]
+                throw dataDependence(of: computed, a, role: "input")
+            }
             throw ModelError.unsupportedOp(opType: proto.opType, node: name, supported: ONNXImporter.supportedOps)
         }
     }

@@ -42,7 +42,9 @@ struct GraphBuilder {
         guard let output = proto.output.first, !output.isEmpty else {
             throw ModelError.unsupportedUsage(node: name, opType: proto.opType, reason: "it has no output")
         }
-        for extra in proto.output.dropFirst() where !extra.isEmpty && consumers[extra, default: 0] > 0 {
+        for extra in proto.output.dropFirst() where !extra.isEmpty && consumers[extra, default: 0] > 0
+            && proto.opType != "Split"
+        {
             throw ModelError.unsupportedUsage(
                 node: name, opType: proto.opType, reason: "its extra output '\(extra)' is used; ConvLens computes only the first")
         }
