@@ -35,6 +35,8 @@ extension Node {
             let geometry = try Conv2DGeometry(input: inputs[0], weight: inputs[1], parameters: parameters)
             try geometry.requireBias(inputs.count > 2 ? inputs[2] : nil)
             return geometry.output
+        case .convTranspose(let parameters, let outputPadding):
+            return try Node.transposedConvolution(input: inputs[0], weight: inputs[1], parameters, outputPadding).input
         case .channelAffine:
             try inputs[0].requireChannels(inputs[1].count, of: "channel_affine")
             return inputs[0]
@@ -98,6 +100,30 @@ extension Node {
         var dims = first.dimensions
         dims[resolved] = output[1]
         return TensorShape(dims)
+    }
+
+    /// The convolution a ConvTranspose of `input` transposes: its input is the ConvTranspose's output, its output
+    /// the ConvTranspose's input.
+    static func transposedConvolution(input: TensorShape, weight: TensorShape, _ p: Conv2DParameters,
+                                      _ outputPadding: Size2D) throws(ShapeError) -> Conv2DGeometry {
+        guard input.rank == 4, weight.rank == 4, input[1] == weight[0] else {
+            throw ShapeError(op: "conv_transpose", message: "input \(input) and weight \(weight) must be N×Cin×H×W and "
+                + "Cin×Cout/groups×kH×kW")
+        }
+        func extent(_ size: Int, _ stride: Int, _ padding: Int, _ dilation: Int, _ kernel: Int, _ extra: Int) -> Int {
+            (size - 1) * stride - padding + dilation * (kernel - 1) + extra + 1
+        }
+        let height = extent(input[2], p.stride.height, p.padding.top + p.padding.bottom, p.dilation.height, weight[2],
+                            outputPadding.height)
+        let width = extent(input[3], p.stride.width, p.padding.left + p.padding.right, p.dilation.width, weight[3],
+                           outputPadding.width)
+        let geometry = try Conv2DGeometry(input: [input[0], weight[1] * p.groups, height, width], weight: weight,
+                                          parameters: p)
+        guard geometry.output == input else {
+            throw ShapeError(op: "conv_transpose", message: "output padding \(outputPadding) does not fit stride "
+                + "\(p.stride) for input \(input)")
+        }
+        return geometry
     }
 
     /// A slice's ranges with its untouched axes (nil) taken whole from `shape`.

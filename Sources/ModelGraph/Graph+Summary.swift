@@ -61,6 +61,9 @@ extension Graph {
             return inputs[0]?.through(kernel: p.kernel, step: p.stride, dilation: p.dilation)
         case .globalAveragePool, .linear, .matmul, .flatten, .reshape:
             return nil
+        case .convTranspose:
+            // Output positions step by a fraction of an input pixel: no whole-pixel field to report.
+            return nil
         case .binary, .concat:
             // Merging branches: the widest field among the computed inputs.
             return inputs.compactMap { $0 }.max { $0.size.height * $0.size.width < $1.size.height * $1.size.width }
@@ -77,6 +80,9 @@ extension Graph {
         switch node.operation {
         case .conv(let p):
             return try Conv2DGeometry(input: inputs[0], weight: inputs[1], parameters: p).forwardCost(hasBias: hasBias)
+        case .convTranspose(let p, let outputPadding):
+            return try Node.transposedConvolution(input: inputs[0], weight: inputs[1], p, outputPadding).forwardCost(
+                hasBias: false)
         case .maxPool(let p):
             return try Pool2DGeometry(.max, input: inputs[0], parameters: p).forwardCost
         case .averagePool(let p):

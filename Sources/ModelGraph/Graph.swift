@@ -101,6 +101,10 @@ public struct Node: Sendable {
 public enum Operation: Sendable {
     /// Inputs: x, weight, optional bias.
     case conv(Conv2DParameters)
+    /// Inputs: x (N×Cin×H×W), weight (Cin×Cout/groups×kH×kW): the transposed convolution (ONNX ConvTranspose),
+    /// computed as the input gradient of the convolution it transposes; `outputPadding` rows and columns are added
+    /// at the bottom and right. Its bias, if any, follows as an Add node.
+    case convTranspose(Conv2DParameters, outputPadding: Size2D)
     /// Inputs: x, scale, shift (per channel): an inference BatchNormalization that could not be folded.
     case channelAffine
     case activation(Activation)

@@ -69,6 +69,12 @@ extension GraphExecutor {
             try backend.conv2dBackwardInput(
                 gradOutput: dy, weight: try operand(node.inputs[1]), gradInput: dx, parameters: parameters)
             return [(0, dx)]
+        case .convTranspose(let parameters, _):
+            // The transpose of a convolution's input gradient is the convolution itself.
+            let dx = try gradient()
+            try backend.conv2dForward(input: dy, weight: try operand(node.inputs[1]), bias: nil, output: dx,
+                                      parameters: parameters)
+            return [(0, dx)]
         case .channelAffine:
             let dx = try gradient()
             try backend.channelAffineBackward(gradOutput: dy, scale: try operand(node.inputs[1]), gradInput: dx)

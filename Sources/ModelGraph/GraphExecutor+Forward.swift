@@ -48,6 +48,11 @@ extension GraphExecutor {
                 input: x, weight: try operand(node.inputs[1]),
                 bias: node.inputs.count > 2 ? try operand(node.inputs[2]) : nil, output: y, parameters: parameters)
             return y
+        case .convTranspose(let parameters, _):
+            let y = try output()
+            try backend.conv2dBackwardInput(gradOutput: x, weight: try operand(node.inputs[1]), gradInput: y,
+                                            parameters: parameters)
+            return y
         case .channelAffine:
             let y = try output()
             try backend.channelAffineForward(

@@ -27,6 +27,7 @@ struct CAMCommand: BackendCommand {
     @Option(help: ArgumentHelp("One of: \(CAMMethod.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "name"))
     var method = CAMMethod.gradCAM
     @Option(help: "Layer to explain (repeat to average several): an ONNX value or node name.") var layer: [String] = []
+    @OptionGroup var layoutOptions: LayoutOptions
     @Option(name: .customLong("class"), help: "The class to explain (default: the top prediction).") var classIndex: Int?
     @Option(help: "Explain each image's N best classes, one map each.") var top = 1
     @Option(help: "Input images per batch (default: from the device's free memory).") var batch: Int?
@@ -59,7 +60,8 @@ struct CAMCommand: BackendCommand {
         let inputs = try ImageFolder(path: input, preprocessing: preprocess)
         let first = try inputs.firstTensor()
         let mapper = try ClassActivationMapper(graph: graph, backend: backend, layers: layer, method: method,
-                                               inputShape: first.shape)
+                                               inputShape: first.shape, layout: layoutOptions.layout,
+                                               grid: try layoutOptions.parsedGrid())
         mapper.batch = maskBatch
         let batchSize = batch ?? ClassActivationMapper.batchSize(graph: graph, imageShape: first.shape, backend: backend)
         print("model: \(modelOptions.modelName); \(method.rawValue) on \(mapper.layers.map { "'\($0)'" }.joined(separator: ", ")); "

@@ -17,6 +17,7 @@ struct FeaturesCommand: BackendCommand {
 
     @Option(help: "A PNG or JPEG image, or a preprocessed .npy tensor.") var input: String
     @Option(help: "Layer to show: an ONNX value or node name (see `convlens info`).") var layer: String?
+    @OptionGroup var layoutOptions: LayoutOptions
     @Option(help: "The sheet to write (PNG).") var out: String?
     @Option(help: "gray, viridis, inferno, turbo, jet.") var colormap = "viridis"
     @Flag(help: "Print, for every layer, the fraction of zero activations and the mean activation.") var stats = false
@@ -36,16 +37,19 @@ struct FeaturesCommand: BackendCommand {
         try executor.forward(tensor)
         if stats { try printStatistics(executor) }
         guard let out, let layer else { return }
-        let activation = try backend.download(try executor.value(layer))
-        guard activation.shape.rank == 4 else {
-            throw CommandError("layer '\(layer)' has no spatial extent (shape \(activation.shape))")
+        let value = try executor.value(layer)
+        guard value.shape.rank == 4 || value.shape.rank == 3 else {
+            throw CommandError("layer '\(layer)' has no spatial extent (shape \(value.shape))")
         }
+        let layout = try layoutOptions.resolve(shape: value.shape, layer: layer)
+        let activation = try backend.download(try layout.spatial(value, on: backend))
         let map = Colormap(rawValue: colormap) ?? .viridis
         let tiles = SheetTiles.featureMaps(activation).map {
             map.image(values: $0, width: activation.shape[3], height: activation.shape[2])
         }
         try ContactSheet.render(tiles: tiles, labels: tiles.indices.map(String.init)).writePNG(to: out)
-        print("layer '\(layer)' \(activation.shape): wrote \(out)")
+        print("layer '\(layer)' \(value.shape)\(layout == .nchw ? "" : " (\(layout), shown as \(activation.shape))"): "
+              + "wrote \(out)")
     }
 
     private func printStatistics<B: Backend>(_ executor: GraphExecutor<B>) throws {

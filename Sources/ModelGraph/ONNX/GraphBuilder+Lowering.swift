@@ -4,7 +4,7 @@ import TensorOps
 extension GraphBuilder {
     /// Every ONNX op type `lower` handles: a new op is a line here and a case there.
     static let loweredOps = [
-        "Abs", "Add", "AveragePool", "BatchNormalization", "Cast", "Clip", "Concat", "Constant", "Conv", "Div", "Dropout",
+        "Abs", "Add", "AveragePool", "BatchNormalization", "Cast", "Clip", "Concat", "Constant", "Conv", "ConvTranspose", "Div", "Dropout",
         "Erf", "Flatten", "Gather", "Gelu", "Gemm", "GlobalAveragePool", "GroupNormalization", "HardSigmoid", "HardSwish", "Identity",
         "InstanceNormalization", "LayerNormalization", "LeakyRelu",
         "MatMul", "MaxPool", "Mul", "Neg", "Pad", "Pow", "ReduceMean", "Relu", "Reshape", "Sigmoid", "Softmax",
@@ -21,6 +21,8 @@ extension GraphBuilder {
         switch proto.opType {
         case "Conv":
             try append(node(.conv(try convParameters(proto, a)), try weights(inputs, a, required: 2, optional: 1)))
+        case "ConvTranspose":
+            try lowerConvTranspose(proto, name: name, attributes: a)
         case "BatchNormalization":
             try lowerBatchNormalization(proto, name: name, attributes: a)
         case "Relu":
@@ -140,6 +142,36 @@ extension GraphBuilder {
         }
     }
 
+    /// ConvTranspose with explicit pads (or none), as the transposed convolution plus an Add of its bias.
+    private mutating func lowerConvTranspose(_ proto: Onnx_NodeProto, name: String, attributes a: ONNXAttributes) throws {
+        let inputs = try weights(proto.input, a, required: 2, optional: 1)
+        guard let weight = constants[inputs[1]], weight.shape.rank == 4 else {
+            throw a.unsupported("only 2-D transposed convolution with a constant 4-D weight is supported")
+        }
+        guard a.string("auto_pad", default: "NOTSET") == "NOTSET" || a.string("auto_pad", default: "") == "VALID",
+              a.ints("output_shape") == nil
+        else { throw a.unsupported("auto_pad SAME and output_shape are not supported; export with explicit pads") }
+        let pads = a.ints("pads") ?? [0, 0, 0, 0]
+        guard pads.count == 4 else { throw a.unsupported("pads must have 4 values, has \(pads)") }
+        let parameters = Conv2DParameters(
+            stride: try pair(a.ints("strides"), "strides", a),
+            padding: Padding2D(top: pads[0], left: pads[1], bottom: pads[2], right: pads[3]),
+            dilation: try pair(a.ints("dilations"), "dilations", a), groups: a.int("group", default: 1))
+        let outputPadding = a.ints("output_padding") == nil ? Size2D(0) : try pair(a.ints("output_padding"), "output_padding", a)
+        let operation = Operation.convTranspose(parameters, outputPadding: outputPadding)
+        let output = proto.output[0]
+        guard inputs.count > 2 else {
+            return try append(Node(name: name, opType: proto.opType, operation: operation, inputs: Array(inputs.prefix(2)),
+                                   output: output))
+        }
+        let bias = "\(name)/bias"
+        constants[bias] = HostTensor(shape: [weight.shape[1] * parameters.groups, 1, 1], values: constants[inputs[2]]!.values)
+        try append(Node(name: "\(name)/transposed", opType: proto.opType, operation: operation,
+                        inputs: Array(inputs.prefix(2)), output: "\(name)/unbiased"))
+        try append(Node(name: name, opType: proto.opType, operation: .binary(.add), inputs: ["\(name)/unbiased", bias],
+                        output: output))
+    }
+
     /// The node's first `required` inputs plus up to `optional` more, checking that every one after the first (the
     /// activation) is a constant weight.
     private func weights(_ inputs: [String], _ a: ONNXAttributes, required: Int, optional: Int) throws -> [String] {
@@ -187,7 +219,7 @@ extension GraphBuilder {
     }
 
     /// A 2-value attribute as a `Size2D` (1×1 when absent).
-    private func pair(_ values: [Int]?, _ attribute: String, _ a: ONNXAttributes) throws -> Size2D {
+    func pair(_ values: [Int]?, _ attribute: String, _ a: ONNXAttributes) throws -> Size2D {
         guard let values else { return Size2D(1) }
         guard values.count == 2 else { throw a.unsupported("\(attribute) must have 2 values, has \(values)") }
         return Size2D(values[0], values[1])

@@ -21,34 +21,44 @@ public final class ClassActivationMapper<B: Backend> {
 
     public let method: CAMMethod
     public let layers: [String]
+    /// How each layer's activation is viewed as N×K×h×w (tokens of a transformer are laid out on their grid).
+    public let layouts: [String: ActivationLayout]
     /// Score-CAM: masked images per batched forward.
     public var batch = 16
     let executor: GraphExecutor<B>
     var backend: B { executor.backend }
     private let head: CAMHead?
 
-    /// - Parameter layers: value or node names; empty: the default (the head's pooled layer for `.cam`, else the
-    ///   last layer with spatial extent).
+    /// - Parameters:
+    ///   - layers: value or node names; empty: the default (the head's pooled layer for `.cam`, else the last layer
+    ///     with spatial extent).
+    ///   - layout: how the layers lay out positions (`ActivationLayout.resolve`); `grid` the token grid when it is
+    ///     not square.
     /// - Throws: `ModelError.noSuchLayer` with the nearest names; `VisualizationError` for a layer without spatial
     ///   extent, or `.cam` on a model without a global-average-pool + linear head (saying why).
-    public init(graph: Graph, backend: B, layers requested: [String], method: CAMMethod, inputShape: TensorShape) throws {
+    public init(graph: Graph, backend: B, layers requested: [String], method: CAMMethod, inputShape: TensorShape,
+                layout: ActivationLayout.Choice = .auto, grid: (height: Int, width: Int)? = nil) throws {
         head = method == .cam ? try CAMHead(graph: graph) : nil
         let names = requested.isEmpty
             ? [try head?.layer ?? Self.defaultLayer(graph: graph, inputShape: inputShape)] : requested
         let resolved = try names.map { try graph.resolve($0) }
         let shapes = try graph.inferShapes(input: inputShape, through: nil)
+        var layouts: [String: ActivationLayout] = [:]
         for (name, value) in zip(names, resolved) {
-            guard let shape = shapes[value], shape.rank == 4 else {
+            guard let shape = shapes[value], shape.rank == 4 || shape.rank == 3 else {
                 let described = shapes[value].map { "\($0)" } ?? "unknown"
                 throw VisualizationError.badLayer(
-                    name, reason: "has no spatial extent (shape \(described)); class activation maps need an N×K×h×w activation")
+                    name, reason: "has no spatial extent (shape \(described)); class activation maps need an N×K×h×w "
+                        + "activation (or transformer tokens N×T×K)")
             }
+            layouts[value] = try ActivationLayout.resolve(layout, grid: grid, shape: shape, layer: name)
             if let head, value != head.layer {
                 throw VisualizationError.badLayer(name, reason: "is not the global average pool's input '\(head.layer)', the only layer --method cam can map")
             }
         }
         self.method = method
         layers = resolved
+        self.layouts = layouts
         executor = try GraphExecutor(graph: graph, backend: backend)
     }
 
@@ -101,7 +111,7 @@ public final class ClassActivationMapper<B: Backend> {
 
     /// One layer's map N×1×h×w with ReLU, before normalization, right after the forward pass of `input`.
     private func map(of layer: String, input: B.Tensor, classes: [Int], outputShape: TensorShape) throws -> B.Tensor {
-        let activation = try executor.value(layer)
+        let activation = try spatialActivation(layer)
         let geometry = try CAMGeometry(activation: activation.shape)
         let map = try backend.makeTensor(geometry.mapShape)
         switch method {
@@ -122,14 +132,19 @@ public final class ClassActivationMapper<B: Backend> {
                                        output: map)
         case .scoreCAM:
             let weights = try scoreCAMWeights(layer: layer, input: input, classes: classes, geometry: geometry)
-            try backend.camWeightedSum(activation: try executor.value(layer), weights: weights, output: map)
+            try backend.camWeightedSum(activation: try spatialActivation(layer), weights: weights, output: map)
         case .eigenCAM:
             try backend.camPrincipalProjection(activation: activation, output: map)
         }
         return map
     }
 
-    /// ∂(Σ_n score[n, class_n])/∂layer, from the last forward pass.
+    /// The layer's activation from the last forward pass, as N×K×h×w.
+    func spatialActivation(_ layer: String) throws -> B.Tensor {
+        try (layouts[layer] ?? .nchw).spatial(try executor.value(layer), on: backend)
+    }
+
+    /// ∂(Σ_n score[n, class_n])/∂layer, from the last forward pass, as N×K×h×w.
     private func gradientOfScores(at layer: String, classes: [Int], outputShape: TensorShape) throws -> B.Tensor {
         var seed = HostTensor(zeros: outputShape)
         for (image, target) in classes.enumerated() { seed.values[image * outputShape[1] + target] = 1 }
@@ -137,6 +152,6 @@ public final class ClassActivationMapper<B: Backend> {
         guard let gradient = gradients[layer] else {
             throw VisualizationError.badLayer(layer, reason: "receives no gradient from the output")
         }
-        return gradient
+        return try (layouts[layer] ?? .nchw).spatial(gradient, on: backend)
     }
 }
