@@ -16,8 +16,8 @@ no bias), max_pool2d (with argmax from ``return_indices=True`` and ceil_mode),
 avg_pool2d (count_include_pad, ceil_mode), global_avg_pool2d, relu,
 leaky_relu, clip (hardtanh), linear (also over the last axis of 3-D tokens), add,
 concat along channels, matmul (batched, a shared operand broadcast), permute,
-slice (strided) and standardize (F.layer_norm without affine: LayerNorm and
-InstanceNorm rows).
+slice (strided), standardize (F.layer_norm without affine: LayerNorm and
+InstanceNorm rows) and reduce (sum, mean, amax with a tie).
 
 File format::
 
@@ -419,6 +419,26 @@ def normalize_case(name, shape, axis, epsilon):
 
 normalize_case("layer_norm_tokens", (2, 7, 48), 2, 1e-5)
 normalize_case("instance_norm_planes", (2, 3, 5, 6), 2, 1e-6)
+
+
+def reduce_case(name, op, shape, axes, keepdim, tie=False):
+    """torch.sum / mean / amax over adjacent axes; with `tie`, two equal maxima, whose gradient amax splits."""
+    g = gen_for(name)
+    values = randn(g, *shape)
+    if tie:
+        values[0, 1, 0, 0] = values[0, :, 0, 0].max() + 1
+        values[0, 3, 0, 0] = values[0, 1, 0, 0]
+    x = leaf(values)
+    fn = {"sum": torch.sum, "mean": torch.mean, "max": torch.amax}[op]
+    out = fn(x, dim=axes, keepdim=keepdim)
+    grad_output = backward(out, g)
+    add_case(name, "reduce", {"reduction": op, "axes": list(axes), "keepdim": keepdim},
+             [("input", x), ("grad_output", grad_output), ("output", out), ("grad_input", x.grad)])
+
+
+reduce_case("reduce_sum_channels", "sum", (2, 5, 3, 4), (1,), True)
+reduce_case("reduce_mean_tokens", "mean", (2, 6, 7), (2,), False)
+reduce_case("reduce_max_channels_tie", "max", (2, 4, 3, 2), (1,), True, tie=True)
 
 
 # ---------------------------------------------------------------------------

@@ -51,6 +51,8 @@ extension Node {
             return try Pool2DGeometry(.max, input: inputs[0], parameters: parameters).output
         case .averagePool(let parameters):
             return try Pool2DGeometry(.average, input: inputs[0], parameters: parameters).output
+        case .reduce(_, let axes, let keep):
+            return try ReduceGeometry(input: inputs[0], axes: axes, keepDimensions: keep).output
         case .globalAveragePool:
             try inputs[0].requireNCHW("input", of: "global_avg_pool2d")
             return [inputs[0][0], inputs[0][1], 1, 1]

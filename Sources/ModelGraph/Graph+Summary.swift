@@ -59,7 +59,7 @@ extension Graph {
             return inputs[0]?.through(kernel: Size2D(weight[2], weight[3]), step: p.stride, dilation: p.dilation)
         case .maxPool(let p), .averagePool(let p):
             return inputs[0]?.through(kernel: p.kernel, step: p.stride, dilation: p.dilation)
-        case .globalAveragePool, .linear, .matmul, .flatten, .reshape:
+        case .globalAveragePool, .reduce, .linear, .matmul, .flatten, .reshape:
             return nil
         case .convTranspose:
             // Output positions step by a fraction of an input pixel: no whole-pixel field to report.
@@ -89,6 +89,8 @@ extension Graph {
             return try Pool2DGeometry(.average, input: inputs[0], parameters: p).forwardCost
         case .globalAveragePool:
             return OpCost.globalAvgPool2d(input: inputs[0], backward: false)
+        case .reduce(_, let axes, let keep):
+            return try ReduceGeometry(input: inputs[0], axes: axes, keepDimensions: keep).cost(backward: false)
         case .linear:
             return try LinearGeometry(input: inputs[0], weight: inputs[1]).forwardCost(hasBias: hasBias)
         case .binary(let op):

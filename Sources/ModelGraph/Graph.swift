@@ -111,6 +111,8 @@ public enum Operation: Sendable {
     case maxPool(Pool2DParameters)
     case averagePool(Pool2DParameters)
     case globalAveragePool
+    /// The sum, mean or maximum over adjacent axes (non-negative), kept as 1s or dropped.
+    case reduce(Reduction, axes: ClosedRange<Int>, keepDimensions: Bool)
     /// Inputs: x (N×In), weight (Out×In), optional bias (Out).
     case linear
     /// Inputs: a, b (either may be a constant), NumPy broadcasting.

@@ -96,6 +96,11 @@ extension GraphExecutor {
             let dx = try gradient()
             try backend.avgPool2dBackward(gradOutput: dy, gradInput: dx, parameters: parameters)
             return [(0, dx)]
+        case .reduce(let op, let axes, _):
+            let dx = try gradient()
+            try backend.reduceBackward(op, input: x, output: try operand(node.output), gradOutput: dy, gradInput: dx,
+                                       axes: axes)
+            return [(0, dx)]
         case .globalAveragePool:
             let dx = try gradient()
             try backend.globalAvgPool2dBackward(gradOutput: dy, gradInput: dx)

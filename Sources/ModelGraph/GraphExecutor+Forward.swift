@@ -71,6 +71,10 @@ extension GraphExecutor {
             let y = try output()
             try backend.avgPool2dForward(input: x, output: y, parameters: parameters)
             return y
+        case .reduce(let op, let axes, _):
+            let y = try output()
+            try backend.reduceForward(op, input: x, output: y, axes: axes)
+            return y
         case .globalAveragePool:
             let y = try output()
             try backend.globalAvgPool2dForward(input: x, output: y)

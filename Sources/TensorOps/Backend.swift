@@ -115,6 +115,15 @@ public protocol Backend: AnyObject {
         _ checked: Checked<LinearGeometry>, gradOutput: Tensor, input: Tensor, gradWeight: Tensor, gradBias: Tensor?
     ) throws
 
+    /// The sum, mean or maximum over a run of adjacent axes (`ReduceGeometry`).
+    func reduceForward(_ checked: Checked<ReduceGeometry>, _ op: Reduction, input: Tensor, output: Tensor) throws
+    /// ∂L/∂input of a reduction: ∂L/∂output spread over the reduced axes (a mean's divided by their size, a maximum's
+    /// to the elements equal to `output`, split evenly among ties).
+    func reduceBackward(
+        _ checked: Checked<ReduceGeometry>, _ op: Reduction, input: Tensor, output: Tensor, gradOutput: Tensor,
+        gradInput: Tensor
+    ) throws
+
     /// Batched matrix product of two computed tensors (`MatMulGeometry`).
     func matmulForward(_ checked: Checked<MatMulGeometry>, a: Tensor, b: Tensor, output: Tensor) throws
     /// dA = dC·Bᵀ and dB = Aᵀ·dC per product, summed over the batch for an operand the batch shares.

@@ -2,7 +2,7 @@
 /// finite-difference tests iterate this list; a new family is added here once.
 public enum OpRegistry {
     public static let families: [any OpFamily.Type] = [
-        Conv2DOp.self, Pool2DOp.self, ActivationOp.self, LinearOp.self, ElementwiseOp.self, LayoutOp.self,
+        Conv2DOp.self, Pool2DOp.self, ActivationOp.self, LinearOp.self, ElementwiseOp.self, LayoutOp.self, ReduceOp.self,
         InverseDFTOp.self, VisualizationOp.self, MaCoOp.self, CAMOp.self, ImputationOp.self,
     ]
 

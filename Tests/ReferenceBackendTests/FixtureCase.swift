@@ -31,6 +31,8 @@ struct FixtureCase: Decodable, Sendable, CustomTestStringConvertible {
         let ranges: [[Int]]?
         let axis: Int?
         let epsilon: Float?
+        let reduction: String?
+        let axes: [Int]?
     }
 
     let name: String
@@ -141,6 +143,13 @@ struct FixtureCase: Decodable, Sendable, CustomTestStringConvertible {
             let (x, y, dx) = (try input("input"), try result("output"), try result("grad_input"))
             try backend.standardizeForward(input: x, output: y, axis: axis, epsilon: epsilon)
             try backend.standardizeBackward(input: x, gradOutput: dy, gradInput: dx, axis: axis, epsilon: epsilon)
+            results = ["output": y, "grad_input": dx]
+        case "reduce":
+            let op = try #require(params.reduction.flatMap(Reduction.init(rawValue:)))
+            let axes = try #require(params.axes)
+            let (x, y, dx) = (try input("input"), try result("output"), try result("grad_input"))
+            try backend.reduceForward(op, input: x, output: y, axes: axes.first!...axes.last!)
+            try backend.reduceBackward(op, input: x, output: y, gradOutput: dy, gradInput: dx, axes: axes.first!...axes.last!)
             results = ["output": y, "grad_input": dx]
         case "concat":
             let count = tensors.keys.filter { $0.hasPrefix("input") }.count

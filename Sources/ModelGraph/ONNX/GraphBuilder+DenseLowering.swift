@@ -48,25 +48,53 @@ extension GraphBuilder {
         }
     }
 
-    /// ReduceMean over the spatial axes of an NCHW tensor (squeeze-and-excitation blocks, pooling heads written as a
-    /// mean): global average pooling, then a flatten when `keepdims` is 0. Axes are an attribute before opset 18 and
-    /// an input from 18 on. Other axes are refused until reductions have kernels of their own.
-    mutating func lowerSpatialMean(_ proto: Onnx_NodeProto, name: String, attributes a: ONNXAttributes) throws {
-        let axes = opset >= 18 ? (proto.input.count > 1 && !proto.input[1].isEmpty
+    /// ReduceMean, ReduceSum and ReduceMax over any axes, keepdims either way. A mean over the spatial axes of an
+    /// NCHW tensor (squeeze-and-excitation blocks, pooling heads written as a mean) is global average pooling, which
+    /// `cam --method cam` recognizes as a model's head; other reductions run as `Operation.reduce`, axes that are not
+    /// adjacent permuted together first. Axes are an attribute before opset 18 (ReduceSum: 13) and an input after.
+    mutating func lowerReduction(_ proto: Onnx_NodeProto, name: String, attributes a: ONNXAttributes) throws {
+        let x = proto.input[0], output = proto.output[0]
+        let axesAreInput = opset >= (proto.opType == "ReduceSum" ? 13 : 18)
+        let listed = axesAreInput ? (proto.input.count > 1 && !proto.input[1].isEmpty
             ? try integerOperand(proto.input[1], a, role: "axes") : nil) : a.ints("axes")
-        guard let axes else { throw a.unsupported("the axes must be constants (reducing over every axis is not supported)") }
-        let rank = shapes?[proto.input[0]]?.rank ?? 4
-        guard rank == 4, Set(axes.map { $0 < 0 ? $0 + rank : $0 }) == [2, 3] else {
-            throw a.unsupported("ReduceMean over axes \(axes) of a rank-\(rank) tensor is not supported (only the "
-                + "spatial axes 2 and 3 of an NCHW tensor)")
+        let keep = a.int("keepdims", default: 1) != 0
+        guard let rank = shapes?[x]?.rank else { throw a.unsupported("the input's shape must be known at load") }
+        if (listed ?? []).isEmpty && a.int("noop_with_empty_axes", default: 0) != 0 {
+            return try append(Node(name: name, opType: proto.opType, operation: .identity, inputs: [x], output: output))
         }
-        let output = proto.output[0]
-        let keepDimensions = a.int("keepdims", default: 1) != 0
-        let pooled = keepDimensions ? output : "\(name)/pooled"
-        try append(Node(name: name, opType: "ReduceMean", operation: .globalAveragePool, inputs: [proto.input[0]],
-                        output: pooled))
-        if !keepDimensions {
-            try append(Node(name: "\(name)/squeeze", opType: "ReduceMean", operation: .flatten(axis: 1), inputs: [pooled],
+        let axes = try Set((listed ?? Array(0..<rank)).map { axis -> Int in
+            let resolved = axis < 0 ? axis + rank : axis
+            guard (0..<rank).contains(resolved) else { throw a.unsupported("axis \(axis) is outside rank \(rank)") }
+            return resolved
+        }).sorted()
+        let reduction: Reduction = switch proto.opType {
+        case "ReduceSum": .sum
+        case "ReduceMax": .max
+        default: .mean
+        }
+        if reduction == .mean && rank == 4 && axes == [2, 3] {
+            let pooled = keep ? output : "\(name)/pooled"
+            try append(Node(name: name, opType: proto.opType, operation: .globalAveragePool, inputs: [x], output: pooled))
+            if !keep {
+                try append(Node(name: "\(name)/squeeze", opType: proto.opType, operation: .flatten(axis: 1),
+                                inputs: [pooled], output: output))
+            }
+            return
+        }
+        if axes.last! - axes.first! + 1 == axes.count {
+            return try append(Node(name: name, opType: proto.opType,
+                                   operation: .reduce(reduction, axes: axes.first!...axes.last!, keepDimensions: keep),
+                                   inputs: [x], output: output))
+        }
+        // Scattered axes: gathered at the end, reduced, and put back as 1s for keepdims.
+        let kept = (0..<rank).filter { !axes.contains($0) }
+        try append(Node(name: "\(name)/gather_axes", opType: proto.opType, operation: .permute(kept + axes), inputs: [x],
+                        output: "\(name)/gathered"))
+        try append(Node(name: keep ? "\(name)/reduce" : name, opType: proto.opType,
+                        operation: .reduce(reduction, axes: kept.count...(rank - 1), keepDimensions: false),
+                        inputs: ["\(name)/gathered"], output: keep ? "\(name)/reduced" : output))
+        if keep {
+            try append(Node(name: name, opType: proto.opType, operation: .unsqueeze(axes: axes), inputs: ["\(name)/reduced"],
                             output: output))
         }
     }

@@ -7,7 +7,7 @@ extension GraphBuilder {
         "Abs", "Add", "AveragePool", "BatchNormalization", "Cast", "Clip", "Concat", "Constant", "Conv", "ConvTranspose", "Div", "Dropout",
         "Erf", "Flatten", "Gather", "Gelu", "Gemm", "GlobalAveragePool", "GroupNormalization", "HardSigmoid", "HardSwish", "Identity",
         "InstanceNormalization", "LayerNormalization", "LeakyRelu",
-        "MatMul", "MaxPool", "Mul", "Neg", "Pad", "Pow", "ReduceMean", "Relu", "Reshape", "Sigmoid", "Softmax",
+        "MatMul", "MaxPool", "Mul", "Neg", "Pad", "Pow", "ReduceMax", "ReduceMean", "ReduceSum", "Relu", "Reshape", "Sigmoid", "Softmax",
         "Slice", "Split", "Sqrt", "Squeeze", "Sub", "Tanh", "Transpose", "Unsqueeze",
     ]
 
@@ -67,8 +67,8 @@ extension GraphBuilder {
             try lowerSelection(proto, name: name, attributes: a)
         case "LayerNormalization", "InstanceNormalization", "GroupNormalization":
             try lowerNormalization(proto, name: name, attributes: a)
-        case "ReduceMean":
-            try lowerSpatialMean(proto, name: name, attributes: a)
+        case "ReduceMean", "ReduceSum", "ReduceMax":
+            try lowerReduction(proto, name: name, attributes: a)
         case "GlobalAveragePool":
             try append(node(.globalAveragePool, [inputs[0]]))
         case "Gemm":
