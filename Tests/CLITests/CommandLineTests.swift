@@ -43,7 +43,7 @@ struct CommandLineTests {
     @Test func infoListsTheSupportedOps() throws {
         let result = try ConvLensProcess.run(["info", "--supported-ops"])
         #expect(result.status == 0)
-        #expect(result.output.hasPrefix("ai.onnx opsets 7–21; ops:\nAbs, Add, AveragePool,"))
+        #expect(result.output.hasPrefix("ai.onnx opsets 7–28; ops:\nAbs, Add, AveragePool,"))
         #expect(result.output.contains("Conv, ") && result.output.contains("HardSwish"))
         #expect(result.output.contains("\nfolded at load when they compute on shapes and constants (the input's size "
             + "fixed):\nAbs, Add, And, Cast,"))

@@ -38,9 +38,13 @@ struct ImporterTests {
     @Test func opsetsOutsideTheSupportedRangeAreRefused() throws {
         let data = try TinyModel(opset: 6, nodes: [TinyModel.node("Relu", "r", inputs: ["input"], output: "y")]).data()
         let error = try #require(throws: ModelError.self) { try ONNXImporter.load(data: data, source: "old.onnx") }
-        #expect(error.description == "old.onnx: opset ai.onnx 6 is not supported (ConvLens reads ai.onnx opsets 7–21)")
+        #expect(error.description == "old.onnx: opset ai.onnx 6 is not supported (ConvLens reads ai.onnx opsets 7–28)")
         let seven = try TinyModel(opset: 7, nodes: [TinyModel.node("Relu", "r", inputs: ["input"], output: "y")]).data()
         #expect(try ONNXImporter.load(data: seven, source: "seven.onnx").opsetVersion == 7)
+        let newest = try TinyModel(opset: 28, nodes: [TinyModel.node("Relu", "r", inputs: ["input"], output: "y")]).data()
+        #expect(try ONNXImporter.load(data: newest, source: "newest.onnx").opsetVersion == 28)
+        let future = try TinyModel(opset: 29, nodes: [TinyModel.node("Relu", "r", inputs: ["input"], output: "y")]).data()
+        #expect(throws: ModelError.self) { try ONNXImporter.load(data: future, source: "future.onnx") }
     }
 
     /// ReduceMean over the spatial axes is global average pooling (plus a flatten without keepdims); over other axes

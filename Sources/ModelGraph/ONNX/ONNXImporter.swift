@@ -7,8 +7,12 @@ import TensorOps
 /// ConvLens cannot run is an error naming the node; nothing is half-loaded.
 public enum ONNXImporter {
     /// Default-domain opsets whose semantics the importer implements. Before 11, Pad's pads and value and Clip's bounds
-    /// are attributes (read as such), and BatchNormalization's `spatial` must be 1 (before 9).
-    public static let supportedOpsets: ClosedRange<Int> = 7...21
+    /// are attributes (read as such), and BatchNormalization's `spatial` must be 1 (before 9); Squeeze's and
+    /// Unsqueeze's axes become inputs at 13 (ReduceSum's too), ReduceMean's and ReduceMax's at 18, Split's sizes at
+    /// 13 (`num_outputs` at 18); GroupNormalization scales per channel from 21. Opsets 22–28 (the newest
+    /// onnxruntime 1.32 runs) change the ops ConvLens reads only by adding element types (bfloat16, 4-, 6- and
+    /// 8-bit floats) and Range's `stash_type`; tensors of those types are refused by name.
+    public static let supportedOpsets: ClosedRange<Int> = 7...28
 
     /// ONNX op types the importer reads: those it lowers to backend ops and those it folds at load.
     public static var supportedOps: [String] { Set(loweredOps + foldedOps).sorted() }
