@@ -6,7 +6,7 @@ extension OpenCLBackend {
         _ checked: Checked<BroadcastGeometry>, _ op: BinaryOp, _ a: Tensor, _ b: Tensor, output: Tensor
     ) throws {
         let g = checked.geometry
-        let sizes = BroadcastGeometry.padded(g.output) + g.broadcastStrides(of: g.a) + g.broadcastStrides(of: g.b)
+        let sizes = g.kernelOutput + g.kernelStrides(g.kernelA) + g.kernelStrides(g.kernelB)
         try launch(
             try kernel("binary_forward", in: "elementwise.cl",
                        defines: ["OP": opCode(op), "SAME_SHAPE": a.shape == output.shape && b.shape == output.shape ? 1 : 0]),
@@ -20,11 +20,11 @@ extension OpenCLBackend {
         gradA: Tensor?, gradB: Tensor?
     ) throws {
         let g = checked.geometry
-        let strides = g.broadcastStrides(of: a.shape) + g.broadcastStrides(of: b.shape)
+        let strides = g.kernelStrides(g.kernelA) + g.kernelStrides(g.kernelB)
         // Each operand's gradient is a gather over the output elements it fed, reading the operands it needs.
-        for (side, grad, own) in [(0, gradA, a), (1, gradB, b)] {
+        for (side, grad, own, dims) in [(0, gradA, a, g.kernelA), (1, gradB, b, g.kernelB)] {
             guard let grad else { continue }
-            let sizes = BroadcastGeometry.padded(g.output) + BroadcastGeometry.padded(own.shape) + strides
+            let sizes = g.kernelOutput + dims + strides
             try launch(
                 try kernel("binary_backward", in: "elementwise.cl", defines: ["OP": opCode(op), "SIDE": side]),
                 global: [own.shape.count],

@@ -45,8 +45,8 @@ extension ReferenceMath {
 
     /// Calls `body(outputIndex, aIndex, bIndex)` for every output element and the operand elements it combines.
     static func forEachBroadcastTriple(_ g: BroadcastGeometry, _ body: (Int, Int, Int) -> Void) {
-        let dims = BroadcastGeometry.padded(g.output)
-        let aStrides = g.broadcastStrides(of: g.a), bStrides = g.broadcastStrides(of: g.b)
+        let dims = g.kernelOutput
+        let aStrides = g.kernelStrides(g.kernelA), bStrides = g.kernelStrides(g.kernelB)
         var outputIndex = 0
         for i0 in 0..<dims[0] {
             for i1 in 0..<dims[1] {

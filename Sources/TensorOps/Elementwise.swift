@@ -9,21 +9,25 @@ public enum BinaryOp: String, Hashable, Sendable, CaseIterable {
 /// Two operand shapes broadcast NumPy-style (aligned on the right; each dimension equal or 1) to the output,
 /// for ranks up to 4. Shapes are padded on the left to rank 4 for the kernels.
 public struct BroadcastGeometry: Hashable, Sendable {
+    /// The kernels walk at most this many axes, after merging adjacent axes that broadcast alike.
     public static let maxRank = 4
 
     public let a: TensorShape
     public let b: TensorShape
     public let output: TensorShape
+    /// The output and the two operands as the kernels walk them: size-1 output axes dropped, adjacent axes merged
+    /// where each operand either has both or lacks both (so Swin's 1×64×3×49×49 + 1×64×1×49×49 is 64×3×2401 +
+    /// 64×1×2401), padded with leading 1s to `maxRank`.
+    public let kernelOutput: [Int]
+    public let kernelA: [Int]
+    public let kernelB: [Int]
 
-    /// - Throws: `ShapeError` when a shape is empty, has a zero dimension or more than 4 dimensions, or the two
-    ///   disagree in a dimension where neither is 1.
+    /// - Throws: `ShapeError` when a shape is empty or has a zero dimension, the two disagree in a dimension where
+    ///   neither is 1, or the broadcast needs more than `maxRank` axes even after merging.
     public init(a: TensorShape, b: TensorShape, op: BinaryOp) throws(ShapeError) {
         let name = op.rawValue
         try a.requirePositive("a", of: name)
         try b.requirePositive("b", of: name)
-        guard a.rank <= Self.maxRank, b.rank <= Self.maxRank else {
-            throw ShapeError(op: name, message: "ranks above \(Self.maxRank) are not supported: \(a) and \(b)")
-        }
         let rank = max(a.rank, b.rank)
         let paddedA = Self.padded(a, to: rank), paddedB = Self.padded(b, to: rank)
         var output: [Int] = []
@@ -33,9 +37,27 @@ public struct BroadcastGeometry: Hashable, Sendable {
             }
             output.append(max(x, y))
         }
+        var merged: [(output: Int, a: Int, b: Int)] = []
+        for axis in 0..<rank where output[axis] > 1 {
+            let next = (output[axis], paddedA[axis], paddedB[axis])
+            if let last = merged.last, (last.a == last.output) == (next.1 == next.0),
+               (last.b == last.output) == (next.2 == next.0) {
+                merged[merged.count - 1] = (last.output * next.0, last.a * next.1, last.b * next.2)
+            } else {
+                merged.append(next)
+            }
+        }
+        guard merged.count <= Self.maxRank else {
+            throw ShapeError(op: name, message: "broadcasting \(a) against \(b) needs \(merged.count) axes that "
+                + "broadcast differently; at most \(Self.maxRank) are supported")
+        }
+        let padding = [Int](repeating: 1, count: Self.maxRank - merged.count)
         self.a = a
         self.b = b
         self.output = TensorShape(output)
+        kernelOutput = padding + merged.map(\.output)
+        kernelA = padding + merged.map(\.a)
+        kernelB = padding + merged.map(\.b)
     }
 
     /// `shape` with leading 1s up to `rank`.
@@ -43,13 +65,13 @@ public struct BroadcastGeometry: Hashable, Sendable {
         [Int](repeating: 1, count: rank - shape.rank) + shape.dimensions
     }
 
-    /// Row-major strides of `shape` padded to rank 4, with 0 wherever it is broadcast against `output`.
-    public func broadcastStrides(of shape: TensorShape) -> [Int] {
-        let dims = Self.padded(shape), outputDims = Self.padded(output)
+    /// Row-major strides of an operand's kernel dims (`kernelA` or `kernelB`), 0 wherever it is broadcast against
+    /// `kernelOutput`.
+    public func kernelStrides(_ dims: [Int]) -> [Int] {
         var strides = [Int](repeating: 0, count: Self.maxRank)
         var stride = 1
         for axis in (0..<Self.maxRank).reversed() {
-            strides[axis] = dims[axis] == outputDims[axis] ? stride : 0
+            strides[axis] = dims[axis] == kernelOutput[axis] ? stride : 0
             stride *= dims[axis]
         }
         return strides
@@ -92,6 +114,9 @@ public enum ElementwiseOp: OpFamily {
         BinaryCase(.sub, a: [2, 3, 5, 7], b: [1, 3, 1, 7]),
         BinaryCase(.div, a: [2, 3, 5, 7], b: [2, 3, 5, 7]),
         BinaryCase(.div, a: [3, 1, 6], b: [4, 6]),
+        // Swin's attention bias: five axes that merge into three.
+        BinaryCase(.add, a: [1, 4, 3, 7, 7], b: [1, 4, 1, 7, 7]),
+        BinaryCase(.mul, a: [2, 1, 3, 2, 1, 5], b: [2, 4, 3, 2, 1, 1]),
         ChannelAffineCase(shape: [2, 5, 6, 7]),
         SoftmaxCase(shape: [3, 10]),
         SoftmaxCase(shape: [2, 3, 17]),
@@ -103,6 +128,7 @@ public enum ElementwiseOp: OpFamily {
     public static let gradientCases: [any DifferentiableOpCase] = [
         BinaryCase(.add, a: [2, 3, 4], b: [3, 1]), BinaryCase(.mul, a: [2, 3, 4], b: [2, 3, 4]),
         BinaryCase(.mul, a: [2, 1, 4], b: [3, 1]), BinaryCase(.mul, a: [5], b: [2, 3, 5]),
+        BinaryCase(.add, a: [1, 2, 3, 2, 2], b: [1, 2, 1, 2, 2]),
         BinaryCase(.sub, a: [2, 3, 4], b: [3, 1]), BinaryCase(.div, a: [2, 3, 4], b: [2, 1, 4]),
         BinaryCase(.div, a: [3], b: [2, 3]),
         ChannelAffineCase(shape: [2, 3, 4, 2]), SoftmaxCase(shape: [3, 7]), SoftmaxCase(shape: [2, 4, 3], axis: 1),

@@ -4,6 +4,21 @@ import Testing
 /// Shapes that cannot work are rejected with the shapes in the message, before any backend sees them.
 @Suite("Shape checks")
 struct GeometryTests {
+    /// Adjacent axes that broadcast alike merge, so five-axis attention biases run on the four-axis kernels; a
+    /// pattern that still needs five axes is refused with both shapes.
+    @Test func broadcastsMergeAxesThatBroadcastAlike() throws {
+        let swin = try BroadcastGeometry(a: [1, 64, 3, 49, 49], b: [1, 64, 1, 49, 49], op: .add)
+        #expect(swin.output == [1, 64, 3, 49, 49])
+        #expect(swin.kernelOutput == [1, 64, 3, 2401] && swin.kernelA == [1, 64, 3, 2401] && swin.kernelB == [1, 64, 1, 2401])
+        #expect(swin.kernelStrides(swin.kernelB).suffix(3) == [2401, 0, 1])
+        let bias = try BroadcastGeometry(a: [2, 5, 7], b: [7], op: .add)
+        #expect(bias.kernelOutput == [1, 1, 10, 7] && bias.kernelB == [1, 1, 1, 7])
+        let error = try #require(throws: ShapeError.self) {
+            try BroadcastGeometry(a: [2, 1, 3, 1, 5], b: [1, 4, 1, 6, 1], op: .mul)
+        }
+        #expect(error.message.hasPrefix("broadcasting 2×1×3×1×5 against 1×4×1×6×1 needs 5 axes"))
+    }
+
     @Test func convolutionOutputSizes() throws {
         let stem = try Conv2DGeometry(
             input: [1, 3, 224, 224], weight: [64, 3, 7, 7],

@@ -9,14 +9,16 @@ extension GraphBuilder {
     static let foldedOps: Set<String> = [
         "Abs", "Add", "And", "Cast", "CastLike", "Ceil", "Concat", "ConstantOfShape", "Div", "Dropout", "Equal",
         "Expand", "Flatten", "Floor", "Gather", "Greater", "GreaterOrEqual", "Identity", "Less", "LessOrEqual", "Max",
-        "Min", "Mod", "Mul", "Neg", "Not", "Or", "Pow", "Range", "Reshape", "Round", "Shape", "Size", "Slice", "Sqrt",
+        "Min", "Mod", "Mul", "Neg", "Not", "Or", "Pow", "Range", "Reshape", "Round", "ScatterND", "Shape", "Size",
+        "Slice", "Sqrt",
         "Squeeze", "Sub", "Tile", "Transpose", "Unsqueeze", "Where",
     ]
 
     /// Ops that exist only to compute shapes: when one reads image data, the model is refused at that node.
     static let shapeOnlyOps: Set<String> = [
         "And", "CastLike", "Ceil", "ConstantOfShape", "Equal", "Expand", "Floor", "Greater", "GreaterOrEqual",
-        "Less", "LessOrEqual", "Max", "Min", "Mod", "Not", "Or", "Range", "Round", "Shape", "Size", "Tile", "Where",
+        "Less", "LessOrEqual", "Max", "Min", "Mod", "Not", "Or", "Range", "Round", "ScatterND", "Shape", "Size", "Tile",
+        "Where",
     ]
 
     /// Evaluates `proto` when it is a shape computation over constants, storing its output as a constant; false when
@@ -184,9 +186,44 @@ extension GraphBuilder {
             return [tensor.gathering(sources, shape: shape)]
         case "Where":
             return [try FoldedArithmetic.select(try required(0), try required(1), try required(2), a)]
+        case "ScatterND":
+            return [try scatter(try required(0), indices: try required(1), updates: try required(2), a)]
         default:
             return [try FoldedArithmetic.apply(op, operands.compactMap { $0 }, fmod: a.int("fmod", default: 0) != 0, a)]
         }
+    }
+
+    /// ScatterND without reduction (Swin's attention mask, built by assigning window regions): `data` with each
+    /// index tuple's slice replaced by its update.
+    private func scatter(_ data: FoldedTensor, indices: FoldedTensor, updates: FoldedTensor, _ a: ONNXAttributes) throws
+        -> FoldedTensor
+    {
+        guard a.string("reduction", default: "none") == "none" else { throw a.unsupported("only reduction none is folded") }
+        guard let tuples = indices.integerValues, let depth = indices.shape.last, depth <= data.shape.count,
+              updates.typeName == data.typeName
+        else { throw a.unsupported("indices must be integers of depth ≤ the data's rank, updates of the data's type") }
+        let sliceShape = Array(data.shape[depth...]), slice = sliceShape.reduce(1, *)
+        let count = depth == 0 ? 1 : tuples.count / depth
+        guard updates.count == count * slice else {
+            throw a.unsupported("updates \(updates.shape) do not fit indices \(indices.shape) into data \(data.shape)")
+        }
+        let strides = FoldedIndexing.strides(data.shape)
+        var sources = Array(0..<data.count)  // element i of the result: < data.count from data, else from updates
+        for tuple in 0..<count {
+            var base = 0
+            for axis in 0..<depth {
+                let index = tuples[tuple * depth + axis]
+                let position = index < 0 ? index + data.shape[axis] : index
+                guard (0..<data.shape[axis]).contains(position) else {
+                    throw a.unsupported("index \(index) is outside axis \(axis) of \(data.shape)")
+                }
+                base += position * strides[axis]
+            }
+            for offset in 0..<slice { sources[base + offset] = data.count + tuple * slice + offset }
+        }
+        let both = FoldedTensor.concatenating([data, updates.reshaped([updates.count])].map { $0.reshaped([$0.count]) },
+                                              outer: 1, blocks: [data.count, updates.count])
+        return both.gathering(sources, shape: data.shape)
     }
 
     private func requireSize(_ shape: [Int], _ a: ONNXAttributes) throws {
