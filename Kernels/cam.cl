@@ -81,32 +81,6 @@ __kernel void min_max_normalize(__global const float* x, __global float* y, int 
     for (int i = 0; i < M; ++i) out[i] = (in[i] - low) / (range + epsilon);
 }
 
-// The two source indices and the second's weight along one axis (PyTorch's area_pixel_compute_source_index):
-// half-pixel centres, or with ALIGN the corner centres mapped onto each other.
-inline void bilinear_taps(int d, int in_size, int out_size, int align, int* first, int* second, float* weight) {
-    const float source = align
-        ? (out_size > 1 ? (float)d * ((float)(in_size - 1) / (float)(out_size - 1)) : 0.0f)
-        : fmax(((float)d + 0.5f) * ((float)in_size / (float)out_size) - 0.5f, 0.0f);
-    *first = min((int)source, in_size - 1);
-    *second = min(*first + 1, in_size - 1);
-    *weight = source - (float)*first;
-}
-
-// Global size (OW, OH, planes).
-__kernel void resize_bilinear(__global const float* x, __global float* y, int planes, int H, int W, int OH, int OW,
-                              int align) {
-    const int ox = get_global_id(0), oy = get_global_id(1), plane = get_global_id(2);
-    if (ox >= OW || oy >= OH || plane >= planes) return;
-    int top, bottom, left, right;
-    float dy, dx;
-    bilinear_taps(oy, H, OH, align, &top, &bottom, &dy);
-    bilinear_taps(ox, W, OW, align, &left, &right, &dx);
-    __global const float* in = x + (size_t)plane * H * W;
-    const float upper = (1.0f - dx) * in[top * W + left] + dx * in[top * W + right];
-    const float lower = (1.0f - dx) * in[bottom * W + left] + dx * in[bottom * W + right];
-    y[((size_t)plane * OH + oy) * OW + ox] = (1.0f - dy) * upper + dy * lower;
-}
-
 // Global size (P, N): out = alpha · lut[⌊255 · clamp(map)⌋] + (1 − alpha) · image, RGB planes.
 __kernel void overlay(__global const float* map, __global const float* lut, __global const float* image,
                       __global float* out, int N, int P, float alpha) {

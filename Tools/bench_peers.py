@@ -36,7 +36,8 @@ import torch
 from convlens_tools.models import load_lite0, torchvision_model
 
 ROOT = Path(__file__).resolve().parent.parent
-MODELS = ["alexnet", "vgg16", "resnet18", "resnet50", "mobilenet_v2"]
+MODELS = ["alexnet", "vgg16", "resnet18", "resnet50", "mobilenet_v2", "mobilenet_v3_large", "efficientnet_b0",
+          "convnext_tiny", "vit_b_16"]
 # name, in channels, out channels, input size, kernel, stride, padding, groups (as BenchConvLayers.swift)
 CONV_LAYERS = [
     ("vgg16.conv1_2", 64, 64, 224, 3, 1, 1, 1),
@@ -332,13 +333,7 @@ def section(args, records, torch_conv, torch_models_, ort_models, ort_version, v
         lines.append(f"| {name} | {direction} | {batch} | {fmt(o)} | {o['gflops']:.1f} | {share} | {fmt(t)} | "
                      f"{t['gflops']:.1f} | {ratio(t, o)} |" if o else f"| {name} | {direction} | {batch} | – | – | – | "
                      f"{fmt(t)} | {t['gflops']:.1f} | – |")
-    lines += ["", "### Models (224 px, batch 1)", "",
-              "| model | direction | convlens ms | PyTorch ms | ratio | onnxruntime ms | ratio |",
-              "| --- | --- | ---: | ---: | ---: | ---: | ---: |"]
-    for (name, direction, batch), t in torch_models_.items():
-        o = ours.get((name, direction, batch))
-        r = ort_models.get((name, direction, batch))
-        lines.append(f"| {name} | {direction} | {fmt(o)} | {fmt(t)} | {ratio(t, o)} | {fmt(r)} | {ratio(r, o)} |")
+    lines += ["", "### Models (224 px, batch 1)", ""] + models_table(ours, torch_models_, ort_models)
     lines += ["", "### Visualization", ""] + vis_table(ours, vis)
     if start:
         cold, warm, command = start
@@ -346,6 +341,33 @@ def section(args, records, torch_conv, torch_models_, ort_models, ort_version, v
                   f"`{command}` as a whole process, cold (empty ConvLens and PoCL caches) {cold * 1e3:.0f} ms, warm "
                   f"(median of 5) {warm * 1e3:.0f} ms: warm is {warm / cold * 100:.1f} % of cold."]
     return "\n".join(lines) + "\n"
+
+
+def models_table(ours, torch_models_, ort_models):
+    lines = ["| model | direction | convlens ms | PyTorch ms | ratio | onnxruntime ms | ratio |",
+             "| --- | --- | ---: | ---: | ---: | ---: | ---: |"]
+    for (name, direction, batch), t in torch_models_.items():
+        o = ours.get((name, direction, batch))
+        r = ort_models.get((name, direction, batch))
+        lines.append(f"| {name} | {direction} | {fmt(o)} | {fmt(t)} | {ratio(t, o)} | {fmt(r)} | {ratio(r, o)} |")
+    return lines
+
+
+def models_section(args, records, torch_models_, ort_models, ort_version, bench_command):
+    """`--suite models`: every model's forward and forward + backward, convlens then the peers, one sitting."""
+    ours = {(r["workload"], r["direction"], r["batch"]): r for r in records}
+    device = records[0]["device"] if records else "unknown"
+    peer = f"PyTorch {torch.__version__} " + ("CUDA" if args.device == "cuda" else "CPU, 2 threads")
+    lines = header(
+        f"Models ({'GPU' if args.device == 'cuda' else 'CPU'}): {device}",
+        f"convlens on `{device}`; peers: {peer}; onnxruntime {ort_version or '–'} (forward only)",
+        "Commands (same sitting: convlens's models, then the peers'):", bench_command) + [
+        f"Wall-clock medians of {args.runs} runs after {args.warmup} warm-up, [min–max], in ms, 224 px, batch 1. "
+        "Ratio = peer time / convlens time: above 1 convlens is faster. Models from Tools/export_torchvision.py "
+        "(TorchScript exporter, opset 17, random weights).",
+        "",
+    ]
+    return "\n".join(lines + models_table(ours, torch_models_, ort_models)) + "\n"
 
 
 def vis_table(ours, vis):
@@ -402,9 +424,10 @@ def main():
                         help="alternate convlens and the peers this many times on each conv layer")
     parser.add_argument("--startup", action="store_true", help="also time cold and warm start-up")
     parser.add_argument("--convlens-json", help="use this convlens bench --json output instead of running it")
-    parser.add_argument("--suite", choices=["all", "vis"], default="all",
+    parser.add_argument("--suite", choices=["all", "vis", "models"], default="all",
                         help="vis: only the visualization workloads, convlens and the peers taking turns for --rounds "
-                             "rounds, into a section of their own")
+                             "rounds, into a section of their own; models: only the models, convlens then the peers, "
+                             "into a section of their own")
     args = parser.parse_args()
     models_dir = Path(args.models).expanduser()
 
@@ -436,6 +459,16 @@ def main():
         command = " ".join(shlex.quote(a) for a in [args.convlens, "bench", *common, "--suite", "vis", "--json", "FILE.json"])
         body = vis_section(args, records, vis, command)
         write(Path(args.out), ("gpu" if device == "cuda" else "cpu") + "-vis", body)
+        print(body)
+        return
+
+    if args.suite == "models":
+        records = convlens("--suite", "models")
+        torch_models_ = torch_models(device, args.runs, args.warmup, sync, models_dir)
+        ort_models, ort_version = onnxruntime_models(device, args.runs, args.warmup, models_dir)
+        command = " ".join(shlex.quote(a) for a in [args.convlens, "bench", *common, "--suite", "models", "--json", "FILE.json"])
+        body = models_section(args, records, torch_models_, ort_models, ort_version, command)
+        write(Path(args.out), ("gpu" if device == "cuda" else "cpu") + "-models", body)
         print(body)
         return
 

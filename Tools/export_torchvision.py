@@ -7,7 +7,8 @@ with a dynamic batch and ImageNet preprocessing in the ONNX metadata (so `convle
 
 Usage (from the repository root, with torch, torchvision and onnx from PyPI in a venv outside the repository):
     ~/convlens-venv/bin/python Tools/export_torchvision.py OUTPUT_DIR [vgg16 resnet18 ...]
-Without model names it exports alexnet, vgg16, resnet18, resnet50, squeezenet1_1 and mobilenet_v2. Files are
+Without model names it exports alexnet, vgg16, resnet18, resnet50, squeezenet1_1 and mobilenet_v2; it also exports
+mobilenet_v3_large, efficientnet_b0, convnext_tiny and vit_b_16 when named. Files are
 written as OUTPUT_DIR/<name>.onnx (VGG-16 is 528 MB: keep OUTPUT_DIR outside the repository). Run by hand;
 never by the build or the tests.
 """
@@ -21,6 +22,8 @@ from convlens_tools.models import torchvision_model
 from convlens_tools.onnx_export import add_metadata, convlens_metadata, export_onnx
 
 MODELS = ["alexnet", "vgg16", "resnet18", "resnet50", "squeezenet1_1", "mobilenet_v2"]
+# Exported on request (named on the command line): the models of the newer ops, benchmarked by `convlens bench`.
+MORE_MODELS = ["mobilenet_v3_large", "efficientnet_b0", "convnext_tiny", "vit_b_16"]
 
 
 def export(name: str, directory: Path) -> Path:
@@ -43,8 +46,8 @@ def main() -> int:
     directory.mkdir(parents=True, exist_ok=True)
     names = sys.argv[2:] or MODELS
     for name in names:
-        if name not in MODELS:
-            print(f"unknown model {name}; choose from {', '.join(MODELS)}", file=sys.stderr)
+        if name not in MODELS + MORE_MODELS:
+            print(f"unknown model {name}; choose from {', '.join(MODELS + MORE_MODELS)}", file=sys.stderr)
             return 2
         path = export(name, directory)
         print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")

@@ -24,6 +24,8 @@ Models:
                     (affine) and a linear head on the flattened map (input 12 x 10).
 ``split_slice``     Split into two channel halves (one scaled), Concat, a strided Slice on both spatial axes,
                     x[:, 0] (Gather of one channel) beside the mean of the rest, Unsqueeze, Concat, head.
+``upsample``        a decoder's resizing: nearest x2 (F.interpolate), bilinear to 15 x 15 (half-pixel centres) and back to
+                    the input's 10 x 12 with aligned corners, concatenated with the input (input 10 x 12).
 ``vit_tiny``        torchvision's VisionTransformer (image 32, patch 8, 2 layers, 2 heads, hidden 16, MLP 32,
                     5 classes; head drawn N(0, 0.5)): class token Concat, position Add, LayerNorm, multi-head
                     attention (batched MatMul, Softmax), GELU MLP, class-token Gather.
@@ -109,6 +111,22 @@ class SplitSlice(nn.Module):
         return self.head(x.mean(dim=2)[:, :, :5].flatten(1)[:, :5])
 
 
+class Upsample(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.down = nn.Conv2d(3, 6, 3, stride=2, padding=1)
+        self.mix = nn.Conv2d(6, 4, 3, padding=1)
+        self.head = nn.Conv2d(4 + 3, 2, 1)
+
+    def forward(self, x):
+        y = torch.tanh(self.down(x))
+        y = F.interpolate(y, scale_factor=2, mode="nearest")
+        y = torch.tanh(self.mix(y))
+        y = F.interpolate(y, size=(x.shape[2] * 3 // 2, x.shape[3] + 3), mode="bilinear", align_corners=False)
+        y = nn.functional.interpolate(y, size=x.shape[2:], mode="bilinear", align_corners=True)
+        return self.head(torch.cat([y, x], dim=1))
+
+
 def vit_tiny():
     model = torchvision.models.VisionTransformer(
         image_size=32, patch_size=8, num_layers=2, num_heads=2, hidden_dim=16, mlp_dim=32, num_classes=5)
@@ -121,6 +139,7 @@ MODELS = [
     ("convnext_block", ConvNeXtBlock, (12, 10), 2),
     ("split_slice", SplitSlice, (9, 12), 3),
     ("vit_tiny", vit_tiny, (32, 32), 4),
+    ("upsample", Upsample, (10, 12), 5),
 ]
 
 

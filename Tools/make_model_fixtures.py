@@ -403,8 +403,6 @@ def check_same_padding(model, shapes):
 
 
 def same_padding_mutations(model):
-    pad = nodes_of(model, "Pad")[0]
-
     def constant_pads(m):
         m.graph.initializer.append(onnx.numpy_helper.from_array(
             np.array([0, 0, 1, 1, 0, 0, 0, 0], dtype=np.int64), "constant_pads"))

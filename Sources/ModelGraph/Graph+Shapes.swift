@@ -76,6 +76,9 @@ extension Node {
             }
             let dims = inputs[0].dimensions
             return [dims[..<split].reduce(1, *), dims[split...].reduce(1, *)]
+        case .resize(let mode, let height, let width):
+            let output: TensorShape = [inputs[0][0], inputs[0].rank > 1 ? inputs[0][1] : 1, height, width]
+            return try ResizeGeometry(input: inputs[0], output: output, mode: mode).output
         case .pad(let padding, _):
             return try Pad2DGeometry(input: inputs[0], padding: padding).output
         case .permute(let permutation):

@@ -61,7 +61,7 @@ extension Graph {
             return inputs[0]?.through(kernel: p.kernel, step: p.stride, dilation: p.dilation)
         case .globalAveragePool, .reduce, .linear, .matmul, .flatten, .reshape:
             return nil
-        case .convTranspose:
+        case .convTranspose, .resize:
             // Output positions step by a fraction of an input pixel: no whole-pixel field to report.
             return nil
         case .binary, .concat:
@@ -106,6 +106,8 @@ extension Graph {
         case .standardize(let axis, _):
             let geometry = try StandardizeGeometry([output], roles: ["input"], axis: axis < 0 ? axis + output.rank : axis)
             return OpCost.standardize(geometry, backward: false)
+        case .resize(let mode, _, _):
+            return try ResizeGeometry(input: inputs[0], output: output, mode: mode).cost
         case .concat, .pad, .permute, .slice:
             return OpCost.copy(input: output.count, output: output.count)
         case .reshape, .flatten, .identity, .squeeze, .unsqueeze:

@@ -133,6 +133,8 @@ public enum Operation: Sendable {
     /// normalization inside LayerNormalization, InstanceNormalization and GroupNormalization, whose scale and shift
     /// follow as their own nodes.
     case standardize(axis: Int, epsilon: Float)
+    /// Each plane resized to `height` × `width` (ONNX Resize, Upsample).
+    case resize(ResizeMode, height: Int, width: Int)
     /// Constant padding of the spatial axes.
     case pad(Padding2D, value: Float)
     /// Output axis `i` is input axis `permutation[i]` (ONNX Transpose, Gemm's transA).

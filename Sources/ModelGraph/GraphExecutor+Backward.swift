@@ -134,6 +134,10 @@ extension GraphExecutor {
             try backend.standardizeBackward(input: try operand(node.inputs[0]), gradOutput: dy, gradInput: dx,
                                             axis: axis < 0 ? axis + dy.shape.rank : axis, epsilon: .variance(epsilon))
             return [(0, dx)]
+        case .resize(let mode, _, _):
+            let dx = try gradient()
+            try backend.resizeBackward(gradOutput: dy, gradInput: dx, mode: mode)
+            return [(0, dx)]
         case .pad(let padding, _):
             let dx = try gradient()
             try backend.pad2dBackward(gradOutput: dy, gradInput: dx, padding: padding)

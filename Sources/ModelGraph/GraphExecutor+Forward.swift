@@ -109,6 +109,10 @@ extension GraphExecutor {
             try backend.standardizeForward(input: x, output: y, axis: axis < 0 ? axis + shape.rank : axis,
                                            epsilon: .variance(epsilon))
             return y
+        case .resize(let mode, _, _):
+            let y = try output()
+            try backend.resizeForward(input: x, output: y, mode: mode)
+            return y
         case .pad(let padding, let value):
             let y = try output()
             try backend.pad2dForward(input: x, output: y, padding: padding, value: value)

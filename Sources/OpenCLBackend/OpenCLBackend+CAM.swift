@@ -69,17 +69,6 @@ extension OpenCLBackend {
                    cost: OpCost.minMaxNormalize(count: input.shape.count), detail: "\(input.shape)")
     }
 
-    public func resizeBilinear(
-        _ checked: Checked<ResizeGeometry>, input: Tensor, output: Tensor, alignCorners: Bool
-    ) throws {
-        let g = checked.geometry
-        let (oh, ow) = (g.output[2], g.output[3])
-        try launch(try kernel("resize_bilinear", in: "cam.cl"), global: [ow, oh, g.planes],
-                   arguments: [.buffer(input.buffer), .buffer(output.buffer), .int(g.planes), .int(g.input[2]),
-                               .int(g.input[3]), .int(oh), .int(ow), .int(alignCorners ? 1 : 0)],
-                   cost: g.cost, detail: "\(g.input) → \(g.output)")
-    }
-
     public func overlay(
         _ checked: Checked<OverlayGeometry>, map: Tensor, lut: Tensor, image: Tensor, alpha: Float, output: Tensor
     ) throws {

@@ -32,13 +32,6 @@ extension ReferenceBackend {
                                                    epsilon: Double(epsilon)))
     }
 
-    public func resizeBilinear(
-        _ checked: Checked<ResizeGeometry>, input: Tensor, output: Tensor, alignCorners: Bool
-    ) throws {
-        let g = checked.geometry
-        output.store(ReferenceMath.resizeBilinear(input.doubles, g, alignCorners: alignCorners))
-    }
-
     public func overlay(
         _ checked: Checked<OverlayGeometry>, map: Tensor, lut: Tensor, image: Tensor, alpha: Float, output: Tensor
     ) throws {

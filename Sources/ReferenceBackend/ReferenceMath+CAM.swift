@@ -63,33 +63,6 @@ extension ReferenceMath {
         }
     }
 
-    /// Bilinear resize of every plane (`ResizeGeometry`), half-pixel centres or aligned corners.
-    public static func resizeBilinear(_ x: [Double], _ geometry: ResizeGeometry, alignCorners: Bool) -> [Double] {
-        let (h, w) = (geometry.input[2], geometry.input[3])
-        let (oh, ow) = (geometry.output[2], geometry.output[3])
-        func taps(_ destination: Int, _ input: Int, _ output: Int) -> (Int, Int, Double) {
-            let source = alignCorners
-                ? (output > 1 ? Double(destination) * Double(input - 1) / Double(output - 1) : 0)
-                : max((Double(destination) + 0.5) * Double(input) / Double(output) - 0.5, 0)
-            let first = min(Int(source), input - 1)
-            return (first, min(first + 1, input - 1), source - Double(first))
-        }
-        var y = [Double](repeating: 0, count: geometry.planes * oh * ow)
-        for plane in 0..<geometry.planes {
-            for row in 0..<oh {
-                let (top, bottom, dy) = taps(row, h, oh)
-                for column in 0..<ow {
-                    let (left, right, dx) = taps(column, w, ow)
-                    let base = plane * h * w
-                    let upper = (1 - dx) * x[base + top * w + left] + dx * x[base + top * w + right]
-                    let lower = (1 - dx) * x[base + bottom * w + left] + dx * x[base + bottom * w + right]
-                    y[(plane * oh + row) * ow + column] = (1 - dy) * upper + dy * lower
-                }
-            }
-        }
-        return y
-    }
-
     /// alpha · lut[⌊255 · clamp(map, 0, 1)⌋] + (1 − alpha) · image.
     public static func overlay(map: [Double], lut: [Double], image: [Double], alpha: Double, _ geometry: OverlayGeometry)
         -> [Double]

@@ -260,9 +260,12 @@ public protocol Backend: AnyObject {
     /// Per image: `(x − min) / (max − min + epsilon)` (any shape, axis 0 = image); pytorch-grad-cam's
     /// `scale_cam_image` uses 1e−7, its Score-CAM 1e−8. `output` may be `input`.
     func minMaxNormalize(_ checked: Checked<TensorShape>, input: Tensor, output: Tensor, epsilon: Float) throws
-    /// Bilinear resize of every plane (`ResizeGeometry`): half-pixel centres, or with `alignCorners` the corner
-    /// pixels' centres mapped onto each other (PyTorch's `align_corners=True`, `UpsamplingBilinear2d`).
-    func resizeBilinear(_ checked: Checked<ResizeGeometry>, input: Tensor, output: Tensor, alignCorners: Bool) throws
+    /// Every plane resized (`ResizeGeometry`, `ResizeMode`): bilinear with half-pixel centres or aligned corners,
+    /// or nearest.
+    func resizeForward(_ checked: Checked<ResizeGeometry>, input: Tensor, output: Tensor) throws
+    /// ∂L/∂input of a resize: each input pixel gathers the output gradient of every output pixel that read it, by
+    /// the weight it was read with.
+    func resizeBackward(_ checked: Checked<ResizeGeometry>, gradOutput: Tensor, gradInput: Tensor) throws
     /// Colours `map` through `lut` and blends it over `image` (`OverlayGeometry`).
     func overlay(
         _ checked: Checked<OverlayGeometry>, map: Tensor, lut: Tensor, image: Tensor, alpha: Float, output: Tensor

@@ -49,27 +49,6 @@ public struct CAMGeometry: Hashable, Sendable {
     public var mapShape: TensorShape { [images, 1, activation[2], activation[3]] }
 }
 
-/// Bilinear resizing of NCHW planes with half-pixel centres and edge clamping, no antialiasing: PyTorch's
-/// `F.interpolate(mode="bilinear", align_corners=False)` and OpenCV's `INTER_LINEAR` when enlarging.
-public struct ResizeGeometry: Hashable, Sendable {
-    public let input: TensorShape
-    public let output: TensorShape
-
-    /// - Throws: `ShapeError` unless both are NCHW with equal N and C and positive sizes.
-    public init(input: TensorShape, output: TensorShape) throws(ShapeError) {
-        try input.requireNCHW("input", of: "resize_bilinear")
-        try output.requireNCHW("output", of: "resize_bilinear")
-        try input.requirePositive("input", of: "resize_bilinear")
-        try output.requirePositive("output", of: "resize_bilinear")
-        guard input[0] == output[0], input[1] == output[1] else {
-            throw ShapeError(op: "resize_bilinear", message: "input \(input) and output \(output) differ in N or C")
-        }
-        (self.input, self.output) = (input, output)
-    }
-
-    public var planes: Int { input[0] * input[1] }
-}
-
 /// A heat map coloured by a lookup table and laid over an image: `alpha · lut[⌊255·map⌋] + (1 − alpha) · image`
 /// per pixel, map N×1×H×W in [0, 1], image and output N×3×H×W, lut 256×3 in [0, 1].
 public struct OverlayGeometry: Hashable, Sendable {
@@ -105,9 +84,6 @@ public enum CAMOp: OpFamily {
             CAMCase(.principalProjection, activation: [2, 40, 3, 4]),
             MapCase(.minMaxNormalize(epsilon: 1e-7), input: [3, 1, 7, 9]),
             MapCase(.minMaxNormalize(epsilon: 1e-8), input: [4, 2, 3, 5]),
-            MapCase(.resize(output: [2, 1, 224, 224], alignCorners: false), input: [2, 1, 7, 7]),
-            MapCase(.resize(output: [1, 3, 5, 13], alignCorners: false), input: [1, 3, 9, 8]),
-            MapCase(.resize(output: [2, 4, 28, 19], alignCorners: true), input: [2, 4, 7, 6]),
             MapCase(.overlay(alpha: 0.5), input: [2, 1, 6, 9]),
         ]
 
@@ -195,11 +171,10 @@ public struct CAMCase: OpCase {
     }
 }
 
-/// What is done to a map before it is shown: normalized, resized, coloured over the image.
+/// What is done to a map before it is shown: normalized, coloured over the image (resized by `ResizeOp`).
 public struct MapCase: OpCase {
     public enum Kind: Sendable {
         case minMaxNormalize(epsilon: Float)
-        case resize(output: TensorShape, alignCorners: Bool)
         case overlay(alpha: Float)
     }
 
@@ -213,7 +188,6 @@ public struct MapCase: OpCase {
     public var op: String {
         switch kind {
         case .minMaxNormalize: "min_max_normalize"
-        case .resize: "resize_bilinear"
         case .overlay: "overlay"
         }
     }
@@ -221,7 +195,6 @@ public struct MapCase: OpCase {
     public var shapeDescription: String {
         switch kind {
         case .minMaxNormalize(let epsilon): "x\(input) ε \(epsilon)"
-        case .resize(let output, let align): "x\(input) → \(output)" + (align ? " aligned corners" : "")
         case .overlay(let alpha): "map \(input) alpha \(alpha)"
         }
     }
@@ -234,10 +207,6 @@ public struct MapCase: OpCase {
             result = try backend.makeTensor(input)
             try backend.minMaxNormalize(input: try backend.upload(.randomNormal(input, using: &random)), output: result,
                                         epsilon: epsilon)
-        case .resize(let output, let align):
-            result = try backend.makeTensor(output)
-            try backend.resizeBilinear(input: try backend.upload(.randomNormal(input, using: &random)), output: result,
-                                       alignCorners: align)
         case .overlay(let alpha):
             let rgb: TensorShape = [input[0], 3, input[2], input[3]]
             // Map values away from the 1/255 steps of the table, so both backends pick the same entry.
@@ -291,11 +260,6 @@ extension CAMGeometry {
     }
 }
 
-extension ResizeGeometry {
-    /// Three linear interpolations (two operations each) per output element.
-    public var cost: OpCost { OpCost(flops: 6 * output.count, bytes: OpCost.traffic(input.count, output.count)) }
-}
-
 extension OverlayGeometry {
     /// A table look-up per pixel and a blend (three operations) per colour channel.
     public var cost: OpCost {
@@ -345,11 +309,6 @@ extension Backend {
         let checked = Checked(try checkSameShapes(
             [input.shape, output.shape], roles: ["input", "output"], of: "min_max_normalize"))
         try minMaxNormalize(checked, input: input, output: output, epsilon: epsilon)
-    }
-
-    public func resizeBilinear(input: Tensor, output: Tensor, alignCorners: Bool) throws {
-        let checked = Checked(try ResizeGeometry(input: input.shape, output: output.shape))
-        try resizeBilinear(checked, input: input, output: output, alignCorners: alignCorners)
     }
 
     public func overlay(map: Tensor, lut: Tensor, image: Tensor, alpha: Float, output: Tensor) throws {

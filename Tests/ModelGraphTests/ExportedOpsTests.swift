@@ -20,7 +20,7 @@ struct ExportedOpsTests {
         func array(_ file: String) throws -> HostTensor { try NPYFile.read(folder.appendingPathComponent(file).path) }
     }
 
-    static let cases = ["conv_transpose", "convnext_block", "split_slice", "vit_tiny"].flatMap { model in
+    static let cases = ["conv_transpose", "convnext_block", "split_slice", "upsample", "vit_tiny"].flatMap { model in
         ["legacy", "dynamo"].map { Case(model: model, exporter: $0) }
     }
 

@@ -99,6 +99,89 @@ extension GraphBuilder {
         }
     }
 
+    /// Resize (opset 10 on) and Upsample (before) of an NCHW tensor's planes, to `sizes` or by `scales`: linear with
+    /// half-pixel centres (`half_pixel`, `pytorch_half_pixel`) or `align_corners`, and nearest wherever ONNX's index
+    /// mapping (its coordinate transformation and rounding) picks the same source pixels as ⌊d · in / out⌋, which
+    /// the importer checks output index by output index (PyTorch's `mode="nearest"`, and every integer scale).
+    mutating func lowerResize(_ proto: Onnx_NodeProto, name: String, attributes a: ONNXAttributes) throws {
+        let x = proto.input[0]
+        guard let shape = shapes?[x], shape.rank == 4 else {
+            throw a.unsupported("only NCHW inputs of a shape known at load can be resized")
+        }
+        guard a.ints("axes") == nil, a.int("antialias", default: 0) == 0 else {
+            throw a.unsupported("axes and antialias are not supported")
+        }
+        func operand(_ index: Int) -> String? {
+            index < proto.input.count && !proto.input[index].isEmpty ? proto.input[index] : nil
+        }
+        var size: [Int]
+        var scales: [Float]?
+        if proto.opType == "Resize", opset >= 11, let sizes = operand(3) {
+            size = try integerOperand(sizes, a, role: "sizes")
+        } else {
+            let values = proto.opType == "Upsample" && opset < 9 ? a.floats("scales")
+                : operand(proto.opType == "Resize" && opset >= 11 ? 2 : 1).flatMap { folded[$0] }.flatMap { tensor in
+                    if case .floats(let values) = tensor.elements { values } else { nil }
+                }
+            guard let values, values.count == 4 else { throw a.unsupported("scales or sizes must be constants for NCHW") }
+            scales = values
+            size = zip(shape.dimensions, values).map { Int((Float($0) * $1).rounded(.down)) }
+            readsInputShape = true  // the output size follows the input's
+        }
+        guard size.count == 4, size[0] == shape[0], size[1] == shape[1], size[2] > 0, size[3] > 0 else {
+            throw a.unsupported("only the spatial axes of \(shape) can be resized (to \(size))")
+        }
+        let mode = a.string("mode", default: "nearest")
+        let transformation = opset >= 11 ? a.string("coordinate_transformation_mode", default: "half_pixel") : "asymmetric"
+        let resizeMode: ResizeMode
+        switch mode {
+        case "linear", "bilinear":
+            switch transformation {
+            case "half_pixel", "pytorch_half_pixel": resizeMode = .bilinear(alignCorners: false)
+            case "align_corners": resizeMode = .bilinear(alignCorners: true)
+            default: throw a.unsupported("linear resizing with coordinate_transformation_mode \(transformation) is not supported")
+            }
+            if let scales, transformation != "align_corners",
+               (2...3).contains(where: { Float(size[$0]) / Float(shape[$0]) != scales[$0] }) {
+                throw a.unsupported("scales \(scales) do not give whole output sizes; export with sizes")
+            }
+        case "nearest":
+            let rounding = opset >= 11 ? a.string("nearest_mode", default: "round_prefer_floor") : "floor"
+            for axis in 2...3 where !Self.nearestMatchesFloor(input: shape[axis], output: size[axis],
+                                                               scale: scales?[axis], transformation, rounding) {
+                throw a.unsupported("nearest resizing with \(transformation) and \(rounding) from \(shape[axis]) to "
+                    + "\(size[axis]) picks other pixels than ⌊d · in / out⌋; only that mapping is supported")
+            }
+            resizeMode = .nearest
+        default:
+            throw a.unsupported("mode \(mode) is not supported (nearest, linear)")
+        }
+        try append(Node(name: name, opType: proto.opType, operation: .resize(resizeMode, height: size[2], width: size[3]),
+                        inputs: [x], output: proto.output[0]))
+    }
+
+    /// Whether ONNX's nearest index for every output index equals ⌊d · in / out⌋.
+    static func nearestMatchesFloor(input: Int, output: Int, scale: Float?, _ transformation: String, _ rounding: String)
+        -> Bool
+    {
+        let factor = Double(scale ?? Float(output) / Float(input))
+        return (0..<output).allSatisfy { d in
+            let source: Double = switch transformation {
+            case "half_pixel", "pytorch_half_pixel": (Double(d) + 0.5) / factor - 0.5
+            case "align_corners": output > 1 ? Double(d) * Double(input - 1) / Double(output - 1) : 0
+            case "asymmetric": Double(d) / factor
+            default: .nan
+            }
+            let index: Double = switch rounding {
+            case "floor": source.rounded(.down)
+            case "ceil": source.rounded(.up)
+            case "round_prefer_ceil": (source + 0.5).rounded(.down)
+            default: (source - 0.5).rounded(.up)  // round_prefer_floor
+            }
+            return source.isFinite && min(max(Int(index), 0), input - 1) == d * input / output
+        }
+    }
+
     /// Slice, Split and Gather on image data, as strided slices (`Operation.slice`): ViT's class token (Gather of
     /// index 0 on the token axis), a channel split (ghost modules, partial convolutions), a Slice with any steps. A
     /// Gather's indices must be constants evenly spaced (one index drops the axis).

@@ -7,8 +7,8 @@ extension GraphBuilder {
         "Abs", "Add", "AveragePool", "BatchNormalization", "Cast", "Clip", "Concat", "Constant", "Conv", "ConvTranspose", "Div", "Dropout",
         "Erf", "Flatten", "Gather", "Gelu", "Gemm", "GlobalAveragePool", "GroupNormalization", "HardSigmoid", "HardSwish", "Identity",
         "InstanceNormalization", "LayerNormalization", "LeakyRelu",
-        "MatMul", "MaxPool", "Mul", "Neg", "Pad", "Pow", "ReduceMax", "ReduceMean", "ReduceSum", "Relu", "Reshape", "Sigmoid", "Softmax",
-        "Slice", "Split", "Sqrt", "Squeeze", "Sub", "Tanh", "Transpose", "Unsqueeze",
+        "MatMul", "MaxPool", "Mul", "Neg", "Pad", "Pow", "ReduceMax", "ReduceMean", "ReduceSum", "Relu", "Reshape", "Resize", "Sigmoid", "Softmax",
+        "Slice", "Split", "Sqrt", "Squeeze", "Sub", "Tanh", "Transpose", "Unsqueeze", "Upsample",
     ]
 
     /// Lowers one ONNX node to ConvLens operations (or a constant).
@@ -21,6 +21,8 @@ extension GraphBuilder {
         switch proto.opType {
         case "Conv":
             try append(node(.conv(try convParameters(proto, a)), try weights(inputs, a, required: 2, optional: 1)))
+        case "Resize", "Upsample":
+            try lowerResize(proto, name: name, attributes: a)
         case "ConvTranspose":
             try lowerConvTranspose(proto, name: name, attributes: a)
         case "BatchNormalization":

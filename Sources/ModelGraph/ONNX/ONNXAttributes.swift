@@ -24,6 +24,10 @@ struct ONNXAttributes {
         byName[name].map { $0.ints.map { Int($0) } }
     }
 
+    func floats(_ name: String) -> [Float]? {
+        byName[name].map(\.floats)
+    }
+
     func string(_ name: String, default value: String) -> String {
         byName[name].map { String(decoding: $0.s, as: UTF8.self) } ?? value
     }

@@ -10,7 +10,7 @@ extension ClassActivationMapper {
         let (images, channels) = (geometry.images, geometry.channels)
         let (imageChannels, height, width) = (input.shape[1], input.shape[2], input.shape[3])
         let upsampled = try backend.makeTensor([images, channels, height, width])
-        try backend.resizeBilinear(input: try spatialActivation(layer), output: upsampled, alignCorners: true)
+        try backend.resizeForward(input: try spatialActivation(layer), output: upsampled, mode: .bilinear(alignCorners: true))
         let masks = try backend.reshaped(upsampled, to: [images * channels, 1, height, width])
         try backend.minMaxNormalize(input: masks, output: masks, epsilon: 1e-8)
         let imageSize = imageChannels * height * width, plane = height * width

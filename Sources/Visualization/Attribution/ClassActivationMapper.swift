@@ -96,7 +96,7 @@ public final class ClassActivationMapper<B: Backend> {
         let resized = layers.count > 1 ? try backend.makeTensor(mapShape) : total
         for (index, layerMap) in layerMaps.enumerated() {
             try backend.minMaxNormalize(input: layerMap, output: layerMap, epsilon: Self.scaleEpsilon)
-            try backend.resizeBilinear(input: layerMap, output: index == 0 ? total : resized, alignCorners: false)
+            try backend.resizeForward(input: layerMap, output: index == 0 ? total : resized, mode: .bilinear(alignCorners: false))
             if index > 0 { try backend.binaryForward(.add, total, resized, output: total) }
         }
         // pytorch-grad-cam averages the layers' maps and scales the result again (for one layer too).

@@ -5,7 +5,12 @@ import TensorOps
 import Visualization
 
 extension Bench {
-    static let modelNames = ["alexnet", "vgg16", "resnet18", "resnet50", "mobilenet_v2"]
+    /// The classic CNNs, then the models of the newer ops (squeeze-excitation and hard-swish, SiLU, LayerNorm and
+    /// channels-last blocks, attention).
+    static let modelNames = [
+        "alexnet", "vgg16", "resnet18", "resnet50", "mobilenet_v2", "mobilenet_v3_large", "efficientnet_b0",
+        "convnext_tiny", "vit_b_16",
+    ]
 
     /// Each model at 224 px, batch 1: forward, and forward + backward to the input from the top class.
     mutating func models(folder: String) throws {
