@@ -1,5 +1,6 @@
 import Foundation
 @testable import ModelGraph
+import ReferenceBackend
 import TensorOps
 import Testing
 
@@ -110,6 +111,30 @@ struct ShapeFoldingTests {
             TinyModel.node("Where", "w", inputs: ["e", "m1", "s"], output: "y"),
         ], initializers: [eight, minusOne])
         #expect(try Self.build(model).folded["y"] == FoldedTensor(integers: [1, 3, -1, -1]))
+    }
+
+    /// An Einsum that is a batched product (MaxViT's attention) becomes permutes around a matmul: x·xᵀ per plane.
+    @Test func einsumOfABatchedProductLowersToMatmul() throws {
+        var einsum = TinyModel.node("Einsum", "gram", inputs: ["input", "input"], output: "y")
+        var attribute = Onnx_AttributeProto()
+        (attribute.name, attribute.type, attribute.s) = ("equation", .string, Data("nchw, nciw -> nchi".utf8))
+        einsum.attribute = [attribute]
+        let graph = try ONNXImporter.load(data: try TinyModel(nodes: [einsum]).data(), source: "einsum.onnx")
+        #expect(graph.nodes.map(\.opType) == ["Einsum", "Einsum"])
+        let backend = ReferenceBackend()
+        let x = HostTensor(shape: [1, 3, 8, 8], values: (0..<192).map { Float($0 % 7) - 3 })
+        let y = try backend.download(try GraphExecutor(graph: graph, backend: backend).forward(x))
+        let (c, h, i) = (2, 3, 5)
+        let expected = (0..<8).reduce(Float(0)) { $0 + x.values[(c * 8 + h) * 8 + $1] * x.values[(c * 8 + i) * 8 + $1] }
+        #expect(y.shape == [1, 3, 8, 8] && y.values[(c * 8 + h) * 8 + i] == expected)
+
+        attribute.s = Data("nchw,nchw->nc".utf8)
+        einsum.attribute = [attribute]
+        let error = try #require(throws: ModelError.self) {
+            try ONNXImporter.load(data: try TinyModel(nodes: [einsum]).data(), source: "einsum.onnx")
+        }
+        #expect(error.description == "node 'gram' (Einsum): equation 'nchw,nchw->nc' is not a batched matrix product of "
+            + "two operands (only those are supported)")
     }
 
     private static func build(_ model: TinyModel) throws -> GraphBuilder {

@@ -99,6 +99,45 @@ extension GraphBuilder {
         }
     }
 
+    /// Einsum of two operands that is a batched matrix product (MaxViT's attention: `bghid,bghjd->bghij` and
+    /// `bghij,bghjd->bghid`): the same leading batch letters in both operands and the output, one letter summed over
+    /// in the last two of each. Operands and output whose last two letters come the other way round are permuted.
+    mutating func lowerEinsum(_ proto: Onnx_NodeProto, name: String, attributes a: ONNXAttributes) throws {
+        let equation = a.string("equation", default: "").filter { !$0.isWhitespace }
+        let sides = equation.components(separatedBy: "->")
+        let operands = sides.first?.components(separatedBy: ",") ?? []
+        func refuse() -> ModelError {
+            a.unsupported("equation '\(equation)' is not a batched matrix product of two operands (only those are supported)")
+        }
+        guard proto.input.count == 2, sides.count == 2, operands.count == 2 else { throw refuse() }
+        let (lhs, rhs, out) = (Array(operands[0]), Array(operands[1]), Array(sides[1]))
+        let rank = lhs.count
+        guard rank >= 2, rhs.count == rank, out.count == rank, lhs.dropLast(2) == rhs.dropLast(2),
+              lhs.dropLast(2) == out.dropLast(2), Set(lhs).count == rank, Set(rhs).count == rank
+        else { throw refuse() }
+        let (aTail, bTail, outTail) = (Array(lhs.suffix(2)), Array(rhs.suffix(2)), Array(out.suffix(2)))
+        guard let summed = aTail.first(where: { bTail.contains($0) && !outTail.contains($0) }),
+              let i = aTail.first(where: { $0 != summed }), let j = bTail.first(where: { $0 != summed }),
+              Set(outTail) == [i, j]
+        else { throw refuse() }
+        var swapped = Array(0..<rank)
+        swapped.swapAt(rank - 1, rank - 2)
+        var inputs = Array(proto.input)
+        for (index, (tail, wanted)) in [(aTail, [i, summed]), (bTail, [summed, j])].enumerated() where tail != wanted {
+            let value = "\(name)/operand\(index)_transposed"
+            try append(Node(name: value, opType: proto.opType, operation: .permute(swapped), inputs: [inputs[index]],
+                            output: value))
+            inputs[index] = value
+        }
+        let outputInOrder = outTail == [i, j]
+        try append(Node(name: name, opType: proto.opType, operation: .matmul, inputs: inputs,
+                        output: outputInOrder ? proto.output[0] : "\(name)/product"))
+        if !outputInOrder {
+            try append(Node(name: "\(name)/transpose", opType: proto.opType, operation: .permute(swapped),
+                            inputs: ["\(name)/product"], output: proto.output[0]))
+        }
+    }
+
     /// Resize (opset 10 on) and Upsample (before) of an NCHW tensor's planes, to `sizes` or by `scales`: linear with
     /// half-pixel centres (`half_pixel`, `pytorch_half_pixel`) or `align_corners`, and nearest wherever ONNX's index
     /// mapping (its coordinate transformation and rounding) picks the same source pixels as ⌊d · in / out⌋, which

@@ -5,7 +5,7 @@ extension GraphBuilder {
     /// Every ONNX op type `lower` handles: a new op is a line here and a case there.
     static let loweredOps = [
         "Abs", "Add", "AveragePool", "BatchNormalization", "Cast", "Clip", "Concat", "Constant", "Conv", "ConvTranspose", "Div", "Dropout",
-        "Erf", "Flatten", "Gather", "Gelu", "Gemm", "GlobalAveragePool", "GroupNormalization", "HardSigmoid", "HardSwish", "Identity",
+        "Einsum", "Erf", "Flatten", "Gather", "Gelu", "Gemm", "GlobalAveragePool", "GroupNormalization", "HardSigmoid", "HardSwish", "Identity",
         "InstanceNormalization", "LayerNormalization", "LeakyRelu",
         "MatMul", "MaxPool", "Mul", "Neg", "Pad", "Pow", "ReduceMax", "ReduceMean", "ReduceSum", "Relu", "Reshape", "Resize", "Sigmoid", "Softmax",
         "Slice", "Split", "Sqrt", "Squeeze", "Sub", "Tanh", "Transpose", "Unsqueeze", "Upsample",
@@ -21,6 +21,8 @@ extension GraphBuilder {
         switch proto.opType {
         case "Conv":
             try append(node(.conv(try convParameters(proto, a)), try weights(inputs, a, required: 2, optional: 1)))
+        case "Einsum":
+            try lowerEinsum(proto, name: name, attributes: a)
         case "Resize", "Upsample":
             try lowerResize(proto, name: name, attributes: a)
         case "ConvTranspose":
