@@ -48,6 +48,20 @@ __kernel void sigmoid_backward(__global const float* x, __global const float* dy
     }
 }
 
+// SiLU: x · σ(x); its derivative σ(x) · (1 + x · (1 − σ(x))).
+__kernel void silu_forward(__global const float* x, __global float* y, int COUNT) {
+    const int i = get_global_id(0);
+    if (i < COUNT) y[i] = x[i] / (1.0f + exp(-x[i]));
+}
+
+__kernel void silu_backward(__global const float* x, __global const float* dy, __global float* dx, int COUNT) {
+    const int i = get_global_id(0);
+    if (i < COUNT) {
+        const float s = 1.0f / (1.0f + exp(-x[i]));
+        dx[i] = dy[i] * s * (1.0f + x[i] * (1.0f - s));
+    }
+}
+
 // HardSwish: x · clip(x + 3, 0, 6) / 6, with PyTorch's derivative (hardswish_backward): 0 below −3, x/3 + 1/2 on
 // [−3, 3], 1 above.
 __kernel void hard_swish_forward(__global const float* x, __global float* y, int COUNT) {

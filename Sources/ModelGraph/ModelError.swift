@@ -7,7 +7,8 @@ public enum ModelError: Error, CustomStringConvertible, Sendable {
     /// The model needs an opset ConvLens does not implement.
     case unsupportedOpset(source: String, domain: String, version: Int, supported: ClosedRange<Int>)
     /// A node uses an op ConvLens does not implement.
-    case unsupportedOp(opType: String, node: String, supported: [String])
+    /// (`opset`: the default domain's, nil for an op of another domain.)
+    case unsupportedOp(opType: String, node: String, opset: Int?, supported: [String])
     /// A node uses a supported op in a way ConvLens does not (an attribute value, a computed weight …).
     case unsupportedUsage(node: String, opType: String, reason: String)
     /// A tensor in the file is malformed or stores its data elsewhere.
@@ -29,8 +30,9 @@ public enum ModelError: Error, CustomStringConvertible, Sendable {
             let name = domain.isEmpty ? "ai.onnx" : domain
             return "\(source): opset \(name) \(version) is not supported (ConvLens reads ai.onnx opsets "
                 + "\(supported.lowerBound)–\(supported.upperBound))"
-        case .unsupportedOp(let opType, let node, let supported):
-            return "node '\(node)': op \(opType) is not supported; supported ops: \(supported.joined(separator: ", "))"
+        case .unsupportedOp(let opType, let node, let opset, let supported):
+            return "node '\(node)': op \(opType)\(opset.map { " (opset \($0))" } ?? "") is not supported; supported ops: "
+                + supported.joined(separator: ", ")
         case .unsupportedUsage(let node, let opType, let reason):
             return "node '\(node)' (\(opType)): \(reason)"
         case .badTensor(let name, let reason):

@@ -38,7 +38,7 @@ extension OpenCLBackend {
     /// The trailing scalar arguments of each activation kernel.
     private func activationArguments(_ activation: Activation) -> [KernelArgument] {
         switch activation {
-        case .relu, .sigmoid, .hardSwish, .gelu, .erf, .negate, .tanh, .abs: []
+        case .relu, .sigmoid, .silu, .hardSwish, .gelu, .erf, .negate, .tanh, .abs: []
         case .hardSigmoid(let alpha, let beta): [.float(alpha), .float(beta)]
         case .power(let exponent): [.float(exponent)]
         case .leakyReLU(let alpha): [.float(alpha)]

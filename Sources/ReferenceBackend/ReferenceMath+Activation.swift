@@ -8,6 +8,7 @@ extension ReferenceMath {
         case .leakyReLU(let alpha): x.map { $0 > 0 ? $0 : Double(alpha) * $0 }
         case .clip(let low, let high): x.map { min(max($0, Double(low)), Double(high)) }
         case .sigmoid: x.map { 1 / (1 + exp(-$0)) }
+        case .silu: x.map { $0 / (1 + exp(-$0)) }
         case .hardSwish: x.map { $0 * min(max($0 + 3, 0), 6) / 6 }
         case .hardSigmoid(let alpha, let beta): x.map { min(max(Double(alpha) * $0 + Double(beta), 0), 1) }
         case .gelu(tanh: false): x.map { 0.5 * $0 * (1 + Foundation.erf($0 / 2.0.squareRoot())) }
@@ -31,6 +32,11 @@ extension ReferenceMath {
             zip(x, dy).map { x, dy in
                 let s = 1 / (1 + exp(-x))
                 return dy * s * (1 - s)
+            }
+        case .silu:
+            zip(x, dy).map { x, dy in
+                let s = 1 / (1 + exp(-x))
+                return dy * s * (1 + x * (1 - s))
             }
         case .hardSwish: zip(x, dy).map { x, dy in x < -3 ? 0 : x <= 3 ? dy * (x / 3 + 0.5) : dy }
         case .hardSigmoid(let alpha, let beta):

@@ -9,6 +9,8 @@ public enum Activation: Hashable, Sendable, CustomStringConvertible {
     case clip(min: Float, max: Float)
     /// `1 / (1 + e^−x)`.
     case sigmoid
+    /// `x · σ(x)` (SiLU, Swish): the Sigmoid·Mul pair exporters write, fused into one op at import.
+    case silu
     /// `x · clip(x + 3, 0, 6) / 6` (MobileNetV3, EfficientNet exports); the derivative is PyTorch's: 0 below −3,
     /// `x/3 + 1/2` on [−3, 3], 1 above.
     case hardSwish
@@ -37,6 +39,7 @@ public enum Activation: Hashable, Sendable, CustomStringConvertible {
         case .leakyReLU: "leaky_relu"
         case .clip: "clip"
         case .sigmoid: "sigmoid"
+        case .silu: "silu"
         case .hardSwish: "hard_swish"
         case .hardSigmoid: "hard_sigmoid"
         case .gelu(let tanh): tanh ? "gelu_tanh" : "gelu"
@@ -54,6 +57,7 @@ public enum Activation: Hashable, Sendable, CustomStringConvertible {
         case .leakyReLU(let alpha): "leaky_relu(\(alpha))"
         case .clip(let low, let high): "clip(\(low), \(high))"
         case .sigmoid: "sigmoid"
+        case .silu: "silu"
         case .hardSwish: "hard_swish"
         case .hardSigmoid(let alpha, let beta): "hard_sigmoid(\(alpha), \(beta))"
         case .gelu(let tanh): tanh ? "gelu_tanh" : "gelu"
@@ -85,7 +89,7 @@ public enum ReLUGradient: String, Sendable, CaseIterable {
 public enum ActivationOp: OpFamily {
     /// Every activation the parity and gradient checks run, with the parameters models use.
     public static let verified: [Activation] = [
-        .relu, .leakyReLU(alpha: 0.1), .clip(min: 0, max: 6), .sigmoid, .hardSwish, .hardSigmoid(alpha: 1 / 6, beta: 0.5),
+        .relu, .leakyReLU(alpha: 0.1), .clip(min: 0, max: 6), .sigmoid, .silu, .hardSwish, .hardSigmoid(alpha: 1 / 6, beta: 0.5),
         .gelu(tanh: false), .gelu(tanh: true), .erf, .negate, .power(exponent: 2), .power(exponent: 3),
         .power(exponent: 0.5), .tanh, .abs,
     ]
@@ -102,7 +106,7 @@ extension Activation {
         switch self {
         case .relu, .leakyReLU: [0]
         case .clip(let low, let high): [Double(low), Double(high)]
-        case .sigmoid: []
+        case .sigmoid, .silu: []
         case .hardSwish: [-3, 3]
         case .hardSigmoid(let alpha, let beta): [Double(-beta / alpha), Double((1 - beta) / alpha)]
         case .abs: [0]

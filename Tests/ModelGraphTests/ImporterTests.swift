@@ -31,7 +31,8 @@ struct ImporterTests {
         let data = try TinyModel(nodes: [TinyModel.node("Foo", "MyFoo", inputs: ["input"], output: "y")]).data()
         let error = try #require(throws: ModelError.self) { try ONNXImporter.load(data: data, source: "tiny.onnx") }
         #expect(error.description
-            == "node 'MyFoo': op Foo is not supported; supported ops: " + ONNXImporter.supportedOps.joined(separator: ", "))
+            == "node 'MyFoo': op Foo (opset 17) is not supported; supported ops: "
+                + ONNXImporter.supportedOps.joined(separator: ", "))
         #expect(ONNXImporter.supportedOps == ONNXImporter.supportedOps.sorted() && ONNXImporter.supportedOps.contains("Conv"))
     }
 
@@ -76,6 +77,30 @@ struct ImporterTests {
         let scattered = try ONNXImporter.load(data: try TinyModel(nodes: [channels]).data(), source: "mean.onnx")
         #expect(scattered.nodes.map(\.opType) == ["ReduceMean", "ReduceMean", "ReduceMean"])
         #expect(try scattered.inferShapes(input: [1, 3, 8, 8])["y"] == [1, 1, 8, 1])
+    }
+
+    /// x·σ(x) becomes one SiLU node; a Sigmoid read by anything else stays a Sigmoid.
+    @Test func sigmoidTimesItsInputFusesIntoSiLU() throws {
+        let fused = try ONNXImporter.load(data: try TinyModel(nodes: [
+            TinyModel.node("Sigmoid", "gate", inputs: ["input"], output: "s"),
+            TinyModel.node("Mul", "swish", inputs: ["s", "input"], output: "y"),
+        ]).data(), source: "silu.onnx")
+        #expect(fused.nodes.map(\.opType) == ["Sigmoid·Mul"])
+        if case .activation(.silu) = fused.nodes[0].operation {} else { Issue.record("expected SiLU, got \(fused.nodes[0])") }
+        let kept = try ONNXImporter.load(data: try TinyModel(nodes: [
+            TinyModel.node("Sigmoid", "gate", inputs: ["input"], output: "s"),
+            TinyModel.node("Relu", "r", inputs: ["input"], output: "r"),
+            TinyModel.node("Mul", "scale", inputs: ["s", "r"], output: "y"),
+        ]).data(), source: "gate.onnx")
+        #expect(kept.nodes.map(\.opType) == ["Sigmoid", "Relu", "Mul"])
+    }
+
+    /// An integer constant read as image data is refused with its type.
+    @Test func integerConstantsAsImageDataAreRefused() throws {
+        let model = TinyModel(nodes: [TinyModel.node("Add", "shift", inputs: ["input", "k"], output: "y")],
+                              initializers: [TinyModel.integers("k", [1])])
+        let error = try #require(throws: ModelError.self) { try ONNXImporter.load(data: try model.data(), source: "m") }
+        #expect(error.description == "node 'shift' (Add): its input 'k' is a constant of type int64; ConvLens computes in float")
     }
 
     @Test func shapesThatDoNotFitNameTheNode() throws {

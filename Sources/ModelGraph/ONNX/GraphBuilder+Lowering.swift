@@ -34,6 +34,12 @@ extension GraphBuilder {
         case "LeakyRelu":
             try append(node(.activation(.leakyReLU(alpha: a.float("alpha", default: 0.01))), [inputs[0]]))
         case "Sigmoid":
+            // x·σ(x) as exporters write SiLU: held back and fused with the Mul (one kernel, one tensor less).
+            if consumers[output] == 1, !outputs.contains(output), let reader = source.readers[output]?.first,
+               source.nodes[reader].opType == "Mul", Set(source.nodes[reader].input) == [inputs[0], output] {
+                pendingSiLU[output] = inputs[0]
+                return
+            }
             try append(node(.activation(.sigmoid), [inputs[0]]))
         case "HardSwish":
             try append(node(.activation(.hardSwish), [inputs[0]]))
@@ -87,6 +93,11 @@ extension GraphBuilder {
             } else {
                 try append(node(.matmul, Array(inputs)))
             }
+        case "Mul" where inputs.contains(where: { pendingSiLU[$0] != nil }):
+            let gate = inputs.first { pendingSiLU[$0] != nil }!
+            foldedValues[gate] = output
+            try append(Node(name: name, opType: "Sigmoid·Mul", operation: .activation(.silu), inputs: [pendingSiLU[gate]!],
+                            output: output))
         case "Add", "Sub", "Mul", "Div":
             guard inputs.count == 2 else { throw a.unsupported("needs two inputs") }
             let op: BinaryOp = switch proto.opType {
@@ -142,7 +153,8 @@ extension GraphBuilder {
                 let computed = inputs.first { !$0.isEmpty && folded[$0] == nil } ?? inputs[0]
                 throw dataDependence(of: computed, a, role: "input")
             }
-            throw ModelError.unsupportedOp(opType: proto.opType, node: name, supported: ONNXImporter.supportedOps)
+            throw ModelError.unsupportedOp(opType: proto.opType, node: name, opset: opset,
+                                           supported: ONNXImporter.supportedOps)
         }
     }
 

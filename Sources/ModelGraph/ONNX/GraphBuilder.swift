@@ -21,6 +21,8 @@ struct GraphBuilder {
     /// Whether a folded value came from the input's shape (then another input shape needs another plan).
     var readsInputShape = false
     var foldedNodeCount = 0
+    /// Sigmoid outputs held back to fuse with the Mul that reads them, by the value the Sigmoid read.
+    var pendingSiLU: [String: String] = [:]
     private var producers: [String: Int] = [:]
     private var nodeNames: Set<String> = []
 
@@ -37,7 +39,7 @@ struct GraphBuilder {
         nodeNames.insert(name)
         guard proto.domain.isEmpty || proto.domain == "ai.onnx" else {
             throw ModelError.unsupportedOp(
-                opType: "\(proto.domain).\(proto.opType)", node: name, supported: ONNXImporter.supportedOps)
+                opType: "\(proto.domain).\(proto.opType)", node: name, opset: nil, supported: ONNXImporter.supportedOps)
         }
         guard let output = proto.output.first, !output.isEmpty else {
             throw ModelError.unsupportedUsage(node: name, opType: proto.opType, reason: "it has no output")
@@ -59,12 +61,18 @@ struct GraphBuilder {
     /// Whether `value` is an input, a constant or an earlier node's output.
     func isDefined(_ value: String) -> Bool {
         value == input.name || constants[value] != nil || folded[value] != nil || producers[value] != nil
+            || pendingSiLU[value] != nil
     }
 
     /// Appends a lowered node, checking its shapes when they are known.
     mutating func append(_ node: Node) throws {
         if var known = shapes {
             let inputShapes = try node.inputs.map { value -> TensorShape in
+                if constants[value] == nil, let constant = folded[value] {
+                    throw ModelError.unsupportedUsage(
+                        node: node.name, opType: node.opType,
+                        reason: "its input '\(value)' is a constant of type \(constant.typeName); ConvLens computes in float")
+                }
                 guard let shape = known[value] ?? constants[value]?.shape else {
                     throw ModelError.unknownValue(value, node: node.name)
                 }

@@ -15,6 +15,8 @@ final class ONNXSource: Sendable {
     let constantNodeValues: [String: ONNXConstant]
     /// How many nodes and graph outputs read each value, to know when a BatchNormalization may be folded.
     let consumers: [String: Int]
+    /// The nodes (by index) that read each value, to see what a node's one consumer is before lowering it.
+    let readers: [String: [Int]]
     let metadata: [String: String]
     /// Graphs lowered for other input shapes, at most `maximumPlans` of them (without their `source`, which would
     /// be a reference cycle).
@@ -44,6 +46,11 @@ final class ONNXSource: Sendable {
         var consumers: [String: Int] = [:]
         for name in graph.node.flatMap(\.input) + outputs where !name.isEmpty { consumers[name, default: 0] += 1 }
         self.consumers = consumers
+        var readers: [String: [Int]] = [:]
+        for (index, node) in graph.node.enumerated() {
+            for name in Set(node.input) where !name.isEmpty { readers[name, default: []].append(index) }
+        }
+        self.readers = readers
         constants = try graph.initializer.map { ($0.name, try $0.decoded(external: external)) }
         var constantNodeValues: [String: ONNXConstant] = [:]
         for node in graph.node where node.opType == "Constant" && !node.output.isEmpty {
