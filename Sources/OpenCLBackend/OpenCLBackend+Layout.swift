@@ -73,7 +73,7 @@ extension OpenCLBackend {
     public func sliceForward(_ checked: Checked<SliceGeometry>, input: Tensor, output: Tensor) throws {
         let g = checked.geometry
         try gatherStrided(input, into: output, base: g.base, dims: g.output.dimensions,
-                          strides: zip(g.ranges, g.inputStrides).map { $0.step * $1 }, detail: "\(g.input) → \(g.output)")
+                          strides: zip(g.ranges, g.input.strides).map { $0.step * $1 }, detail: "\(g.input) → \(g.output)")
     }
 
     /// Every input element once: the output gradient where the slice took it, else zero (no separate clearing).

@@ -56,7 +56,7 @@ extension ReferenceMath {
 
     /// The input position of every output element of a slice, in output order.
     static func slicedPositions(_ g: SliceGeometry) -> [Int] {
-        let strides = g.inputStrides
+        let strides = g.input.strides
         var position = [Int](repeating: 0, count: g.ranges.count)
         return (0..<g.output.count).map { _ in
             let source = g.ranges.indices.reduce(0) { sum, axis in

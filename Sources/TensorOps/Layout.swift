@@ -98,11 +98,7 @@ public struct PermuteGeometry: Hashable, Sendable {
     }
 
     /// For each output axis, the input's stride along it (row-major input).
-    public var inputStrides: [Int] {
-        var strides = [Int](repeating: 1, count: input.rank)
-        for axis in stride(from: input.rank - 2, through: 0, by: -1) { strides[axis] = strides[axis + 1] * input[axis + 1] }
-        return permutation.map { strides[$0] }
-    }
+    public var inputStrides: [Int] { permutation.map { input.strides[$0] } }
 
     /// Whether this is the transpose of a matrix (rank 2, axes swapped).
     public var isMatrixTranspose: Bool { permutation == [1, 0] }
@@ -151,15 +147,8 @@ public struct SliceGeometry: Hashable, Sendable {
         output = TensorShape(ranges.map(\.count))
     }
 
-    /// Row-major strides of the input.
-    public var inputStrides: [Int] {
-        var strides = [Int](repeating: 1, count: input.rank)
-        for axis in stride(from: input.rank - 2, through: 0, by: -1) { strides[axis] = strides[axis + 1] * input[axis + 1] }
-        return strides
-    }
-
     /// Where the first output element sits in the input.
-    public var base: Int { zip(ranges, inputStrides).reduce(0) { $0 + $1.0.start * $1.1 } }
+    public var base: Int { zip(ranges, input.strides).reduce(0) { $0 + $1.0.start * $1.1 } }
 }
 
 // MARK: - Descriptor

@@ -10,6 +10,13 @@ public struct TensorShape: Hashable, Sendable, CustomStringConvertible, Expressi
     public var count: Int { dimensions.reduce(1, *) }
     public subscript(_ axis: Int) -> Int { dimensions[axis] }
 
+    /// Row-major strides: how many elements apart neighbours along each axis are.
+    public var strides: [Int] {
+        var strides = [Int](repeating: 1, count: rank)
+        for axis in stride(from: rank - 2, through: 0, by: -1) { strides[axis] = strides[axis + 1] * dimensions[axis + 1] }
+        return strides
+    }
+
     /// `2×3×32×32`, the form every message uses.
     public var description: String { dimensions.map(String.init).joined(separator: "×") }
 

@@ -1,3 +1,5 @@
+import TensorOps
+
 /// A constant as the ONNX graph holds it — its exact shape (rank 0 for a scalar) and element type — so shape
 /// computations (`Shape`, `Gather`, `Slice`, `Concat`, arithmetic …) fold at load exactly as onnxruntime would run
 /// them. Weights are `HostTensor`s for the backends; a float `FoldedTensor` shares their storage.
@@ -48,12 +50,6 @@ struct FoldedTensor: Equatable {
 
 /// Row-major index arithmetic over small n-D shapes, for folding.
 enum FoldedIndexing {
-    static func strides(_ shape: [Int]) -> [Int] {
-        var strides = [Int](repeating: 1, count: shape.count)
-        for axis in shape.indices.reversed().dropFirst() { strides[axis] = strides[axis + 1] * shape[axis + 1] }
-        return strides
-    }
-
     /// The multi-index of flat position `flat` in `shape`.
     static func coordinates(_ flat: Int, _ shape: [Int]) -> [Int] {
         var rest = flat
@@ -80,7 +76,7 @@ enum FoldedIndexing {
 
     /// For each element of `output` (a broadcast shape), the flat index of the element of `shape` it reads.
     static func broadcastSources(from shape: [Int], to output: [Int]) -> [Int] {
-        let strides = strides(shape)
+        let strides = TensorShape(shape).strides
         let offset = output.count - shape.count
         return (0..<output.reduce(1, *)).map { flat in
             let position = coordinates(flat, output)

@@ -179,7 +179,7 @@ extension GraphBuilder {
             }
             let shape = zip(tensor.shape, repeats).map { $0 * $1 }
             try requireSize(shape, a)
-            let strides = FoldedIndexing.strides(tensor.shape)
+            let strides = TensorShape(tensor.shape).strides
             let sources = (0..<shape.reduce(1, *)).map { flat in
                 zip(FoldedIndexing.coordinates(flat, shape), zip(tensor.shape, strides)).reduce(0) { $0 + ($1.0 % $1.1.0) * $1.1.1 }
             }
@@ -207,7 +207,7 @@ extension GraphBuilder {
         guard updates.count == count * slice else {
             throw a.unsupported("updates \(updates.shape) do not fit indices \(indices.shape) into data \(data.shape)")
         }
-        let strides = FoldedIndexing.strides(data.shape)
+        let strides = TensorShape(data.shape).strides
         var sources = Array(0..<data.count)  // element i of the result: < data.count from data, else from updates
         for tuple in 0..<count {
             var base = 0
@@ -297,7 +297,7 @@ extension GraphBuilder {
             shape: data.shape, starts: starts, ends: ends, axes: axes ?? Array(starts.indices),
             steps: steps ?? [Int](repeating: 1, count: starts.count))
         let shape = ranges.map(\.count)
-        let strides = FoldedIndexing.strides(data.shape)
+        let strides = TensorShape(data.shape).strides
         let sources = (0..<shape.reduce(1, *)).map { flat in
             zip(FoldedIndexing.coordinates(flat, shape), zip(ranges, strides)).reduce(0) { sum, item in
                 sum + (item.1.0.start + item.0 * item.1.0.step) * item.1.1
@@ -334,7 +334,7 @@ extension GraphBuilder {
             throw a.unsupported("perm \(permutation) is not a permutation of \(rank) axes")
         }
         let shape = permutation.map { tensor.shape[$0] }
-        let strides = FoldedIndexing.strides(tensor.shape)
+        let strides = TensorShape(tensor.shape).strides
         let sources = (0..<tensor.count).map { flat in
             zip(FoldedIndexing.coordinates(flat, shape), permutation).reduce(0) { $0 + $1.0 * strides[$1.1] }
         }

@@ -1,0 +1,187 @@
+import Foundation
+import TensorOps
+
+/// Lowerings that move or resample data: Resize and Upsample, and Slice, Split and Gather on image data.
+extension GraphBuilder {
+    /// Resize (opset 10 on) and Upsample (before) of an NCHW tensor's planes, to `sizes` or by `scales`: linear with
+    /// half-pixel centres (`half_pixel`, `pytorch_half_pixel`) or `align_corners`, and nearest wherever ONNX's index
+    /// mapping (its coordinate transformation and rounding) picks the same source pixels as ⌊d · in / out⌋, which
+    /// the importer checks output index by output index (PyTorch's `mode="nearest"`, and every integer scale).
+    mutating func lowerResize(_ proto: Onnx_NodeProto, name: String, attributes a: ONNXAttributes) throws {
+        let x = proto.input[0]
+        guard let shape = shapes?[x], shape.rank == 4 else {
+            throw a.unsupported("only NCHW inputs of a shape known at load can be resized")
+        }
+        guard a.ints("axes") == nil, a.int("antialias", default: 0) == 0 else {
+            throw a.unsupported("axes and antialias are not supported")
+        }
+        func operand(_ index: Int) -> String? {
+            index < proto.input.count && !proto.input[index].isEmpty ? proto.input[index] : nil
+        }
+        var size: [Int]
+        var scales: [Float]?
+        if proto.opType == "Resize", opset >= 11, let sizes = operand(3) {
+            size = try integerOperand(sizes, a, role: "sizes")
+        } else {
+            let values = proto.opType == "Upsample" && opset < 9 ? a.floats("scales")
+                : operand(proto.opType == "Resize" && opset >= 11 ? 2 : 1).flatMap { folded[$0] }.flatMap { tensor in
+                    if case .floats(let values) = tensor.elements { values } else { nil }
+                }
+            guard let values, values.count == 4 else { throw a.unsupported("scales or sizes must be constants for NCHW") }
+            scales = values
+            size = zip(shape.dimensions, values).map { Int((Float($0) * $1).rounded(.down)) }
+            readsInputShape = true  // the output size follows the input's
+        }
+        guard size.count == 4, size[0] == shape[0], size[1] == shape[1], size[2] > 0, size[3] > 0 else {
+            throw a.unsupported("only the spatial axes of \(shape) can be resized (to \(size))")
+        }
+        let mode = a.string("mode", default: "nearest")
+        let transformation = opset >= 11 ? a.string("coordinate_transformation_mode", default: "half_pixel") : "asymmetric"
+        let resizeMode: ResizeMode
+        switch mode {
+        case "linear", "bilinear":
+            switch transformation {
+            case "half_pixel", "pytorch_half_pixel": resizeMode = .bilinear(alignCorners: false)
+            case "align_corners": resizeMode = .bilinear(alignCorners: true)
+            default: throw a.unsupported("linear resizing with coordinate_transformation_mode \(transformation) is not supported")
+            }
+            if let scales, transformation != "align_corners",
+               (2...3).contains(where: { Float(size[$0]) / Float(shape[$0]) != scales[$0] }) {
+                throw a.unsupported("scales \(scales) do not give whole output sizes; export with sizes")
+            }
+        case "nearest":
+            let rounding = opset >= 11 ? a.string("nearest_mode", default: "round_prefer_floor") : "floor"
+            for axis in 2...3 where !Self.nearestMatchesFloor(input: shape[axis], output: size[axis],
+                                                               scale: scales?[axis], transformation, rounding) {
+                throw a.unsupported("nearest resizing with \(transformation) and \(rounding) from \(shape[axis]) to "
+                    + "\(size[axis]) picks other pixels than ⌊d · in / out⌋; only that mapping is supported")
+            }
+            resizeMode = .nearest
+        default:
+            throw a.unsupported("mode \(mode) is not supported (nearest, linear)")
+        }
+        try append(Node(name: name, opType: proto.opType, operation: .resize(resizeMode, height: size[2], width: size[3]),
+                        inputs: [x], output: proto.output[0]))
+    }
+
+    /// Whether ONNX's nearest index for every output index equals ⌊d · in / out⌋.
+    static func nearestMatchesFloor(input: Int, output: Int, scale: Float?, _ transformation: String, _ rounding: String)
+        -> Bool
+    {
+        let factor = Double(scale ?? Float(output) / Float(input))
+        return (0..<output).allSatisfy { d in
+            let source: Double = switch transformation {
+            case "half_pixel", "pytorch_half_pixel": (Double(d) + 0.5) / factor - 0.5
+            case "align_corners": output > 1 ? Double(d) * Double(input - 1) / Double(output - 1) : 0
+            case "asymmetric": Double(d) / factor
+            default: .nan
+            }
+            let index: Double = switch rounding {
+            case "floor": source.rounded(.down)
+            case "ceil": source.rounded(.up)
+            case "round_prefer_ceil": (source + 0.5).rounded(.down)
+            default: (source - 0.5).rounded(.up)  // round_prefer_floor
+            }
+            return source.isFinite && min(max(Int(index), 0), input - 1) == d * input / output
+        }
+    }
+
+    /// Slice, Split and Gather on image data, as strided slices (`Operation.slice`): ViT's class token (Gather of
+    /// index 0 on the token axis), a channel split (ghost modules, partial convolutions), a Slice with any steps. A
+    /// Gather's indices must be constants evenly spaced (one index drops the axis).
+    mutating func lowerSelection(_ proto: Onnx_NodeProto, name: String, attributes a: ONNXAttributes) throws {
+        let x = proto.input[0]
+        guard let shape = shapes?[x]?.dimensions else {
+            throw a.unsupported("the input's shape must be known at load (fix the model's input size)")
+        }
+        func axis(_ value: Int) throws -> Int {
+            let resolved = value < 0 ? value + shape.count : value
+            guard shape.indices.contains(resolved) else { throw a.unsupported("axis \(value) is outside rank \(shape.count)") }
+            return resolved
+        }
+        func slice(_ ranges: [Int: AxisRange], output: String, nodeName: String) throws {
+            for (axis, range) in ranges where range.count < 1 {
+                throw a.unsupported("the slice of axis \(axis) (\(range)) is empty")
+            }
+            if ranges[0] != nil && ranges[0] != .whole(shape[0]) { readsInputShape = true }  // a slice of the batch
+            try append(Node(name: nodeName, opType: proto.opType,
+                            operation: .slice(shape.indices.map { ranges[$0] }), inputs: [x], output: output))
+        }
+        switch proto.opType {
+        case "Slice":
+            let starts: [Int], ends: [Int], axes: [Int]?, steps: [Int]?
+            if opset >= 10 {
+                let operands = proto.input.map { $0.isEmpty ? nil : $0 }
+                func values(_ index: Int, _ role: String) throws -> [Int]? {
+                    guard index < operands.count, let value = operands[index] else { return nil }
+                    return try integerOperand(value, a, role: role)
+                }
+                guard let s = try values(1, "starts"), let e = try values(2, "ends") else {
+                    throw a.unsupported("starts and ends are required")
+                }
+                (starts, ends, axes, steps) = (s, e, try values(3, "axes"), try values(4, "steps"))
+            } else {
+                guard let s = a.ints("starts"), let e = a.ints("ends") else { throw a.unsupported("starts and ends are required") }
+                (starts, ends, axes, steps) = (s, e, a.ints("axes"), nil)
+            }
+            let listed = try (axes ?? Array(starts.indices)).map(axis)
+            let all = try Node.sliceRanges(shape: shape, starts: starts, ends: ends, axes: listed,
+                                           steps: steps ?? [Int](repeating: 1, count: starts.count))
+            try slice(Dictionary(uniqueKeysWithValues: listed.map { ($0, all[$0]) }), output: proto.output[0],
+                      nodeName: name)
+        case "Gather":
+            let along = try axis(a.int("axis", default: 0))
+            guard proto.input.count > 1, let indices = folded[proto.input[1]], let positions = indices.integerValues,
+                  !positions.isEmpty
+            else { throw a.unsupported("indices must be constants (or computed from shapes)") }
+            // torch.export writes `as_strided` as a Gather from the flattened tensor; when the indices read it in
+            // order, that is a view.
+            if shape.count == 1, positions == Array(0..<shape[0]) {
+                return try append(Node(name: name, opType: proto.opType, operation: .reshape(indices.shape), inputs: [x],
+                                       output: proto.output[0]))
+            }
+            guard indices.shape.count <= 1 else {
+                throw a.unsupported("indices of shape \(indices.shape) are supported only when they read a flattened "
+                    + "tensor in order (a view)")
+            }
+            let wrapped = try positions.map { index in
+                let position = index < 0 ? index + shape[along] : index
+                guard (0..<shape[along]).contains(position) else {
+                    throw a.unsupported("index \(index) is outside axis \(along) of size \(shape[along])")
+                }
+                return position
+            }
+            let step = wrapped.count > 1 ? wrapped[1] - wrapped[0] : 1
+            guard step != 0, wrapped.indices.allSatisfy({ wrapped[$0] == wrapped[0] + $0 * step }) else {
+                throw a.unsupported("indices \(positions) are not evenly spaced (only strided selections are supported)")
+            }
+            let range = AxisRange(start: wrapped[0], step: step, count: wrapped.count)
+            guard indices.shape.isEmpty else {
+                return try slice([along: range], output: proto.output[0], nodeName: name)
+            }
+            let selected = "\(name)/selected"
+            try slice([along: range], output: selected, nodeName: "\(name)/select")
+            try append(Node(name: name, opType: proto.opType, operation: .squeeze(axes: [along]), inputs: [selected],
+                            output: proto.output[0]))
+        default:  // Split
+            let along = try axis(a.int("axis", default: 0))
+            let outputs = Array(proto.output)
+            var sizes = opset >= 13 ? (proto.input.count > 1 && !proto.input[1].isEmpty
+                ? try integerOperand(proto.input[1], a, role: "split") : nil) : a.ints("split")
+            if sizes == nil {
+                let parts = opset >= 18 ? a.int("num_outputs", default: outputs.count) : outputs.count
+                let size = (shape[along] + parts - 1) / parts  // the last part takes what is left
+                sizes = (0..<parts).map { min(size, max(shape[along] - $0 * size, 0)) }
+            }
+            guard let sizes, sizes.count == outputs.count, sizes.reduce(0, +) == shape[along], sizes.allSatisfy({ $0 > 0 })
+            else { throw a.unsupported("split sizes do not divide axis \(along) of size \(shape[along]) into \(outputs.count)") }
+            var start = 0
+            for (index, (output, size)) in zip(outputs, sizes).enumerated() {
+                defer { start += size }
+                guard !output.isEmpty else { continue }
+                try slice([along: AxisRange(start: start, count: size)], output: output,
+                          nodeName: index == 0 ? name : "\(name)/\(index)")
+            }
+        }
+    }
+}
