@@ -6,6 +6,8 @@ For each model in ZOO (torchvision, ``weights=None`` after ``torch.manual_seed(0
 that torchvision initializes to zero is drawn N(0, 0.01) so the logits differ):
 
 1. one input 1 x 3 x S x S (S = 299 for Inception v3, else 224), numpy ``default_rng(0)`` standard normal;
+   besides torchvision, a few timm architectures (``TIMM``, PyPI ``timm``, random weights) that use the same ops
+   in other patterns;
 2. exported twice into a temporary folder: the TorchScript exporter (``dynamo=False``, opset 17, constant folding
    on, batch axis dynamic; it writes shape computations that ConvLens folds at load) and the default exporter
    (torch.export, opset 18+, batch axis dynamic through ``torch.export.Dim``, weights of large models in a side
@@ -18,7 +20,7 @@ Pass: logits rel L2 (||a - b|| / ||b||) <= 1e-4 against onnxruntime. The table g
 class agrees, and ConvLens's "forward N ms" (one forward, first call: kernel builds included). Input gradients on
 the whole zoo are not part of this run (Tools/conformance.py checks them, with its decision criterion, on six CNNs).
 
-Usage (repository root; venv outside the repository with torch, torchvision, onnx, onnxscript, onnxruntime):
+Usage (repository root; venv outside the repository with torch, torchvision, timm, onnx, onnxscript, onnxruntime):
     ~/convlens-venv/bin/python Tools/zoo_conformance.py --convlens .build/release/convlens [--models a,b]
 Rewrites the part of CONFORMANCE.md between the "zoo" markers (appending it the first time). Never run by the
 build or the tests.
@@ -46,11 +48,19 @@ ZOO = [
     "googlenet", "squeezenet1_1", "shufflenet_v2_x1_0", "mobilenet_v2", "mobilenet_v3_large", "mnasnet1_0",
     "efficientnet_b0", "efficientnet_v2_s", "regnet_y_400mf", "convnext_tiny", "vit_b_16", "swin_t", "maxvit_t",
 ]
+# Other libraries' architectures use the same ops in other patterns: timm's TF-ported EfficientNet pads "same" from
+# the input's size at run time, DeiT distils through a second token, MobileViT unfolds patches with reshapes and
+# transposes, RegNetY and ResNet-D average-pool in their shortcuts, ConvNeXt-Atto, CoAtNet ... ("timm:" names).
+TIMM = ["timm:tf_efficientnet_b0", "timm:deit_tiny_distilled_patch16_224", "timm:mobilevit_xxs", "timm:regnety_002",
+        "timm:resnet18d", "timm:convnext_atto", "timm:coatnet_nano_rw_224"]
 START, END = "<!-- zoo:start -->", "<!-- zoo:end -->"
 
 
 def build(name: str):
     torch.manual_seed(0)
+    if name.startswith("timm:"):
+        import timm
+        return timm.create_model(name[5:], pretrained=False).eval()
     options = {"aux_logits": False, "init_weights": True} if name in ("inception_v3", "googlenet") else {}
     model = getattr(torchvision.models, name)(weights=None, **options).eval()
     for module in model.modules():  # zero-initialized heads (ViT) would give all-zero logits
@@ -85,7 +95,7 @@ def run(convlens: str, model: Path, x_path: Path, out: Path) -> tuple:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--convlens", required=True)
-    parser.add_argument("--models", default=",".join(ZOO))
+    parser.add_argument("--models", default=",".join(ZOO + TIMM))
     args = parser.parse_args()
     rows, failures = [], []
     started = time.time()
@@ -117,22 +127,32 @@ def main() -> int:
                 if not ok:
                     failures.append(name)
             print(rows[-1], flush=True)
+    report = ROOT / "CONFORMANCE.md"
+    text = report.read_text()
+    # A run of some models keeps the other models' rows of the last run (marked), so the table stays whole.
+    ran = {row[0] for row in rows}
+    carried = []
+    if START in text:
+        for line in text[text.index(START):text.index(END)].splitlines():
+            cells = [cell.strip() for cell in line.strip().strip("|").split(" | ")]
+            if len(cells) == 6 and cells[1] in ("legacy", "dynamo") and cells[0].rstrip("*") not in ran:
+                carried.append(tuple([cells[0].rstrip("*") + "*"] + cells[1:]))
+    rows = carried + rows
     passed = sum(1 for row in rows if row[-1] == "pass")
     device = subprocess.run([args.convlens, "devices"], capture_output=True, text=True).stdout.strip().splitlines()
     lines = [
-        START, "", "## Model zoo: both exporters, logits against onnxruntime", "",
+        START, "", "## Model zoo: both exporters, logits against onnxruntime (torchvision classifiers, some timm models)", "",
         "- Date: %s; OpenCL device: %s" % (time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
                                           device[1].strip() if len(device) > 1 else "?"),
         "- torch %s, torchvision %s; command: `~/convlens-venv/bin/python Tools/zoo_conformance.py --convlens %s` "
         "(%.0f min)" % (torch.__version__, torchvision.__version__, args.convlens, (time.time() - started) / 60),
         "- What it checks: see the script's docstring (random weights, one standard-normal input, rel L2 <= 1e-4 of "
         "the logits against onnxruntime; `legacy` = TorchScript exporter at opset 17, `dynamo` = the default exporter).",
-        "", "**%d of %d runs pass.**" % (passed, len(rows)), "",
+        "", "**%d of %d runs pass.**" % (passed, len(rows))
+        + (" Rows marked * are carried over from the previous run of the script." if carried else ""), "",
         "| model | exporter | logits rel L2 | top-1 agrees | forward ms (first call) | result |",
         "| --- | --- | ---: | --- | ---: | --- |",
     ] + ["| %s |" % " | ".join(row) for row in rows] + ["", END]
-    report = ROOT / "CONFORMANCE.md"
-    text = report.read_text()
     section = "\n".join(lines)
     text = text[:text.index(START)] + section + text[text.index(END) + len(END):] if START in text \
         else text.rstrip("\n") + "\n\n" + section + "\n"
