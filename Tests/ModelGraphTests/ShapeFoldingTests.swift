@@ -97,6 +97,15 @@ struct ShapeFoldingTests {
              [TinyModel.integers("v", [4], shape: []), TinyModel.integers("a", [0])], FoldedTensor(integers: [4])),
             (TinyModel.node("Concat", "c", inputs: ["s", "v"], output: "y", int: ["axis": 0]),
              [TinyModel.integers("v", [-1])], FoldedTensor(integers: [1, 3, 8, 8, -1])),
+            // timm's TF "same" padding clamps at 0 with Clip; CoAtNet's bias table is read by GatherND; Swin's
+            // mask is written by ScatterND.
+            (TinyModel.node("Clip", "cl", inputs: ["s", "lo", "hi"], output: "y"),
+             [TinyModel.integers("lo", [2], shape: []), TinyModel.integers("hi", [6], shape: [])],
+             FoldedTensor(integers: [2, 3, 6, 6])),
+            (TinyModel.node("GatherND", "gn", inputs: ["s", "i"], output: "y"),
+             [TinyModel.integers("i", [2, -4], shape: [2, 1])], FoldedTensor(integers: [8, 1])),
+            (TinyModel.node("ScatterND", "sn", inputs: ["s", "i", "u"], output: "y"),
+             [TinyModel.integers("i", [1], shape: [1, 1]), TinyModel.integers("u", [5])], FoldedTensor(integers: [1, 5, 8, 8])),
         ]
         for (node, initializers, expected) in cases {
             let model = TinyModel(nodes: [shape, node], initializers: initializers)

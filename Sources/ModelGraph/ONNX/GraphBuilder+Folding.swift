@@ -7,8 +7,8 @@ import TensorOps
 extension GraphBuilder {
     /// ONNX ops evaluated at load when their inputs are constants (`Shape` and `Size` need only the input's shape).
     static let foldedOps: Set<String> = [
-        "Abs", "Add", "And", "Cast", "CastLike", "Ceil", "Concat", "ConstantOfShape", "Div", "Dropout", "Equal",
-        "Expand", "Flatten", "Floor", "Gather", "Greater", "GreaterOrEqual", "Identity", "Less", "LessOrEqual", "Max",
+        "Abs", "Add", "And", "Cast", "CastLike", "Ceil", "Clip", "Concat", "ConstantOfShape", "Div", "Dropout", "Equal",
+        "Expand", "Flatten", "Floor", "Gather", "GatherND", "Greater", "GreaterOrEqual", "Identity", "Less", "LessOrEqual", "Max",
         "Min", "Mod", "Mul", "Neg", "Not", "Or", "Pow", "Range", "Reshape", "Round", "ScatterND", "Shape", "Size",
         "Slice", "Sqrt",
         "Squeeze", "Sub", "Tile", "Transpose", "Unsqueeze", "Where",
@@ -186,10 +186,55 @@ extension GraphBuilder {
             return [tensor.gathering(sources, shape: shape)]
         case "Where":
             return [try FoldedArithmetic.select(try required(0), try required(1), try required(2), a)]
+        case "Clip":
+            // timm's TF "same" padding clamps its amounts at 0 with Clip; bounds are inputs from opset 11.
+            var result = try required(0)
+            let bounds = opset >= 11 ? [operands.count > 1 ? operands[1] : nil, operands.count > 2 ? operands[2] : nil]
+                : ["min", "max"].map { name in
+                    a.has(name) ? FoldedTensor(shape: [], .floats([a.float(name, default: 0)])) : nil
+                }
+            for (op, bound) in zip(["Max", "Min"], bounds) {
+                if let bound { result = try FoldedArithmetic.apply(op, [result, bound], fmod: false, a) }
+            }
+            return [result]
+        case "GatherND":
+            return [try gatherND(try required(0), indices: try required(1), a)]
         case "ScatterND":
             return [try scatter(try required(0), indices: try required(1), updates: try required(2), a)]
         default:
             return [try FoldedArithmetic.apply(op, operands.compactMap { $0 }, fmod: a.int("fmod", default: 0) != 0, a)]
+        }
+    }
+
+    /// GatherND with batch_dims 0 (CoAtNet's relative-position bias: a parameter table read at constant indices):
+    /// for each index tuple of depth k, the slice of `data` it names; output shape indices.shape[..<-1] +
+    /// data.shape[k...].
+    private func gatherND(_ data: FoldedTensor, indices: FoldedTensor, _ a: ONNXAttributes) throws -> FoldedTensor {
+        guard a.int("batch_dims", default: 0) == 0 else { throw a.unsupported("only batch_dims 0 is folded") }
+        let offsets = try tupleOffsets(data, indices: indices, a)
+        let slice = data.shape[(indices.shape.last ?? 0)...].reduce(1, *)
+        let shape = Array(indices.shape.dropLast()) + Array(data.shape[(indices.shape.last ?? 0)...])
+        try requireSize(shape, a)
+        return data.gathering(offsets.flatMap { base in (0..<slice).map { base + $0 } }, shape: shape)
+    }
+
+    /// The flat offset in `data` of the slice each index tuple (the last axis of `indices`) names, negative indices
+    /// counted from the end.
+    private func tupleOffsets(_ data: FoldedTensor, indices: FoldedTensor, _ a: ONNXAttributes) throws -> [Int] {
+        guard let tuples = indices.integerValues, let depth = indices.shape.last, depth <= data.shape.count else {
+            throw a.unsupported("indices must be integers of depth ≤ the data's rank")
+        }
+        let strides = TensorShape(data.shape).strides
+        let count = depth == 0 ? 1 : tuples.count / depth
+        return try (0..<count).map { tuple in
+            try (0..<depth).reduce(0) { base, axis in
+                let index = tuples[tuple * depth + axis]
+                let position = index < 0 ? index + data.shape[axis] : index
+                guard (0..<data.shape[axis]).contains(position) else {
+                    throw a.unsupported("index \(index) is outside axis \(axis) of \(data.shape)")
+                }
+                return base + position * strides[axis]
+            }
         }
     }
 
@@ -199,26 +244,14 @@ extension GraphBuilder {
         -> FoldedTensor
     {
         guard a.string("reduction", default: "none") == "none" else { throw a.unsupported("only reduction none is folded") }
-        guard let tuples = indices.integerValues, let depth = indices.shape.last, depth <= data.shape.count,
-              updates.typeName == data.typeName
-        else { throw a.unsupported("indices must be integers of depth ≤ the data's rank, updates of the data's type") }
-        let sliceShape = Array(data.shape[depth...]), slice = sliceShape.reduce(1, *)
-        let count = depth == 0 ? 1 : tuples.count / depth
-        guard updates.count == count * slice else {
+        guard updates.typeName == data.typeName else { throw a.unsupported("updates must be of the data's type") }
+        let offsets = try tupleOffsets(data, indices: indices, a)
+        let slice = data.shape[(indices.shape.last ?? 0)...].reduce(1, *)
+        guard updates.count == offsets.count * slice else {
             throw a.unsupported("updates \(updates.shape) do not fit indices \(indices.shape) into data \(data.shape)")
         }
-        let strides = TensorShape(data.shape).strides
         var sources = Array(0..<data.count)  // element i of the result: < data.count from data, else from updates
-        for tuple in 0..<count {
-            var base = 0
-            for axis in 0..<depth {
-                let index = tuples[tuple * depth + axis]
-                let position = index < 0 ? index + data.shape[axis] : index
-                guard (0..<data.shape[axis]).contains(position) else {
-                    throw a.unsupported("index \(index) is outside axis \(axis) of \(data.shape)")
-                }
-                base += position * strides[axis]
-            }
+        for (tuple, base) in offsets.enumerated() {
             for offset in 0..<slice { sources[base + offset] = data.count + tuple * slice + offset }
         }
         let both = FoldedTensor.concatenating([data, updates.reshaped([updates.count])].map { $0.reshaped([$0.count]) },

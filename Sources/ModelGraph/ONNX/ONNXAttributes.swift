@@ -24,6 +24,8 @@ struct ONNXAttributes {
         byName[name].map { $0.ints.map { Int($0) } }
     }
 
+    func has(_ name: String) -> Bool { byName[name] != nil }
+
     func floats(_ name: String) -> [Float]? {
         byName[name].map(\.floats)
     }
