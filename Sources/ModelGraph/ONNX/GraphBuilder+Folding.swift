@@ -7,11 +7,10 @@ import TensorOps
 extension GraphBuilder {
     /// ONNX ops evaluated at load when their inputs are constants (`Shape` and `Size` need only the input's shape).
     static let foldedOps: Set<String> = [
-        "Abs", "Add", "And", "Cast", "CastLike", "Ceil", "Clip", "Concat", "ConstantOfShape", "Div", "Dropout", "Equal",
-        "Expand", "Flatten", "Floor", "Gather", "GatherND", "Greater", "GreaterOrEqual", "Identity", "Less", "LessOrEqual", "Max",
-        "Min", "Mod", "Mul", "Neg", "Not", "Or", "Pow", "Range", "Reshape", "Round", "ScatterND", "Shape", "Size",
-        "Slice", "Sqrt",
-        "Squeeze", "Sub", "Tile", "Transpose", "Unsqueeze", "Where",
+        "Abs", "Add", "And", "Cast", "CastLike", "Ceil", "Clip", "Concat", "ConstantOfShape", "Div", "Dropout",
+        "Equal", "Expand", "Flatten", "Floor", "Gather", "GatherND", "Greater", "GreaterOrEqual", "Identity", "Less",
+        "LessOrEqual", "Max", "Min", "Mod", "Mul", "Neg", "Not", "Or", "Pow", "Range", "Reshape", "Round",
+        "ScatterND", "Shape", "Size", "Slice", "Sqrt", "Squeeze", "Sub", "Tile", "Transpose", "Unsqueeze", "Where",
     ]
 
     /// Ops that exist only to compute shapes: when one reads image data, the model is refused at that node.
