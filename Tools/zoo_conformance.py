@@ -143,7 +143,7 @@ def main() -> int:
     lines = [
         START, "", "## Model zoo: both exporters, logits against onnxruntime (torchvision classifiers, some timm models)", "",
         "- Date: %s; OpenCL device: %s" % (time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-                                          device[1].strip() if len(device) > 1 else "?"),
+                                          device[0].split("] ", 1)[-1] if device else "?"),
         "- torch %s, torchvision %s; command: `~/convlens-venv/bin/python Tools/zoo_conformance.py --convlens %s` "
         "(%.0f min)" % (torch.__version__, torchvision.__version__, args.convlens, (time.time() - started) / 60),
         "- What it checks: see the script's docstring (random weights, one standard-normal input, rel L2 <= 1e-4 of "
