@@ -15,7 +15,7 @@ Ops covered: conv2d (stride, asymmetric padding, dilation, groups, depthwise,
 no bias), max_pool2d (with argmax from ``return_indices=True`` and ceil_mode),
 avg_pool2d (count_include_pad, ceil_mode), global_avg_pool2d, relu,
 leaky_relu, clip (hardtanh), linear (also over the last axis of 3-D tokens), add,
-concat along channels, matmul (batched, a shared operand broadcast), permute,
+concat along channels, matmul (batched, operands broadcast), permute,
 slice (strided), standardize (F.layer_norm without affine: LayerNorm and
 InstanceNorm rows) and reduce (sum, mean, amax with a tie).
 
@@ -373,6 +373,7 @@ def matmul_case(name, a_shape, b_shape):
 matmul_case("matmul_heads_2x3x7x5_2x3x5x6", (2, 3, 7, 5), (2, 3, 5, 6))
 matmul_case("matmul_shared_b_2x4x3x6_6x5", (2, 4, 3, 6), (6, 5))
 matmul_case("matmul_shared_a_3x4_2x3x4x5", (3, 4), (2, 3, 4, 5))
+matmul_case("matmul_partial_broadcast_2x1x3x4_1x3x4x5", (2, 1, 3, 4), (1, 3, 4, 5))
 
 
 # ---------------------------------------------------------------------------

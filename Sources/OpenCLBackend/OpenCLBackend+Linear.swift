@@ -52,9 +52,20 @@ extension OpenCLBackend {
 }
 
 extension OpenCLBackend {
-    /// One batched launch of the tiled product; a shared operand keeps stride 0.
+    /// One batched launch of the tiled product; a shared operand keeps stride 0. A partial broadcast runs one launch
+    /// per product, each reading the matrices `matrices(of:)` names.
     public func matmulForward(_ checked: Checked<MatMulGeometry>, a: Tensor, b: Tensor, output: Tensor) throws {
         let g = checked.geometry
+        guard g.isUniform else {
+            for z in 0..<g.batch {
+                let (ai, bi) = g.matrices(of: z)
+                try matmul(MatrixView(buffer: a.buffer, offset: ai * g.m * g.k, rowStride: g.k),
+                           MatrixView(buffer: b.buffer, offset: bi * g.k * g.n, rowStride: g.n),
+                           into: MatrixView(buffer: output.buffer, offset: z * g.m * g.n, rowStride: g.n),
+                           m: g.m, n: g.n, k: g.k)
+            }
+            return
+        }
         try matmul(
             MatrixView(buffer: a.buffer, rowStride: g.k), MatrixView(buffer: b.buffer, rowStride: g.n),
             into: MatrixView(buffer: output.buffer, rowStride: g.n), m: g.m, n: g.n, k: g.k,
@@ -76,7 +87,17 @@ extension OpenCLBackend {
             let bTransposed = try makeTensor(try PermuteGeometry(input: g.b, permutation: swapped).output)
             try permute(input: b, output: bTransposed, permutation: swapped)
             let bt = MatrixView(buffer: bTransposed.buffer, rowStride: g.k)
-            if g.aIsBatched || g.batch == 1 {
+            if !g.isUniform {
+                // Each product adds into the matrix of a it read; the first to reach a matrix overwrites it.
+                var written = Set<Int>()
+                for z in 0..<g.batch {
+                    let (ai, bi) = g.matrices(of: z)
+                    try matmul(MatrixView(buffer: gradOutput.buffer, offset: z * g.m * g.n, rowStride: g.n),
+                               MatrixView(buffer: bTransposed.buffer, offset: bi * g.n * g.k, rowStride: g.k),
+                               into: MatrixView(buffer: gradA.buffer, offset: ai * g.m * g.k, rowStride: g.k),
+                               m: g.m, n: g.k, k: g.n, accumulate: !written.insert(ai).inserted)
+                }
+            } else if g.aIsBatched || g.batch == 1 {
                 try matmul(dc, bt, into: MatrixView(buffer: gradA.buffer, rowStride: g.k), m: g.m, n: g.k, k: g.n,
                            batch: MatmulBatch(count: g.batch, aStride: g.m * g.n, bStride: g.bIsBatched ? g.n * g.k : 0,
                                               cStride: g.m * g.k))
@@ -92,7 +113,16 @@ extension OpenCLBackend {
         }
         if let gradB {
             let at = MatrixView(buffer: a.buffer, rowStride: g.k), into = MatrixView(buffer: gradB.buffer, rowStride: g.n)
-            if g.bIsBatched || g.batch == 1 {
+            if !g.isUniform {
+                var written = Set<Int>()
+                for z in 0..<g.batch {
+                    let (ai, bi) = g.matrices(of: z)
+                    try matmul(MatrixView(buffer: a.buffer, offset: ai * g.m * g.k, rowStride: g.k), transposedA: true,
+                               MatrixView(buffer: gradOutput.buffer, offset: z * g.m * g.n, rowStride: g.n),
+                               into: MatrixView(buffer: gradB.buffer, offset: bi * g.k * g.n, rowStride: g.n),
+                               m: g.k, n: g.n, k: g.m, accumulate: !written.insert(bi).inserted)
+                }
+            } else if g.bIsBatched || g.batch == 1 {
                 try matmul(at, transposedA: true, dc, into: into, m: g.k, n: g.n, k: g.m,
                            batch: MatmulBatch(count: g.batch, aStride: g.aIsBatched ? g.m * g.k : 0,
                                               bStride: g.m * g.n, cStride: g.k * g.n))

@@ -90,6 +90,7 @@ extension ReferenceMath {
     }
 
     private static func matmulOffsets(_ z: Int, _ g: MatMulGeometry) -> (Int, Int, Int) {
-        (g.aIsBatched ? z * g.m * g.k : 0, g.bIsBatched ? z * g.k * g.n : 0, z * g.m * g.n)
+        let (a, b) = g.matrices(of: z)
+        return (a * g.m * g.k, b * g.k * g.n, z * g.m * g.n)
     }
 }

@@ -27,8 +27,9 @@ public struct LinearGeometry: Hashable, Sendable {
 }
 
 /// A batched matrix product of two computed tensors (ONNX MatMul with no constant operand: attention's Q·Kᵀ and
-/// A·V): …×M×K times …×K×N. Each operand's batch axes (those before the last two) are either the output's, or all
-/// 1 (one matrix shared by every product, NumPy broadcasting); other partial broadcasts are refused.
+/// A·V): …×M×K times …×K×N, the batch axes (those before the last two) broadcast as NumPy does. An operand whose
+/// batch axes are the output's or all 1 steps through its matrices evenly (one launch serves the batch); other
+/// broadcasts (N×1×… against 1×H×…) pick each product's matrices by `matrices(of:)`.
 public struct MatMulGeometry: Hashable, Sendable {
     public let a: TensorShape
     public let b: TensorShape
@@ -38,9 +39,15 @@ public struct MatMulGeometry: Hashable, Sendable {
     public let k: Int
     /// Products in the batch (the output's batch axes multiplied).
     public let batch: Int
-    /// Whether each operand holds one matrix per product (else one shared by all).
+    /// Whether each operand holds one matrix per product (else one shared by all, or a partial broadcast).
     public let aIsBatched: Bool
     public let bIsBatched: Bool
+    /// Whether both operands step evenly: each is batched or shares one matrix.
+    public let isUniform: Bool
+    /// Per output batch axis, how many matrices apart each operand's neighbours are (0 where it broadcasts).
+    private let aMatrixStrides: [Int]
+    private let bMatrixStrides: [Int]
+    private let outputBatch: [Int]
 
     public init(a: TensorShape, b: TensorShape) throws(ShapeError) {
         let op = "matmul"
@@ -54,20 +61,40 @@ public struct MatMulGeometry: Hashable, Sendable {
             [Int](repeating: 1, count: rank - shape.rank) + shape.dimensions.dropLast(2)
         }
         let aBatch = batchAxes(a), bBatch = batchAxes(b)
-        let outputBatch = zip(aBatch, bBatch).map { max($0, $1) }
-        for axes in [aBatch, bBatch] where axes != outputBatch && axes.contains(where: { $0 != 1 }) {
-            throw ShapeError(op: op, message: "batch axes of a \(a) and b \(b) must be equal, or all 1 in one operand")
+        var outputBatch: [Int] = []
+        for (x, y) in zip(aBatch, bBatch) {
+            guard x == y || x == 1 || y == 1 else {
+                throw ShapeError(op: op, message: "batch axes of a \(a) and b \(b) do not broadcast")
+            }
+            outputBatch.append(max(x, y))
         }
         (self.a, self.b) = (a, b)
         (m, k, n) = (a[a.rank - 2], a[a.rank - 1], b[b.rank - 1])
         batch = outputBatch.reduce(1, *)
         aIsBatched = aBatch == outputBatch && batch > 1
         bIsBatched = bBatch == outputBatch && batch > 1
+        isUniform = [aBatch, bBatch].allSatisfy { $0 == outputBatch || $0.allSatisfy { $0 == 1 } }
+        func matrixStrides(_ axes: [Int]) -> [Int] {
+            zip(TensorShape(axes).strides, axes).map { $1 == 1 ? 0 : $0 }
+        }
+        (aMatrixStrides, bMatrixStrides, self.outputBatch) = (matrixStrides(aBatch), matrixStrides(bBatch), outputBatch)
         output = TensorShape(outputBatch + [m, n])
     }
 
     public var cost: OpCost {
         OpCost(flops: 2 * batch * m * n * k, bytes: OpCost.traffic(a.count, b.count, output.count))
+    }
+
+    /// Which matrix of a and of b product `z` (row-major over the output's batch axes) reads.
+    public func matrices(of z: Int) -> (a: Int, b: Int) {
+        var rest = z, aIndex = 0, bIndex = 0
+        for axis in outputBatch.indices.reversed() {
+            let position = rest % outputBatch[axis]
+            rest /= outputBatch[axis]
+            aIndex += position * aMatrixStrides[axis]
+            bIndex += position * bMatrixStrides[axis]
+        }
+        return (aIndex, bIndex)
     }
 }
 
@@ -86,6 +113,8 @@ public enum LinearOp: OpFamily {
         MatMulCase(a: [9, 17], b: [17, 4]),
         MatMulCase(a: [2, 4, 3, 6], b: [6, 5]),
         MatMulCase(a: [3, 4], b: [2, 3, 4, 5]),
+        // Each operand broadcast along the other's batch axis.
+        MatMulCase(a: [2, 1, 3, 4], b: [1, 3, 4, 5]),
     ]
 
     public static let gradientCases: [any DifferentiableOpCase] = [
@@ -93,6 +122,7 @@ public enum LinearOp: OpFamily {
         MatMulCase(a: [2, 3, 4], b: [2, 4, 2]),
         MatMulCase(a: [2, 2, 3], b: [3, 2]),
         MatMulCase(a: [2, 3], b: [2, 3, 2]),
+        MatMulCase(a: [2, 1, 2, 3], b: [1, 2, 3, 2]),
     ]
 }
 
