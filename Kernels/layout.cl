@@ -37,21 +37,29 @@ __kernel void pad2d_backward(__global const float* dy, __global float* dx, int P
     dx[((size_t)plane * H + ih) * W + iw] = dy[((size_t)plane * OH + ih + TOP) * OW + iw + LEFT];
 }
 
+// The six-axis position of this work-item in a (D5, D4, D0·D1·D2·D3) global range, false past the dims.
+inline bool grid_position(int D0, int D1, int D2, int D3, int D4, int D5, int* i) {
+    i[5] = get_global_id(0);
+    i[4] = get_global_id(1);
+    int rest = get_global_id(2);
+    if (i[5] >= D5 || i[4] >= D4 || rest >= D0 * D1 * D2 * D3) return false;
+    i[3] = rest % D3; rest /= D3;
+    i[2] = rest % D2; rest /= D2;
+    i[1] = rest % D1;
+    i[0] = rest / D1;
+    return true;
+}
+
 // Global size (D5, D4, D0·D1·D2·D3): y in row-major order over output dims D0…D5 (leading ones 1) reads x at
 // BASE + Σ position·S, where S0…S5 are the input's steps along each output axis (negative for a slice that runs
 // backwards): the permute op (BASE 0, a matrix transpose takes transpose2d below) and the slice op.
 __kernel void gather_strided(__global const float* x, __global float* y, int BASE, int D0, int D1, int D2, int D3,
                              int D4, int D5, int S0, int S1, int S2, int S3, int S4, int S5) {
-    const int i5 = get_global_id(0), i4 = get_global_id(1);
-    int rest = get_global_id(2);
-    if (i5 >= D5 || i4 >= D4 || rest >= D0 * D1 * D2 * D3) return;
-    const int i3 = rest % D3; rest /= D3;
-    const int i2 = rest % D2; rest /= D2;
-    const int i1 = rest % D1;
-    const int i0 = rest / D1;
-    const long source = BASE + (long)i0 * S0 + (long)i1 * S1 + (long)i2 * S2 + (long)i3 * S3 + (long)i4 * S4
-        + (long)i5 * S5;
-    y[(size_t)get_global_id(2) * D4 * D5 + (size_t)i4 * D5 + i5] = x[source];
+    int i[6];
+    if (!grid_position(D0, D1, D2, D3, D4, D5, i)) return;
+    const long source = BASE + (long)i[0] * S0 + (long)i[1] * S1 + (long)i[2] * S2 + (long)i[3] * S3
+        + (long)i[4] * S4 + (long)i[5] * S5;
+    y[(size_t)get_global_id(2) * D4 * D5 + (size_t)i[4] * D5 + i[5]] = x[source];
 }
 
 // Global size (D5, D4, D0·D1·D2·D3) over the input's dims: dx at each position is dy's element where the slice
@@ -60,26 +68,20 @@ __kernel void slice_backward(__global const float* dy, __global float* dx, int D
                              int D5, int START0, int START1, int START2, int START3, int START4, int START5,
                              int STEP0, int STEP1, int STEP2, int STEP3, int STEP4, int STEP5, int COUNT0, int COUNT1,
                              int COUNT2, int COUNT3, int COUNT4, int COUNT5) {
-    const int i5 = get_global_id(0), i4 = get_global_id(1);
-    int rest = get_global_id(2);
-    if (i5 >= D5 || i4 >= D4 || rest >= D0 * D1 * D2 * D3) return;
-    const int i3 = rest % D3; rest /= D3;
-    const int i2 = rest % D2; rest /= D2;
-    const int i1 = rest % D1;
-    const int i0 = rest / D1;
-    const int position[6] = {i0, i1, i2, i3, i4, i5};
+    int i[6];
+    if (!grid_position(D0, D1, D2, D3, D4, D5, i)) return;
     const int start[6] = {START0, START1, START2, START3, START4, START5};
     const int step[6] = {STEP0, STEP1, STEP2, STEP3, STEP4, STEP5};
     const int count[6] = {COUNT0, COUNT1, COUNT2, COUNT3, COUNT4, COUNT5};
     size_t source = 0;
     bool taken = true;
     for (int axis = 0; axis < 6; ++axis) {
-        const int offset = position[axis] - start[axis];
+        const int offset = i[axis] - start[axis];
         const int index = offset / step[axis];
         taken = taken && offset % step[axis] == 0 && index >= 0 && index < count[axis];
         source = source * count[axis] + (taken ? index : 0);
     }
-    dx[(size_t)get_global_id(2) * D4 * D5 + (size_t)i4 * D5 + i5] = taken ? dy[source] : 0.0f;
+    dx[(size_t)get_global_id(2) * D4 * D5 + (size_t)i[4] * D5 + i[5]] = taken ? dy[source] : 0.0f;
 }
 
 // Global size (⌈COLS/16⌉, ⌈ROWS/16⌉): dst[c, r] = src[r, c] for a ROWS × COLS matrix inside each buffer (offsets

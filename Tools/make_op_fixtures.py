@@ -324,25 +324,8 @@ act_case("clip_0_6", "clip", {"min": 0.0, "max": 6.0},
 # linear
 # ---------------------------------------------------------------------------
 
-def linear_case(name, n, fin, fout):
-    g = gen_for(name)
-    x = leaf(randn(g, n, fin))
-    wt = leaf(randn(g, fout, fin, scale=1.0 / math.sqrt(fin)))
-    b = leaf(randn(g, fout, scale=1.0 / math.sqrt(fin)))
-    out = F.linear(x, wt, b)
-    grad_output = backward(out, g)
-    add_case(name, "linear", {},
-             [("input", x), ("weight", wt), ("bias", b), ("grad_output", grad_output),
-              ("output", out), ("grad_input", x.grad), ("grad_weight", wt.grad),
-              ("grad_bias", b.grad)])
-
-
-linear_case("linear_3x17_to_5", 3, 17, 5)
-linear_case("linear_1x64_to_10", 1, 64, 10)
-
-
-def linear_tokens_case(name, shape, fout):
-    """A linear layer over the last axis of tokens or channels-last features (every leading axis a row)."""
+def linear_case(name, shape, fout):
+    """A linear layer over the last axis of `shape` (every leading axis a row: a batch, tokens, channels-last)."""
     g = gen_for(name)
     x = leaf(randn(g, *shape))
     wt = leaf(randn(g, fout, shape[-1], scale=1.0 / math.sqrt(shape[-1])))
@@ -355,7 +338,9 @@ def linear_tokens_case(name, shape, fout):
               ("grad_bias", b.grad)])
 
 
-linear_tokens_case("linear_2x5x7_to_4", (2, 5, 7), 4)
+linear_case("linear_3x17_to_5", (3, 17), 5)
+linear_case("linear_1x64_to_10", (1, 64), 10)
+linear_case("linear_2x5x7_to_4", (2, 5, 7), 4)
 
 
 def matmul_case(name, a_shape, b_shape):
