@@ -25,7 +25,7 @@ func readFileBytes(_ path: String) throws(ImageIOError) -> [UInt8] {
 /// Writes `bytes` to a temporary file beside `path`, then renames it over `path`: readers see the old file or
 /// the whole new one, and a failure leaves no partial file behind.
 /// - Throws: `ImageIOError` with the system's reason.
-func writeFileAtomically(_ bytes: [UInt8], to path: String) throws(ImageIOError) {
+public func writeFileAtomically(_ bytes: [UInt8], to path: String) throws(ImageIOError) {
     // Same directory, so the rename cannot cross file systems; pid and UUID keep concurrent writers apart.
     let temporary = path + ".partial-\(getpid())-\(UUID().uuidString)"
     let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o666)

@@ -35,15 +35,28 @@ struct ForwardCommand: BackendCommand {
     @Option(help: "The class whose score --save-input-gradient differentiates (default: each sample's top class).")
     var gradientClass: Int?
 
+    @Option(help: ArgumentHelp(
+        "Write the activations of the forward pass into this folder, one .npy per value, with values.tsv naming "
+            + "each one's node, op and role.", valueName: "folder"))
+    var saveValues: String?
+
+    @Option(help: ArgumentHelp(
+        "With --save-values: only the inputs and outputs of nodes of these ONNX op types.", valueName: "Op,Op…"))
+    var valuesFor: String?
+
     func validate() throws {
         if top < 1 { throw ValidationError("--top must be at least 1") }
         if gradientClass != nil && saveInputGradient == nil {
             throw ValidationError("--gradient-class needs --save-input-gradient")
         }
+        if valuesFor != nil && saveValues == nil { throw ValidationError("--values-for needs --save-values") }
     }
 
     func run<B: Backend>(on backend: B) throws {
         let graph = try modelOptions.load()
+        // The op types are checked before the forward pass, so a typo costs no model run.
+        let valueDump = ValueDump(opTypes: Set((valuesFor ?? "").split(separator: ",").map { String($0) }))
+        if saveValues != nil { _ = try valueDump.selectedNodes(of: graph) }
         let preprocessing = try preprocessing.resolve(for: graph, size: size)
         let input = try ModelInputs.tensor(from: input, preprocessing: preprocessing)
         let executor = try GraphExecutor(graph: graph, backend: backend)
@@ -61,6 +74,10 @@ struct ForwardCommand: BackendCommand {
         if let saveNpy {
             try NPYFile.write(output, to: saveNpy)
             print("wrote \(saveNpy)")
+        }
+        if let saveValues {
+            let count = try valueDump.write(executor, into: saveValues)
+            print("wrote \(count) values into \(saveValues)")
         }
         if let saveInputGradient {
             let gradient = try inputGradient(executor, output: output)

@@ -1,4 +1,5 @@
 import Foundation
+import ImageIO
 import TestSupport
 import Testing
 
@@ -30,6 +31,27 @@ struct CommandLineTests {
         #expect(result.status == 0, "\(result.error)")
         #expect(result.output.contains("     1      7  7 "), "\(result.output)")
         #expect(FileManager.default.fileExists(atPath: path("logits.npy")))
+    }
+
+    /// `--save-values` writes what a ReLU saw and made, named as the ONNX file names them.
+    @Test func forwardSavesTheValuesAroundChosenOps() throws {
+        let folder = path("values")
+        let result = try ConvLensProcess.run(["forward", "--input", digit, "--save-values", folder,
+                                              "--values-for", "Relu,MaxPool"])
+        #expect(result.status == 0, "\(result.error)")
+        let manifest = try String(contentsOfFile: folder + "/values.tsv", encoding: .utf8)
+        let rows = manifest.split(separator: "\n").dropFirst().map { $0.split(separator: "\t").map(String.init) }
+        #expect(Set(rows.map { $0[1] }) == ["Relu", "MaxPool"])
+        let relu = try #require(rows.first { $0[1] == "Relu" && $0[2] == "input0" })
+        let reluOutput = try #require(rows.first { $0[0] == relu[0] && $0[2] == "output" })
+        let before = try NPYFile.read(folder + "/" + relu[5])
+        let after = try NPYFile.read(folder + "/" + reluOutput[5])
+        #expect(before.shape == after.shape && before.shape.dimensions.map(String.init).joined(separator: "x") == relu[4])
+        #expect(after.values == before.values.map { max($0, 0) })
+        #expect(before.values.contains { $0 < 0 } && before.values.contains { $0 > 0 })
+        try expectRefusal(["forward", "--input", digit, "--save-values", path("none"), "--values-for", "Erf"],
+                          mentioning: "--values-for Erf: the model has no node of that op type")
+        #expect(!FileManager.default.fileExists(atPath: path("none")))
     }
 
     @Test func infoListsTheBundledModel() throws {
