@@ -11,10 +11,12 @@ Used wherever a script needs what onnxruntime cannot give: autograd through exac
 - Float initializers are float32 ``nn.Parameter``s, integer ones buffers, so ``module.double()`` evaluates in
   float64 and ``module.requires_grad_(False)`` leaves only the input's gradient to compute.
 
-Ops: the union of what the scripts' models use (the small test models, the bundled MNIST model and the torchvision
-exports): Conv (2-D), Relu, LeakyRelu, Sigmoid, Clip, MaxPool, AveragePool, GlobalAveragePool, Gemm, MatMul, Add,
-Mul, Concat, Flatten, Reshape, BatchNormalization (inference), Identity, Dropout, Softmax, Pad, Constant. Anything
-else raises NotImplementedError when the module is built, not silently later.
+Ops: every op ``convlens info --supported-ops`` lists, lowered or folded (this file: convolutions, pooling, Gemm and
+the basic elementwise ops; onnx_torch_ops.py: the rest). Anything else raises NotImplementedError when the module is
+built, not silently later. Shape computations run in torch on int64 tensors, as the graph states them.
+
+``forward(x, decisions=...)`` evaluates the piecewise ops (ReLU, Clip, max-pool …) under another implementation's
+branches (convlens_tools.decisions): the input-gradient criterion of Tools/conformance.py.
 """
 import numpy as np
 import torch
@@ -22,7 +24,9 @@ import torch.nn.functional as F
 from onnx import numpy_helper
 from torch import nn
 
+from convlens_tools.decisions import DECISION_OPS, decided
 from convlens_tools.onnx_graph import attributes, initializers
+from convlens_tools.onnx_torch_ops import TensorOpsMixin
 
 
 class _NodeInfo:
@@ -40,7 +44,7 @@ class _NodeInfo:
         return f"{self.op_type} -> {self.onnx_outputs[0]}"
 
 
-class OnnxNode(_NodeInfo, nn.Module):
+class OnnxNode(TensorOpsMixin, _NodeInfo, nn.Module):
     """One ONNX node evaluated with torch ops; forward(*node_inputs) -> output(s)."""
 
     def __init__(self, index: int, node, opset: int) -> None:
@@ -144,6 +148,7 @@ class OnnxNode(_NodeInfo, nn.Module):
 
     def _op_Add(self, a, b):
         return a + b
+
 
     def _op_Mul(self, a, b):
         return a * b
@@ -265,16 +270,45 @@ class OnnxGraphModule(nn.Module):
         self.nodes = nn.ModuleList(
             ReluNode(i, n) if n.op_type == "Relu" else OnnxNode(i, n, opset) for i, n in enumerate(graph.node))
         self.producer = {out: i for i, n in enumerate(graph.node) for out in n.output if out}
+        # The names ConvLens gives the nodes (its importer's rule): the file's, or <op>_<index> where it has none,
+        # with _<index> added to a repeated name.
+        self.convlens_names, seen = [], set()
+        for i, n in enumerate(graph.node):
+            name = n.name or f"{n.op_type}_{i}"
+            if name in seen:
+                name += f"_{i}"
+            seen.add(name)
+            self.convlens_names.append(name)
+        # Filled by forward: the piecewise nodes on the input's path as (ConvLens name, op); with decisions, also
+        # (name, op, differing decisions, decisions) per node decided, and the nodes that had no ConvLens value.
+        self.piecewise, self.decision_counts, self.undecided = [], [], []
 
     def module_for_value(self, value_name: str) -> nn.Module:
         return self.nodes[self.producer[value_name]]
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, decisions: dict | None = None) -> torch.Tensor:
+        """The graph's output for input x; with ``decisions`` (ConvLens node name -> ConvLens's float32 value of
+        that node's first input), every piecewise node takes the branches ConvLens took."""
         env = {self.input_name: x}
         for name, attr in self._const_attr.items():
             env[name] = getattr(self.consts, attr)
+        self.piecewise, self.decision_counts, self.undecided = [], [], []
         for node in self.nodes:
-            out = node(*[env[n] if n else None for n in node.onnx_inputs])
+            node.compute_dtype = x.dtype if x.dtype.is_floating_point else torch.float32
+        for node, name in zip(self.nodes, self.convlens_names):
+            inputs = [env[n] if n else None for n in node.onnx_inputs]
+            on_path = node.op_type in DECISION_OPS and inputs[0].requires_grad
+            if on_path:
+                self.piecewise.append((name, node.op_type))
+            if on_path and decisions is not None:
+                if name not in decisions:
+                    self.undecided.append(name)
+                    out = node(*inputs)
+                else:
+                    out, differing, total = decided(node, inputs, decisions[name])
+                    self.decision_counts.append((name, node.op_type, differing, total))
+            else:
+                out = node(*inputs)
             if len(node.onnx_outputs) == 1:
                 env[node.onnx_outputs[0]] = out
             else:
