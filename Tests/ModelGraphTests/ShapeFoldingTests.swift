@@ -146,6 +146,26 @@ struct ShapeFoldingTests {
             + "two operands (only those are supported)")
     }
 
+    /// A Gather of any constant indices on image data (a shuffle, a reversal, repeats) becomes strided slices of its
+    /// evenly spaced runs, concatenated; the gradient adds up where an index repeats.
+    @Test func gatherOfUnevenIndicesIsRunsOfSlices() throws {
+        let indices: [Int64] = [7, 0, 1, 2, 5, 5, 3]
+        let model = TinyModel(nodes: [TinyModel.node("Gather", "pick", inputs: ["input", "i"], output: "y", int: ["axis": 3])],
+                              initializers: [TinyModel.integers("i", indices)])
+        let graph = try ONNXImporter.load(data: try model.data(), source: "gather.onnx")
+        #expect(graph.nodes.map(\.name) == ["pick/run0", "pick/run1", "pick/run2", "pick/run3", "pick"])
+        let backend = ReferenceBackend()
+        let executor = try GraphExecutor(graph: graph, backend: backend)
+        let x = HostTensor(shape: [1, 3, 8, 8], values: (0..<192).map { Float($0) })
+        let y = try backend.download(try executor.forward(x))
+        #expect(y.shape == [1, 3, 8, 7])
+        #expect(y.values == (0..<(3 * 8)).flatMap { row in indices.map { Float(row * 8 + Int($0)) } })
+        let seed = try backend.upload(HostTensor(shape: y.shape, values: [Float](repeating: 1, count: y.values.count)))
+        let gradient = try backend.download(try #require(try executor.backward(from: "y", seed: seed, to: ["input"])["input"]))
+        let uses = (0..<8).map { w in Float(indices.filter { $0 == w }.count) }
+        #expect(gradient.values == (0..<(3 * 8)).flatMap { _ in uses })
+    }
+
     private static func build(_ model: TinyModel) throws -> GraphBuilder {
         let proto = try Onnx_ModelProto(serializedBytes: try model.data())
         let source = try ONNXSource(proto, opset: model.opset, external: ExternalDataFolder(modelPath: nil))

@@ -88,7 +88,9 @@ extension GraphBuilder {
 
     /// Slice, Split and Gather on image data, as strided slices (`Operation.slice`): ViT's class token (Gather of
     /// index 0 on the token axis), a channel split (ghost modules, partial convolutions), a Slice with any steps. A
-    /// Gather's indices must be constants evenly spaced (one index drops the axis).
+    /// Gather's indices must be constants (or computed from shapes; one index drops the axis): evenly spaced ones
+    /// are one slice, others (a channel shuffle, a permutation, repeats) runs of evenly spaced indices, each a
+    /// slice, concatenated along the axis.
     mutating func lowerSelection(_ proto: Onnx_NodeProto, name: String, attributes a: ONNXAttributes) throws {
         let x = proto.input[0]
         guard let shape = shapes?[x]?.dimensions else {
@@ -151,11 +153,21 @@ extension GraphBuilder {
                 }
                 return position
             }
-            let step = wrapped.count > 1 ? wrapped[1] - wrapped[0] : 1
-            guard step != 0, wrapped.indices.allSatisfy({ wrapped[$0] == wrapped[0] + $0 * step }) else {
-                throw a.unsupported("indices \(positions) are not evenly spaced (only strided selections are supported)")
+            let runs = Self.evenlySpacedRuns(wrapped)
+            if runs.count > 1 {
+                guard runs.count <= Self.maximumGatherRuns else {
+                    throw a.unsupported("indices \(positions.prefix(8))… form \(runs.count) evenly spaced runs (at most "
+                        + "\(Self.maximumGatherRuns) are supported)")
+                }
+                let parts = try runs.enumerated().map { index, run in
+                    let part = "\(name)/run\(index)"
+                    try slice([along: run], output: part, nodeName: part)
+                    return part
+                }
+                return try append(Node(name: name, opType: proto.opType, operation: .concat(axis: along), inputs: parts,
+                                       output: proto.output[0]))
             }
-            let range = AxisRange(start: wrapped[0], step: step, count: wrapped.count)
+            let range = runs[0]
             guard indices.shape.isEmpty else {
                 return try slice([along: range], output: proto.output[0], nodeName: name)
             }
@@ -183,5 +195,25 @@ extension GraphBuilder {
                           nodeName: index == 0 ? name : "\(name)/\(index)")
             }
         }
+    }
+
+    /// A Gather with indices in more runs than this is refused: each run is a node.
+    static let maximumGatherRuns = 64
+
+    /// `positions` split, greedily from the front, into runs of evenly spaced indices (a repeated index ends a run:
+    /// a strided slice needs a non-zero step).
+    static func evenlySpacedRuns(_ positions: [Int]) -> [AxisRange] {
+        var runs: [AxisRange] = []
+        var start = 0
+        while start < positions.count {
+            let step = start + 1 < positions.count ? positions[start + 1] - positions[start] : 1
+            var end = start + 1
+            if step != 0 {
+                while end < positions.count && positions[end] - positions[end - 1] == step { end += 1 }
+            }
+            runs.append(AxisRange(start: positions[start], step: step == 0 ? 1 : step, count: end - start))
+            start = end
+        }
+        return runs
     }
 }
