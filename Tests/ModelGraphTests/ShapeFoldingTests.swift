@@ -166,6 +166,35 @@ struct ShapeFoldingTests {
         #expect(gradient.values == (0..<(3 * 8)).flatMap { _ in uses })
     }
 
+    /// Expand and Tile on image data repeat it (as a broadcast add of zeros, as concatenated copies); every copy
+    /// sends its gradient back to the element it repeats.
+    @Test func expandAndTileRepeatImageData() throws {
+        let backend = ReferenceBackend()
+        let x = HostTensor(shape: [1, 3, 8, 8], values: (0..<192).map { Float($0) })
+        for (op, operand, shape, copies) in [("Expand", [Int64(2), 1, 8, 8], [2, 3, 8, 8], 2),
+                                             ("Tile", [1, 2, 1, 3], [1, 6, 8, 24], 6)] {
+            let model = TinyModel(nodes: [TinyModel.node(op, "repeat", inputs: ["input", "n"], output: "y")],
+                                  initializers: [TinyModel.integers("n", operand)])
+            let executor = try GraphExecutor(graph: try ONNXImporter.load(data: try model.data(), source: "r.onnx"),
+                                             backend: backend)
+            let y = try backend.download(try executor.forward(x))
+            #expect(y.shape == TensorShape(shape), "\(op)")
+            // Every output element is the input element at its coordinates modulo the input's extents.
+            let expected = (0..<y.values.count).map { flat -> Float in
+                var (rest, source, stride) = (flat, 0, 1)
+                for axis in (0..<4).reversed() {
+                    source += (rest % shape[axis]) % x.shape[axis] * stride
+                    (rest, stride) = (rest / shape[axis], stride * x.shape[axis])
+                }
+                return x.values[source]
+            }
+            #expect(y.values == expected, "\(op)")
+            let seed = try backend.upload(HostTensor(shape: y.shape, values: [Float](repeating: 1, count: y.values.count)))
+            let gradient = try backend.download(try #require(try executor.backward(from: "y", seed: seed, to: ["input"])["input"]))
+            #expect(gradient.values == [Float](repeating: Float(copies), count: 192), "\(op)")
+        }
+    }
+
     private static func build(_ model: TinyModel) throws -> GraphBuilder {
         let proto = try Onnx_ModelProto(serializedBytes: try model.data())
         let source = try ONNXSource(proto, opset: model.opset, external: ExternalDataFolder(modelPath: nil))

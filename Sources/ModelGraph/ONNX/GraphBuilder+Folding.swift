@@ -15,9 +15,8 @@ extension GraphBuilder {
 
     /// Ops that exist only to compute shapes: when one reads image data, the model is refused at that node.
     static let shapeOnlyOps: Set<String> = [
-        "And", "CastLike", "Ceil", "ConstantOfShape", "Equal", "Expand", "Floor", "Greater", "GreaterOrEqual",
-        "Less", "LessOrEqual", "Max", "Min", "Mod", "Not", "Or", "Range", "Round", "ScatterND", "Shape", "Size", "Tile",
-        "Where",
+        "And", "CastLike", "Ceil", "ConstantOfShape", "Equal", "Floor", "Greater", "GreaterOrEqual",
+        "Less", "LessOrEqual", "Max", "Min", "Mod", "Not", "Or", "Range", "Round", "ScatterND", "Shape", "Size", "Where",
     ]
 
     /// Evaluates `proto` when it is a shape computation over constants, storing its output as a constant; false when

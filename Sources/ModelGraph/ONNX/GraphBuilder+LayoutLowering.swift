@@ -197,6 +197,60 @@ extension GraphBuilder {
         }
     }
 
+    /// Expand and Tile on image data. Expand adds zeros of the broadcast shape (the binary add broadcasts, and its
+    /// gradient sums over the repeated axes); Tile concatenates copies along each repeated axis (the gradients of
+    /// the copies add up). The target shape or the repeats must be known at load.
+    mutating func lowerRepetition(_ proto: Onnx_NodeProto, name: String, attributes a: ONNXAttributes) throws {
+        let x = proto.input[0]
+        guard proto.input.count > 1, let shape = shapes?[x]?.dimensions else {
+            throw a.unsupported("the input's shape must be known at load (fix the model's input size)")
+        }
+        let operand = try integerOperand(proto.input[1], a, role: proto.opType == "Expand" ? "shape" : "repeats")
+        if proto.opType == "Tile" {
+            // Each copy is an input of a concatenation: a bound keeps a hostile count from building a huge node.
+            guard operand.count == shape.count, operand.allSatisfy({ (1...Self.maximumTileRepeats).contains($0) }) else {
+                throw a.unsupported("repeats \(operand) do not fit an input of rank \(shape.count) (one count from 1 to "
+                    + "\(Self.maximumTileRepeats) per axis)")
+            }
+            var current = x
+            let axes = operand.indices.filter { operand[$0] > 1 }
+            for axis in axes {
+                let output = axis == axes.last ? proto.output[0] : "\(name)/tile\(axis)"
+                try append(Node(name: output == proto.output[0] ? name : output, opType: proto.opType,
+                                operation: .concat(axis: axis), inputs: Array(repeating: current, count: operand[axis]),
+                                output: output))
+                current = output
+            }
+            if axes.isEmpty {
+                try append(Node(name: name, opType: proto.opType, operation: .identity, inputs: [x], output: proto.output[0]))
+            }
+            return
+        }
+        // NumPy broadcasting of the input's shape with the target; the zeros keep 1 where the input already has
+        // the result's size, so they hold only the repeated axes.
+        let rank = max(shape.count, operand.count)
+        let padded = [Int](repeating: 1, count: rank - shape.count) + shape
+        let target = [Int](repeating: 1, count: rank - operand.count) + operand
+        let result = try zip(padded, target).map { have, want in
+            guard have == want || have == 1 || want == 1 else {
+                throw a.unsupported("shape \(operand) does not broadcast with the input's \(shape)")
+            }
+            return max(have, want)
+        }
+        guard result != shape else {
+            return try append(Node(name: name, opType: proto.opType, operation: .identity, inputs: [x], output: proto.output[0]))
+        }
+        let zerosShape = zip(padded, result).map { $0 == $1 ? 1 : $1 }
+        try requireSize(zerosShape, a)
+        let zeros = "\(name)/zeros"
+        constants[zeros] = HostTensor(zeros: TensorShape(zerosShape))
+        try append(Node(name: name, opType: proto.opType, operation: .binary(.add), inputs: [x, zeros],
+                        output: proto.output[0]))
+    }
+
+    /// A Tile repeating an axis of image data more times than this is refused: each copy is a concat input.
+    static let maximumTileRepeats = 1024
+
     /// A Gather with indices in more runs than this is refused: each run is a node.
     static let maximumGatherRuns = 64
 

@@ -5,10 +5,10 @@ extension GraphBuilder {
     /// Every ONNX op type `lower` handles: a new op is a line here and a case there.
     static let loweredOps = [
         "Abs", "Add", "AveragePool", "BatchNormalization", "Cast", "Clip", "Concat", "Constant", "Conv", "ConvTranspose", "Div", "Dropout",
-        "Einsum", "Erf", "Flatten", "Gather", "Gelu", "Gemm", "GlobalAveragePool", "GroupNormalization", "HardSigmoid", "HardSwish", "Identity",
+        "Einsum", "Erf", "Expand", "Flatten", "Gather", "Gelu", "Gemm", "GlobalAveragePool", "GroupNormalization", "HardSigmoid", "HardSwish", "Identity",
         "InstanceNormalization", "LayerNormalization", "LeakyRelu",
         "MatMul", "MaxPool", "Mul", "Neg", "Pad", "Pow", "ReduceMax", "ReduceMean", "ReduceSum", "Relu", "Reshape", "Resize", "Sigmoid", "Softmax",
-        "Slice", "Split", "Sqrt", "Squeeze", "Sub", "Tanh", "Transpose", "Unsqueeze", "Upsample",
+        "Slice", "Split", "Sqrt", "Squeeze", "Sub", "Tanh", "Tile", "Transpose", "Unsqueeze", "Upsample",
     ]
 
     /// Lowers one ONNX node to ConvLens operations (or a constant).
@@ -75,6 +75,8 @@ extension GraphBuilder {
             try append(node(.averagePool(try poolParameters(proto, a, average: true)), [inputs[0]]))
         case "Slice", "Gather", "Split":
             try lowerSelection(proto, name: name, attributes: a)
+        case "Expand", "Tile":
+            try lowerRepetition(proto, name: name, attributes: a)
         case "LayerNormalization", "InstanceNormalization", "GroupNormalization":
             try lowerNormalization(proto, name: name, attributes: a)
         case "ReduceMean", "ReduceSum", "ReduceMax":
