@@ -69,6 +69,8 @@ struct CommandLineTests {
         #expect(result.output.contains("Conv, ") && result.output.contains("HardSwish"))
         #expect(result.output.contains("\nfolded at load when they compute on shapes and constants (the input's size "
             + "fixed):\nAbs, Add, And, Cast,"))
+        let readme = try String(contentsOf: ConvLensProcess.repositoryRoot.appendingPathComponent("README.md"), encoding: .utf8)
+        #expect(readme.contains(result.output), "README.md's op list differs from `convlens info --supported-ops`")
     }
 
     @Test func badModelsAreRefusedAndLeaveNoOutput() throws {
