@@ -195,6 +195,39 @@ struct ShapeFoldingTests {
         }
     }
 
+    /// A ConvTranspose sized by `output_shape` or `auto_pad` SAME_* is the full transposed convolution cropped by
+    /// the pads onnxruntime derives (measured with onnxruntime 1.32: SAME_UPPER puts the odd row at the end,
+    /// SAME_LOWER and output_shape at the start), so it equals the model with those pads written out.
+    @Test func transposedConvolutionSizedByOutputShapeOrAutoPad() throws {
+        var weight = Onnx_TensorProto()
+        (weight.name, weight.dims, weight.dataType) = ("w", [3, 2, 3, 3], 1)
+        weight.floatData = (0..<54).map { Float($0 % 11) / 5 - 1 }
+        func output(ints: [String: [Int64]], autoPad: String? = nil) throws -> HostTensor {
+            var node = TinyModel.node("ConvTranspose", "up", inputs: ["input", "w"], output: "y",
+                                      ints: ints.merging(["strides": [2, 2]]) { $1 })
+            if let autoPad {
+                var attribute = Onnx_AttributeProto()
+                (attribute.name, attribute.type, attribute.s) = ("auto_pad", .string, Data(autoPad.utf8))
+                node.attribute.append(attribute)
+            }
+            let graph = try ONNXImporter.load(data: try TinyModel(nodes: [node], initializers: [weight]).data(),
+                                              source: "up.onnx")
+            let backend = ReferenceBackend()
+            let x = HostTensor(shape: [1, 3, 8, 8], values: (0..<192).map { Float($0 % 13) - 6 })
+            return try backend.download(try GraphExecutor(graph: graph, backend: backend).forward(x))
+        }
+        // The full output is 2·7 + 3 = 17 rows and columns.
+        let upper = try output(ints: [:], autoPad: "SAME_UPPER")
+        #expect(upper.shape == [1, 2, 16, 16])
+        #expect(upper.values == (try output(ints: ["pads": [0, 0, 1, 1]])).values)
+        #expect((try output(ints: [:], autoPad: "SAME_LOWER")).values == (try output(ints: ["pads": [1, 1, 0, 0]])).values)
+        let sized = try output(ints: ["output_shape": [15, 13]])
+        #expect(sized.shape == [1, 2, 15, 13])
+        #expect(sized.values == (try output(ints: ["pads": [1, 2, 1, 2]])).values)
+        let error = try #require(throws: ModelError.self) { try output(ints: ["output_shape": [18, 16]]) }
+        #expect(error.description.contains("output size 18 on spatial axis 0 is outside 1…17"), "\(error)")
+    }
+
     private static func build(_ model: TinyModel) throws -> GraphBuilder {
         let proto = try Onnx_ModelProto(serializedBytes: try model.data())
         let source = try ONNXSource(proto, opset: model.opset, external: ExternalDataFolder(modelPath: nil))

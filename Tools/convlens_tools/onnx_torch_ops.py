@@ -275,12 +275,26 @@ class TensorOpsMixin:
 
     # --- spatial -----------------------------------------------------------------------------------------------
     def _op_ConvTranspose(self, x, w, b=None):
-        if self.attrs.get("output_shape") is not None:
-            raise NotImplementedError("ConvTranspose output_shape")
-        begin, end = self._split_pads(x)
+        strides, dilations = self._spatial(x, "strides", 1), self._spatial(x, "dilations", 1)
         extra = list(self.attrs.get("output_padding", [0] * (x.dim() - 2)))
-        y = F.conv_transpose2d(x, w, b, stride=self._spatial(x, "strides", 1), padding=0, output_padding=extra,
-                               groups=int(self.attrs.get("group", 1)), dilation=self._spatial(x, "dilations", 1))
+        y = F.conv_transpose2d(x, w, b, stride=strides, padding=0, output_padding=extra,
+                               groups=int(self.attrs.get("group", 1)), dilation=dilations)
+        auto_pad = self.attrs.get("auto_pad", b"NOTSET")
+        auto_pad = auto_pad.decode() if isinstance(auto_pad, bytes) else auto_pad
+        target = self.attrs.get("output_shape")
+        if target is None and auto_pad.startswith("SAME"):
+            target = [d * s for d, s in zip(x.shape[2:], strides)]
+        if target is not None:
+            # The full output cropped to the target; the odd row at the end for SAME_UPPER, else at the start
+            # (onnxruntime's placement).
+            totals = [full - want for full, want in zip(y.shape[2:], list(target)[-2:])]
+            begin = [t // 2 if auto_pad == "SAME_UPPER" else t - t // 2 for t in totals]
+            end = [t - h for t, h in zip(totals, begin)]
+        elif auto_pad == "VALID":
+            begin, end = [0, 0], [0, 0]
+        else:
+            pads = list(self.attrs.get("pads", [0] * 4))
+            begin, end = pads[:2], pads[2:]
         # ONNX pads crop the full output at the begin and end of each spatial axis.
         h, w_ = y.shape[-2], y.shape[-1]
         return y[..., begin[0]:h - end[0], begin[1]:w_ - end[1]]

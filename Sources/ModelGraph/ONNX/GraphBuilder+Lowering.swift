@@ -160,17 +160,13 @@ extension GraphBuilder {
         }
     }
 
-    /// ConvTranspose with explicit pads (or none), as the transposed convolution plus an Add of its bias.
+    /// ConvTranspose (explicit pads, output_shape or auto_pad), as the transposed convolution plus an Add of its bias.
     private mutating func lowerConvTranspose(_ proto: Onnx_NodeProto, name: String, attributes a: ONNXAttributes) throws {
         let inputs = try weights(proto.input, a, required: 2, optional: 1)
         guard let weight = constants[inputs[1]], weight.shape.rank == 4 else {
             throw a.unsupported("only 2-D transposed convolution with a constant 4-D weight is supported")
         }
-        guard a.string("auto_pad", default: "NOTSET") == "NOTSET" || a.string("auto_pad", default: "") == "VALID",
-              a.ints("output_shape") == nil
-        else { throw a.unsupported("auto_pad SAME and output_shape are not supported; export with explicit pads") }
-        let pads = a.ints("pads") ?? [0, 0, 0, 0]
-        guard pads.count == 4 else { throw a.unsupported("pads must have 4 values, has \(pads)") }
+        let pads = try transposedPads(proto.input[0], weight: weight.shape, a)
         let parameters = Conv2DParameters(
             stride: try pair(a.ints("strides"), "strides", a),
             padding: Padding2D(top: pads[0], left: pads[1], bottom: pads[2], right: pads[3]),
@@ -188,6 +184,45 @@ extension GraphBuilder {
                         inputs: Array(inputs.prefix(2)), output: "\(name)/unbiased"))
         try append(Node(name: name, opType: proto.opType, operation: .binary(.add), inputs: ["\(name)/unbiased", bias],
                         output: output))
+    }
+
+    /// A ConvTranspose's pads: explicit, or (with `output_shape`, or `auto_pad` SAME_UPPER / SAME_LOWER, which ask
+    /// for input × stride) what crops the full transposed convolution to that size. The larger half goes at the
+    /// end for SAME_UPPER and at the start otherwise, as onnxruntime places them.
+    private func transposedPads(_ x: String, weight: TensorShape, _ a: ONNXAttributes) throws -> [Int] {
+        let autoPad = a.string("auto_pad", default: "NOTSET")
+        guard ["NOTSET", "VALID", "SAME_UPPER", "SAME_LOWER"].contains(autoPad) else {
+            throw a.unsupported("auto_pad \(autoPad) is not an ONNX mode")
+        }
+        let stride = try pair(a.ints("strides"), "strides", a), dilation = try pair(a.ints("dilations"), "dilations", a)
+        let extra = a.ints("output_padding") == nil ? Size2D(0) : try pair(a.ints("output_padding"), "output_padding", a)
+        var target: [Int]? = a.ints("output_shape").map { Array($0.suffix(2)) }
+        guard target != nil || autoPad.hasPrefix("SAME") else {
+            let pads = autoPad == "VALID" ? [0, 0, 0, 0] : a.ints("pads") ?? [0, 0, 0, 0]
+            guard pads.count == 4 else { throw a.unsupported("pads must have 4 values, has \(pads)") }
+            return pads
+        }
+        guard let input = shapes?[x]?.dimensions, input.count == 4 else {
+            throw a.unsupported("output_shape and auto_pad SAME need the input's shape at load (fix the model's input size)")
+        }
+        if target == nil { target = [input[2] * stride.height, input[3] * stride.width] }
+        guard let target, target.count == 2 else { throw a.unsupported("output_shape must give height and width") }
+        let full = [(input[2], stride.height, extra.height, weight[2], dilation.height),
+                    (input[3], stride.width, extra.width, weight[3], dilation.width)].map { size, step, add, kernel, gap in
+            step * (size - 1) + add + (kernel - 1) * gap + 1
+        }
+        var heads: [Int] = [], tails: [Int] = []
+        for (axis, (whole, wanted)) in zip(full, target).enumerated() {
+            guard wanted >= 1, wanted <= whole else {
+                throw a.unsupported("output size \(wanted) on spatial axis \(axis) is outside 1…\(whole), the full "
+                    + "transposed convolution's")
+            }
+            let total = whole - wanted
+            let head = autoPad == "SAME_UPPER" ? total / 2 : total - total / 2
+            heads.append(head)
+            tails.append(total - head)
+        }
+        return heads + tails
     }
 
     /// The node's first `required` inputs plus up to `optional` more, checking that every one after the first (the
