@@ -35,20 +35,20 @@ struct ValueDump {
         }
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let graph = executor.graph
-        var files: [String: String] = [:]
+        var files: [String: (name: String, shape: String)] = [:]
         var lines = ["node\top\trole\tvalue\tshape\tfile"]
         for node in try selectedNodes(of: graph) {
             let activations = node.inputs.enumerated().filter { graph.constants[$0.element] == nil }
             let roles = activations.map { ("input\($0.offset)", $0.element) } + [("output", node.output)]
             for (role, value) in roles {
-                let tensor = try executor.backend.download(try executor.value(value))
-                if files[value] == nil {
+                if files[value] == nil {  // a value several nodes read is downloaded and written once
+                    let tensor = try executor.backend.download(try executor.value(value))
                     let file = "\(files.count)_\(Self.fileSafe(value)).npy"
                     try NPYFile.write(tensor, to: (folder as NSString).appendingPathComponent(file))
-                    files[value] = file
+                    files[value] = (file, tensor.shape.dimensions.map(String.init).joined(separator: "x"))
                 }
-                let shape = tensor.shape.dimensions.map(String.init).joined(separator: "x")
-                let fields = [node.name, node.opType, role, value, shape, files[value] ?? ""]
+                guard let (file, shape) = files[value] else { continue }
+                let fields = [node.name, node.opType, role, value, shape, file]
                 lines.append(fields.map(Self.oneField).joined(separator: "\t"))
             }
         }
