@@ -44,6 +44,12 @@ public struct Graph: Sendable {
         self.foldedNodeCount = foldedNodeCount
     }
 
+    /// The input shape to describe the model with (`info`): batch 1 with the model's sizes, or where its height or
+    /// width is symbolic, the size it was planned for (or would be: its `convlens.size` metadata, else 224).
+    public var exampleInputShape: TensorShape? {
+        input.shape(batch: 1) ?? plannedInput ?? source?.provisionalInputShape()
+    }
+
     /// The graph for inputs of `inputShape`: this one, unless its shape computations were folded for another
     /// shape, in which case the model is lowered again for this one (node and value names stay the same).
     /// - Throws: `ModelError` when the model does not fit that shape.

@@ -57,8 +57,7 @@ struct ForwardCommand: BackendCommand {
         // The op types are checked before the forward pass, so a typo costs no model run.
         let valueDump = ValueDump(opTypes: Set((valuesFor ?? "").split(separator: ",").map { String($0) }))
         if saveValues != nil { _ = try valueDump.selectedNodes(of: graph) }
-        let preprocessing = try preprocessing.resolve(for: graph, size: size)
-        let input = try ModelInputs.tensor(from: input, preprocessing: preprocessing)
+        let input = try ModelInputs.tensor(from: input, preprocessing: try preprocessing.resolve(for: graph, size: size))
         let executor = try GraphExecutor(graph: graph, backend: backend)
         let start = Date()
         let output = try backend.download(try executor.forward(input))

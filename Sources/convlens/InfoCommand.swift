@@ -29,13 +29,15 @@ struct InfoCommand: ParsableCommand {
             return
         }
         let graph = try modelOptions.load()
-        guard let inputShape = graph.input.shape(batch: 1) else {
-            throw CommandError("input '\(graph.input.name)' has symbolic dimensions other than the batch")
+        guard let inputShape = graph.exampleInputShape else {
+            throw CommandError("input '\(graph.input.name)' is not N×C×H×W and has symbolic dimensions other than the batch")
         }
         let rows = try graph.summary(input: inputShape)
+        let dynamic = graph.input.shape(batch: 1) == nil
+            ? "(batch, height and width are dynamic: shown for this size)" : "(batch is dynamic)"
         print("model: \(modelOptions.modelName)")
         if let description = graph.metadata["convlens.description"] { print("       \(description)") }
-        print("opset \(graph.opsetVersion); input '\(graph.input.name)' \(inputShape) (batch is dynamic); "
+        print("opset \(graph.opsetVersion); input '\(graph.input.name)' \(inputShape) \(dynamic); "
               + "outputs \(graph.outputs.map { "'\($0)'" }.joined(separator: ", "))")
         if graph.foldedNodeCount > 0 {
             let basis = graph.plannedInput.map { "for input \($0), planned again for other input shapes" }

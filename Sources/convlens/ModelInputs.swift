@@ -7,11 +7,13 @@ import TensorOps
 /// Turns `--input` files into the tensor a model takes, and model outputs into labelled classes.
 enum ModelInputs {
     /// A .npy file as it is (already preprocessed, N×C×H×W float), or a PNG/JPEG preprocessed for the model.
-    static func tensor(from path: String, preprocessing: ImagePreprocessing) throws -> HostTensor {
+    /// `preprocessing` is resolved only for an image: a tensor needs no size (a model whose height and width are
+    /// symbolic takes any).
+    static func tensor(from path: String, preprocessing: @autoclosure () throws -> ImagePreprocessing) throws -> HostTensor {
         if path.lowercased().hasSuffix(".npy") {
             return try NPYFile.read(path)
         }
-        return try preprocessing.tensor(from: [RasterImage(contentsOf: path)])
+        return try preprocessing().tensor(from: [RasterImage(contentsOf: path)])
     }
 
     /// Class labels: one per line from `file`, else the model's `convlens.labels` (a JSON array of strings).

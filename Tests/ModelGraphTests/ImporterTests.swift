@@ -192,6 +192,8 @@ struct TinyModel {
     var opset = 17
     var nodes: [Onnx_NodeProto]
     var initializers: [Onnx_TensorProto] = []
+    /// Leaves the input's height and width symbolic (`dim_param` "h", "w") instead of 8 × 8.
+    var symbolicSize = false
 
     static func node(_ op: String, _ name: String, inputs: [String], output: String,
                      ints: [String: [Int64]] = [:], int: [String: Int64] = [:]) -> Onnx_NodeProto {
@@ -228,9 +230,9 @@ struct TinyModel {
         input.name = "input"
         var tensorType = Onnx_TypeProto.Tensor()
         tensorType.elemType = 1
-        tensorType.shape.dim = [Int64(1), 3, 8, 8].map { size in
+        tensorType.shape.dim = [Int64(1), 3, 8, 8].enumerated().map { axis, size in
             var dimension = Onnx_TensorShapeProto.Dimension()
-            dimension.dimValue = size
+            if symbolicSize && axis >= 2 { dimension.dimParam = axis == 2 ? "h" : "w" } else { dimension.dimValue = size }
             return dimension
         }
         input.type.tensorType = tensorType

@@ -228,6 +228,33 @@ struct ShapeFoldingTests {
         #expect(error.description.contains("output size 18 on spatial axis 0 is outside 1…17"), "\(error)")
     }
 
+    /// A model whose height and width are symbolic and that slices and reshapes by its input's shape is planned
+    /// for a provisional size at load and again for each size it meets.
+    @Test func symbolicHeightAndWidthArePlannedPerInputSize() throws {
+        let model = TinyModel(nodes: [
+            TinyModel.node("Slice", "crop", inputs: ["input", "one", "end", "two"], output: "s"),
+            TinyModel.node("Shape", "shape", inputs: ["s"], output: "sh"),
+            TinyModel.node("Gather", "batch", inputs: ["sh", "zero"], output: "n"),
+            TinyModel.node("Concat", "target", inputs: ["n", "minusOne"], output: "t", int: ["axis": 0]),
+            TinyModel.node("Reshape", "flat", inputs: ["s", "t"], output: "y"),
+        ], initializers: [TinyModel.integers("one", [1]), TinyModel.integers("end", [Int64.max]),
+                          TinyModel.integers("two", [2]), TinyModel.integers("zero", [0]),
+                          TinyModel.integers("minusOne", [-1])], symbolicSize: true)
+        let graph = try ONNXImporter.load(data: try model.data(), source: "dynamic.onnx")
+        #expect(graph.plannedInput == [1, 3, 224, 224] && graph.exampleInputShape == [1, 3, 224, 224])
+        let backend = ReferenceBackend()
+        let executor = try GraphExecutor(graph: graph, backend: backend)
+        for shape in [[1, 3, 8, 8], [2, 3, 6, 10], [1, 3, 8, 8]] {
+            let count = shape.reduce(1, *)
+            let x = HostTensor(shape: TensorShape(shape), values: (0..<count).map { Float($0) })
+            let y = try backend.download(try executor.forward(x))
+            let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
+            #expect(y.shape == [n, c * (h - 1) * w], "\(shape)")
+            let rowsKept = (0..<(n * c)).flatMap { plane in (1..<h).flatMap { row in (0..<w).map { Float((plane * h + row) * w + $0) } } }
+            #expect(y.values == rowsKept, "\(shape)")
+        }
+    }
+
     private static func build(_ model: TinyModel) throws -> GraphBuilder {
         let proto = try Onnx_ModelProto(serializedBytes: try model.data())
         let source = try ONNXSource(proto, opset: model.opset, external: ExternalDataFolder(modelPath: nil))

@@ -50,7 +50,16 @@ public enum ONNXImporter {
         }
         let opset = try defaultOpset(model, source: source)
         let decoded = try ONNXSource(model, opset: opset, external: externalDataFolder)
-        return try decoded.graph(for: decoded.input.shape(batch: 1))
+        if let shape = decoded.input.shape(batch: 1) { return try decoded.graph(for: shape) }
+        // Height or width symbolic: a plain CNN lowers without shapes; a model with shape computations, slices or
+        // resizes is planned for a provisional size and planned again for each input size it meets.
+        do {
+            return try decoded.graph(for: nil)
+        } catch let unplanned {
+            guard let provisional = decoded.provisionalInputShape(),
+                  let graph = try? decoded.graph(for: provisional) else { throw unplanned }
+            return graph
+        }
     }
 
     /// The default-domain opset, checked against `supportedOpsets`.

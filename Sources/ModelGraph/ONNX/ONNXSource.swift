@@ -62,6 +62,18 @@ final class ONNXSource: Sendable {
         metadata = Dictionary(model.metadataProps.map { ($0.key, $0.value) }, uniquingKeysWith: { $1 })
     }
 
+    /// The input shape to plan a model whose height or width is symbolic for until it meets an input: batch 1,
+    /// the sizes the model fixes, and for the others its `convlens.size` metadata ("H×W" or "N") or 224 (ImageNet's).
+    /// Nil when the input is not N×C×H×W.
+    func provisionalInputShape() -> TensorShape? {
+        let dimensions = input.dimensions
+        guard dimensions.count == 4 else { return nil }
+        let declared = (metadata["convlens.size"] ?? "").lowercased().split(whereSeparator: { "x×".contains($0) })
+            .compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }.filter { (1...4096).contains($0) }
+        let size = declared.count == 2 ? declared : declared.count == 1 ? [declared[0], declared[0]] : [224, 224]
+        return TensorShape([1, dimensions[1] ?? 3, dimensions[2] ?? size[0], dimensions[3] ?? size[1]])
+    }
+
     /// The graph for inputs of `inputShape` (nil when the model leaves a non-batch dimension symbolic): every node
     /// lowered, shape computations folded for that shape, every shape checked.
     func graph(for inputShape: TensorShape?) throws -> Graph {
@@ -74,13 +86,16 @@ final class ONNXSource: Sendable {
             try builder.add(node, index: index)
         }
         var graph = try builder.finish()
+        // A plan for one size of a model whose height or width is symbolic may hold slices or resizes of that size
+        // even when no shape computation read it: any other input shape is planned again.
+        if let inputShape, input.shape(batch: 1) == nil { graph.plannedInput = inputShape }
         if let inputShape, graph.plannedInput != nil {
             plans.withLock { plans in
                 if plans.count >= Self.maximumPlans { plans.removeAll() }
                 plans[inputShape] = graph
             }
-            graph.source = self
         }
+        graph.source = self
         return graph
     }
 }
