@@ -28,8 +28,18 @@ extension Graph {
 
 extension Node {
     /// The output shape given the input shapes, using the same geometry checks the backends run.
-    /// - Throws: `ShapeError` when the inputs do not fit.
+    /// - Throws: `ShapeError` when the inputs do not fit, or the output would hold more than
+    ///   `TensorShape.maximumCount` elements (checked before anything is allocated for it).
     public func outputShape(inputs: [TensorShape]) throws -> TensorShape {
+        let shape = try uncheckedOutputShape(inputs: inputs)
+        guard shape.checkedCount != nil else {
+            throw ShapeError(op: opType, message: "its output \(shape.dimensions) would hold more than "
+                + "\(TensorShape.maximumCount) elements (2³¹ − 1: the kernels index with 32-bit integers)")
+        }
+        return shape
+    }
+
+    private func uncheckedOutputShape(inputs: [TensorShape]) throws -> TensorShape {
         switch operation {
         case .conv(let parameters):
             let geometry = try Conv2DGeometry(input: inputs[0], weight: inputs[1], parameters: parameters)
@@ -114,6 +124,14 @@ extension Node {
         guard input.rank == 4, weight.rank == 4, input[1] == weight[0] else {
             throw ShapeError(op: "conv_transpose", message: "input \(input) and weight \(weight) must be N×Cin×H×W and "
                 + "Cin×Cout/groups×kH×kW")
+        }
+        let numbers = [input[2], input[3], weight[2], weight[3], p.stride.height, p.stride.width, p.dilation.height,
+                       p.dilation.width, p.padding.top, p.padding.left, p.padding.bottom, p.padding.right,
+                       outputPadding.height, outputPadding.width]
+        guard numbers.allSatisfy({ (0...TensorShape.maximumExtent).contains($0) }) else {
+            throw ShapeError(op: "conv_transpose", message: "sizes, strides, dilations and pads must be from 0 to "
+                + "\(TensorShape.maximumExtent) (input \(input), weight \(weight), stride \(p.stride), dilation "
+                + "\(p.dilation), pads \(p.padding), output padding \(outputPadding))")
         }
         func extent(_ size: Int, _ stride: Int, _ padding: Int, _ dilation: Int, _ kernel: Int, _ extra: Int) -> Int {
             (size - 1) * stride - padding + dilation * (kernel - 1) + extra + 1

@@ -45,11 +45,12 @@ public struct Conv2DGeometry: Hashable, Sendable {
         try input.requireNCHW("input", of: op)
         try weight.requireNCHW("weight", of: op)
         let p = parameters
-        guard p.stride.isPositive, p.dilation.isPositive else {
-            throw ShapeError(op: op, message: "stride \(p.stride) and dilation \(p.dilation) must be positive")
+        guard p.stride.isInRange, p.dilation.isInRange else {
+            throw ShapeError(op: op, message: "stride \(p.stride) and dilation \(p.dilation) must be from 1 to "
+                + "\(TensorShape.maximumExtent)")
         }
-        guard p.padding.isNonNegative else {
-            throw ShapeError(op: op, message: "padding \(p.padding) must not be negative")
+        guard p.padding.isInRange else {
+            throw ShapeError(op: op, message: "padding \(p.padding) must be from 0 to \(TensorShape.maximumExtent)")
         }
         guard p.groups > 0, input[1] % p.groups == 0, weight[0] % p.groups == 0 else {
             throw ShapeError(

@@ -4,11 +4,11 @@ public struct Pad2DGeometry: Hashable, Sendable {
     public let output: TensorShape
     public let padding: Padding2D
 
-    /// - Throws: `ShapeError` unless the input is NCHW and the padding non-negative.
+    /// - Throws: `ShapeError` unless the input is NCHW and the padding from 0 to `TensorShape.maximumExtent`.
     public init(input: TensorShape, padding: Padding2D) throws(ShapeError) {
         try input.requireNCHW("input", of: "pad2d")
-        guard padding.isNonNegative else {
-            throw ShapeError(op: "pad2d", message: "padding \(padding) must not be negative")
+        guard padding.isInRange else {
+            throw ShapeError(op: "pad2d", message: "padding \(padding) must be from 0 to \(TensorShape.maximumExtent)")
         }
         self.input = input
         self.padding = padding

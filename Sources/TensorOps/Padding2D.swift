@@ -23,7 +23,8 @@ public struct Padding2D: Hashable, Sendable, CustomStringConvertible {
     public static let zero = Padding2D(0)
 
     public var isSymmetric: Bool { top == bottom && left == right }
-    var isNonNegative: Bool { top >= 0 && left >= 0 && bottom >= 0 && right >= 0 }
+    /// Every side from 0 to `TensorShape.maximumExtent`.
+    var isInRange: Bool { [top, left, bottom, right].allSatisfy { (0...TensorShape.maximumExtent).contains($0) } }
 
     public var description: String {
         if top == bottom && left == right && top == left { return "\(top)" }
@@ -43,6 +44,7 @@ public struct Size2D: Hashable, Sendable, CustomStringConvertible {
 
     public init(_ both: Int) { self.init(both, both) }
 
-    var isPositive: Bool { height > 0 && width > 0 }
+    /// Both from 1 to `TensorShape.maximumExtent` (a kernel, stride or dilation).
+    var isInRange: Bool { [height, width].allSatisfy { (1...TensorShape.maximumExtent).contains($0) } }
     public var description: String { height == width ? "\(height)" : "\(height)x\(width)" }
 }

@@ -51,15 +51,16 @@ public struct Pool2DGeometry: Hashable, Sendable {
         let op = kind.rawValue
         try input.requireNCHW("input", of: op)
         let p = parameters
-        guard p.kernel.isPositive, p.stride.isPositive, p.dilation.isPositive else {
+        guard p.kernel.isInRange, p.stride.isInRange, p.dilation.isInRange else {
             throw ShapeError(
-                op: op, message: "kernel \(p.kernel), stride \(p.stride), dilation \(p.dilation) must be positive")
+                op: op, message: "kernel \(p.kernel), stride \(p.stride), dilation \(p.dilation) must be from 1 to "
+                    + "\(TensorShape.maximumExtent)")
         }
         guard kind == .max || p.dilation == Size2D(1) else {
             throw ShapeError(op: op, message: "average pooling has no dilation, got \(p.dilation)")
         }
         let pad = p.padding
-        guard pad.isNonNegative, max(pad.top, pad.bottom) <= p.kernel.height / 2,
+        guard pad.isInRange, max(pad.top, pad.bottom) <= p.kernel.height / 2,
             max(pad.left, pad.right) <= p.kernel.width / 2
         else {
             throw ShapeError(

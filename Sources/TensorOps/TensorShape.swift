@@ -8,6 +8,25 @@ public struct TensorShape: Hashable, Sendable, CustomStringConvertible, Expressi
     public var rank: Int { dimensions.count }
     /// Number of elements.
     public var count: Int { dimensions.reduce(1, *) }
+
+    /// The largest extent a model may give an axis, a padding, a stride or a kernel (2²⁴): far above any real
+    /// network, small enough that the geometry arithmetic on a few of them cannot overflow `Int`.
+    public static let maximumExtent = 1 << 24
+    /// The most elements one tensor may hold: the kernels index with 32-bit integers.
+    public static let maximumCount = Int(Int32.max)
+
+    /// The number of elements, or nil when a dimension is negative or the product overflows or exceeds
+    /// `maximumCount` (shapes computed from a file's numbers are checked with this before anything is allocated).
+    public var checkedCount: Int? {
+        var product = 1
+        for extent in dimensions {
+            guard extent >= 0 else { return nil }
+            let (next, overflow) = product.multipliedReportingOverflow(by: extent)
+            guard !overflow, next <= Self.maximumCount else { return nil }
+            product = next
+        }
+        return product
+    }
     public subscript(_ axis: Int) -> Int { dimensions[axis] }
 
     /// Row-major strides: how many elements apart neighbours along each axis are.

@@ -104,10 +104,12 @@ public struct FilterVisualizationSettings: Sendable {
     static let startColourRange: ClosedRange<Float> = 0.1...0.9
 
     /// The image size of each octave, smallest first, ending at `size`.
+    /// (Settings `validate` refuses give one octave of `size` here, never a crash.)
     public var octaveSizes: [Int] {
-        (0..<max(octaves, 1)).map { octave in
-            let shrink = pow(Double(octaveScale), Double(max(octaves, 1) - 1 - octave))
-            return Int((Double(size) / shrink).rounded())
+        let count = (1...16).contains(octaves) ? octaves : 1
+        let scale = octaveScale > 1 && octaveScale.isFinite ? Double(octaveScale) : 1
+        return (0..<count).map { octave in
+            Int((Double(size) / pow(scale, Double(count - 1 - octave))).rounded())
         }
     }
 

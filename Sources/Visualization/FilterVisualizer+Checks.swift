@@ -1,36 +1,51 @@
 import ModelGraph
 import TensorOps
 
-extension FilterVisualizer {
-    /// Settings that cannot work whatever the model.
-    static func validate(_ s: FilterVisualizationSettings) throws {
+extension FilterVisualizationSettings {
+    /// The largest image side and channel batch accepted: far above what visualizations use (Lucid renders 128 to
+    /// 512 px), and small enough that a typo cannot ask for more memory than any device has.
+    public static let maximumSize = 4096
+    public static let maximumChannels = 4096
+
+    /// Settings that cannot work whatever the model: every count in range and every number finite, checked before
+    /// anything is computed from them.
+    /// - Throws: `VisualizationError.badSetting` naming the option.
+    public func validate() throws {
+        let s = self
         func require(_ condition: Bool, _ message: String) throws {
             if !condition { throw VisualizationError.badSetting(message) }
         }
         try require(!s.channels.isEmpty, "no channels to visualize")
-        try require(s.size >= 8, "--size must be at least 8, got \(s.size)")
-        try require(s.octaves >= 1, "--octaves must be at least 1, got \(s.octaves)")
-        try require(s.octaves == 1 || (s.octaveScale > 1 && s.octaveScale.isFinite),
-                    "--octave-scale must be above 1, got \(s.octaveScale)")
+        try require(s.channels.count <= Self.maximumChannels,
+                    "\(s.channels.count) channels in one run; at most \(Self.maximumChannels)")
+        try require((8...Self.maximumSize).contains(s.size), "--size must be from 8 to \(Self.maximumSize), got \(s.size)")
+        try require((1...16).contains(s.octaves), "--octaves must be from 1 to 16, got \(s.octaves)")
+        try require(s.octaves == 1 || (s.octaveScale > 1 && s.octaveScale <= 16),
+                    "--octave-scale must be above 1 (at most 16), got \(s.octaveScale)")
         try require(s.octaveSizes.first ?? s.size >= 8,
                     "the smallest octave is \(s.octaveSizes.first ?? s.size) px; it must be at least 8 (fewer --octaves or a smaller --octave-scale)")
-        try require(s.steps >= 1, "--steps must be at least 1, got \(s.steps)")
-        try require(s.learningRate > 0 && s.learningRate.isFinite, "--lr must be positive, got \(s.learningRate)")
-        try require(s.jitter >= 0, "--jitter must not be negative")
-        try require(s.scaleRange.lowerBound > 0, "--scale must be positive")
-        try require(s.l2 >= 0 && s.tv >= 0, "--l2 and --tv must not be negative")
+        try require((1...1_000_000).contains(s.steps), "--steps must be from 1 to 1000000, got \(s.steps)")
+        try require(s.learningRate > 0 && s.learningRate.isFinite, "--lr must be positive and finite, got \(s.learningRate)")
+        try require((0...s.size).contains(s.jitter), "--jitter must be from 0 to the image size \(s.size), got \(s.jitter)")
+        try require(s.scaleRange.lowerBound > 0 && s.scaleRange.upperBound <= 16,
+                    "--scale must be within (0, 16], got \(s.scaleRange.lowerBound):\(s.scaleRange.upperBound)")
+        try require(s.rotation.isFinite && (0...360).contains(s.rotation),
+                    "--rotate must be from 0 to 360 degrees, got \(s.rotation)")
+        try require(s.l2 >= 0 && s.tv >= 0 && s.l2.isFinite && s.tv.isFinite, "--l2 and --tv must be finite and not negative")
         try require(s.blurEvery.map { $0 >= 1 } ?? true, "--blur-every must be at least 1")
-        try require(s.blurSigma > 0, "--blur-sigma must be positive")
+        try require(s.blurSigma > 0 && s.blurSigma <= 100, "--blur-sigma must be within (0, 100], got \(s.blurSigma)")
         try require(s.mean.count == s.std.count && [1, 3].contains(s.mean.count),
                     "preprocessing must give 1 or 3 channels with one mean and std each")
-        try require(s.std.allSatisfy { $0 > 0 }, "--std values must be positive")
-        try require(s.diversity >= 0, "--diversity must not be negative")
+        try require(s.mean.allSatisfy(\.isFinite), "--mean values must be finite")
+        try require(s.std.allSatisfy { $0 > 0 && $0.isFinite }, "--std values must be positive and finite")
+        try require(s.diversity >= 0 && s.diversity.isFinite, "--diversity must be finite and not negative")
         try require(s.diversity == 0 || s.channels.count >= 2, "--diversity needs at least 2 channels in the batch")
-        if s.parameterization == .maco { try validateMaco(s) }
+        if s.parameterization == .maco { try validateMaco() }
     }
 
     /// MaCo's own settings, and the options it does not combine with.
-    private static func validateMaco(_ s: FilterVisualizationSettings) throws {
+    private func validateMaco() throws {
+        let s = self
         func require(_ condition: Bool, _ message: String) throws {
             if !condition { throw VisualizationError.badSetting(message) }
         }
@@ -38,18 +53,22 @@ extension FilterVisualizer {
         try require(s.imageChannels == 3,
                     "--param maco needs a 3-channel model (it optimizes colour phases under a natural photo's colour "
                         + "spectrum); this preprocessing gives \(s.imageChannels) channel\(s.imageChannels == 1 ? "" : "s")")
-        try require(m.crops >= 1, "--crops must be at least 1, got \(m.crops)")
+        try require((1...64).contains(m.crops), "--crops must be from 1 to 64, got \(m.crops)")
         try require(m.cropScale.lowerBound > 0 && m.cropScale.upperBound.isFinite,
                     "--crop-scale must be positive fractions of the image, got \(m.cropScale.lowerBound):\(m.cropScale.upperBound)")
         try require(m.cropScale.upperBound <= 1,
                     "--crop-scale \(m.cropScale.upperBound) would take crops larger than the image; the largest is 1")
-        try require((m.cropSize ?? s.size) >= 8, "--crop-size must be at least 8, got \(m.cropSize ?? s.size)")
+        try require((8...Self.maximumSize).contains(m.cropSize ?? s.size),
+                    "--crop-size must be from 8 to \(Self.maximumSize), got \(m.cropSize ?? s.size)")
         try require(m.noise >= 0 && m.noise.isFinite, "--noise must be a finite value of at least 0, got \(m.noise)")
         if let table = m.magnitude { _ = try MacoSpectrum.checked(table, source: "the MaCo spectrum") }
         try require(s.octaves == 1 && s.blurEvery == nil && s.l2 == 0 && s.tv == 0 && s.diversity == 0,
                     "--param maco has no octaves, blur or penalty terms (--octaves, --blur-every, --l2, --tv, --diversity)")
     }
 
+}
+
+extension FilterVisualizer {
     /// Every value's shape for the batch. A size below the layer's theoretical receptive field is normal for deep
     /// layers (Lucid renders mixed4a at 128 px; padding covers the rest); only a size at which some node on the way
     /// would have no positions is refused.

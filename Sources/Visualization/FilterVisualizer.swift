@@ -39,7 +39,7 @@ public final class FilterVisualizer<B: Backend> {
     ///   a size at which a node on the way to the layer has no positions, a run larger than the device's memory, or
     ///   bad settings.
     public init(graph: Graph, backend: B, settings: FilterVisualizationSettings) throws {
-        try Self.validate(settings)
+        try settings.validate()
         self.settings = settings
         let layer = try graph.resolve(settings.layer)
         let ancestors = graph.ancestors(of: layer)

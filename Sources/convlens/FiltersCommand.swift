@@ -110,7 +110,9 @@ struct FiltersCommand: BackendCommand {
         let value = try graph.resolve(layerName)
         let channelShape = try? graph.inferShapes(input: [1, preprocessing.channels, size, size], through: value)[value]
         var settings = FilterVisualizationSettings(
-            layer: layerName, channels: channels.resolve(count: channelShape.flatMap { $0.rank > 1 ? $0[1] : nil } ?? 0),
+            layer: layerName,
+            channels: try channels.resolve(count: channelShape.flatMap { $0.rank > 1 ? $0[1] : nil } ?? 0,
+                                           limit: FilterVisualizationSettings.maximumChannels),
             mean: preprocessing.mean, std: preprocessing.std)
         settings.size = size
         if let param { settings.parameterization = param }
@@ -139,6 +141,7 @@ struct FiltersCommand: BackendCommand {
             settings.maco.noise = noise
             if let spectrum { settings.maco.magnitude = try MacoSpectrum.read(spectrum) }
         }
+        try settings.validate()  // before anything (the summary line included) computes with them
         return settings
     }
 

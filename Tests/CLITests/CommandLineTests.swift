@@ -54,6 +54,21 @@ struct CommandLineTests {
         #expect(!FileManager.default.fileExists(atPath: path("none")))
     }
 
+    /// Numbers from the command line are checked before anything uses them: each of these crashed once.
+    @Test func hostileNumbersAreRefusedBeforeUse() throws {
+        let out = path("filters.png")
+        for (arguments, fragment) in [
+            (["--channels", "0-9223372036854775807"], "--channels: channel 9223372036854775807 is outside the layer's 64"),
+            (["--octaves", "3", "--octave-scale", "0"], "--octave-scale must be above 1"),
+            (["--rotate", "nan"], "--rotate must be from 0 to 360 degrees, got nan"),
+            (["--size", "100000"], "--size must be from 8 to 4096, got 100000"),
+            (["--lr", "inf"], "--lr must be positive and finite"),
+        ] {
+            try expectRefusal(["filters", "--steps", "2", "--out", out] + arguments, mentioning: fragment)
+            #expect(!FileManager.default.fileExists(atPath: out))
+        }
+    }
+
     @Test func infoListsTheBundledModel() throws {
         let result = try ConvLensProcess.run(["info"])
         #expect(result.status == 0)

@@ -194,6 +194,10 @@ struct TinyModel {
     var initializers: [Onnx_TensorProto] = []
     /// Leaves the input's height and width symbolic (`dim_param` "h", "w") instead of 8 × 8.
     var symbolicSize = false
+    /// The input's declared dimensions.
+    var inputDimensions: [Int64] = [1, 3, 8, 8]
+    /// Graph outputs; the last node's first output when nil.
+    var outputNames: [String]?
 
     static func node(_ op: String, _ name: String, inputs: [String], output: String,
                      ints: [String: [Int64]] = [:], int: [String: Int64] = [:]) -> Onnx_NodeProto {
@@ -230,14 +234,17 @@ struct TinyModel {
         input.name = "input"
         var tensorType = Onnx_TypeProto.Tensor()
         tensorType.elemType = 1
-        tensorType.shape.dim = [Int64(1), 3, 8, 8].enumerated().map { axis, size in
+        tensorType.shape.dim = inputDimensions.enumerated().map { axis, size in
             var dimension = Onnx_TensorShapeProto.Dimension()
             if symbolicSize && axis >= 2 { dimension.dimParam = axis == 2 ? "h" : "w" } else { dimension.dimValue = size }
             return dimension
         }
         input.type.tensorType = tensorType
-        var output = Onnx_ValueInfoProto()
-        output.name = nodes.last?.output.first ?? "y"
+        let outputs = (outputNames ?? [nodes.last?.output.first ?? "y"]).map { name in
+            var output = Onnx_ValueInfoProto()
+            output.name = name
+            return output
+        }
         var model = Onnx_ModelProto()
         model.irVersion = 8
         var opsetImport = Onnx_OperatorSetIdProto()
@@ -245,7 +252,7 @@ struct TinyModel {
         model.opsetImport = [opsetImport]
         model.graph.node = nodes
         model.graph.input = [input]
-        model.graph.output = [output]
+        model.graph.output = outputs
         model.graph.initializer = initializers
         return try model.serializedData()
     }

@@ -29,10 +29,16 @@ extension GraphBuilder {
                 }
             guard let values, values.count == 4 else { throw a.unsupported("scales or sizes must be constants for NCHW") }
             scales = values
-            size = zip(shape.dimensions, values).map { Int((Float($0) * $1).rounded(.down)) }
+            let extents = zip(shape.dimensions, values).map { (Double($0) * Double($1)).rounded(.down) }
+            guard extents.allSatisfy({ $0.isFinite && $0 >= 0 && $0 <= Double(TensorShape.maximumExtent) }) else {
+                throw a.unsupported("scales \(values) of \(shape) give sizes outside 0…\(TensorShape.maximumExtent)")
+            }
+            size = extents.map { Int($0) }
             readsInputShape = true  // the output size follows the input's
         }
-        guard size.count == 4, size[0] == shape[0], size[1] == shape[1], size[2] > 0, size[3] > 0 else {
+        guard size.count == 4, size[0] == shape[0], size[1] == shape[1],
+              (1...TensorShape.maximumExtent).contains(size[2]), (1...TensorShape.maximumExtent).contains(size[3])
+        else {
             throw a.unsupported("only the spatial axes of \(shape) can be resized (to \(size))")
         }
         let mode = a.string("mode", default: "nearest")

@@ -54,6 +54,7 @@ struct GraphBuilder {
             throw ModelError.unknownValue(value, node: name)
         }
         let attributes = ONNXAttributes(proto, nodeName: name)
+        try attributes.requireSchemaNames(proto)
         if try fold(proto, name: name, attributes: attributes) { return }
         try lower(proto, name: name, attributes: attributes)
     }

@@ -38,6 +38,20 @@ struct ONNXAttributes {
         byName[name].flatMap { $0.hasT ? $0.t : nil }
     }
 
+    /// Refuses an attribute the op's ONNX schema does not define (a misspelling would otherwise be ignored and its
+    /// default used) and an attribute given twice (which one counts is not defined).
+    func requireSchemaNames(_ proto: Onnx_NodeProto) throws {
+        let names = proto.attribute.map(\.name)
+        if let repeated = names.first(where: { name in names.filter { $0 == name }.count > 1 }) {
+            throw unsupported("attribute '\(repeated)' is given twice")
+        }
+        guard let known = Self.schemaNames[opType] else { return }  // an op ConvLens refuses anyway
+        if let unknown = names.first(where: { !known.contains($0) }) {
+            throw unsupported("'\(unknown)' is not an attribute of \(opType) ("
+                + (known.isEmpty ? "it has none" : "it has: " + known.sorted().joined(separator: ", ")) + ")")
+        }
+    }
+
     /// An error for this node: `reason` says what about it ConvLens cannot run.
     func unsupported(_ reason: String) -> ModelError {
         .unsupportedUsage(node: node, opType: opType, reason: reason)

@@ -29,6 +29,7 @@ final class ONNXSource: Sendable {
         if let sparse = graph.sparseInitializer.first {
             throw ModelError.badTensor(name: sparse.values.name, reason: "sparse initializers are not supported")
         }
+        try Self.requireSingleDefinitions(graph)
         let isConstant = Set(graph.initializer.map(\.name))
         let inputs = graph.input.filter { !isConstant.contains($0.name) }
         guard inputs.count == 1, let proto = inputs.first else {
@@ -37,8 +38,22 @@ final class ONNXSource: Sendable {
                 reason: "ConvLens runs models with exactly one input; this one has \(inputs.count): "
                     + inputs.map(\.name).joined(separator: ", "))
         }
-        let dimensions: [Int?] = proto.type.tensorType.shape.dim.map { dimension in
-            if case .dimValue(let value)? = dimension.value, value > 0 { Int(value) } else { nil }
+        // A named (or absent) size is symbolic; a number must be a real extent: 0, negative or huge sizes are
+        // refused here, before any shape is computed from them.
+        let dimensions: [Int?] = try proto.type.tensorType.shape.dim.enumerated().map { axis, dimension in
+            guard case .dimValue(let value)? = dimension.value else { return nil }
+            guard (1...Int64(TensorShape.maximumExtent)).contains(value) else {
+                throw ModelError.unsupportedUsage(
+                    node: "graph", opType: "input",
+                    reason: "input '\(proto.name)' declares size \(value) for axis \(axis); sizes must be from 1 to "
+                        + "\(TensorShape.maximumExtent) (or symbolic)")
+            }
+            return Int(value)
+        }
+        guard TensorShape(dimensions.map { $0 ?? 1 }).checkedCount != nil else {
+            throw ModelError.unsupportedUsage(
+                node: "graph", opType: "input", reason: "input '\(proto.name)' declares \(dimensions.map { $0.map(String.init) ?? "?" }) "
+                    + "elements per sample, more than \(TensorShape.maximumCount)")
         }
         input = ValueInfo(name: proto.name, dimensions: dimensions)
         outputs = graph.output.map(\.name)
@@ -72,6 +87,27 @@ final class ONNXSource: Sendable {
             .compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }.filter { (1...4096).contains($0) }
         let size = declared.count == 2 ? declared : declared.count == 1 ? [declared[0], declared[0]] : [224, 224]
         return TensorShape([1, dimensions[1] ?? 3, dimensions[2] ?? size[0], dimensions[3] ?? size[1]])
+    }
+
+    /// Refuses a graph where a name is defined twice (two initializers, two node outputs, a node writing an input or
+    /// an initializer: ONNX graphs are single-assignment, and readers disagree on which definition wins) or that has
+    /// no output. Linear in the graph's size.
+    private static func requireSingleDefinitions(_ graph: Onnx_GraphProto) throws {
+        guard !graph.output.isEmpty else {
+            throw ModelError.unsupportedUsage(node: "graph", opType: "outputs", reason: "the graph has no outputs")
+        }
+        var defined: Set<String> = []
+        for initializer in graph.initializer where !defined.insert(initializer.name).inserted {
+            throw ModelError.badTensor(name: initializer.name, reason: "two initializers have this name")
+        }
+        for input in graph.input where !defined.contains(input.name) { defined.insert(input.name) }
+        for (index, node) in graph.node.enumerated() {
+            for output in node.output where !output.isEmpty && !defined.insert(output).inserted {
+                throw ModelError.unsupportedUsage(
+                    node: node.name.isEmpty ? "\(node.opType)_\(index)" : node.name, opType: node.opType,
+                    reason: "its output '\(output)' is already defined by an earlier node, an input or an initializer")
+            }
+        }
     }
 
     /// The graph for inputs of `inputShape` (nil when the model leaves a non-batch dimension symbolic): every node

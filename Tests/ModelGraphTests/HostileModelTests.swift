@@ -1,0 +1,79 @@
+import Foundation
+@testable import ModelGraph
+import ReferenceBackend
+import TensorOps
+import Testing
+
+/// Models built to break the importer (the red-team pass of issue 18): sizes whose arithmetic overflows, sizes
+/// that would allocate more than any device holds, and invalid graphs ONNX readers disagree on. Each is refused at
+/// load with one line naming the node and what is wrong, before anything is computed or allocated from it.
+@Suite("Hostile models")
+struct HostileModelTests {
+    static let huge: Int64 = 1 << 62
+
+    struct Case: CustomTestStringConvertible, Sendable {
+        let name: String
+        let model: TinyModel
+        let message: String
+        var testDescription: String { name }
+    }
+
+    static let cases: [Case] = {
+        var weight = Onnx_TensorProto()
+        (weight.name, weight.dims, weight.dataType) = ("w", [3, 3, 3, 3], 1)
+        weight.floatData = [Float](repeating: 1, count: 81)
+        func one(_ op: String, inputs: [String] = ["input"], ints: [String: [Int64]] = [:],
+                 initializers: [Onnx_TensorProto] = []) -> TinyModel {
+            TinyModel(nodes: [TinyModel.node(op, "n", inputs: inputs, output: "y", ints: ints)], initializers: initializers)
+        }
+        var twice = one("Add", inputs: ["input", "c"], initializers: [TinyModel.integers("c", [1]), TinyModel.integers("c", [2])])
+        twice.initializers = twice.initializers.map { var t = $0; t.dataType = 1; t.floatData = [1]; t.int64Data = []; return t }
+        var hugeInput = one("Relu")
+        hugeInput.inputDimensions = [1, 3, 1 << 40, 1 << 40]
+        var negativeInput = one("Relu")
+        negativeInput.inputDimensions = [1, 3, -5, 8]
+        var noOutputs = one("Relu")
+        noOutputs.outputNames = []
+        return [
+            Case(name: "Reshape target overflowing Int", model: one("Reshape", inputs: ["input", "t"],
+                 initializers: [TinyModel.integers("t", [Int64.max, 2])]), message: "target shape [9223372036854775807, 2] is too large"),
+            Case(name: "Conv pads near 2⁶²", model: one("Conv", inputs: ["input", "w"], ints: ["pads": [huge, 0, huge, 0]],
+                 initializers: [weight]), message: "must be from 0 to 16777216"),
+            Case(name: "Conv dilation near 2⁶²", model: one("Conv", inputs: ["input", "w"], ints: ["dilations": [huge, 1]],
+                 initializers: [weight]), message: "must be from 1 to 16777216"),
+            Case(name: "ConvTranspose stride 2⁴⁰", model: one("ConvTranspose", inputs: ["input", "w"],
+                 ints: ["strides": [1 << 40, 1 << 40]], initializers: [weight]), message: "must be from 0 to 16777216"),
+            Case(name: "Pad near 2⁶²", model: one("Pad", inputs: ["input", "p"],
+                 initializers: [TinyModel.integers("p", [0, 0, huge, 0, 0, 0, 0, 0])]), message: "must be from 0 to 16777216"),
+            Case(name: "Pad to 480 GB", model: one("Pad", inputs: ["input", "p"],
+                 initializers: [TinyModel.integers("p", [0, 0, 100_000, 100_000, 0, 0, 100_000, 100_000])]),
+                 message: "its output [1, 3, 200008, 200008] would hold more than 2147483647 elements"),
+            Case(name: "Resize to 2⁴⁰", model: one("Resize", inputs: ["input", "", "", "s"],
+                 initializers: [TinyModel.integers("s", [1, 3, 1 << 40, 1 << 40])]), message: "can be resized"),
+            Case(name: "MaxPool kernel near 2⁶²", model: one("MaxPool", ints: ["kernel_shape": [huge, 2]]),
+                 message: "must be from 1 to 16777216"),
+            Case(name: "input of 2⁸⁰ pixels", model: hugeInput, message: "declares size 1099511627776 for axis 2"),
+            Case(name: "negative input size", model: negativeInput, message: "declares size -5 for axis 2"),
+            Case(name: "no outputs", model: noOutputs, message: "the graph has no outputs"),
+            Case(name: "two initializers with one name", model: twice, message: "tensor 'c': two initializers have this name"),
+            Case(name: "a value written twice", model: TinyModel(nodes: [
+                TinyModel.node("Relu", "a", inputs: ["input"], output: "y"), TinyModel.node("Relu", "b", inputs: ["y"], output: "y"),
+            ]), message: "node 'b' (Relu): its output 'y' is already defined"),
+            Case(name: "misspelled attribute", model: one("MaxPool", ints: ["kernel_shape": [2, 2], "surides": [2, 2]]),
+                 message: "'surides' is not an attribute of MaxPool (it has: auto_pad, ceil_mode,"),
+            Case(name: "attribute given twice", model: {
+                var model = one("MaxPool", ints: ["kernel_shape": [2, 2]])
+                model.nodes[0].attribute.append(model.nodes[0].attribute[0])
+                return model
+            }(), message: "attribute 'kernel_shape' is given twice"),
+        ]
+    }()
+
+    @Test(arguments: cases) func refusedInOneLine(_ hostile: Case) throws {
+        let error = try #require(throws: ModelError.self) {
+            try ONNXImporter.load(data: try hostile.model.data(), source: "hostile.onnx")
+        }
+        #expect(error.description.contains(hostile.message), "\(error.description)")
+        #expect(!error.description.contains("\n"))
+    }
+}
