@@ -37,6 +37,7 @@ let package = Package(
 
         .target(name: "OpenCLRuntime", dependencies: ["COpenCL"]),
         .target(name: "TensorOps"),
+        .target(name: "FileAccess"),
         .target(name: "ReferenceBackend", dependencies: ["TensorOps"]),
         .target(
             name: "OpenCLBackend",
@@ -44,11 +45,11 @@ let package = Package(
             plugins: ["EmbedKernels"]
         ),
         .target(name: "BackendParity", dependencies: ["TensorOps", "ReferenceBackend"]),
-        .target(name: "ImageIO", dependencies: ["CPNG", "CJPEG", "TensorOps"]),
+        .target(name: "ImageIO", dependencies: ["CPNG", "CJPEG", "TensorOps", "FileAccess"]),
         // Graph, ONNX import (our own subset of onnx.proto, generated Swift committed) and the executor.
         .target(
             name: "ModelGraph",
-            dependencies: ["TensorOps", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            dependencies: ["TensorOps", "FileAccess", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             exclude: ["ONNX/onnx-subset.proto"]
         ),
         // Filter visualization, class activation maps and sheets, written against Backend only; MaCo's magnitude

@@ -69,6 +69,27 @@ struct CommandLineTests {
         }
     }
 
+    /// Inputs must be regular files (a FIFO would block forever, a device never end); outputs replace only regular
+    /// files, and never this run's input.
+    @Test func nonRegularFilesAreRefused() throws {
+        let fifo = path("fifo")
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let link = path("link.npy")
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: "/dev/zero")
+        try expectRefusal(["forward", "--input", fifo], mentioning: "fifo: not a regular file (a FIFO)")
+        try expectRefusal(["forward", "--input", link], mentioning: "link.npy: not a regular file (a device)")
+        try expectRefusal(["forward", fifo, "--input", digit], mentioning: "not a readable ONNX model (cannot read the file: not a regular file")
+        try expectRefusal(["forward", "--input", digit, "--save-npy", fifo],
+                          mentioning: "fifo: exists and is not a regular file (a FIFO); ConvLens replaces only regular files")
+        try expectRefusal(["forward", "--input", digit, "--save-npy", link],
+                          mentioning: "link.npy: exists and is not a regular file (a symbolic link)")
+        let copy = path("digit.png")
+        try FileManager.default.copyItem(atPath: digit, toPath: copy)
+        let before = try Data(contentsOf: URL(fileURLWithPath: copy))
+        try expectRefusal(["saliency", "--input", copy, "--out", copy], mentioning: "digit.png: is an input of this run")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: copy)) == before)
+    }
+
     @Test func infoListsTheBundledModel() throws {
         let result = try ConvLensProcess.run(["info"])
         #expect(result.status == 0)

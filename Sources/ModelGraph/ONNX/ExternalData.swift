@@ -1,3 +1,4 @@
+import FileAccess
 import Foundation
 
 /// Where a model's external tensor data may come from: files in the model's own folder, as ONNX's external data
@@ -66,6 +67,7 @@ final class ExternalDataFolder {
             throw refuse("its external data file '\(location)' cannot be read: \(error.localizedDescription)")
         }
         mapped[file.path] = data
+        FileAccess.noteInput(file.path)  // an output never replaces the weights it was computed from
         return data
     }
 

@@ -1,3 +1,4 @@
+import FileAccess
 import Foundation
 import SwiftProtobuf
 import TensorOps
@@ -26,10 +27,13 @@ public enum ONNXImporter {
     /// Loads the model at `path`.
     /// - Throws: `ModelError` (unreadable file, not ONNX, unsupported opset or op, bad tensor, shape mismatch).
     public static func load(contentsOf path: String) throws -> Graph {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ModelError.notONNX(source: path, reason: "cannot read the file")
+        let bytes: [UInt8]
+        do {
+            bytes = try FileAccess.read(path)  // a regular file only: never a FIFO or a device that never ends
+        } catch {
+            throw ModelError.notONNX(source: path, reason: "cannot read the file: \(error.reason)")
         }
-        return try load(data: data, source: path, externalDataFolder: ExternalDataFolder(modelPath: path))
+        return try load(data: Data(bytes), source: path, externalDataFolder: ExternalDataFolder(modelPath: path))
     }
 
     /// Loads a model from its bytes; `source` names it in messages. Tensors stored in external files are refused:
