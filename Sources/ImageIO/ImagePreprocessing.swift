@@ -1,3 +1,4 @@
+import Foundation
 import TensorOps
 
 /// How images become a model's input tensor and back: size, channel count and per-channel normalization.
@@ -41,12 +42,21 @@ public struct ImagePreprocessing: Sendable, Equatable {
     /// Throws unless the settings can work: 1 or 3 channels, positive sizes, one finite mean and one positive
     /// finite std per channel.
     /// - Throws: `ImagePreprocessingError` saying which setting is wrong.
+    /// The largest height or width a model input is resized to: 8192 px (805 MB of float32 per RGB image, past
+    /// what any CNN's activations fit in beside it).
+    public static let maximumSide = 8192
+
     public func validate() throws(ImagePreprocessingError) {
         guard channels == 1 || channels == 3 else {
             throw ImagePreprocessingError(reason: "channels must be 1 or 3, got \(channels)")
         }
         guard height > 0, width > 0 else {
             throw ImagePreprocessingError(reason: "output size must be positive, got \(height)×\(width)")
+        }
+        guard height <= Self.maximumSide, width <= Self.maximumSide else {
+            throw ImagePreprocessingError(reason: "a \(height)×\(width) input would need "
+                + "\(String(format: "%.1f", Double(height) * Double(width) * Double(channels) * 4 / 1e9)) GB per image; "
+                + "the largest side accepted is \(Self.maximumSide) px")
         }
         guard mean.count == channels, std.count == channels else {
             throw ImagePreprocessingError(

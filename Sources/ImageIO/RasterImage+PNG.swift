@@ -10,6 +10,7 @@ extension RasterImage {
 
     /// Decodes PNG bytes; `path` only names the source in errors.
     init(pngData data: [UInt8], path: String) throws(ImageIOError) {
+        try Self.requireWholeChunks(data, path: path)
         var image = png_image()
         image.version = png_uint_32(PNG_IMAGE_VERSION)
         // libpng keeps the data pointer between begin and finish, so both calls sit inside one borrow.
@@ -24,6 +25,14 @@ extension RasterImage {
             image.format = libpngFormat(channels: channels)
             let width = Int(image.width)
             let height = Int(image.height)
+            // The header's size is checked before anything is allocated for it (a 74-byte file may declare
+            // 100000 × 100000).
+            let decodedBytes = Double(width) * Double(height) * Double(channels)  // PNG sides reach 2³¹ − 1
+            guard decodedBytes <= Double(LibJPEGDecoder.maximumPixelBytes) else {
+                png_image_free(&image)
+                return .failure(ImageIOError(path: path, reason: "declares \(width)×\(height) pixels (\(Int(decodedBytes)) "
+                    + "bytes decoded); images are at most \(LibJPEGDecoder.maximumPixelBytes) bytes decoded"))
+            }
             var pixels = [UInt8](repeating: 0, count: width * height * channels)
             guard png_image_finish_read(&image, nil, &pixels, 0, nil) != 0 else {
                 let reason = libpngMessage(&image)
@@ -33,6 +42,23 @@ extension RasterImage {
             return .success(RasterImage(width: width, height: height, channels: channels, pixels: pixels))
         }
         self = try decoded.get()
+    }
+
+    /// Refuses a PNG whose chunk structure does not fit its bytes: a chunk longer than what is left of the file
+    /// (libpng would allocate the declared length first), before libpng sees it. The signature and each chunk's
+    /// 12 bytes of length, type and CRC are walked; what is inside the chunks is libpng's to check.
+    private static func requireWholeChunks(_ data: [UInt8], path: String) throws(ImageIOError) {
+        var offset = 8  // the signature; libpng reports a wrong one
+        while offset + 8 <= data.count {
+            let length = data[offset..<(offset + 4)].reduce(0) { $0 << 8 | Int($1) }
+            let type = String(decoding: data[(offset + 4)..<(offset + 8)], as: UTF8.self)
+            guard length <= data.count - offset - 12 else {
+                throw ImageIOError(path: path, reason: "PNG chunk '\(type)' at byte \(offset) declares \(length) bytes; "
+                    + "the file has \(max(data.count - offset - 12, 0)) left")
+            }
+            if type == "IEND" { return }
+            offset += 12 + length
+        }
     }
 
     /// Writes the image as an 8-bit PNG file (gray, RGB or RGBA as ``channels`` says).

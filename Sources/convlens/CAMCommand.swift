@@ -28,10 +28,10 @@ struct CAMCommand: BackendCommand {
     var method = CAMMethod.gradCAM
     @Option(help: "Layer to explain (repeat to average several): an ONNX value or node name.") var layer: [String] = []
     @OptionGroup var layoutOptions: LayoutOptions
-    @Option(name: .customLong("class"), help: "The class to explain (default: the top prediction).") var classIndex: Int?
-    @Option(help: "Explain each image's N best classes, one map each.") var top = 1
-    @Option(help: "Input images per batch (default: from the device's free memory).") var batch: Int?
-    @Option(help: "Score-CAM: masked images per batched forward.") var maskBatch = 16
+    @Option(name: .customLong("class"), parsing: .unconditional, help: "The class to explain (default: the top prediction).") var classIndex: Int?
+    @Option(parsing: .unconditional, help: "Explain each image's N best classes, one map each.") var top = 1
+    @Option(parsing: .unconditional, help: "Input images per batch (default: from the device's free memory).") var batch: Int?
+    @Option(parsing: .unconditional, help: "Score-CAM: masked images per batched forward.") var maskBatch = 16
     @Option(help: ArgumentHelp("Also measure faithfulness: deletion, insertion (AUC, 20 steps, zero baseline) or drop-increase (average drop, increase in confidence) as torch-cam does, on softmax scores; road (pytorch-grad-cam's ROAD combined score, percentiles 10–90, imputation noise 0.01, seeded). Repeatable.", valueName: "name"))
     var metric: [CAMMetric] = []
     @Option(help: ArgumentHelp("randomize: re-initialize the layers' weights from the output back, one more at a time, and print the rank correlation of each map with the original (Adebayo et al.'s cascading randomization).", valueName: "test"))
@@ -39,7 +39,7 @@ struct CAMCommand: BackendCommand {
     @Flag(help: "Average the maps of the image mirrored or not and scaled by 0.9, 1 and 1.1 (pytorch-grad-cam's aug_smooth).")
     var augSmooth = false
     @Option(help: "jet, turbo, viridis or inferno.") var colormap = "jet"
-    @Option(help: "Weight of the heat map over the image, 0–1.") var alpha: Float = 0.5
+    @Option(parsing: .unconditional, help: "Weight of the heat map over the image, 0–1.") var alpha: Float = 0.5
     @Option(help: "The picture to write (PNG); for a folder input, a folder to write one picture per image into.")
     var out: String
     @Option(help: "Also write the maps (N×H×W float32, after normalization and resizing), in the order printed.")
@@ -50,8 +50,8 @@ struct CAMCommand: BackendCommand {
         _ = try HeatMapPicture(colormapName: colormap, alpha: alpha)
         if top < 1 { throw ValidationError("--top must be at least 1") }
         if top > 1 && classIndex != nil { throw ValidationError("give --class or --top, not both") }
-        if let batch, batch < 1 { throw ValidationError("--batch must be at least 1") }
-        if maskBatch < 1 { throw ValidationError("--mask-batch must be at least 1") }
+        if let batch, !(1...4096).contains(batch) { throw ValidationError("--batch must be from 1 to 4096, got \(batch)") }
+        if !(1...4096).contains(maskBatch) { throw ValidationError("--mask-batch must be from 1 to 4096, got \(maskBatch)") }
     }
 
     func run<B: Backend>(on backend: B) throws {

@@ -29,31 +29,31 @@ struct FiltersCommand: BackendCommand {
     var layer: String?
     @Option(help: ArgumentHelp("Channels: `all`, or indices and ranges such as 0-15 or 3,5,8-11.", valueName: "list"))
     var channels = ChannelSelection(argument: "0-15")!
-    @Option(help: "Image size in pixels.") var size = 128
-    @Option(help: "Optimization steps (per octave; default 512, MaCo 256).") var steps: Int?
-    @Option(help: "Learning rate (default 0.05, MaCo 1).") var lr: Float?
+    @Option(parsing: .unconditional, help: "Image size in pixels.") var size = 128
+    @Option(parsing: .unconditional, help: "Optimization steps (per octave; default 512, MaCo 256).") var steps: Int?
+    @Option(parsing: .unconditional, help: "Learning rate (default 0.05, MaCo 1).") var lr: Float?
     @Option(help: "adam or sgd.") var optimizer = FilterVisualizationSettings.Optimizer.adam
-    @Option(help: "Random seed: the same seed on the same device gives the same bytes.") var seed: UInt64 = 0
+    @Option(parsing: .unconditional, help: "Random seed: the same seed on the same device gives the same bytes.") var seed: UInt64 = 0
     @Option(help: "channel (mean activation), neuron (centre position) or logit (class score).")
     var objective = FilterVisualizationSettings.Objective.channel
     @Flag(help: "Minimize instead of maximize.") var negative = false
-    @Option(help: "Weight of the Gram-matrix diversity term across the batch.") var diversity: Float = 0
-    @Option(help: "Largest random shift per step, in pixels.") var jitter = 8
+    @Option(parsing: .unconditional, help: "Weight of the Gram-matrix diversity term across the batch.") var diversity: Float = 0
+    @Option(parsing: .unconditional, help: "Largest random shift per step, in pixels.") var jitter = 8
     @Option(help: ArgumentHelp("Random scale range per step.", valueName: "MIN:MAX")) var scale = "0.9:1.1"
-    @Option(help: "Largest random rotation per step, in degrees.") var rotate: Float = 10
-    @Option(help: "Blur the image every K steps.") var blurEvery: Int?
-    @Option(help: "Blur radius (Gaussian sigma) in pixels.") var blurSigma: Float = 0.5
-    @Option(help: "Render at N sizes, smallest first, each result resized up to start the next.") var octaves = 1
-    @Option(help: "Ratio between consecutive octave sizes; the last is --size.") var octaveScale: Float = 1.4
-    @Option(help: "Weight of the L2 penalty towards mid-grey.") var l2: Float = 0
-    @Option(help: "Weight of the total-variation penalty.") var tv: Float = 0
+    @Option(parsing: .unconditional, help: "Largest random rotation per step, in degrees.") var rotate: Float = 10
+    @Option(parsing: .unconditional, help: "Blur the image every K steps.") var blurEvery: Int?
+    @Option(parsing: .unconditional, help: "Blur radius (Gaussian sigma) in pixels.") var blurSigma: Float = 0.5
+    @Option(parsing: .unconditional, help: "Render at N sizes, smallest first, each result resized up to start the next.") var octaves = 1
+    @Option(parsing: .unconditional, help: "Ratio between consecutive octave sizes; the last is --size.") var octaveScale: Float = 1.4
+    @Option(parsing: .unconditional, help: "Weight of the L2 penalty towards mid-grey.") var l2: Float = 0
+    @Option(parsing: .unconditional, help: "Weight of the total-variation penalty.") var tv: Float = 0
     @Option(help: "pixel, fft or maco (default: fft for colour models, pixel for gray ones).")
     var param: FilterVisualizationSettings.Parameterization?
-    @Option(help: "MaCo: crops of each image per step.") var crops = 4
+    @Option(parsing: .unconditional, help: "MaCo: crops of each image per step.") var crops = 4
     @Option(help: ArgumentHelp("MaCo: crop side as a fraction of the image, shrinking from MAX to MIN over the run.",
                                valueName: "MIN:MAX")) var cropScale = "0.05:0.5"
-    @Option(help: "MaCo: pixels of each crop as the network sees it (default: --size).") var cropSize: Int?
-    @Option(help: "MaCo: noise added to each crop (σ, in [0, 1] image units).") var noise: Float = 0.04
+    @Option(parsing: .unconditional, help: "MaCo: pixels of each crop as the network sees it (default: --size).") var cropSize: Int?
+    @Option(parsing: .unconditional, help: "MaCo: noise added to each crop (σ, in [0, 1] image units).") var noise: Float = 0.04
     @Option(help: "MaCo: the magnitude spectrum (3×H×F .npy, as Tools/maco_spectrum.py writes; default: the embedded one).")
     var spectrum: String?
     @Option(help: "MaCo: also write each image's transparency map (accumulated |∂objective/∂image|) as a sheet (PNG).")

@@ -20,7 +20,7 @@ struct ForwardCommand: BackendCommand {
     @Option(help: ArgumentHelp("Resize images to N×N (or H×W given as HxW).", valueName: "N|HxW"))
     var size: String?
 
-    @Option(help: "How many classes to print per sample.")
+    @Option(parsing: .unconditional, help: "How many classes to print per sample.")
     var top = 5
 
     @Option(help: "A text file with one class label per line (overrides the model's labels).")
@@ -32,7 +32,7 @@ struct ForwardCommand: BackendCommand {
     @Option(help: "Write the gradient of one class score with respect to the input (N×C×H×W) to this .npy file.")
     var saveInputGradient: String?
 
-    @Option(help: "The class whose score --save-input-gradient differentiates (default: each sample's top class).")
+    @Option(parsing: .unconditional, help: "The class whose score --save-input-gradient differentiates (default: each sample's top class).")
     var gradientClass: Int?
 
     @Option(help: ArgumentHelp(

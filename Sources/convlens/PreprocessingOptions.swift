@@ -15,10 +15,10 @@ struct PreprocessingOptions: ParsableArguments {
     @Option(help: "Preprocessing preset (overrides the model's metadata).")
     var preprocess: Preset?
 
-    @Option(help: ArgumentHelp("Per-channel mean of pixels scaled to [0, 1], comma-separated.", valueName: "m1,m2,m3"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Per-channel mean of pixels scaled to [0, 1], comma-separated.", valueName: "m1,m2,m3"))
     var mean: String?
 
-    @Option(help: ArgumentHelp("Per-channel standard deviation, comma-separated.", valueName: "s1,s2,s3"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Per-channel standard deviation, comma-separated.", valueName: "s1,s2,s3"))
     var std: String?
 
     @Flag(help: "Convert images to one gray channel.")

@@ -22,16 +22,16 @@ struct SaliencyCommand: BackendCommand {
     @Option(help: "A PNG or JPEG image, or a preprocessed 1×C×H×W .npy tensor.") var input: String
     @Option(help: ArgumentHelp("One of: \(AttributionMethod.allCases.map(\.rawValue).joined(separator: ", ")).",
                                valueName: "name")) var method = "gradient"
-    @Option(name: .customLong("class"), help: "The class to explain (default: the top prediction).") var classIndex: Int?
-    @Option(help: "SmoothGrad: noisy samples.") var samples = 25
-    @Option(help: "SmoothGrad: noise σ as a fraction of the input's value range.") var noise: Float = 0.15
-    @Option(help: "Integrated gradients: points on the path from the zero baseline.") var steps = 32
-    @Option(help: "Occlusion: window side in pixels.") var window = 8
-    @Option(help: "Occlusion: window stride in pixels.") var stride = 4
-    @Option(help: "Images per batched forward (SmoothGrad, integrated gradients, occlusion).") var batch = 16
-    @Option(help: "Random seed for SmoothGrad's noise.") var seed: UInt64 = 0
+    @Option(name: .customLong("class"), parsing: .unconditional, help: "The class to explain (default: the top prediction).") var classIndex: Int?
+    @Option(parsing: .unconditional, help: "SmoothGrad: noisy samples.") var samples = 25
+    @Option(parsing: .unconditional, help: "SmoothGrad: noise σ as a fraction of the input's value range.") var noise: Float = 0.15
+    @Option(parsing: .unconditional, help: "Integrated gradients: points on the path from the zero baseline.") var steps = 32
+    @Option(parsing: .unconditional, help: "Occlusion: window side in pixels.") var window = 8
+    @Option(parsing: .unconditional, help: "Occlusion: window stride in pixels.") var stride = 4
+    @Option(parsing: .unconditional, help: "Images per batched forward (SmoothGrad, integrated gradients, occlusion).") var batch = 16
+    @Option(parsing: .unconditional, help: "Random seed for SmoothGrad's noise.") var seed: UInt64 = 0
     @Option(help: "jet, turbo, viridis or inferno.") var colormap = "inferno"
-    @Option(help: "Weight of the heat map over the image, 0–1.") var alpha: Float = 0.6
+    @Option(parsing: .unconditional, help: "Weight of the heat map over the image, 0–1.") var alpha: Float = 0.6
     @Option(help: "The picture to write (PNG).") var out: String
     @Option(help: "Also write the raw signed attribution (1×C×H×W float32 .npy).") var saveNpy: String?
 

@@ -25,10 +25,10 @@ struct TuneCommand: ParsableCommand {
     @Option(help: "Batch sizes for the bench's layers and the models.")
     var batches: [Int] = [1, 8]
 
-    @Option(help: "Timed runs per candidate.")
+    @Option(parsing: .unconditional, help: "Timed runs per candidate.")
     var runs = 5
 
-    @Option(help: "Untimed runs before timing (at least one, which also builds the kernels).")
+    @Option(parsing: .unconditional, help: "Untimed runs before timing (at least one, which also builds the kernels).")
     var warmup = 1
 
     @Flag(help: "Print what is stored for this device, measure nothing.")

@@ -63,10 +63,16 @@ struct CommandLineTests {
             (["--rotate", "nan"], "--rotate must be from 0 to 360 degrees, got nan"),
             (["--size", "100000"], "--size must be from 8 to 4096, got 100000"),
             (["--lr", "inf"], "--lr must be positive and finite"),
+            (["--steps", "-1"], "--steps must be from 1 to 1000000, got -1"),  // a negative number parses
         ] {
             try expectRefusal(["filters", "--steps", "2", "--out", out] + arguments, mentioning: fragment)
             #expect(!FileManager.default.fileExists(atPath: out))
         }
+        try expectRefusal(["saliency", "--input", digit, "--out", out, "--method", "smoothgrad", "--samples", "100000000"],
+                          mentioning: "--samples must be from 1 to 10000")
+        try expectRefusal(["forward", "--input", digit, "--size", "100000"],
+                          mentioning: "a 100000×100000 input would need 40.0 GB per image; the largest side accepted is 8192 px")
+        try expectRefusal(["forward", "--input", digit, "--std", "-1"], mentioning: "stds positive, got [0.1307] and [-1.0]")
     }
 
     /// Inputs must be regular files (a FIFO would block forever, a device never end); outputs replace only regular
@@ -162,9 +168,9 @@ struct CommandLineTests {
         try expectRefusal(["filters", "--layer", "/features/features.14/Cnv", "--out", path("a.png")],
                           mentioning: "nearest: '/features/features.14/Conv'")
         try expectRefusal(["filters", "--channels", "70", "--out", path("b.png")],
-                          mentioning: "channel 70 is out of range")
+                          mentioning: "channel 70 is outside the layer's 64 channels")
         try expectRefusal(["filters", "--size", "16", "--steps", "0", "--out", path("c.png")],
-                          mentioning: "--steps must be at least 1")
+                          mentioning: "--steps must be from 1 to 1000000, got 0")
         // MaCo: a gray model, crops larger than the image, a missing spectrum table, transparency without MaCo.
         try expectRefusal(["filters", "--param", "maco", "--out", path("d.png")],
                           mentioning: "--param maco needs a 3-channel model")

@@ -98,6 +98,6 @@ struct RasterImageContentsTests {
 
     @Test func unreadablePathsSayWhy() throws {
         let error = try #require(throws: ImageIOError.self) { try RasterImage(contentsOf: directory.path) }
-        #expect(error.description == directory.path + ": Is a directory")
+        #expect(error.description == directory.path + ": not a regular file (a folder)")
     }
 }

@@ -13,11 +13,15 @@ public final class GradientAttributor<B: Backend> {
         func require(_ condition: Bool, _ message: String) throws {
             if !condition { throw VisualizationError.badSetting(message) }
         }
-        try require(settings.samples >= 1, "--samples must be at least 1")
-        try require(settings.noise >= 0 && settings.noise.isFinite, "--noise must not be negative")
-        try require(settings.steps >= 2, "--steps must be at least 2 (the trapezoid rule needs both ends)")
-        try require(settings.window >= 1 && settings.stride >= 1, "--window and --stride must be at least 1")
-        try require(settings.batch >= 1, "--batch must be at least 1")
+        // Upper bounds far above any published setting (SmoothGrad uses 50 samples, integrated gradients 20–300
+        // steps): a typo must not start a run of days.
+        try require((1...10_000).contains(settings.samples), "--samples must be from 1 to 10000, got \(settings.samples)")
+        try require(settings.noise >= 0 && settings.noise.isFinite, "--noise must be finite and not negative, got \(settings.noise)")
+        try require((2...10_000).contains(settings.steps),
+                    "--steps must be from 2 (the trapezoid rule needs both ends) to 10000, got \(settings.steps)")
+        try require((1...TensorShape.maximumExtent).contains(settings.window) && (1...TensorShape.maximumExtent).contains(settings.stride),
+                    "--window and --stride must be at least 1")
+        try require((1...4096).contains(settings.batch), "--batch must be from 1 to 4096, got \(settings.batch)")
         self.settings = settings
         executor = try GraphExecutor(graph: graph, backend: backend)
     }

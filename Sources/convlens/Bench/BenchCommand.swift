@@ -24,10 +24,10 @@ struct BenchCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Also write every result as a JSON list of records.", valueName: "file.json"))
     var json: String?
 
-    @Option(help: "Timed runs per workload (at least 10 for reported figures).")
+    @Option(parsing: .unconditional, help: "Timed runs per workload (at least 10 for reported figures).")
     var runs = 10
 
-    @Option(help: "Untimed runs before timing.")
+    @Option(parsing: .unconditional, help: "Untimed runs before timing.")
     var warmup = 2
 
     @Option(help: ArgumentHelp("Folder of the random-weight ONNX models.", valueName: "dir"))
