@@ -5,7 +5,7 @@
 
 __kernel void relu_forward(__global const float* x, __global float* y, int COUNT) {
     const int i = get_global_id(0);
-    if (i < COUNT) y[i] = fmax(x[i], 0.0f);
+    if (i < COUNT) y[i] = positive_part(x[i]);
 }
 
 __kernel void relu_backward(__global const float* x, __global const float* dy, __global float* dx, int COUNT) {
@@ -26,7 +26,7 @@ __kernel void leaky_relu_backward(__global const float* x, __global const float*
 
 __kernel void clip_forward(__global const float* x, __global float* y, int COUNT, float low, float high) {
     const int i = get_global_id(0);
-    if (i < COUNT) y[i] = fmin(fmax(x[i], low), high);
+    if (i < COUNT) y[i] = clamp_nan(x[i], low, high);
 }
 
 __kernel void clip_backward(__global const float* x, __global const float* dy, __global float* dx, int COUNT,
@@ -78,7 +78,7 @@ __kernel void hard_swish_backward(__global const float* x, __global const float*
 // hardsigmoid_backward).
 __kernel void hard_sigmoid_forward(__global const float* x, __global float* y, int COUNT, float alpha, float beta) {
     const int i = get_global_id(0);
-    if (i < COUNT) y[i] = fmin(fmax(alpha * x[i] + beta, 0.0f), 1.0f);
+    if (i < COUNT) y[i] = clamp_nan(alpha * x[i] + beta, 0.0f, 1.0f);
 }
 
 __kernel void hard_sigmoid_backward(__global const float* x, __global const float* dy, __global float* dx, int COUNT,
@@ -192,11 +192,11 @@ __kernel void abs_backward(__global const float* x, __global const float* dy, __
 // Attribution variants of the ReLU backward pass. Guided backpropagation: dx = relu(dy) · [x > 0].
 __kernel void relu_guided_backward(__global const float* x, __global const float* dy, __global float* dx, int COUNT) {
     const int i = get_global_id(0);
-    if (i < COUNT) dx[i] = x[i] > 0.0f ? fmax(dy[i], 0.0f) : 0.0f;
+    if (i < COUNT) dx[i] = x[i] > 0.0f ? positive_part(dy[i]) : 0.0f;
 }
 
 // Deconvnet: dx = relu(dy), whatever x.
 __kernel void relu_deconvnet_backward(__global const float* x, __global const float* dy, __global float* dx, int COUNT) {
     const int i = get_global_id(0);
-    if (i < COUNT) dx[i] = fmax(dy[i], 0.0f);
+    if (i < COUNT) dx[i] = positive_part(dy[i]);
 }

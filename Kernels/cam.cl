@@ -30,7 +30,7 @@ __kernel void cam_channel_weights(__global const float* A, __global const float*
 #else
         if (g[p] != 0.0f) {  // Grad-CAM++
             const float g2 = g[p] * g[p], g3 = g2 * g[p];
-            weight += fmax(g[p], 0.0f) * (g2 / (2.0f * g2 + total * g3 + epsilon));
+            weight += positive_part(g[p]) * (g2 / (2.0f * g2 + total * g3 + epsilon));
         }
 #endif
     }
@@ -45,7 +45,7 @@ __kernel void cam_weighted_sum(__global const float* A, __global const float* we
     if (p >= P || n >= N) return;
     float sum = 0.0f;
     for (int k = 0; k < K; ++k) sum = fma(weights[(size_t)n * K + k], A[((size_t)n * K + k) * P + p], sum);
-    map[(size_t)n * P + p] = fmax(sum, 0.0f);
+    map[(size_t)n * P + p] = positive_part(sum);
 }
 
 // Global size (P, N): map = relu(Σ_k f(G) · A), f = identity (HiRes-CAM) or relu (Layer-CAM).
@@ -57,12 +57,12 @@ __kernel void cam_pixelwise_sum(__global const float* A, __global const float* G
     for (int k = 0; k < K; ++k) {
         const size_t i = ((size_t)n * K + k) * P + p;
 #if RULE == RULE_LAYERCAM
-        sum = fma(fmax(G[i], 0.0f), A[i], sum);
+        sum = fma(positive_part(G[i]), A[i], sum);
 #else
         sum = fma(G[i], A[i], sum);
 #endif
     }
-    map[(size_t)n * P + p] = fmax(sum, 0.0f);
+    map[(size_t)n * P + p] = positive_part(sum);
 }
 
 // Global size (N): (x − min) / (max − min + epsilon) over each image's M values. One work-item per image walks it
@@ -209,6 +209,6 @@ __kernel void cam_principal_projection(__global const float* x, __global const f
             projection = 0.0f;
             for (int k = 0; k < K; ++k) projection += (image[k * P + p] - mean[k]) * v[k];
         }
-        map[(size_t)n * P + p] = max(sign * projection, 0.0f);
+        map[(size_t)n * P + p] = positive_part(sign * projection);
     }
 }

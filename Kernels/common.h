@@ -10,6 +10,11 @@
 
 // The sum of every work-item's `value` in a one-dimensional work-group whose size is a power of two, returned to
 // all of them; `scratch` holds one float per work-item. Every work-item of the group must call it.
+// max(x, 0) and clamp that keep NaN, as PyTorch's relu and clamp do: fmax/fmin (and OpenCL's clamp) return the
+// other operand for a NaN, which would turn a NaN activation into a confident number.
+inline float positive_part(float x) { return x < 0.0f ? 0.0f : x; }
+inline float clamp_nan(float x, float low, float high) { return x < low ? low : (x > high ? high : x); }
+
 inline float group_sum(float value, __local float* scratch) {
     const int id = get_local_id(0);
     scratch[id] = value;

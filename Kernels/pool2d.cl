@@ -36,7 +36,7 @@ __kernel void max_pool2d_forward(__global const float* x, __global float* y, __g
             const int rowStart = (oh * SH + kh) * W + ow * SW;
             _Pragma("unroll") for (int kw = 0; kw < KW; ++kw) {
                 const float value = input[rowStart + kw];
-                if (value > best || bestIndex < 0) {
+                if (value > best || isnan(value) || bestIndex < 0) {  // NaN wins, as in PyTorch
                     best = value;
                     bestIndex = rowStart + kw;
                 }
@@ -50,7 +50,7 @@ __kernel void max_pool2d_forward(__global const float* x, __global float* y, __g
                 const int iw = ow * SW - PL + kw * DW;
                 if (iw < 0 || iw >= W) continue;
                 const float value = input[ih * W + iw];
-                if (value > best || bestIndex < 0) {
+                if (value > best || isnan(value) || bestIndex < 0) {  // NaN wins, as in PyTorch
                     best = value;
                     bestIndex = ih * W + iw;
                 }

@@ -104,9 +104,17 @@ public enum ExecutionError: Error, CustomStringConvertible, Sendable {
     case noForwardPass
     case missingValue(String)
     case seedShape(value: String, expected: TensorShape, got: TensorShape)
+    /// A value of the forward pass holds NaN or an infinity: the first node (in execution order) whose output does,
+    /// or "input" for the input itself.
+    case nonFinite(node: String, opType: String, value: String, kind: String)
 
     public var description: String {
         switch self {
+        case .nonFinite(let node, let opType, let value, let kind):
+            node == "input"
+                ? "the input '\(value)' holds \(kind)"
+                : "node '\(node)' (\(opType)) is the first to produce \(kind) (in '\(value)'): its inputs are finite, so "
+                    + "its weights or its arithmetic are not (check the model's weights and the input's range)"
         case .noForwardPass: "no forward pass has run yet"
         case .missingValue(let name): "value '\(name)' has not been computed"
         case .seedShape(let value, let expected, let got): "the seed gradient for '\(value)' must be \(expected), got \(got)"

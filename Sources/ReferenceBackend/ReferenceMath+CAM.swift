@@ -71,7 +71,9 @@ extension ReferenceMath {
         var out = [Double](repeating: 0, count: image.count)
         for n in 0..<geometry.images {
             for position in 0..<p {
-                let level = Int(255 * min(max(map[n * p + position], 0), 1))
+                // A NaN takes the lowest level, as the kernel's clamp (fmin/fmax) gives it: a colour, not a trap.
+                let value = map[n * p + position]
+                let level = value.isNaN ? 0 : Int(255 * min(max(value, 0), 1))
                 for channel in 0..<3 {
                     let i = (n * 3 + channel) * p + position
                     out[i] = alpha * lut[level * 3 + channel] + (1 - alpha) * image[i]

@@ -19,7 +19,7 @@ extension ReferenceMath {
                             let iw = ow * p.stride.width - p.padding.left + kw * p.dilation.width
                             guard iw >= 0 && iw < g.inWidth else { continue }
                             let value = x[(plane * g.inHeight + ih) * g.inWidth + iw]
-                            if value > best || bestIndex < 0 {
+                            if value > best || value.isNaN || bestIndex < 0 {  // NaN wins, as in PyTorch
                                 best = value
                                 bestIndex = ih * g.inWidth + iw
                             }

@@ -80,6 +80,7 @@ struct CAMCommand: BackendCommand {
             explained += tensor.shape[0]
             for explanation in try mapper.explainBatch(tensor, settings: settings) {
                 let result = explanation.result
+                try requireFinite(explanation.maps, "class activation map", input: names.first ?? input)
                 let rendered = try picture.tiles(maps: result.maps, over: tensor, preprocessing: preprocess, backend: backend)
                 for (index, (target, score)) in zip(result.classes, result.scores).enumerated() {
                     let label = labels.flatMap { target < $0.count ? " (\($0[target]))" : nil } ?? ""

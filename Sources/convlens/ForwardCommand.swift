@@ -44,6 +44,10 @@ struct ForwardCommand: BackendCommand {
         "With --save-values: only the inputs and outputs of nodes of these ONNX op types.", valueName: "Op,Op…"))
     var valuesFor: String?
 
+    @Flag(help: ArgumentHelp("Check every node's output for NaN and infinities, not only the model's output, and name "
+        + "the first node that produces one (like PyTorch's anomaly mode; downloads every activation)."))
+    var checkFinite = false
+
     func validate() throws {
         if top < 1 { throw ValidationError("--top must be at least 1") }
         if gradientClass != nil && saveInputGradient == nil {
@@ -62,6 +66,8 @@ struct ForwardCommand: BackendCommand {
         let start = Date()
         let output = try backend.download(try executor.forward(input))
         let milliseconds = Date().timeIntervalSince(start) * 1000
+        // A NaN or an infinity is never printed as a class: the error names the node that made it.
+        try executor.requireFinite(output, everyNode: checkFinite)
         print("model: \(modelOptions.modelName); backend: \(backend.name)")
         print("input: \(self.input) → \(input.shape); output '\(graph.outputs[0])' \(output.shape); "
               + String(format: "forward %.1f ms", milliseconds))

@@ -52,6 +52,7 @@ struct SaliencyCommand: BackendCommand {
         let start = Date()
         let (attribution, target) = try GradientAttributor(graph: graph, backend: backend, settings: settings)
             .attribute(tensor, target: classIndex)
+        try requireFinite(attribution, "attribution", input: input)
         print("model: \(modelOptions.modelName); \(settings.method.rawValue) for class \(target); backend: \(backend.name); "
               + String(format: "%.1f ms", Date().timeIntervalSince(start) * 1000))
         try HeatMapPicture(colormapName: colormap, alpha: alpha)

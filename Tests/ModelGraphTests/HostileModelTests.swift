@@ -2,6 +2,7 @@ import Foundation
 @testable import ModelGraph
 import ReferenceBackend
 import TensorOps
+import TestSupport
 import Testing
 
 /// Models built to break the importer (the red-team pass of issue 18): sizes whose arithmetic overflows, sizes
@@ -75,5 +76,34 @@ struct HostileModelTests {
         }
         #expect(error.description.contains(hostile.message), "\(error.description)")
         #expect(!error.description.contains("\n"))
+    }
+
+    /// A NaN stays a NaN through ReLU, Clip, HardSigmoid and max-pool on both backends, as in PyTorch (`fmax` would
+    /// drop it and give a confident number), and the executor names the first node whose output is not finite.
+    @Test func nanPropagatesAndIsNamed() throws {
+        var float = Onnx_TensorProto()
+        (float.name, float.dims, float.dataType, float.floatData) = ("six", [], 1, [6])
+        var zero = Onnx_TensorProto()
+        (zero.name, zero.dims, zero.dataType, zero.floatData) = ("zero", [], 1, [0])
+        let model = TinyModel(nodes: [
+            TinyModel.node("Relu", "relu", inputs: ["input"], output: "r"),
+            TinyModel.node("Clip", "clip", inputs: ["r", "zero", "six"], output: "c"),
+            TinyModel.node("HardSigmoid", "hard", inputs: ["c"], output: "h"),
+            TinyModel.node("MaxPool", "pool", inputs: ["h"], output: "y", ints: ["kernel_shape": [2, 2], "strides": [2, 2]]),
+        ], initializers: [float, zero])
+        let graph = try ONNXImporter.load(data: try model.data(), source: "nan.onnx")
+        var values = [Float](repeating: -1, count: 192)
+        values[0] = .nan  // channel 0, row 0, column 0: pooled into output (0, 0, 0, 0)
+        let x = HostTensor(shape: [1, 3, 8, 8], values: values)
+        func check<B: Backend>(_ backend: B) throws {
+            let executor = try GraphExecutor(graph: graph, backend: backend)
+            let y = try backend.download(try executor.forward(x))
+            #expect(y.values[0].isNaN, "\(backend.name)")
+            #expect(y.values.dropFirst().allSatisfy { $0 == 0.5 }, "\(backend.name)")  // hard_sigmoid(0) elsewhere
+            let error = try #require(throws: ExecutionError.self) { try executor.requireFinite(y) }
+            #expect(error.description.hasPrefix("the input 'input' holds NaN"), "\(error)")
+        }
+        try check(ReferenceBackend())
+        if TestBackends.hasOpenCL { try check(try TestBackends.device()) }
     }
 }
