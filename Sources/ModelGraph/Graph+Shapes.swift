@@ -34,7 +34,7 @@ extension Node {
         let shape = try uncheckedOutputShape(inputs: inputs)
         guard shape.checkedCount != nil else {
             throw ShapeError(op: opType, message: "its output \(shape.dimensions) would hold more than "
-                + "\(TensorShape.maximumCount) elements (2³¹ − 1: the kernels index with 32-bit integers)")
+                + "\(TensorShape.maximumCount) elements (2³¹ − 1: the kernels index with 32-bit integers)", isTooLarge: true)
         }
         return shape
     }

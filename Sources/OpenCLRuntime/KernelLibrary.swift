@@ -71,12 +71,12 @@ public final class KernelLibrary: @unchecked Sendable {
     /// The program from the binary cache when it holds one the driver accepts, else built from source (and its
     /// binary stored for next time).
     private func build(_ source: KernelSource, options: String) throws(OpenCLError) -> cl_program {
-        let file = binaries.file(sourceHash: source.hash, options: options, device: device)
-        if let binary = binaries.load(file), let program = buildFromBinary(binary, options: options) {
+        let entry = binaries.entry(sourceHash: source.hash, options: options, device: device)
+        if let binary = binaries.load(entry), let program = buildFromBinary(binary, options: options) {
             return program
         }
         let program = try buildFromSource(source, options: options)
-        binaries.store(program, to: file)
+        binaries.store(program, to: entry)
         return program
     }
 

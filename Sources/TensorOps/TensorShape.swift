@@ -67,10 +67,14 @@ public struct TensorShape: Hashable, Sendable, CustomStringConvertible, Expressi
 public struct ShapeError: Error, CustomStringConvertible, Sendable {
     public let op: String
     public let message: String
+    /// The shapes fit, but the output would hold more than `TensorShape.maximumCount` elements (a size problem for
+    /// the caller to report as such, not a mismatch).
+    public let isTooLarge: Bool
 
-    public init(op: String, message: String) {
+    public init(op: String, message: String, isTooLarge: Bool = false) {
         self.op = op
         self.message = message
+        self.isTooLarge = isTooLarge
     }
 
     public var description: String { "\(op): \(message)" }

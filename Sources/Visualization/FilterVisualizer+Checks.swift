@@ -82,6 +82,9 @@ extension FilterVisualizer {
         }
         do {
             return try graph.inferShapes(input: imageShape, through: layer)
+        } catch ModelError.shape(let node, let opType, let error) where error.isTooLarge {
+            throw VisualizationError.badSetting("this run needs more than any device holds: node '\(node)' (\(opType)): "
+                + error.message + "; use fewer channels or a smaller --size")
         } catch ModelError.shape(let node, _, let error) {
             throw VisualizationError.sizeTooSmall(size: settings.size, node: node, reason: error.message)
         }

@@ -96,6 +96,37 @@ struct CommandLineTests {
         #expect(try Data(contentsOf: URL(fileURLWithPath: copy)) == before)
     }
 
+    /// Program cache entries cut short, cut to one byte or copied under another entry's name are rebuilt and
+    /// replaced, never handed to the driver (whose deserializer crashed on them once).
+    @Test func damagedProgramCacheEntriesAreRebuilt() throws {
+        let cache = scratch.appendingPathComponent("cache")
+        // A fresh ConvLens cache beside PoCL's usual one, so only ConvLens's entries start cold.
+        let home = ProcessInfo.processInfo.environment["HOME"] ?? "/root"
+        let environment = ["XDG_CACHE_HOME": cache.path,
+                           "POCL_CACHE_DIR": ProcessInfo.processInfo.environment["POCL_CACHE_DIR"] ?? home + "/.cache/pocl"]
+        let arguments = ["forward", "--input", digit, "--top", "1"]
+        let first = try ConvLensProcess.run(arguments, environment: environment)
+        #expect(first.status == 0, "\(first.error)")
+        let folder = cache.appendingPathComponent("convlens/programs")
+        let entries = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".bin") }.sorted()
+        try #require(entries.count >= 3, "\(entries)")
+        let whole = try entries.map { try Data(contentsOf: folder.appendingPathComponent($0)) }
+        try whole[0].prefix(whole[0].count / 2).write(to: folder.appendingPathComponent(entries[0]))
+        try whole[1].prefix(1).write(to: folder.appendingPathComponent(entries[1]))
+        try whole[0].write(to: folder.appendingPathComponent(entries[2]))  // a valid entry under another's name
+        let second = try ConvLensProcess.run(arguments, environment: environment)
+        #expect(second.status == 0, "\(second.error)")
+        #expect(second.output.split(separator: "\n").last == first.output.split(separator: "\n").last)
+        // Rebuilt and stored again, whole and under its own key: "CLPB" 1, the key (the file name), the length.
+        for name in entries.prefix(3) {
+            let bytes = [UInt8](try Data(contentsOf: folder.appendingPathComponent(name)))
+            func word(_ index: Int) -> UInt64 { bytes[(8 + 8 * index)..<(16 + 8 * index)].reversed().reduce(0) { $0 << 8 | UInt64($1) } }
+            try #require(bytes.count > 32, "\(name)")
+            #expect(Array(bytes.prefix(5)) == [0x43, 0x4C, 0x50, 0x42, 1], "\(name)")
+            #expect(String(word(0), radix: 16) + ".bin" == name && word(1) == UInt64(bytes.count - 32), "\(name)")
+        }
+    }
+
     @Test func infoListsTheBundledModel() throws {
         let result = try ConvLensProcess.run(["info"])
         #expect(result.status == 0)

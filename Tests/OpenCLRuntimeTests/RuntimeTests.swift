@@ -1,4 +1,5 @@
-import OpenCLRuntime
+import Foundation
+@testable import OpenCLRuntime
 import TestSupport
 import Testing
 
@@ -110,5 +111,22 @@ struct DeviceRuntimeTests {
         let timing = try event.timing()
         #expect(timing.end >= timing.start)
         #expect(event.kernelName == "scale_forward")
+    }
+}
+
+/// The program cache's entry format: a binary comes back only when whole and stored under its own key.
+@Suite("Program cache entries")
+struct ProgramCacheEntryTests {
+    @Test func onlyWholeEntriesOfTheirOwnKeyAreRead() {
+        let binary = (0..<1000).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+        let bytes = Data(ProgramBinaryCache.entryBytes(binary, key: 42))
+        #expect(ProgramBinaryCache.checkedBinary(bytes, key: 42) == Data(binary))
+        #expect(ProgramBinaryCache.checkedBinary(bytes, key: 43) == nil, "another entry's name")
+        #expect(ProgramBinaryCache.checkedBinary(bytes.prefix(bytes.count / 2), key: 42) == nil, "cut in half")
+        #expect(ProgramBinaryCache.checkedBinary(bytes.prefix(1), key: 42) == nil, "one byte")
+        #expect(ProgramBinaryCache.checkedBinary(Data(binary), key: 42) == nil, "a bare binary of the old format")
+        var flipped = bytes
+        flipped[flipped.count - 10] ^= 0x10
+        #expect(ProgramBinaryCache.checkedBinary(flipped, key: 42) == nil, "one bit flipped")
     }
 }

@@ -106,11 +106,15 @@ struct FilterVisualizationTests {
         #expect(tiny.description.hasPrefix("the smallest octave is 7 px"))
         s.octaveScale = 1
         let scale = try #require(throws: VisualizationError.self) { try FilterVisualizer(graph: graph, backend: backend, settings: s) }
-        #expect(scale.description == "--octave-scale must be above 1, got 1.0")
+        #expect(scale.description == "--octave-scale must be above 1 (at most 16), got 1.0")
 
-        s = settings(channels: Array(0..<64), size: 4096)
+        s = settings(channels: Array(0..<64), size: 1400)
         let huge = try #require(throws: VisualizationError.self) { try FilterVisualizer(graph: graph, backend: backend, settings: s) }
-        #expect(huge.description.hasPrefix("this run needs about "))
+        #expect(huge.description.hasPrefix("this run needs about "), "\(huge)")
+        s.size = 4096
+        let past = try #require(throws: VisualizationError.self) { try FilterVisualizer(graph: graph, backend: backend, settings: s) }
+        #expect(past.description.hasPrefix("this run needs more than any device holds: node '/features/features.0/Conv'"),
+                "\(past)")
     }
 }
 

@@ -67,24 +67,27 @@ struct GraphBuilder {
 
     /// Appends a lowered node, checking its shapes when they are known.
     mutating func append(_ node: Node) throws {
-        if var known = shapes {
+        // Read `shapes` in place and write one entry (no local copy alive across the write): copying the
+        // dictionary per node made import quadratic in the node count.
+        if shapes != nil {
             let inputShapes = try node.inputs.map { value -> TensorShape in
                 if constants[value] == nil, let constant = folded[value] {
                     throw ModelError.unsupportedUsage(
                         node: node.name, opType: node.opType,
                         reason: "its input '\(value)' is a constant of type \(constant.typeName); ConvLens computes in float")
                 }
-                guard let shape = known[value] ?? constants[value]?.shape else {
+                guard let shape = shapes?[value] ?? constants[value]?.shape else {
                     throw ModelError.unknownValue(value, node: node.name)
                 }
                 return shape
             }
+            let output: TensorShape
             do {
-                known[node.output] = try node.outputShape(inputs: inputShapes)
+                output = try node.outputShape(inputs: inputShapes)
             } catch let error as ShapeError {
                 throw ModelError.shape(node: node.name, opType: node.opType, error)
             }
-            shapes = known
+            shapes?[node.output] = output
         }
         producers[node.output] = nodes.count
         nodes.append(node)
@@ -100,10 +103,9 @@ struct GraphBuilder {
         producers[old] = nil
         producers[value] = index
         foldedValues[old] = value
-        if var known = shapes, let shape = known[old] {
-            known[value] = shape
-            known[old] = nil
-            shapes = known
+        if let shape = shapes?[old] {
+            shapes?[value] = shape
+            shapes?[old] = nil
         }
     }
 
