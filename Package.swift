@@ -70,7 +70,7 @@ let package = Package(
             name: "convlens",
             dependencies: [
                 "TensorOps", "ReferenceBackend", "OpenCLRuntime", "OpenCLBackend", "BackendParity", "ImageIO",
-                "ModelGraph", "BundledModel", "Visualization",
+                "ModelGraph", "BundledModel", "Visualization", "FileAccess",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -44,6 +44,17 @@ extension RasterImage {
         self = try decoded.get()
     }
 
+    /// Refuses to write PNG bytes under another format's name (`x.jpg` would hold a PNG every viewer misreads);
+    /// a name without an extension is taken as given.
+    public static func requirePNGName(_ path: String) throws(ImageIOError) {
+        let name = path.split(separator: "/").last.map(String.init) ?? path
+        guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return }
+        let suffix = name[name.index(after: dot)...].lowercased()
+        guard suffix == "png" else {
+            throw ImageIOError(path: path, reason: "ConvLens writes PNG pictures; name the file .png (not .\(suffix))")
+        }
+    }
+
     /// Refuses a PNG whose chunk structure does not fit its bytes: a chunk longer than what is left of the file
     /// (libpng would allocate the declared length first), before libpng sees it. The signature and each chunk's
     /// 12 bytes of length, type and CRC are walked; what is inside the chunks is libpng's to check.
@@ -68,6 +79,7 @@ extension RasterImage {
     /// - Parameter path: The file to create or replace.
     /// - Throws: `ImageIOError` naming the file and what went wrong.
     public func writePNG(to path: String) throws(ImageIOError) {
+        try Self.requirePNGName(path)
         var image = png_image()
         image.version = png_uint_32(PNG_IMAGE_VERSION)
         image.width = png_uint_32(width)

@@ -9,7 +9,7 @@ extension GraphExecutor {
         try prepareShapes(for: input.shape)
         values = [graph.input.name: input]
         for node in graph.nodes {
-            values[node.output] = try run(node)
+            values[node.output] = try running(node)
         }
         return try operand(graph.outputs[0])
     }
@@ -23,7 +23,7 @@ extension GraphExecutor {
         values = [graph.input.name: input]
         let needed = graph.ancestors(of: value)
         for node in graph.nodes where needed.contains(node.output) {
-            values[node.output] = try run(node)
+            values[node.output] = try running(node)
         }
         return try operand(value)
     }
@@ -35,6 +35,21 @@ extension GraphExecutor {
         let tensor = try buffer("input", input.shape)
         try backend.write(input, into: tensor)
         return try forward(tensor)
+    }
+
+    /// `run(node)`, with a backend failure (a device allocation refused, a launch that failed) naming the node and
+    /// its output shape: a bare `CL_INVALID_BUFFER_SIZE` says nothing about which layer asked for what.
+    private func running(_ node: Node) throws -> B.Tensor {
+        do {
+            return try run(node)
+        } catch let error as ModelError {
+            throw error
+        } catch let error as ShapeError {
+            throw ModelError.shape(node: node.name, opType: node.opType, error)
+        } catch {
+            let shape = (try? shape(node.output)).map { " (output \($0), \(4 * $0.count) bytes)" } ?? ""
+            throw ExecutionError.nodeFailed(node: node.name, opType: node.opType, detail: "\(error)" + shape)
+        }
     }
 
     private func run(_ node: Node) throws -> B.Tensor {

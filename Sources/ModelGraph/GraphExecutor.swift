@@ -107,9 +107,12 @@ public enum ExecutionError: Error, CustomStringConvertible, Sendable {
     /// A value of the forward pass holds NaN or an infinity: the first node (in execution order) whose output does,
     /// or "input" for the input itself.
     case nonFinite(node: String, opType: String, value: String, kind: String)
+    /// The backend failed while running a node (the failure as the backend described it).
+    case nodeFailed(node: String, opType: String, detail: String)
 
     public var description: String {
         switch self {
+        case .nodeFailed(let node, let opType, let detail): "node '\(node)' (\(opType)): \(detail)"
         case .nonFinite(let node, let opType, let value, let kind):
             node == "input"
                 ? "the input '\(value)' holds \(kind)"

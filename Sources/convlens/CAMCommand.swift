@@ -47,6 +47,10 @@ struct CAMCommand: BackendCommand {
     @Flag(help: "Replay the explanation on the CPU reference and print the drift of the final map.") var compareCpu = false
 
     func validate() throws {
+        var inputIsFolder: ObjCBool = false  // then --out is the folder the pictures go to
+        if !(FileManager.default.fileExists(atPath: input, isDirectory: &inputIsFolder) && inputIsFolder.boolValue) {
+            try RasterImage.requirePNGName(out)  // before any work, not after it
+        }
         _ = try HeatMapPicture(colormapName: colormap, alpha: alpha)
         if top < 1 { throw ValidationError("--top must be at least 1") }
         if top > 1 && classIndex != nil { throw ValidationError("give --class or --top, not both") }

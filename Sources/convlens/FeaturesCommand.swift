@@ -23,6 +23,7 @@ struct FeaturesCommand: BackendCommand {
     @Flag(help: "Print, for every layer, the fraction of zero activations and the mean activation.") var stats = false
 
     func validate() throws {
+        if let out { try RasterImage.requirePNGName(out) }  // before any work, not after it
         if Colormap(rawValue: colormap) == nil {
             throw ValidationError("--colormap must be one of \(Colormap.allCases.map(\.rawValue).joined(separator: ", "))")
         }

@@ -65,6 +65,7 @@ struct FiltersCommand: BackendCommand {
     var compareCpu = false
 
     func validate() throws {
+        try RasterImage.requirePNGName(out)  // before any work, not after it
         _ = try scaleRange()
         _ = try Self.range(cropScale, "--crop-scale")
         if saveTransparency != nil && param != .maco {

@@ -36,6 +36,7 @@ struct SaliencyCommand: BackendCommand {
     @Option(help: "Also write the raw signed attribution (1×C×H×W float32 .npy).") var saveNpy: String?
 
     func validate() throws {
+        try RasterImage.requirePNGName(out)  // before any work, not after it
         guard AttributionMethod(rawValue: method) != nil else {
             throw ValidationError("--method must be one of \(AttributionMethod.allCases.map(\.rawValue).joined(separator: ", ")), got '\(method)'")
         }

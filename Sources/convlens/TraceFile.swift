@@ -1,3 +1,4 @@
+import FileAccess
 import Foundation
 import OpenCLRuntime
 
@@ -35,7 +36,7 @@ enum TraceFile {
         }
         let data = try JSONSerialization.data(
             withJSONObject: ["traceEvents": events, "displayTimeUnit": "ms"], options: [.sortedKeys])
-        try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+        try FileAccess.writeAtomically(Array(data), to: path)  // one-line errors ("No space left on device")
     }
 
     private static func metadata(track: Int, name: String) -> [String: Any] {

@@ -17,6 +17,10 @@ struct WeightsCommand: ParsableCommand {
     @Option(help: "A convolution: its node name or output value name.") var layer: String
     @Option(help: "The sheet to write (PNG).") var out: String
 
+    func validate() throws {
+        try RasterImage.requirePNGName(out)  // before any work, not after it
+    }
+
     func run() throws {
         let graph = try modelOptions.load()
         let value = try graph.resolve(layer)

@@ -73,6 +73,9 @@ struct CommandLineTests {
         try expectRefusal(["forward", "--input", digit, "--size", "100000"],
                           mentioning: "a 100000×100000 input would need 40.0 GB per image; the largest side accepted is 8192 px")
         try expectRefusal(["forward", "--input", digit, "--std", "-1"], mentioning: "stds positive, got [0.1307] and [-1.0]")
+        try expectRefusal(["saliency", "--input", digit, "--out", path("picture.jpg")],
+                          mentioning: "picture.jpg: ConvLens writes PNG pictures; name the file .png (not .jpg)")
+        #expect(!FileManager.default.fileExists(atPath: path("picture.jpg")))
     }
 
     /// Inputs must be regular files (a FIFO would block forever, a device never end); outputs replace only regular

@@ -60,6 +60,8 @@ struct HostileModelTests {
             Case(name: "a value written twice", model: TinyModel(nodes: [
                 TinyModel.node("Relu", "a", inputs: ["input"], output: "y"), TinyModel.node("Relu", "b", inputs: ["y"], output: "y"),
             ]), message: "node 'b' (Relu): its output 'y' is already defined"),
+            Case(name: "a required input left empty", model: one("Conv", inputs: ["input", "", "w"], initializers: [weight]),
+                 message: "its input 1 has an empty name (only trailing optional inputs may be left out)"),
             Case(name: "misspelled attribute", model: one("MaxPool", ints: ["kernel_shape": [2, 2], "surides": [2, 2]]),
                  message: "'surides' is not an attribute of MaxPool (it has: auto_pad, ceil_mode,"),
             Case(name: "attribute given twice", model: {
