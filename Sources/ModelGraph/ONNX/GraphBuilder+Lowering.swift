@@ -20,7 +20,8 @@ extension GraphBuilder {
         }
         switch proto.opType {
         case "Conv":
-            try append(node(.conv(try convParameters(proto, a)), try weights(inputs, a, required: 2, optional: 1)))
+            let operands = try weights(inputs, a, required: 2, optional: 1)  // first: names an input left empty
+            try append(node(.conv(try convParameters(proto, a)), operands))
         case "Einsum":
             try lowerEinsum(proto, name: name, attributes: a)
         case "Resize", "Upsample":
