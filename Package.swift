@@ -11,7 +11,7 @@ let package = Package(
             name: "ConvLens",
             targets: [
                 "TensorOps", "ReferenceBackend", "OpenCLRuntime", "OpenCLBackend", "BackendParity", "ImageIO",
-                "ModelGraph", "BundledModel", "Visualization",
+                "ModelGraph", "BundledModel", "Visualization", "FileAccess", "ConvLensCLI",
             ]
         ),
         .executable(name: "convlens", targets: ["convlens"]),
@@ -66,14 +66,16 @@ let package = Package(
             exclude: ["mnist_cnn.onnx", "digits", "TRAINING.md"],
             plugins: ["EmbedDataFiles"]
         ),
-        .executableTarget(
-            name: "convlens",
+        // The commands (a library, so the fuzzers can parse command lines); `convlens` is its one-line main.
+        .target(
+            name: "ConvLensCLI",
             dependencies: [
                 "TensorOps", "ReferenceBackend", "OpenCLRuntime", "OpenCLBackend", "BackendParity", "ImageIO",
                 "ModelGraph", "BundledModel", "Visualization", "FileAccess",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .executableTarget(name: "convlens", dependencies: ["ConvLensCLI"]),
 
         // Kernels/*.cl, the bundled model and data tables -> Swift string constants, so a relocated binary carries them.
         .executableTarget(name: "EmbedFiles", path: "Tools/EmbedFiles"),
