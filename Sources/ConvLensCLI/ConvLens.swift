@@ -13,3 +13,12 @@ public struct ConvLens: ParsableCommand {
         ]
     )
 }
+
+extension ConvLens {
+    /// Parses `arguments` (without the program name) and runs every `validate()` on the way, without running the
+    /// command: what Fuzz/FuzzArguments drives with arbitrary command lines.
+    /// - Throws: the parser's or a command's refusal.
+    public static func validateCommandLine(_ arguments: [String]) throws {
+        _ = try parseAsRoot(arguments)
+    }
+}

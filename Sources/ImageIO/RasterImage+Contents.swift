@@ -7,13 +7,17 @@ extension RasterImage {
     /// - Throws: `ImageIOError`: `"<path>: not a PNG or JPEG image"` for other files, otherwise the decoder's or
     ///   the system's reason.
     public init(contentsOf path: String) throws(ImageIOError) {
-        let data = try readFileBytes(path)
+        try self.init(encoded: try readFileBytes(path), source: path)
+    }
+
+    /// Decodes PNG or JPEG bytes, chosen by their signature; `source` names them in errors.
+    public init(encoded data: [UInt8], source: String) throws(ImageIOError) {
         if data.starts(with: pngSignature) {
-            try self.init(pngData: data, path: path)
+            try self.init(pngData: data, path: source)
         } else if data.starts(with: jpegSignature) {
-            self = try LibJPEGDecoder.decode(data, path: path)
+            self = try LibJPEGDecoder.decode(data, path: source)
         } else {
-            throw ImageIOError(path: path, reason: "not a PNG or JPEG image")
+            throw ImageIOError(path: source, reason: "not a PNG or JPEG image")
         }
     }
 }
