@@ -8,6 +8,7 @@ public enum DeviceDiscovery {
     /// - Throws: `DeviceSelectionError.noPlatform` when no OpenCL driver is installed, naming the packages to
     ///   install; `OpenCLError` for any other failed query.
     public static func allDevices() throws -> [OpenCLDevice] {
+        CacheFolder.preparePoCLCache()
         var platformCount: cl_uint = 0
         let status = clGetPlatformIDs(0, nil, &platformCount)
         if status == -1001 || (status == CL_SUCCESS && platformCount == 0) {

@@ -130,6 +130,15 @@ struct CommandLineTests {
         }
     }
 
+    /// PoCL cannot start without a kernel cache folder; a home where none can be made (here /proc) must not turn
+    /// into "no OpenCL platform found".
+    @Test func anUnwritableHomeStillFindsTheDevice() throws {
+        let result = try ConvLensProcess.run(["forward", "--input", digit, "--top", "1"], environment: ["HOME": "/proc"],
+                                             unsetting: ["XDG_CACHE_HOME", "POCL_CACHE_DIR"])
+        #expect(result.status == 0, "\(result.error)")
+        #expect(result.output.contains("     1      7  7 "), "\(result.output)")
+    }
+
     @Test func infoListsTheBundledModel() throws {
         let result = try ConvLensProcess.run(["info"])
         #expect(result.status == 0)

@@ -24,12 +24,13 @@ struct ConvLensProcess {
     }
 
     /// Runs `convlens arguments…` from the repository root and collects its exit status and output.
-    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
+    static func run(_ arguments: [String], environment: [String: String] = [:], unsetting: Set<String> = []) throws -> Result {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
         process.currentDirectoryURL = repositoryRoot
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+            .filter { !unsetting.contains($0.key) }
         let output = Pipe(), error = Pipe()
         process.standardOutput = output
         process.standardError = error
