@@ -52,8 +52,19 @@ static inline int convlens_jpeg_decode(const unsigned char *data, unsigned long 
         return 1;
     }
     jpeg_create_decompress(&info);
+    /* libjpeg's own buffers (a progressive image's coefficients: 2 bytes per sample) are capped too: past the cap it
+       stops with "insufficient memory" instead of allocating what a tiny file declares. */
+    info.mem->max_memory_to_use = (long)(2 * max_bytes);
     jpeg_mem_src(&info, data, size);
     jpeg_read_header(&info, TRUE);
+    /* The declared size is checked before jpeg_start_decompress allocates anything for it. */
+    size_t declared = (size_t)info.image_width * (size_t)info.num_components * (size_t)info.image_height;
+    if (declared > max_bytes) {
+        snprintf(message, message_size, "declares %ux%u pixels (%zu bytes decoded); images are at most %zu bytes decoded",
+                 info.image_width, info.image_height, declared, max_bytes);
+        jpeg_destroy_decompress(&info);
+        return 3;
+    }
     if (info.jpeg_color_space == JCS_CMYK || info.jpeg_color_space == JCS_YCCK) {
         jpeg_destroy_decompress(&info);
         snprintf(message, message_size, "CMYK JPEG images are not supported");

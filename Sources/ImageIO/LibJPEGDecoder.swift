@@ -4,9 +4,6 @@ import Foundation
 /// Decodes JPEG bytes with libjpeg(-turbo) to 8-bit gray or RGB, through the C helper in the CJPEG shim (which
 /// keeps libjpeg's setjmp/longjmp error handling out of Swift).
 enum LibJPEGDecoder {
-    /// The largest decoded image accepted, in bytes: far above any CNN input, far below a malicious 65500² header.
-    static let maximumPixelBytes = 1 << 30
-
     /// Decodes `data`; `path` only names the source in errors.
     ///
     /// Gray files stay one channel; YCbCr and RGB files become RGB. CMYK/YCCK files are refused. libjpeg's
@@ -19,7 +16,7 @@ enum LibJPEGDecoder {
         var message = [CChar](repeating: 0, count: 256)
         let status = data.withUnsafeBufferPointer { bytes in
             convlens_jpeg_decode(
-                bytes.baseAddress, UInt(bytes.count), maximumPixelBytes, &pixels, &width, &height, &channels,
+                bytes.baseAddress, UInt(bytes.count), RasterImage.maximumDecodedBytes, &pixels, &width, &height, &channels,
                 &message, message.count)
         }
         guard status == 0, let pixels else {

@@ -1,4 +1,8 @@
 extension RasterImage {
+    /// The largest decoded image accepted (PNG or JPEG), in bytes: 256 MiB, a 9,459 × 9,459 RGB photo, far above any
+    /// CNN input. A header declaring more is refused before anything is allocated for it.
+    public static let maximumDecodedBytes = 1 << 28
+
     /// Reads a PNG or JPEG file, chosen by the file's first bytes (its signature), not by its name.
     ///
     /// PNGs come back as gray, RGB or RGBA (see ``init(pngFile:)``), JPEGs as gray or RGB (see

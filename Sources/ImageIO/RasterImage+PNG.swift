@@ -28,10 +28,10 @@ extension RasterImage {
             // The header's size is checked before anything is allocated for it (a 74-byte file may declare
             // 100000 × 100000).
             let decodedBytes = Double(width) * Double(height) * Double(channels)  // PNG sides reach 2³¹ − 1
-            guard decodedBytes <= Double(LibJPEGDecoder.maximumPixelBytes) else {
+            guard decodedBytes <= Double(Self.maximumDecodedBytes) else {
                 png_image_free(&image)
                 return .failure(ImageIOError(path: path, reason: "declares \(width)×\(height) pixels (\(Int(decodedBytes)) "
-                    + "bytes decoded); images are at most \(LibJPEGDecoder.maximumPixelBytes) bytes decoded"))
+                    + "bytes decoded); images are at most \(Self.maximumDecodedBytes) bytes decoded"))
             }
             var pixels = [UInt8](repeating: 0, count: width * height * channels)
             guard png_image_finish_read(&image, nil, &pixels, 0, nil) != 0 else {

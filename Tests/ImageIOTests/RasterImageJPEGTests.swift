@@ -28,6 +28,15 @@ struct RasterImageJPEGTests {
         #expect(error.reason.contains("CMYK"))
     }
 
+    /// A 241-byte file the fuzzer found, declaring 65,280 × 65,496 pixels: refused from its header, before libjpeg
+    /// allocates anything for it.
+    @Test func declaredSizesBeyondTheLimitAreRefusedFromTheHeader() throws {
+        let path = try fixturePath("fuzz_declares_65280x65496.jpg")
+        let error = try #require(throws: ImageIOError.self) { try RasterImage(jpegFile: path) }
+        #expect(error.reason == "declares 65280x65496 pixels (12826736640 bytes decoded); images are at most 268435456 "
+            + "bytes decoded", "\(error)")
+    }
+
     /// Truncated files are refused wherever the cut falls.
     ///
     /// Cut inside the entropy data, libjpeg only warns and pads with gray; cut inside the headers, it fails. Both must come back as errors naming the file, and neither may end the process.
@@ -84,8 +93,10 @@ struct RasterImageContentsTests {
         let jpegAsPNG = try writeFile(try fixtureBytes("rgb.jpg"), named: "photo.png", in: directory)
         #expect(try RasterImage(contentsOf: jpegAsPNG) == RasterImage(jpegFile: fixturePath("rgb.jpg")))
         let image = RasterImage(width: 2, height: 1, channels: 4, pixels: [1, 2, 3, 4, 5, 6, 7, 8])
-        let pngAsJPEG = directory.appendingPathComponent("picture.jpg").path
-        try image.writePNG(to: pngAsJPEG)
+        let png = directory.appendingPathComponent("picture.png").path
+        try image.writePNG(to: png)
+        let pngAsJPEG = directory.appendingPathComponent("picture.jpg").path  // writePNG itself refuses that name
+        try FileManager.default.copyItem(atPath: png, toPath: pngAsJPEG)
         #expect(try RasterImage(contentsOf: pngAsJPEG) == image)
     }
 
