@@ -110,8 +110,10 @@ struct CAMCommand: BackendCommand {
                 if !metric.isEmpty {
                     faithfulnessNames += names.count == result.classes.count ? names : result.classes.indices.map { "image \($0)" }
                 }
-                savedMaps += explanation.maps.values
-                mapSize = [explanation.maps.shape[2], explanation.maps.shape[3]]
+                if saveNpy != nil {  // kept only when asked for: a folder's maps would otherwise pile up (3 KB an image)
+                    savedMaps += explanation.maps.values
+                    mapSize = [explanation.maps.shape[2], explanation.maps.shape[3]]
+                }
                 if compareCpu {
                     try printDrift(of: explanation.maps, mapper: mapper, graph: graph, input: tensor, classes: result.classes,
                                    backend: backend)
