@@ -108,4 +108,20 @@ struct HostileModelTests {
         try check(ReferenceBackend())
         if TestBackends.hasOpenCL { try check(try TestBackends.device()) }
     }
+
+    /// Found by Tools/fuzz.sh onnx-import: a ReduceMean whose axes input is an empty list trapped on `axes.last!`.
+    /// An empty list means every axis (ONNX); without keepdims that leaves no shape, which is refused in one line.
+    @Test func fuzzerFindingsAreRefusedInOneLine() throws {
+        let path = Bundle.module.resourceURL!.appendingPathComponent("Fixtures/fuzz/reduce_empty_axes.onnx").path
+        let error = try #require(throws: ModelError.self) { try ONNXImporter.load(contentsOf: path) }
+        #expect(error.description.contains("(ReduceMean): axes 0…3 do not fit input"), "\(error)")
+
+        let everyAxis = TinyModel(opset: 18, nodes: [TinyModel.node("ReduceMean", "mean", inputs: ["input", "axes"], output: "y")],
+                                  initializers: [TinyModel.integers("axes", [])])
+        let graph = try ONNXImporter.load(data: try everyAxis.data(), source: "mean.onnx")
+        let backend = ReferenceBackend()
+        let x = HostTensor(shape: [1, 3, 8, 8], values: (0..<192).map { Float($0) })
+        let y = try backend.download(try GraphExecutor(graph: graph, backend: backend).forward(x))
+        #expect(y.shape == [1, 1, 1, 1] && y.values == [95.5])
+    }
 }

@@ -62,7 +62,9 @@ extension GraphBuilder {
         if (listed ?? []).isEmpty && a.int("noop_with_empty_axes", default: 0) != 0 {
             return try append(Node(name: name, opType: proto.opType, operation: .identity, inputs: [x], output: output))
         }
-        let axes = try Set((listed ?? Array(0..<rank)).map { axis -> Int in
+        // No axes, or an empty list, means every axis (ONNX); a rank-0 input has none to reduce.
+        let requested = listed.flatMap { $0.isEmpty ? nil : $0 } ?? Array(0..<rank)
+        let axes = try Set(requested.map { axis -> Int in
             let resolved = axis < 0 ? axis + rank : axis
             guard (0..<rank).contains(resolved) else { throw a.unsupported("axis \(axis) is outside rank \(rank)") }
             return resolved
@@ -81,9 +83,12 @@ extension GraphBuilder {
             }
             return
         }
-        if axes.last! - axes.first! + 1 == axes.count {
+        guard let first = axes.first, let last = axes.last else {
+            return try append(Node(name: name, opType: proto.opType, operation: .identity, inputs: [x], output: output))
+        }
+        if last - first + 1 == axes.count {
             return try append(Node(name: name, opType: proto.opType,
-                                   operation: .reduce(reduction, axes: axes.first!...axes.last!, keepDimensions: keep),
+                                   operation: .reduce(reduction, axes: first...last, keepDimensions: keep),
                                    inputs: [x], output: output))
         }
         // Scattered axes: gathered at the end, reduced, and put back as 1s for keepdims.

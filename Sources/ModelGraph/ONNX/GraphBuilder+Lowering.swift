@@ -180,7 +180,11 @@ extension GraphBuilder {
                                    output: output))
         }
         let bias = "\(name)/bias"
-        constants[bias] = HostTensor(shape: [weight.shape[1] * parameters.groups, 1, 1], values: constants[inputs[2]]!.values)
+        let channels = weight.shape[1] * parameters.groups
+        guard let values = constants[inputs[2]]?.values, values.count == channels else {
+            throw a.unsupported("its bias must hold one value per output channel (\(channels))")
+        }
+        constants[bias] = HostTensor(shape: [channels, 1, 1], values: values)
         try append(Node(name: "\(name)/transposed", opType: proto.opType, operation: operation,
                         inputs: Array(inputs.prefix(2)), output: "\(name)/unbiased"))
         try append(Node(name: name, opType: proto.opType, operation: .binary(.add), inputs: ["\(name)/unbiased", bias],
@@ -356,10 +360,13 @@ extension GraphBuilder {
     /// (then the normalization runs on its own).
     private mutating func foldIntoConv(at index: Int, scale: [Double], shift: [Double], suffix: String) throws -> Bool {
         let conv = nodes[index]
-        guard let weight = constants[conv.inputs[1]], weight.shape[0] == scale.count else { return false }
+        guard let weight = constants[conv.inputs[1]], weight.shape.rank > 0, weight.shape[0] > 0,
+              weight.shape[0] == scale.count
+        else { return false }
         let perChannel = weight.shape.count / weight.shape[0]
         let folded = weight.values.enumerated().map { Float(Double($1) * scale[$0 / perChannel]) }
         let bias = conv.inputs.count > 2 ? constants[conv.inputs[2]]?.values : nil
+        guard bias.map({ $0.count == scale.count }) ?? true else { return false }  // refused by the Conv's own check
         let foldedBias = (0..<scale.count).map { Float(Double(bias?[$0] ?? 0) * scale[$0] + shift[$0]) }
         let weightName = "\(conv.inputs[1])@\(suffix)", biasName = "\(conv.name)/bias@\(suffix)"
         constants[weightName] = HostTensor(shape: weight.shape, values: folded)
