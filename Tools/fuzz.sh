@@ -59,7 +59,14 @@ run() {
     "$binary" ".build/fuzz/corpus/$name" ".build/fuzz/seeds/$name" -max_total_time="$seconds" -print_final_stats=1 \
         -rss_limit_mb=3072 -artifact_prefix=".build/fuzz/artifacts/$name-" "${extra[@]}" 2>&1 \
         | tee ".build/fuzz/$name.log" | grep -E "^(INFO: Seed|#[0-9]+ +(DONE|INITED))|stat::number_of_executed_units|stat::average_exec_per_sec|ERROR|SUMMARY" || true
-    [[ ${PIPESTATUS[0]} -eq 0 ]] || { echo "fuzz: $name found a failure; see .build/fuzz/$name.log and .build/fuzz/artifacts/" >&2; exit 1; }
+    local status=${PIPESTATUS[0]}
+    # One line per run in .build/fuzz/summary.tsv: when, target, executions, exec/s, result (RELIABILITY.md's source).
+    printf '%s\t%s\t%s\t%s\t%s\n' "$(date -u '+%Y-%m-%d %H:%M')" "$name" \
+        "$(grep -o 'number_of_executed_units: [0-9]*' ".build/fuzz/$name.log" | grep -o '[0-9]*$')" \
+        "$(grep -o 'average_exec_per_sec: *[0-9]*' ".build/fuzz/$name.log" | grep -o '[0-9]*$')" \
+        "$([[ $status -eq 0 ]] && echo clean || echo "FOUND: $(grep -m1 -oE 'ERROR: [A-Za-z]+: [a-z-]+' ".build/fuzz/$name.log")")" \
+        >> .build/fuzz/summary.tsv
+    [[ $status -eq 0 ]] || { echo "fuzz: $name found a failure; see .build/fuzz/$name.log and .build/fuzz/artifacts/" >&2; exit 1; }
 }
 
 targets=("$target")

@@ -3,7 +3,7 @@
 #
 #   Tools/soak.sh [BINARY]        (default .build/release/convlens; build it first)
 #
-# Runs `filters` for 10,000 steps and `cam` over a folder of 10,000 images (copies of a bundled digit) at batch 1 on
+# Runs `filters` for 10,000 steps (2 channels, 64 px) and `cam` over a folder of 10,000 images (copies of a bundled digit) at batch 1 on
 # the bundled model, samples VmRSS every half second, and writes the "Soak" section of RELIABILITY.md: RSS at the
 # start (after the first tenth), the middle and the end of each run, and the growth between middle and end.
 set -euo pipefail
@@ -35,10 +35,10 @@ row() {
             r[NR] / 1024, (r[NR] - r[m]) / 1024 }' "$work/$1.rss"
 }
 
-filters_command="convlens filters --steps 10000 --channels 0-15 --out $work/filters.png"
+filters_command="convlens filters --steps 10000 --channels 0-1 --size 64 --out $work/filters.png"
 cam_command="convlens cam --input $work/images --out $work/maps --batch 1"
 echo "== filters, 10,000 steps"
-sample filters "$binary" filters --steps 10000 --channels 0-15 --out "$work/filters.png"
+sample filters "$binary" filters --steps 10000 --channels 0-1 --size 64 --out "$work/filters.png"
 echo "== cam, 10,000 images"
 sample cam "$binary" cam --input "$work/images" --out "$work/maps" --batch 1
 
