@@ -42,6 +42,7 @@ final class ONNXSource: Sendable {
         // refused here, before any shape is computed from them.
         let dimensions: [Int?] = try proto.type.tensorType.shape.dim.enumerated().map { axis, dimension in
             guard case .dimValue(let value)? = dimension.value else { return nil }
+            if axis == 0 && value <= 0 { return nil }  // the batch is dynamic anyway; some exporters write 0 or -1
             guard (1...Int64(TensorShape.maximumExtent)).contains(value) else {
                 throw ModelError.unsupportedUsage(
                     node: "graph", opType: "input",
