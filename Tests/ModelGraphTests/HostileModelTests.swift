@@ -33,6 +33,14 @@ struct HostileModelTests {
         hugeInput.inputDimensions = [1, 3, 1 << 40, 1 << 40]
         var negativeInput = one("Relu")
         negativeInput.inputDimensions = [1, 3, -5, 8]
+        func floats(_ name: String, _ values: [Float]) -> Onnx_TensorProto {
+            var tensor = Onnx_TensorProto()
+            (tensor.name, tensor.dims, tensor.dataType, tensor.floatData) = (name, [Int64(values.count)], 1, values)
+            return tensor
+        }
+        let negativeVariance = one("BatchNormalization", inputs: ["input", "s", "b", "m", "v"], initializers: [
+            floats("s", [1, 1, 1]), floats("b", [0, 0, 0]), floats("m", [0, 0, 0]), floats("v", [1, -2, 1]),
+        ])
         var noOutputs = one("Relu")
         noOutputs.outputNames = []
         return [
@@ -56,6 +64,8 @@ struct HostileModelTests {
             Case(name: "input of 2⁸⁰ pixels", model: hugeInput, message: "declares size 1099511627776 for axis 2"),
             Case(name: "negative input size", model: negativeInput, message: "declares size -5 for axis 2"),
             Case(name: "no outputs", model: noOutputs, message: "the graph has no outputs"),
+            Case(name: "negative BatchNorm variance", model: negativeVariance,
+                 message: "its variance for channel 1 is -2.0; it must be above −epsilon"),
             Case(name: "two initializers with one name", model: twice, message: "tensor 'c': two initializers have this name"),
             Case(name: "a value written twice", model: TinyModel(nodes: [
                 TinyModel.node("Relu", "a", inputs: ["input"], output: "y"), TinyModel.node("Relu", "b", inputs: ["y"], output: "y"),

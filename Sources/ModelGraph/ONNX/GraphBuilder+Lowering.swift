@@ -339,6 +339,10 @@ extension GraphBuilder {
         }
         let epsilon = Double(a.float("epsilon", default: 1e-5))
         let (gamma, beta, mean, variance) = (parameters[0], parameters[1], parameters[2], parameters[3])
+        // A variance below −ε has no square root: folded, it would turn the weights into NaN.
+        if let channel = variance.firstIndex(where: { !(Double($0) + epsilon > 0) }) {
+            throw a.unsupported("its variance for channel \(channel) is \(variance[channel]); it must be above −epsilon")
+        }
         let scale = zip(gamma, variance).map { Double($0) / (Double($1) + epsilon).squareRoot() }
         let shift = (0..<scale.count).map { Double(beta[$0]) - Double(mean[$0]) * scale[$0] }
 
