@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Sources/ModelGraph/ONNX/ONNXSchemaAttributes.swift: the attribute names each ONNX op ConvLens reads may carry, at
-any opset it accepts (7-28), from onnx's own operator schemas (``onnx.defs``). The importer refuses an attribute
-outside this table (a misspelled ``surides`` would otherwise be ignored and the stride silently become 1).
+"""Sources/ModelGraph/ONNX/ONNXSchemaAttributes.swift: the attribute names each ONNX op ConvLens reads may carry, and
+the fewest inputs it takes, at any opset it accepts (7-28), from onnx's own operator schemas (``onnx.defs``). The
+importer refuses an attribute outside this table (a misspelled ``surides`` would otherwise be ignored and the stride
+silently become 1) and a node with fewer inputs than its op requires, before any lowering reads them.
 
 Usage (repository root, after a build; venv outside the repository with onnx):
     ~/convlens-venv/bin/python Tools/onnx_attribute_table.py .build/debug/convlens
@@ -41,6 +42,17 @@ def main() -> int:
             except onnx.defs.SchemaError:
                 pass
         lines.append('        "%s": [%s],' % (op, ", ".join('"%s"' % n for n in sorted(names))))
+    lines += ["    ]", "",
+              "    /// The fewest inputs each op takes at any opset from 7 to 28 (the required ones come first).",
+              "    static let schemaMinimumInputs: [String: Int] = ["]
+    for op in ops:
+        counts = []
+        for version in range(7, 29):
+            try:
+                counts.append(onnx.defs.get_schema(op, version, "").min_input)
+            except onnx.defs.SchemaError:
+                pass
+        lines.append('        "%s": %d,' % (op, min(counts)))
     lines += ["    ]", "}", ""]
     OUT.write_text("\n".join(lines))
     print("wrote", OUT.relative_to(ROOT), len(ops), "ops")

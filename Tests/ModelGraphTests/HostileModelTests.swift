@@ -119,12 +119,17 @@ struct HostileModelTests {
         if TestBackends.hasOpenCL { try check(try TestBackends.device()) }
     }
 
-    /// Found by Tools/fuzz.sh onnx-import: a ReduceMean whose axes input is an empty list trapped on `axes.last!`.
+    /// Found by Tools/fuzz.sh onnx-import. The first: a ReduceMean whose axes input is an empty list trapped on `axes.last!`.
     /// An empty list means every axis (ONNX); without keepdims that leaves no shape, which is refused in one line.
     @Test func fuzzerFindingsAreRefusedInOneLine() throws {
         let path = Bundle.module.resourceURL!.appendingPathComponent("Fixtures/fuzz/reduce_empty_axes.onnx").path
         let error = try #require(throws: ModelError.self) { try ONNXImporter.load(contentsOf: path) }
         #expect(error.description.contains("(ReduceMean): axes 0…3 do not fit input"), "\(error)")
+        // The second: a node without inputs (lowerings read input 0 unchecked); every op's required inputs are
+        // checked against its ONNX schema first.
+        let noInputs = Bundle.module.resourceURL!.appendingPathComponent("Fixtures/fuzz/reduce_without_inputs.onnx").path
+        let second = try #require(throws: ModelError.self) { try ONNXImporter.load(contentsOf: noInputs) }
+        #expect(second.description.hasSuffix("(ReduceMean): ReduceMean takes at least 1 input, this node has 0"), "\(second)")
 
         let everyAxis = TinyModel(opset: 18, nodes: [TinyModel.node("ReduceMean", "mean", inputs: ["input", "axes"], output: "y")],
                                   initializers: [TinyModel.integers("axes", [])])

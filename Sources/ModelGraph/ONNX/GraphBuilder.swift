@@ -55,6 +55,7 @@ struct GraphBuilder {
         }
         let attributes = ONNXAttributes(proto, nodeName: name)
         try attributes.requireSchemaNames(proto)
+        try attributes.requireSchemaInputs(proto)
         if try fold(proto, name: name, attributes: attributes) { return }
         try lower(proto, name: name, attributes: attributes)
     }

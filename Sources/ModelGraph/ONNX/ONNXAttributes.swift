@@ -52,6 +52,18 @@ struct ONNXAttributes {
         }
     }
 
+    /// Refuses a node with fewer inputs than its op requires, or a required input left empty, before any lowering
+    /// reads them.
+    func requireSchemaInputs(_ proto: Onnx_NodeProto) throws {
+        guard let required = Self.schemaMinimumInputs[opType] else { return }
+        guard proto.input.count >= required else {
+            throw unsupported("\(opType) takes at least \(required) input\(required == 1 ? "" : "s"), this node has \(proto.input.count)")
+        }
+        if let missing = proto.input.prefix(required).firstIndex(where: \.isEmpty) {
+            throw unsupported("its input \(missing) has an empty name (only trailing optional inputs may be left out)")
+        }
+    }
+
     /// An error for this node: `reason` says what about it ConvLens cannot run.
     func unsupported(_ reason: String) -> ModelError {
         .unsupportedUsage(node: node, opType: opType, reason: reason)
