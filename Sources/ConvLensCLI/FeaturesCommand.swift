@@ -44,6 +44,7 @@ struct FeaturesCommand: BackendCommand {
         }
         let layout = try layoutOptions.resolve(shape: value.shape, layer: layer)
         let activation = try backend.download(try layout.spatial(value, on: backend))
+        try executor.requireFinite(activation)  // a NaN drawn as a colour would look like a feature; name its node
         let map = Colormap(rawValue: colormap) ?? .viridis
         let tiles = SheetTiles.featureMaps(activation).map {
             map.image(values: $0, width: activation.shape[3], height: activation.shape[2])
