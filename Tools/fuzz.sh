@@ -55,8 +55,7 @@ run() {
     seed "$name"
     echo "== $name: $seconds s"
     # -rss_limit_mb: the decoders' own limits (256 MiB images) stay far below it, so an allocation past it is
-    # a finding, not noise.
-    # The fuzzer's own exit status (the filters after it always succeed; pipefail and `|| true` would hide it).
+    # a finding, not noise. `set +e` so the fuzzer's own exit status is read below (pipefail with `|| true` hid it).
     set +e
     "$binary" ".build/fuzz/corpus/$name" ".build/fuzz/seeds/$name" -max_total_time="$seconds" -print_final_stats=1 \
         -rss_limit_mb=3072 -artifact_prefix=".build/fuzz/artifacts/$name-" "${extra[@]}" 2>&1 \

@@ -20,8 +20,7 @@ extension GraphBuilder {
         }
         switch proto.opType {
         case "Conv":
-            let operands = try weights(inputs, a, required: 2, optional: 1)  // first: names an input left empty
-            try append(node(.conv(try convParameters(proto, a)), operands))
+            try append(node(.conv(try convParameters(proto, a)), try weights(inputs, a, required: 2, optional: 1)))
         case "Einsum":
             try lowerEinsum(proto, name: name, attributes: a)
         case "Resize", "Upsample":
@@ -233,15 +232,12 @@ extension GraphBuilder {
     /// The node's first `required` inputs plus up to `optional` more, checking that every one after the first (the
     /// activation) is a constant weight.
     private func weights(_ inputs: [String], _ a: ONNXAttributes, required: Int, optional: Int) throws -> [String] {
-        // Trailing optional inputs may be left out (or empty); a required one may not be empty: skipping it would
-        // shift the next input into its place (a bias read as the weight).
+        // Trailing optional inputs may be left out (or empty). A required input left empty never gets here: the
+        // op's schema check in `add` refuses it, so nothing shifts into its place (a bias read as the weight).
         var present = inputs
         while present.count > required, present.last?.isEmpty == true { present.removeLast() }
         guard present.count >= required, present.count <= required + optional else {
             throw a.unsupported("expects \(required)–\(required + optional) inputs, has \(present.count)")
-        }
-        if let missing = present.firstIndex(where: \.isEmpty) {
-            throw a.unsupported("its input \(missing) has an empty name (only trailing optional inputs may be left out)")
         }
         for weight in present.dropFirst() where constants[weight] == nil {
             throw a.unsupported("weight '\(weight)' must be a constant (an initializer), not computed")
