@@ -101,7 +101,7 @@ let package = Package(
         .testTarget(name: "OpenCLRuntimeTests", dependencies: ["OpenCLRuntime", "TestSupport"]),
         .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "TensorOps"], resources: [.copy("Fixtures")]),
         // Runs the built `convlens` binary as a user would: exit codes, one-line errors, no partial files.
-        .testTarget(name: "CLITests", dependencies: ["TestSupport", "ImageIO"]),
+        .testTarget(name: "CLITests", dependencies: ["TestSupport", "ImageIO", "TensorOps"]),
         .testTarget(
             name: "VisualizationTests",
             dependencies: ["Visualization", "ModelGraph", "BundledModel", "ReferenceBackend", "TensorOps", "TestSupport", "ImageIO"],

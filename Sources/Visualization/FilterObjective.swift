@@ -62,7 +62,9 @@ public enum VisualizationError: Error, CustomStringConvertible, Sendable {
     case channelOutOfRange(Int, layer: String, count: Int)
     case sizeTooSmall(size: Int, node: String, reason: String)
     case notEnoughMemory(needed: Int, available: Int)
-    case nonFinite(step: Int, channel: Int)
+    /// `cause`: the first node that produced a non-finite value from finite inputs (the model's fault), or nil when
+    /// the image itself stopped being finite (the optimizer's).
+    case nonFinite(step: Int, channel: Int, cause: String?)
     case badSetting(String)
 
     public var description: String {
@@ -76,7 +78,9 @@ public enum VisualizationError: Error, CustomStringConvertible, Sendable {
         case .notEnoughMemory(let needed, let available):
             return "this run needs about \(needed >> 20) MiB of device memory, the device has \(available >> 20) MiB; "
                 + "use fewer channels or a smaller --size"
-        case .nonFinite(let step, let channel):
+        case .nonFinite(let step, let channel, let cause?):
+            return "the objective became NaN or infinite by step \(step) for channel \(channel): \(cause)"
+        case .nonFinite(let step, let channel, nil):
             return "the objective became NaN or infinite by step \(step) for channel \(channel); lower --lr"
         case .badSetting(let reason):
             return reason

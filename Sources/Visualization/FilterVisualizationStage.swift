@@ -168,9 +168,14 @@ final class FilterVisualizationStage<B: Backend> {
         return stride(from: 0, to: values.count, by: copies).map { values[$0..<($0 + copies)].reduce(0, +) / Double(copies) }
     }
 
+    /// Stops the run at a non-finite objective, blaming the model when a node turned finite inputs into NaN or ∞
+    /// in the forward pass just run, and the step size when the image itself is no longer finite.
     private func checkFinite(_ values: [Double], step: Int) throws {
-        if let index = values.firstIndex(where: { !$0.isFinite }) {
-            throw VisualizationError.nonFinite(step: step, channel: settings.channels[index])
+        guard let index = values.firstIndex(where: { !$0.isFinite }) else { return }
+        var cause: String?
+        if let error = try executor.firstNonFinite(), case .nonFinite(let node, _, _, _) = error, node != "input" {
+            cause = error.description
         }
+        throw VisualizationError.nonFinite(step: step, channel: settings.channels[index], cause: cause)
     }
 }

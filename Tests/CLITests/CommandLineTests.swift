@@ -1,5 +1,6 @@
 import Foundation
 import ImageIO
+import TensorOps
 import TestSupport
 import Testing
 
@@ -185,6 +186,20 @@ struct CommandLineTests {
         data.append(Data(count: 3 * 28 * 28 * 4))
         try data.write(to: URL(fileURLWithPath: path("rgb.npy")))
         try expectRefusal(["forward", "--input", path("rgb.npy")], mentioning: "input 'input' must be N×1×28×28, got 1×3×28×28")
+    }
+
+    /// One NaN pixel: every command that shows a result refuses it, naming where the NaN came from, and writes nothing.
+    @Test func nonFiniteResultsAreRefusedNamingTheirSource() throws {
+        var pixels = [Float](repeating: 0.5, count: 28 * 28)
+        pixels[300] = .nan
+        try NPYFile.write(HostTensor(shape: [1, 1, 28, 28], values: pixels), to: path("nan.npy"))
+        let input = ["--input", path("nan.npy")]
+        try expectRefusal(["forward"] + input, mentioning: "the input 'input' holds NaN")
+        try expectRefusal(["features"] + input + ["--layer", "/features/features.5/Relu", "--out", path("f.png")],
+                          mentioning: "the input 'input' holds NaN")
+        try expectRefusal(["cam"] + input + ["--out", path("c.png")], mentioning: "the input 'input' holds NaN")
+        try expectRefusal(["saliency"] + input + ["--out", path("s.png")], mentioning: "the input 'input' holds NaN")
+        for name in ["f.png", "c.png", "s.png"] { #expect(!FileManager.default.fileExists(atPath: path(name)), "\(name)") }
     }
 
     @Test func unknownDevicesAndOptionsAreRefused() throws {

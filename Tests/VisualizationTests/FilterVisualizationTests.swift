@@ -71,6 +71,24 @@ struct FilterVisualizationTests {
         #expect(zip(first.initialObjectives, first.finalObjectives).allSatisfy { $1 > $0 })
     }
 
+    /// One NaN weight in the first convolution makes every objective NaN: the run stops before its first step,
+    /// naming the channel and the node that produced the NaN (the model's fault, not the step size's), on both backends.
+    @Test func aNaNWeightStopsTheRunNamingItsNode() throws {
+        var poisoned = graph
+        let first = try #require(graph.nodes.first { $0.opType.hasPrefix("Conv") })  // BatchNormalization folded in
+        try #require(poisoned.constants[first.inputs[1]] != nil)
+        poisoned.constants[first.inputs[1]]!.values[0] = .nan
+        func check<B: Backend>(_ backend: B) throws {
+            let visualizer = try FilterVisualizer(graph: poisoned, backend: backend, settings: settings(channels: [4, 9]))
+            let error = try #require(throws: VisualizationError.self) { try visualizer.run() }
+            let expected = "the objective became NaN or infinite by step 0 for channel 4: "
+                + "node '\(first.name)' (\(first.opType)) is the first to produce NaN"
+            #expect(error.description.hasPrefix(expected), "\(backend.name): \(error)")
+        }
+        try check(try TestBackends.device())
+        try check(ReferenceBackend())
+    }
+
     /// The device run and its replay on the reference agree (what `--compare-cpu` reports).
     @Test func theReferenceReplaysTheDeviceRun() throws {
         var s = settings(channels: [0, 3], size: 24, steps: 3)

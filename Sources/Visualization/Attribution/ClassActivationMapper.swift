@@ -77,6 +77,7 @@ public final class ClassActivationMapper<B: Backend> {
     /// - Throws: `VisualizationError.badSetting` for a class outside the model's outputs.
     public func explain(_ input: B.Tensor, classes requested: [Int]? = nil) throws -> ClassActivationMaps<B> {
         let scores = try backend.download(try executor.forward(input))
+        try executor.requireFinite(scores)  // names the node that made a score NaN or infinite
         guard scores.shape.rank == 2 else {
             throw VisualizationError.badSetting("the model's output \(scores.shape) is not N×classes")
         }

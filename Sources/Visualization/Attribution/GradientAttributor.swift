@@ -33,6 +33,9 @@ public final class GradientAttributor<B: Backend> {
             throw VisualizationError.badSetting("attributions explain one image at a time, got \(input.shape)")
         }
         let scores = try backend.download(try executor.forward(input))
+        // A NaN score can still give a finite gradient (ReLU's backward masks it away, as PyTorch's does): an
+        // explanation of an output that is not a number is refused here, naming the node that produced it.
+        try executor.requireFinite(scores)
         let target = try checkedTarget(target, scores: scores)
         switch settings.method {
         case .gradient:
