@@ -1,10 +1,12 @@
 #include "common.h"
 #include "window.h"
 #include "register_tile.h"
+#include "epilogue.h"
 
 // Implicit-GEMM convolution: the product y = W · col(x) of im2col.cl and gemm.cl, with each work-item reading its
 // operand straight from the input instead of from a column matrix written first. Per image and group,
 //   y[co, oh, ow] = Σ_{ci, kh, kw} w[co, ci, kh, kw] · x[ci, oh·SH − PT + kh·DH, ow·SW − PL + kw·DW]   (+ bias[co])
+// then epilogue.h's residual and activation (the forward pass of a fused convolution),
 // with x zero outside the input. conv2d_pad_input first copies x with its zero border (a pass over the input,
 // against im2col's KH·KW passes), so the product's loads need no checks. A work-item owns TM output channels × TN
 // consecutive columns of one output row (register_tile.h); for each tap it loads NV vectors from one input row
@@ -78,7 +80,7 @@ __kernel void conv2d_pad_input(__global const float* x, __global float* xp, int 
 // rows they share stay in cache.
 __kernel void conv2d_implicit_gemm(__global const float* xp, __global const float* w, int wOffset,
                                    __global const float* bias, __global float* y, int C, int HP, int WP, int CO, int OH,
-                                   int OW) {
+                                   int OW, __global const float* residual, float epilogueA, float epilogueB) {
     const int CIG = C / GROUPS, COG = CO / GROUPS, K = CIG * KH * KW;
     const int tilesPerRow = (OW + TN - 1) / TN;
     const int m0 = get_global_id(0) * TM, oh = get_global_id(1) / tilesPerRow;
@@ -119,18 +121,22 @@ __kernel void conv2d_implicit_gemm(__global const float* xp, __global const floa
     _Pragma("unroll") for (int r = 0; r < TM; ++r) {
         const int m = m0 + r;
         if (m >= COG) break;
-        __global float* yRow = y + (((size_t)image * CO + group * COG + m) * OH + oh) * OW + ow0;
+        const size_t row = (((size_t)image * CO + group * COG + m) * OH + oh) * OW + ow0;
+        __global float* yRow = y + row;
+        __global const float* rRow = residual + row;  // unused (null) without EPILOGUE_RESIDUAL
         _Pragma("unroll") for (int v = 0; v < NV; ++v) {
             VT value = acc[r][v];
 #if HAS_BIAS
             value += (VT)(bias[group * COG + m]);
 #endif
             if ((v + 1) * VW <= lanes) {
-                VSTORE(value, yRow + v * VW);
+                VSTORE(epilogue_vector(value, rRow + v * VW, epilogueA, epilogueB), yRow + v * VW);
             } else {
                 float values[VW];
                 VSTORE(value, values);
-                for (int i = 0; i < VW && v * VW + i < lanes; ++i) yRow[v * VW + i] = values[i];
+                for (int i = 0; i < VW && v * VW + i < lanes; ++i) {
+                    yRow[v * VW + i] = epilogue_scalar(values[i], rRow + v * VW + i, epilogueA, epilogueB);
+                }
             }
         }
     }

@@ -1,8 +1,10 @@
 #include "common.h"
 #include "register_tile.h"
+#include "epilogue.h"
 
 // Register-tiled matrix product, the engine of the convolutions (im2col.cl lays their operands out for it):
-//   C[m, n] = Σ_k A(m, k)·B[k, n]  (+ bias[m])  (+ C[m, n] when ACCUMULATE)
+//   C[m, n] = epilogue(Σ_k A(m, k)·B[k, n]  (+ bias[m])  (+ C[m, n] when ACCUMULATE))
+// with epilogue.h's activation and residual R (laid out as C) applied last.
 // A(m, k) = A[m·lda + k], or A[k·lda + m] with A_TRANS; B and C are row-major with row strides ldb and ldc.
 // Offsets are in elements, so one buffer can hold many images or groups. The third global dimension runs a batch
 // of products: product z reads A, B and C further on by z times aBatch, bBatch and cBatch floats.
@@ -52,7 +54,8 @@ inline VT load_tail(__global const float* row, int n, int N) {
 // stored), so only the last row or two of a matrix take the lane-by-lane path.
 __kernel void matmul_tiled(__global const float* A, int aOffset, int lda, __global const float* B, int bOffset,
                            int ldb, int bCount, __global float* C, int cOffset, int ldc, __global const float* bias,
-                           int biasOffset, int M, int N, int K, int aBatch, int bBatch, int cBatch) {
+                           int biasOffset, int M, int N, int K, int aBatch, int bBatch, int cBatch,
+                           __global const float* R, float epilogueA, float epilogueB) {
 #if M_MAJOR
     const int m0 = get_global_id(0) * TM, n0 = get_global_id(1) * TN;
 #else
@@ -66,6 +69,7 @@ __kernel void matmul_tiled(__global const float* A, int aOffset, int lda, __glob
     A += aOffset;
     B += bOffset + n0;
     C += cOffset;
+    R += cOffset;  // unused (null) without EPILOGUE_RESIDUAL
     // Rows past M repeat the last row (their results are never stored), so loads stay in bounds.
     size_t aRow[TM];
     _Pragma("unroll") for (int r = 0; r < TM; ++r) {
@@ -92,6 +96,7 @@ __kernel void matmul_tiled(__global const float* A, int aOffset, int lda, __glob
         const int m = m0 + r;
         if (m >= M) break;
         __global float* cRow = C + (size_t)m * ldc + n0;
+        __global const float* rRow = R + (size_t)m * ldc + n0;
         _Pragma("unroll") for (int v = 0; v < NV; ++v) {
             VT value = acc[r][v];
 #if HAS_BIAS
@@ -101,16 +106,16 @@ __kernel void matmul_tiled(__global const float* A, int aOffset, int lda, __glob
 #if ACCUMULATE
                 value += VLOAD(cRow + v * VW);
 #endif
-                VSTORE(value, cRow + v * VW);
+                VSTORE(epilogue_vector(value, rRow + v * VW, epilogueA, epilogueB), cRow + v * VW);
             } else {
                 float lanes[VW];
                 VSTORE(value, lanes);
                 for (int i = 0; i < VW && n0 + v * VW + i < N; ++i) {
+                    float lane = lanes[i];
 #if ACCUMULATE
-                    cRow[v * VW + i] += lanes[i];
-#else
-                    cRow[v * VW + i] = lanes[i];
+                    lane += cRow[v * VW + i];
 #endif
+                    cRow[v * VW + i] = epilogue_scalar(lane, rRow + v * VW + i, epilogueA, epilogueB);
                 }
             }
         }

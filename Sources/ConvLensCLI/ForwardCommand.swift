@@ -63,6 +63,9 @@ struct ForwardCommand: BackendCommand {
         if saveValues != nil { _ = try valueDump.selectedNodes(of: graph) }
         let input = try ModelInputs.tensor(from: input, preprocessing: try preprocessing.resolve(for: graph, size: size))
         let executor = try GraphExecutor(graph: graph, backend: backend)
+        // Only the output is read unless values are saved, checked node by node or differentiated: activations
+        // and residual sums then fold into the convolutions before them.
+        executor.fusesEpilogues = saveValues == nil && !checkFinite && saveInputGradient == nil
         let start = Date()
         let output = try backend.download(try executor.forward(input))
         let milliseconds = Date().timeIntervalSince(start) * 1000

@@ -5,6 +5,13 @@ extension GraphExecutor {
     /// in execution order — as `ExecutionError.nonFinite`, or nil when every value is finite. Downloads every
     /// activation: a diagnosis (PyTorch's anomaly mode), run when an output is not finite or when asked for.
     public func firstNonFinite() throws -> ExecutionError? {
+        if lastForwardFused {
+            // A fused pass kept no values inside its epilogues: run it again unfused to name the very node.
+            let input = try value(graph.input.name)
+            fusesEpilogues = false
+            defer { fusesEpilogues = true }
+            try forward(input)
+        }
         if let kind = try Self.nonFiniteKind(backend.download(try value(graph.input.name))) {
             return .nonFinite(node: "input", opType: "", value: graph.input.name, kind: kind)
         }

@@ -8,8 +8,19 @@ extension GraphExecutor {
     public func forward(_ input: B.Tensor) throws -> B.Tensor {
         try prepareShapes(for: input.shape)
         values = [graph.input.name: input]
-        for node in graph.nodes {
-            values[node.output] = try running(node)
+        lastForwardFused = fusesEpilogues
+        guard fusesEpilogues else {
+            for node in graph.nodes { values[node.output] = try running(node) { try run(node) } }
+            return try operand(graph.outputs[0])
+        }
+        let plan = epilogues ?? graph.epiloguePlan(shapes: shapes)
+        epilogues = plan
+        for node in graph.nodes where !plan.folded.contains(node.output) {
+            if let fused = plan.convolutions[node.name] {
+                values[fused.output] = try running(node) { try runFused(node, fused) }
+            } else {
+                values[node.output] = try running(node) { try run(node) }
+            }
         }
         return try operand(graph.outputs[0])
     }
@@ -21,11 +32,31 @@ extension GraphExecutor {
         let value = try graph.resolve(target)
         try prepareShapes(for: input.shape, through: value)
         values = [graph.input.name: input]
+        lastForwardFused = false
         let needed = graph.ancestors(of: value)
         for node in graph.nodes where needed.contains(node.output) {
-            values[node.output] = try running(node)
+            values[node.output] = try running(node) { try run(node) }
         }
         return try operand(value)
+    }
+
+    /// `forward` with epilogues folded (`fusesEpilogues`) for this call only: for passes whose output is all the
+    /// caller reads (masked or occluded copies of an image, a forward-only run).
+    @discardableResult
+    public func forwardOutput(_ input: B.Tensor) throws -> B.Tensor {
+        let saved = fusesEpilogues
+        fusesEpilogues = true
+        defer { fusesEpilogues = saved }
+        return try forward(input)
+    }
+
+    /// Uploads `input` and runs `forwardOutput`.
+    @discardableResult
+    public func forwardOutput(_ input: HostTensor) throws -> B.Tensor {
+        try prepareShapes(for: input.shape)
+        let tensor = try buffer("input", input.shape)
+        try backend.write(input, into: tensor)
+        return try forwardOutput(tensor)
     }
 
     /// Uploads `input` and runs `forward`.
@@ -37,11 +68,11 @@ extension GraphExecutor {
         return try forward(tensor)
     }
 
-    /// `run(node)`, with a backend failure (a device allocation refused, a launch that failed) naming the node and
-    /// its output shape: a bare `CL_INVALID_BUFFER_SIZE` says nothing about which layer asked for what.
-    private func running(_ node: Node) throws -> B.Tensor {
+    /// `body` (running `node`), with a backend failure (a device allocation refused, a launch that failed) naming
+    /// the node and its output shape: a bare `CL_INVALID_BUFFER_SIZE` says nothing about which layer asked for what.
+    private func running(_ node: Node, _ body: () throws -> B.Tensor) throws -> B.Tensor {
         do {
-            return try run(node)
+            return try body()
         } catch let error as ModelError {
             throw error
         } catch let error as ShapeError {
@@ -50,6 +81,17 @@ extension GraphExecutor {
             let shape = (try? shape(node.output)).map { " (output \($0), \(4 * $0.count) bytes)" } ?? ""
             throw ExecutionError.nodeFailed(node: node.name, opType: node.opType, detail: "\(error)" + shape)
         }
+    }
+
+    /// The convolution `node` with the nodes `fused` folds into its store, into the last folded node's buffer.
+    private func runFused(_ node: Node, _ fused: FusedConvolution) throws -> B.Tensor {
+        guard case .conv(let parameters) = node.operation else { preconditionFailure("only convolutions fuse") }
+        let y = try buffer("value:\(fused.output)", try shape(fused.output))
+        try backend.conv2dForward(
+            input: try operand(node.inputs[0]), weight: try operand(node.inputs[1]),
+            bias: node.inputs.count > 2 ? try operand(node.inputs[2]) : nil, output: y, parameters: parameters,
+            epilogue: fused.epilogue, residual: try fused.residual.map(operand))
+        return y
     }
 
     private func run(_ node: Node) throws -> B.Tensor {

@@ -23,6 +23,15 @@ public final class GraphExecutor<B: Backend> {
     /// How `backward` passes gradients through ReLU nodes: `.guided` and `.deconvnet` give guided backpropagation
     /// and deconvnet attributions (Captum's rules); the forward pass is unchanged.
     public var reluGradient = ReLUGradient.standard
+    /// Whether `forward` folds activations and residual additions into the convolutions that feed them
+    /// (`ConvEpilogue`), saving their launches and passes over memory. For callers that read only the model's
+    /// outputs: the values folded away are not kept, so `backward` refuses such a pass, and `value(_:)` refuses
+    /// those values. Partial forwards (`forward(_:through:)`) never fold.
+    public var fusesEpilogues = false
+    /// The last forward pass folded epilogues.
+    var lastForwardFused = false
+    /// The folding for the current `shapes`, made when first needed.
+    var epilogues: EpiloguePlan?
     private var buffers: [String: B.Tensor] = [:]
     private var indexBuffers: [String: B.IndexTensor] = [:]
 
@@ -46,7 +55,10 @@ public final class GraphExecutor<B: Backend> {
     ///   any forward pass.
     public func value(_ name: String) throws -> B.Tensor {
         let resolved = try graph.resolve(name)
-        guard let tensor = values[resolved] else { throw ExecutionError.noForwardPass }
+        guard let tensor = values[resolved] else {
+            if lastForwardFused, epilogues?.skipped.contains(resolved) == true { throw ExecutionError.foldedAway(resolved) }
+            throw ExecutionError.noForwardPass
+        }
         return tensor
     }
 
@@ -96,6 +108,7 @@ public final class GraphExecutor<B: Backend> {
         }
         shapes = try graph.inferShapes(input: inputShape, through: target)
         shapesKey = (inputShape, target)
+        epilogues = nil
     }
 }
 
@@ -103,6 +116,10 @@ public final class GraphExecutor<B: Backend> {
 public enum ExecutionError: Error, CustomStringConvertible, Sendable {
     case noForwardPass
     case missingValue(String)
+    /// A value a fused forward pass computed inside a convolution's epilogue and never stored.
+    case foldedAway(String)
+    /// Gradients asked of a forward pass that folded epilogues.
+    case backwardAfterFusedForward
     case seedShape(value: String, expected: TensorShape, got: TensorShape)
     /// A value of the forward pass holds NaN or an infinity: the first node (in execution order) whose output does,
     /// or "input" for the input itself.
@@ -120,6 +137,10 @@ public enum ExecutionError: Error, CustomStringConvertible, Sendable {
                     + "its weights or its arithmetic are not (check the model's weights and the input's range)"
         case .noForwardPass: "no forward pass has run yet"
         case .missingValue(let name): "value '\(name)' has not been computed"
+        case .foldedAway(let name):
+            "value '\(name)' was folded into a convolution's epilogue by a fused forward pass and not kept"
+        case .backwardAfterFusedForward:
+            "the last forward pass folded epilogues (fusesEpilogues) and kept no values to differentiate"
         case .seedShape(let value, let expected, let got): "the seed gradient for '\(value)' must be \(expected), got \(got)"
         }
     }

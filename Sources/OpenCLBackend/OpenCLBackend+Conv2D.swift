@@ -2,13 +2,17 @@ import OpenCLRuntime
 import TensorOps
 
 extension OpenCLBackend {
+    /// The product algorithms apply the epilogue in their store; the others run it after the convolution, as the
+    /// unfused ops would, on the output in place.
     public func conv2dForward(
         _ checked: Checked<Conv2DGeometry>, input: Tensor, weight: Tensor, bias: Tensor?, output: Tensor,
-        parameters: Conv2DParameters
+        parameters: Conv2DParameters, epilogue: ConvEpilogue, residual: Tensor?
     ) throws {
         let g = checked.geometry
         let algorithm = planner.algorithm(.forward, g)
-        try context.profiler.withOperation("conv2d forward \(algorithm) \(g)") {
+        let fused = KernelEpilogue(epilogue: epilogue, residual: residual?.buffer)
+        let operation = "conv2d forward \(algorithm) \(g)" + (epilogue.isNone ? "" : " \(epilogue)")
+        try context.profiler.withOperation(operation) {
             let arguments: [KernelArgument] = [
                 .buffer(input.buffer), .buffer(weight.buffer), bias.map { .buffer($0.buffer) } ?? .null,
                 .buffer(output.buffer),
@@ -34,13 +38,17 @@ extension OpenCLBackend {
                 let problem = ImplicitConvolution.forward(g)
                 try implicitGemmConvolution(
                     problem, tiling: planner.implicitGemmTiling(problem), source: input.buffer, bias: bias?.buffer,
-                    target: output.buffer
+                    target: output.buffer, epilogue: fused
                 ) { _, _ in MatrixView(buffer: weight.buffer, rowStride: g.columnRows) }
+                return
             case .im2colGemm:
-                try im2colGemmForward(input: input, weight: weight, bias: bias, output: output, g)
+                try im2colGemmForward(input: input, weight: weight, bias: bias, output: output, g, epilogue: fused)
+                return
             case .gemmCol2im:
                 throw ConvPlanError(algorithm: algorithm, pass: .forward, geometry: g)
             }
+            if let residual { try binaryForward(.add, output, residual, output: output) }
+            if let activation = epilogue.activation { try activationForward(activation, input: output, output: output) }
         }
     }
 
@@ -119,8 +127,8 @@ extension OpenCLBackend {
 
     /// Per image and group: y = W · col, col = im2col(x); a pointwise convolution reads x itself, one launch per
     /// group for every image.
-    private func im2colGemmForward(input: Tensor, weight: Tensor, bias: Tensor?, output: Tensor, _ g: Conv2DGeometry)
-        throws
+    private func im2colGemmForward(input: Tensor, weight: Tensor, bias: Tensor?, output: Tensor, _ g: Conv2DGeometry,
+                                   epilogue: KernelEpilogue) throws
     {
         let (rows, terms, positions) = (g.outChannelsPerGroup, g.columnRows, g.outHeight * g.outWidth)
         if g.isPointwise {
@@ -130,7 +138,7 @@ extension OpenCLBackend {
                     MatrixView(buffer: input.buffer, offset: group * terms * positions, rowStride: positions),
                     into: MatrixView(buffer: output.buffer, offset: group * rows * positions, rowStride: positions),
                     bias: bias?.buffer, biasOffset: group * rows, m: rows, n: positions, k: terms,
-                    batch: g.pointwiseImages(backward: false))
+                    batch: g.pointwiseImages(backward: false), epilogue: epilogue)
             }
             return
         }
@@ -141,7 +149,7 @@ extension OpenCLBackend {
                     MatrixView(buffer: weight.buffer, offset: group * rows * terms, rowStride: terms), columns,
                     into: MatrixView(buffer: output.buffer, offset: (image * g.outChannels + group * rows) * positions,
                                      rowStride: positions),
-                    bias: bias?.buffer, biasOffset: group * rows, m: rows, n: positions, k: terms)
+                    bias: bias?.buffer, biasOffset: group * rows, m: rows, n: positions, k: terms, epilogue: epilogue)
             }
         }
     }

@@ -79,11 +79,11 @@ struct ImplicitConvolution {
 extension OpenCLBackend {
     /// Runs `problem` with `tiling`: the source (N × sourceChannels × …) is padded into scratch memory, then
     /// conv2d_implicit_gemm computes the target from it and the weights (targetChannels × sourceChannels/groups ×
-    /// KH × KW), plus `bias`. `weights` gets the scratch buffer and the offset past the padded source, and returns
-    /// where the weights are: the backward pass flips them into scratch there.
+    /// KH × KW), plus `bias`, then `epilogue`. `weights` gets the scratch buffer and the offset past the padded
+    /// source, and returns where the weights are: the backward pass flips them into scratch there.
     func implicitGemmConvolution(
         _ problem: ImplicitConvolution, tiling: MatmulTiling, source: DeviceBuffer, bias: DeviceBuffer?,
-        target: DeviceBuffer, weightScratchFloats: Int = 0,
+        target: DeviceBuffer, epilogue: KernelEpilogue = .none, weightScratchFloats: Int = 0,
         weights: (_ scratch: DeviceBuffer, _ offset: Int) throws -> MatrixView
     ) throws {
         let (height, width) = (problem.paddedHeight, problem.paddedWidth)
@@ -111,18 +111,20 @@ extension OpenCLBackend {
             let w = try weights(buffer, padded)
             let rowTiles = (problem.targetChannelsPerGroup + tiling.rows - 1) / tiling.rows
             let columnTiles = problem.targetHeight * ((problem.targetWidth + tiling.columns - 1) / tiling.columns)
+            let defines = window.map { ($0.key, $0.value) } + (epilogue.epilogue.isNone ? [] : epilogue.defines)
             try context.launch(
-                try kernel("conv2d_implicit_gemm", in: "conv_gemm.cl", defines: window),
+                try kernel("conv2d_implicit_gemm", in: "conv_gemm.cl", defineList: defines),
                 global: [rowTiles, columnTiles, problem.batch * problem.groups], local: [1, 1, 1],
                 arguments: [
                     .buffer(buffer), .buffer(w.buffer), .int(w.offset), bias.map { .buffer($0) } ?? .null,
                     .buffer(target), .int(problem.sourceChannels), .int(height), .int(width),
                     .int(problem.targetChannels), .int(problem.targetHeight), .int(problem.targetWidth),
-                ],
+                ] + epilogue.arguments,
                 annotation: LaunchAnnotation(
                     flops: 2 * targetCount * (problem.weightCount / problem.targetChannels)
-                        + (bias == nil ? 0 : targetCount),
-                    bytes: 4 * (planes * height * width + problem.weightCount + targetCount),
+                        + (bias == nil ? 0 : targetCount) + epilogue.flopsPerElement * targetCount,
+                    bytes: 4 * (planes * height * width + problem.weightCount + targetCount
+                                + (epilogue.residual == nil ? 0 : targetCount)),
                     detail: "\(problem.sourceChannels)×\(height)×\(width) → "
                         + "\(problem.targetChannels)×\(problem.targetHeight)×\(problem.targetWidth), "
                         + "\(problem.kernelHeight)×\(problem.kernelWidth) s\(problem.stride.height)×\(problem.stride.width)"

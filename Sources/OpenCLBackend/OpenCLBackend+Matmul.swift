@@ -77,39 +77,44 @@ final class ScratchMemory: Sendable {
 
 extension OpenCLBackend {
     /// c = a·b (a transposed when `transposedA`: a is then stored K×M) over m × n results and k terms, plus
-    /// `bias[biasOffset + row]` when given, added to what c holds when `accumulate`. With a `batch`, one launch runs
-    /// `batch.count` such products, product z with each matrix's offset moved on by z times its stride.
+    /// `bias[biasOffset + row]` when given, added to what c holds when `accumulate`, then `epilogue` (its residual
+    /// laid out as c). With a `batch`, one launch runs `batch.count` such products, product z with each matrix's
+    /// offset moved on by z times its stride.
     func matmul(
         _ a: MatrixView, transposedA: Bool = false, _ b: MatrixView, into c: MatrixView, bias: DeviceBuffer? = nil,
-        biasOffset: Int = 0, m: Int, n: Int, k: Int, accumulate: Bool = false, batch: MatmulBatch = .single
+        biasOffset: Int = 0, m: Int, n: Int, k: Int, accumulate: Bool = false, batch: MatmulBatch = .single,
+        epilogue: KernelEpilogue = .none
     ) throws {
         let tiling = MatmulTiling.leastPadded(matmulTilings) { $0.paddedWork(m: m, n: n) }
         guard let chunk = tiling.termsPerLaunch, k > chunk else {
             return try launchMatmul(tiling, a, transposedA: transposedA, b, into: c, bias: bias, biasOffset: biasOffset,
-                                    m: m, n: n, k: k, accumulate: accumulate, batch: batch)
+                                    m: m, n: n, k: k, accumulate: accumulate, batch: batch, epilogue: epilogue)
         }
         for k0 in stride(from: 0, to: k, by: chunk) {
             let aPart = MatrixView(buffer: a.buffer, offset: a.offset + (transposedA ? k0 * a.rowStride : k0),
                                    rowStride: a.rowStride)
             let bPart = MatrixView(buffer: b.buffer, offset: b.offset + k0 * b.rowStride, rowStride: b.rowStride)
+            // The epilogue acts on the whole sum: only the launch that adds the last terms applies it.
             try launchMatmul(tiling, aPart, transposedA: transposedA, bPart, into: c, bias: k0 == 0 ? bias : nil,
                              biasOffset: biasOffset, m: m, n: n, k: min(chunk, k - k0),
-                             accumulate: accumulate || k0 > 0, batch: batch)
+                             accumulate: accumulate || k0 > 0, batch: batch,
+                             epilogue: k0 + chunk >= k ? epilogue : .none)
         }
     }
 
     /// One matmul_tiled launch of `tiling` for `matmul`.
     private func launchMatmul(
         _ tiling: MatmulTiling, _ a: MatrixView, transposedA: Bool, _ b: MatrixView, into c: MatrixView,
-        bias: DeviceBuffer?, biasOffset: Int, m: Int, n: Int, k: Int, accumulate: Bool, batch: MatmulBatch
+        bias: DeviceBuffer?, biasOffset: Int, m: Int, n: Int, k: Int, accumulate: Bool, batch: MatmulBatch,
+        epilogue: KernelEpilogue
     ) throws {
         let kernel = try kernel(
             "matmul_tiled", in: "gemm.cl",
-            defines: [
-                "TM": tiling.rows, "VW": tiling.vectorWidth, "NV": tiling.vectors,
-                "M_MAJOR": tiling.rowMajorOrder ? 1 : 0, "A_TRANS": transposedA ? 1 : 0,
-                "ACCUMULATE": accumulate ? 1 : 0, "HAS_BIAS": bias == nil ? 0 : 1,
-            ])
+            defineList: [
+                ("TM", tiling.rows), ("VW", tiling.vectorWidth), ("NV", tiling.vectors),
+                ("M_MAJOR", tiling.rowMajorOrder ? 1 : 0), ("A_TRANS", transposedA ? 1 : 0),
+                ("ACCUMULATE", accumulate ? 1 : 0), ("HAS_BIAS", bias == nil ? 0 : 1),
+            ] + (epilogue.epilogue.isNone ? [] : epilogue.defines))
         let rowTiles = (m + tiling.rows - 1) / tiling.rows, columnTiles = (n + tiling.columns - 1) / tiling.columns
         try context.launch(
             kernel, global: (tiling.rowMajorOrder ? [rowTiles, columnTiles] : [columnTiles, rowTiles]) + [batch.count],
@@ -120,10 +125,11 @@ extension OpenCLBackend {
                 .int(c.offset), .int(c.rowStride),
                 bias.map { .buffer($0) } ?? .null, .int(biasOffset), .int(m), .int(n), .int(k),
                 .int(batch.aStride), .int(batch.bStride), .int(batch.cStride),
-            ],
+            ] + epilogue.arguments,
             annotation: LaunchAnnotation(
-                flops: 2 * m * n * k * batch.count,
-                bytes: 4 * (m * k + k * n + m * n * (accumulate ? 2 : 1)) * batch.count,
+                flops: (2 * k + epilogue.flopsPerElement) * m * n * batch.count,
+                bytes: 4 * (m * k + k * n + m * n * ((accumulate ? 2 : 1) + (epilogue.residual == nil ? 0 : 1)))
+                    * batch.count,
                 detail: "\(batch.count > 1 ? "\(batch.count)× " : "")m \(m) n \(n) k \(k)"
                     + "\(transposedA ? " Aᵀ" : "")\(accumulate ? " +=" : "")"))
     }

@@ -1,12 +1,16 @@
 import TensorOps
 
 extension ReferenceBackend {
+    /// The epilogue as its definition says, in Double: the sum with the residual, then the activation.
     public func conv2dForward(
         _ checked: Checked<Conv2DGeometry>, input: Tensor, weight: Tensor, bias: Tensor?, output: Tensor,
-        parameters: Conv2DParameters
+        parameters: Conv2DParameters, epilogue: ConvEpilogue, residual: Tensor?
     ) throws {
         let g = checked.geometry
-        output.store(ReferenceMath.conv2dForward(input: input.doubles, weight: weight.doubles, bias: bias?.doubles, g))
+        var y = ReferenceMath.conv2dForward(input: input.doubles, weight: weight.doubles, bias: bias?.doubles, g)
+        if let residual { y = zip(y, residual.doubles).map(+) }
+        if let activation = epilogue.activation { y = ReferenceMath.activationForward(activation, input: y) }
+        output.store(y)
     }
 
     public func conv2dBackwardInput(

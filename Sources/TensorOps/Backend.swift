@@ -51,9 +51,11 @@ public protocol Backend: AnyObject {
     /// runs `body` as it is.
     func withConvAlgorithm<T>(_ algorithm: ConvAlgorithm, _ body: () throws -> T) throws -> T
 
+    /// `output = activation(conv(input, weight) + bias + residual)` as `epilogue` says (`ConvEpilogue`); `residual`
+    /// (the output's shape) is given exactly when the epilogue adds one.
     func conv2dForward(
         _ checked: Checked<Conv2DGeometry>, input: Tensor, weight: Tensor, bias: Tensor?, output: Tensor,
-        parameters: Conv2DParameters
+        parameters: Conv2DParameters, epilogue: ConvEpilogue, residual: Tensor?
     ) throws
     /// `gradInput = ∂L/∂input` given `gradOutput = ∂L/∂output`.
     func conv2dBackwardInput(

@@ -183,7 +183,7 @@ public enum Conv2DOp: OpFamily {
                    Conv2DParameters(padding: Padding2D(1), groups: 2)),
         Conv2DCase(input: [1, 2, 5, 700], weight: [2, 1, 3, 3], bias: false,
                    Conv2DParameters(stride: Size2D(2), padding: Padding2D(1), groups: 2)),
-    ]
+    ] + ConvEpilogueCase.cases
 
     /// Small enough to difference every input, weight and bias element.
     public static let gradientCases: [any DifferentiableOpCase] = [
@@ -275,11 +275,18 @@ extension Conv2DGeometry {
 /// backend its arguments with the proof of that check, which only TensorOps can make.
 extension Backend {
     public func conv2dForward(
-        input: Tensor, weight: Tensor, bias: Tensor?, output: Tensor, parameters: Conv2DParameters
+        input: Tensor, weight: Tensor, bias: Tensor?, output: Tensor, parameters: Conv2DParameters,
+        epilogue: ConvEpilogue = .none, residual: Tensor? = nil
     ) throws {
         let checked = Checked(try checkConv2d(
             input: input.shape, weight: weight.shape, bias: bias?.shape, output: output.shape, parameters: parameters))
-        try conv2dForward(checked, input: input, weight: weight, bias: bias, output: output, parameters: parameters)
+        if epilogue.residual != (residual != nil) {
+            throw ShapeError(op: "conv2d", message: epilogue.residual ? "the epilogue adds a residual, none was given"
+                                                                      : "a residual was given, the epilogue adds none")
+        }
+        if let residual { try residual.shape.require(output.shape, "residual", of: "conv2d") }
+        try conv2dForward(checked, input: input, weight: weight, bias: bias, output: output, parameters: parameters,
+                          epilogue: epilogue, residual: residual)
     }
 
     public func conv2dBackwardInput(

@@ -19,7 +19,7 @@ extension Bench {
             let executor = try GraphExecutor(graph: graph, backend: backend)
             let input = try random([1, 3, 224, 224], seed: 4)
             let flops = Int(try graph.summary(input: input.shape).reduce(0) { $0 + $1.megaFLOPs } * 1e6)
-            add(name, "forward", batch: 1, try time { try executor.forward(input) }, flops: flops)
+            add(name, "forward", batch: 1, try time { try executor.forwardOutput(input) }, flops: flops)
             let seed = try backend.upload(HostTensor(shape: [1, 1000], values: (0..<1000).map { $0 == 0 ? 1 : 0 }))
             add(name, "forward_backward", batch: 1, try time {
                 try executor.forward(input)

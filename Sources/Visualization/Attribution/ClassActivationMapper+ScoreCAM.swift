@@ -28,7 +28,7 @@ extension ClassActivationMapper {
                 let masked = try backend.makeTensor([count, imageChannels, height, width])
                 try backend.binaryForward(.mul, picture, chunkMasks, output: masked)
                 // Only the class scores of the masked images come back, for the softmax over channels.
-                let output = try backend.download(try executor.forward(masked))
+                let output = try backend.download(try executor.forwardOutput(masked))
                 scores += (0..<count).map { Double(output.values[$0 * output.shape[1] + target]) }
             }
             let largest = scores.max() ?? 0

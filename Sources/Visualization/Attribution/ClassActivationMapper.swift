@@ -63,7 +63,7 @@ public final class ClassActivationMapper<B: Backend> {
     }
 
     /// The model's output (N×classes) for `input`, for choosing classes to explain.
-    public func scores(_ input: B.Tensor) throws -> HostTensor { try backend.download(try executor.forward(input)) }
+    public func scores(_ input: B.Tensor) throws -> HostTensor { try backend.download(try executor.forwardOutput(input)) }
 
     /// The default layer: the last value with spatial extent (N×K×h×w, h·w > 1) on the way to the output.
     public static func defaultLayer(graph: Graph, inputShape: TensorShape) throws -> String {

@@ -155,7 +155,7 @@ public final class GradientAttributor<B: Backend> {
                 values += copy
             }
             let batch = HostTensor(shape: [chunk.count, channels, height, width], values: values)
-            let scores = try backend.download(try executor.forward(batch))
+            let scores = try backend.download(try executor.forwardOutput(batch))
             for (row, index) in chunk.enumerated() {
                 let drop = baseline - scores.values[row * scores.shape[1] + target]
                 let (top, left) = origins[index]
