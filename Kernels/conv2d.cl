@@ -1,5 +1,6 @@
 #include "common.h"
 #include "window.h"
+#include "epilogue.h"
 
 // 2-D convolution (cross-correlation, PyTorch semantics) and its gradients.
 // x: N×C×H×W, w: COUT×(C/GROUPS)×KH×KW, y: N×COUT×OH×OW.
@@ -19,9 +20,11 @@
 // Terms per inner run of the two-level sums in the backward-input kernel.
 #define SUM_RUN 16
 
-// Global size (OW, OH, N·COUT/BLOCK): BLOCK consecutive output channels of one position per work-item.
+// Global size (OW, OH, N·COUT/BLOCK): BLOCK consecutive output channels of one position per work-item, stored
+// through epilogue.h (a fused convolution's residual and activation).
 __kernel void conv2d_forward(__global const float* x, __global const float* w, __global const float* bias,
-                             __global float* y, int N, int C, int H, int W, int COUT, int OH, int OW) {
+                             __global float* y, int N, int C, int H, int W, int COUT, int OH, int OW,
+                             __global const float* residual, float epilogueA, float epilogueB) {
     const int ow = get_global_id(0), oh = get_global_id(1), nblock = get_global_id(2);
     const int blocks = COUT / BLOCK;
     if (ow >= OW || oh >= OH || nblock >= N * blocks) return;
@@ -54,7 +57,10 @@ __kernel void conv2d_forward(__global const float* x, __global const float* w, _
 #if HAS_BIAS
     for (int b = 0; b < BLOCK; ++b) acc[b] += bias[co0 + b];
 #endif
-    for (int b = 0; b < BLOCK; ++b) y[NCHW_INDEX(n, co0 + b, oh, ow, COUT, OH, OW)] = acc[b];
+    for (int b = 0; b < BLOCK; ++b) {
+        const size_t index = NCHW_INDEX((size_t)n, co0 + b, oh, ow, COUT, OH, OW);
+        y[index] = epilogue_scalar(acc[b], residual + index, epilogueA, epilogueB);
+    }
 }
 
 // Global size (W, H, N·C/BLOCK): dx[n,c,ih,iw] = Σ dy[n,co,oh,ow]·w[co,ci,kh,kw] over the taps that read (ih, iw),

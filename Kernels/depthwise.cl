@@ -1,11 +1,13 @@
 #include "common.h"
 #include "window.h"
+#include "epilogue.h"
 
 // Depthwise convolution (one input channel per group, MULT = COUT / C output channels per input channel), the
 // MobileNet layer: so little arithmetic per value that the work is moving data. Each work-item produces one row
 // (of the output, or of the input gradient), with the weights of its channel in registers and each tap's valid
 // column range computed once per row, so the inner loops are branch-free runs along a row.
-// x: N×C×H×W, w: COUT×1×KH×KW, y: N×COUT×OH×OW.
+// x: N×C×H×W, w: COUT×1×KH×KW, y: N×COUT×OH×OW. The forward kernels end with epilogue.h's residual and
+// activation (a fused convolution's).
 
 #ifndef HAS_BIAS
 #define HAS_BIAS 0
@@ -21,12 +23,15 @@ inline int2 valid_columns(int shift, int W, int OW) {
 // the input run 8 at a time, all taps summed in a float8 before one store; the rest (edges, other strides) take
 // one column at a time with bounds checks. Both sum each output in the same order (bias, then kh, kw).
 __kernel void conv2d_depthwise_forward(__global const float* x, __global const float* w, __global const float* bias,
-                                       __global float* y, int N, int C, int H, int W, int COUT, int OH, int OW) {
+                                       __global float* y, int N, int C, int H, int W, int COUT, int OH, int OW,
+                                       __global const float* residual, float epilogueA, float epilogueB) {
     const int oh = get_global_id(0), plane = get_global_id(1);
     if (oh >= OH || plane >= N * COUT) return;
     const int n = plane / COUT, co = plane % COUT, c = co / (COUT / C);
     __global const float* input = x + ((size_t)n * C + c) * H * W;
-    __global float* out = y + (size_t)plane * OH * OW + (size_t)oh * OW;
+    const size_t rowStart = (size_t)plane * OH * OW + (size_t)oh * OW;
+    __global float* out = y + rowStart;
+    __global const float* skip = residual + rowStart;  // unused (null) without EPILOGUE_RESIDUAL
 #if HAS_BIAS
     const float start = bias[co];
 #else
@@ -50,7 +55,7 @@ __kernel void conv2d_depthwise_forward(__global const float* x, __global const f
                 acc = fma(vload8(0, row + kw * DW), (float8)taps[kh * KW + kw], acc);
             }
         }
-        vstore8(acc, 0, out + ow);
+        vstore8(epilogue_float8(acc, skip + ow, epilogueA, epilogueB), 0, out + ow);
     }
     if (hi - lo < 8) hi = lo;
 #endif
@@ -67,7 +72,7 @@ __kernel void conv2d_depthwise_forward(__global const float* x, __global const f
                 if (iw >= 0 && iw < W) acc = fma(row[iw], taps[kh * KW + kw], acc);
             }
         }
-        out[ow] = acc;
+        out[ow] = epilogue_scalar(acc, skip + ow, epilogueA, epilogueB);
     }
 }
 
@@ -224,7 +229,8 @@ __kernel void conv2d_depthwise_backward_weight(__global const float* dy, __globa
 // Global size (OH, N·COUT), as conv2d_depthwise_forward.
 __kernel void conv2d_depthwise_forward_rows(__global const float* x, __global const float* w,
                                             __global const float* bias, __global float* y, int N, int C, int H,
-                                            int W, int COUT, int OH, int OW) {
+                                            int W, int COUT, int OH, int OW, __global const float* residual,
+                                            float epilogueA, float epilogueB) {
     const int oh = get_global_id(0), plane = get_global_id(1);
     if (oh >= OH || plane >= N * COUT) return;
     const int n = plane / COUT, co = plane % COUT, c = co / (COUT / C);
@@ -249,8 +255,10 @@ __kernel void conv2d_depthwise_forward_rows(__global const float* x, __global co
             for (int ow = 0; ow < ROW_OW; ++ow) acc[ow] = fma(row[ow * SW + kw * DW], tap, acc[ow]);
         }
     }
-    __global float* out = y + (size_t)plane * OH * ROW_OW + (size_t)oh * ROW_OW;
-    for (int ow = 0; ow < ROW_OW; ++ow) out[ow] = acc[ow];
+    const size_t rowStart = (size_t)plane * OH * ROW_OW + (size_t)oh * ROW_OW;
+    __global float* out = y + rowStart;
+    __global const float* skip = residual + rowStart;  // unused (null) without EPILOGUE_RESIDUAL
+    for (int ow = 0; ow < ROW_OW; ++ow) out[ow] = epilogue_scalar(acc[ow], skip + ow, epilogueA, epilogueB);
 }
 
 // dy's row of one output channel spread onto input columns: entry j holds dy[(j − (KW − 1)·DW) / SW] where that

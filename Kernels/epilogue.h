@@ -38,6 +38,14 @@ inline float epilogue_scalar(float value, __global const float* residual, float 
     return EPILOGUE_ACTIVATE(value, float, a, b);
 }
 
+// The epilogue of 8 floats stored from `residual`'s twin position.
+inline float8 epilogue_float8(float8 value, __global const float* residual, float a, float b) {
+#if EPILOGUE_RESIDUAL
+    value += vload8(0, residual);
+#endif
+    return EPILOGUE_ACTIVATE(value, float8, a, b);
+}
+
 #ifdef VT
 // The epilogue of VW floats (register_tile.h's vector type) stored from `residual`'s twin position.
 inline VT epilogue_vector(VT value, __global const float* residual, float a, float b) {

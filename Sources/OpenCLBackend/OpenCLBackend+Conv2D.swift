@@ -2,8 +2,8 @@ import OpenCLRuntime
 import TensorOps
 
 extension OpenCLBackend {
-    /// The product algorithms apply the epilogue in their store; the others run it after the convolution, as the
-    /// unfused ops would, on the output in place.
+    /// Every algorithm but Winograd applies the epilogue in its store; Winograd's output transform runs it after,
+    /// as the unfused ops would, on the output in place.
     public func conv2dForward(
         _ checked: Checked<Conv2DGeometry>, input: Tensor, weight: Tensor, bias: Tensor?, output: Tensor,
         parameters: Conv2DParameters, epilogue: ConvEpilogue, residual: Tensor?
@@ -21,15 +21,17 @@ extension OpenCLBackend {
             case .depthwise, .depthwiseRows:
                 try launch(
                     try depthwiseKernel("conv2d_depthwise_forward", g, hasBias: bias != nil,
-                                        rows: algorithm == .depthwiseRows),
-                    global: [g.outHeight, g.batch * g.outChannels], arguments: arguments,
+                                        rows: algorithm == .depthwiseRows, epilogue: fused),
+                    global: [g.outHeight, g.batch * g.outChannels], arguments: arguments + fused.arguments,
                     cost: g.forwardCost(hasBias: bias != nil), detail: "\(g)")
+                return
             case .direct:
                 let block = channelBlock(g.outChannelsPerGroup)
                 try launch(
-                    try conv2dKernel("conv2d_forward", g, hasBias: bias != nil, block: block),
-                    global: [g.outWidth, g.outHeight, g.batch * g.outChannels / block], arguments: arguments,
-                    cost: g.forwardCost(hasBias: bias != nil), detail: "\(g)")
+                    try conv2dKernel("conv2d_forward", g, hasBias: bias != nil, block: block, epilogue: fused),
+                    global: [g.outWidth, g.outHeight, g.batch * g.outChannels / block],
+                    arguments: arguments + fused.arguments, cost: g.forwardCost(hasBias: bias != nil), detail: "\(g)")
+                return
             case .winograd:
                 try winogradConvolution(
                     .forward(g), source: input.buffer, weight: weight.buffer, flipTransposed: false, bias: bias?.buffer,
@@ -344,7 +346,7 @@ extension OpenCLBackend {
     /// (but for the depthwise row-buffer kernels, which size their private rows by `rows`: input and output width).
     private func conv2dKernel(
         _ name: String, _ g: Conv2DGeometry, hasBias: Bool, block: Int = 1, file: String = "conv2d.cl",
-        rows: (input: Int, output: Int)? = nil
+        rows: (input: Int, output: Int)? = nil, epilogue: KernelEpilogue = .none
     ) throws -> Kernel {
         let p = g.parameters
         let defines = [
@@ -352,14 +354,16 @@ extension OpenCLBackend {
             ("DH", p.dilation.height), ("DW", p.dilation.width), ("PT", p.padding.top), ("PL", p.padding.left),
             ("GROUPS", p.groups), ("HAS_BIAS", hasBias ? 1 : 0), ("BLOCK", block),
         ]
-        return try kernel(name, in: file, defineList: defines + (rows.map { [("ROW_W", $0.input), ("ROW_OW", $0.output)] } ?? []))
+        return try kernel(name, in: file, defineList: defines + (rows.map { [("ROW_W", $0.input), ("ROW_OW", $0.output)] } ?? [])
+                              + (epilogue.epilogue.isNone ? [] : epilogue.defines))
     }
 
     /// The depthwise kernel `name`, or its row-buffer variant (`name` + `_rows`, sized for g's rows).
-    private func depthwiseKernel(_ name: String, _ g: Conv2DGeometry, hasBias: Bool, rows: Bool) throws -> Kernel {
-        guard rows else { return try conv2dKernel(name, g, hasBias: hasBias, file: "depthwise.cl") }
+    private func depthwiseKernel(_ name: String, _ g: Conv2DGeometry, hasBias: Bool, rows: Bool,
+                                 epilogue: KernelEpilogue = .none) throws -> Kernel {
+        guard rows else { return try conv2dKernel(name, g, hasBias: hasBias, file: "depthwise.cl", epilogue: epilogue) }
         return try conv2dKernel(name + "_rows", g, hasBias: hasBias, file: "depthwise.cl",
-                                rows: (g.inWidth, g.outWidth))
+                                rows: (g.inWidth, g.outWidth), epilogue: epilogue)
     }
 
     /// The size arguments every conv kernel but the bias gradient takes: N, C, H, W, COUT, OH, OW.
