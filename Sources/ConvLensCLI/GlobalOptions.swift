@@ -55,7 +55,8 @@ struct GlobalOptions: ParsableArguments {
         try backend.context.finish()
         let (device, host, offset) = try profiler.collect()
         if profile {
-            ProfileReport(device: device, host: host, peaks: DevicePeaks.load(for: backend.context.device.name)).print()
+            ProfileReport(device: device, host: host, offset: offset,
+                          peaks: DevicePeaks.load(for: backend.context.device.name)).print()
         }
         if let trace {
             try TraceFile.write(device: device, host: host, offset: offset, deviceName: backend.context.device.name,

@@ -64,5 +64,8 @@ struct InfoCommand: ParsableCommand {
         let megaFLOPs = rows.reduce(0) { $0 + $1.megaFLOPs }
         print("\n\(rows.count) nodes, \(parameters) parameters (\(formatBytes(parameters * 4)) float32), "
               + String(format: "%.2f MFLOPs per sample", megaFLOPs))
+        let memory = try graph.activationMemory(input: inputShape)
+        print("activations at \(inputShape): \(formatBytes(memory.kept)) kept for gradients, "
+              + "\(formatBytes(memory.shared)) in an output-only pass (epilogues folded, buffers shared by lifetime)")
     }
 }

@@ -25,11 +25,15 @@ struct ProfileReport {
     let deviceNanoseconds: UInt64
     let builds: (count: Int, milliseconds: Double)
     let transfers: (count: Int, bytes: Int, milliseconds: Double)
-    /// Device time with no command running, between the first command's start and the last one's end.
+    /// Device time with no command running, between the first command's start and the last one's end; where the
+    /// run marked timed runs (`bench`), only inside them: the host's work between runs is not the device waiting.
     let idleNanoseconds: UInt64
+    /// The timed runs the idle time was counted in; 0 when the whole recording counts.
+    let timedRuns: Int
     let peaks: DevicePeaks?
 
-    init(device: [DeviceCommandTiming], host: [HostPhase], peaks: DevicePeaks?) {
+    /// `offset` turns device timestamps into host ones (host = device + offset), as `KernelProfiler.collect` gives it.
+    init(device: [DeviceCommandTiming], host: [HostPhase], offset: Int64, peaks: DevicePeaks?) {
         var byName: [String: Row] = [:]
         for command in device where command.kind == .kernel {
             var row = byName[command.name] ?? Row(name: command.name)
@@ -55,13 +59,22 @@ struct ProfileReport {
         let copies = device.filter { $0.kind != .kernel }
         transfers = (copies.count, copies.reduce(0) { $0 + ($1.annotation.bytes ?? 0) },
                      copies.reduce(0) { $0 + $1.milliseconds })
+        let runs = host.filter { $0.category == KernelProfiler.timedRunCategory }
+        func insideOneRun(_ from: UInt64, _ to: UInt64) -> Bool {
+            guard !runs.isEmpty else { return true }
+            let (start, end) = (Int64(bitPattern: from) + offset, Int64(bitPattern: to) + offset)
+            return runs.contains { Int64(bitPattern: $0.start) <= start && end <= Int64(bitPattern: $0.end) }
+        }
         var idle: UInt64 = 0
         var busyUntil: UInt64?
         for command in device.sorted(by: { $0.start < $1.start }) {
-            if let until = busyUntil, command.start > until { idle += command.start - until }
+            if let until = busyUntil, command.start > until, insideOneRun(until, command.start) {
+                idle += command.start - until
+            }
             busyUntil = max(busyUntil ?? 0, command.end)
         }
         idleNanoseconds = idle
+        timedRuns = runs.count
         self.peaks = peaks
     }
 
@@ -105,7 +118,8 @@ struct ProfileReport {
             cells.forEach(table.printRow)
         }
         Swift.print(String(format: "device: %.2f ms in kernels; idle gaps between commands %.2f ms",
-                           Double(deviceNanoseconds) / 1e6, Double(idleNanoseconds) / 1e6))
+                           Double(deviceNanoseconds) / 1e6, Double(idleNanoseconds) / 1e6)
+                    + (timedRuns > 0 ? " (inside the \(timedRuns) timed runs; warm-ups not recorded)" : ""))
         Swift.print(String(format: "host: %d program builds %.1f ms; %d transfers, %.1f MB in %.2f ms",
                            builds.count, builds.milliseconds, transfers.count, Double(transfers.bytes) / 1e6,
                            transfers.milliseconds))

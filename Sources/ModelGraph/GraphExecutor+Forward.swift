@@ -13,15 +13,20 @@ extension GraphExecutor {
             for node in graph.nodes { values[node.output] = try running(node) { try run(node) } }
             return try operand(graph.outputs[0])
         }
-        let plan = epilogues ?? graph.epiloguePlan(shapes: shapes)
-        epilogues = plan
-        for node in graph.nodes where !plan.folded.contains(node.output) {
-            if let fused = plan.convolutions[node.name] {
+        let plan = outputOnlyPlan ?? {
+            let epilogues = graph.epiloguePlan(shapes: shapes)
+            return (epilogues, graph.bufferPlan(shapes: shapes, epilogues: epilogues))
+        }()
+        outputOnlyPlan = plan
+        for node in graph.nodes where !plan.epilogues.folded.contains(node.output) {
+            if let fused = plan.epilogues.convolutions[node.name] {
                 values[fused.output] = try running(node) { try runFused(node, fused) }
             } else {
                 values[node.output] = try running(node) { try run(node) }
             }
         }
+        // Other values' buffers are shared with later ones: only these still hold what their names say.
+        values = values.filter { $0.key == graph.input.name || graph.outputs.contains($0.key) }
         return try operand(graph.outputs[0])
     }
 
@@ -86,7 +91,7 @@ extension GraphExecutor {
     /// The convolution `node` with the nodes `fused` folds into its store, into the last folded node's buffer.
     private func runFused(_ node: Node, _ fused: FusedConvolution) throws -> B.Tensor {
         guard case .conv(let parameters) = node.operation else { preconditionFailure("only convolutions fuse") }
-        let y = try buffer("value:\(fused.output)", try shape(fused.output))
+        let y = try outputBuffer(fused.output, try shape(fused.output))
         try backend.conv2dForward(
             input: try operand(node.inputs[0]), weight: try operand(node.inputs[1]),
             bias: node.inputs.count > 2 ? try operand(node.inputs[2]) : nil, output: y, parameters: parameters,
@@ -97,7 +102,7 @@ extension GraphExecutor {
     private func run(_ node: Node) throws -> B.Tensor {
         let shape = try shape(node.output)
         let x = try operand(node.inputs[0])
-        func output() throws -> B.Tensor { try buffer("value:\(node.output)", shape) }
+        func output() throws -> B.Tensor { try outputBuffer(node.output, shape) }
         switch node.operation {
         case .conv(let parameters):
             let y = try output()

@@ -23,15 +23,16 @@ public final class GraphExecutor<B: Backend> {
     /// How `backward` passes gradients through ReLU nodes: `.guided` and `.deconvnet` give guided backpropagation
     /// and deconvnet attributions (Captum's rules); the forward pass is unchanged.
     public var reluGradient = ReLUGradient.standard
-    /// Whether `forward` folds activations and residual additions into the convolutions that feed them
-    /// (`ConvEpilogue`), saving their launches and passes over memory. For callers that read only the model's
-    /// outputs: the values folded away are not kept, so `backward` refuses such a pass, and `value(_:)` refuses
-    /// those values. Partial forwards (`forward(_:through:)`) never fold.
+    /// Whether `forward` runs as an output-only pass: activations and residual additions folded into the
+    /// convolutions that feed them (`ConvEpilogue`), saving their launches and passes over memory, and the values
+    /// it stores sharing buffers by lifetime (`BufferPlan`). For callers that read only the model's outputs: only
+    /// those and the input are kept, so `backward` refuses such a pass and `value(_:)` refuses other values.
+    /// Partial forwards (`forward(_:through:)`) are never output-only.
     public var fusesEpilogues = false
-    /// The last forward pass folded epilogues.
+    /// The last forward pass was output-only.
     var lastForwardFused = false
-    /// The folding for the current `shapes`, made when first needed.
-    var epilogues: EpiloguePlan?
+    /// The folding and buffer sharing for the current `shapes`, made when first needed.
+    var outputOnlyPlan: (epilogues: EpiloguePlan, buffers: BufferPlan)?
     private var buffers: [String: B.Tensor] = [:]
     private var indexBuffers: [String: B.IndexTensor] = [:]
 
@@ -56,10 +57,21 @@ public final class GraphExecutor<B: Backend> {
     public func value(_ name: String) throws -> B.Tensor {
         let resolved = try graph.resolve(name)
         guard let tensor = values[resolved] else {
-            if lastForwardFused, epilogues?.skipped.contains(resolved) == true { throw ExecutionError.foldedAway(resolved) }
+            if lastForwardFused { throw ExecutionError.notKept(resolved) }
             throw ExecutionError.noForwardPass
         }
         return tensor
+    }
+
+    /// Where node outputs are written: in an output-only pass the value's shared slot (viewed in its shape),
+    /// otherwise the value's own buffer.
+    func outputBuffer(_ value: String, _ shape: TensorShape) throws -> B.Tensor {
+        guard lastForwardFused, let plan = outputOnlyPlan?.buffers, let slot = plan.slots[value] else {
+            return try buffer("value:\(value)", shape)
+        }
+        // Keyed by size too, so a pass at another batch size (Score-CAM's last chunk) keeps both sets.
+        let count = plan.slotCounts[slot]
+        return try backend.reshaped(try buffer("slot:\(slot):\(count)", [count]), to: shape)
     }
 
     /// A reusable tensor for `role`, reallocated only when the shape changes.
@@ -108,7 +120,7 @@ public final class GraphExecutor<B: Backend> {
         }
         shapes = try graph.inferShapes(input: inputShape, through: target)
         shapesKey = (inputShape, target)
-        epilogues = nil
+        outputOnlyPlan = nil
     }
 }
 
@@ -116,8 +128,8 @@ public final class GraphExecutor<B: Backend> {
 public enum ExecutionError: Error, CustomStringConvertible, Sendable {
     case noForwardPass
     case missingValue(String)
-    /// A value a fused forward pass computed inside a convolution's epilogue and never stored.
-    case foldedAway(String)
+    /// A value an output-only forward pass folded into an epilogue or wrote over.
+    case notKept(String)
     /// Gradients asked of a forward pass that folded epilogues.
     case backwardAfterFusedForward
     case seedShape(value: String, expected: TensorShape, got: TensorShape)
@@ -137,10 +149,11 @@ public enum ExecutionError: Error, CustomStringConvertible, Sendable {
                     + "its weights or its arithmetic are not (check the model's weights and the input's range)"
         case .noForwardPass: "no forward pass has run yet"
         case .missingValue(let name): "value '\(name)' has not been computed"
-        case .foldedAway(let name):
-            "value '\(name)' was folded into a convolution's epilogue by a fused forward pass and not kept"
+        case .notKept(let name):
+            "value '\(name)' is not kept by an output-only forward pass (fusesEpilogues): only the input and the "
+                + "model's outputs are"
         case .backwardAfterFusedForward:
-            "the last forward pass folded epilogues (fusesEpilogues) and kept no values to differentiate"
+            "the last forward pass was output-only (fusesEpilogues) and kept no values to differentiate"
         case .seedShape(let value, let expected, let got): "the seed gradient for '\(value)' must be \(expected), got \(got)"
         }
     }

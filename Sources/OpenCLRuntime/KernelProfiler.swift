@@ -67,6 +67,13 @@ public final class KernelProfiler: Sendable {
     /// Starts recording (nothing is recorded, and nothing costs, until this is called).
     public func enable() { state.withLock { $0.enabled = true } }
 
+    /// Stops recording until `enable` is called again; what was recorded stays.
+    public func disable() { state.withLock { $0.enabled = false } }
+
+    /// The category of the host phases a benchmark records around each timed run (`--profile` counts idle device
+    /// time only inside them).
+    public static let timedRunCategory = "timed run"
+
     /// The host's monotonic clock in nanoseconds, the time base of `HostPhase`.
     public static func hostNow() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
 

@@ -46,7 +46,7 @@ struct EpilogueFusionTests {
         let executor = try GraphExecutor(graph: graph, backend: backend)
         executor.fusesEpilogues = fused
         try executor.forward(input)
-        return try ["y", "d", "c"].map { try backend.download(try executor.value($0)).values }
+        return try ["y", "d"].map { try backend.download(try executor.value($0)).values }
     }
 
     @Test func foldedOutputsMatchTheUnfusedOnes() throws {
@@ -79,20 +79,45 @@ struct EpilogueFusionTests {
         #expect(plan.convolutions["conv_b"]?.epilogue == ConvEpilogue(residual: true, activation: .clip(min: 0, max: 0.75)))
         #expect(plan.convolutions["conv_b"]?.residual == "ra")
         let output = try executor.forward(input)
-        for folded in ["a", "b", "s"] {
-            let error = try #require(throws: ExecutionError.self) { try executor.value(folded) }
-            #expect(error.description.hasPrefix("value '\(folded)' was folded into a convolution's epilogue"))
+        // Folded away (a, b, s) or stored in a buffer later values share (ra, c): only the outputs are kept.
+        for value in ["a", "b", "s", "ra", "c"] {
+            let error = try #require(throws: ExecutionError.self) { try executor.value(value) }
+            #expect(error.description.hasPrefix("value '\(value)' is not kept by an output-only forward pass"))
         }
         _ = try executor.value("d")  // a model output: never folded away
         let seed = try executor.backend.upload(HostTensor(zeros: output.shape))
         let error = try #require(throws: ExecutionError.self) {
             try executor.backward(from: "y", seed: seed, to: ["input"])
         }
-        #expect(error.description.contains("folded epilogues"))
+        #expect(error.description.contains("was output-only"))
         // An unfused pass on the same executor differentiates again.
         executor.fusesEpilogues = false
         try executor.forward(input)
         _ = try executor.backward(from: "y", seed: seed, to: ["input"])
+    }
+
+    /// Stored values share buffers once their last reader has run: ra and c (1024 floats each, alive together at
+    /// conv_b), then d and y (512 each, model outputs, kept to the end), against all seven node outputs kept.
+    @Test func valuesShareBuffersByLifetime() throws {
+        let memory = try Self.model().activationMemory(input: [2, 3, 8, 8])
+        #expect(memory.kept == 4 * (5 * 1024 + 2 * 512))
+        #expect(memory.shared == 4 * (2 * 1024 + 2 * 512))
+    }
+
+    /// Output-only passes at changing batch sizes (Score-CAM's last, smaller chunk) each give the unfused outputs.
+    @Test func outputOnlyPassesFollowTheBatchSize() throws {
+        let graph = try Self.model()
+        let backend = ReferenceBackend()
+        let executor = try GraphExecutor(graph: graph, backend: backend)
+        var random = SeededGenerator(seed: 11)
+        for batch in [2, 1, 3, 2] {
+            let input = HostTensor.randomNormal([batch, 3, 8, 8], using: &random)
+            executor.fusesEpilogues = true
+            let fused = try backend.download(try executor.forward(input)).values
+            executor.fusesEpilogues = false
+            let plain = try backend.download(try executor.forward(input)).values
+            expectClose(fused, plain, relativeL2: Tolerance.deviceVsReference, "batch \(batch)")
+        }
     }
 
     /// The bundled model and the exported residual block, fused on the device: the same bits as unfused.

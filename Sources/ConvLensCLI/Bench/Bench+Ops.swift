@@ -1,5 +1,6 @@
 import Foundation
 import OpenCLBackend
+import OpenCLRuntime
 import TensorOps
 
 extension Bench {
@@ -51,11 +52,22 @@ extension Bench {
         }
     }
 
-    /// Times `body` followed by waiting for the device.
+    /// Times `body` followed by waiting for the device. `--profile` and `--trace` record the timed runs only, as
+    /// the figures do: a warm-up's program loads and first allocations would show as idle gaps no timed run has.
     func time(_ body: () throws -> Void) throws -> Timing {
-        try Timing.measure(runs: runs, warmup: warmup) {
+        let profiler = backend.context.profiler
+        let recording = profiler.isEnabled
+        if recording { profiler.disable() }
+        for _ in 0..<warmup {
             try body()
             try backend.context.finish()
+        }
+        if recording { profiler.enable() }
+        return try Timing.measure(runs: runs, warmup: 0) {
+            let start = KernelProfiler.hostNow()
+            try body()
+            try backend.context.finish()
+            profiler.recordHostPhase("run", category: KernelProfiler.timedRunCategory, since: start)
         }
     }
 }
