@@ -3,7 +3,7 @@
 #include "epilogue.h"
 
 // Register-tiled matrix product, the engine of the convolutions (im2col.cl lays their operands out for it):
-//   C[m, n] = epilogue(Σ_k A(m, k)·B[k, n]  (+ bias[m])  (+ C[m, n] when ACCUMULATE))
+//   C[m, n] = epilogue(Σ_k A(m, k)·B[k, n]  (+ bias[m], or bias[n] with HAS_BIAS 2)  (+ C[m, n] when ACCUMULATE))
 // with epilogue.h's activation and residual R (laid out as C) applied last.
 // A(m, k) = A[m·lda + k], or A[k·lda + m] with A_TRANS; B and C are row-major with row strides ldb and ldc.
 // Offsets are in elements, so one buffer can hold many images or groups. The third global dimension runs a batch
@@ -99,10 +99,13 @@ __kernel void matmul_tiled(__global const float* A, int aOffset, int lda, __glob
         __global const float* rRow = R + (size_t)m * ldc + n0;
         _Pragma("unroll") for (int v = 0; v < NV; ++v) {
             VT value = acc[r][v];
-#if HAS_BIAS
+#if HAS_BIAS == 1
             value += (VT)(bias[biasOffset + m]);
 #endif
             if (full) {
+#if HAS_BIAS == 2
+                value += VLOAD(bias + biasOffset + n0 + v * VW);
+#endif
 #if ACCUMULATE
                 value += VLOAD(cRow + v * VW);
 #endif
@@ -112,6 +115,9 @@ __kernel void matmul_tiled(__global const float* A, int aOffset, int lda, __glob
                 VSTORE(value, lanes);
                 for (int i = 0; i < VW && n0 + v * VW + i < N; ++i) {
                     float lane = lanes[i];
+#if HAS_BIAS == 2
+                    lane += bias[biasOffset + n0 + v * VW + i];
+#endif
 #if ACCUMULATE
                     lane += cRow[v * VW + i];
 #endif

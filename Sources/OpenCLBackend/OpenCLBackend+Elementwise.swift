@@ -6,12 +6,20 @@ extension OpenCLBackend {
         _ checked: Checked<BroadcastGeometry>, _ op: BinaryOp, _ a: Tensor, _ b: Tensor, output: Tensor
     ) throws {
         let g = checked.geometry
-        let sizes = g.kernelOutput + g.kernelStrides(g.kernelA) + g.kernelStrides(g.kernelB)
+        let operands: [KernelArgument] = [.buffer(a.buffer), .buffer(b.buffer), .buffer(output.buffer)]
+        let (dims, aStrides, bStrides) = (g.kernelOutput, g.kernelStrides(g.kernelA), g.kernelStrides(g.kernelB))
+        guard a.shape != output.shape || b.shape != output.shape else {
+            return try launch(
+                try kernel("binary_forward", in: "elementwise.cl", defines: ["OP": opCode(op)]),
+                global: [g.output.count], arguments: operands + [.int(g.output.count)],
+                cost: OpCost.binary(g, backward: false))
+        }
+        let run = 256
         try launch(
-            try kernel("binary_forward", in: "elementwise.cl",
-                       defines: ["OP": opCode(op), "SAME_SHAPE": a.shape == output.shape && b.shape == output.shape ? 1 : 0]),
-            global: [g.output.count],
-            arguments: [.buffer(a.buffer), .buffer(b.buffer), .buffer(output.buffer)] + sizes.map { .int($0) },
+            try kernel("binary_forward_rows", in: "elementwise.cl",
+                       defines: ["OP": opCode(op), "RUN": run, "A_STEP": aStrides[3], "B_STEP": bStrides[3]]),
+            global: [(dims[3] + run - 1) / run, dims[0] * dims[1] * dims[2]],
+            arguments: operands + (dims + aStrides.prefix(3) + bStrides.prefix(3)).map { .int($0) },
             cost: OpCost.binary(g, backward: false))
     }
 

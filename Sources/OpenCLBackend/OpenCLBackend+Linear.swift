@@ -6,6 +6,18 @@ extension OpenCLBackend {
         throws
     {
         let g = checked.geometry
+        if g.batch >= tuning.linearProductMinimumRows {
+            // Many rows (a per-pixel MLP on channels-last activations, a transformer's tokens): y = x · Wᵀ on
+            // matmul_tiled's register tiles, against the weights transposed into scratch memory.
+            return try scratch.withBuffer(floats: g.inFeatures * g.outFeatures, context: context) { transposed in
+                let weights = MatrixView(buffer: transposed, rowStride: g.outFeatures)
+                try transpose(MatrixView(buffer: weight.buffer, rowStride: g.inFeatures), rows: g.outFeatures,
+                              columns: g.inFeatures, into: weights)
+                try matmul(MatrixView(buffer: input.buffer, rowStride: g.inFeatures), weights,
+                           into: MatrixView(buffer: output.buffer, rowStride: g.outFeatures), bias: bias?.buffer,
+                           biasPerColumn: true, m: g.batch, n: g.outFeatures, k: g.inFeatures)
+            }
+        }
         try launch(
             try kernel("linear_forward", in: "linear.cl",
                        defines: ["HAS_BIAS": bias == nil ? 0 : 1, "VW": min(matmulTiling.vectorWidth, 16)]),

@@ -77,18 +77,20 @@ final class ScratchMemory: Sendable {
 
 extension OpenCLBackend {
     /// c = a·b (a transposed when `transposedA`: a is then stored K×M) over m × n results and k terms, plus
-    /// `bias[biasOffset + row]` when given, added to what c holds when `accumulate`, then `epilogue` (its residual
-    /// laid out as c). With a `batch`, one launch runs `batch.count` such products, product z with each matrix's
-    /// offset moved on by z times its stride.
+    /// `bias[biasOffset + row]` when given (`bias[biasOffset + column]` with `biasPerColumn`), added to what c holds
+    /// when `accumulate`, then `epilogue` (its residual laid out as c). With a `batch`, one launch runs
+    /// `batch.count` such products, product z with each matrix's offset moved on by z times its stride.
     func matmul(
         _ a: MatrixView, transposedA: Bool = false, _ b: MatrixView, into c: MatrixView, bias: DeviceBuffer? = nil,
-        biasOffset: Int = 0, m: Int, n: Int, k: Int, accumulate: Bool = false, batch: MatmulBatch = .single,
-        epilogue: KernelEpilogue = .none
+        biasOffset: Int = 0, biasPerColumn: Bool = false, m: Int, n: Int, k: Int, accumulate: Bool = false,
+        batch: MatmulBatch = .single, epilogue: KernelEpilogue = .none
     ) throws {
         let tiling = MatmulTiling.leastPadded(matmulTilings) { $0.paddedWork(m: m, n: n) }
+        let biasKind = bias == nil ? 0 : (biasPerColumn ? 2 : 1)
         guard let chunk = tiling.termsPerLaunch, k > chunk else {
             return try launchMatmul(tiling, a, transposedA: transposedA, b, into: c, bias: bias, biasOffset: biasOffset,
-                                    m: m, n: n, k: k, accumulate: accumulate, batch: batch, epilogue: epilogue)
+                                    biasKind: biasKind, m: m, n: n, k: k, accumulate: accumulate, batch: batch,
+                                    epilogue: epilogue)
         }
         for k0 in stride(from: 0, to: k, by: chunk) {
             let aPart = MatrixView(buffer: a.buffer, offset: a.offset + (transposedA ? k0 * a.rowStride : k0),
@@ -96,7 +98,7 @@ extension OpenCLBackend {
             let bPart = MatrixView(buffer: b.buffer, offset: b.offset + k0 * b.rowStride, rowStride: b.rowStride)
             // The epilogue acts on the whole sum: only the launch that adds the last terms applies it.
             try launchMatmul(tiling, aPart, transposedA: transposedA, bPart, into: c, bias: k0 == 0 ? bias : nil,
-                             biasOffset: biasOffset, m: m, n: n, k: min(chunk, k - k0),
+                             biasOffset: biasOffset, biasKind: k0 == 0 ? biasKind : 0, m: m, n: n, k: min(chunk, k - k0),
                              accumulate: accumulate || k0 > 0, batch: batch,
                              epilogue: k0 + chunk >= k ? epilogue : .none)
         }
@@ -105,15 +107,15 @@ extension OpenCLBackend {
     /// One matmul_tiled launch of `tiling` for `matmul`.
     private func launchMatmul(
         _ tiling: MatmulTiling, _ a: MatrixView, transposedA: Bool, _ b: MatrixView, into c: MatrixView,
-        bias: DeviceBuffer?, biasOffset: Int, m: Int, n: Int, k: Int, accumulate: Bool, batch: MatmulBatch,
-        epilogue: KernelEpilogue
+        bias: DeviceBuffer?, biasOffset: Int, biasKind: Int, m: Int, n: Int, k: Int, accumulate: Bool,
+        batch: MatmulBatch, epilogue: KernelEpilogue
     ) throws {
         let kernel = try kernel(
             "matmul_tiled", in: "gemm.cl",
             defineList: [
                 ("TM", tiling.rows), ("VW", tiling.vectorWidth), ("NV", tiling.vectors),
                 ("M_MAJOR", tiling.rowMajorOrder ? 1 : 0), ("A_TRANS", transposedA ? 1 : 0),
-                ("ACCUMULATE", accumulate ? 1 : 0), ("HAS_BIAS", bias == nil ? 0 : 1),
+                ("ACCUMULATE", accumulate ? 1 : 0), ("HAS_BIAS", biasKind),
             ] + (epilogue.epilogue.isNone ? [] : epilogue.defines))
         let rowTiles = (m + tiling.rows - 1) / tiling.rows, columnTiles = (n + tiling.columns - 1) / tiling.columns
         try context.launch(

@@ -43,6 +43,9 @@ public struct DeviceTuning: Sendable {
     var implicitGemmMaximumColumnPadding: Double?
     /// Depthwise layers run the row-buffer kernels where their rows fit (`depthwiseRowsFit`), else the general ones.
     var depthwiseRows = true
+    /// Linear layers with at least this many rows run as matrix products against their transposed weights
+    /// (matmul_tiled) rather than one dot product per output (linear.cl).
+    var linearProductMinimumRows = 32
     /// Output floats per conv2d_im2col work-item.
     var im2colRunFloats = 256
     /// Padded-input floats per conv2d_pad_input work-item (implicit GEMM's copy).

@@ -117,6 +117,9 @@ public enum ElementwiseOp: OpFamily {
         // Swin's attention bias: five axes that merge into three.
         BinaryCase(.add, a: [1, 4, 3, 7, 7], b: [1, 4, 1, 7, 7]),
         BinaryCase(.mul, a: [2, 1, 3, 2, 1, 5], b: [2, 4, 3, 2, 1, 1]),
+        // Rows longer than one forward run (256): a channels-last layer scale, and a broadcast first operand.
+        BinaryCase(.mul, a: [1, 3, 5, 300], b: [300]),
+        BinaryCase(.sub, a: [2, 3, 1], b: [2, 3, 600]),
         ChannelAffineCase(shape: [2, 5, 6, 7]),
         SoftmaxCase(shape: [3, 10]),
         SoftmaxCase(shape: [2, 3, 17]),

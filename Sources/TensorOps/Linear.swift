@@ -108,6 +108,9 @@ public enum LinearOp: OpFamily {
         // Channels-last features (ConvNeXt's pointwise layers) and tokens (ViT): every leading axis is a row.
         LinearCase(input: [2, 3, 4, 9], outFeatures: 6, bias: true),
         LinearCase(input: [2, 5, 8], outFeatures: 3, bias: false),
+        // Enough rows for the product path (transposed weights, a bias per column), partial tiles both ways.
+        LinearCase(input: [1, 5, 9, 37], outFeatures: 29, bias: true),
+        LinearCase(input: [40, 21], outFeatures: 19, bias: false),
         // Attention's products (heads × tokens), a plain matrix pair, and a matrix shared by a batch either side.
         MatMulCase(a: [2, 3, 7, 5], b: [2, 3, 5, 6]),
         MatMulCase(a: [9, 17], b: [17, 4]),
