@@ -93,14 +93,14 @@ __kernel void hard_sigmoid_backward(__global const float* x, __global const floa
 // Gelu, exact: x·Φ(x) = x/2·(1 + erf(x/√2)); the derivative Φ(x) + x·φ(x).
 __kernel void gelu_forward(__global const float* x, __global float* y, int COUNT) {
     const int i = get_global_id(0);
-    if (i < COUNT) y[i] = 0.5f * x[i] * (1.0f + erf(x[i] * M_SQRT1_2_F));
+    if (i < COUNT) y[i] = 0.5f * x[i] * (1.0f + erf_float(x[i] * M_SQRT1_2_F));
 }
 
 __kernel void gelu_backward(__global const float* x, __global const float* dy, __global float* dx, int COUNT) {
     const int i = get_global_id(0);
     if (i < COUNT) {
         const float v = x[i];
-        dx[i] = dy[i] * (0.5f * (1.0f + erf(v * M_SQRT1_2_F)) + v * exp(-0.5f * v * v) * (M_2_SQRTPI_F * M_SQRT1_2_F * 0.5f));
+        dx[i] = dy[i] * (0.5f * (1.0f + erf_float(v * M_SQRT1_2_F)) + v * exp(-0.5f * v * v) * (M_2_SQRTPI_F * M_SQRT1_2_F * 0.5f));
     }
 }
 
@@ -127,7 +127,7 @@ __kernel void gelu_tanh_backward(__global const float* x, __global const float* 
 // erf, with derivative 2/√π·e^(−x²).
 __kernel void erf_forward(__global const float* x, __global float* y, int COUNT) {
     const int i = get_global_id(0);
-    if (i < COUNT) y[i] = erf(x[i]);
+    if (i < COUNT) y[i] = erf_float(x[i]);
 }
 
 __kernel void erf_backward(__global const float* x, __global const float* dy, __global float* dx, int COUNT) {

@@ -15,6 +15,24 @@
 inline float positive_part(float x) { return x < 0.0f ? 0.0f : x; }
 inline float clamp_nan(float x, float low, float high) { return x < low ? low : (x > high ? high : x); }
 
+// erf to about 2e-7 relative, written out because PoCL's erf is a scalar library call per element (0.8 GB/s on
+// ViT's GELU, 9 ns an element): below |x| = 0.5 the Taylor series to x¹³ (the next term is under 1e-9 of the sum);
+// above, 1 − erfc(|x|) with erfc from Numerical Recipes' Chebyshev fit (fractional error under 1.2e-7), whose
+// cancellation is harmless there since erf ≥ 0.52. NaN stays NaN; ±∞ gives ±1.
+inline float erf_float(float x) {
+    const float a = fabs(x);
+    if (a < 0.5f) {
+        const float z = x * x;
+        return x * (1.12837917f + z * (-0.376126389f + z * (0.112837917f + z * (-0.0268661706f
+               + z * (0.00522397763f + z * (-0.000854832702f + z * 0.000120553330f))))));
+    }
+    const float t = 1.0f / (1.0f + 0.5f * a);
+    const float erfc = t * exp(-a * a - 1.26551223f + t * (1.00002368f + t * (0.37409196f + t * (0.09678418f
+                       + t * (-0.18628806f + t * (0.27886807f + t * (-1.13520398f + t * (1.48851587f
+                       + t * (-0.82215223f + t * 0.17087277f)))))))));
+    return copysign(1.0f - erfc, x);
+}
+
 inline float group_sum(float value, __local float* scratch) {
     const int id = get_local_id(0);
     scratch[id] = value;

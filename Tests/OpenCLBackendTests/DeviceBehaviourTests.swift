@@ -75,4 +75,24 @@ struct DeviceBehaviourTests {
         #expect(error.description.hasPrefix("clBuildProgram: CL_BUILD_PROGRAM_FAILURE (activation.cl"))
         #expect(error.buildLog?.contains("error") == true, "build log: \(error.buildLog ?? "none")")
     }
+
+    /// The kernels' own erf (common.h's erf_float, used by Erf and GELU) against Double's over every range it
+    /// switches between: a dense sweep of [−6, 6], values near the 0.5 switch and near 0, and ±∞ and NaN.
+    @Test func erfIsAccurateEverywhere() throws {
+        let backend = try TestBackends.device()
+        var values = (0...24_000).map { Float(-6 + Double($0) * 0.0005) }
+        values += [0.5, Float(0.5).nextDown, -0.5, -Float(0.5).nextDown, 1e-30, -1e-20, 1e-10, 3e-5, 0, 9, -12]
+        values += [.infinity, -.infinity, .nan]
+        let x = try backend.upload(HostTensor(shape: [values.count], values: values))
+        let y = try backend.makeTensor([values.count])
+        try backend.activationForward(.erf, input: x, output: y)
+        let results = try backend.download(y).values
+        var worst = 0.0
+        for (value, result) in zip(values, results) {
+            let exact = Foundation.erf(Double(value))
+            if exact.isNaN { #expect(result.isNaN); continue }
+            worst = max(worst, abs(Double(result) - exact) / max(abs(exact), 1e-38))
+        }
+        #expect(worst <= 3e-7, "worst relative error \(worst)")
+    }
 }
