@@ -41,12 +41,21 @@ extension OpenCLBackend {
                               epsilon: epsilon)
     }
 
-    /// One work-group of 256 per row (the kernels' STANDARDIZE_GROUP): the statistics are sums over the group.
+    /// One work-group of 256 per row (the kernels' STANDARDIZE_GROUP): the statistics are sums over the group;
+    /// rows up to the device's `standardizeRowMaximum` take one work-item each instead (the `_rows` kernels).
     private func launchStandardize(
         _ name: String, _ g: StandardizeGeometry, buffers: [DeviceBuffer], epsilon: StandardizeEpsilon
     ) throws {
         let cost = OpCost.standardize(g, backward: name.hasSuffix("backward"))
         let inVariance = if case .variance = epsilon { 1 } else { 0 }
+        if g.elements <= tuning.standardizeRowMaximum {
+            let rowsName = name.replacingOccurrences(of: "standardize_", with: "standardize_rows_")
+            _ = try context.launch(
+                try kernel(rowsName, in: "maco.cl", defines: ["EPSILON_IN_VARIANCE": inVariance]), global: [g.rows],
+                local: [64], arguments: buffers.map { .buffer($0) } + [.int(g.rows), .int(g.elements), .float(epsilon.value)],
+                annotation: LaunchAnnotation(flops: cost.flops, bytes: cost.bytes, detail: "\(g.shape)"))
+            return
+        }
         try context.launch(
             try kernel(name, in: "maco.cl", defines: ["EPSILON_IN_VARIANCE": inVariance]), global: [256, g.rows],
             local: [256, 1],

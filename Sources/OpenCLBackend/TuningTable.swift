@@ -43,6 +43,9 @@ public struct DeviceTuning: Sendable {
     var implicitGemmMaximumColumnPadding: Double?
     /// Depthwise layers run the row-buffer kernels where their rows fit (`depthwiseRowsFit`), else the general ones.
     var depthwiseRows = true
+    /// Standardized rows (LayerNorm and the other normalizations) up to this many elements take one work-item
+    /// each rather than a work-group (0: always a work-group).
+    var standardizeRowMaximum = 0
     /// Linear layers with at least this many rows run as matrix products against their transposed weights
     /// (matmul_tiled) rather than one dot product per output (linear.cl).
     var linearProductMinimumRows = 32
@@ -103,17 +106,17 @@ public struct DeviceTuning: Sendable {
                     MatmulTiling(rows: 8, vectorWidth: 16, vectors: 3, rowMajorOrder: true, local: [1, 1],
                                  batchLocal: 4, termsPerLaunch: 4096),
                 ],
-                implicitGemmMaximumColumnPadding: 8.0 / 7.0)
+                implicitGemmMaximumColumnPadding: 8.0 / 7.0, standardizeRowMaximum: 4096)
         case .cpuAVX2:
             DeviceTuning(
                 matmulTilings: [MatmulTiling(rows: 6, vectorWidth: 8, vectors: 2, rowMajorOrder: true, local: [1, 1],
                                              batchLocal: 4)],
-                implicitGemmMaximumColumnPadding: 8.0 / 7.0, depthwiseRows: false)
+                implicitGemmMaximumColumnPadding: 8.0 / 7.0, depthwiseRows: false, standardizeRowMaximum: 4096)
         case .cpuNarrow:
             DeviceTuning(
                 matmulTilings: [MatmulTiling(rows: 4, vectorWidth: 4, vectors: 2, rowMajorOrder: true, local: [1, 1],
                                              batchLocal: 4)],
-                implicitGemmMaximumColumnPadding: 8.0 / 7.0)
+                implicitGemmMaximumColumnPadding: 8.0 / 7.0, standardizeRowMaximum: 4096)
         case .gpu:
             DeviceTuning(
                 matmulTilings: [MatmulTiling(rows: 4, vectorWidth: 4, vectors: 1, rowMajorOrder: false,

@@ -74,6 +74,9 @@ public enum MaCoOp: OpFamily {
         // LayerNormalization over tokens' channels, InstanceNormalization over planes.
         StandardizeCase(shape: [2, 7, 48], axis: 2, epsilon: .variance(1e-5)),
         StandardizeCase(shape: [2, 3, 17, 19], axis: 2, epsilon: .variance(1e-6)),
+        // Rows longer than a CPU's one-work-item rows (4096): the work-group kernels there too.
+        StandardizeCase(shape: [2, 3, 41, 101], epsilon: .deviation(1e-5)),
+        StandardizeCase(shape: [3, 5000], axis: 1, epsilon: .variance(1e-5)),
         AccumulateAbsoluteCase(shape: [2, 3, 5, 7]),
     ]
 
