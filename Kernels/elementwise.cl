@@ -101,6 +101,39 @@ __kernel void binary_backward(__global const float* dy, __global const float* a,
     dx[j] = acc;
 }
 
+// The gradient of an operand shaped like the output, which takes no sum (a residual or bias add's activation
+// side, a layer scale's input): laid out as binary_forward_rows, one run of the last axis per work-item, reading
+// the operands at their broadcast positions where the derivative needs them.
+__kernel void binary_backward_rows(__global const float* dy, __global const float* a, __global const float* b,
+                                   __global float* dx, int D0, int D1, int D2, int D3, int A0, int A1, int A2, int B0,
+                                   int B1, int B2) {
+    const int start = get_global_id(0) * RUN, row = get_global_id(1);
+    if (start >= D3 || row >= D0 * D1 * D2) return;
+    const int i2 = row % D2, i1 = (row / D2) % D1, i0 = row / (D2 * D1);
+    a += (size_t)i0 * A0 + (size_t)i1 * A1 + (size_t)i2 * A2;
+    b += (size_t)i0 * B0 + (size_t)i1 * B1 + (size_t)i2 * B2;
+    dy += (size_t)row * D3;
+    dx += (size_t)row * D3;
+    const int end = min(start + RUN, D3);
+    for (int i = start; i < end; ++i) {
+        const float g = dy[i];
+#if OP == OP_MUL && SIDE == 0
+        dx[i] = g * b[i * B_STEP];
+#elif OP == OP_MUL
+        dx[i] = g * a[i * A_STEP];
+#elif OP == OP_DIV && SIDE == 0
+        dx[i] = g / b[i * B_STEP];
+#elif OP == OP_DIV
+        const float z = b[i * B_STEP];
+        dx[i] = -(g * a[i * A_STEP] / (z * z));
+#elif OP == OP_SUB && SIDE == 1
+        dx[i] = -g;
+#else
+        dx[i] = g;
+#endif
+    }
+}
+
 #ifndef HAS_SHIFT
 #define HAS_SHIFT 1
 #endif

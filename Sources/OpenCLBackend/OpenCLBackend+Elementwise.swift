@@ -29,9 +29,23 @@ extension OpenCLBackend {
     ) throws {
         let g = checked.geometry
         let strides = g.kernelStrides(g.kernelA) + g.kernelStrides(g.kernelB)
-        // Each operand's gradient is a gather over the output elements it fed, reading the operands it needs.
+        // Each operand's gradient is a gather over the output elements it fed, reading the operands it needs; an
+        // operand shaped like the output fed one element each, and takes the row kernel.
         for (side, grad, own, dims) in [(0, gradA, a, g.kernelA), (1, gradB, b, g.kernelB)] {
             guard let grad else { continue }
+            if dims == g.kernelOutput {
+                let (aStrides, bStrides) = (g.kernelStrides(g.kernelA), g.kernelStrides(g.kernelB))
+                let output = g.kernelOutput, run = 256
+                try launch(
+                    try kernel("binary_backward_rows", in: "elementwise.cl",
+                               defines: ["OP": opCode(op), "SIDE": side, "RUN": run, "A_STEP": aStrides[3],
+                                         "B_STEP": bStrides[3]]),
+                    global: [(output[3] + run - 1) / run, output[0] * output[1] * output[2]],
+                    arguments: [.buffer(gradOutput.buffer), .buffer(a.buffer), .buffer(b.buffer), .buffer(grad.buffer)]
+                        + (output + aStrides.prefix(3) + bStrides.prefix(3)).map { .int($0) },
+                    cost: OpCost(flops: g.output.count, bytes: OpCost.traffic(g.output.count, g.output.count, own.shape.count)))
+                continue
+            }
             let sizes = g.kernelOutput + dims + strides
             try launch(
                 try kernel("binary_backward", in: "elementwise.cl", defines: ["OP": opCode(op), "SIDE": side]),

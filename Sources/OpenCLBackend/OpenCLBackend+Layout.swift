@@ -83,7 +83,7 @@ extension OpenCLBackend {
         let dims = [Int](repeating: 1, count: padding) + g.input.dimensions
         let ranges = [AxisRange](repeating: .whole(1), count: padding) + g.ranges
         try launch(
-            try kernel("slice_backward", in: "layout.cl"), global: [dims[5], dims[4], g.input.count / (dims[5] * dims[4])],
+            try kernel("slice_backward", in: "layout.cl"), global: [(dims[5] + 255) / 256, g.input.count / dims[5]],
             arguments: [.buffer(gradOutput.buffer), .buffer(gradInput.buffer)]
                 + (dims + ranges.map(\.start) + ranges.map(\.step) + ranges.map(\.count)).map { .int($0) },
             cost: OpCost.copy(input: g.output.count, output: g.input.count), detail: "\(g.output) → \(g.input)")
