@@ -65,7 +65,7 @@ struct ForwardCommand: BackendCommand {
         let executor = try GraphExecutor(graph: graph, backend: backend)
         // Only the output is read unless values are saved, checked node by node or differentiated: activations
         // and residual sums then fold into the convolutions before them.
-        executor.fusesEpilogues = saveValues == nil && !checkFinite && saveInputGradient == nil
+        executor.outputOnly = saveValues == nil && !checkFinite && saveInputGradient == nil
         let start = Date()
         let output = try backend.download(try executor.forward(input))
         let milliseconds = Date().timeIntervalSince(start) * 1000

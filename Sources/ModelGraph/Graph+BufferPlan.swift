@@ -1,6 +1,6 @@
 import TensorOps
 
-/// Where an output-only forward pass (`GraphExecutor.fusesEpilogues`) stores each value: values whose lifetimes do
+/// Where an output-only forward pass (`GraphExecutor.outputOnly`) stores each value: values whose lifetimes do
 /// not overlap share a buffer, so the pass needs a few activations' worth of memory instead of one per node, and
 /// what it writes stays in the caches for the layers that read it.
 struct BufferPlan {

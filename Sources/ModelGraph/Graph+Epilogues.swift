@@ -10,7 +10,7 @@ struct FusedConvolution {
 }
 
 /// Which convolutions of a graph fold the nodes after them into their store, for an executor that keeps only
-/// the outputs (`GraphExecutor.fusesEpilogues`).
+/// the outputs (`GraphExecutor.outputOnly`).
 struct EpiloguePlan {
     /// By the convolution's node name.
     var convolutions: [String: FusedConvolution] = [:]

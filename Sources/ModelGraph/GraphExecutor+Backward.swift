@@ -10,7 +10,7 @@ extension GraphExecutor {
     ///   of the wrong shape, backend errors.
     public func backward(from: String, seed: B.Tensor, to targets: [String]) throws -> [String: B.Tensor] {
         guard !values.isEmpty else { throw ExecutionError.noForwardPass }
-        guard !lastForwardFused else { throw ExecutionError.backwardAfterFusedForward }
+        guard !lastPassOutputOnly else { throw ExecutionError.backwardAfterFusedForward }
         let seedValue = try graph.resolve(from)
         let targetValues = try targets.map { try graph.resolve($0) }
         let seedShape = try shape(seedValue)

@@ -5,11 +5,12 @@ extension GraphExecutor {
     /// in execution order — as `ExecutionError.nonFinite`, or nil when every value is finite. Downloads every
     /// activation: a diagnosis (PyTorch's anomaly mode), run when an output is not finite or when asked for.
     public func firstNonFinite() throws -> ExecutionError? {
-        if lastForwardFused {
-            // A fused pass kept no values inside its epilogues: run it again unfused to name the very node.
+        if lastPassOutputOnly {
+            // An output-only pass kept only its outputs: run it again keeping every value, to name the very node.
             let input = try value(graph.input.name)
-            fusesEpilogues = false
-            defer { fusesEpilogues = true }
+            let saved = outputOnly
+            outputOnly = false
+            defer { outputOnly = saved }
             try forward(input)
         }
         if let kind = try Self.nonFiniteKind(backend.download(try value(graph.input.name))) {

@@ -8,8 +8,8 @@ extension GraphExecutor {
     public func forward(_ input: B.Tensor) throws -> B.Tensor {
         try prepareShapes(for: input.shape)
         values = [graph.input.name: input]
-        lastForwardFused = fusesEpilogues
-        guard fusesEpilogues else {
+        lastPassOutputOnly = outputOnly
+        guard outputOnly else {
             for node in graph.nodes { values[node.output] = try running(node) { try run(node) } }
             return try operand(graph.outputs[0])
         }
@@ -37,7 +37,7 @@ extension GraphExecutor {
         let value = try graph.resolve(target)
         try prepareShapes(for: input.shape, through: value)
         values = [graph.input.name: input]
-        lastForwardFused = false
+        lastPassOutputOnly = false
         let needed = graph.ancestors(of: value)
         for node in graph.nodes where needed.contains(node.output) {
             values[node.output] = try running(node) { try run(node) }
@@ -45,13 +45,13 @@ extension GraphExecutor {
         return try operand(value)
     }
 
-    /// `forward` with epilogues folded (`fusesEpilogues`) for this call only: for passes whose output is all the
+    /// `forward` as an output-only pass (`outputOnly`) for this call only: for passes whose output is all the
     /// caller reads (masked or occluded copies of an image, a forward-only run).
     @discardableResult
     public func forwardOutput(_ input: B.Tensor) throws -> B.Tensor {
-        let saved = fusesEpilogues
-        fusesEpilogues = true
-        defer { fusesEpilogues = saved }
+        let saved = outputOnly
+        outputOnly = true
+        defer { outputOnly = saved }
         return try forward(input)
     }
 

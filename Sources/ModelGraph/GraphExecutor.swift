@@ -28,9 +28,9 @@ public final class GraphExecutor<B: Backend> {
     /// it stores sharing buffers by lifetime (`BufferPlan`). For callers that read only the model's outputs: only
     /// those and the input are kept, so `backward` refuses such a pass and `value(_:)` refuses other values.
     /// Partial forwards (`forward(_:through:)`) are never output-only.
-    public var fusesEpilogues = false
+    public var outputOnly = false
     /// The last forward pass was output-only.
-    var lastForwardFused = false
+    var lastPassOutputOnly = false
     /// The folding and buffer sharing for the current `shapes`, made when first needed.
     var outputOnlyPlan: (epilogues: EpiloguePlan, buffers: BufferPlan)?
     private var buffers: [String: B.Tensor] = [:]
@@ -57,7 +57,7 @@ public final class GraphExecutor<B: Backend> {
     public func value(_ name: String) throws -> B.Tensor {
         let resolved = try graph.resolve(name)
         guard let tensor = values[resolved] else {
-            if lastForwardFused { throw ExecutionError.notKept(resolved) }
+            if lastPassOutputOnly { throw ExecutionError.notKept(resolved) }
             throw ExecutionError.noForwardPass
         }
         return tensor
@@ -66,7 +66,7 @@ public final class GraphExecutor<B: Backend> {
     /// Where node outputs are written: in an output-only pass the value's shared slot (viewed in its shape),
     /// otherwise the value's own buffer.
     func outputBuffer(_ value: String, _ shape: TensorShape) throws -> B.Tensor {
-        guard lastForwardFused, let plan = outputOnlyPlan?.buffers, let slot = plan.slots[value] else {
+        guard lastPassOutputOnly, let plan = outputOnlyPlan?.buffers, let slot = plan.slots[value] else {
             return try buffer("value:\(value)", shape)
         }
         // Keyed by size too, so a pass at another batch size (Score-CAM's last chunk) keeps both sets.
@@ -150,10 +150,10 @@ public enum ExecutionError: Error, CustomStringConvertible, Sendable {
         case .noForwardPass: "no forward pass has run yet"
         case .missingValue(let name): "value '\(name)' has not been computed"
         case .notKept(let name):
-            "value '\(name)' is not kept by an output-only forward pass (fusesEpilogues): only the input and the "
+            "value '\(name)' is not kept by an output-only forward pass: only the input and the "
                 + "model's outputs are"
         case .backwardAfterFusedForward:
-            "the last forward pass was output-only (fusesEpilogues) and kept no values to differentiate"
+            "the last forward pass was output-only and kept no values to differentiate"
         case .seedShape(let value, let expected, let got): "the seed gradient for '\(value)' must be \(expected), got \(got)"
         }
     }

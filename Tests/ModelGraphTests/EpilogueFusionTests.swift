@@ -6,9 +6,9 @@ import TensorOps
 import TestSupport
 import Testing
 
-/// A fused forward pass (`GraphExecutor.fusesEpilogues`) folds activations and residual additions into the
-/// convolutions before them, gives the unfused outputs (bit for bit on the device for ReLU and clip, whose sums
-/// run in the same order), and refuses what it no longer keeps.
+/// An output-only forward pass (`GraphExecutor.outputOnly`) folds activations and residual additions into the
+/// convolutions before them and shares buffers by lifetime, gives the unfused outputs (bit for bit on the device for
+/// ReLU and clip, whose sums run in the same order), and refuses what it no longer keeps.
 @Suite("Epilogue fusion")
 struct EpilogueFusionTests {
     /// conv → ReLU (folded); conv → Add(shortcut) → Clip (folded, the ReLU's output as the shortcut); a conv whose
@@ -44,7 +44,7 @@ struct EpilogueFusionTests {
 
     func outputs<B: Backend>(_ graph: Graph, on backend: B, fused: Bool, input: HostTensor) throws -> [[Float]] {
         let executor = try GraphExecutor(graph: graph, backend: backend)
-        executor.fusesEpilogues = fused
+        executor.outputOnly = fused
         try executor.forward(input)
         return try ["y", "d"].map { try backend.download(try executor.value($0)).values }
     }
@@ -71,7 +71,7 @@ struct EpilogueFusionTests {
     @Test func aFusedPassKeepsOnlyWhatItStores() throws {
         let graph = try Self.model()
         let executor = try GraphExecutor(graph: graph, backend: ReferenceBackend())
-        executor.fusesEpilogues = true
+        executor.outputOnly = true
         let input = HostTensor(shape: [1, 3, 8, 8], values: (0..<192).map { Float($0 % 7) / 7 })
         let plan = graph.epiloguePlan(shapes: try graph.inferShapes(input: input.shape, through: nil))
         #expect(plan.convolutions.keys.sorted() == ["conv_a", "conv_b"])
@@ -91,7 +91,7 @@ struct EpilogueFusionTests {
         }
         #expect(error.description.contains("was output-only"))
         // An unfused pass on the same executor differentiates again.
-        executor.fusesEpilogues = false
+        executor.outputOnly = false
         try executor.forward(input)
         _ = try executor.backward(from: "y", seed: seed, to: ["input"])
     }
@@ -104,6 +104,19 @@ struct EpilogueFusionTests {
         #expect(memory.shared == 4 * (2 * 1024 + 2 * 512))
     }
 
+    /// A NaN weight inside a folded convolution: the diagnosis runs the pass again keeping every value and names
+    /// the convolution itself, not the clip its epilogue applied.
+    @Test func aNonFiniteOutputIsTracedToItsNode() throws {
+        var graph = try Self.model()
+        graph.constants["w2"]!.values[5] = .nan
+        let executor = try GraphExecutor(graph: graph, backend: ReferenceBackend())
+        let output = try executor.backend.download(
+            try executor.forwardOutput(HostTensor(shape: [1, 3, 8, 8], values: (0..<192).map { Float($0) / 192 })))
+        let error = try #require(throws: ExecutionError.self) { try executor.requireFinite(output) }
+        #expect(error.description.hasPrefix("node 'conv_b' (Conv) is the first to produce NaN"), "\(error)")
+        #expect(executor.outputOnly == false)
+    }
+
     /// Output-only passes at changing batch sizes (Score-CAM's last, smaller chunk) each give the unfused outputs.
     @Test func outputOnlyPassesFollowTheBatchSize() throws {
         let graph = try Self.model()
@@ -112,9 +125,9 @@ struct EpilogueFusionTests {
         var random = SeededGenerator(seed: 11)
         for batch in [2, 1, 3, 2] {
             let input = HostTensor.randomNormal([batch, 3, 8, 8], using: &random)
-            executor.fusesEpilogues = true
+            executor.outputOnly = true
             let fused = try backend.download(try executor.forward(input)).values
-            executor.fusesEpilogues = false
+            executor.outputOnly = false
             let plain = try backend.download(try executor.forward(input)).values
             expectClose(fused, plain, relativeL2: Tolerance.deviceVsReference, "batch \(batch)")
         }
@@ -132,7 +145,7 @@ struct EpilogueFusionTests {
                 "\(plan.convolutions)")
         func run(_ fused: Bool) throws -> [UInt32] {
             let executor = try GraphExecutor(graph: graph, backend: device)
-            executor.fusesEpilogues = fused
+            executor.outputOnly = fused
             return try device.download(try executor.forward(input)).values.map(\.bitPattern)
         }
         #expect(try run(true) == (try run(false)))
