@@ -63,11 +63,15 @@ run() {
         | grep -E "^(INFO: Seed|#[0-9]+ +(DONE|INITED))|stat::number_of_executed_units|stat::average_exec_per_sec|ERROR|SUMMARY"
     local status=${PIPESTATUS[0]}
     set -e
+    # Stopped by Ctrl-C or SIGINT (libFuzzer's -interrupted_exitcode, 72 by default): no finding, the count so far.
+    local interrupted=0
+    [[ $status -eq 72 ]] && grep -q "libFuzzer: run interrupted" ".build/fuzz/$name.log" && interrupted=1 status=0
     # One line per run in .build/fuzz/summary.tsv: when, target, executions, exec/s, result (RELIABILITY.md's source).
     printf '%s\t%s\t%s\t%s\t%s\n' "$(date -u '+%Y-%m-%d %H:%M')" "$name" \
         "$(grep -o 'number_of_executed_units: [0-9]*' ".build/fuzz/$name.log" | grep -o '[0-9]*$')" \
         "$(grep -o 'average_exec_per_sec: *[0-9]*' ".build/fuzz/$name.log" | grep -o '[0-9]*$')" \
-        "$([[ $status -eq 0 ]] && echo clean || echo "FOUND: $(grep -m1 -oE 'ERROR: [A-Za-z]+: [a-z-]+' ".build/fuzz/$name.log")")" \
+        "$([[ $interrupted -eq 1 ]] && echo "interrupted, clean" || { [[ $status -eq 0 ]] && echo clean; } \
+            || echo "FOUND: $(grep -m1 -oE 'ERROR: [A-Za-z]+: [a-z-]+' ".build/fuzz/$name.log")")" \
         >> .build/fuzz/summary.tsv
     [[ $status -eq 0 ]] || { echo "fuzz: $name found a failure; see .build/fuzz/$name.log and .build/fuzz/artifacts/" >&2; exit 1; }
 }
