@@ -22,7 +22,10 @@ struct KernelEpilogue {
         }
     }
 
-    var defines: [(String, Int)] { [("EPILOGUE", activation.code), ("EPILOGUE_RESIDUAL", residual == nil ? 0 : 1)] }
+    /// None without an epilogue, so plain launches keep the programs (and cache entries) they had.
+    var defines: [(String, Int)] {
+        epilogue.isNone ? [] : [("EPILOGUE", activation.code), ("EPILOGUE_RESIDUAL", residual == nil ? 0 : 1)]
+    }
 
     var arguments: [KernelArgument] {
         [residual.map { .buffer($0) } ?? .null, .float(activation.a), .float(activation.b)]

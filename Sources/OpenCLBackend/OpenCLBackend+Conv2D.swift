@@ -354,8 +354,8 @@ extension OpenCLBackend {
             ("DH", p.dilation.height), ("DW", p.dilation.width), ("PT", p.padding.top), ("PL", p.padding.left),
             ("GROUPS", p.groups), ("HAS_BIAS", hasBias ? 1 : 0), ("BLOCK", block),
         ]
-        return try kernel(name, in: file, defineList: defines + (rows.map { [("ROW_W", $0.input), ("ROW_OW", $0.output)] } ?? [])
-                              + (epilogue.epilogue.isNone ? [] : epilogue.defines))
+        let rowDefines = rows.map { [("ROW_W", $0.input), ("ROW_OW", $0.output)] } ?? []
+        return try kernel(name, in: file, defineList: defines + rowDefines + epilogue.defines)
     }
 
     /// The depthwise kernel `name`, or its row-buffer variant (`name` + `_rows`, sized for g's rows).

@@ -111,7 +111,7 @@ extension OpenCLBackend {
             let w = try weights(buffer, padded)
             let rowTiles = (problem.targetChannelsPerGroup + tiling.rows - 1) / tiling.rows
             let columnTiles = problem.targetHeight * ((problem.targetWidth + tiling.columns - 1) / tiling.columns)
-            let defines = window.map { ($0.key, $0.value) } + (epilogue.epilogue.isNone ? [] : epilogue.defines)
+            let defines = window.map { ($0.key, $0.value) } + epilogue.defines
             try context.launch(
                 try kernel("conv2d_implicit_gemm", in: "conv_gemm.cl", defineList: defines),
                 global: [rowTiles, columnTiles, problem.batch * problem.groups], local: [1, 1, 1],

@@ -116,7 +116,7 @@ extension OpenCLBackend {
                 ("TM", tiling.rows), ("VW", tiling.vectorWidth), ("NV", tiling.vectors),
                 ("M_MAJOR", tiling.rowMajorOrder ? 1 : 0), ("A_TRANS", transposedA ? 1 : 0),
                 ("ACCUMULATE", accumulate ? 1 : 0), ("HAS_BIAS", biasKind),
-            ] + (epilogue.epilogue.isNone ? [] : epilogue.defines))
+            ] + epilogue.defines)
         let rowTiles = (m + tiling.rows - 1) / tiling.rows, columnTiles = (n + tiling.columns - 1) / tiling.columns
         try context.launch(
             kernel, global: (tiling.rowMajorOrder ? [rowTiles, columnTiles] : [columnTiles, rowTiles]) + [batch.count],
