@@ -323,9 +323,11 @@ struct CommandLineTests {
     @Test func benchWritesRecords() throws {
         let cache = path("cache")
         let result = try ConvLensProcess.run(
-            ["bench", "--suite", "ops", "--layer", "dw3x3", "--batches", "1", "--runs", "2", "--warmup", "0",
-             "--json", path("bench.json")], environment: ["XDG_CACHE_HOME": cache])
+            ["bench", "--suite", "ops", "--layer", "dw3x3", "--batches", "1", "--runs", "2", "--warmup", "1",
+             "--json", path("bench.json"), "--profile"], environment: ["XDG_CACHE_HOME": cache])
         #expect(result.status == 0, "\(result.error)")
+        // The profile covers what was timed: three passes × two runs, idle time counted inside them only.
+        #expect(result.output.contains("(inside the 6 timed runs; warm-ups not recorded)"), "\(result.output)")
         let records = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path("bench.json"))))
             as? [[String: Any]] ?? []
         let workloads = records.map { "\($0["workload"] ?? "") \($0["direction"] ?? "")" }
