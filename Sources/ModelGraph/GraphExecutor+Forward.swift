@@ -57,20 +57,18 @@ extension GraphExecutor {
 
     /// Uploads `input` and runs `forwardOutput`.
     @discardableResult
-    public func forwardOutput(_ input: HostTensor) throws -> B.Tensor {
-        try prepareShapes(for: input.shape)
-        let tensor = try buffer("input", input.shape)
-        try backend.write(input, into: tensor)
-        return try forwardOutput(tensor)
-    }
+    public func forwardOutput(_ input: HostTensor) throws -> B.Tensor { try forwardOutput(try uploaded(input)) }
 
     /// Uploads `input` and runs `forward`.
     @discardableResult
-    public func forward(_ input: HostTensor) throws -> B.Tensor {
+    public func forward(_ input: HostTensor) throws -> B.Tensor { try forward(try uploaded(input)) }
+
+    /// `input` in the executor's reusable input buffer.
+    private func uploaded(_ input: HostTensor) throws -> B.Tensor {
         try prepareShapes(for: input.shape)
         let tensor = try buffer("input", input.shape)
         try backend.write(input, into: tensor)
-        return try forward(tensor)
+        return tensor
     }
 
     /// `body` (running `node`), with a backend failure (a device allocation refused, a launch that failed) naming
