@@ -32,6 +32,11 @@ __kernel void binary_forward(__global const float* a, __global const float* b, _
 // Broadcasting over rank ≤ 4, padded on the left to 4 axes: the output has dims D0..D3; an operand's strides
 // are 0 on the axes it is broadcast along.
 //
+// Where an operand's row starts (strides S0..S2 over the output's leading axes, 0 where it is broadcast).
+inline size_t row_offset(int row, int D1, int D2, int S0, int S1, int S2) {
+    return (size_t)(row / (D2 * D1)) * S0 + (size_t)((row / D2) % D1) * S1 + (size_t)(row % D2) * S2;
+}
+
 // Forward: global size (⌈D3/RUN⌉, D0·D1·D2), a run of up to RUN elements along the last axis per work-item, the
 // row's offsets worked out once (per-element index arithmetic held the kernel to about 2 GB/s). A_STEP and B_STEP
 // are the operands' last-axis strides, 0 (broadcast) or 1, as defines so that the run vectorizes.
@@ -48,9 +53,8 @@ __kernel void binary_forward_rows(__global const float* a, __global const float*
                                   int D2, int D3, int A0, int A1, int A2, int B0, int B1, int B2) {
     const int start = get_global_id(0) * RUN, row = get_global_id(1);
     if (start >= D3 || row >= D0 * D1 * D2) return;
-    const int i2 = row % D2, i1 = (row / D2) % D1, i0 = row / (D2 * D1);
-    a += (size_t)i0 * A0 + (size_t)i1 * A1 + (size_t)i2 * A2;
-    b += (size_t)i0 * B0 + (size_t)i1 * B1 + (size_t)i2 * B2;
+    a += row_offset(row, D1, D2, A0, A1, A2);
+    b += row_offset(row, D1, D2, B0, B1, B2);
     y += (size_t)row * D3;
     const int end = min(start + RUN, D3);
     for (int i = start; i < end; ++i) y[i] = binary_op(a[i * A_STEP], b[i * B_STEP]);
@@ -109,9 +113,8 @@ __kernel void binary_backward_rows(__global const float* dy, __global const floa
                                    int B1, int B2) {
     const int start = get_global_id(0) * RUN, row = get_global_id(1);
     if (start >= D3 || row >= D0 * D1 * D2) return;
-    const int i2 = row % D2, i1 = (row / D2) % D1, i0 = row / (D2 * D1);
-    a += (size_t)i0 * A0 + (size_t)i1 * A1 + (size_t)i2 * A2;
-    b += (size_t)i0 * B0 + (size_t)i1 * B1 + (size_t)i2 * B2;
+    a += row_offset(row, D1, D2, A0, A1, A2);
+    b += row_offset(row, D1, D2, B0, B1, B2);
     dy += (size_t)row * D3;
     dx += (size_t)row * D3;
     const int end = min(start + RUN, D3);

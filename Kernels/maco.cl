@@ -50,6 +50,16 @@ inline float standardize_denominator(float deviation, float epsilon) {
 #endif
 }
 
+// The backward pass's second term per unit of (x − μ): Σ g·(x − μ)·s′ / (n·σ·s²), with s′ = ds/dσ (σ/s for
+// √(σ² + ε), 1 for σ + ε, where a constant row has none).
+inline float standardize_curvature(float projection, float deviation, float s, int n) {
+#if EPSILON_IN_VARIANCE
+    return projection / ((float)n * s * s * s);
+#else
+    return deviation > 0.0f ? projection / ((float)n * deviation * s * s) : 0.0f;
+#endif
+}
+
 // Global size (STANDARDIZE_GROUP, ROWS), work-groups (STANDARDIZE_GROUP, 1): one group per row of ELEMENTS values.
 __kernel void standardize_forward(__global const float* x, __global float* y, int ELEMENTS, float epsilon) {
     __local float scratch[STANDARDIZE_GROUP];
@@ -75,11 +85,7 @@ __kernel void standardize_backward(__global const float* x, __global const float
     const float gradientMean = group_sum(sum, scratch) / (float)ELEMENTS;
     projection = group_sum(projection, scratch);
     const float s = standardize_denominator(moments.y, epsilon);
-#if EPSILON_IN_VARIANCE
-    const float curvature = projection / ((float)ELEMENTS * s * s * s);
-#else
-    const float curvature = moments.y > 0.0f ? projection / ((float)ELEMENTS * moments.y * s * s) : 0.0f;
-#endif
+    const float curvature = standardize_curvature(projection, moments.y, s, ELEMENTS);
     for (int i = id; i < ELEMENTS; i += STANDARDIZE_GROUP) {
         dx[base + i] = (dy[base + i] - gradientMean) / s - (x[base + i] - moments.x) * curvature;
     }
@@ -140,11 +146,7 @@ __kernel void standardize_rows_backward(__global const float* x, __global const 
     ROW_SUM(projection, ELEMENTS, dy[i] * (x[i] - moments.x))
     const float gradientMean = sum / (float)ELEMENTS;
     const float s = standardize_denominator(moments.y, epsilon);
-#if EPSILON_IN_VARIANCE
-    const float curvature = projection / ((float)ELEMENTS * s * s * s);
-#else
-    const float curvature = moments.y > 0.0f ? projection / ((float)ELEMENTS * moments.y * s * s) : 0.0f;
-#endif
+    const float curvature = standardize_curvature(projection, moments.y, s, ELEMENTS);
     for (int i = 0; i < ELEMENTS; ++i) dx[i] = (dy[i] - gradientMean) / s - (x[i] - moments.x) * curvature;
 }
 

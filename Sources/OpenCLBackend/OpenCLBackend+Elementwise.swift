@@ -7,20 +7,16 @@ extension OpenCLBackend {
     ) throws {
         let g = checked.geometry
         let operands: [KernelArgument] = [.buffer(a.buffer), .buffer(b.buffer), .buffer(output.buffer)]
-        let (dims, aStrides, bStrides) = (g.kernelOutput, g.kernelStrides(g.kernelA), g.kernelStrides(g.kernelB))
         guard a.shape != output.shape || b.shape != output.shape else {
             return try launch(
                 try kernel("binary_forward", in: "elementwise.cl", defines: ["OP": opCode(op)]),
                 global: [g.output.count], arguments: operands + [.int(g.output.count)],
                 cost: OpCost.binary(g, backward: false))
         }
-        let run = 256
+        let rows = BroadcastRows(g)
         try launch(
-            try kernel("binary_forward_rows", in: "elementwise.cl",
-                       defines: ["OP": opCode(op), "RUN": run, "A_STEP": aStrides[3], "B_STEP": bStrides[3]]),
-            global: [(dims[3] + run - 1) / run, dims[0] * dims[1] * dims[2]],
-            arguments: operands + (dims + aStrides.prefix(3) + bStrides.prefix(3)).map { .int($0) },
-            cost: OpCost.binary(g, backward: false))
+            try kernel("binary_forward_rows", in: "elementwise.cl", defineList: [("OP", opCode(op))] + rows.defines),
+            global: rows.global, arguments: operands + rows.sizes, cost: OpCost.binary(g, backward: false))
     }
 
     public func binaryBackward(
@@ -34,15 +30,13 @@ extension OpenCLBackend {
         for (side, grad, own, dims) in [(0, gradA, a, g.kernelA), (1, gradB, b, g.kernelB)] {
             guard let grad else { continue }
             if dims == g.kernelOutput {
-                let (aStrides, bStrides) = (g.kernelStrides(g.kernelA), g.kernelStrides(g.kernelB))
-                let output = g.kernelOutput, run = 256
+                let rows = BroadcastRows(g)
                 try launch(
                     try kernel("binary_backward_rows", in: "elementwise.cl",
-                               defines: ["OP": opCode(op), "SIDE": side, "RUN": run, "A_STEP": aStrides[3],
-                                         "B_STEP": bStrides[3]]),
-                    global: [(output[3] + run - 1) / run, output[0] * output[1] * output[2]],
+                               defineList: [("OP", opCode(op)), ("SIDE", side)] + rows.defines),
+                    global: rows.global,
                     arguments: [.buffer(gradOutput.buffer), .buffer(a.buffer), .buffer(b.buffer), .buffer(grad.buffer)]
-                        + (output + aStrides.prefix(3) + bStrides.prefix(3)).map { .int($0) },
+                        + rows.sizes,
                     cost: OpCost(flops: g.output.count, bytes: OpCost.traffic(g.output.count, g.output.count, own.shape.count)))
                 continue
             }
@@ -108,4 +102,23 @@ extension OpenCLBackend {
                         .int(g.outer * g.inner), .int(g.extent), .int(g.inner)],
             cost: OpCost.softmax(output.shape, backward: true))
     }
+}
+
+/// How elementwise.cl's row kernels (`binary_forward_rows`, `binary_backward_rows`) cover a broadcast: a run of
+/// `run` elements of the output's last axis per work-item, one row per output position over the leading axes.
+private struct BroadcastRows {
+    let run = 256
+    let dims: [Int]
+    let aStrides: [Int]
+    let bStrides: [Int]
+
+    init(_ g: BroadcastGeometry) {
+        (dims, aStrides, bStrides) = (g.kernelOutput, g.kernelStrides(g.kernelA), g.kernelStrides(g.kernelB))
+    }
+
+    /// The run length and each operand's last-axis stride (0 or 1), which the kernels take as defines.
+    var defines: [(String, Int)] { [("RUN", run), ("A_STEP", aStrides[3]), ("B_STEP", bStrides[3])] }
+    var global: [Int] { [(dims[3] + run - 1) / run, dims[0] * dims[1] * dims[2]] }
+    /// D0…D3, then each operand's strides over the leading three axes.
+    var sizes: [KernelArgument] { (dims + aStrides.prefix(3) + bStrides.prefix(3)).map { .int($0) } }
 }
