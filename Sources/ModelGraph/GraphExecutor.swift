@@ -46,7 +46,7 @@ public final class GraphExecutor<B: Backend> {
     /// Uploads the constants of `graph` that are not on the device yet or hold other values.
     private func uploadConstants() throws {
         for (name, tensor) in graph.constants where uploaded[name] != tensor {
-            constants[name] = try backend.upload(tensor)
+            constants[name] = try backend.uploadConstant(tensor)
             uploaded[name] = tensor
         }
     }

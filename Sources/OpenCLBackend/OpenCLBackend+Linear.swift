@@ -8,14 +8,28 @@ extension OpenCLBackend {
         let g = checked.geometry
         if g.batch >= tuning.linearProductMinimumRows {
             // Many rows (a per-pixel MLP on channels-last activations, a transformer's tokens): y = x · Wᵀ on
-            // matmul_tiled's register tiles, against the weights transposed into scratch memory.
+            // matmul_tiled's register tiles, against the weights transposed: once for a model's constant weight,
+            // into scratch memory on each call otherwise.
+            let product = { (weights: MatrixView) in
+                try self.matmul(MatrixView(buffer: input.buffer, rowStride: g.inFeatures), weights,
+                                into: MatrixView(buffer: output.buffer, rowStride: g.outFeatures), bias: bias?.buffer,
+                                biasPerColumn: true, m: g.batch, n: g.outFeatures, k: g.inFeatures)
+            }
+            let transpose = { (into: DeviceBuffer) in
+                try self.transpose(MatrixView(buffer: weight.buffer, rowStride: g.inFeatures), rows: g.outFeatures,
+                                   columns: g.inFeatures, into: MatrixView(buffer: into, rowStride: g.outFeatures))
+            }
+            if weight.buffer.isConstant {
+                let transposed = try weight.buffer.derivedCopy("transposed \(g.outFeatures)×\(g.inFeatures)") {
+                    let copy = try DeviceBuffer(context: context, byteCount: weight.buffer.byteCount)
+                    try transpose(copy)
+                    return copy
+                }
+                return try product(MatrixView(buffer: transposed, rowStride: g.outFeatures))
+            }
             return try scratch.withBuffer(floats: g.inFeatures * g.outFeatures, context: context) { transposed in
-                let weights = MatrixView(buffer: transposed, rowStride: g.outFeatures)
-                try transpose(MatrixView(buffer: weight.buffer, rowStride: g.inFeatures), rows: g.outFeatures,
-                              columns: g.inFeatures, into: weights)
-                try matmul(MatrixView(buffer: input.buffer, rowStride: g.inFeatures), weights,
-                           into: MatrixView(buffer: output.buffer, rowStride: g.outFeatures), bias: bias?.buffer,
-                           biasPerColumn: true, m: g.batch, n: g.outFeatures, k: g.inFeatures)
+                try transpose(transposed)
+                try product(MatrixView(buffer: transposed, rowStride: g.outFeatures))
             }
         }
         try launch(

@@ -140,9 +140,19 @@ public final class OpenCLBackend: Backend, @unchecked Sendable {
         return Tensor(shape: host.shape, buffer: buffer)
     }
 
+    /// A constant's buffer keeps the forms the kernels derive from it (a linear layer's transposed weight).
+    public func uploadConstant(_ host: HostTensor) throws -> Tensor {
+        try host.shape.requirePositive("tensor", of: "upload")
+        let buffer = try DeviceBuffer(context: context, byteCount: host.values.count * MemoryLayout<Float>.stride,
+                                      constant: true)
+        try context.write(host.values, to: buffer)
+        return Tensor(shape: host.shape, buffer: buffer)
+    }
+
     public func write(_ host: HostTensor, into tensor: Tensor) throws {
         try host.shape.require(tensor.shape, "host tensor", of: "write")
         try context.write(host.values, to: tensor.buffer)
+        if tensor.buffer.isConstant { tensor.buffer.forgetDerivedCopies() }
     }
 
     public func download(_ tensor: Tensor) throws -> HostTensor {

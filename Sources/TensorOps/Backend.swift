@@ -31,6 +31,9 @@ public protocol Backend: AnyObject {
     func makeTensor(_ shape: TensorShape) throws -> Tensor
     func makeIndexTensor(_ shape: TensorShape) throws -> IndexTensor
     func upload(_ host: HostTensor) throws -> Tensor
+    /// `upload` for a model's weight or other constant, which no op will write to (only `write(_:into:)` may
+    /// replace its contents): a backend may keep forms derived from it, such as a transposed copy, across calls.
+    func uploadConstant(_ host: HostTensor) throws -> Tensor
     /// Copies `host` into an existing tensor of the same shape (reusing its memory).
     func write(_ host: HostTensor, into tensor: Tensor) throws
     /// Waits for every queued op, then copies the tensor to the host.
@@ -283,6 +286,9 @@ public protocol Backend: AnyObject {
 
 extension Backend {
     public func withConvAlgorithm<T>(_ algorithm: ConvAlgorithm, _ body: () throws -> T) throws -> T { try body() }
+
+    /// A backend that derives nothing from constants uploads them as any tensor.
+    public func uploadConstant(_ host: HostTensor) throws -> Tensor { try upload(host) }
 }
 
 extension Backend {

@@ -99,9 +99,6 @@ public struct PermuteGeometry: Hashable, Sendable {
 
     /// For each output axis, the input's stride along it (row-major input).
     public var inputStrides: [Int] { permutation.map { input.strides[$0] } }
-
-    /// Whether this is the transpose of a matrix (rank 2, axes swapped).
-    public var isMatrixTranspose: Bool { permutation == [1, 0] }
 }
 
 /// The elements one axis of a slice takes: `count` of them from `start`, `step` apart (negative: backwards).
@@ -168,10 +165,16 @@ public enum LayoutOp: OpFamily {
         PermuteCase(input: [2, 4, 3, 5], [0, 3, 1, 2]),
         PermuteCase(input: [2, 7, 3, 4], [0, 2, 1, 3]),
         PermuteCase(input: [2, 1, 3, 2, 2, 3], [5, 3, 0, 4, 2, 1]),
+        // The tiled gathers: NCHW → NHWC with whole and partial 16 × 16 tiles over a batch, tiles over two batch
+        // axes.
+        PermuteCase(input: [2, 20, 17, 18], [0, 2, 3, 1]),
+        PermuteCase(input: [3, 17, 2, 19], [2, 0, 3, 1]),
         // ViT's class token, a channel run (Split), every other column backwards.
         SliceCase(input: [2, 5, 8], [.whole(2), AxisRange(start: 0, count: 1), .whole(8)]),
         SliceCase(input: [2, 6, 5, 4], [.whole(2), AxisRange(start: 2, count: 3), .whole(5), .whole(4)]),
         SliceCase(input: [3, 4, 9], [AxisRange(start: 1, count: 2), .whole(4), AxisRange(start: 8, step: -2, count: 4)]),
+        // Merged rows longer than one work-item's run.
+        SliceCase(input: [2, 4, 300], [.whole(2), AxisRange(start: 1, count: 2), .whole(300)]),
     ]
 
     public static let gradientCases: [any DifferentiableOpCase] = [
@@ -179,6 +182,7 @@ public enum LayoutOp: OpFamily {
         Pad2DCase(input: [1, 2, 3, 4], Padding2D(top: 1, left: 0, bottom: 2, right: 1), value: 0.5),
         PermuteCase(input: [3, 4], [1, 0]),
         PermuteCase(input: [2, 3, 4], [2, 0, 1]),
+        PermuteCase(input: [1, 3, 17, 2], [0, 2, 3, 1]),
         SliceCase(input: [2, 5, 3], [.whole(2), AxisRange(start: 4, step: -2, count: 2), AxisRange(start: 1, count: 2)]),
     ]
 }

@@ -1,6 +1,7 @@
 import BackendParity
 @testable import OpenCLBackend
 import OpenCLRuntime
+import ReferenceBackend
 import TensorOps
 import TestSupport
 import Testing
@@ -37,5 +38,31 @@ struct MatmulTests {
         }
         expectClose(try backend.download(c).values.map(Double.init), expected,
                     relativeL2: Tolerance.deviceVsReference, "matmul m \(m) n \(n) k \(k) Aᵀ \(transposedA)")
+    }
+
+    /// A linear layer with enough rows for the tiled product reads a constant weight through its transposed copy,
+    /// made once: the copy gives what a weight uploaded as any tensor gives, bit for bit, and a weight rewritten
+    /// with `write(_:into:)` is transposed afresh.
+    @Test func aConstantWeightsTransposedCopyFollowsItsContents() throws {
+        let backend = try TestBackends.device()
+        let (rows, inFeatures, outFeatures) = (40, 24, 19)
+        var random = SeededGenerator(seed: 0x5C)
+        let x = try backend.upload(HostTensor.randomNormal([rows, inFeatures], using: &random))
+        let weights = (0..<2).map { _ in HostTensor.randomNormal([outFeatures, inFeatures], using: &random) }
+        let constant = try backend.uploadConstant(weights[0])
+        #expect(constant.buffer.isConstant)
+        for weight in weights {
+            try backend.write(weight, into: constant)
+            let (cached, plain) = (try backend.makeTensor([rows, outFeatures]), try backend.makeTensor([rows, outFeatures]))
+            // Twice through the copy: the second call finds it made.
+            for _ in 0..<2 { try backend.linearForward(input: x, weight: constant, bias: nil, output: cached) }
+            try backend.linearForward(input: x, weight: try backend.upload(weight), bias: nil, output: plain)
+            #expect(try backend.download(cached).values == backend.download(plain).values)
+            let g = try LinearGeometry(input: [rows, inFeatures], weight: weight.shape)
+            expectClose(try backend.download(cached).values.map(Double.init),
+                        ReferenceMath.linearForward(input: try backend.download(x).values.map(Double.init),
+                                                    weight: weight.values.map(Double.init), bias: nil, g),
+                        relativeL2: Tolerance.deviceVsReference, "linear through a constant's transposed copy")
+        }
     }
 }
