@@ -3,6 +3,7 @@ import Foundation
 @testable import ModelGraph
 import ReferenceBackend
 import TensorOps
+import TestSupport
 import Testing
 
 /// What the importer accepts, lowers and folds, and how it refuses what it cannot run.
@@ -93,6 +94,40 @@ struct ImporterTests {
             TinyModel.node("Mul", "scale", inputs: ["s", "r"], output: "y"),
         ]).data(), source: "gate.onnx")
         #expect(kept.nodes.map(\.opType) == ["Sigmoid", "Relu", "Mul"])
+    }
+
+    /// x · (1 + erf(x / √2)) · 0.5, as the TorchScript exporter writes GELU, becomes one exact GELU node under the
+    /// last Mul's name and output, with the Constant nodes placed after the Div as that exporter places them; the
+    /// chain stays as it is when one of its inner values is read elsewhere.
+    @Test func theErfChainOfGELUFusesIntoOneNode() throws {
+        func chain(extraOutput: String? = nil) -> TinyModel {
+            var model = TinyModel(nodes: [
+                TinyModel.node("Div", "div", inputs: ["input", "root2"], output: "d"),
+                TinyModel.node("Erf", "erf", inputs: ["d"], output: "e"),
+                TinyModel.constant("one", 1),
+                TinyModel.node("Add", "add", inputs: ["e", "one"], output: "p"),
+                TinyModel.node("Mul", "mul", inputs: ["input", "p"], output: "q"),
+                TinyModel.constant("half", 0.5),
+                TinyModel.node("Mul", "mul_1", inputs: ["q", "half"], output: "y"),
+            ], initializers: [TinyModel.floats("root2", [Float(2.0.squareRoot())])])
+            if let extraOutput { model.outputNames = ["y", extraOutput] }
+            return model
+        }
+        let fused = try ONNXImporter.load(data: try chain().data(), source: "gelu.onnx")
+        #expect(fused.nodes.map(\.name) == ["mul_1"] && fused.nodes.map(\.output) == ["y"])
+        guard case .activation(.gelu(tanh: false)) = fused.nodes[0].operation else {
+            Issue.record("expected an exact GELU, got \(fused.nodes[0])")
+            return
+        }
+        let backend = ReferenceBackend()
+        let input = HostTensor(shape: [1, 3, 8, 8], values: (0..<192).map { Float($0 - 96) / 24 })
+        let output = try backend.download(try GraphExecutor(graph: fused, backend: backend).forward(input))
+        expectClose(output.values.map(Double.init),
+                    input.values.map { Double($0) * (1 + erf(Double($0) / 2.0.squareRoot())) / 2 },
+                    relativeL2: 1e-7, "fused GELU against its formula")
+
+        let kept = try ONNXImporter.load(data: try chain(extraOutput: "e").data(), source: "gelu-erf-read.onnx")
+        #expect(kept.nodes.map(\.opType) == ["Div", "Erf", "Add", "Mul", "Mul"])
     }
 
     /// An integer constant read as image data is refused with its type.
@@ -216,6 +251,30 @@ struct TinyModel {
             (attribute.name, attribute.type, attribute.i) = (name, .int, value)
             node.attribute.append(attribute)
         }
+        return node
+    }
+
+    /// A float initializer of one dimension.
+    static func floats(_ name: String, _ values: [Float]) -> Onnx_TensorProto {
+        var tensor = Onnx_TensorProto()
+        tensor.name = name
+        tensor.dims = [Int64(values.count)]
+        tensor.dataType = 1
+        tensor.floatData = values
+        return tensor
+    }
+
+    /// A Constant node holding one float (a scalar), as exporters write them.
+    static func constant(_ output: String, _ value: Float) -> Onnx_NodeProto {
+        var node = Onnx_NodeProto()
+        node.opType = "Constant"
+        node.name = "\(output)_constant"
+        node.output = [output]
+        var attribute = Onnx_AttributeProto()
+        (attribute.name, attribute.type) = ("value", .tensor)
+        attribute.t.dataType = 1
+        attribute.t.floatData = [value]
+        node.attribute = [attribute]
         return node
     }
 

@@ -23,6 +23,8 @@ struct GraphBuilder {
     var foldedNodeCount = 0
     /// Sigmoid outputs held back to fuse with the Mul that reads them, by the value the Sigmoid read.
     var pendingSiLU: [String: String] = [:]
+    /// Source nodes already lowered as part of an earlier node's fused chain (`foldGELU`), by index.
+    var absorbedNodes: Set<Int> = []
     private var producers: [String: Int] = [:]
     private var nodeNames: Set<String> = []
 
@@ -41,6 +43,7 @@ struct GraphBuilder {
             throw ModelError.unsupportedOp(
                 opType: "\(proto.domain).\(proto.opType)", node: name, opset: nil, supported: ONNXImporter.supportedOps)
         }
+        if absorbedNodes.contains(index) { return }
         guard let output = proto.output.first, !output.isEmpty else {
             throw ModelError.unsupportedUsage(node: name, opType: proto.opType, reason: "it has no output")
         }
@@ -57,6 +60,7 @@ struct GraphBuilder {
         try attributes.requireSchemaNames(proto)
         try attributes.requireSchemaInputs(proto)
         if try fold(proto, name: name, attributes: attributes) { return }
+        if try foldGELU(proto, index: index) { return }
         try lower(proto, name: name, attributes: attributes)
     }
 
