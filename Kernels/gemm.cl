@@ -22,6 +22,12 @@
 #ifndef ACCUMULATE
 #define ACCUMULATE 0
 #endif
+// B laid out in panels of TN columns (pack_panels below): element (k, n) at (n / TN)·bPanel + k·TN + n % TN, each
+// panel padded with zeros to TN columns, so that a work-item reads its B in one run instead of one cache line per
+// row (a model's constant weights in long products, packed once).
+#ifndef B_PACKED
+#define B_PACKED 0
+#endif
 
 #if A_TRANS
 #define A_AT(r, k) A[(size_t)(k) * lda + aRow[r]]
@@ -49,11 +55,12 @@ inline VT load_tail(__global const float* row, int n, int N) {
     }
 
 // Global size (⌈M/TM⌉, ⌈N/TN⌉, batch) with M_MAJOR, else (⌈N/TN⌉, ⌈M/TM⌉, batch).
-// bCount is B's buffer length in floats: a tile that runs past column N still loads full vectors from every row
+// With B_PACKED, ldb is TN and bPanel the step from one panel to the next; every row of a panel is whole.
+// Otherwise bCount is B's buffer length in floats: a tile that runs past column N still loads full vectors from every row
 // whose vectors end inside the buffer (the lanes past N belong to the next row or to padding, and are never
 // stored), so only the last row or two of a matrix take the lane-by-lane path.
 __kernel void matmul_tiled(__global const float* A, int aOffset, int lda, __global const float* B, int bOffset,
-                           int ldb, int bCount, __global float* C, int cOffset, int ldc, __global const float* bias,
+                           int ldb, int bCount, int bPanel, __global float* C, int cOffset, int ldc, __global const float* bias,
                            int biasOffset, int M, int N, int K, int aBatch, int bBatch, int cBatch,
                            __global const float* R, float epilogueA, float epilogueB) {
 #if M_MAJOR
@@ -67,7 +74,11 @@ __kernel void matmul_tiled(__global const float* A, int aOffset, int lda, __glob
     bOffset += z * bBatch;
     cOffset += z * cBatch;
     A += aOffset;
+#if B_PACKED
+    B += bOffset + (size_t)(n0 / TN) * bPanel;
+#else
     B += bOffset + n0;
+#endif
     C += cOffset;
     R += cOffset;  // unused (null) without EPILOGUE_RESIDUAL
     // Rows past M repeat the last row (their results are never stored), so loads stay in bounds.
@@ -78,8 +89,12 @@ __kernel void matmul_tiled(__global const float* A, int aOffset, int lda, __glob
     }
     const bool full = n0 + TN <= N;
     // Rows k < kVector have TN readable floats from column n0.
+#if B_PACKED
+    const int kVector = K;
+#else
     const long spare = (long)bCount - ((long)bOffset + n0 + TN);
     const int kVector = spare < 0 ? 0 : (int)min((long)K, spare / ldb + 1);
+#endif
 
     VT acc[TM][NV], part[TM][NV];
     _Pragma("unroll") for (int r = 0; r < TM; ++r) _Pragma("unroll") for (int v = 0; v < NV; ++v) acc[r][v] = 0.0f;
@@ -125,5 +140,18 @@ __kernel void matmul_tiled(__global const float* A, int aOffset, int lda, __glob
                 }
             }
         }
+    }
+}
+
+// Global size (K, ⌈N/TN⌉): the K × N matrix whose element (k, n) is src[k·SK + n·SN] in matmul_tiled's B_PACKED
+// layout (panel p holds columns p·TN ..< p·TN + TN, row after row, zeros past N). A weight W (OUT × IN) packs as
+// B = Wᵀ for y = x·Wᵀ (SK 1, SN IN) and as B = W for dx = dy·W (SK IN, SN 1).
+__kernel void pack_panels(__global const float* src, __global float* dst, int K, int N, int SK, int SN) {
+    const int k = get_global_id(0), panel = get_global_id(1);
+    if (k >= K || panel * TN >= N) return;
+    __global float* out = dst + ((size_t)panel * K + k) * TN;
+    for (int j = 0; j < TN; ++j) {
+        const int n = panel * TN + j;
+        out[j] = n < N ? src[(size_t)k * SK + (size_t)n * SN] : 0.0f;
     }
 }

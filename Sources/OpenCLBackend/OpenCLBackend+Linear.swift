@@ -19,6 +19,10 @@ extension OpenCLBackend {
                 try self.transpose(MatrixView(buffer: weight.buffer, rowStride: g.inFeatures), rows: g.outFeatures,
                                    columns: g.inFeatures, into: MatrixView(buffer: into, rowStride: g.outFeatures))
             }
+            if let packed = try packedPanels(of: weight.buffer, rows: g.outFeatures, columns: g.inFeatures,
+                                             transposed: true, m: g.batch) {
+                return try product(packed)
+            }
             if weight.buffer.isConstant {
                 let transposed = try weight.buffer.derivedCopy("transposed \(g.outFeatures)×\(g.inFeatures)") {
                     let copy = try DeviceBuffer(context: context, byteCount: weight.buffer.byteCount)
@@ -41,14 +45,16 @@ extension OpenCLBackend {
             cost: g.forwardCost(hasBias: bias != nil))
     }
 
-    /// dx = dy · W: a matrix product (m batch, n IN, k OUT) over W's rows as they are stored.
+    /// dx = dy · W: a matrix product (m batch, n IN, k OUT) over W's rows as they are stored, or packed once
+    /// (`packedPanels`) for a constant weight of many outputs.
     public func linearBackwardInput(
         _ checked: Checked<LinearGeometry>, gradOutput: Tensor, weight: Tensor, gradInput: Tensor
     ) throws {
         let g = checked.geometry
         try matmul(
             MatrixView(buffer: gradOutput.buffer, rowStride: g.outFeatures),
-            MatrixView(buffer: weight.buffer, rowStride: g.inFeatures),
+            try packedPanels(of: weight.buffer, rows: g.outFeatures, columns: g.inFeatures, transposed: false,
+                             m: g.batch) ?? MatrixView(buffer: weight.buffer, rowStride: g.inFeatures),
             into: MatrixView(buffer: gradInput.buffer, rowStride: g.inFeatures),
             m: g.batch, n: g.inFeatures, k: g.outFeatures)
     }

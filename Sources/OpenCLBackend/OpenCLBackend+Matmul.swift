@@ -2,11 +2,14 @@ import OpenCLRuntime
 import Synchronization
 import TensorOps
 
-/// A matrix inside a device buffer: where it starts (in floats) and its row stride.
+/// A matrix inside a device buffer: where it starts (in floats) and its row stride; or, as a product's B, packed
+/// in panels of the tile's columns (`OpenCLBackend.packedPanels`): the row stride is then the panel width and
+/// `panelStride` the floats from one panel to the next.
 struct MatrixView {
     let buffer: DeviceBuffer
     var offset = 0
     let rowStride: Int
+    var panelStride: Int? = nil
 }
 
 /// How matmul_tiled splits work on one device: a work-item's register tile of `rows` × `vectors`·`vectorWidth`
@@ -85,7 +88,8 @@ extension OpenCLBackend {
         biasOffset: Int = 0, biasPerColumn: Bool = false, m: Int, n: Int, k: Int, accumulate: Bool = false,
         batch: MatmulBatch = .single, epilogue: KernelEpilogue = .none
     ) throws {
-        let tiling = MatmulTiling.leastPadded(matmulTilings) { $0.paddedWork(m: m, n: n) }
+        let tiling = productTiling(m: m, n: n)
+        precondition(b.panelStride == nil || b.rowStride == tiling.columns, "B packed for another tile width")
         let biasKind = bias == nil ? 0 : (biasPerColumn ? 2 : 1)
         guard let chunk = tiling.termsPerLaunch, k > chunk else {
             return try launchMatmul(tiling, a, transposedA: transposedA, b, into: c, bias: bias, biasOffset: biasOffset,
@@ -95,7 +99,8 @@ extension OpenCLBackend {
         for k0 in stride(from: 0, to: k, by: chunk) {
             let aPart = MatrixView(buffer: a.buffer, offset: a.offset + (transposedA ? k0 * a.rowStride : k0),
                                    rowStride: a.rowStride)
-            let bPart = MatrixView(buffer: b.buffer, offset: b.offset + k0 * b.rowStride, rowStride: b.rowStride)
+            let bPart = MatrixView(buffer: b.buffer, offset: b.offset + k0 * b.rowStride, rowStride: b.rowStride,
+                                   panelStride: b.panelStride)
             // The epilogue acts on the whole sum: only the launch that adds the last terms applies it.
             try launchMatmul(tiling, aPart, transposedA: transposedA, bPart, into: c, bias: k0 == 0 ? bias : nil,
                              biasOffset: biasOffset, biasKind: k0 == 0 ? biasKind : 0, m: m, n: n, k: min(chunk, k - k0),
@@ -115,7 +120,7 @@ extension OpenCLBackend {
             defineList: [
                 ("TM", tiling.rows), ("VW", tiling.vectorWidth), ("NV", tiling.vectors),
                 ("M_MAJOR", tiling.rowMajorOrder ? 1 : 0), ("A_TRANS", transposedA ? 1 : 0),
-                ("ACCUMULATE", accumulate ? 1 : 0), ("HAS_BIAS", biasKind),
+                ("ACCUMULATE", accumulate ? 1 : 0), ("HAS_BIAS", biasKind), ("B_PACKED", b.panelStride == nil ? 0 : 1),
             ] + epilogue.defines)
         let rowTiles = (m + tiling.rows - 1) / tiling.rows, columnTiles = (n + tiling.columns - 1) / tiling.columns
         try context.launch(
@@ -123,7 +128,8 @@ extension OpenCLBackend {
             local: tiling.local + [batch.workGroupExtent(tiling.batchLocal)],
             arguments: [
                 .buffer(a.buffer), .int(a.offset), .int(a.rowStride), .buffer(b.buffer), .int(b.offset),
-                .int(b.rowStride), .int(b.buffer.byteCount / MemoryLayout<Float>.stride), .buffer(c.buffer),
+                .int(b.rowStride), .int(b.buffer.byteCount / MemoryLayout<Float>.stride), .int(b.panelStride ?? 0),
+                .buffer(c.buffer),
                 .int(c.offset), .int(c.rowStride),
                 bias.map { .buffer($0) } ?? .null, .int(biasOffset), .int(m), .int(n), .int(k),
                 .int(batch.aStride), .int(batch.bStride), .int(batch.cStride),
@@ -133,6 +139,33 @@ extension OpenCLBackend {
                 bytes: 4 * (m * k + k * n + m * n * ((accumulate ? 2 : 1) + (epilogue.residual == nil ? 0 : 1)))
                     * batch.count,
                 detail: "\(batch.count > 1 ? "\(batch.count)× " : "")m \(m) n \(n) k \(k)"
-                    + "\(transposedA ? " Aᵀ" : "")\(accumulate ? " +=" : "")"))
+                    + "\(transposedA ? " Aᵀ" : "")\(b.panelStride == nil ? "" : " B packed")\(accumulate ? " +=" : "")"))
+    }
+
+    /// The register tile `matmul` runs an m × n product on.
+    func productTiling(m: Int, n: Int) -> MatmulTiling {
+        MatmulTiling.leastPadded(matmulTilings) { $0.paddedWork(m: m, n: n) }
+    }
+
+    /// A constant weight W (`rows` × `columns`, row-major) as the B of an m-row product, packed once in panels of
+    /// that product's tile width (`pack_panels`): Wᵀ when `transposed` (y = x·Wᵀ), else W (dx = dy·W). nil where
+    /// packing does not pay: a weight kernels may write to, or products of fewer terms than
+    /// `tuning.packedProductMinimumTerms`, whose unpacked B stays in cache anyway.
+    func packedPanels(of weight: DeviceBuffer, rows: Int, columns: Int, transposed: Bool, m: Int) throws -> MatrixView? {
+        let (k, n) = transposed ? (columns, rows) : (rows, columns)
+        guard weight.isConstant, let minimum = tuning.packedProductMinimumTerms, k >= minimum else { return nil }
+        let tiling = productTiling(m: m, n: n)
+        let width = tiling.columns
+        let panels = (n + width - 1) / width
+        let packed = try weight.derivedCopy("\(transposed ? "Wᵀ" : "W") in panels of \(width)") {
+            let copy = try DeviceBuffer(context: context, byteCount: panels * k * width * MemoryLayout<Float>.stride)
+            try launch(
+                try kernel("pack_panels", in: "gemm.cl", defineList: [("VW", tiling.vectorWidth), ("NV", tiling.vectors)]), global: [k, panels],
+                arguments: [.buffer(weight), .buffer(copy), .int(k), .int(n), .int(transposed ? 1 : columns),
+                            .int(transposed ? columns : 1)],
+                cost: OpCost.copy(input: k * n, output: panels * k * width), detail: "\(k)×\(n) in panels of \(width)")
+            return copy
+        }
+        return MatrixView(buffer: packed, rowStride: width, panelStride: k * width)
     }
 }

@@ -49,6 +49,9 @@ public struct DeviceTuning: Sendable {
     /// Linear layers with at least this many rows run as matrix products against their transposed weights
     /// (matmul_tiled) rather than one dot product per output (linear.cl).
     var linearProductMinimumRows = 32
+    /// Products of at least this many terms read a model's constant weight packed in panels of the tile's columns
+    /// (`OpenCLBackend.packedPanels`); nil: never packed.
+    var packedProductMinimumTerms: Int? = nil
     /// Output floats per conv2d_im2col work-item.
     var im2colRunFloats = 256
     /// Padded-input floats per conv2d_pad_input work-item (implicit GEMM's copy).
@@ -118,7 +121,8 @@ public struct DeviceTuning: Sendable {
             DeviceTuning(
                 matmulTilings: [MatmulTiling(rows: 6, vectorWidth: 8, vectors: 2, rowMajorOrder: true, local: [1, 1],
                                              batchLocal: 4)],
-                implicitGemmMaximumColumnPadding: 8.0 / 7.0, depthwiseRows: false, standardizeRowMaximum: 4096)
+                implicitGemmMaximumColumnPadding: 8.0 / 7.0, depthwiseRows: false, standardizeRowMaximum: 4096,
+                packedProductMinimumTerms: 1024)
         case .cpuNarrow:
             DeviceTuning(
                 matmulTilings: [MatmulTiling(rows: 4, vectorWidth: 4, vectors: 2, rowMajorOrder: true, local: [1, 1],

@@ -111,6 +111,11 @@ public enum LinearOp: OpFamily {
         // Enough rows for the product path (transposed weights, a bias per column), partial tiles both ways.
         LinearCase(input: [1, 5, 9, 37], outFeatures: 29, bias: true),
         LinearCase(input: [40, 21], outFeatures: 19, bias: false),
+        // A model's weight, read through its transposed copy, and packed in panels where the products are long
+        // (a CPU's 1024 terms: IN for the output, OUT for the input gradient), partial panels included.
+        LinearCase(input: [40, 21], outFeatures: 19, bias: true, constantWeight: true),
+        LinearCase(input: [37, 1030], outFeatures: 27, bias: true, constantWeight: true),
+        LinearCase(input: [33, 29], outFeatures: 1027, bias: false, constantWeight: true),
         // Attention's products (heads × tokens), a plain matrix pair, and a matrix shared by a batch either side.
         MatMulCase(a: [2, 3, 7, 5], b: [2, 3, 5, 6]),
         MatMulCase(a: [9, 17], b: [17, 4]),
@@ -160,17 +165,22 @@ public struct MatMulCase: DifferentiableOpCase {
 public struct LinearCase: DifferentiableOpCase {
     public let geometry: LinearGeometry
     public let hasBias: Bool
+    /// The weight uploaded as a model's constant.
+    public let constantWeight: Bool
 
-    init(input: TensorShape, outFeatures: Int, bias: Bool) {
+    init(input: TensorShape, outFeatures: Int, bias: Bool, constantWeight: Bool = false) {
         geometry = try! LinearGeometry(input: input, weight: [outFeatures, input[input.rank - 1]])
         hasBias = bias
+        self.constantWeight = constantWeight
     }
 
     public var op: String { "linear" }
     public var directions: [Direction] { [.forward, .backwardInput, .backwardWeight] }
     public var shapeDescription: String {
         "x\(geometry.input) w\(geometry.outFeatures)×\(geometry.inFeatures)" + (hasBias ? " +bias" : "")
+            + (constantWeight ? " (constant)" : "")
     }
+    public var constantInputs: Set<Int> { constantWeight ? [1] : [] }
     public var inputShapes: [TensorShape] { [geometry.input, geometry.weight] + (hasBias ? [[geometry.outFeatures]] : []) }
     public var inputNames: [String] { ["input", "weight", "bias"] }
 

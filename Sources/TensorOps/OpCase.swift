@@ -57,6 +57,9 @@ public protocol DifferentiableOpCase: OpCase {
     var inputNames: [String] { get }
     /// Input `index`'s values: standard normal unless the op needs them elsewhere (away from a kink, positive, …).
     func input(_ index: Int, using random: inout SeededGenerator) -> [Float]
+    /// The inputs uploaded as a model's constants (`Backend.uploadConstant`), whose derived forms a backend may
+    /// keep: a weight, where a kernel path reads it packed or transposed once. None unless a case says so.
+    var constantInputs: Set<Int> { get }
     func forward<B: Backend>(_ inputs: [B.Tensor], on backend: B) throws -> B.Tensor
     /// The gradients `direction` computes, by input index, given ∂L/∂output.
     func gradients<B: Backend>(_ direction: Direction, _ inputs: [B.Tensor], gradOutput: B.Tensor, on backend: B)
@@ -68,6 +71,8 @@ extension DifferentiableOpCase {
         HostTensor.randomNormal(inputShapes[index], using: &random).values
     }
 
+    public var constantInputs: Set<Int> { [] }
+
     public func run<B: Backend>(_ direction: Direction, on backend: B, seed: UInt64) throws -> [ParityOutput] {
         try runDifferentiable(direction, on: backend, seed: seed)
     }
@@ -76,7 +81,8 @@ extension DifferentiableOpCase {
     public func runDifferentiable<B: Backend>(_ direction: Direction, on backend: B, seed: UInt64) throws -> [ParityOutput] {
         var random = SeededGenerator(seed: seed)
         let inputs = try inputShapes.indices.map { index in
-            try backend.upload(HostTensor(shape: inputShapes[index], values: input(index, using: &random)))
+            let host = HostTensor(shape: inputShapes[index], values: input(index, using: &random))
+            return try constantInputs.contains(index) ? backend.uploadConstant(host) : backend.upload(host)
         }
         let output = try forward(inputs, on: backend)
         guard direction != .forward else {
