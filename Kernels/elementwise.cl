@@ -155,7 +155,6 @@ __kernel void channel_affine_forward(__global const float* x, __global const flo
 #endif
 }
 
-// Global size (ROWS): softmax over each row of COLUMNS, shifted by the row maximum.
 // Global size (OUTER · INNER): one group of COLUMNS values INNER apart each (INNER = 1: a contiguous row, the last
 // axis), shifted by its maximum for stability.
 __kernel void softmax_forward(__global const float* x, __global float* y, int ROWS, int COLUMNS, int INNER) {
@@ -183,4 +182,58 @@ __kernel void softmax_backward(__global const float* y, __global const float* dy
     float dot = 0.0f;
     for (int j = 0; j < COLUMNS; ++j) dot = fma(dy[base + j * INNER], y[base + j * INNER], dot);
     for (int j = 0; j < COLUMNS; ++j) dx[base + j * INNER] = y[base + j * INNER] * (dy[base + j * INNER] - dot);
+}
+
+// The sum of a float8's lanes, pairwise.
+inline float lane_sum8(float8 v) {
+    const float4 h = v.lo + v.hi;
+    const float2 q = h.lo + h.hi;
+    return q.x + q.y;
+}
+
+// softmax_forward over contiguous rows (the last axis, INNER 1), 8 columns at a time so that PoCL runs each
+// row's maximum, exponentials and sum as vector operations: ViT's attention rows (12 × 197 of 197) took 2.1 ms as
+// one scalar column at a time.
+__kernel void softmax_rows_forward(__global const float* x, __global float* y, int ROWS, int COLUMNS) {
+    const int row = get_global_id(0);
+    if (row >= ROWS) return;
+    __global const float* in = x + (size_t)row * COLUMNS;
+    __global float* out = y + (size_t)row * COLUMNS;
+    const int whole = COLUMNS / 8 * 8;
+    float8 largest8 = (float8)(-INFINITY);
+    for (int j = 0; j < whole; j += 8) largest8 = fmax(largest8, vload8(0, in + j));
+    float largest = fmax(fmax(fmax(largest8.s0, largest8.s1), fmax(largest8.s2, largest8.s3)),
+                         fmax(fmax(largest8.s4, largest8.s5), fmax(largest8.s6, largest8.s7)));
+    for (int j = whole; j < COLUMNS; ++j) largest = fmax(largest, in[j]);
+    float8 total8 = 0.0f;
+    for (int j = 0; j < whole; j += 8) {
+        const float8 e = exp(vload8(0, in + j) - largest);
+        vstore8(e, 0, out + j);
+        total8 += e;
+    }
+    float total = lane_sum8(total8);
+    for (int j = whole; j < COLUMNS; ++j) {
+        out[j] = exp(in[j] - largest);
+        total += out[j];
+    }
+    for (int j = 0; j < whole; j += 8) vstore8(vload8(0, out + j) / total, 0, out + j);
+    for (int j = whole; j < COLUMNS; ++j) out[j] /= total;
+}
+
+// softmax_backward over contiguous rows, 8 columns at a time.
+__kernel void softmax_rows_backward(__global const float* y, __global const float* dy, __global float* dx, int ROWS,
+                                    int COLUMNS) {
+    const int row = get_global_id(0);
+    if (row >= ROWS) return;
+    const size_t base = (size_t)row * COLUMNS;
+    y += base;
+    dy += base;
+    dx += base;
+    const int whole = COLUMNS / 8 * 8;
+    float8 dot8 = 0.0f;
+    for (int j = 0; j < whole; j += 8) dot8 = fma(vload8(0, dy + j), vload8(0, y + j), dot8);
+    float dot = lane_sum8(dot8);
+    for (int j = whole; j < COLUMNS; ++j) dot = fma(dy[j], y[j], dot);
+    for (int j = 0; j < whole; j += 8) vstore8(vload8(0, y + j) * (vload8(0, dy + j) - dot), 0, dx + j);
+    for (int j = whole; j < COLUMNS; ++j) dx[j] = y[j] * (dy[j] - dot);
 }

@@ -83,8 +83,16 @@ extension OpenCLBackend {
             cost: OpCost.channelAffine(shape))
     }
 
+    /// A softmax over the last axis (INNER 1) runs the row kernels, 8 columns at a time; one along another axis
+    /// reads its group INNER apart.
     public func softmaxForward(_ checked: Checked<SoftmaxGeometry>, input: Tensor, output: Tensor) throws {
         let g = checked.geometry
+        if g.inner == 1 {
+            return try launch(
+                try kernel("softmax_rows_forward", in: "elementwise.cl"), global: [g.outer],
+                arguments: [.buffer(input.buffer), .buffer(output.buffer), .int(g.outer), .int(g.extent)],
+                cost: OpCost.softmax(input.shape, backward: false))
+        }
         try launch(
             try kernel("softmax_forward", in: "elementwise.cl"), global: [g.outer * g.inner],
             arguments: [.buffer(input.buffer), .buffer(output.buffer), .int(g.outer * g.inner), .int(g.extent),
@@ -96,6 +104,13 @@ extension OpenCLBackend {
         _ checked: Checked<SoftmaxGeometry>, output: Tensor, gradOutput: Tensor, gradInput: Tensor
     ) throws {
         let g = checked.geometry
+        if g.inner == 1 {
+            return try launch(
+                try kernel("softmax_rows_backward", in: "elementwise.cl"), global: [g.outer],
+                arguments: [.buffer(output.buffer), .buffer(gradOutput.buffer), .buffer(gradInput.buffer),
+                            .int(g.outer), .int(g.extent)],
+                cost: OpCost.softmax(output.shape, backward: true))
+        }
         try launch(
             try kernel("softmax_backward", in: "elementwise.cl"), global: [g.outer * g.inner],
             arguments: [.buffer(output.buffer), .buffer(gradOutput.buffer), .buffer(gradInput.buffer),

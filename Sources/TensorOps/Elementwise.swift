@@ -121,8 +121,11 @@ public enum ElementwiseOp: OpFamily {
         BinaryCase(.mul, a: [1, 3, 5, 300], b: [300]),
         BinaryCase(.sub, a: [2, 3, 1], b: [2, 3, 600]),
         ChannelAffineCase(shape: [2, 5, 6, 7]),
+        // The last axis (the row kernels, 8 columns at a time): whole runs and a tail, a tail only, whole runs only.
         SoftmaxCase(shape: [3, 10]),
         SoftmaxCase(shape: [2, 3, 17]),
+        SoftmaxCase(shape: [4, 6]),
+        SoftmaxCase(shape: [2, 3, 24]),
         // Other axes: channels of a feature map, and the middle of three.
         SoftmaxCase(shape: [2, 5, 3, 4], axis: 1),
         SoftmaxCase(shape: [3, 7, 6], axis: -2),
