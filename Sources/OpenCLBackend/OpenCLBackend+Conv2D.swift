@@ -231,11 +231,13 @@ extension OpenCLBackend {
     {
         let (inRows, terms) = (g.inChannelsPerGroup, g.outChannelsPerGroup * g.kernelHeight * g.kernelWidth)
         let problem = ImplicitConvolution.backwardInput(g)
+        let made = try flippedConstant(weight, g)
         // Every group's flipped weights side by side: inChannels × terms, the layout of a convolution weight.
         try implicitGemmConvolution(
             problem, tiling: planner.implicitGemmTiling(problem), source: gradOutput.buffer, bias: nil,
-            target: gradInput.buffer, weightScratchFloats: g.inChannels * terms
+            target: gradInput.buffer, weightScratchFloats: made == nil ? g.inChannels * terms : 0
         ) { buffer, offset in
+            if let made { return made }
             for group in 0..<g.groups {
                 try flipWeights(weight, group: group, g,
                                 into: MatrixView(buffer: buffer, offset: offset + group * inRows * terms, rowStride: terms))
@@ -258,11 +260,16 @@ extension OpenCLBackend {
         ]
         let tile = matmulTiling.columns, colStride = (inPlane + tile - 1) / tile * tile
         let rows = im2colRows(height: g.inHeight, width: g.inWidth)
+        let made = try flippedConstant(weight, g)
         try scratch.withBuffer(floats: inRows * terms + terms * colStride, context: context) { buffer in
-            let flipped = MatrixView(buffer: buffer, rowStride: terms)
             let col = MatrixView(buffer: buffer, offset: inRows * terms, rowStride: colStride)
             for group in 0..<g.groups {
-                try flipWeights(weight, group: group, g, into: flipped)
+                var flipped = MatrixView(buffer: buffer, rowStride: terms)
+                if let made {
+                    flipped = MatrixView(buffer: made.buffer, offset: group * inRows * terms, rowStride: terms)
+                } else {
+                    try flipWeights(weight, group: group, g, into: flipped)
+                }
                 for image in 0..<g.batch {
                     // im2col of dy: "input" OH×OW, "output" H×W, window KH×KW with padding K−1−p.
                     try launch(
@@ -281,22 +288,6 @@ extension OpenCLBackend {
                 }
             }
         }
-    }
-
-    /// One group's weights flipped and transposed for `backwardInputAsConvolution`, into `flipped` (inChannels of
-    /// the group × outChannels·KH·KW).
-    private func flipWeights(_ weight: Tensor, group: Int, _ g: Conv2DGeometry, into flipped: MatrixView) throws {
-        let (inRows, outRows, taps) = (g.inChannelsPerGroup, g.outChannelsPerGroup, g.kernelHeight * g.kernelWidth)
-        // The flip's tile of TILE × TILE tap blocks in local memory: the largest that fits 16 KB.
-        let flipTile = [16, 8, 4, 2].first { $0 * $0 * taps * MemoryLayout<Float>.stride <= 16 << 10 } ?? 1
-        try context.launch(
-            try kernel("conv2d_flipped_weight", in: "conv2d.cl",
-                       defines: ["KH": g.kernelHeight, "KW": g.kernelWidth, "TILE": flipTile]),
-            global: [inRows, outRows], local: [flipTile, flipTile],
-            arguments: [.buffer(weight.buffer), .int(group * outRows * inRows * taps), .buffer(flipped.buffer),
-                        .int(flipped.offset), .int(inRows), .int(outRows)],
-            annotation: LaunchAnnotation(flops: 0, bytes: 8 * inRows * outRows * taps,
-                                         detail: "\(outRows)×\(inRows)×\(taps)"))
     }
 
     /// Runs `body` with a scratch matrix of `rows` × `columns`, its row stride rounded up to whole column tiles so

@@ -56,12 +56,24 @@ extension OpenCLBackend {
         ]
         try scratch.withBuffer(floats: uFloats + vFloats + mFloats, context: context) { buffer in
             // U[e] holds the filters in storage order: COUT × CIN, which is R × S forward and S × R (transposed)
-            // for the input gradient.
-            try launch(
-                try kernel("winograd_weight_transform", in: "winograd.cl", defines: defines), global: [r * s],
-                arguments: [.buffer(weight), .int(0), .buffer(buffer), .int(r * s), .int(uPlane)],
-                cost: OpCost(flops: 28 * r * s, bytes: 4 * (9 + 16) * r * s), detail: "\(r)×\(s)")
-            let filters = MatrixView(buffer: buffer, rowStride: flipTransposed ? r : s)
+            // for the input gradient; a model's constant weight keeps its U from the first call.
+            let transform = { (u: DeviceBuffer) in
+                try self.launch(
+                    try self.kernel("winograd_weight_transform", in: "winograd.cl", defines: defines), global: [r * s],
+                    arguments: [.buffer(weight), .int(0), .buffer(u), .int(r * s), .int(uPlane)],
+                    cost: OpCost(flops: 28 * r * s, bytes: 4 * (9 + 16) * r * s), detail: "\(r)×\(s)")
+            }
+            var u = buffer
+            if weight.isConstant {
+                u = try weight.derivedCopy("Winograd U\(flipTransposed ? ", flipped and transposed" : "")") {
+                    let copy = try DeviceBuffer(context: context, byteCount: uFloats * MemoryLayout<Float>.stride)
+                    try transform(copy)
+                    return copy
+                }
+            } else {
+                try transform(buffer)
+            }
+            let filters = MatrixView(buffer: u, rowStride: flipTransposed ? r : s)
             for firstRow in stride(from: 0, to: totalRows, by: chunkRows) {
                 let rows = min(chunkRows, totalRows - firstRow), n = rows * problem.tileColumns
                 try launch(

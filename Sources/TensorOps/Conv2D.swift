@@ -183,6 +183,12 @@ public enum Conv2DOp: OpFamily {
                    Conv2DParameters(padding: Padding2D(1), groups: 2)),
         Conv2DCase(input: [1, 2, 5, 700], weight: [2, 1, 3, 3], bias: false,
                    Conv2DParameters(stride: Size2D(2), padding: Padding2D(1), groups: 2)),
+        // A model's weight, whose flipped copy (the input gradient as a convolution) and Winograd filters are made
+        // once: plain and grouped.
+        Conv2DCase(input: [1, 5, 10, 9], weight: [7, 5, 3, 3], bias: true, Conv2DParameters(padding: Padding2D(1)),
+                   constantWeight: true),
+        Conv2DCase(input: [2, 6, 9, 11], weight: [8, 3, 3, 3], bias: false,
+                   Conv2DParameters(padding: Padding2D(1), groups: 2), constantWeight: true),
     ] + ConvEpilogueCase.cases
 
     /// Small enough to difference every input, weight and bias element.
@@ -203,15 +209,22 @@ public enum Conv2DOp: OpFamily {
 public struct Conv2DCase: DifferentiableOpCase {
     public let geometry: Conv2DGeometry
     public let hasBias: Bool
+    /// The weight uploaded as a model's constant.
+    public let constantWeight: Bool
 
-    init(input: TensorShape, weight: TensorShape, bias: Bool, _ parameters: Conv2DParameters) {
+    init(input: TensorShape, weight: TensorShape, bias: Bool, _ parameters: Conv2DParameters,
+         constantWeight: Bool = false) {
         geometry = try! Conv2DGeometry(input: input, weight: weight, parameters: parameters)
         hasBias = bias
+        self.constantWeight = constantWeight
     }
 
     public var op: String { "conv2d" }
     public var directions: [Direction] { [.forward, .backwardInput, .backwardWeight] }
-    public var shapeDescription: String { "\(geometry)" + (hasBias ? " +bias" : "") }
+    public var shapeDescription: String {
+        "\(geometry)" + (hasBias ? " +bias" : "") + (constantWeight ? " (constant)" : "")
+    }
+    public var constantInputs: Set<Int> { constantWeight ? [1] : [] }
     public var inputShapes: [TensorShape] { [geometry.input, geometry.weight] + (hasBias ? [[geometry.outChannels]] : []) }
     public var inputNames: [String] { ["input", "weight", "bias"] }
 
