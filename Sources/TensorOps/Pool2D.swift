@@ -108,6 +108,10 @@ public enum Pool2DOp: OpFamily {
         Pool2DCase(.max, input: [1, 4, 11, 8],
                    Pool2DParameters(kernel: Size2D(3), stride: Size2D(2), padding: Padding2D(1), ceilMode: true)),
         Pool2DCase(.max, input: [2, 2, 14, 12], Pool2DParameters(kernel: Size2D(3), stride: Size2D(2), ceilMode: true)),
+        // Rows wide enough for runs of 8 vector outputs between the padded edges: ResNet's 3×3 stride-2 pool, and
+        // stride 1.
+        Pool2DCase(.max, input: [2, 3, 9, 40], Pool2DParameters(kernel: Size2D(3), stride: Size2D(2), padding: Padding2D(1))),
+        Pool2DCase(.max, input: [1, 2, 6, 21], Pool2DParameters(kernel: Size2D(3), stride: Size2D(1), padding: Padding2D(1))),
         Pool2DCase(.max, input: [1, 3, 9, 9],
                    Pool2DParameters(kernel: Size2D(3), stride: Size2D(1), padding: Padding2D(1), dilation: Size2D(2))),
         Pool2DCase(.max, input: [1, 2, 7, 9],

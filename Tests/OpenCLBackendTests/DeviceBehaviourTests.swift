@@ -1,6 +1,7 @@
 import Foundation
 import OpenCLBackend
 import OpenCLRuntime
+import ReferenceBackend
 import TensorOps
 import TestSupport
 import Testing
@@ -28,6 +29,28 @@ struct DeviceBehaviourTests {
                                       parameters: Conv2DParameters(groups: 2))
         }
         #expect(throws: ShapeError.self) { try backend.makeTensor([1, 0, 4, 4]) }
+    }
+
+    /// Max-pooling's vector runs (ResNet's 3×3 stride-2 windows, and stride 1) keep the scalar rule: NaN wins, the
+    /// first of equal maxima is the argmax. NaNs and ties sit inside the runs and at their edges, on both backends.
+    @Test(arguments: [1, 2]) func maxPoolVectorRunsKeepNaNAndTies(stride: Int) throws {
+        let backend = try TestBackends.device(), reference = ReferenceBackend()
+        let parameters = Pool2DParameters(kernel: Size2D(3), stride: Size2D(stride), padding: Padding2D(1))
+        let input = HostTensor(shape: [1, 2, 5, 41], values: (0..<410).map { i in
+            [17, 18, 40, 96, 203, 260].contains(i) ? .nan : Float(i % 7 < 3 ? 1 : i % 5)
+        })
+        let geometry = try Pool2DGeometry(.max, input: input.shape, parameters: parameters)
+        func pool<B: Backend>(_ backend: B) throws -> (values: [Float], argmax: [Int32]) {
+            let output = try backend.makeTensor(geometry.output)
+            let argmax = try backend.makeIndexTensor(geometry.output)
+            try backend.maxPool2dForward(input: try backend.upload(input), output: output, argmax: argmax,
+                                         parameters: parameters)
+            return (try backend.download(output).values, try backend.downloadIndices(argmax))
+        }
+        let (device, expected) = (try pool(backend), try pool(reference))
+        #expect(device.values.map(\.isNaN) == expected.values.map(\.isNaN))
+        #expect(zip(device.values, expected.values).allSatisfy { $0.isNaN || $0 == $1 })
+        #expect(device.argmax == expected.argmax)
     }
 
     @Test func seededRunsGiveIdenticalBytes() throws {
