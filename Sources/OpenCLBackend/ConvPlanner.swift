@@ -24,10 +24,26 @@ public struct ConvPlanner: Sendable {
         return defaultAlgorithm(pass, g)
     }
 
+    /// Whether the general depthwise kernels would test bounds tap by tap on most of a row: at a stride other than 1,
+    /// or where the columns whose every tap reads inside the row (their runs of 8 in vectors, as in
+    /// conv2d_depthwise_forward) are fewer than half the row, or fewer than 8.
+    static func generalDepthwiseRunsAreShort(_ g: Conv2DGeometry) -> Bool {
+        let p = g.parameters
+        guard p.stride.width == 1 else { return true }
+        let first = min(max(p.padding.left, 0), g.outWidth)
+        let end = min(max(g.inWidth - ((g.kernelWidth - 1) * p.dilation.width - p.padding.left), first), g.outWidth)
+        let inside = end - first
+        return inside < 8 || 2 * inside < g.outWidth
+    }
+
     /// The device class's rules (`DeviceTuning.defaults` holds the measurements behind each threshold).
     public func defaultAlgorithm(_ pass: ConvPass, _ g: Conv2DGeometry) -> ConvAlgorithm {
         if g.isDepthwise {
-            return pass != .backwardWeight && tuning.depthwiseRows && g.depthwiseRowsFit ? .depthwiseRows : .depthwise
+            let rows = switch tuning.depthwiseRows {
+            case .always: true
+            case .whereGeneralRunsAreShort: Self.generalDepthwiseRunsAreShort(g)
+            }
+            return pass != .backwardWeight && rows && g.depthwiseRowsFit ? .depthwiseRows : .depthwise
         }
         guard g.outChannelsPerGroup >= tuning.matmulMinimumChannels else { return .direct }
         switch pass {

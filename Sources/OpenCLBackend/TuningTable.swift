@@ -26,6 +26,14 @@ public enum DeviceClass: String, Sendable, CaseIterable {
 
 /// Every tunable parameter of the convolution and product kernels for one device class, each with the measurement
 /// that set it. The planner (`ConvPlanner`) and the launchers read them from here only.
+/// Where depthwise layers take the row-buffer kernels (`ConvAlgorithm.depthwiseRows`).
+enum DepthwiseRowsRule: Sendable {
+    case always
+    /// Only at strides other than 1, or where the general kernels' runs of 8 vector columns cover less than half
+    /// of an output row (`ConvPlanner.generalDepthwiseRunsAreShort`): there they test bounds tap by tap.
+    case whereGeneralRunsAreShort
+}
+
 public struct DeviceTuning: Sendable {
     /// matmul_tiled's register tiles; the first also sets the column rounding of scratch matrices, and a product
     /// takes another only where that one pads it clearly less (`MatmulTiling.leastPadded`).
@@ -41,8 +49,9 @@ public struct DeviceTuning: Sendable {
     var winogradChunkFloats = 4 << 20
     /// Whether conv2d_implicit_gemm is the default where its tiles fit the rows; nil on devices where it never is.
     var implicitGemmMaximumColumnPadding: Double?
-    /// Depthwise layers run the row-buffer kernels where their rows fit (`depthwiseRowsFit`), else the general ones.
-    var depthwiseRows = true
+    /// Which depthwise layers run the row-buffer kernels (where their rows fit, `depthwiseRowsFit`) rather than the
+    /// general ones.
+    var depthwiseRows = DepthwiseRowsRule.always
     /// Standardized rows (LayerNorm and the other normalizations) up to this many elements take one work-item
     /// each rather than a work-group (0: always a work-group).
     var standardizeRowMaximum = 0
@@ -67,6 +76,11 @@ public struct DeviceTuning: Sendable {
     }
 
     /// The defaults for `deviceClass`.
+    ///
+    /// Constant weights packed in panels for products of 1024 terms or more on AVX2 (`packedProductMinimumTerms`):
+    /// on the 2-core EPYC (best of 20 calls each) ViT's 197 × 768 × 3072 product went from 99 to 132 GFLOP/s and
+    /// 1576 × 768 × 3072 from 72 to 129, while products of 96–768 terms lost 5–20 % (their unpacked B stays in
+    /// cache), so shorter ones stay unpacked.
     ///
     /// Matrix-product tiles, CPU: micro-kernels holding twice rows × columns floats in vector registers (the sum and
     /// the current run). With 16-wide vectors, 12 × 32 and 8 × 48 both fill AVX-512's 32 registers: 8 × 48 loads
@@ -94,7 +108,11 @@ public struct DeviceTuning: Sendable {
     /// Depthwise row-buffer kernels on AVX-512 (they were written on the Zen 4 and measured faster there); the general
     /// kernels on AVX2, where `convlens tune` on the 2-core Haswell EPYC measured MobileNetV2's 3×3 layer (144
     /// channels, 56 px) at 0.38 ms forward against 1.62 with rows at batch 1, and 2.9 against 14.2 at batch 8
-    /// (backward-input 0.46 against 1.38, 3.0 against 7.7).
+    /// (backward-input 0.46 against 1.38, 3.0 against 7.7). There the rows still win where the general kernels'
+    /// vector runs do not reach (`whereGeneralRunsAreShort`), measured over EfficientNet-B0's depthwise layers (medians
+    /// of 5 forward + backward passes, `bench --profile`): stride 2 from 1.2× (672 channels, 14 px, 5×5) to 4.9×
+    /// (96 channels, 112 px, 3×3: 3.4 ms against 0.70 forward, 4.4 against 0.96 backward-input), 7-px planes
+    /// 1.1–1.4×, while at stride 1 from 14 px up the general kernels keep 1.1–5×.
     ///
     /// Normalization rows up to 4096 elements, one work-item each, on a CPU: LayerNorm over ConvNeXt's 96 channels
     /// (3136 rows) went from 8.1 ms forward and 14.5 ms backward as work-groups to 0.29 and 0.47, ViT's 197 rows of
@@ -121,7 +139,8 @@ public struct DeviceTuning: Sendable {
             DeviceTuning(
                 matmulTilings: [MatmulTiling(rows: 6, vectorWidth: 8, vectors: 2, rowMajorOrder: true, local: [1, 1],
                                              batchLocal: 4)],
-                implicitGemmMaximumColumnPadding: 8.0 / 7.0, depthwiseRows: false, standardizeRowMaximum: 4096,
+                implicitGemmMaximumColumnPadding: 8.0 / 7.0, depthwiseRows: .whereGeneralRunsAreShort,
+                standardizeRowMaximum: 4096,
                 packedProductMinimumTerms: 1024)
         case .cpuNarrow:
             DeviceTuning(

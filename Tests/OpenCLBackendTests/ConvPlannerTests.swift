@@ -70,6 +70,12 @@ struct ConvPlannerTests {
         #expect(planner.algorithm(.forward, conv5) != .winograd, "49 tiles")
         #expect(planner.algorithm(.forward, conv5Batch) == .winograd, "392 tiles")
         #expect(planner.algorithm(.forward, depthwise) == .depthwise, "AVX2 measured the general kernels faster")
+        // …except where their vector runs do not reach: stride 2, and planes too narrow for runs of 8.
+        let stridedDepthwise = try Self.geometry([1, 96, 112, 112], [96, 1, 3, 3],
+                                        Conv2DParameters(stride: Size2D(2), padding: Padding2D(1), groups: 96))
+        let narrow = try Self.geometry([1, 1152, 7, 7], [1152, 1, 5, 5], Conv2DParameters(padding: Padding2D(2), groups: 1152))
+        #expect(planner.algorithm(.forward, stridedDepthwise) == .depthwiseRows)
+        #expect(planner.algorithm(.backwardInput, narrow) == .depthwiseRows)
         #expect(ConvPlanner(tuning: .defaults(for: .cpuAVX512)).algorithm(.forward, depthwise) == .depthwiseRows)
         #expect(planner.algorithm(.backwardWeight, depthwise) == .depthwise)
         #expect(planner.algorithm(.forward, narrowGroups) == .direct)
