@@ -103,6 +103,9 @@ def torch_conv_layers(device, runs, warmup, sync, batches, layers=CONV_LAYERS):
     return results
 
 
+MODEL_BATCHES = [1, 8]
+
+
 def torch_models(device, runs, warmup, sync, models_dir):
     results = {}
     for name in MODELS:
@@ -110,19 +113,21 @@ def torch_models(device, runs, warmup, sync, models_dir):
             continue
         # Only the input's gradient is wanted, as convlens computes it: no weight gradients.
         model = torchvision_model(name).to(device).requires_grad_(False)
-        x = torch.rand(1, 3, 224, 224, generator=torch.Generator().manual_seed(4)).to(device)
+        for batch in MODEL_BATCHES:
+            x = torch.rand(batch, 3, 224, 224, generator=torch.Generator().manual_seed(4)).to(device)
 
-        def forward():
-            with torch.no_grad():
-                model(x)
+            def forward():
+                with torch.no_grad():
+                    model(x)
 
-        def forward_backward():
-            xi = x.clone().requires_grad_(True)
-            model(xi)[0, 0].backward()
+            def forward_backward():
+                # Class 0 of every image, as convlens bench seeds it.
+                xi = x.clone().requires_grad_(True)
+                model(xi)[:, 0].sum().backward()
 
-        results[(name, "forward", 1)] = timing(forward, runs, warmup, sync)
-        results[(name, "forward_backward", 1)] = timing(forward_backward, runs, warmup, sync)
-        print(f"torch {name}: {results[(name, 'forward', 1)]['median_ms']:.2f} ms", flush=True)
+            results[(name, "forward", batch)] = timing(forward, runs, warmup, sync)
+            results[(name, "forward_backward", batch)] = timing(forward_backward, runs, warmup, sync)
+            print(f"torch {name} b{batch}: {results[(name, 'forward', batch)]['median_ms']:.2f} ms", flush=True)
     return results
 
 
@@ -144,9 +149,10 @@ def onnxruntime_models(device, runs, warmup, models_dir):
         if not path.exists():
             continue
         session = ort.InferenceSession(str(path), options, providers=providers)
-        feed = {session.get_inputs()[0].name: torch.rand(1, 3, 224, 224).numpy()}
-        results[(name, "forward", 1)] = timing(lambda: session.run(None, feed), runs, warmup, lambda: None)
-        print(f"onnxruntime {name}: {results[(name, 'forward', 1)]['median_ms']:.2f} ms", flush=True)
+        for batch in MODEL_BATCHES:
+            feed = {session.get_inputs()[0].name: torch.rand(batch, 3, 224, 224).numpy()}
+            results[(name, "forward", batch)] = timing(lambda: session.run(None, feed), runs, warmup, lambda: None)
+            print(f"onnxruntime {name} b{batch}: {results[(name, 'forward', batch)]['median_ms']:.2f} ms", flush=True)
     return results, ort.__version__
 
 
@@ -333,7 +339,7 @@ def section(args, records, torch_conv, torch_models_, ort_models, ort_version, v
         lines.append(f"| {name} | {direction} | {batch} | {fmt(o)} | {o['gflops']:.1f} | {share} | {fmt(t)} | "
                      f"{t['gflops']:.1f} | {ratio(t, o)} |" if o else f"| {name} | {direction} | {batch} | – | – | – | "
                      f"{fmt(t)} | {t['gflops']:.1f} | – |")
-    lines += ["", "### Models (224 px, batch 1)", ""] + models_table(ours, torch_models_, ort_models)
+    lines += ["", "### Models (224 px)", ""] + models_table(ours, torch_models_, ort_models)
     lines += ["", "### Visualization", ""] + vis_table(ours, vis)
     if start:
         cold, warm, command = start
@@ -344,12 +350,13 @@ def section(args, records, torch_conv, torch_models_, ort_models, ort_version, v
 
 
 def models_table(ours, torch_models_, ort_models):
-    lines = ["| model | direction | convlens ms | PyTorch ms | ratio | onnxruntime ms | ratio |",
-             "| --- | --- | ---: | ---: | ---: | ---: | ---: |"]
+    lines = ["| model | direction | batch | convlens ms | PyTorch ms | ratio | onnxruntime ms | ratio |",
+             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for (name, direction, batch), t in torch_models_.items():
         o = ours.get((name, direction, batch))
         r = ort_models.get((name, direction, batch))
-        lines.append(f"| {name} | {direction} | {fmt(o)} | {fmt(t)} | {ratio(t, o)} | {fmt(r)} | {ratio(r, o)} |")
+        lines.append(f"| {name} | {direction} | {batch} | {fmt(o)} | {fmt(t)} | {ratio(t, o)} | {fmt(r)} | "
+                     f"{ratio(r, o)} |")
     return lines
 
 
@@ -362,8 +369,9 @@ def models_section(args, records, torch_models_, ort_models, ort_version, bench_
         f"Models ({'GPU' if args.device == 'cuda' else 'CPU'}): {device}",
         f"convlens on `{device}`; peers: {peer}; onnxruntime {ort_version or '–'} (forward only)",
         "Commands (same sitting: convlens's models, then the peers'):", bench_command) + [
-        f"Wall-clock medians of {args.runs} runs after {args.warmup} warm-up, [min–max], in ms, 224 px, batch 1. "
-        "Ratio = peer time / convlens time: above 1 convlens is faster. Models from Tools/export_torchvision.py "
+        f"Wall-clock medians of {args.runs} runs after {args.warmup} warm-up, [min–max], in ms, 224 px, batches "
+        f"{' and '.join(map(str, MODEL_BATCHES))} (forward_backward: the gradient of every image's class-0 logit "
+        "with respect to the input). Ratio = peer time / convlens time: above 1 convlens is faster. Models from Tools/export_torchvision.py "
         "(TorchScript exporter, opset 17, random weights).",
         "",
     ]

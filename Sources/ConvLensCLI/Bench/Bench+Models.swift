@@ -12,19 +12,24 @@ extension Bench {
         "convnext_tiny", "vit_b_16",
     ]
 
-    /// Each model at 224 px, batch 1: forward, and forward + backward to the input from the top class.
-    mutating func models(folder: String) throws {
+    /// Each model at 224 px and each of `batches`: forward, and forward + backward to the input from class 0 of
+    /// every image (the gradient of each image's logit, as a batched saliency map takes it).
+    mutating func models(folder: String, batches: [Int]) throws {
         for name in Self.modelNames {
             guard let graph = try load(name, folder: folder) else { continue }
             let executor = try GraphExecutor(graph: graph, backend: backend)
-            let input = try random([1, 3, 224, 224], seed: 4)
-            let flops = Int(try graph.summary(input: input.shape).reduce(0) { $0 + $1.megaFLOPs } * 1e6)
-            add(name, "forward", batch: 1, try time { try executor.forwardOutput(input) }, flops: flops)
-            let seed = try backend.upload(HostTensor(shape: [1, 1000], values: (0..<1000).map { $0 == 0 ? 1 : 0 }))
-            add(name, "forward_backward", batch: 1, try time {
-                try executor.forward(input)
-                _ = try executor.backward(from: graph.outputs[0], seed: seed, to: [graph.input.name])
-            })
+            for batch in batches {
+                let input = try random([batch, 3, 224, 224], seed: 4)
+                let flops = Int(try graph.summary(input: input.shape).reduce(0) { $0 + $1.megaFLOPs } * 1e6)
+                add(name, "forward", batch: batch, try time { try executor.forwardOutput(input) }, flops: flops)
+                let seed = try backend.upload(HostTensor(shape: [batch, 1000], values: (0..<batch * 1000).map {
+                    $0 % 1000 == 0 ? 1 : 0
+                }))
+                add(name, "forward_backward", batch: batch, try time {
+                    try executor.forward(input)
+                    _ = try executor.backward(from: graph.outputs[0], seed: seed, to: [graph.input.name])
+                })
+            }
         }
     }
 

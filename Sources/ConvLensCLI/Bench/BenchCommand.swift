@@ -33,7 +33,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Folder of the random-weight ONNX models.", valueName: "dir"))
     var models = "\(NSHomeDirectory())/convlens-models"
 
-    @Option(help: "Batch sizes for the convolution layers.")
+    @Option(help: "Batch sizes for the convolution layers and the models.")
     var batches: [Int] = [1, 8]
 
     @Option(help: "Time only the convolution layers whose name contains this (e.g. conv3_1).")
@@ -64,7 +64,7 @@ struct BenchCommand: ParsableCommand {
                 try bench.peaks()
                 try bench.convLayers(batches: batches, only: layer)
             }
-            if suite == .models || suite == .all { try bench.models(folder: models) }
+            if suite == .models || suite == .all { try bench.models(folder: models, batches: batches) }
             if suite == .vis || suite == .all { try bench.visualizations(folder: models) }
         }
         if let json {
