@@ -159,7 +159,7 @@ def onnxruntime_models(device, runs, warmup, models_dir):
 def gradcam_and_filters(device, runs, warmup, sync, models_dir):
     results = {}
     try:
-        from pytorch_grad_cam import GradCAM
+        from pytorch_grad_cam import GradCAM, ScoreCAM
         from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
     except ImportError:
         GradCAM = None
@@ -177,6 +177,14 @@ def gradcam_and_filters(device, runs, warmup, sync, models_dir):
             lambda: cam(input_tensor=x, targets=[ClassifierOutputTarget(top)]), runs, warmup, sync)
         print(f"pytorch-grad-cam {name}: {results[(f'gradcam.{name}', 'forward_backward', 1)]['median_ms']:.1f} ms",
               flush=True)
+        if name == "resnet50":
+            # Score-CAM over layer4's 2,048 channels, 16 masked images per forward (ScoreCAM's own batch), as
+            # convlens bench times it: one run, no warm-up (each takes minutes).
+            score = ScoreCAM(model=model, target_layers=[layer])
+            results[("scorecam.resnet50", "masked_forwards", 1)] = timing(
+                lambda: score(input_tensor=x, targets=[ClassifierOutputTarget(top)]), 1, 0, sync)
+            print(f"pytorch-grad-cam scorecam: {results[('scorecam.resnet50', 'masked_forwards', 1)]['median_ms']:.0f} ms",
+                  flush=True)
     if (models_dir / "vgg16.onnx").exists():
         # One gradient-ascent step as convlens takes it: 16 images, channel i of conv3_1 for image i, Adam.
         features = torchvision_model("vgg16").features[:11].to(device).requires_grad_(False)
@@ -384,7 +392,7 @@ def vis_table(ours, vis):
     for (name, direction, batch), t in vis.items():
         # A peer's variant ("step_8x128 render_vis 224 px") is set against the convlens record of its first word.
         o = ours.get((name, direction.split(" ")[0], batch))
-        who = ("pytorch-grad-cam" if name.startswith("gradcam") else "Lucent (render_vis step)"
+        who = ("pytorch-grad-cam" if name.startswith(("gradcam", "scorecam")) else "Lucent (render_vis step)"
                if name == "filters.lite0.blocks10_project" else "PyTorch (Adam step)")
         rate = f"{1e3 / o['median_ms']:.2f} vs {1e3 / t['median_ms']:.2f}" if o and name.startswith("filters") else "–"
         lines.append(f"| {name} {direction} | {fmt(o)} | {rate} | {who} | {fmt(t)} | {ratio(t, o)} |")
@@ -400,8 +408,8 @@ def vis_section(args, records, vis, bench_command):
                    f"convlens on `{device}`; peers: {peer}",
                    "Commands (same sitting; convlens's suite and the peers take turns):", bench_command) + [
         f"Wall-clock medians of {args.runs} runs after {args.warmup} warm-up, the median of {args.rounds} rounds "
-        "[min–max of all runs], in ms. Ratio = peer time / convlens time: above 1 convlens is faster. steps/s: "
-        "convlens vs the peer.",
+        "[min–max of all runs], in ms (Score-CAM, minutes a call: one run after none in each round). Ratio = peer "
+        "time / convlens time: above 1 convlens is faster. steps/s: convlens vs the peer.",
         "",
     ] + vis_table({(r["workload"], r["direction"], r["batch"]): r for r in records}, vis)
     return "\n".join(lines) + "\n"

@@ -52,9 +52,11 @@ extension Bench {
         }
     }
 
-    /// Times `body` followed by waiting for the device. `--profile` and `--trace` record the timed runs only, as
+    /// Times `body` followed by waiting for the device, `runs` times after `warmup` untimed calls (by default the
+    /// bench's). `--profile` and `--trace` record the timed runs only, as
     /// the figures do: a warm-up's program loads and first allocations would show as idle gaps no timed run has.
-    func time(_ body: () throws -> Void) throws -> Timing {
+    func time(runs: Int? = nil, warmup: Int? = nil, _ body: () throws -> Void) throws -> Timing {
+        let (runs, warmup) = (runs ?? self.runs, warmup ?? self.warmup)
         let profiler = backend.context.profiler
         let recording = profiler.isEnabled
         if recording { profiler.disable() }

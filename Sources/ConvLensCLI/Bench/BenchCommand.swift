@@ -8,7 +8,7 @@ import TensorOps
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Time the device's peaks, convolution layers, whole models, Grad-CAM and a filter-visualization step.",
+        abstract: "Time the device's peaks, convolution layers, whole models, Grad-CAM, Score-CAM and filter-visualization steps.",
         discussion: """
             Medians of --runs timed calls after --warmup untimed ones, with min and max. The measured FMA and copy \
             peaks are stored in ~/.cache/convlens for --profile's "of peak" column. Models are read from --models \
@@ -18,7 +18,7 @@ struct BenchCommand: ParsableCommand {
 
     enum Suite: String, ExpressibleByArgument, CaseIterable { case ops, models, vis, all }
 
-    @Option(help: "Which workloads: ops (peaks and conv layers), models, vis (Grad-CAM, filter step), or all.")
+    @Option(help: "Which workloads: ops (peaks and conv layers), models, vis (Grad-CAM, Score-CAM, filter steps), or all.")
     var suite: Suite = .all
 
     @Option(help: ArgumentHelp("Also write every result as a JSON list of records.", valueName: "file.json"))
