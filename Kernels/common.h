@@ -8,8 +8,6 @@
 // Index of element (n, c, h, w) in an N×C×H×W tensor.
 #define NCHW_INDEX(n, c, h, w, C, H, W) ((((n) * (C) + (c)) * (H) + (h)) * (W) + (w))
 
-// The sum of every work-item's `value` in a one-dimensional work-group whose size is a power of two, returned to
-// all of them; `scratch` holds one float per work-item. Every work-item of the group must call it.
 // max(x, 0) and clamp that keep NaN, as PyTorch's relu and clamp do: fmax/fmin (and OpenCL's clamp) return the
 // other operand for a NaN, which would turn a NaN activation into a confident number.
 inline float positive_part(float x) { return x < 0.0f ? 0.0f : x; }
@@ -33,6 +31,15 @@ inline float erf_float(float x) {
     return copysign(1.0f - erfc, x);
 }
 
+// The sum of a float8's lanes: the halves added lane by lane, then those four in pairs (the depthwise weight
+// gradient's and the softmax rows' final sums).
+inline float lane_sum8(float8 v) {
+    const float4 halves = v.lo + v.hi;
+    return (halves.s0 + halves.s1) + (halves.s2 + halves.s3);
+}
+
+// The sum of every work-item's `value` in a one-dimensional work-group whose size is a power of two, returned to
+// all of them; `scratch` holds one float per work-item. Every work-item of the group must call it.
 inline float group_sum(float value, __local float* scratch) {
     const int id = get_local_id(0);
     scratch[id] = value;

@@ -213,8 +213,7 @@ __kernel void conv2d_depthwise_backward_weight(__global const float* dy, __globa
         }
     }
     _Pragma("unroll") for (int t = 0; t < KH * KW; ++t) {
-        const float4 halves = lanes[t].lo + lanes[t].hi;
-        dw[co * KH * KW + t] = total[t] + ((halves.s0 + halves.s1) + (halves.s2 + halves.s3));
+        dw[co * KH * KW + t] = total[t] + lane_sum8(lanes[t]);
     }
 }
 

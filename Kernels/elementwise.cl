@@ -184,13 +184,6 @@ __kernel void softmax_backward(__global const float* y, __global const float* dy
     for (int j = 0; j < COLUMNS; ++j) dx[base + j * INNER] = y[base + j * INNER] * (dy[base + j * INNER] - dot);
 }
 
-// The sum of a float8's lanes, pairwise.
-inline float lane_sum8(float8 v) {
-    const float4 h = v.lo + v.hi;
-    const float2 q = h.lo + h.hi;
-    return q.x + q.y;
-}
-
 // softmax_forward over contiguous rows (the last axis, INNER 1), 8 columns at a time so that PoCL runs each
 // row's maximum, exponentials and sum as vector operations: ViT's attention rows (12 × 197 of 197) took 2.1 ms as
 // one scalar column at a time.
