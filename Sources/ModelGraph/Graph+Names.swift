@@ -21,6 +21,15 @@ extension Graph {
         return needed
     }
 
+    /// `value` and every value computed from it (nodes are in execution order, so one pass finds them all).
+    public func descendants(of value: String) -> Set<String> {
+        var reached: Set<String> = [value]
+        for node in nodes where node.inputs.contains(where: reached.contains) {
+            reached.insert(node.output)
+        }
+        return reached
+    }
+
     /// Every name `resolve` accepts: the input, each node's output value and each node's name.
     public var layerNames: [String] {
         [input.name] + nodes.flatMap { [$0.output, $0.name] }

@@ -59,6 +59,55 @@ extension GraphExecutor {
     @discardableResult
     public func forwardOutput(_ input: HostTensor) throws -> B.Tensor { try forwardOutput(try uploaded(input)) }
 
+    /// Runs only the nodes computed from `value` (a value or node name), with `replacement` in its place, and
+    /// returns the model's first output: Ablation-CAM's forwards, which change one layer's channels and need only
+    /// the layers after it. `replacement` is the value's shape at any batch K. Other values those nodes read (a
+    /// skip connection around `value`) come from image `image` of the last full pass, repeated K times. That pass's
+    /// values, shapes and buffers are left as they were, so `value(_:)` and `backward` still read it.
+    /// - Throws: `ExecutionError` before a full pass, for a replacement of the wrong shape, or for a value the
+    ///   output does not depend on.
+    public func forwardOutput(from value: String, replacedBy replacement: B.Tensor, image: Int = 0) throws -> B.Tensor {
+        let start = try graph.resolve(value)
+        let original = try self.value(start)  // refuses before a full pass and after an output-only one
+        guard let input = values[graph.input.name] else { throw ExecutionError.noForwardPass }
+        precondition((0..<input.shape[0]).contains(image), "image \(image) of a pass of \(input.shape[0])")
+        let batch = replacement.shape.rank > 0 ? replacement.shape[0] : 0
+        let tailShapes = try graph.inferShapes(input: TensorShape([batch] + input.shape.dimensions.dropFirst()),
+                                               through: nil)
+        guard tailShapes[start] == replacement.shape else {
+            throw ExecutionError.replacementShape(value: start, expected: tailShapes[start] ?? original.shape,
+                                                  got: replacement.shape)
+        }
+        let downstream = graph.descendants(of: start)
+        guard downstream.contains(graph.outputs[0]) else { throw ExecutionError.outputIndependent(of: start) }
+
+        let full = (values: values, shapes: shapes)
+        defer { (values, shapes, passRole) = (full.values, full.shapes, "") }
+        (values, shapes, passRole) = ([start: replacement], tailShapes, "tail:")
+        for node in graph.nodes where downstream.contains(node.output) && node.output != start {
+            for name in node.inputs where values[name] == nil && constants[name] == nil {
+                values[name] = try repeated(full.values[name], image: image, as: name)
+            }
+            values[node.output] = try running(node) { try run(node) }
+        }
+        return try operand(graph.outputs[0])
+    }
+
+    /// Image `image` of `tensor` (a value of the full pass) repeated over the tail pass's batch.
+    private func repeated(_ tensor: B.Tensor?, image: Int, as name: String) throws -> B.Tensor {
+        guard let tensor else { throw ExecutionError.missingValue(name) }
+        let target = try shape(name)
+        let perImage = tensor.shape.count / tensor.shape[0]
+        guard perImage * target[0] == target.count else {
+            throw ExecutionError.replacementShape(value: name, expected: target, got: tensor.shape)
+        }
+        let copies = try buffer("repeated:\(name)", target)
+        for copy in 0..<target[0] {
+            try backend.copyElements(tensor, from: image * perImage, into: copies, at: copy * perImage, count: perImage)
+        }
+        return copies
+    }
+
     /// Uploads `input` and runs `forward`.
     @discardableResult
     public func forward(_ input: HostTensor) throws -> B.Tensor { try forward(try uploaded(input)) }

@@ -17,7 +17,7 @@ public final class GraphExecutor<B: Backend> {
     /// Activations of the last forward pass (the input included), by value name.
     var values: [String: B.Tensor] = [:]
     /// Shapes of every value for the last forward pass's input.
-    public private(set) var shapes: [String: TensorShape] = [:]
+    public internal(set) var shapes: [String: TensorShape] = [:]
     /// The input shape and target the current `shapes` were inferred for.
     private var shapesKey: (input: TensorShape, target: String?)?
     /// How `backward` passes gradients through ReLU nodes: `.guided` and `.deconvnet` give guided backpropagation
@@ -33,6 +33,9 @@ public final class GraphExecutor<B: Backend> {
     var lastPassOutputOnly = false
     /// The folding and buffer sharing for the current `shapes`, made when first needed.
     var outputOnlyPlan: (epilogues: EpiloguePlan, buffers: BufferPlan)?
+    /// Prefixes the roles of the buffers a pass writes: a tail pass (`forwardOutput(from:replacedBy:image:)`) has
+    /// its own, so the full pass's values and max-pool indices survive it for a later `backward` or `value(_:)`.
+    var passRole = ""
     private var buffers: [String: B.Tensor] = [:]
     private var indexBuffers: [String: B.IndexTensor] = [:]
 
@@ -75,14 +78,16 @@ public final class GraphExecutor<B: Backend> {
     }
 
     /// A reusable tensor for `role`, reallocated only when the shape changes.
-    func buffer(_ role: String, _ shape: TensorShape) throws -> B.Tensor {
+    func buffer(_ name: String, _ shape: TensorShape) throws -> B.Tensor {
+        let role = passRole + name
         if let existing = buffers[role], existing.shape == shape { return existing }
         let tensor = try backend.makeTensor(shape)
         buffers[role] = tensor
         return tensor
     }
 
-    func indexBuffer(_ role: String, _ shape: TensorShape) throws -> B.IndexTensor {
+    func indexBuffer(_ name: String, _ shape: TensorShape) throws -> B.IndexTensor {
+        let role = passRole + name
         if let existing = indexBuffers[role], existing.shape == shape { return existing }
         let tensor = try backend.makeIndexTensor(shape)
         indexBuffers[role] = tensor
@@ -133,6 +138,10 @@ public enum ExecutionError: Error, CustomStringConvertible, Sendable {
     /// Gradients asked of a forward pass that folded epilogues.
     case backwardAfterFusedForward
     case seedShape(value: String, expected: TensorShape, got: TensorShape)
+    /// A tail pass's replacement that is not the value's shape at its batch.
+    case replacementShape(value: String, expected: TensorShape, got: TensorShape)
+    /// A tail pass from a value the model's output does not depend on.
+    case outputIndependent(of: String)
     /// A value of the forward pass holds NaN or an infinity: the first node (in execution order) whose output does,
     /// or "input" for the input itself.
     case nonFinite(node: String, opType: String, value: String, kind: String)
@@ -155,6 +164,9 @@ public enum ExecutionError: Error, CustomStringConvertible, Sendable {
         case .backwardAfterFusedForward:
             "the last forward pass was output-only and kept no values to differentiate"
         case .seedShape(let value, let expected, let got): "the seed gradient for '\(value)' must be \(expected), got \(got)"
+        case .replacementShape(let value, let expected, let got):
+            "the replacement for '\(value)' must be \(expected) at its batch, got \(got)"
+        case .outputIndependent(let value): "the model's output does not depend on '\(value)'"
         }
     }
 }

@@ -58,6 +58,44 @@ struct ExecutorTests {
         let error = try #require(throws: ModelError.self) { try executor.forward(HostTensor(zeros: [1, 1, 20, 18])) }
         #expect(error.description == "input 'input' must be N×3×20×18, got 1×1×20×18")
     }
+
+    /// A tail pass from inside the residual block (the skip connection around it read from the full pass, repeated)
+    /// gives the full pass's output for that image, and leaves the full pass as it was: its values and its gradient.
+    @Test func aTailPassFromInsideABlockMatchesTheFullPassAndLeavesItIntact() throws {
+        let backend = ReferenceBackend()
+        let executor = try GraphExecutor(graph: try fixture.graph(), backend: backend)
+        let full = try backend.download(try executor.forward(try fixture.tensor("input.npy")))
+        let producers = Dictionary(executor.graph.nodes.map { ($0.output, $0) }, uniquingKeysWith: { $1 })
+        let addNode = try #require(executor.graph.nodes.first { if case .binary(.add) = $0.operation { true } else { false } })
+        let inside = try #require(addNode.inputs.first { if case .conv = producers[$0]?.operation { true } else { false } })
+        let skip = try #require(addNode.inputs.first { $0 != inside })
+        #expect(!executor.graph.descendants(of: inside).contains(skip), "the skip connection is outside the tail")
+
+        let output = executor.graph.outputs[0]
+        let seed = try backend.upload(HostTensor(zeros: full.shape).filled(1))
+        let gradientBefore = try backend.download(try #require(try executor.backward(from: output, seed: seed, to: [inside])[inside]))
+        let activation = try backend.download(try executor.value(inside))
+        let (image, copies) = (1, 3)
+        let perImage = activation.shape.count / activation.shape[0]
+        let one = Array(activation.values[image * perImage..<(image + 1) * perImage])
+        let replacement = HostTensor(shape: TensorShape([copies] + activation.shape.dimensions.dropFirst()),
+                                     values: Array([[Float]](repeating: one, count: copies).joined()))
+        let tail = try backend.download(try executor.forwardOutput(from: inside, replacedBy: try backend.upload(replacement),
+                                                                   image: image))
+        let classes = full.shape[1]
+        let row = Array(full.values[image * classes..<(image + 1) * classes])
+        #expect(tail.shape == [copies, classes])
+        #expect(tail.values == Array([[Float]](repeating: row, count: copies).joined()))
+
+        #expect(try backend.download(try executor.value(inside)).values == activation.values)
+        let gradientAfter = try backend.download(try #require(try executor.backward(from: output, seed: seed, to: [inside])[inside]))
+        #expect(gradientAfter.values == gradientBefore.values)
+
+        let wrong = try #require(throws: ExecutionError.self) {
+            try executor.forwardOutput(from: inside, replacedBy: try backend.upload(HostTensor(zeros: [2, 1, 2, 2])))
+        }
+        #expect(wrong.description.hasPrefix("the replacement for '\(inside)' must be 2×"))
+    }
 }
 
 extension HostTensor {
