@@ -31,7 +31,7 @@ Outputs
 ``Tests/VisualizationTests/Fixtures/cam/<model>/`` for model in
 ``mnist_cnn``, ``residual_bn``, ``concat_grouped``: float32 C-order ``.npy``
 files (``input``, ``logits``, ``cam_<method>`` for gradcam, gradcam++,
-xgradcam, layercam, hirescam, scorecam, eigencam, ``cam_gradcam_two_layers``,
+xgradcam, layercam, hirescam, scorecam, ablationcam, eigencam, ``cam_gradcam_two_layers``,
 ``activations``, ``layer_gradients``, ``eigencam_projection``,
 ``saliency_gradient``, ``input_x_gradient``, ``guided_backprop``,
 ``deconvolution``, ``integrated_gradients``, ``occlusion``) and
@@ -83,6 +83,7 @@ from captum.attr import (  # noqa: E402
     Saliency,
 )
 from pytorch_grad_cam import (  # noqa: E402
+    AblationCAM,
     EigenCAM,
     GradCAM,
     GradCAMPlusPlus,
@@ -91,6 +92,7 @@ from pytorch_grad_cam import (  # noqa: E402
     ScoreCAM,
     XGradCAM,
 )
+from pytorch_grad_cam.ablation_layer import AblationLayer  # noqa: E402
 from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -100,6 +102,8 @@ SEED = 0
 IG_METHOD = "riemann_trapezoid"
 IG_STEPS = 32
 SCORECAM_BATCH = 16
+ABLATIONCAM_BATCH = 32  # AblationCAM's default; its ablation values below zero depend on it
+ABLATION_OFFSET = np.float32(1e7)
 OCCLUSION_BASELINE = 0.0
 MNIST_DIGITS = ["digit_3_0003.png", "digit_7_0013.png"]
 
@@ -146,7 +150,7 @@ def bilinear_half_pixel(img: np.ndarray, h: int, w: int) -> np.ndarray:
     return F.interpolate(t, size=(h, w), mode="bilinear", align_corners=False)[0, 0].numpy()
 
 
-def ref_layer_map(method: str, A: np.ndarray, G: np.ndarray, scorecam_weights=None) -> np.ndarray:
+def ref_layer_map(method: str, A: np.ndarray, G: np.ndarray, channel_weights=None) -> np.ndarray:
     """Un-normalized per-layer map, N x h x w, before ReLU."""
     if method == "gradcam":
         w = G.mean(axis=(2, 3))
@@ -164,8 +168,8 @@ def ref_layer_map(method: str, A: np.ndarray, G: np.ndarray, scorecam_weights=No
         return (np.maximum(G, 0) * A).sum(axis=1)
     elif method == "hirescam":
         return (G * A).sum(axis=1)
-    elif method == "scorecam":
-        w = scorecam_weights
+    elif method in ("scorecam", "ablationcam"):
+        w = channel_weights
     elif method == "eigencam":
         return eigen_projection(A)[0]
     else:
@@ -202,6 +206,49 @@ def ref_scorecam_weights(module, x, A, classes, batch):
             scores = torch.cat([module(masked[i:i + batch])[:, c] for i in range(0, masked.shape[0], batch)])
             weights.append(torch.softmax(scores, dim=-1))
         return torch.stack(weights).numpy()
+
+
+def ref_ablationcam_weights(module, layer_module, x, A, classes, batch):
+    """(score - score with channel k ablated) / score, the layer's output replaced through a forward hook."""
+    with torch.no_grad():
+        scores = module(x).numpy()
+        weights = []
+        for n, c in enumerate(classes):
+            K = A.shape[1]
+            minimum = np.float32(A[n].min())
+            ablated = np.repeat(A[n][None], K, axis=0)
+            for k in range(K):
+                value = np.float32(0)
+                if minimum != 0:
+                    value = minimum
+                    for _ in range(k % batch + 1):
+                        value = np.float32(value - ABLATION_OFFSET)
+                ablated[k, k] = value
+            new_scores = []
+            for start in range(0, K, batch):
+                chunk = torch.from_numpy(ablated[start:start + batch])
+                handle = layer_module.register_forward_hook(lambda m, i, o, chunk=chunk: chunk)
+                try:
+                    out = module(x[n:n + 1].repeat(chunk.shape[0], 1, 1, 1))
+                finally:
+                    handle.remove()
+                new_scores.append(out[:, c].numpy())
+            original = np.float32(scores[n, c])
+            weights.append((original - np.concatenate(new_scores)) / original)
+        return np.float32(weights)
+
+
+class OnnxAblationLayer(AblationLayer):
+    """pytorch-grad-cam's AblationLayer, computing exactly what it does, in place of one node of the ONNX graph
+    module: it carries the node's value names so the module routes values through it, and accepts the node's
+    inputs (ignoring them, as AblationLayer ignores its input)."""
+
+    def __init__(self, node: nn.Module) -> None:
+        super().__init__()
+        self.op_type, self.onnx_inputs, self.onnx_outputs = "Ablation", node.onnx_inputs, node.onnx_outputs
+
+    def __call__(self, *inputs):
+        return super().__call__(inputs[0])
 
 
 # ---------------------------------------------------------------------------
@@ -329,15 +376,19 @@ def make_fixture(name: str, onnx_path: Path, x_np: np.ndarray, input_note: str, 
     # --- pytorch-grad-cam ----------------------------------------------------
     size_wh = (w, h)
     cam_classes = {"gradcam": GradCAM, "gradcam++": GradCAMPlusPlus, "xgradcam": XGradCAM, "layercam": LayerCAM,
-                   "hirescam": HiResCAM, "scorecam": ScoreCAM, "eigencam": EigenCAM}
+                   "hirescam": HiResCAM, "scorecam": ScoreCAM, "ablationcam": AblationCAM, "eigencam": EigenCAM}
     for method, cls in cam_classes.items():
         extra = {"batch_size": SCORECAM_BATCH} if method == "scorecam" else {}
+        if method == "ablationcam":
+            extra = {"batch_size": ABLATIONCAM_BATCH, "ablation_layer": OnnxAblationLayer(last_mod)}
         result, acts, grads = run_cam(cls, module, [last_mod], x, targets, **extra)
         assert result.shape == (n, h, w) and result.dtype == np.float32
         assert_close(f"{name} {method} activations", acts[0], A, 0)
         if grads:
             assert_close(f"{name} {method} gradients", grads[0], G, 1e-7)
         sw = ref_scorecam_weights(module, x, A, classes, SCORECAM_BATCH) if method == "scorecam" else None
+        if method == "ablationcam":
+            sw = ref_ablationcam_weights(module, last_mod, x, A, classes, ABLATIONCAM_BATCH)
         checks[f"cam_{method}_vs_readme_formula_max_abs"] = assert_close(
             f"{name} {method} formula", result, ref_cam([ref_layer_map(method, A, G, sw)], size_wh))
         folder.save(f"cam_{method}", result,
@@ -467,7 +518,8 @@ def make_fixture(name: str, onnx_path: Path, x_np: np.ndarray, input_note: str, 
         "parameters": {
             "pytorch_grad_cam": {"aug_smooth": False, "eigen_smooth": False, "device": "cpu",
                                  "targets": "explicit ClassifierOutputTarget per sample",
-                                 "scorecam_batch_size": SCORECAM_BATCH},
+                                 "scorecam_batch_size": SCORECAM_BATCH,
+                                 "ablationcam_batch_size": ABLATIONCAM_BATCH},
             "integrated_gradients": {"method": IG_METHOD, "n_steps": IG_STEPS, "baseline": 0.0,
                                      "internal_batch_size": None},
             "occlusion": {"sliding_window_shapes": list(window), "strides": list(stride),
@@ -518,7 +570,7 @@ its output (listed in `fixture.json` as `target_classes`).
 | `logits.npy` | N x classes | model output (torch evaluation of the ONNX graph, equal to onnxruntime to rel L2 < 1e-5) |
 | `activations.npy` | N x K x h x w | `A`: output of the last conv layer (`layers.last.value` in `fixture.json`) |
 | `layer_gradients.npy` | N x K x h x w | `G = d(sum_n out[n, class_n]) / dA` |
-| `cam_gradcam.npy`, `cam_gradcam++.npy`, `cam_xgradcam.npy`, `cam_layercam.npy`, `cam_hirescam.npy`, `cam_scorecam.npy`, `cam_eigencam.npy` | N x H x W | what `GradCAM`, `GradCAMPlusPlus`, `XGradCAM`, `LayerCAM`, `HiResCAM`, `ScoreCAM` (batch_size 16), `EigenCAM` return for `target_layers=[last conv]`, explicit `ClassifierOutputTarget(class_n)` targets, no aug/eigen smoothing, CPU |
+| `cam_gradcam.npy`, `cam_gradcam++.npy`, `cam_xgradcam.npy`, `cam_layercam.npy`, `cam_hirescam.npy`, `cam_scorecam.npy`, `cam_ablationcam.npy`, `cam_eigencam.npy` | N x H x W | what `GradCAM`, `GradCAMPlusPlus`, `XGradCAM`, `LayerCAM`, `HiResCAM`, `ScoreCAM` (batch_size 16), `AblationCAM` (batch_size 32), `EigenCAM` return for `target_layers=[last conv]`, explicit `ClassifierOutputTarget(class_n)` targets, no aug/eigen smoothing, CPU |
 | `cam_gradcam_two_layers.npy` | N x H x W | `GradCAM` with `target_layers=[second-to-last conv, last conv]` |
 | `cam_gradcam_aug_smooth.npy` | N x H x W | `GradCAM` on the last conv with `aug_smooth=True`: mean over ttach's HorizontalFlip x Multiply(0.9, 1, 1.1) of each variant's map, flipped back |
 | `eigencam_projection.npy` | N x h x w | EigenCAM's signed projection `P` (below) before ReLU/normalize/resize, to handle the SVD sign |
@@ -574,6 +626,13 @@ per target layer:
   batching does not change the result);
   `score[n,k] = out(masked)[class_n]` (raw model output, i.e. logit, or probability for
   `concat_grouped`); `w[n,:] = softmax_k(score[n,:])`; `M = sum_k w * A` (raw A, not U).
+- AblationCAM (no gradients): per sample, `s = out(x)[class_n]`; for each channel k the layer's
+  output is replaced by `A[n]` with channel k's whole plane set to `v_k`, and `s_k` is the class
+  score of the rest of the model on it; `w[n,k] = (s - s_k) / s` (float32); `M = sum_k w * A`.
+  `v_k = 0` when `min A[n] == 0`; otherwise the library's ablation layer sets copy i of each batch
+  of 32 to the batch's running minimum - 1e7, so `v_k = min A[n] - (k mod 32 + 1) * 1e7`, subtracted
+  step by step in float32. (The library runs the whole model on repeated images, the layer's
+  output swapped in.)
 - EigenCAM (no gradients, ignores the target): per sample `X = A[n]` reshaped to (h*w) x K
   (rows = positions), centred per channel `X -= mean over positions`; `U S Vt = svd(X)`
   (`np.linalg.svd`, float32); `P = X @ Vt[0]` reshaped to h x w. **No sign correction**: the sign

@@ -47,10 +47,11 @@ struct PeerFixture: CustomTestStringConvertible, Sendable {
 struct PeerFixtureTests {
     static let methods: [(CAMMethod, String)] = [
         (.gradCAM, "gradcam"), (.gradCAMPlusPlus, "gradcam++"), (.xGradCAM, "xgradcam"), (.layerCAM, "layercam"),
-        (.hiResCAM, "hirescam"), (.scoreCAM, "scorecam"),
+        (.hiResCAM, "hirescam"), (.scoreCAM, "scorecam"), (.ablationCAM, "ablationcam"),
     ]
 
-    /// Every gradient CAM method, and Grad-CAM over two layers, within 1e-3 (max abs) of pytorch-grad-cam.
+    /// Every gradient CAM method, Score-CAM and Ablation-CAM, and Grad-CAM over two layers, within 1e-3 (max abs)
+    /// of pytorch-grad-cam.
     @Test(arguments: PeerFixture.all)
     func camMapsMatchPytorchGradCam(fixture: PeerFixture) throws {
         let (graph, input, backend) = (try fixture.graph(), try fixture.array("input.npy"), try TestBackends.device())

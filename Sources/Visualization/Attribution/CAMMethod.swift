@@ -11,6 +11,9 @@ public enum CAMMethod: String, Sendable, CaseIterable {
     /// Score-CAM: each channel's weight is the softmax over channels of the class score of the input masked by that
     /// channel's upsampled, normalized activation. No gradients.
     case scoreCAM = "scorecam"
+    /// Ablation-CAM: each channel's weight is the class score's relative drop when that channel is ablated (set to
+    /// 0, or far below the activation's minimum when that is not 0). No gradients.
+    case ablationCAM = "ablationcam"
     /// The original CAM: the weights of the linear layer after global average pooling, for the class.
     case cam
     /// Eigen-CAM: the activations' projection on their first principal component. No gradients, no class.
@@ -24,7 +27,7 @@ public enum CAMMethod: String, Sendable, CaseIterable {
         case .xGradCAM: .xGradCAM
         case .layerCAM: .layerCAM
         case .hiResCAM: .hiResCAM
-        case .scoreCAM, .cam, .eigenCAM: nil
+        case .scoreCAM, .ablationCAM, .cam, .eigenCAM: nil
         }
     }
 }

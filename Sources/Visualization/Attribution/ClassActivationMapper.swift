@@ -14,7 +14,7 @@ public struct ClassActivationMaps<B: Backend> {
 /// one: forward; for the gradient methods the class score's gradient back to each layer; each layer's map with
 /// ReLU, per-image min-max normalization and bilinear resize (half-pixel centres) to the input size; several layers
 /// averaged and normalized once more. Only the class scores come back to the host (to pick the top class, and for
-/// Score-CAM's channel scores).
+/// Score-CAM's and Ablation-CAM's channel scores), and for Ablation-CAM the layer's activation (for its minimum).
 public final class ClassActivationMapper<B: Backend> {
     /// pytorch-grad-cam's `scale_cam_image`: (x − min) / (max − min + 1e−7).
     static var scaleEpsilon: Float { 1e-7 }
@@ -23,7 +23,7 @@ public final class ClassActivationMapper<B: Backend> {
     public let layers: [String]
     /// How each layer's activation is viewed as N×K×h×w (tokens of a transformer are laid out on their grid).
     public let layouts: [String: ActivationLayout]
-    /// Score-CAM: masked images per batched forward.
+    /// Score-CAM: masked images per batched forward; Ablation-CAM: ablated copies of the layer per partial forward.
     public var batch = 16
     let executor: GraphExecutor<B>
     var backend: B { executor.backend }
@@ -89,7 +89,7 @@ public final class ClassActivationMapper<B: Backend> {
         if let bad = classes.first(where: { !(0..<count).contains($0) }) {
             throw VisualizationError.badSetting("class \(bad) is outside the model's \(count) outputs (0–\(count - 1))")
         }
-        let layerMaps = try layers.map { try map(of: $0, input: input, classes: classes, outputShape: scores.shape) }
+        let layerMaps = try layers.map { try map(of: $0, input: input, classes: classes, scores: scores) }
 
         let size = Array(input.shape.dimensions.suffix(2))
         let mapShape: TensorShape = [images, 1, size[0], size[1]]
@@ -111,14 +111,14 @@ public final class ClassActivationMapper<B: Backend> {
     }
 
     /// One layer's map N×1×h×w with ReLU, before normalization, right after the forward pass of `input`.
-    private func map(of layer: String, input: B.Tensor, classes: [Int], outputShape: TensorShape) throws -> B.Tensor {
+    private func map(of layer: String, input: B.Tensor, classes: [Int], scores: HostTensor) throws -> B.Tensor {
         let activation = try spatialActivation(layer)
         let geometry = try CAMGeometry(activation: activation.shape)
         let map = try backend.makeTensor(geometry.mapShape)
         switch method {
         case .gradCAM, .gradCAMPlusPlus, .xGradCAM, .layerCAM, .hiResCAM:
             let rule = method.gradientRule ?? .gradCAM
-            let gradient = try gradientOfScores(at: layer, classes: classes, outputShape: outputShape)
+            let gradient = try gradientOfScores(at: layer, classes: classes, outputShape: scores.shape)
             if rule.weighsChannels {
                 let weights = try backend.makeTensor(geometry.weightShape)
                 try backend.camChannelWeights(rule, activation: activation, gradient: gradient, weights: weights)
@@ -134,6 +134,9 @@ public final class ClassActivationMapper<B: Backend> {
         case .scoreCAM:
             let weights = try scoreCAMWeights(layer: layer, input: input, classes: classes, geometry: geometry)
             try backend.camWeightedSum(activation: try spatialActivation(layer), weights: weights, output: map)
+        case .ablationCAM:
+            let weights = try ablationCAMWeights(layer: layer, classes: classes, scores: scores)
+            try backend.camWeightedSum(activation: activation, weights: weights, output: map)
         case .eigenCAM:
             try backend.camPrincipalProjection(activation: activation, output: map)
         }
