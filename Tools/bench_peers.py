@@ -30,10 +30,13 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-import torch
+# pytorch-grad-cam's ScoreCAM and AblationCAM wrap their loops in tqdm bars; tqdm reads this when it is imported.
+os.environ.setdefault("TQDM_DISABLE", "1")
 
-from convlens_tools.models import load_lite0, torchvision_model
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from convlens_tools.models import load_lite0, torchvision_model  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = ["alexnet", "vgg16", "resnet18", "resnet50", "mobilenet_v2", "mobilenet_v3_large", "efficientnet_b0",
@@ -159,7 +162,7 @@ def onnxruntime_models(device, runs, warmup, models_dir):
 def gradcam_and_filters(device, runs, warmup, sync, models_dir):
     results = {}
     try:
-        from pytorch_grad_cam import GradCAM, ScoreCAM
+        from pytorch_grad_cam import AblationCAM, GradCAM, ScoreCAM
         from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
     except ImportError:
         GradCAM = None
@@ -185,6 +188,13 @@ def gradcam_and_filters(device, runs, warmup, sync, models_dir):
                 lambda: score(input_tensor=x, targets=[ClassifierOutputTarget(top)]), 1, 0, sync)
             print(f"pytorch-grad-cam scorecam: {results[('scorecam.resnet50', 'masked_forwards', 1)]['median_ms']:.0f} ms",
                   flush=True)
+            # Ablation-CAM over the same 2,048 channels, 32 ablated copies per forward of the whole model (AblationCAM's
+            # default batch); one run, no warm-up, as it takes minutes here.
+            ablation = AblationCAM(model=model, target_layers=[layer], batch_size=32)
+            results[("ablationcam.resnet50", "ablated_forwards", 1)] = timing(
+                lambda: ablation(input_tensor=x, targets=[ClassifierOutputTarget(top)]), 1, 0, sync)
+            print(f"pytorch-grad-cam ablationcam: "
+                  f"{results[('ablationcam.resnet50', 'ablated_forwards', 1)]['median_ms']:.0f} ms", flush=True)
     if (models_dir / "vgg16.onnx").exists():
         # One gradient-ascent step as convlens takes it: 16 images, channel i of conv3_1 for image i, Adam.
         features = torchvision_model("vgg16").features[:11].to(device).requires_grad_(False)
@@ -392,7 +402,7 @@ def vis_table(ours, vis):
     for (name, direction, batch), t in vis.items():
         # A peer's variant ("step_8x128 render_vis 224 px") is set against the convlens record of its first word.
         o = ours.get((name, direction.split(" ")[0], batch))
-        who = ("pytorch-grad-cam" if name.startswith(("gradcam", "scorecam")) else "Lucent (render_vis step)"
+        who = ("pytorch-grad-cam" if name.startswith(("gradcam", "scorecam", "ablationcam")) else "Lucent (render_vis step)"
                if name == "filters.lite0.blocks10_project" else "PyTorch (Adam step)")
         rate = f"{1e3 / o['median_ms']:.2f} vs {1e3 / t['median_ms']:.2f}" if o and name.startswith("filters") else "–"
         lines.append(f"| {name} {direction} | {fmt(o)} | {rate} | {who} | {fmt(t)} | {ratio(t, o)} |")

@@ -31,7 +31,8 @@ struct CAMCommand: BackendCommand {
     @Option(name: .customLong("class"), parsing: .unconditional, help: "The class to explain (default: the top prediction).") var classIndex: Int?
     @Option(parsing: .unconditional, help: "Explain each image's N best classes, one map each.") var top = 1
     @Option(parsing: .unconditional, help: "Input images per batch (default: from the device's free memory).") var batch: Int?
-    @Option(parsing: .unconditional, help: "Score-CAM: masked images per batched forward.") var maskBatch = 16
+    @Option(parsing: .unconditional, help: "Score-CAM: masked images per batched forward; Ablation-CAM: ablated copies per pass.")
+    var maskBatch = 16
     @Option(help: ArgumentHelp("Also measure faithfulness: deletion, insertion (AUC, 20 steps, zero baseline) or drop-increase (average drop, increase in confidence) as torch-cam does, on softmax scores; road (pytorch-grad-cam's ROAD combined score, percentiles 10–90, imputation noise 0.01, seeded). Repeatable.", valueName: "name"))
     var metric: [CAMMetric] = []
     @Option(help: ArgumentHelp("randomize: re-initialize the layers' weights from the output back, one more at a time, and print the rank correlation of each map with the original (Adebayo et al.'s cascading randomization).", valueName: "test"))

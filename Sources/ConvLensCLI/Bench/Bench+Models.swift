@@ -34,8 +34,8 @@ extension Bench {
     }
 
     /// Grad-CAM on one 224 px image (VGG-16, ResNet-50: forward, backward, map, normalized, resized, read back),
-    /// Score-CAM on ResNet-50 (`scoreCAM`) and one filter-visualization step on VGG-16 to conv3_1 (16 channels × 128 px) and on EfficientNet-Lite0 to
-    /// block 10's projection (8 channels × 128 px).
+    /// Score-CAM and Ablation-CAM on ResNet-50 (`channelScoringCAMs`) and one filter-visualization step on VGG-16 to
+    /// conv3_1 (16 channels × 128 px) and on EfficientNet-Lite0 to block 10's projection (8 channels × 128 px).
     mutating func visualizations(folder: String) throws {
         for name in ["vgg16", "resnet50"] {
             guard let graph = try load(name, folder: folder) else { continue }
@@ -47,7 +47,7 @@ extension Bench {
                 _ = try backend.download(try mapper.explain(input).maps)
             })
         }
-        try scoreCAM(folder: folder)
+        try channelScoringCAMs(folder: folder)
         if let vgg = try load("vgg16", folder: folder) {
             try filterStep(vgg, workload: "filters.vgg16.conv3_1", layer: "/features/features.10/Conv", channels: 16)
         }
@@ -59,19 +59,23 @@ extension Bench {
         }
     }
 
-    /// Score-CAM on one 224 px image of ResNet-50: every one of layer4's 2,048 channels upsampled, normalized and
-    /// laid over the image as a mask, the masked images scored 16 per forward (pytorch-grad-cam's batch), then the
-    /// map. One call takes minutes: one timed run after none untimed, whatever --runs and --warmup say.
-    private mutating func scoreCAM(folder: String) throws {
+    /// Score-CAM and Ablation-CAM on one 224 px image of ResNet-50, over every one of layer4's 2,048 channels, at
+    /// pytorch-grad-cam's batches. Score-CAM lays each channel's normalized, upsampled activation over the image as a
+    /// mask and scores the masked images 16 per forward: one call takes minutes, so one timed run after none
+    /// untimed, whatever --runs and --warmup say. Ablation-CAM zeroes each channel in turn, 32 copies per pass
+    /// through the layers after layer4 (pytorch-grad-cam runs the whole model on each copy).
+    private mutating func channelScoringCAMs(folder: String) throws {
         guard let graph = try load("resnet50", folder: folder) else { return }
         let input = try random([1, 3, 224, 224], seed: 5)
-        let mapper = try ClassActivationMapper(graph: graph, backend: backend, layers: [], method: .scoreCAM,
-                                               inputShape: input.shape)
-        mapper.batch = 16
         let backend = self.backend
-        add("scorecam.resnet50", "masked_forwards", batch: 1, try time(runs: 1, warmup: 0) {
-            _ = try backend.download(try mapper.explain(input).maps)
-        })
+        for (method, batch, workload) in [(CAMMethod.scoreCAM, 16, "masked_forwards"), (.ablationCAM, 32, "ablated_forwards")] {
+            let mapper = try ClassActivationMapper(graph: graph, backend: backend, layers: [], method: method,
+                                                   inputShape: input.shape)
+            mapper.batch = batch
+            let explain = { _ = try backend.download(try mapper.explain(input).maps) }
+            add("\(method.rawValue).resnet50", workload, batch: 1,
+                method == .scoreCAM ? try time(runs: 1, warmup: 0, explain) : try time(explain))
+        }
     }
 
     /// One filter-visualization step at 128 px, one image per channel 0..<channels of `layer`, the model's own
