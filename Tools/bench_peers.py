@@ -418,8 +418,9 @@ def vis_section(args, records, vis, bench_command):
                    f"convlens on `{device}`; peers: {peer}",
                    "Commands (same sitting; convlens's suite and the peers take turns):", bench_command) + [
         f"Wall-clock medians of {args.runs} runs after {args.warmup} warm-up, the median of {args.rounds} rounds "
-        "[min–max of all runs], in ms (Score-CAM, minutes a call: one run after none in each round). Ratio = peer "
-        "time / convlens time: above 1 convlens is faster. steps/s: convlens vs the peer.",
+        "[min–max of all runs], in ms (Score-CAM, and pytorch-grad-cam's Ablation-CAM, minutes a call: one run after "
+        "none in each round). Ratio = peer time / convlens time: above 1 convlens is faster. steps/s: convlens vs the "
+        "peer.",
         "",
     ] + vis_table({(r["workload"], r["direction"], r["batch"]): r for r in records}, vis)
     return "\n".join(lines) + "\n"
