@@ -9,8 +9,8 @@ struct FusedConvolution {
     let output: String
 }
 
-/// Which convolutions of a graph fold the nodes after them into their store, for an executor that keeps only
-/// the outputs (`GraphExecutor.outputOnly`).
+/// Which convolutions of a graph fold the nodes after them into their store: for an executor that keeps only the
+/// outputs (`GraphExecutor.outputOnly`), or one that keeps the rest for gradients (`GraphExecutor.foldsEpilogues`).
 struct EpiloguePlan {
     /// By the convolution's node name.
     var convolutions: [String: FusedConvolution] = [:]
@@ -18,13 +18,18 @@ struct EpiloguePlan {
     var folded: Set<String> = []
     /// The convolution outputs and sums that are never stored.
     var skipped: Set<String> = []
+    /// A folded activation's input (never stored) → its output, at which a gradient pass takes its derivative.
+    var activationInputs: [String: String] = [:]
 }
 
 extension Graph {
     /// Folds into each convolution `conv → Add(·, r) → activation` (either step may be absent) where every value in
     /// between has that one reader and is not a model output, `r` has the sum's shape and is computed before the
     /// convolution, and the activation is one a store applies (`ConvEpilogue.canApply`).
-    func epiloguePlan(shapes: [String: TensorShape]) -> EpiloguePlan {
+    ///
+    /// For a pass that will be differentiated (`keeping` not nil), the activation must also have its derivative at
+    /// its output (`ConvEpilogue.derivativeFollowsOutput`), and no value in `keeping` is folded away.
+    func epiloguePlan(shapes: [String: TensorShape], keeping: Set<String>? = nil) -> EpiloguePlan {
         var readers: [String: [Int]] = [:]
         for (index, node) in nodes.enumerated() {
             for input in Set(node.inputs) { readers[input, default: []].append(index) }
@@ -32,7 +37,7 @@ extension Graph {
         let outputSet = Set(outputs)
         // The value's only reader, when it has exactly one and is not a model output.
         func soleReader(_ value: String) -> Node? {
-            guard !outputSet.contains(value), let list = readers[value], list.count == 1 else { return nil }
+            guard !outputSet.contains(value), keeping?.contains(value) != true, let list = readers[value], list.count == 1 else { return nil }
             return nodes[list[0]]
         }
         var producedAt: [String: Int] = [input.name: -1]
@@ -50,8 +55,10 @@ extension Graph {
                 (residual, intermediates, value) = (other, intermediates + [value], add.output)
             }
             if let next = soleReader(value), case .activation(let candidate) = next.operation,
-                ConvEpilogue.canApply(candidate), shapes[next.output] == shape
+                ConvEpilogue.canApply(candidate), shapes[next.output] == shape,
+                keeping == nil || ConvEpilogue.derivativeFollowsOutput(candidate)
             {
+                plan.activationInputs[value] = next.output
                 (activation, intermediates, value) = (candidate, intermediates + [value], next.output)
             }
             guard !intermediates.isEmpty else { continue }

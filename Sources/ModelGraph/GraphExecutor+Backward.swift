@@ -60,7 +60,9 @@ extension GraphExecutor {
     {
         let wanted = node.inputs.indices.filter { needed.contains(node.inputs[$0]) }
         guard !wanted.isEmpty else { return [] }
-        let x = try operand(node.inputs[0])
+        // The first input, for the nodes whose derivative reads it. An activation folded into the convolution before
+        // it never had its input stored: its derivative is taken at its output (`ConvEpilogue.derivativeFollowsOutput`).
+        func x() throws -> B.Tensor { try operand(lastPassFolding.activationInputs[node.inputs[0]] ?? node.inputs[0]) }
         func gradient(_ index: Int = 0) throws -> B.Tensor {
             try buffer("gradient:\(node.name):\(index)", try shape(node.inputs[index]))
         }
@@ -82,11 +84,11 @@ extension GraphExecutor {
             return [(0, dx)]
         case .activation(.relu) where reluGradient != .standard:
             let dx = try gradient()
-            try backend.reluBackward(reluGradient, input: x, gradOutput: dy, gradInput: dx)
+            try backend.reluBackward(reluGradient, input: try x(), gradOutput: dy, gradInput: dx)
             return [(0, dx)]
         case .activation(let activation):
             let dx = try gradient()
-            try backend.activationBackward(activation, input: x, gradOutput: dy, gradInput: dx)
+            try backend.activationBackward(activation, input: try x(), gradOutput: dy, gradInput: dx)
             return [(0, dx)]
         case .maxPool(let parameters):
             let dx = try gradient()
@@ -99,7 +101,7 @@ extension GraphExecutor {
             return [(0, dx)]
         case .reduce(let op, let axes, _):
             let dx = try gradient()
-            try backend.reduceBackward(op, input: x, output: try operand(node.output), gradOutput: dy, gradInput: dx,
+            try backend.reduceBackward(op, input: try x(), output: try operand(node.output), gradOutput: dy, gradInput: dx,
                                        axes: axes)
             return [(0, dx)]
         case .globalAveragePool:
@@ -158,10 +160,11 @@ extension GraphExecutor {
     private func binaryGradients(_ op: BinaryOp, node: Node, gradOutput dy: B.Tensor, wanted: [Int]) throws
         -> [(Int, B.Tensor)]
     {
-        let a = try operand(node.inputs[0]), b = try operand(node.inputs[1])
-        if op == .add, wanted.allSatisfy({ [a, b][$0].shape == dy.shape }) {
+        // By shape: a sum folded into a convolution's store never kept its convolution operand.
+        if op == .add, try wanted.allSatisfy({ try shape(node.inputs[$0]) == dy.shape }) {
             return wanted.map { ($0, dy) }
         }
+        let a = try operand(node.inputs[0]), b = try operand(node.inputs[1])
         let grads = try [a, b].indices.map { index in
             wanted.contains(index) ? try buffer("gradient:\(node.name):\(index)", [a, b][index].shape) : nil
         }

@@ -9,8 +9,21 @@ extension GraphExecutor {
         try prepareShapes(for: input.shape)
         values = [graph.input.name: input]
         lastPassOutputOnly = outputOnly
+        lastPassFolding = EpiloguePlan()
         guard outputOnly else {
-            for node in graph.nodes { values[node.output] = try running(node) { try run(node) } }
+            if let kept = foldsEpilogues {
+                let keeping = Set(try kept.map { try graph.resolve($0) })
+                let plan = gradientPassPlan.flatMap { $0.keeping == keeping ? $0.epilogues : nil }
+                    ?? graph.epiloguePlan(shapes: shapes, keeping: keeping)
+                (gradientPassPlan, lastPassFolding) = ((keeping, plan), plan)
+            }
+            for node in graph.nodes where !lastPassFolding.folded.contains(node.output) {
+                if let fused = lastPassFolding.convolutions[node.name] {
+                    values[fused.output] = try running(node) { try runFused(node, fused) }
+                } else {
+                    values[node.output] = try running(node) { try run(node) }
+                }
+            }
             return try operand(graph.outputs[0])
         }
         let plan = outputOnlyPlan ?? {
@@ -37,7 +50,7 @@ extension GraphExecutor {
         let value = try graph.resolve(target)
         try prepareShapes(for: input.shape, through: value)
         values = [graph.input.name: input]
-        lastPassOutputOnly = false
+        (lastPassOutputOnly, lastPassFolding) = (false, EpiloguePlan())
         let needed = graph.ancestors(of: value)
         for node in graph.nodes where needed.contains(node.output) {
             values[node.output] = try running(node) { try run(node) }

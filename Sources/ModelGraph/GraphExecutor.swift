@@ -29,10 +29,21 @@ public final class GraphExecutor<B: Backend> {
     /// those and the input are kept, so `backward` refuses such a pass and `value(_:)` refuses other values.
     /// Partial forwards (`forward(_:through:)`) are never output-only.
     public var outputOnly = false
+    /// When set, a full forward pass that may be differentiated also folds residual additions, and the activations
+    /// whose derivative their output gives (ReLU, clip, leaky ReLU: `ConvEpilogue.derivativeFollowsOutput`), into
+    /// the convolutions before them, never folding away the values named here (resolved at the pass). For callers
+    /// that read only those values and gradients (class activation maps, saliency): the convolution outputs and sums
+    /// it folds are never stored, `value(_:)` refuses them, and `backward` takes the activations' derivatives at
+    /// their outputs, with the same results bit for bit. Partial forwards (`forward(_:through:)`) never fold.
+    public var foldsEpilogues: Set<String>?
     /// The last forward pass was output-only.
     var lastPassOutputOnly = false
     /// The folding and buffer sharing for the current `shapes`, made when first needed.
     var outputOnlyPlan: (epilogues: EpiloguePlan, buffers: BufferPlan)?
+    /// The folding of a pass that may be differentiated, for the current `shapes` and the values it keeps.
+    var gradientPassPlan: (keeping: Set<String>, epilogues: EpiloguePlan)?
+    /// What the last forward pass folded (`foldsEpilogues`): empty when it folded nothing or was output-only.
+    var lastPassFolding = EpiloguePlan()
     /// Prefixes the roles of the buffers a pass writes: a tail pass (`forwardOutput(from:replacedBy:image:)`) has
     /// its own, so the full pass's values and max-pool indices survive it for a later `backward` or `value(_:)`.
     var passRole = ""
@@ -61,6 +72,7 @@ public final class GraphExecutor<B: Backend> {
         let resolved = try graph.resolve(name)
         guard let tensor = values[resolved] else {
             if lastPassOutputOnly { throw ExecutionError.notKept(resolved) }
+            if lastPassFolding.skipped.contains(resolved) { throw ExecutionError.folded(resolved) }
             throw ExecutionError.noForwardPass
         }
         return tensor
@@ -126,6 +138,7 @@ public final class GraphExecutor<B: Backend> {
         shapes = try graph.inferShapes(input: inputShape, through: target)
         shapesKey = (inputShape, target)
         outputOnlyPlan = nil
+        gradientPassPlan = nil
     }
 }
 
@@ -135,6 +148,8 @@ public enum ExecutionError: Error, CustomStringConvertible, Sendable {
     case missingValue(String)
     /// A value an output-only forward pass folded into an epilogue or wrote over.
     case notKept(String)
+    /// A value a pass that keeps values for gradients folded into a convolution's store (`foldsEpilogues`).
+    case folded(String)
     /// Gradients asked of a forward pass that folded epilogues.
     case backwardAfterFusedForward
     case seedShape(value: String, expected: TensorShape, got: TensorShape)
@@ -161,6 +176,9 @@ public enum ExecutionError: Error, CustomStringConvertible, Sendable {
         case .notKept(let name):
             "value '\(name)' is not kept by an output-only forward pass: only the input and the "
                 + "model's outputs are"
+        case .folded(let name):
+            "value '\(name)' was folded into a convolution's store by the last forward pass; name it among the "
+                + "values the executor keeps (foldsEpilogues) to read it"
         case .backwardAfterFusedForward:
             "the last forward pass was output-only and kept no values to differentiate"
         case .seedShape(let value, let expected, let got): "the seed gradient for '\(value)' must be \(expected), got \(got)"

@@ -29,6 +29,18 @@ public struct ConvEpilogue: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The epilogue activations whose derivative at the output equals the one at the input, so a pass that is
+    /// differentiated may fold them and keep only the output: ReLU, clip and leaky ReLU with a positive slope,
+    /// whose derivatives test `x > 0` or `low < x < high` strictly, tests the output passes alike (`y > 0 ⇔ x > 0`,
+    /// `low < y < high ⇔ low < x < high`, NaN failing both). Hard swish and SiLU need their input.
+    public static func derivativeFollowsOutput(_ activation: Activation) -> Bool {
+        switch activation {
+        case .relu, .clip: true
+        case .leakyReLU(let alpha): alpha > 0
+        default: false
+        }
+    }
+
     public var description: String {
         ([residual ? "+residual" : nil, activation.map { "\($0)" }] as [String?]).compactMap { $0 }.joined(separator: " ")
     }

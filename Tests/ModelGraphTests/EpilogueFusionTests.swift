@@ -133,7 +133,8 @@ struct EpilogueFusionTests {
         }
     }
 
-    /// The bundled model and the exported residual block, fused on the device: the same bits as unfused.
+    /// The exported residual block, fused on the device: the same bits as unfused, in an output-only pass and in
+    /// the input gradient of a folding gradient pass.
     @Test(.enabled(if: TestBackends.hasOpenCL, TestBackends.skipReason))
     func exportedModelsGiveTheSameBits() throws {
         let device = try TestBackends.device()
@@ -149,5 +150,15 @@ struct EpilogueFusionTests {
             return try device.download(try executor.forward(input)).values.map(\.bitPattern)
         }
         #expect(try run(true) == (try run(false)))
+        func gradient(folding: Bool) throws -> [UInt32] {
+            let executor = try GraphExecutor(graph: graph, backend: device)
+            executor.foldsEpilogues = folding ? [] : nil
+            let output = try executor.forward(input)
+            let seed = try device.upload(HostTensor(shape: output.shape, values: (0..<output.shape.count).map { Float($0 % 3) - 1 }))
+            let name = graph.input.name
+            return try device.download(try #require(try executor.backward(from: graph.outputs[0], seed: seed, to: [name])[name]))
+                .values.map(\.bitPattern)
+        }
+        #expect(try gradient(folding: true) == (try gradient(folding: false)))
     }
 }

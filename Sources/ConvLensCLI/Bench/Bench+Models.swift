@@ -13,11 +13,12 @@ extension Bench {
     ]
 
     /// Each model at 224 px and each of `batches`: forward, and forward + backward to the input from class 0 of
-    /// every image (the gradient of each image's logit, as a batched saliency map takes it).
+    /// every image (the gradient of each image's logit, as a batched saliency map takes it, epilogues folded).
     mutating func models(folder: String, batches: [Int]) throws {
         for name in Self.modelNames {
             guard let graph = try load(name, folder: folder) else { continue }
             let executor = try GraphExecutor(graph: graph, backend: backend)
+            executor.foldsEpilogues = []
             for batch in batches {
                 let input = try random([batch, 3, 224, 224], seed: 4)
                 let flops = Int(try graph.summary(input: input.shape).reduce(0) { $0 + $1.megaFLOPs } * 1e6)

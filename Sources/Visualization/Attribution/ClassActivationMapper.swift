@@ -60,6 +60,9 @@ public final class ClassActivationMapper<B: Backend> {
         layers = resolved
         self.layouts = layouts
         executor = try GraphExecutor(graph: graph, backend: backend)
+        // Only the layers and their gradients are read. Ablation-CAM's partial forwards read values around the layer
+        // from the full pass, so that pass keeps them all.
+        executor.foldsEpilogues = method == .ablationCAM ? nil : Set(resolved)
     }
 
     /// The model's output (N×classes) for `input`, for choosing classes to explain.

@@ -24,6 +24,7 @@ public final class GradientAttributor<B: Backend> {
         try require((1...4096).contains(settings.batch), "--batch must be from 1 to 4096, got \(settings.batch)")
         self.settings = settings
         executor = try GraphExecutor(graph: graph, backend: backend)
+        executor.foldsEpilogues = []  // only the input's gradient is read
     }
 
     /// The raw signed attribution (1×C×H×W, before any absolute value or normalization) of `input` (1×C×H×W,
