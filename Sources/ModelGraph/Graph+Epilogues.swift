@@ -35,9 +35,10 @@ extension Graph {
             for input in Set(node.inputs) { readers[input, default: []].append(index) }
         }
         let outputSet = Set(outputs)
-        // The value's only reader, when it has exactly one and is not a model output.
+        // The value's only reader, when it has exactly one and is neither a model output nor a value to keep.
         func soleReader(_ value: String) -> Node? {
-            guard !outputSet.contains(value), keeping?.contains(value) != true, let list = readers[value], list.count == 1 else { return nil }
+            guard !outputSet.contains(value), keeping?.contains(value) != true, let list = readers[value], list.count == 1
+            else { return nil }
             return nodes[list[0]]
         }
         var producedAt: [String: Int] = [input.name: -1]

@@ -5,12 +5,13 @@ extension GraphExecutor {
     /// in execution order — as `ExecutionError.nonFinite`, or nil when every value is finite. Downloads every
     /// activation: a diagnosis (PyTorch's anomaly mode), run when an output is not finite or when asked for.
     public func firstNonFinite() throws -> ExecutionError? {
-        if lastPassOutputOnly {
-            // An output-only pass kept only its outputs: run it again keeping every value, to name the very node.
+        if lastPassOutputOnly || !lastPassFolding.skipped.isEmpty {
+            // A pass that folded epilogues did not keep every value: run it again keeping them all, to name the very
+            // node rather than the last one folded into it.
             let input = try value(graph.input.name)
-            let saved = outputOnly
-            outputOnly = false
-            defer { outputOnly = saved }
+            let saved = (outputOnly, foldsEpilogues)
+            (outputOnly, foldsEpilogues) = (false, nil)
+            defer { (outputOnly, foldsEpilogues) = saved }
             try forward(input)
         }
         if let kind = try Self.nonFiniteKind(backend.download(try value(graph.input.name))) {

@@ -121,6 +121,11 @@ public struct DeviceTuning: Sendable {
     /// products, the transposes included (with elementwise.cl's broadcast rows, ConvNeXt-Tiny's forward went from
     /// 669 to 288 ms).
     ///
+    /// One product tile on AVX2: a second one of 12 × 8 for narrow products, which pads ResNet-50's 49-column
+    /// 7 × 7 layers to 56 columns instead of 64, measured slower there (`bench --profile`, batch 1): the 1×1
+    /// 2048 → 512 layer took 2.24 ms against 1.23, the 512 → 2048 one 1.33 against 1.13, the 3×3 512 → 512 one
+    /// 2.53 either way; one vector of columns per row leaves too few sums per loaded value.
+    ///
     /// im2col runs of at least 256 floats per work-item (2 rows of a 224-wide map, 10 of a 28-wide one): on
     /// ResNet's 3×3 stride-2 layer (28 × 28 outputs) the lowering went from 0.42–0.55 ms with one row per work-item
     /// to 0.35–0.43 ms.

@@ -71,4 +71,18 @@ extension EpilogueFusionTests {
         }
         for value in ["ra", "s", "c", "d", "y"] { _ = try executor.value(value) }
     }
+
+    /// A NaN weight inside a convolution that a gradient pass folded: the diagnosis names the convolution, not the
+    /// clip its store applied.
+    @Test func aNonFiniteValueOfAFoldingPassIsTracedToItsNode() throws {
+        var graph = try Self.model()
+        graph.constants["w2"]!.values[5] = .nan
+        let executor = try GraphExecutor(graph: graph, backend: ReferenceBackend())
+        executor.foldsEpilogues = []
+        let output = try executor.backend.download(
+            try executor.forward(HostTensor(shape: [1, 3, 8, 8], values: (0..<192).map { Float($0) / 192 })))
+        let error = try #require(throws: ExecutionError.self) { try executor.requireFinite(output) }
+        #expect(error.description.hasPrefix("node 'conv_b' (Conv) is the first to produce NaN"), "\(error)")
+        #expect(executor.foldsEpilogues == [])
+    }
 }

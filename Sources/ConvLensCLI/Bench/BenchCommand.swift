@@ -18,7 +18,7 @@ struct BenchCommand: ParsableCommand {
 
     enum Suite: String, ExpressibleByArgument, CaseIterable { case ops, models, vis, all }
 
-    @Option(help: "Which workloads: ops (peaks and conv layers), models, vis (Grad-CAM, Score-CAM, filter steps), or all.")
+    @Option(help: "Which workloads: ops (peaks and conv layers), models, vis (Grad-CAM, Score-CAM, Ablation-CAM, filter steps), or all.")
     var suite: Suite = .all
 
     @Option(help: ArgumentHelp("Also write every result as a JSON list of records.", valueName: "file.json"))
