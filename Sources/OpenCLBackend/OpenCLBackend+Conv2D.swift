@@ -163,10 +163,19 @@ extension OpenCLBackend {
     {
         let (rows, terms, positions) = (g.outChannelsPerGroup, g.columnRows, g.outHeight * g.outWidth)
         let inPlane = g.inHeight * g.inWidth
+        // Wᵀ of each group: a constant weight's transposed copy read along its rows, else W read down its columns.
+        let transposed = try transposedConstant(weight, g)
+        func weightT(_ group: Int) -> (MatrixView, transposedA: Bool) {
+            guard let transposed else {
+                return (MatrixView(buffer: weight.buffer, offset: group * rows * terms, rowStride: terms), true)
+            }
+            return (MatrixView(buffer: transposed.buffer, offset: group * rows * terms, rowStride: rows), false)
+        }
         if g.isPointwise {
             for group in 0..<g.groups {
+                let (a, transposedA) = weightT(group)
                 try matmul(
-                    MatrixView(buffer: weight.buffer, offset: group * rows * terms, rowStride: terms), transposedA: true,
+                    a, transposedA: transposedA,
                     MatrixView(buffer: gradOutput.buffer, offset: group * rows * positions, rowStride: positions),
                     into: MatrixView(buffer: gradInput.buffer, offset: group * terms * positions, rowStride: positions),
                     m: terms, n: positions, k: rows, batch: g.pointwiseImages(backward: true))
@@ -176,8 +185,9 @@ extension OpenCLBackend {
         try withColumns(rows: terms, columns: positions) { dcol in
             for (image, group) in g.imagesAndGroups {
                 let inputOffset = (image * g.inChannels + group * g.inChannelsPerGroup) * inPlane
+                let (a, transposedA) = weightT(group)
                 try matmul(
-                    MatrixView(buffer: weight.buffer, offset: group * rows * terms, rowStride: terms), transposedA: true,
+                    a, transposedA: transposedA,
                     MatrixView(buffer: gradOutput.buffer, offset: (image * g.outChannels + group * rows) * positions,
                                rowStride: positions),
                     into: dcol, m: terms, n: positions, k: rows)

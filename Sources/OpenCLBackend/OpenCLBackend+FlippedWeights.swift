@@ -20,6 +20,24 @@ extension OpenCLBackend {
         return MatrixView(buffer: flipped, rowStride: terms)
     }
 
+    /// A model's constant weight with each group's outChannelsPerGroup × inChannelsPerGroup·KH·KW matrix transposed
+    /// once, groups one after another: the A of the input gradient's product dcol = Wᵀ · dy read along its rows, as
+    /// the forward product reads W, instead of down its columns. nil for a weight kernels may write to.
+    func transposedConstant(_ weight: Tensor, _ g: Conv2DGeometry) throws -> MatrixView? {
+        guard weight.buffer.isConstant else { return nil }
+        let (rows, terms) = (g.outChannelsPerGroup, g.columnRows)
+        let transposed = try weight.buffer.derivedCopy("transposed, \(g.groups) groups") {
+            let copy = try DeviceBuffer(context: context, byteCount: weight.buffer.byteCount)
+            for group in 0..<g.groups {
+                try transpose(MatrixView(buffer: weight.buffer, offset: group * rows * terms, rowStride: terms),
+                              rows: rows, columns: terms,
+                              into: MatrixView(buffer: copy, offset: group * rows * terms, rowStride: rows))
+            }
+            return copy
+        }
+        return MatrixView(buffer: transposed, rowStride: rows)
+    }
+
     /// One group's weights flipped and transposed for `backwardInputAsConvolution`, into `flipped` (inChannels of
     /// the group × outChannels·KH·KW).
     func flipWeights(_ weight: Tensor, group: Int, _ g: Conv2DGeometry, into flipped: MatrixView) throws {

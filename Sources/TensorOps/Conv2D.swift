@@ -183,12 +183,16 @@ public enum Conv2DOp: OpFamily {
                    Conv2DParameters(padding: Padding2D(1), groups: 2)),
         Conv2DCase(input: [1, 2, 5, 700], weight: [2, 1, 3, 3], bias: false,
                    Conv2DParameters(stride: Size2D(2), padding: Padding2D(1), groups: 2)),
-        // A model's weight, whose flipped copy (the input gradient as a convolution) and Winograd filters are made
-        // once: plain and grouped.
+        // A model's weight, whose flipped copy (the input gradient as a convolution), transposed copy (the input
+        // gradient's product, pointwise or through col2im) and Winograd filters are made once: plain and grouped.
         Conv2DCase(input: [1, 5, 10, 9], weight: [7, 5, 3, 3], bias: true, Conv2DParameters(padding: Padding2D(1)),
                    constantWeight: true),
         Conv2DCase(input: [2, 6, 9, 11], weight: [8, 3, 3, 3], bias: false,
                    Conv2DParameters(padding: Padding2D(1), groups: 2), constantWeight: true),
+        Conv2DCase(input: [2, 6, 5, 7], weight: [8, 3, 1, 1], bias: true, Conv2DParameters(groups: 2),
+                   constantWeight: true),
+        Conv2DCase(input: [1, 4, 9, 8], weight: [6, 4, 1, 1], bias: false, Conv2DParameters(stride: Size2D(2)),
+                   constantWeight: true),
     ] + ConvEpilogueCase.cases
 
     /// Small enough to difference every input, weight and bias element.
