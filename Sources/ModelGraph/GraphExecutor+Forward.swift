@@ -10,36 +10,32 @@ extension GraphExecutor {
         values = [graph.input.name: input]
         lastPassOutputOnly = outputOnly
         lastPassFolding = EpiloguePlan()
-        guard outputOnly else {
-            if let kept = foldsEpilogues {
-                let keeping = Set(try kept.map { try graph.resolve($0) })
-                let plan = gradientPassPlan.flatMap { $0.keeping == keeping ? $0.epilogues : nil }
-                    ?? graph.epiloguePlan(shapes: shapes, keeping: keeping)
-                (gradientPassPlan, lastPassFolding) = ((keeping, plan), plan)
-            }
-            for node in graph.nodes where !lastPassFolding.folded.contains(node.output) {
-                if let fused = lastPassFolding.convolutions[node.name] {
-                    values[fused.output] = try running(node) { try runFused(node, fused) }
-                } else {
-                    values[node.output] = try running(node) { try run(node) }
-                }
-            }
-            return try operand(graph.outputs[0])
+        // What this pass folds into convolutions: everything it may (output-only), what backward can differentiate
+        // at the outputs while keeping the values asked for (`foldsEpilogues`), or nothing.
+        var folding = EpiloguePlan()
+        if outputOnly {
+            let plan = outputOnlyPlan ?? {
+                let epilogues = graph.epiloguePlan(shapes: shapes)
+                return (epilogues, graph.bufferPlan(shapes: shapes, epilogues: epilogues))
+            }()
+            (outputOnlyPlan, folding) = (plan, plan.epilogues)
+        } else if let kept = foldsEpilogues {
+            let keeping = Set(try kept.map { try graph.resolve($0) })
+            folding = gradientPassPlan.flatMap { $0.keeping == keeping ? $0.epilogues : nil }
+                ?? graph.epiloguePlan(shapes: shapes, keeping: keeping)
+            (gradientPassPlan, lastPassFolding) = ((keeping, folding), folding)
         }
-        let plan = outputOnlyPlan ?? {
-            let epilogues = graph.epiloguePlan(shapes: shapes)
-            return (epilogues, graph.bufferPlan(shapes: shapes, epilogues: epilogues))
-        }()
-        outputOnlyPlan = plan
-        for node in graph.nodes where !plan.epilogues.folded.contains(node.output) {
-            if let fused = plan.epilogues.convolutions[node.name] {
+        for node in graph.nodes where !folding.folded.contains(node.output) {
+            if let fused = folding.convolutions[node.name] {
                 values[fused.output] = try running(node) { try runFused(node, fused) }
             } else {
                 values[node.output] = try running(node) { try run(node) }
             }
         }
-        // Other values' buffers are shared with later ones: only these still hold what their names say.
-        values = values.filter { $0.key == graph.input.name || graph.outputs.contains($0.key) }
+        if outputOnly {
+            // Other values' buffers are shared with later ones: only these still hold what their names say.
+            values = values.filter { $0.key == graph.input.name || graph.outputs.contains($0.key) }
+        }
         return try operand(graph.outputs[0])
     }
 
