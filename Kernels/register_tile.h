@@ -1,7 +1,7 @@
 // The register tile shared by matmul_tiled (gemm.cl) and conv2d_implicit_gemm (conv_gemm.cl): each work-item
 // computes TM rows × TN = NV·VW columns, held as TM × NV vectors of VW floats (on a CPU under PoCL, a vector maps
-// to an AVX register). Partial sums run in two levels, as in every ConvLens reduction: about KT terms into
-// `part`, the parts into `acc`, so rounding grows with √KT + √(K/KT) rather than √K.
+// to an AVX register). conv2d_implicit_gemm sums in two levels, about KT terms into `part` and the parts into
+// `acc`, so rounding grows with √KT + √(K/KT) rather than √K; matmul_tiled keeps one level (see there).
 
 #ifndef CONVLENS_REGISTER_TILE_H
 #define CONVLENS_REGISTER_TILE_H

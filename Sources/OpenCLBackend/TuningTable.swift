@@ -82,8 +82,10 @@ public struct DeviceTuning: Sendable {
     /// 1576 × 768 × 3072 from 72 to 129, while products of 96–768 terms lost 5–20 % (their unpacked B stays in
     /// cache), so shorter ones stay unpacked.
     ///
-    /// Matrix-product tiles, CPU: micro-kernels holding twice rows × columns floats in vector registers (the sum and
-    /// the current run). With 16-wide vectors, 12 × 32 and 8 × 48 both fill AVX-512's 32 registers: 8 × 48 loads
+    /// Matrix-product tiles, CPU: micro-kernels holding rows × columns floats of sums in vector registers (one level
+    /// since 2026-12-07: with a second level, 12 × 32 needed 48 of AVX-512's 32 registers and spilled; ResNet-50's
+    /// products in `bench --profile` went from 870–1029 ms to 731–873 over eight alternating runs on the 2-core
+    /// Xeon). With 16-wide vectors, 12 × 32 and 8 × 48 both fill AVX-512's 32 registers: 8 × 48 loads
     /// fewer values per multiply-add and fits the 64-row products of VGG-16's first layers (conv1_2 forward measured
     /// 34–41 ms against 42–45 ms through PoCL on the 2-core Zen 4), 12 × 32 the 64-column ones (conv1_2's weight
     /// gradient: 55–67 ms against 121–165). Batch work-groups of 4 on a CPU, since PoCL runs each work-group as one
