@@ -31,8 +31,13 @@ struct CAMCommand: BackendCommand {
     @Option(name: .customLong("class"), parsing: .unconditional, help: "The class to explain (default: the top prediction).") var classIndex: Int?
     @Option(parsing: .unconditional, help: "Explain each image's N best classes, one map each.") var top = 1
     @Option(parsing: .unconditional, help: "Input images per batch (default: from the device's free memory).") var batch: Int?
-    @Option(parsing: .unconditional, help: "Score-CAM: masked images per batched forward; Ablation-CAM: ablated copies per pass.")
+    @Option(parsing: .unconditional, help: "Score-CAM, SS-CAM, IS-CAM: masked images per batched forward; Ablation-CAM: ablated copies per pass.")
     var maskBatch = 16
+    @Option(parsing: .unconditional, help: "SS-CAM: noisy samples (default 35); IS-CAM: integration steps (default 10), as torch-cam.")
+    var samples: Int?
+    @Option(parsing: .unconditional, help: "SS-CAM: standard deviation of the Gaussian noise added to each normalized mask.")
+    var noise: Float = 2
+    @Option(parsing: .unconditional, help: "SS-CAM: the noise's seed (the same seed gives the same bytes).") var seed: UInt64 = 0
     @Option(help: ArgumentHelp("Also measure faithfulness: deletion, insertion (AUC, 20 steps, zero baseline) or drop-increase (average drop, increase in confidence) as torch-cam does, on softmax scores; road (pytorch-grad-cam's ROAD combined score, percentiles 10–90, imputation noise 0.01, seeded). Repeatable.", valueName: "name"))
     var metric: [CAMMetric] = []
     @Option(help: ArgumentHelp("randomize: re-initialize the layers' weights from the output back, one more at a time, and print the rank correlation of each map with the original (Adebayo et al.'s cascading randomization).", valueName: "test"))
@@ -68,6 +73,7 @@ struct CAMCommand: BackendCommand {
                                                inputShape: first.shape, layout: layoutOptions.layout,
                                                grid: try layoutOptions.parsedGrid())
         mapper.batch = maskBatch
+        mapper.sampling = try ScoreCAMSampling(samples: samples, noise: noise, seed: seed).validated()
         let batchSize = batch ?? ClassActivationMapper.batchSize(graph: graph, imageShape: first.shape, backend: backend)
         print("model: \(modelOptions.modelName); \(method.rawValue) on \(mapper.layers.map { "'\($0)'" }.joined(separator: ", ")); "
               + "backend: \(backend.name); \(inputs.files.count) file(s), batches of \(batchSize)")

@@ -273,7 +273,11 @@ struct CommandLineTests {
                           mentioning: "has no spatial extent")
         try expectRefusal(["saliency", "--input", digit, "--class=-1", "--out", path("s1.png")],
                           mentioning: "class -1 is outside")
-        for name in ["c1.png", "c2.png", "s1.png"] { #expect(!FileManager.default.fileExists(atPath: path(name))) }
+        try expectRefusal(["cam", "--input", digit, "--method", "sscam", "--samples", "0", "--out", path("c3.png")],
+                          mentioning: "--samples must be from 1 to 10000, got 0")
+        try expectRefusal(["cam", "--input", digit, "--method", "sscam", "--noise=-1", "--out", path("c4.png")],
+                          mentioning: "--noise must be a finite number ≥ 0, got -1")
+        for name in ["c1.png", "c2.png", "c3.png", "c4.png", "s1.png"] { #expect(!FileManager.default.fileExists(atPath: path(name))) }
     }
 
     /// A folder with one unreadable file: the others are explained, the bad one is named, and the exit is non-zero.

@@ -11,6 +11,12 @@ public enum CAMMethod: String, Sendable, CaseIterable {
     /// Score-CAM: each channel's weight is the softmax over channels of the class score of the input masked by that
     /// channel's upsampled, normalized activation. No gradients.
     case scoreCAM = "scorecam"
+    /// SS-CAM (torch-cam): Score-CAM's masks normalized at the layer's size, upsampled, with Gaussian noise added;
+    /// the weight is the softmax of the mean score gain over the noisy samples.
+    case ssCAM = "sscam"
+    /// IS-CAM (torch-cam): the masked images scaled by growing coefficients, the weight the softmax of the mean
+    /// score gain over those steps.
+    case isCAM = "iscam"
     /// Ablation-CAM: each channel's weight is the class score's relative drop when that channel is ablated (set to
     /// 0, or far below the activation's minimum when that is not 0). No gradients.
     case ablationCAM = "ablationcam"
@@ -27,7 +33,7 @@ public enum CAMMethod: String, Sendable, CaseIterable {
         case .xGradCAM: .xGradCAM
         case .layerCAM: .layerCAM
         case .hiResCAM: .hiResCAM
-        case .scoreCAM, .ablationCAM, .cam, .eigenCAM: nil
+        case .scoreCAM, .ssCAM, .isCAM, .ablationCAM, .cam, .eigenCAM: nil
         }
     }
 }

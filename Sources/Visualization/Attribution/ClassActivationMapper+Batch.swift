@@ -77,6 +77,7 @@ extension ClassActivationMapper {
     public func replay<R: Backend>(on reference: R, graph: Graph, input: HostTensor, classes: [Int]) throws -> HostTensor {
         let mapper = try ClassActivationMapper<R>(graph: graph, backend: reference, layers: layers, method: method,
                                                   inputShape: input.shape)
+        (mapper.batch, mapper.sampling) = (batch, sampling)  // the same masked batches and SS-CAM noise
         return try reference.download(try mapper.explain(try reference.upload(input), classes: classes).maps)
     }
 

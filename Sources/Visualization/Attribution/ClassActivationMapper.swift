@@ -14,7 +14,7 @@ public struct ClassActivationMaps<B: Backend> {
 /// one: forward; for the gradient methods the class score's gradient back to each layer; each layer's map with
 /// ReLU, per-image min-max normalization and bilinear resize (half-pixel centres) to the input size; several layers
 /// averaged and normalized once more. Only the class scores come back to the host (to pick the top class, and for
-/// Score-CAM's and Ablation-CAM's channel scores), and for Ablation-CAM the layer's activation (for its minimum).
+/// the Score-CAM family's and Ablation-CAM's channel scores), and for Ablation-CAM the layer's activation (for its minimum).
 public final class ClassActivationMapper<B: Backend> {
     /// pytorch-grad-cam's `scale_cam_image`: (x − min) / (max − min + 1e−7).
     static var scaleEpsilon: Float { 1e-7 }
@@ -23,8 +23,11 @@ public final class ClassActivationMapper<B: Backend> {
     public let layers: [String]
     /// How each layer's activation is viewed as N×K×h×w (tokens of a transformer are laid out on their grid).
     public let layouts: [String: ActivationLayout]
-    /// Score-CAM: masked images per batched forward; Ablation-CAM: ablated copies of the layer per partial forward.
+    /// Score-CAM, SS-CAM, IS-CAM: masked images per batched forward; Ablation-CAM: ablated copies of the layer per
+    /// partial forward.
     public var batch = 16
+    /// SS-CAM's and IS-CAM's samples, noise and seed.
+    public var sampling = ScoreCAMSampling()
     let executor: GraphExecutor<B>
     var backend: B { executor.backend }
     private let head: CAMHead?
@@ -136,6 +139,10 @@ public final class ClassActivationMapper<B: Backend> {
                                        output: map)
         case .scoreCAM:
             let weights = try scoreCAMWeights(layer: layer, input: input, classes: classes, geometry: geometry)
+            try backend.camWeightedSum(activation: try spatialActivation(layer), weights: weights, output: map)
+        case .ssCAM, .isCAM:
+            let weights = try sampledScoreCAMWeights(layer: layer, input: input, classes: classes, scores: scores,
+                                                     geometry: geometry)
             try backend.camWeightedSum(activation: try spatialActivation(layer), weights: weights, output: map)
         case .ablationCAM:
             let weights = try ablationCAMWeights(layer: layer, classes: classes, scores: scores)
