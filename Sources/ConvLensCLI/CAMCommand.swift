@@ -75,7 +75,9 @@ struct CAMCommand: BackendCommand {
         mapper.batch = maskBatch
         mapper.sampling = try ScoreCAMSampling(samples: samples, noise: noise, seed: seed).validated()
         let batchSize = batch ?? ClassActivationMapper.batchSize(graph: graph, imageShape: first.shape, backend: backend)
-        print("model: \(modelOptions.modelName); \(method.rawValue) on \(mapper.layers.map { "'\($0)'" }.joined(separator: ", ")); "
+        let described = method == .fullGrad ? "the input and \(mapper.layers.count) layers with a bias"
+            : mapper.layers.map { "'\($0)'" }.joined(separator: ", ")
+        print("model: \(modelOptions.modelName); \(method.rawValue) on \(described); "
               + "backend: \(backend.name); \(inputs.files.count) file(s), batches of \(batchSize)")
         if inputs.isFolder { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) }
 

@@ -277,7 +277,9 @@ struct CommandLineTests {
                           mentioning: "--samples must be from 1 to 10000, got 0")
         try expectRefusal(["cam", "--input", digit, "--method", "sscam", "--noise=-1", "--out", path("c4.png")],
                           mentioning: "--noise must be a finite number ≥ 0, got -1")
-        for name in ["c1.png", "c2.png", "c3.png", "c4.png", "s1.png"] { #expect(!FileManager.default.fileExists(atPath: path(name))) }
+        try expectRefusal(["cam", "--input", digit, "--method", "fullgrad", "--layer", "/features/features.2/Relu", "--out", path("c5.png")],
+                          mentioning: "--method fullgrad reads every layer with a bias and the input; it takes no --layer")
+        for name in ["c1.png", "c2.png", "c3.png", "c4.png", "c5.png", "s1.png"] { #expect(!FileManager.default.fileExists(atPath: path(name))) }
     }
 
     /// A folder with one unreadable file: the others are explained, the bad one is named, and the exit is non-zero.

@@ -92,6 +92,22 @@ struct PeerFixtureTests {
         }
     }
 
+    /// FullGrad within 1e-3 (max abs) of pytorch-grad-cam's (Tools/fullgrad_fixtures.py), over the same layers with
+    /// a bias, which the fixture lists.
+    @Test(arguments: PeerFixture.all)
+    func fullGradMatchesPytorchGradCam(fixture: PeerFixture) throws {
+        let folder = fixture.folder.appendingPathComponent("../../fullgrad/\(fixture.name)").standardized
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("fixture.json")))
+            as? [String: Any])
+        let (graph, input, backend) = (try fixture.graph(), try fixture.array("input.npy"), try TestBackends.device())
+        let mapper = try ClassActivationMapper(graph: graph, backend: backend, layers: [], method: .fullGrad, inputShape: input.shape)
+        let expectedLayers = try #require(json["bias_layers"] as? [String]).map { try graph.resolve($0) }
+        #expect(mapper.layers == expectedLayers)
+        let maps = try backend.download(try mapper.explain(try backend.upload(input), classes: try #require(json["target_classes"] as? [Int])).maps)
+        try expectWithinCAMTolerance(maps, try NPYFile.read(folder.appendingPathComponent("cam_fullgrad.npy").path),
+                                     "\(fixture.name) fullgrad")
+    }
+
     private func expectWithinCAMTolerance(_ maps: HostTensor, _ expected: HostTensor, _ what: String) throws {
         #expect(maps.values.count == expected.values.count)
         let worst = zip(maps.values, expected.values).map { abs($0 - $1) }.max() ?? .infinity

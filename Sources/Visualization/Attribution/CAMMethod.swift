@@ -20,6 +20,9 @@ public enum CAMMethod: String, Sendable, CaseIterable {
     /// Ablation-CAM: each channel's weight is the class score's relative drop when that channel is ablated (set to
     /// 0, or far below the activation's minimum when that is not 0). No gradients.
     case ablationCAM = "ablationcam"
+    /// FullGrad (pytorch-grad-cam): |input × its gradient| plus |bias × gradient| of every layer with a bias, each
+    /// channel scaled and resized to the input, summed. No layer to choose.
+    case fullGrad = "fullgrad"
     /// The original CAM: the weights of the linear layer after global average pooling, for the class.
     case cam
     /// Eigen-CAM: the activations' projection on their first principal component. No gradients, no class.
@@ -33,7 +36,7 @@ public enum CAMMethod: String, Sendable, CaseIterable {
         case .xGradCAM: .xGradCAM
         case .layerCAM: .layerCAM
         case .hiResCAM: .hiResCAM
-        case .scoreCAM, .ssCAM, .isCAM, .ablationCAM, .cam, .eigenCAM: nil
+        case .scoreCAM, .ssCAM, .isCAM, .ablationCAM, .fullGrad, .cam, .eigenCAM: nil
         }
     }
 }

@@ -52,7 +52,7 @@ extension ClassActivationMapper {
                 faithfulness: torchCAMMeasures ? try faithfulness(input: input, maps: maps, classes: result.classes) : [],
                 roads: settings.metrics.contains(.road) ? try road(input: input, maps: maps, classes: result.classes) : [],
                 randomization: settings.randomizationTest
-                    ? try CascadingRandomization(graph: executor.graph, method: method, layers: layers)
+                    ? try CascadingRandomization(graph: executor.graph, method: method, layers: requestedLayers)
                         .run(backend: backend, input: input, classes: result.classes, original: maps)
                     : [])
         }
@@ -75,7 +75,7 @@ extension ClassActivationMapper {
 
     /// The same explanation replayed on `reference` (the CPU reference): its maps, to report the drift of these.
     public func replay<R: Backend>(on reference: R, graph: Graph, input: HostTensor, classes: [Int]) throws -> HostTensor {
-        let mapper = try ClassActivationMapper<R>(graph: graph, backend: reference, layers: layers, method: method,
+        let mapper = try ClassActivationMapper<R>(graph: graph, backend: reference, layers: requestedLayers, method: method,
                                                   inputShape: input.shape)
         (mapper.batch, mapper.sampling) = (batch, sampling)  // the same masked batches and SS-CAM noise
         return try reference.download(try mapper.explain(try reference.upload(input), classes: classes).maps)

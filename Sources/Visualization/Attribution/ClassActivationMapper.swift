@@ -31,6 +31,10 @@ public final class ClassActivationMapper<B: Backend> {
     let executor: GraphExecutor<B>
     var backend: B { executor.backend }
     private let head: CAMHead?
+    /// FullGrad's layers (output value and bias, N×K×h×w and 1×K×1×1); empty for the other methods.
+    private(set) var fullGradBiases: [(value: String, bias: HostTensor)] = []
+    /// The layers to give another mapper for the same explanation (FullGrad finds its own).
+    var requestedLayers: [String] { method == .fullGrad ? [] : layers }
 
     /// - Parameters:
     ///   - layers: value or node names; empty: the default (the head's pooled layer for `.cam`, else the last layer
@@ -42,6 +46,17 @@ public final class ClassActivationMapper<B: Backend> {
     public init(graph: Graph, backend: B, layers requested: [String], method: CAMMethod, inputShape: TensorShape,
                 layout: ActivationLayout.Choice = .auto, grid: (height: Int, width: Int)? = nil) throws {
         head = method == .cam ? try CAMHead(graph: graph) : nil
+        if method == .fullGrad {
+            guard requested.isEmpty else {
+                throw VisualizationError.badSetting("--method fullgrad reads every layer with a bias and the input; it takes no --layer")
+            }
+            fullGradBiases = try FullGradLayers(graph: graph, inputShape: inputShape).layers
+            self.method = method
+            (layers, layouts) = (fullGradBiases.map(\.value), [:])
+            executor = try GraphExecutor(graph: graph, backend: backend)
+            executor.foldsEpilogues = Set(layers)  // the gradients at the layers' own outputs, before any activation
+            return
+        }
         let names = requested.isEmpty
             ? [try head?.layer ?? Self.defaultLayer(graph: graph, inputShape: inputShape)] : requested
         let resolved = try names.map { try graph.resolve($0) }
@@ -95,20 +110,22 @@ public final class ClassActivationMapper<B: Backend> {
         if let bad = classes.first(where: { !(0..<count).contains($0) }) {
             throw VisualizationError.badSetting("class \(bad) is outside the model's \(count) outputs (0–\(count - 1))")
         }
-        let layerMaps = try layers.map { try map(of: $0, input: input, classes: classes, scores: scores) }
+        let layerMaps = method == .fullGrad
+            ? [try fullGradMap(input: input, classes: classes, outputShape: scores.shape)]
+            : try layers.map { try map(of: $0, input: input, classes: classes, scores: scores) }
 
         let size = Array(input.shape.dimensions.suffix(2))
         let mapShape: TensorShape = [images, 1, size[0], size[1]]
         let total = try backend.makeTensor(mapShape)
-        let resized = layers.count > 1 ? try backend.makeTensor(mapShape) : total
+        let resized = layerMaps.count > 1 ? try backend.makeTensor(mapShape) : total
         for (index, layerMap) in layerMaps.enumerated() {
             try backend.minMaxNormalize(input: layerMap, output: layerMap, epsilon: Self.scaleEpsilon)
             try backend.resizeForward(input: layerMap, output: index == 0 ? total : resized, mode: .bilinear(alignCorners: false))
             if index > 0 { try backend.binaryForward(.add, total, resized, output: total) }
         }
         // pytorch-grad-cam averages the layers' maps and scales the result again (for one layer too).
-        if layers.count > 1 {
-            try backend.binaryForward(.mul, total, try backend.upload(HostTensor(shape: [1], values: [1 / Float(layers.count)])),
+        if layerMaps.count > 1 {
+            try backend.binaryForward(.mul, total, try backend.upload(HostTensor(shape: [1], values: [1 / Float(layerMaps.count)])),
                                       output: total)
         }
         try backend.minMaxNormalize(input: total, output: total, epsilon: Self.scaleEpsilon)
@@ -144,6 +161,8 @@ public final class ClassActivationMapper<B: Backend> {
             let weights = try sampledScoreCAMWeights(layer: layer, input: input, classes: classes, scores: scores,
                                                      geometry: geometry)
             try backend.camWeightedSum(activation: try spatialActivation(layer), weights: weights, output: map)
+        case .fullGrad:
+            throw VisualizationError.badSetting("FullGrad has no per-layer map")  // explain calls fullGradMap
         case .ablationCAM:
             let weights = try ablationCAMWeights(layer: layer, classes: classes, scores: scores)
             try backend.camWeightedSum(activation: activation, weights: weights, output: map)
