@@ -77,10 +77,12 @@ public struct DeviceTuning: Sendable {
 
     /// The defaults for `deviceClass`.
     ///
-    /// Constant weights packed in panels for products of 1024 terms or more on AVX2 (`packedProductMinimumTerms`):
-    /// on the 2-core EPYC (best of 20 calls each) ViT's 197 × 768 × 3072 product went from 99 to 132 GFLOP/s and
+    /// Constant weights packed in panels for products of 1024 terms or more (`packedProductMinimumTerms`): on the
+    /// 2-core EPYC (AVX2, best of 20 calls each) ViT's 197 × 768 × 3072 product went from 99 to 132 GFLOP/s and
     /// 1576 × 768 × 3072 from 72 to 129, while products of 96–768 terms lost 5–20 % (their unpacked B stays in
-    /// cache), so shorter ones stay unpacked.
+    /// cache), so shorter ones stay unpacked. On the 2-core Xeon (AVX-512, `bench --profile`, batch 1, two
+    /// alternating rounds) ViT-B/16's matmul_tiled went from 3276–3434 to 2741–2795 ms, its forward from 393–395 to
+    /// 338–340 ms and forward + backward from 935–948 to 771–810; ConvNeXt-Tiny's products from 1053–1117 to 984–1054.
     ///
     /// Matrix-product tiles, CPU: micro-kernels holding rows × columns floats of sums in vector registers (one level
     /// since 2026-12-07: with a second level, 12 × 32 needed 48 of AVX-512's 32 registers and spilled; ResNet-50's
@@ -141,7 +143,8 @@ public struct DeviceTuning: Sendable {
                     MatmulTiling(rows: 8, vectorWidth: 16, vectors: 3, rowMajorOrder: true, local: [1, 1],
                                  batchLocal: 4, termsPerLaunch: 4096),
                 ],
-                implicitGemmMaximumColumnPadding: 8.0 / 7.0, standardizeRowMaximum: 4096)
+                implicitGemmMaximumColumnPadding: 8.0 / 7.0, standardizeRowMaximum: 4096,
+                packedProductMinimumTerms: 1024)
         case .cpuAVX2:
             DeviceTuning(
                 matmulTilings: [MatmulTiling(rows: 6, vectorWidth: 8, vectors: 2, rowMajorOrder: true, local: [1, 1],
