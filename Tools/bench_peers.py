@@ -17,7 +17,9 @@ EfficientNet-Lite0 weights is timed too. `--suite vis` runs only the visualizati
 peers taking turns for --rounds rounds, into a section of its own.
 """
 import argparse
+import contextlib
 import datetime
+import io
 import json
 import os
 import platform
@@ -162,7 +164,7 @@ def onnxruntime_models(device, runs, warmup, models_dir):
 def gradcam_and_filters(device, runs, warmup, sync, models_dir):
     results = {}
     try:
-        from pytorch_grad_cam import AblationCAM, GradCAM, ScoreCAM
+        from pytorch_grad_cam import AblationCAM, FullGrad, GradCAM, ScoreCAM
         from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
     except ImportError:
         GradCAM = None
@@ -195,6 +197,15 @@ def gradcam_and_filters(device, runs, warmup, sync, models_dir):
                 lambda: ablation(input_tensor=x, targets=[ClassifierOutputTarget(top)]), 1, 0, sync)
             print(f"pytorch-grad-cam ablationcam: "
                   f"{results[('ablationcam.resnet50', 'ablated_forwards', 1)]['median_ms']:.0f} ms", flush=True)
+            # FullGrad: every Conv2d and BatchNorm2d with a bias (53 + 53 here; convlens folds each BatchNorm into
+            # its convolution, 53 layers) and the input, one forward and backward pass.
+            with contextlib.redirect_stdout(io.StringIO()):  # its note that target_layers are ignored
+                fullgrad = FullGrad(model=model, target_layers=[])
+            results[("fullgrad.resnet50", "forward_backward", 1)] = timing(
+                lambda: fullgrad(input_tensor=x, targets=[ClassifierOutputTarget(top)]), runs, warmup, sync)
+            print(f"pytorch-grad-cam fullgrad: "
+                  f"{results[('fullgrad.resnet50', 'forward_backward', 1)]['median_ms']:.0f} ms", flush=True)
+    results.update(torchcam_score_family(device, sync, models_dir))
     if (models_dir / "vgg16.onnx").exists():
         # One gradient-ascent step as convlens takes it: 16 images, channel i of conv3_1 for image i, Adam.
         features = torchvision_model("vgg16").features[:11].to(device).requires_grad_(False)
@@ -211,6 +222,33 @@ def gradcam_and_filters(device, runs, warmup, sync, models_dir):
 
         results[("filters.vgg16.conv3_1", "step_16x128", 16)] = timing(step, runs, warmup, sync)
     results.update(lucent_lite0(device, runs, warmup, sync, models_dir))
+    return results
+
+
+def torchcam_score_family(device, sync, models_dir):
+    """torch-cam's SSCAM (4 noisy samples instead of its 35) and ISCAM (its 10 steps) on ResNet-18's layer4, batch 32
+    (its default), one 224 px image: one run, no warm-up, as convlens bench times them."""
+    results = {}
+    try:
+        from torchcam.methods import ISCAM, SSCAM
+    except ImportError:
+        return results
+    if not (models_dir / "resnet18.onnx").exists():
+        return results
+    model = torchvision_model("resnet18").to(device)
+    x = torch.rand(1, 3, 224, 224, generator=torch.Generator().manual_seed(5)).to(device)
+    for name, cls, extra in (("sscam", SSCAM, {"num_samples": 4}), ("iscam", ISCAM, {"num_samples": 10})):
+        extractor = cls(model, target_layer="layer4", batch_size=32, **extra)
+
+        def explain():
+            with torch.no_grad():
+                scores = model(x)
+            return extractor(class_idx=int(scores.argmax()), scores=scores)
+
+        key = (f"{name}.resnet18", f"masked_forwards_{extra['num_samples']}x512", 1)
+        results[key] = timing(explain, 1, 0, sync)
+        extractor.remove_hooks()
+        print(f"torch-cam {name}: {results[key]['median_ms']:.0f} ms", flush=True)
     return results
 
 
@@ -402,7 +440,8 @@ def vis_table(ours, vis):
     for (name, direction, batch), t in vis.items():
         # A peer's variant ("step_8x128 render_vis 224 px") is set against the convlens record of its first word.
         o = ours.get((name, direction.split(" ")[0], batch))
-        who = ("pytorch-grad-cam" if name.startswith(("gradcam", "scorecam", "ablationcam")) else "Lucent (render_vis step)"
+        who = ("pytorch-grad-cam" if name.startswith(("gradcam", "scorecam", "ablationcam", "fullgrad"))
+               else "torch-cam" if name.startswith(("sscam", "iscam")) else "Lucent (render_vis step)"
                if name == "filters.lite0.blocks10_project" else "PyTorch (Adam step)")
         rate = f"{1e3 / o['median_ms']:.2f} vs {1e3 / t['median_ms']:.2f}" if o and name.startswith("filters") else "–"
         lines.append(f"| {name} {direction} | {fmt(o)} | {rate} | {who} | {fmt(t)} | {ratio(t, o)} |")

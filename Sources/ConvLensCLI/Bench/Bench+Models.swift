@@ -35,7 +35,8 @@ extension Bench {
     }
 
     /// Grad-CAM on one 224 px image (VGG-16, ResNet-50: forward, backward, map, normalized, resized, read back),
-    /// Score-CAM and Ablation-CAM on ResNet-50 (`channelScoringCAMs`) and one filter-visualization step on VGG-16 to
+    /// Score-CAM and Ablation-CAM on ResNet-50 (`channelScoringCAMs`), FullGrad, SS-CAM and IS-CAM
+    /// (`fullGradAndSampledScoreCAMs`) and one filter-visualization step on VGG-16 to
     /// conv3_1 (16 channels × 128 px) and on EfficientNet-Lite0 to block 10's projection (8 channels × 128 px).
     mutating func visualizations(folder: String) throws {
         for name in ["vgg16", "resnet50"] {
@@ -49,6 +50,7 @@ extension Bench {
             })
         }
         try channelScoringCAMs(folder: folder)
+        try fullGradAndSampledScoreCAMs(folder: folder)
         if let vgg = try load("vgg16", folder: folder) {
             try filterStep(vgg, workload: "filters.vgg16.conv3_1", layer: "/features/features.10/Conv", channels: 16)
         }
@@ -76,6 +78,28 @@ extension Bench {
             let explain = { _ = try backend.download(try mapper.explain(input).maps) }
             add("\(method.rawValue).resnet50", workload, batch: 1,
                 method == .scoreCAM ? try time(runs: 1, warmup: 0, explain) : try time(explain))
+        }
+    }
+
+    /// FullGrad on one 224 px image of ResNet-50 (one forward and backward pass, 53 layers with a bias), and SS-CAM
+    /// and IS-CAM on ResNet-18's layer4 (512 channels) at torch-cam's batch of 32: IS-CAM with its 10 steps, SS-CAM
+    /// with 4 noisy samples instead of its 35 (2,048 masked images, as Score-CAM on ResNet-50 takes). The two take a
+    /// minute or more per call: one timed run after none untimed.
+    private mutating func fullGradAndSampledScoreCAMs(folder: String) throws {
+        let input = try random([1, 3, 224, 224], seed: 5)
+        let backend = self.backend
+        if let graph = try load("resnet50", folder: folder) {
+            let mapper = try ClassActivationMapper(graph: graph, backend: backend, layers: [], method: .fullGrad,
+                                                   inputShape: input.shape)
+            add("fullgrad.resnet50", "forward_backward", batch: 1, try time { _ = try backend.download(try mapper.explain(input).maps) })
+        }
+        guard let graph = try load("resnet18", folder: folder) else { return }
+        for (method, samples) in [(CAMMethod.ssCAM, 4), (.isCAM, 10)] {
+            let mapper = try ClassActivationMapper(graph: graph, backend: backend, layers: [], method: method,
+                                                   inputShape: input.shape)
+            (mapper.batch, mapper.sampling) = (32, ScoreCAMSampling(samples: samples))
+            add("\(method.rawValue).resnet18", "masked_forwards_\(samples)x512", batch: 1,
+                try time(runs: 1, warmup: 0) { _ = try backend.download(try mapper.explain(input).maps) })
         }
     }
 
