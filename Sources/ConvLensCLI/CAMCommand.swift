@@ -38,6 +38,8 @@ struct CAMCommand: BackendCommand {
     @Option(parsing: .unconditional, help: "SS-CAM: standard deviation of the Gaussian noise added to each normalized mask.")
     var noise: Float = 2
     @Option(parsing: .unconditional, help: "SS-CAM: the noise's seed (the same seed gives the same bytes).") var seed: UInt64 = 0
+    @Option(parsing: .unconditional, help: "Finer-CAM: α, how strongly the 3 most similar classes' scores are subtracted.")
+    var comparisonStrength: Double = 1
     @Option(help: ArgumentHelp("Also measure faithfulness: deletion, insertion (AUC, 20 steps, zero baseline) or drop-increase (average drop, increase in confidence) as torch-cam does, on softmax scores; road (pytorch-grad-cam's ROAD combined score, percentiles 10–90, imputation noise 0.01, seeded). Repeatable.", valueName: "name"))
     var metric: [CAMMetric] = []
     @Option(help: ArgumentHelp("randomize: re-initialize the layers' weights from the output back, one more at a time, and print the rank correlation of each map with the original (Adebayo et al.'s cascading randomization).", valueName: "test"))
@@ -74,6 +76,10 @@ struct CAMCommand: BackendCommand {
                                                grid: try layoutOptions.parsedGrid())
         mapper.batch = maskBatch
         mapper.sampling = try ScoreCAMSampling(samples: samples, noise: noise, seed: seed).validated()
+        guard comparisonStrength.isFinite else {
+            throw CommandError("--comparison-strength must be a finite number, got \(comparisonStrength)")
+        }
+        mapper.finerTarget = FinerCAMTarget(comparisonStrength: comparisonStrength)
         let batchSize = batch ?? ClassActivationMapper.batchSize(graph: graph, imageShape: first.shape, backend: backend)
         let described = method == .fullGrad ? "the input and \(mapper.layers.count) layers with a bias"
             : mapper.layers.map { "'\($0)'" }.joined(separator: ", ")

@@ -108,6 +108,31 @@ struct PeerFixtureTests {
                                      "\(fixture.name) fullgrad")
     }
 
+    /// Finer-CAM within 1e-3 of pytorch-grad-cam's (Tools/finercam_fixtures.py): the classes compared, the target's
+    /// gradient with respect to the outputs (autograd's, within the input-gradient tolerance), and the map.
+    @Test(arguments: PeerFixture.all)
+    func finerCAMMatchesPytorchGradCam(fixture: PeerFixture) throws {
+        let folder = fixture.folder.appendingPathComponent("../../finercam/\(fixture.name)").standardized
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("fixture.json")))
+            as? [String: Any])
+        let (logits, classes) = (try fixture.array("logits.npy"), try #require(json["target_classes"] as? [Int]))
+        let expectedGradient = try NPYFile.read(folder.appendingPathComponent("target_gradient.npy").path)
+        let compared = try #require(json["compared_classes"] as? [[Int]]), count = logits.shape[1]
+        for (image, target) in classes.enumerated() {
+            let row = Array(logits.values[image * count..<(image + 1) * count])
+            #expect(FinerCAMTarget().comparedClasses(row, target: target) == compared[image])
+            expectClose(FinerCAMTarget().gradient(row, target: target).map(Double.init),
+                        expectedGradient.values[image * count..<(image + 1) * count].map(Double.init),
+                        relativeL2: Tolerance.inputGradientVsPyTorch, "\(fixture.name) image \(image) target gradient")
+        }
+        let (graph, input, backend) = (try fixture.graph(), try fixture.array("input.npy"), try TestBackends.device())
+        let mapper = try ClassActivationMapper(graph: graph, backend: backend, layers: [try #require(json["layer"] as? String)],
+                                               method: .finerCAM, inputShape: input.shape)
+        let maps = try backend.download(try mapper.explain(try backend.upload(input), classes: classes).maps)
+        try expectWithinCAMTolerance(maps, try NPYFile.read(folder.appendingPathComponent("cam_finercam.npy").path),
+                                     "\(fixture.name) finercam")
+    }
+
     private func expectWithinCAMTolerance(_ maps: HostTensor, _ expected: HostTensor, _ what: String) throws {
         #expect(maps.values.count == expected.values.count)
         let worst = zip(maps.values, expected.values).map { abs($0 - $1) }.max() ?? .infinity

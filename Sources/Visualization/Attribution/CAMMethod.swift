@@ -20,6 +20,8 @@ public enum CAMMethod: String, Sendable, CaseIterable {
     /// Ablation-CAM: each channel's weight is the class score's relative drop when that channel is ablated (set to
     /// 0, or far below the activation's minimum when that is not 0). No gradients.
     case ablationCAM = "ablationcam"
+    /// Finer-CAM (pytorch-grad-cam): Grad-CAM of the class's score against the most similar classes' (`FinerCAMTarget`).
+    case finerCAM = "finercam"
     /// FullGrad (pytorch-grad-cam): |input × its gradient| plus |bias × gradient| of every layer with a bias, each
     /// channel scaled and resized to the input, summed. No layer to choose.
     case fullGrad = "fullgrad"
@@ -31,7 +33,7 @@ public enum CAMMethod: String, Sendable, CaseIterable {
     /// The gradient rule, for the methods that have one.
     public var gradientRule: CAMRule? {
         switch self {
-        case .gradCAM: .gradCAM
+        case .gradCAM, .finerCAM: .gradCAM
         case .gradCAMPlusPlus: .gradCAMPlusPlus
         case .xGradCAM: .xGradCAM
         case .layerCAM: .layerCAM

@@ -77,7 +77,7 @@ extension ClassActivationMapper {
     public func replay<R: Backend>(on reference: R, graph: Graph, input: HostTensor, classes: [Int]) throws -> HostTensor {
         let mapper = try ClassActivationMapper<R>(graph: graph, backend: reference, layers: requestedLayers, method: method,
                                                   inputShape: input.shape)
-        (mapper.batch, mapper.sampling) = (batch, sampling)  // the same masked batches and SS-CAM noise
+        (mapper.batch, mapper.sampling, mapper.finerTarget) = (batch, sampling, finerTarget)  // the same settings
         return try reference.download(try mapper.explain(try reference.upload(input), classes: classes).maps)
     }
 

@@ -34,10 +34,9 @@ extension ClassActivationMapper {
     /// plane (ε 1e−7) and resizes it to the input (bilinear, half-pixel centres). A layer's planes are summed at its
     /// own size and resized once: resizing is linear, so that is the same sum. One backward pass gives every
     /// gradient; everything else stays on the backend.
-    func fullGradMap(input: B.Tensor, classes: [Int], outputShape: TensorShape) throws -> B.Tensor {
+    func fullGradMap(input: B.Tensor, classes: [Int], scores: HostTensor) throws -> B.Tensor {
         let inputName = executor.graph.input.name
-        var seed = HostTensor(zeros: outputShape)
-        for (image, target) in classes.enumerated() { seed.values[image * outputShape[1] + target] = 1 }
+        let seed = targetSeed(scores: scores, classes: classes)
         let gradients = try executor.backward(from: executor.graph.outputs[0], seed: try backend.upload(seed),
                                               to: [inputName] + fullGradBiases.map(\.value))
         guard let inputGradient = gradients[inputName] else {

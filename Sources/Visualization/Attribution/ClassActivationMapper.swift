@@ -28,6 +28,8 @@ public final class ClassActivationMapper<B: Backend> {
     public var batch = 16
     /// SS-CAM's and IS-CAM's samples, noise and seed.
     public var sampling = ScoreCAMSampling()
+    /// Finer-CAM's comparison with the most similar classes.
+    public var finerTarget = FinerCAMTarget()
     let executor: GraphExecutor<B>
     var backend: B { executor.backend }
     private let head: CAMHead?
@@ -111,7 +113,7 @@ public final class ClassActivationMapper<B: Backend> {
             throw VisualizationError.badSetting("class \(bad) is outside the model's \(count) outputs (0–\(count - 1))")
         }
         let layerMaps = method == .fullGrad
-            ? [try fullGradMap(input: input, classes: classes, outputShape: scores.shape)]
+            ? [try fullGradMap(input: input, classes: classes, scores: scores)]
             : try layers.map { try map(of: $0, input: input, classes: classes, scores: scores) }
 
         let size = Array(input.shape.dimensions.suffix(2))
@@ -139,9 +141,9 @@ public final class ClassActivationMapper<B: Backend> {
         let geometry = try CAMGeometry(activation: activation.shape)
         let map = try backend.makeTensor(geometry.mapShape)
         switch method {
-        case .gradCAM, .gradCAMPlusPlus, .xGradCAM, .layerCAM, .hiResCAM:
+        case .gradCAM, .finerCAM, .gradCAMPlusPlus, .xGradCAM, .layerCAM, .hiResCAM:
             let rule = method.gradientRule ?? .gradCAM
-            let gradient = try gradientOfScores(at: layer, classes: classes, outputShape: scores.shape)
+            let gradient = try gradientOfScores(at: layer, classes: classes, scores: scores)
             if rule.weighsChannels {
                 let weights = try backend.makeTensor(geometry.weightShape)
                 try backend.camChannelWeights(rule, activation: activation, gradient: gradient, weights: weights)
@@ -177,10 +179,24 @@ public final class ClassActivationMapper<B: Backend> {
         try (layouts[layer] ?? .nchw).spatial(try executor.value(layer), on: backend)
     }
 
-    /// ∂(Σ_n score[n, class_n])/∂layer, from the last forward pass, as N×K×h×w.
-    private func gradientOfScores(at layer: String, classes: [Int], outputShape: TensorShape) throws -> B.Tensor {
-        var seed = HostTensor(zeros: outputShape)
-        for (image, target) in classes.enumerated() { seed.values[image * outputShape[1] + target] = 1 }
+    /// ∂(Σ_n target_n)/∂ each output: one-hot rows at the classes (the score of class_n), or Finer-CAM's ∂T/∂s.
+    func targetSeed(scores: HostTensor, classes: [Int]) -> HostTensor {
+        var seed = HostTensor(zeros: scores.shape)
+        let count = scores.shape[1]
+        for (image, target) in classes.enumerated() {
+            if method == .finerCAM {
+                let row = finerTarget.gradient(Array(scores.values[image * count..<(image + 1) * count]), target: target)
+                seed.values.replaceSubrange(image * count..<(image + 1) * count, with: row)
+            } else {
+                seed.values[image * count + target] = 1
+            }
+        }
+        return seed
+    }
+
+    /// ∂(Σ_n target_n)/∂layer (`targetSeed`), from the last forward pass, as N×K×h×w.
+    private func gradientOfScores(at layer: String, classes: [Int], scores: HostTensor) throws -> B.Tensor {
+        let seed = targetSeed(scores: scores, classes: classes)
         let gradients = try executor.backward(from: executor.graph.outputs[0], seed: try backend.upload(seed), to: [layer])
         guard let gradient = gradients[layer] else {
             throw VisualizationError.badLayer(layer, reason: "receives no gradient from the output")
