@@ -23,6 +23,12 @@ struct SaliencyCommand: BackendCommand {
     @Option(help: ArgumentHelp("One of: \(AttributionMethod.allCases.map(\.rawValue).joined(separator: ", ")).",
                                valueName: "name")) var method = "gradient"
     @Option(name: .customLong("class"), parsing: .unconditional, help: "The class to explain (default: the top prediction).") var classIndex: Int?
+    @Option(help: "Explain a feature map instead of a class: the layer (an ONNX value or node name), with --channel.")
+    var layer: String?
+    @Option(parsing: .unconditional, help: "The layer's channel to explain: its activation summed over positions, or at --position.")
+    var channel: Int?
+    @Option(help: ArgumentHelp("One position of the channel, row and column in the layer's activation.", valueName: "y,x"))
+    var position: String?
     @Option(parsing: .unconditional, help: "SmoothGrad: noisy samples.") var samples = 25
     @Option(parsing: .unconditional, help: "SmoothGrad: noise σ as a fraction of the input's value range.") var noise: Float = 0.15
     @Option(parsing: .unconditional, help: "Integrated gradients: points on the path from the zero baseline.") var steps = 32
@@ -41,6 +47,20 @@ struct SaliencyCommand: BackendCommand {
             throw ValidationError("--method must be one of \(AttributionMethod.allCases.map(\.rawValue).joined(separator: ", ")), got '\(method)'")
         }
         _ = try HeatMapPicture(colormapName: colormap, alpha: alpha)
+        if (layer == nil) != (channel == nil) { throw ValidationError("--layer and --channel go together") }
+        if layer != nil && classIndex != nil { throw ValidationError("give --class or --layer and --channel, not both") }
+        if position != nil && layer == nil { throw ValidationError("--position needs --layer and --channel") }
+    }
+
+    /// The feature-map unit of --layer, --channel and --position, if given.
+    private func unit() throws -> FeatureUnit? {
+        guard let layer, let channel else { return nil }
+        guard let position else { return FeatureUnit(layer: layer, channel: channel) }
+        let parts = position.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard parts.count == 2, let y = parts[0], let x = parts[1] else {
+            throw CommandError("--position must be a row and a column, as 3,4; got '\(position)'")
+        }
+        return FeatureUnit(layer: layer, channel: channel, position: (y, x))
     }
 
     func run<B: Backend>(on backend: B) throws {
@@ -50,11 +70,13 @@ struct SaliencyCommand: BackendCommand {
         var settings = AttributionSettings(method: AttributionMethod(rawValue: method) ?? .gradient)
         (settings.samples, settings.noise, settings.steps) = (samples, noise, steps)
         (settings.window, settings.stride, settings.batch, settings.seed) = (window, stride, batch, seed)
+        settings.unit = try unit()
         let start = Date()
         let (attribution, target) = try GradientAttributor(graph: graph, backend: backend, settings: settings)
             .attribute(tensor, target: classIndex)
         try requireFinite(attribution, "attribution", input: input)
-        print("model: \(modelOptions.modelName); \(settings.method.rawValue) for class \(target); backend: \(backend.name); "
+        let explained = settings.unit?.description ?? "class \(target)"
+        print("model: \(modelOptions.modelName); \(settings.method.rawValue) for \(explained); backend: \(backend.name); "
               + String(format: "%.1f ms", Date().timeIntervalSince(start) * 1000))
         try HeatMapPicture(colormapName: colormap, alpha: alpha)
             .render(maps: try backend.upload(Self.magnitude(attribution)), over: tensor, preprocessing: preprocess,

@@ -273,13 +273,24 @@ struct CommandLineTests {
                           mentioning: "has no spatial extent")
         try expectRefusal(["saliency", "--input", digit, "--class=-1", "--out", path("s1.png")],
                           mentioning: "class -1 is outside")
+        let unit = ["saliency", "--input", digit, "--layer", "/features/features.2/Relu", "--channel"]
+        let feature = try ConvLensProcess.run(unit + ["3", "--position", "5,6", "--out", path("unit.png")])
+        #expect(feature.status == 0 && feature.output.contains("for '/features/features.2/Relu' channel 3 at (5, 6)"),
+                "\(feature.output)\(feature.error)")
+        try expectRefusal(unit + ["99", "--out", path("s2.png")], mentioning: "--channel 99 is outside the layer's 16 channels (0–15)")
+        try expectRefusal(unit + ["3", "--position", "40,1", "--out", path("s3.png")],
+                          mentioning: "--position 40,1 is outside the layer's 28×28 positions")
+        try expectRefusal(["saliency", "--input", digit, "--layer", "/classifier/Gemm", "--channel", "1", "--position", "0,0",
+                           "--out", path("s4.png")], mentioning: "has no spatial extent")
+        try expectRefusal(unit + ["3", "--method", "guided-gradcam", "--out", path("s5.png")],
+                          mentioning: "guided-gradcam weighs by a class's Grad-CAM map")
         try expectRefusal(["cam", "--input", digit, "--method", "sscam", "--samples", "0", "--out", path("c3.png")],
                           mentioning: "--samples must be from 1 to 10000, got 0")
         try expectRefusal(["cam", "--input", digit, "--method", "sscam", "--noise=-1", "--out", path("c4.png")],
                           mentioning: "--noise must be a finite number ≥ 0, got -1")
         try expectRefusal(["cam", "--input", digit, "--method", "fullgrad", "--layer", "/features/features.2/Relu", "--out", path("c5.png")],
                           mentioning: "--method fullgrad reads every layer with a bias and the input; it takes no --layer")
-        for name in ["c1.png", "c2.png", "c3.png", "c4.png", "c5.png", "s1.png"] { #expect(!FileManager.default.fileExists(atPath: path(name))) }
+        for name in ["c1.png", "c2.png", "c3.png", "c4.png", "c5.png", "s1.png", "s2.png", "s3.png", "s4.png", "s5.png"] { #expect(!FileManager.default.fileExists(atPath: path(name))) }
     }
 
     /// A folder with one unreadable file: the others are explained, the bad one is named, and the exit is non-zero.

@@ -22,9 +22,30 @@ public final class GradientAttributor<B: Backend> {
         try require((1...TensorShape.maximumExtent).contains(settings.window) && (1...TensorShape.maximumExtent).contains(settings.stride),
                     "--window and --stride must be at least 1")
         try require((1...4096).contains(settings.batch), "--batch must be from 1 to 4096, got \(settings.batch)")
+        if let unit = settings.unit {
+            try require(settings.method != .guidedGradCAM, "guided-gradcam weighs by a class's Grad-CAM map; it does not explain a feature map")
+            _ = try graph.resolve(unit.layer)  // names the nearest layers when it is unknown
+        }
         self.settings = settings
         executor = try GraphExecutor(graph: graph, backend: backend)
         executor.foldsEpilogues = []  // only the input's gradient is read
+    }
+
+    /// The value the gradients start from: the model's output, or the unit's layer.
+    private var objectiveValue: String {
+        get throws { try settings.unit.map { try executor.graph.resolve($0.layer) } ?? output }
+    }
+
+    /// The forward pass of `inputs` up to the objective's value (the whole model, or the layers the unit needs).
+    private func forwardToObjective(_ inputs: HostTensor) throws -> B.Tensor {
+        settings.unit == nil ? try executor.forward(inputs) : try executor.forward(try backend.upload(inputs), through: try objectiveValue)
+    }
+
+    /// The objective per image of `inputs`: the target's score, or the unit's value.
+    private func objectives(_ inputs: HostTensor, target: Int) throws -> [Float] {
+        if let unit = settings.unit { return unit.values(try backend.download(try forwardToObjective(inputs))) }
+        let scores = try backend.download(try executor.forwardOutput(inputs))
+        return (0..<scores.shape[0]).map { scores.values[$0 * scores.shape[1] + target] }
     }
 
     /// The raw signed attribution (1×C×H×W, before any absolute value or normalization) of `input` (1×C×H×W,
@@ -33,11 +54,12 @@ public final class GradientAttributor<B: Backend> {
         guard input.shape.rank == 4, input.shape[0] == 1 else {
             throw VisualizationError.badSetting("attributions explain one image at a time, got \(input.shape)")
         }
-        let scores = try backend.download(try executor.forward(input))
+        let scores = try backend.download(try forwardToObjective(input))
         // A NaN score can still give a finite gradient (ReLU's backward masks it away, as PyTorch's does): an
         // explanation of an output that is not a number is refused here, naming the node that produced it.
         try executor.requireFinite(scores)
-        let target = try checkedTarget(target, scores: scores)
+        // A unit's seed checks its channel and position against the layer now, before any batch runs.
+        let target = try settings.unit.map { _ = try $0.seed(shape: scores.shape); return $0.channel } ?? checkedTarget(target, scores: scores)
         switch settings.method {
         case .gradient:
             return (try gradients(of: input, target: target), target)
@@ -53,7 +75,7 @@ public final class GradientAttributor<B: Backend> {
         case .integratedGradients:
             return (try integratedGradients(input, target: target), target)
         case .occlusion:
-            return (try occlusion(input, target: target, baseline: scores.values[target]), target)
+            return (try occlusion(input, target: target, baseline: settings.unit?.values(scores)[0] ?? scores.values[target]), target)
         }
     }
 
@@ -69,15 +91,20 @@ public final class GradientAttributor<B: Backend> {
         return target
     }
 
-    /// ∂score[n, target]/∂input[n] for every image of the batch `inputs` (N×C×H×W), each image's seed weighted by
-    /// `weights[n]` (1 when not given).
+    /// ∂objective[n]/∂input[n] for every image of the batch `inputs` (N×C×H×W) — the score of `target`, or the
+    /// unit — each image's seed weighted by `weights[n]` (1 when not given).
     private func gradients(of inputs: HostTensor, target: Int, weights: [Float]? = nil) throws -> HostTensor {
-        let scores = try executor.forward(inputs)
-        let (images, count) = (scores.shape[0], scores.shape[1])
-        var seed = HostTensor(zeros: scores.shape)
-        for image in 0..<images { seed.values[image * count + target] = weights?[image] ?? 1 }
+        let scores = try forwardToObjective(inputs)
+        var seed: HostTensor
+        if let unit = settings.unit {
+            seed = try unit.seed(shape: scores.shape, weights: weights)
+        } else {
+            let (images, count) = (scores.shape[0], scores.shape[1])
+            seed = HostTensor(zeros: scores.shape)
+            for image in 0..<images { seed.values[image * count + target] = weights?[image] ?? 1 }
+        }
         let input = executor.graph.input.name
-        guard let gradient = try executor.backward(from: output, seed: try backend.upload(seed), to: [input])[input] else {
+        guard let gradient = try executor.backward(from: try objectiveValue, seed: try backend.upload(seed), to: [input])[input] else {
             throw VisualizationError.badSetting("no gradient reached the input")
         }
         return try backend.download(gradient)
@@ -156,9 +183,9 @@ public final class GradientAttributor<B: Backend> {
                 values += copy
             }
             let batch = HostTensor(shape: [chunk.count, channels, height, width], values: values)
-            let scores = try backend.download(try executor.forwardOutput(batch))
+            let scores = try objectives(batch, target: target)
             for (row, index) in chunk.enumerated() {
-                let drop = baseline - scores.values[row * scores.shape[1] + target]
+                let drop = baseline - scores[row]
                 let (top, left) = origins[index]
                 for y in top..<min(top + window, height) {
                     for x in left..<min(left + window, width) {
