@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""Reference fixtures for the Score-CAM family as torch-cam defines it: SS-CAM and IS-CAM.
+"""Reference fixtures for torch-cam's SS-CAM, IS-CAM and Smooth Grad-CAM++.
 
 torch-cam's ``SSCAM`` and ``ISCAM`` run here on the same three small ONNX models, inputs, classes and layer as
-``Tools/cam_fixtures.py`` (pytorch-grad-cam's fixtures), through the same ONNX-to-torch evaluator. SS-CAM draws
-Gaussian noise from ``torch.distributions.Normal``; here its ``sample`` is replaced by ConvLens's own seeded
+``Tools/cam_fixtures.py`` (pytorch-grad-cam's fixtures), through the same ONNX-to-torch evaluator. SS-CAM and Smooth
+Grad-CAM++ draw Gaussian noise from ``torch.distributions.Normal``; here its ``sample`` is replaced by ConvLens's own seeded
 generator (SplitMix64 and Box–Muller, ``Sources/TensorOps/SeededGenerator.swift``, written out below in numpy), so
 ConvLens run with the same seed sees the same noise and the fixture compares the methods, not two random streams.
 Every other step is torch-cam's own code. Each result is also recomputed from the formulas in the README below
@@ -31,7 +31,7 @@ import numpy as np
 import onnx
 import torch
 import torch.nn.functional as F
-from torchcam.methods import ISCAM, SSCAM
+from torchcam.methods import ISCAM, SSCAM, SmoothGradCAMpp
 
 from cam_fixtures import MNIST_DIGITS, conv_layer_values, ref_scale  # the same models, layers and presentation
 from convlens_tools.determinism import make_deterministic
@@ -47,6 +47,9 @@ SSCAM_SAMPLES = 4  # torch-cam's default is 35; 4 keeps the Swift test short and
 SSCAM_STD = 2.0  # torch-cam's default
 SSCAM_SEED = 7
 ISCAM_SAMPLES = 10  # torch-cam's default
+SGCPP_SAMPLES = 4  # torch-cam's defaults for SmoothGradCAMpp
+SGCPP_STD = 0.3
+SGCPP_SEED = 11
 
 GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 
@@ -111,6 +114,30 @@ def ref_weights(method: str, module, x, A, classes) -> np.ndarray:
         return torch.softmax(total / samples, dim=-1).numpy()
 
 
+def ref_smoothgradcampp(module, layer_module, x, classes):
+    """The README's Smooth Grad-CAM++: weights and the map, from autograd and the same noise stream."""
+    noise = SeededNormal(SGCPP_SEED, SGCPP_STD)
+    seen = {}
+    handle = layer_module.register_forward_hook(lambda m, i, o: seen.__setitem__("a", o))
+    try:
+        with torch.no_grad():
+            module(x)
+        clean = seen["a"].detach()
+        g2 = torch.zeros_like(clean)
+        g3 = torch.zeros_like(clean)
+        for _ in range(SGCPP_SAMPLES):
+            out = module(x + noise.sample(x.shape))
+            (g,) = torch.autograd.grad(out[torch.arange(x.shape[0]), torch.tensor(classes)].sum(), [seen["a"]])
+            g2, g3 = g2 + g * g, g3 + g * g * g
+    finally:
+        handle.remove()
+    g2, g3 = g2 / SGCPP_SAMPLES, g3 / SGCPP_SAMPLES
+    alpha = g2 / (2 * g2 + (g3 * clean).sum(dim=(2, 3), keepdim=True) + 1e-8)
+    weights = (alpha * torch.relu(g)).sum(dim=(2, 3))
+    last = seen["a"].detach()
+    return weights.numpy(), normalized(torch.relu((weights[:, :, None, None] * last).sum(1))).numpy()
+
+
 def make_fixture(name: str, onnx_path: Path, x_np: np.ndarray) -> dict:
     folder = FixtureFolder(OUT_ROOT / name, remove_old_arrays=True)
     module = OnnxGraphModule(onnx.load(str(onnx_path))).eval()
@@ -155,12 +182,30 @@ def make_fixture(name: str, onnx_path: Path, x_np: np.ndarray) -> dict:
         folder.save(f"cam_{method}", ref_scale(ref_scale(cam, (w, h))),
                     "that map scaled, resized to the input (bilinear, half-pixel centres) and scaled again "
                     "((m - min) / (max - min + 1e-7)), as ConvLens and pytorch-grad-cam present a map, N x H x W")
+    extractor = SmoothGradCAMpp(module, target_layer=layer_module, num_samples=SGCPP_SAMPLES, std=SGCPP_STD,
+                                input_shape=tuple(x_np.shape[1:]))
+    extractor._distrib = SeededNormal(SGCPP_SEED, SGCPP_STD)
+    try:
+        module(x)
+        (cam,) = extractor(class_idx=classes)
+    finally:
+        extractor.remove_hooks()
+    module.zero_grad(set_to_none=True)
+    cam = cam.detach().numpy()
+    _, want = ref_smoothgradcampp(module, layer_module, x, classes)
+    module.zero_grad(set_to_none=True)
+    checks["smoothgradcampp_map_vs_readme_formula_max_abs"] = float(np.max(np.abs(cam - want)))
+    assert checks["smoothgradcampp_map_vs_readme_formula_max_abs"] <= 1e-5, (name, checks)
+    folder.save("smoothgradcampp_map", cam, "torch-cam SmoothGradCAMpp map (normalized, layer resolution), N x h x w")
+    folder.save("cam_smoothgradcampp", ref_scale(ref_scale(cam, (w, h))),
+                "that map scaled, resized to the input and scaled again, as ConvLens presents a map, N x H x W")
     fixture = {
         "name": name, "source_onnx": str(onnx_path.relative_to(ROOT)), "generator": "Tools/torchcam_fixtures.py",
         "input_shape": list(x_np.shape), "target_classes": classes, "layer": layer,
         "parameters": {"batch_size": BATCH, "sscam": {"num_samples": SSCAM_SAMPLES, "std": SSCAM_STD, "seed": SSCAM_SEED,
                                                       "noise": "ConvLens SeededGenerator(seed:), float32(std * normal)"},
-                       "iscam": {"num_samples": ISCAM_SAMPLES}},
+                       "iscam": {"num_samples": ISCAM_SAMPLES},
+                       "smoothgradcampp": {"num_samples": SGCPP_SAMPLES, "std": SGCPP_STD, "seed": SGCPP_SEED}},
         "versions": {"python": sys.version.split()[0], "torch": torch.__version__,
                      "torchcam": importlib.metadata.version("torchcam"), "numpy": np.__version__},
         "checks": checks, "files": folder.files,
@@ -193,6 +238,12 @@ Semantics (torch-cam's code; the script recomputes them independently and assert
 - **IS-CAM** (S = __ISS__): `c_s = Σ_{j=1..s+1} j / S` (cumulative, as torch-cam writes it: it reaches (S + 1)/2);
   `t[n,k] += out(c_s · (U[n,k] · x[n]))[class_n] - b[n]`.
 - `w[n] = softmax_k(t[n] / S)`; map `normalize(relu(Σ_k w[n,k] A[n,k]))` (raw A).
+- **Smooth Grad-CAM++** (`SmoothGradCAMpp`, S = __SGS__, σ = __SGSTD__, seed __SGSEED__): per sample s the input plus
+  noise (`float32(σ · nextNormal())` per element, input-sized, one stream) runs forward and back to the layer,
+  `g_s = d out[class] / dA`; `ḡ2 = Σ_s g_s² / S`, `ḡ3 = Σ_s g_s³ / S`;
+  `α = ḡ2 / (2 ḡ2 + Σ_positions(ḡ3 · A_clean) + 1e-8)`; `w[n,k] = Σ_positions α · relu(g_S)` (the last sample's
+  gradient); map `normalize(relu(Σ_k w A_S))` with `A_S` the last noisy pass's activation (torch-cam's hooks keep it).
+  Files `smoothgradcampp_map.npy`, `cam_smoothgradcampp.npy`.
 """
 
 
@@ -209,7 +260,9 @@ def main() -> None:
     write_text(OUT_ROOT / "README.md",
                README.replace("__TORCHCAM__", importlib.metadata.version("torchcam"))
                .replace("__SSS__", str(SSCAM_SAMPLES)).replace("__STD__", str(SSCAM_STD))
-               .replace("__SEED__", str(SSCAM_SEED)).replace("__ISS__", str(ISCAM_SAMPLES)))
+               .replace("__SEED__", str(SSCAM_SEED)).replace("__ISS__", str(ISCAM_SAMPLES))
+               .replace("__SGS__", str(SGCPP_SAMPLES)).replace("__SGSTD__", str(SGCPP_STD))
+               .replace("__SGSEED__", str(SGCPP_SEED)))
 
 
 if __name__ == "__main__":

@@ -33,11 +33,11 @@ struct CAMCommand: BackendCommand {
     @Option(parsing: .unconditional, help: "Input images per batch (default: from the device's free memory).") var batch: Int?
     @Option(parsing: .unconditional, help: "Score-CAM, SS-CAM, IS-CAM: masked images per batched forward; Ablation-CAM: ablated copies per pass.")
     var maskBatch = 16
-    @Option(parsing: .unconditional, help: "SS-CAM: noisy samples (default 35); IS-CAM: integration steps (default 10), as torch-cam.")
+    @Option(parsing: .unconditional, help: "SS-CAM, Smooth Grad-CAM++: noisy samples (default 35, 4); IS-CAM: integration steps (default 10), as torch-cam.")
     var samples: Int?
-    @Option(parsing: .unconditional, help: "SS-CAM: standard deviation of the Gaussian noise added to each normalized mask.")
-    var noise: Float = 2
-    @Option(parsing: .unconditional, help: "SS-CAM: the noise's seed (the same seed gives the same bytes).") var seed: UInt64 = 0
+    @Option(parsing: .unconditional, help: "SS-CAM: σ of the noise added to each normalized mask (default 2); Smooth Grad-CAM++: to the input (0.3).")
+    var noise: Float?
+    @Option(parsing: .unconditional, help: "SS-CAM, Smooth Grad-CAM++: the noise's seed (the same seed gives the same bytes).") var seed: UInt64 = 0
     @Option(parsing: .unconditional, help: "Finer-CAM: α, how strongly the 3 most similar classes' scores are subtracted.")
     var comparisonStrength: Double = 1
     @Option(help: ArgumentHelp("Also measure faithfulness: deletion, insertion (AUC, 20 steps, zero baseline) or drop-increase (average drop, increase in confidence) as torch-cam does, on softmax scores; road (pytorch-grad-cam's ROAD combined score, percentiles 10–90, imputation noise 0.01, seeded). Repeatable.", valueName: "name"))
@@ -75,7 +75,7 @@ struct CAMCommand: BackendCommand {
                                                inputShape: first.shape, layout: layoutOptions.layout,
                                                grid: try layoutOptions.parsedGrid())
         mapper.batch = maskBatch
-        mapper.sampling = try ScoreCAMSampling(samples: samples, noise: noise, seed: seed).validated()
+        mapper.sampling = try CAMSampling(samples: samples, noise: noise, seed: seed).validated()
         guard comparisonStrength.isFinite else {
             throw CommandError("--comparison-strength must be a finite number, got \(comparisonStrength)")
         }

@@ -69,23 +69,23 @@ struct PeerFixtureTests {
         try expectWithinCAMTolerance(smoothed, try fixture.array("cam_gradcam_aug_smooth.npy"), "\(fixture.name) aug smooth")
     }
 
-    /// SS-CAM and IS-CAM within 1e-3 (max abs) of torch-cam's (Tools/torchcam_fixtures.py), SS-CAM's noise drawn
-    /// from the same seeded stream; the masked images in batches that split each image's channels unevenly.
+    /// SS-CAM, IS-CAM and Smooth Grad-CAM++ within 1e-3 (max abs) of torch-cam's (Tools/torchcam_fixtures.py), the
+    /// noise drawn from the same seeded stream; the masked images in batches that split each image's channels unevenly.
     @Test(arguments: PeerFixture.all)
-    func sampledScoreCAMsMatchTorchCam(fixture: PeerFixture) throws {
+    func sampledCAMsMatchTorchCam(fixture: PeerFixture) throws {
         let folder = fixture.folder.appendingPathComponent("../../torchcam/\(fixture.name)").standardized
         let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("fixture.json")))
             as? [String: Any])
         let parameters = try #require(json["parameters"] as? [String: Any])
         let (graph, input, backend) = (try fixture.graph(), try fixture.array("input.npy"), try TestBackends.device())
-        for (method, name) in [(CAMMethod.ssCAM, "sscam"), (.isCAM, "iscam")] {
+        for (method, name) in [(CAMMethod.ssCAM, "sscam"), (.isCAM, "iscam"), (.smoothGradCAMPlusPlus, "smoothgradcampp")] {
             let settings = try #require(parameters[name] as? [String: Any])
             let mapper = try ClassActivationMapper(graph: graph, backend: backend, layers: [try #require(json["layer"] as? String)],
                                                    method: method, inputShape: input.shape)
             mapper.batch = 5
-            mapper.sampling = ScoreCAMSampling(samples: try #require(settings["num_samples"] as? Int),
-                                               noise: Float(settings["std"] as? Double ?? 0),
-                                               seed: UInt64(settings["seed"] as? Int ?? 0))
+            mapper.sampling = CAMSampling(samples: try #require(settings["num_samples"] as? Int),
+                                          noise: Float(settings["std"] as? Double ?? 0),
+                                          seed: UInt64(settings["seed"] as? Int ?? 0))
             let maps = try backend.download(try mapper.explain(try backend.upload(input), classes: try #require(json["target_classes"] as? [Int])).maps)
             try expectWithinCAMTolerance(maps, try NPYFile.read(folder.appendingPathComponent("cam_\(name).npy").path),
                                          "\(fixture.name) \(name)")

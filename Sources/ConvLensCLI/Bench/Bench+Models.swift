@@ -97,7 +97,7 @@ extension Bench {
         for (method, samples) in [(CAMMethod.ssCAM, 4), (.isCAM, 10)] {
             let mapper = try ClassActivationMapper(graph: graph, backend: backend, layers: [], method: method,
                                                    inputShape: input.shape)
-            (mapper.batch, mapper.sampling) = (32, ScoreCAMSampling(samples: samples))
+            (mapper.batch, mapper.sampling) = (32, CAMSampling(samples: samples))
             add("\(method.rawValue).resnet18", "masked_forwards_\(samples)x512", batch: 1,
                 try time(runs: 1, warmup: 0) { _ = try backend.download(try mapper.explain(input).maps) })
         }

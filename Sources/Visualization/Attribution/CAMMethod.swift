@@ -20,6 +20,9 @@ public enum CAMMethod: String, Sendable, CaseIterable {
     /// Ablation-CAM: each channel's weight is the class score's relative drop when that channel is ablated (set to
     /// 0, or far below the activation's minimum when that is not 0). No gradients.
     case ablationCAM = "ablationcam"
+    /// Smooth Grad-CAM++ (torch-cam): Grad-CAM++'s pixel weights from the gradient's square and cube averaged over
+    /// noisy copies of the input.
+    case smoothGradCAMPlusPlus = "smoothgradcampp"
     /// Finer-CAM (pytorch-grad-cam): Grad-CAM of the class's score against the most similar classes' (`FinerCAMTarget`).
     case finerCAM = "finercam"
     /// FullGrad (pytorch-grad-cam): |input × its gradient| plus |bias × gradient| of every layer with a bias, each
@@ -38,7 +41,7 @@ public enum CAMMethod: String, Sendable, CaseIterable {
         case .xGradCAM: .xGradCAM
         case .layerCAM: .layerCAM
         case .hiResCAM: .hiResCAM
-        case .scoreCAM, .ssCAM, .isCAM, .ablationCAM, .fullGrad, .cam, .eigenCAM: nil
+        case .smoothGradCAMPlusPlus, .scoreCAM, .ssCAM, .isCAM, .ablationCAM, .fullGrad, .cam, .eigenCAM: nil
         }
     }
 }

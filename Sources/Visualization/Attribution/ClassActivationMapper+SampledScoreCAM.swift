@@ -1,34 +1,6 @@
 import Foundation
 import TensorOps
 
-/// How SS-CAM and IS-CAM sample their masked images (torch-cam's parameters and defaults).
-public struct ScoreCAMSampling: Sendable {
-    /// Noisy samples (SS-CAM) or integration steps (IS-CAM); nil: torch-cam's default, 35 or 10.
-    public var samples: Int?
-    /// SS-CAM's noise: the standard deviation of the Gaussian added to each normalized mask.
-    public var noise: Float = 2
-    /// SS-CAM's noise stream (`SeededGenerator`): the same seed gives the same bytes.
-    public var seed: UInt64 = 0
-
-    public init(samples: Int? = nil, noise: Float = 2, seed: UInt64 = 0) {
-        (self.samples, self.noise, self.seed) = (samples, noise, seed)
-    }
-
-    /// These settings, or `VisualizationError.badSetting` naming the option out of range.
-    public func validated() throws -> Self {
-        if let samples, !(1...10_000).contains(samples) {
-            throw VisualizationError.badSetting("--samples must be from 1 to 10000, got \(samples)")
-        }
-        guard noise.isFinite && noise >= 0 else {
-            throw VisualizationError.badSetting("--noise must be a finite number ≥ 0, got \(noise)")
-        }
-        return self
-    }
-
-    /// The sample count `method` runs.
-    public func samples(for method: CAMMethod) -> Int { samples ?? (method == .ssCAM ? 35 : 10) }
-}
-
 extension ClassActivationMapper {
     /// SS-CAM's or IS-CAM's channel weights N×K, as torch-cam computes them. Each channel's activation is min-max
     /// normalized at the layer's size (ε 1e−8) and upsampled to the input (bilinear, half-pixel centres); each
@@ -61,7 +33,7 @@ extension ClassActivationMapper {
                 let addNoise = { (chunk: B.Tensor, first: Int) throws in
                     let draws = 2 * UInt64((sample * images * channels + first) * plane)
                     var random = SeededGenerator(seed: self.sampling.seed, skippingDraws: draws)
-                    let sigma = Double(self.sampling.noise)
+                    let sigma = Double(self.sampling.noise(for: self.method))
                     let noise = HostTensor(shape: chunk.shape, values: (0..<chunk.shape.count).map { _ in
                         Float(sigma * random.nextNormal())
                     })

@@ -26,8 +26,8 @@ public final class ClassActivationMapper<B: Backend> {
     /// Score-CAM, SS-CAM, IS-CAM: masked images per batched forward; Ablation-CAM: ablated copies of the layer per
     /// partial forward.
     public var batch = 16
-    /// SS-CAM's and IS-CAM's samples, noise and seed.
-    public var sampling = ScoreCAMSampling()
+    /// SS-CAM's, IS-CAM's and Smooth Grad-CAM++'s samples, noise and seed.
+    public var sampling = CAMSampling()
     /// Finer-CAM's comparison with the most similar classes.
     public var finerTarget = FinerCAMTarget()
     let executor: GraphExecutor<B>
@@ -159,6 +159,10 @@ public final class ClassActivationMapper<B: Backend> {
         case .scoreCAM:
             let weights = try scoreCAMWeights(layer: layer, input: input, classes: classes, geometry: geometry)
             try backend.camWeightedSum(activation: try spatialActivation(layer), weights: weights, output: map)
+        case .smoothGradCAMPlusPlus:
+            let (weights, lastActivation) = try smoothGradCAMPlusPlusWeights(layer: layer, input: input, classes: classes,
+                                                                            scores: scores)
+            try backend.camWeightedSum(activation: lastActivation, weights: weights, output: map)
         case .ssCAM, .isCAM:
             let weights = try sampledScoreCAMWeights(layer: layer, input: input, classes: classes, scores: scores,
                                                      geometry: geometry)
@@ -195,7 +199,7 @@ public final class ClassActivationMapper<B: Backend> {
     }
 
     /// ∂(Σ_n target_n)/∂layer (`targetSeed`), from the last forward pass, as N×K×h×w.
-    private func gradientOfScores(at layer: String, classes: [Int], scores: HostTensor) throws -> B.Tensor {
+    func gradientOfScores(at layer: String, classes: [Int], scores: HostTensor) throws -> B.Tensor {
         let seed = targetSeed(scores: scores, classes: classes)
         let gradients = try executor.backward(from: executor.graph.outputs[0], seed: try backend.upload(seed), to: [layer])
         guard let gradient = gradients[layer] else {
