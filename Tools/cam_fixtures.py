@@ -112,6 +112,16 @@ MNIST_DIGITS = ["digit_3_0003.png", "digit_7_0013.png"]
 # ---------------------------------------------------------------------------
 
 
+def fixture_models() -> dict[str, tuple[Path, np.ndarray]]:
+    """The three fixture models and their inputs, by name: the bundled MNIST model on two digits, and the
+    residual_bn and concat_grouped test models on their own input.npy."""
+    models = {"mnist_cnn": (ROOT / "Sources" / "BundledModel" / "mnist_cnn.onnx", mnist_input(read_digits(MNIST_DIGITS)))}
+    for name in ("residual_bn", "concat_grouped"):
+        src = ROOT / "Tests" / "ModelGraphTests" / "Fixtures" / name
+        models[name] = (src / "model.onnx", np.load(src / "input.npy").astype(np.float32))
+    return models
+
+
 def conv_layer_values(model: onnx.ModelProto) -> list[str]:
     """Output value of every Conv node, in node order; a BatchNormalization that
     directly consumes a Conv's output (as its X input) stands in for it."""

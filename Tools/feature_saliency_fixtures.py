@@ -28,11 +28,10 @@ import onnx
 import torch
 from captum.attr import NeuronDeconvolution, NeuronGradient, NeuronGuidedBackprop, NeuronIntegratedGradients
 
-from cam_fixtures import IG_METHOD, IG_STEPS, MNIST_DIGITS, conv_layer_values  # the same models, inputs, layer
+from cam_fixtures import IG_METHOD, IG_STEPS, conv_layer_values, fixture_models  # the same models, inputs, layer
 from convlens_tools.determinism import make_deterministic
 from convlens_tools.fixtures import FixtureFolder, write_text
 from convlens_tools.metrics import rel_l2
-from convlens_tools.models import mnist_input, read_digits
 from convlens_tools.onnx_torch import OnnxGraphModule
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -107,11 +106,7 @@ image with respect to that image:
 def main() -> None:
     make_deterministic(threads=1, seed=0)
     OUT_ROOT.mkdir(parents=True, exist_ok=True)
-    inputs = {"mnist_cnn": (ROOT / "Sources" / "BundledModel" / "mnist_cnn.onnx", mnist_input(read_digits(MNIST_DIGITS)))}
-    for name in ("residual_bn", "concat_grouped"):
-        src = ROOT / "Tests" / "ModelGraphTests" / "Fixtures" / name
-        inputs[name] = (src / "model.onnx", np.load(src / "input.npy").astype(np.float32))
-    for name, (path, x) in inputs.items():
+    for name, (path, x) in fixture_models().items():
         fixture = make_fixture(name, path, x)
         print(f"{name}: layer {fixture['layer']}, checks {fixture['checks']}")
     write_text(OUT_ROOT / "README.md",

@@ -26,10 +26,9 @@ import onnx
 import torch
 from pytorch_grad_cam import FinerCAM, GradCAM
 
-from cam_fixtures import MNIST_DIGITS, conv_layer_values  # the same models, inputs and layer
+from cam_fixtures import conv_layer_values, fixture_models  # the same models, inputs and layer
 from convlens_tools.determinism import make_deterministic
 from convlens_tools.fixtures import FixtureFolder, write_text
-from convlens_tools.models import mnist_input, read_digits
 from convlens_tools.onnx_torch import OnnxGraphModule
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -114,11 +113,7 @@ whose scores are nearest s_c (|s_j - s_c| ascending, the class itself first and 
 def main() -> None:
     make_deterministic(threads=1, seed=0)
     OUT_ROOT.mkdir(parents=True, exist_ok=True)
-    inputs = {"mnist_cnn": (ROOT / "Sources" / "BundledModel" / "mnist_cnn.onnx", mnist_input(read_digits(MNIST_DIGITS)))}
-    for name in ("residual_bn", "concat_grouped"):
-        src = ROOT / "Tests" / "ModelGraphTests" / "Fixtures" / name
-        inputs[name] = (src / "model.onnx", np.load(src / "input.npy").astype(np.float32))
-    for name, (path, x) in inputs.items():
+    for name, (path, x) in fixture_models().items():
         fixture = make_fixture(name, path, x)
         print(f"{name}: classes {fixture['target_classes']}, compared {fixture['compared_classes']}, "
               f"checks {fixture['checks']}")

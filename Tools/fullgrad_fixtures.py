@@ -37,10 +37,9 @@ from onnx import numpy_helper  # noqa: E402
 from pytorch_grad_cam import FullGrad  # noqa: E402
 from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget  # noqa: E402
 
-from cam_fixtures import MNIST_DIGITS, bilinear_half_pixel  # noqa: E402  (the same models and inputs)
+from cam_fixtures import bilinear_half_pixel, fixture_models  # noqa: E402  (the same models and inputs)
 from convlens_tools.determinism import make_deterministic  # noqa: E402
 from convlens_tools.fixtures import FixtureFolder, write_text  # noqa: E402
-from convlens_tools.models import mnist_input, read_digits  # noqa: E402
 from convlens_tools.onnx_graph import consumers  # noqa: E402
 from convlens_tools.onnx_torch import OnnxGraphModule  # noqa: E402
 
@@ -171,11 +170,7 @@ Semantics, per image n, with `g_l = d out[n, class_n] / d(layer l output)` and `
 def main() -> None:
     make_deterministic(threads=1, seed=0)
     OUT_ROOT.mkdir(parents=True, exist_ok=True)
-    inputs = {"mnist_cnn": (ROOT / "Sources" / "BundledModel" / "mnist_cnn.onnx", mnist_input(read_digits(MNIST_DIGITS)))}
-    for name in ("residual_bn", "concat_grouped"):
-        src = ROOT / "Tests" / "ModelGraphTests" / "Fixtures" / name
-        inputs[name] = (src / "model.onnx", np.load(src / "input.npy").astype(np.float32))
-    for name, (path, x) in inputs.items():
+    for name, (path, x) in fixture_models().items():
         fixture = make_fixture(name, path, x)
         print(f"{name}: classes {fixture['target_classes']}, {len(fixture['bias_layers'])} bias layers, "
               f"checks {fixture['checks']}")

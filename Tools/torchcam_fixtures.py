@@ -33,10 +33,9 @@ import torch
 import torch.nn.functional as F
 from torchcam.methods import ISCAM, SSCAM, SmoothGradCAMpp
 
-from cam_fixtures import MNIST_DIGITS, conv_layer_values, ref_scale  # the same models, layers and presentation
+from cam_fixtures import conv_layer_values, fixture_models, ref_scale  # the same models, layers and presentation
 from convlens_tools.determinism import make_deterministic
 from convlens_tools.fixtures import FixtureFolder, write_text
-from convlens_tools.models import mnist_input, read_digits
 from convlens_tools.onnx_torch import OnnxGraphModule
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -250,11 +249,7 @@ Semantics (torch-cam's code; the script recomputes them independently and assert
 def main() -> None:
     make_deterministic(threads=1, seed=0)
     OUT_ROOT.mkdir(parents=True, exist_ok=True)
-    inputs = {"mnist_cnn": (ROOT / "Sources" / "BundledModel" / "mnist_cnn.onnx", mnist_input(read_digits(MNIST_DIGITS)))}
-    for name in ("residual_bn", "concat_grouped"):
-        src = ROOT / "Tests" / "ModelGraphTests" / "Fixtures" / name
-        inputs[name] = (src / "model.onnx", np.load(src / "input.npy").astype(np.float32))
-    for name, (path, x) in inputs.items():
+    for name, (path, x) in fixture_models().items():
         fixture = make_fixture(name, path, x)
         print(f"{name}: classes {fixture['target_classes']}, layer {fixture['layer']}, checks {fixture['checks']}")
     write_text(OUT_ROOT / "README.md",

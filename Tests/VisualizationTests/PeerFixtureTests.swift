@@ -34,6 +34,13 @@ struct PeerFixture: CustomTestStringConvertible, Sendable {
 
     func classes() throws -> [Int] { try #require(try json["target_classes"] as? [Int]) }
 
+    /// Another generator's fixture of this model, in Fixtures/<kind>/<name>: its folder and its fixture.json.
+    func companion(_ kind: String) throws -> (folder: URL, json: [String: Any]) {
+        let folder = self.folder.appendingPathComponent("../../\(kind)/\(name)").standardized
+        let data = try Data(contentsOf: folder.appendingPathComponent("fixture.json"))
+        return (folder, try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any]))
+    }
+
     func layer(_ which: String) throws -> String {
         let layers = try #require(try json["layers"] as? [String: Any])
         return try #require((layers[which] as? [String: Any])?["value"] as? String)
@@ -73,9 +80,7 @@ struct PeerFixtureTests {
     /// noise drawn from the same seeded stream; the masked images in batches that split each image's channels unevenly.
     @Test(arguments: PeerFixture.all)
     func sampledCAMsMatchTorchCam(fixture: PeerFixture) throws {
-        let folder = fixture.folder.appendingPathComponent("../../torchcam/\(fixture.name)").standardized
-        let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("fixture.json")))
-            as? [String: Any])
+        let (folder, json) = try fixture.companion("torchcam")
         let parameters = try #require(json["parameters"] as? [String: Any])
         let (graph, input, backend) = (try fixture.graph(), try fixture.array("input.npy"), try TestBackends.device())
         for (method, name) in [(CAMMethod.ssCAM, "sscam"), (.isCAM, "iscam"), (.smoothGradCAMPlusPlus, "smoothgradcampp")] {
@@ -96,9 +101,7 @@ struct PeerFixtureTests {
     /// a bias, which the fixture lists.
     @Test(arguments: PeerFixture.all)
     func fullGradMatchesPytorchGradCam(fixture: PeerFixture) throws {
-        let folder = fixture.folder.appendingPathComponent("../../fullgrad/\(fixture.name)").standardized
-        let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("fixture.json")))
-            as? [String: Any])
+        let (folder, json) = try fixture.companion("fullgrad")
         let (graph, input, backend) = (try fixture.graph(), try fixture.array("input.npy"), try TestBackends.device())
         let mapper = try ClassActivationMapper(graph: graph, backend: backend, layers: [], method: .fullGrad, inputShape: input.shape)
         let expectedLayers = try #require(json["bias_layers"] as? [String]).map { try graph.resolve($0) }
@@ -112,9 +115,7 @@ struct PeerFixtureTests {
     /// gradient with respect to the outputs (autograd's, within the input-gradient tolerance), and the map.
     @Test(arguments: PeerFixture.all)
     func finerCAMMatchesPytorchGradCam(fixture: PeerFixture) throws {
-        let folder = fixture.folder.appendingPathComponent("../../finercam/\(fixture.name)").standardized
-        let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("fixture.json")))
-            as? [String: Any])
+        let (folder, json) = try fixture.companion("finercam")
         let (logits, classes) = (try fixture.array("logits.npy"), try #require(json["target_classes"] as? [Int]))
         let expectedGradient = try NPYFile.read(folder.appendingPathComponent("target_gradient.npy").path)
         let compared = try #require(json["compared_classes"] as? [[Int]]), count = logits.shape[1]
@@ -250,9 +251,7 @@ struct PeerFixtureTests {
     /// rel L2 1e-4 of Captum's neuron attributions (Tools/feature_saliency_fixtures.py), image by image.
     @Test(arguments: PeerFixture.all)
     func featureMapAttributionsMatchCaptum(fixture: PeerFixture) throws {
-        let folder = fixture.folder.appendingPathComponent("../../feature_saliency/\(fixture.name)").standardized
-        let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("fixture.json")))
-            as? [String: Any])
+        let (folder, json) = try fixture.companion("feature_saliency")
         let (layer, channel) = (try #require(json["layer"] as? String), try #require(json["channel"] as? Int))
         let position = try #require(json["position"] as? [Int])
         let (graph, input, backend) = (try fixture.graph(), try fixture.array("input.npy"), try TestBackends.device())
