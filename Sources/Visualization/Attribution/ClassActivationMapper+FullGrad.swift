@@ -11,13 +11,12 @@ struct FullGradLayers {
     init(graph: Graph, inputShape: TensorShape) throws {
         let shapes = try graph.inferShapes(input: inputShape, through: nil)
         layers = graph.nodes.compactMap { node in
-            let biasInput: Int
+            // A convolution's bias and a BatchNormalization's shift are both the node's third input.
             switch node.operation {
-            case .conv: biasInput = 2
-            case .channelAffine: biasInput = 2
+            case .conv, .channelAffine: break
             default: return nil
             }
-            guard node.inputs.count > biasInput, let bias = graph.constants[node.inputs[biasInput]],
+            guard node.inputs.count > 2, let bias = graph.constants[node.inputs[2]],
                   let shape = shapes[node.output], shape.rank == 4, bias.shape.count == shape[1]
             else { return nil }
             return (node.output, HostTensor(shape: [1, shape[1], 1, 1], values: bias.values))
