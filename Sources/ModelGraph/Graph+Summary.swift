@@ -20,16 +20,36 @@ public struct NodeSummary: Sendable {
 public struct ReceptiveField: Hashable, Sendable {
     public var size: Size2D
     public var stride: Size2D
+    /// The input row and column where position (0, 0)'s window starts: negative when padding puts part of it
+    /// outside the image.
+    public var top = 0, left = 0
+
+    public init(size: Size2D, stride: Size2D, top: Int = 0, left: Int = 0) {
+        (self.size, self.stride, self.top, self.left) = (size, stride, top, left)
+    }
 
     /// One input pixel: the input's own receptive field.
     public static let pixel = ReceptiveField(size: Size2D(1), stride: Size2D(1))
 
-    /// After a window of `kernel` taps spaced `dilation` apart, moving by `step`.
-    func through(kernel: Size2D, step: Size2D, dilation: Size2D) -> ReceptiveField {
+    /// The window of input pixels behind position (`y`, `x`): its first row and column (possibly negative or past
+    /// the image, in padding) and its size.
+    public func window(y: Int, x: Int) -> (top: Int, left: Int, size: Size2D) {
+        (top + y * stride.height, left + x * stride.width, size)
+    }
+
+    /// After a window of `kernel` taps spaced `dilation` apart, moving by `step`, over `padding`.
+    func through(kernel: Size2D, step: Size2D, dilation: Size2D, padding: Padding2D) -> ReceptiveField {
         ReceptiveField(
             size: Size2D(size.height + (kernel.height - 1) * dilation.height * stride.height,
                          size.width + (kernel.width - 1) * dilation.width * stride.width),
-            stride: Size2D(stride.height * step.height, stride.width * step.width))
+            stride: Size2D(stride.height * step.height, stride.width * step.width),
+            top: top - padding.top * stride.height, left: left - padding.left * stride.width)
+    }
+
+    /// After zero padding: the first position now sits `padding` positions before the old first one.
+    func padded(_ padding: Padding2D) -> ReceptiveField {
+        ReceptiveField(size: size, stride: stride, top: top - padding.top * stride.height,
+                       left: left - padding.left * stride.width)
     }
 }
 
@@ -56,9 +76,12 @@ extension Graph {
         switch node.operation {
         case .conv(let p):
             let weight = constants[node.inputs[1]]?.shape ?? [1, 1, 1, 1]
-            return inputs[0]?.through(kernel: Size2D(weight[2], weight[3]), step: p.stride, dilation: p.dilation)
+            return inputs[0]?.through(kernel: Size2D(weight[2], weight[3]), step: p.stride, dilation: p.dilation,
+                                      padding: p.padding)
         case .maxPool(let p), .averagePool(let p):
-            return inputs[0]?.through(kernel: p.kernel, step: p.stride, dilation: p.dilation)
+            return inputs[0]?.through(kernel: p.kernel, step: p.stride, dilation: p.dilation, padding: p.padding)
+        case .pad(let padding, _):
+            return inputs[0]?.padded(padding)
         case .globalAveragePool, .reduce, .linear, .matmul, .flatten, .reshape:
             return nil
         case .convTranspose, .resize:
@@ -67,7 +90,7 @@ extension Graph {
         case .binary, .concat:
             // Merging branches: the widest field among the computed inputs.
             return inputs.compactMap { $0 }.max { $0.size.height * $0.size.width < $1.size.height * $1.size.width }
-        case .channelAffine, .activation, .identity, .softmax, .standardize, .pad, .squeeze, .unsqueeze:
+        case .channelAffine, .activation, .identity, .softmax, .standardize, .squeeze, .unsqueeze:
             return inputs[0]
         case .permute, .slice:
             // Positions move between axes (ConvNeXt's channels-last blocks) but each still sees the same pixels.
