@@ -91,3 +91,44 @@ __kernel void image_penalty_backward(__global const float* x, __global const flo
     const size_t i = ((size_t)plane * H + h) * W + w;
     out[i] = g[i] - l2 * 2.0f * (v - 0.5f) - tv * total;
 }
+
+// Position i's step to its right and lower neighbours (0 past the last column or row) and the slope
+// β·(dx² + dy²)^(β/2 − 1) of its total-variation term; a flat spot has slope 0 when β < 2 (the kink's subgradient).
+inline float3 variation_term(__global const float* image, int h, int w, int H, int W, float beta) {
+    const float v = image[h * W + w];
+    const float dx = w < W - 1 ? image[h * W + w + 1] - v : 0.0f;
+    const float dy = h < H - 1 ? image[(h + 1) * W + w] - v : 0.0f;
+    const float base = dx * dx + dy * dy;
+    return (float3)(dx, dy, base > 0.0f || beta >= 2.0f ? beta * pow(base, 0.5f * beta - 1.0f) : 0.0f);
+}
+
+// Global size (W, H, PLANES): out = g − ∂R/∂x for Mahendran & Vedaldi's priors about `center` (one per channel):
+// R = A·Σ_pixels ‖x − c‖^α (the pixel's colour vector) + T·Σ(dx² + dy²)^(β/2), A and T already divided by
+// H·W·B^α and H·W·V^β on the host.
+__kernel void natural_prior_backward(__global const float* x, __global const float* center, __global const float* g,
+                                     __global float* out, int PLANES, int C, int H, int W,
+                                     float normWeight, float alpha, float tvWeight, float beta) {
+    const int w = get_global_id(0), h = get_global_id(1), plane = get_global_id(2);
+    if (w >= W || h >= H || plane >= PLANES) return;
+    __global const float* image = x + (size_t)plane * H * W;
+    __global const float* pixel = x + (size_t)(plane - plane % C) * H * W + h * W + w;
+    float squared = 0.0f;
+    for (int c = 0; c < C; ++c) {
+        const float v = pixel[(size_t)c * H * W] - center[c];
+        squared += v * v;
+    }
+    const float u = image[h * W + w] - center[plane % C];
+    const float norm = squared > 0.0f || alpha >= 2.0f ? alpha * pow(squared, 0.5f * alpha - 1.0f) * u : 0.0f;
+    const float3 own = variation_term(image, h, w, H, W, beta);
+    float variation = -own.z * (own.x + own.y);
+    if (w > 0) {
+        const float3 left = variation_term(image, h, w - 1, H, W, beta);
+        variation += left.z * left.x;
+    }
+    if (h > 0) {
+        const float3 above = variation_term(image, h - 1, w, H, W, beta);
+        variation += above.z * above.y;
+    }
+    const size_t i = ((size_t)plane * H + h) * W + w;
+    out[i] = g[i] - normWeight * norm - tvWeight * variation;
+}

@@ -6,9 +6,14 @@ struct ProgressReporter {
     private let start = Date()
 
     func report(step: Int, steps: Int, objective: Double) {
+        report(step: step, steps: steps, detail: String(format: "objective %.4g", objective))
+    }
+
+    /// `detail` is what the run measures at this step.
+    func report(step: Int, steps: Int, detail: String) {
         let elapsed = Date().timeIntervalSince(start)
         let rate = elapsed > 0 ? Double(step) / elapsed : 0
-        let status = String(format: "step %d/%d  %.2f steps/s  objective %.4g", step, steps, rate, objective)
+        let status = String(format: "step %d/%d  %.2f steps/s  ", step, steps, rate) + detail
         if isTerminal {
             let width = 30, filled = width * step / max(steps, 1)
             let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)

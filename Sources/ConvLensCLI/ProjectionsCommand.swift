@@ -35,9 +35,9 @@ struct ProjectionsCommand: BackendCommand {
 
     func validate() throws {
         try RasterImage.requirePNGName(out)  // before any work, not after it
-        if !(1...1024).contains(top) { throw ValidationError("--top must be from 1 to 1024, got \(top)") }
-        if perImage < 1 { throw ValidationError("--per-image must be at least 1, got \(perImage)") }
-        if !(1...4096).contains(batch) { throw ValidationError("--batch must be from 1 to 4096, got \(batch)") }
+        if !(1...1024).contains(top) { throw CommandError("--top must be from 1 to 1024, got \(top)") }
+        if perImage < 1 { throw CommandError("--per-image must be at least 1, got \(perImage)") }
+        if !(1...4096).contains(batch) { throw CommandError("--batch must be from 1 to 4096, got \(batch)") }
     }
 
     func run<B: Backend>(on backend: B) throws {

@@ -9,22 +9,38 @@ extension GraphExecutor {
     /// - Throws: `ModelError.noSuchLayer` for unknown names, `ExecutionError` before a forward pass or for a seed
     ///   of the wrong shape, backend errors.
     public func backward(from: String, seed: B.Tensor, to targets: [String]) throws -> [String: B.Tensor] {
+        try backward(seeds: [(from, seed)], to: targets)
+    }
+
+    /// `backward(from:seed:to:)` for a loss with terms at several values: each seed is ∂L/∂value at its value
+    /// (a value deeper in the graph adds its own back-propagated share to a shallower seed).
+    public func backward(seeds: [(value: String, gradient: B.Tensor)], to targets: [String]) throws -> [String: B.Tensor] {
         guard !values.isEmpty else { throw ExecutionError.noForwardPass }
         guard !lastPassOutputOnly else { throw ExecutionError.backwardAfterFusedForward }
-        let seedValue = try graph.resolve(from)
-        let targetValues = try targets.map { try graph.resolve($0) }
-        let seedShape = try shape(seedValue)
-        guard seed.shape == seedShape else {
-            throw ExecutionError.seedShape(value: seedValue, expected: seedShape, got: seed.shape)
+        var gradients: [String: B.Tensor] = [:]
+        var sums = 0
+        for (name, seed) in seeds {
+            let seedValue = try graph.resolve(name)
+            let seedShape = try shape(seedValue)
+            guard seed.shape == seedShape else {
+                throw ExecutionError.seedShape(value: seedValue, expected: seedShape, got: seed.shape)
+            }
+            if let existing = gradients[seedValue] {
+                let sum = try buffer("gradient-sum:\(sums)", existing.shape)
+                sums += 1
+                try backend.binaryForward(.add, existing, seed, output: sum)
+                gradients[seedValue] = sum
+            } else {
+                gradients[seedValue] = seed
+            }
         }
+        let targetValues = try targets.map { try graph.resolve($0) }
 
         // Values downstream of a target: only their gradients can reach a target.
         var dependsOnTarget = Set(targetValues)
         for node in graph.nodes where node.inputs.contains(where: dependsOnTarget.contains) {
             dependsOnTarget.insert(node.output)
         }
-        var gradients: [String: B.Tensor] = [seedValue: seed]
-        var sums = 0
         for node in graph.nodes.reversed() where dependsOnTarget.contains(node.output) {
             guard let gradOutput = gradients[node.output] else { continue }
             for (index, contribution) in try inputGradients(of: node, gradOutput: gradOutput, needed: dependsOnTarget) {

@@ -49,6 +49,20 @@ extension OpenCLBackend {
             cost: OpCost.elementwiseUpdate(count: shape.count, operations: 12, tensors: 3), detail: "\(shape)")
     }
 
+    public func naturalPriorBackward(
+        _ checked: Checked<TensorShape>, image: Tensor, center: Tensor, gradient: Tensor, output: Tensor,
+        prior: NaturalImagePrior
+    ) throws {
+        let shape = image.shape
+        let coefficients = prior.coefficients(height: shape[2], width: shape[3])
+        try launch(
+            try kernel("natural_prior_backward", in: "image.cl"), global: planeGrid(shape),
+            arguments: [.buffer(image.buffer), .buffer(center.buffer), .buffer(gradient.buffer), .buffer(output.buffer),
+                        .int(shape[0] * shape[1]), .int(shape[1]), .int(shape[2]), .int(shape[3]),
+                        .float(Float(coefficients.alpha)), .float(prior.alpha), .float(Float(coefficients.tv)), .float(prior.beta)],
+            cost: OpCost.elementwiseUpdate(count: shape.count, operations: 40, tensors: 3), detail: "\(shape)")
+    }
+
     public func adamStep(_ checked: Checked<TensorShape>, parameter: Tensor, gradient: Tensor, firstMoment: Tensor, secondMoment: Tensor, step: Int,
                          _ h: AdamParameters) throws {
         let correction1 = Float(1 - pow(Double(h.beta1), Double(step)))

@@ -37,6 +37,14 @@ extension ReferenceBackend {
             image: image.doubles, gradient: gradient.doubles, l2: Double(l2), tv: Double(tv), shape: image.shape))
     }
 
+    public func naturalPriorBackward(
+        _ checked: Checked<TensorShape>, image: Tensor, center: Tensor, gradient: Tensor, output: Tensor,
+        prior: NaturalImagePrior
+    ) throws {
+        output.store(ReferenceMath.naturalPriorBackward(image: image.doubles, center: center.doubles,
+                                                        gradient: gradient.doubles, prior: prior, shape: image.shape))
+    }
+
     public func adamStep(_ checked: Checked<TensorShape>, parameter: Tensor, gradient: Tensor, firstMoment: Tensor, secondMoment: Tensor, step: Int,
                          _ h: AdamParameters) throws {
         let (beta1, beta2) = (Double(h.beta1), Double(h.beta2))

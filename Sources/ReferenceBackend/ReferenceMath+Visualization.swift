@@ -182,3 +182,60 @@ extension ReferenceMath {
         return total / Double(n)
     }
 }
+
+extension ReferenceMath {
+    /// Mahendran & Vedaldi's prior R (`NaturalImagePrior`) of each image of `x` (N×C×H×W) about `center`.
+    public static func naturalPrior(image x: [Double], center: [Double], prior: NaturalImagePrior, shape: TensorShape) -> [Double] {
+        let (channels, height, width) = (shape[1], shape[2], shape[3])
+        let (alpha, beta) = (Double(prior.alpha), Double(prior.beta))
+        let coefficients = prior.coefficients(height: height, width: width)
+        let (plane, size) = (height * width, channels * height * width)
+        return (0..<shape[0]).map { image in
+            var norm = 0.0, variation = 0.0
+            for pixel in 0..<plane {
+                let squared = (0..<channels).reduce(0.0) { total, channel in
+                    let u = x[image * size + channel * plane + pixel] - center[channel]
+                    return total + u * u
+                }
+                norm += pow(squared, alpha / 2)
+            }
+            for offset in 0..<size {
+                let i = image * size + offset
+                let (h, w) = ((offset / width) % height, offset % width)
+                let dx = w < width - 1 ? x[i + 1] - x[i] : 0, dy = h < height - 1 ? x[i + width] - x[i] : 0
+                variation += pow(dx * dx + dy * dy, beta / 2)
+            }
+            return coefficients.alpha * norm + coefficients.tv * variation
+        }
+    }
+
+    /// `g − ∂R/∂x` for the prior R of `naturalPrior`. Where a pixel equals both neighbours it steps from, the
+    /// TV term's slope for β < 2 is taken as 0 (its subgradient at the kink).
+    public static func naturalPriorBackward(image x: [Double], center: [Double], gradient g: [Double],
+                                            prior: NaturalImagePrior, shape: TensorShape) -> [Double] {
+        let (channels, height, width) = (shape[1], shape[2], shape[3])
+        let (alpha, beta) = (Double(prior.alpha), Double(prior.beta))
+        let coefficients = prior.coefficients(height: height, width: width)
+        // Position i's differences to its right and lower neighbours, and the slope β·(dx² + dy²)^(β/2 − 1).
+        func term(_ i: Int) -> (dx: Double, dy: Double, slope: Double) {
+            let (h, w) = ((i / width) % height, i % width)
+            let dx = w < width - 1 ? x[i + 1] - x[i] : 0, dy = h < height - 1 ? x[i + width] - x[i] : 0
+            let base = dx * dx + dy * dy
+            return (dx, dy, base > 0 || beta >= 2 ? beta * pow(base, beta / 2 - 1) : 0)
+        }
+        let plane = height * width
+        return x.indices.map { i in
+            let (channel, h, w) = ((i / plane) % channels, (i / width) % height, i % width)
+            // ∂‖u‖^α/∂u_c = α·‖u‖^(α−2)·u_c for the pixel's colour vector u (0 at u = 0 when α < 2).
+            let first = i - channel * plane
+            let squared = (0..<channels).reduce(0.0) { $0 + pow(x[first + $1 * plane] - center[$1], 2) }
+            let u = x[i] - center[channel]
+            let norm = squared > 0 || alpha >= 2 ? alpha * pow(squared, alpha / 2 - 1) * u : 0
+            let own = term(i)
+            var variation = -own.slope * (own.dx + own.dy)
+            if w > 0 { let left = term(i - 1); variation += left.slope * left.dx }
+            if h > 0 { let above = term(i - width); variation += above.slope * above.dy }
+            return g[i] - coefficients.alpha * norm - coefficients.tv * variation
+        }
+    }
+}

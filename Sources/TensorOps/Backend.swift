@@ -231,6 +231,12 @@ public protocol Backend: AnyObject {
     func imagePenaltyBackward(
         _ checked: Checked<TensorShape>, image: Tensor, gradient: Tensor, output: Tensor, l2: Float, tv: Float
     ) throws
+    /// `output = gradient − ∂R/∂image` for Mahendran & Vedaldi's α-norm and total-variation priors R about
+    /// `center` (one value per channel; see `NaturalImagePrior`). `output` may be `gradient`.
+    func naturalPriorBackward(
+        _ checked: Checked<TensorShape>, image: Tensor, center: Tensor, gradient: Tensor, output: Tensor,
+        prior: NaturalImagePrior
+    ) throws
     /// One Adam ascent step, in place on `parameter` and the moment estimates; `step` counts from 1.
     func adamStep(
         _ checked: Checked<TensorShape>, parameter: Tensor, gradient: Tensor, firstMoment: Tensor,

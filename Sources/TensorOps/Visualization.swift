@@ -112,6 +112,9 @@ public enum VisualizationOp: OpFamily {
         // MaCo's crops: 3 per image, magnified to another size.
         AffineResampleCase(shape: [2, 3, 16, 18], output: [6, 3, 9, 11], fill: 0, scales: 1.2...3, degrees: 0),
         ImagePenaltyCase(shape: [2, 3, 7, 8], l2: 0.5, tv: 0.25),
+        // M&V's own exponents, then odd ones where |u|^(α−1) and the TV's root are not polynomials.
+        NaturalImagePriorCase(shape: [2, 3, 9, 7], prior: NaturalImagePrior(alpha: 6, alphaWeight: 0.5, beta: 2, tvWeight: 0.25, bound: 0.6)),
+        NaturalImagePriorCase(shape: [1, 2, 6, 11], prior: NaturalImagePrior(alpha: 2.5, alphaWeight: 1, beta: 1.5, tvWeight: 2, bound: 0.5)),
         AdamCase(count: 257, AdamParameters(learningRate: 0.05)),
         SGDCase(count: 257, learningRate: 0.1),
         DiversityCase(activation: [3, 5, 4, 6], weight: 0.7),

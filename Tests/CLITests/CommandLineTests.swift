@@ -17,14 +17,9 @@ struct CommandLineTests {
 
     private func path(_ name: String) -> String { scratch.appendingPathComponent(name).path }
 
-    /// Expects failure with exactly one line on stderr containing `fragment`.
     private func expectRefusal(_ arguments: [String], mentioning fragment: String,
                                sourceLocation: SourceLocation = #_sourceLocation) throws {
-        let result = try ConvLensProcess.run(arguments)
-        #expect(result.status != 0, "exit status", sourceLocation: sourceLocation)
-        let lines = result.error.split(separator: "\n")
-        #expect(lines.count == 1, "one-line error, got: \(result.error)", sourceLocation: sourceLocation)
-        #expect(result.error.contains(fragment), "\(result.error)", sourceLocation: sourceLocation)
+        try ConvLensProcess.expectRefusal(arguments, mentioning: fragment, sourceLocation: sourceLocation)
     }
 
     @Test func forwardClassifiesABundledDigit() throws {
@@ -310,27 +305,6 @@ struct CommandLineTests {
         for name in ["digit_3_0003.png", "digit_7_0013.png"] {
             #expect(FileManager.default.fileExists(atPath: path("maps/\(name)")), "\(name)")
         }
-    }
-
-    /// A projections sheet over a folder with one unreadable file: written, the bad file named, a non-zero exit;
-    /// requests the images cannot serve are refused before anything is written.
-    @Test func projectionsRankAFolderAndRefuseBadRequests() throws {
-        let folder = path("digits")
-        try FileManager.default.copyItem(
-            atPath: ConvLensProcess.repositoryRoot.appendingPathComponent("Sources/BundledModel/digits").path, toPath: folder)
-        try Data("not an image".utf8).write(to: URL(fileURLWithPath: "\(folder)/broken.png"))
-        let layer = ["projections", "--input", folder, "--layer", "/features/features.12/Relu"]
-        let result = try ConvLensProcess.run(layer + ["--channels", "0-3", "--top", "4", "--batch", "3", "--out", path("p.png")])
-        #expect(result.status != 0 && result.error.contains("1 of 11 images could not be read"), "\(result.error)")
-        #expect(result.output.contains("channel 3: ") && FileManager.default.fileExists(atPath: path("p.png")), "\(result.output)")
-        let digits = ["projections", "--input", "Sources/BundledModel/digits", "--layer", "/features/features.12/Relu"]
-        try expectRefusal(digits + ["--top", "11", "--out", path("p1.png")], mentioning: "--top 11 is more than the 10 activations available")
-        try expectRefusal(digits + ["--channels", "40", "--out", path("p2.png")], mentioning: "channel 40 is outside the layer's 32 channels")
-        try expectRefusal(["projections", "--input", "Sources/BundledModel/digits", "--layer", "/classifier/Gemm", "--out", path("p3.png")],
-                          mentioning: "has no spatial extent")
-        try expectRefusal(["projections", "--input", path("none"), "--layer", "/features/features.2/Relu", "--out", path("p4.png")],
-                          mentioning: "does not exist")
-        for name in ["p1.png", "p2.png", "p3.png", "p4.png"] { #expect(!FileManager.default.fileExists(atPath: path(name))) }
     }
 
     /// --profile prints a row per kernel with its work; --trace writes Chrome trace events with kernel shapes.

@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 
 /// Runs the `convlens` binary that `swift build` / `swift test` put beside the test bundle.
 struct ConvLensProcess {
@@ -41,5 +42,15 @@ struct ConvLensProcess {
         return Result(
             status: process.terminationStatus, output: String(decoding: outputData, as: UTF8.self),
             error: String(decoding: errorData, as: UTF8.self))
+    }
+
+    /// Expects failure with exactly one line on stderr containing `fragment`.
+    static func expectRefusal(_ arguments: [String], mentioning fragment: String,
+                              sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let result = try run(arguments)
+        #expect(result.status != 0, "exit status", sourceLocation: sourceLocation)
+        let lines = result.error.split(separator: "\n")
+        #expect(lines.count == 1, "one-line error, got: \(result.error)", sourceLocation: sourceLocation)
+        #expect(result.error.contains(fragment), "\(result.error)", sourceLocation: sourceLocation)
     }
 }

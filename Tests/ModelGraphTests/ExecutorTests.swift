@@ -42,6 +42,23 @@ struct ExecutorTests {
                     relativeL2: Tolerance.deviceVsReference, "chained vs direct input gradient")
     }
 
+    /// Seeds at several values (feature inversion's loss over layers) give the sum of each seed's own gradient,
+    /// a deeper seed passing through a shallower seeded value on its way down.
+    @Test func seedsAtSeveralValuesAddTheirGradients() throws {
+        let backend = ReferenceBackend()
+        let executor = try GraphExecutor(graph: try fixture.graph(), backend: backend)
+        try executor.forward(try fixture.tensor("input.npy"))
+        let input = executor.graph.input.name
+        let middle = executor.graph.nodes[executor.graph.nodes.count / 2].output, output = executor.graph.outputs[0]
+        var random = SeededGenerator(seed: 6)
+        let seeds = try [middle, output].map { ($0, try backend.upload(.randomNormal(try #require(executor.shapes[$0]), using: &random))) }
+        let together = try backend.download(try #require(try executor.backward(seeds: seeds, to: [input])[input]))
+        let apart = try seeds.map { value, seed in
+            try backend.download(try #require(try executor.backward(from: value, seed: seed, to: [input])[input])).values
+        }
+        expectClose(together.values, zip(apart[0], apart[1]).map(+), relativeL2: Tolerance.deviceVsReference, "sum of the seeds' gradients")
+    }
+
     @Test func aTargetThatDoesNotReachTheSeedGetsZeros() throws {
         let backend = ReferenceBackend()
         let executor = try GraphExecutor(graph: try fixture.graph(), backend: backend)

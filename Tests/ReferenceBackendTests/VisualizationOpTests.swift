@@ -111,6 +111,23 @@ struct VisualizationOpTests {
                     relativeL2: Tolerance.finiteDifference, "penalty gradient")
     }
 
+    /// Mahendran & Vedaldi's priors: the backward is the negative gradient of their sum, at M&V's exponents and
+    /// at fractional ones; a flat image at the centre costs nothing.
+    @Test(arguments: [(6.0, 2.0), (2.5, 1.5), (1.0, 1.0)])
+    func naturalPriorIsTheNegativeGradientOfTheNormAndVariation(alpha: Double, beta: Double) throws {
+        let shape: TensorShape = [2, 2, 4, 5]
+        var random = SeededGenerator(seed: 35)
+        let x = random.normals(shape.count).map { 0.5 + 0.3 * $0 }, center = [0.45, 0.55]
+        let prior = NaturalImagePrior(alpha: Float(alpha), alphaWeight: 0.7, beta: Float(beta), tvWeight: 1.3, bound: 0.4)
+        let zeros = [Double](repeating: 0, count: shape.count)
+        let ascent = ReferenceMath.naturalPriorBackward(image: x, center: center, gradient: zeros, prior: prior, shape: shape)
+        expectClose(ascent.map { -$0 }, FiniteDifference.gradient(at: x, outputWeights: [1, 1]) {
+            ReferenceMath.naturalPrior(image: $0, center: center, prior: prior, shape: shape)
+        }, relativeL2: Tolerance.finiteDifference, "prior gradient")
+        let flat = (0..<shape.count).map { center[($0 / 20) % 2] }
+        #expect(ReferenceMath.naturalPrior(image: flat, center: center, prior: prior, shape: shape) == [0, 0])
+    }
+
     @Test func diversityGradientMatchesFiniteDifferences() throws {
         let g = try DiversityGeometry(activation: [3, 4, 2, 3])
         var random = SeededGenerator(seed: 34)
