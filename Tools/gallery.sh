@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Renders the README's gallery of EfficientNet-Lite0 (real ImageNet weights) into docs/lite0/, with exactly the
-# commands the README shows beside each picture. Needs ~/convlens-models/lite0.onnx and the photos beside it:
+# commands the README shows beside each picture. Needs ~/convlens-models/lite0.onnx, the photos beside it and the
+# folder of photo crops:
 #   ~/convlens-venv/bin/python Tools/export_pretrained.py ~/convlens-models
+#   ~/convlens-venv/bin/python Tools/export_image_folders.py ~/convlens-models
 # then, from the repository root:
 #   Tools/gallery.sh [MODELS_DIR]
 # About 30 minutes on the project's 2-core CPU (PoCL). Run by hand; never by the build or the tests.
@@ -28,3 +30,9 @@ run filters "$models/lite0.onnx" --layer logits --objective logit --channels 285
 for photo in chelsea coffee astronaut; do
     run cam "$models/lite0.onnx" --input "$models/$photo.png" --out "$out/gradcam-$photo.png"
 done
+# Zeiler & Fergus projections of block 4 over the photo crops, and the inversion of chelsea from block 0 to the logits.
+run projections "$models/lite0.onnx" --input "$models/photos" --layer /_blocks.4/Add --channels 0-7 \
+    --method guided-backprop --out "$out/projections-block4.png"
+run invert "$models/lite0.onnx" --input "$models/chelsea.png" \
+    --layers /_blocks.0/_swish/Clip,/_blocks.2/Add,/_blocks.4/Add,/_blocks.7/Add,/_blocks.10/Add,/_blocks.14/Add,/_fc/Gemm \
+    --out "$out/invert-chelsea.png"

@@ -102,6 +102,16 @@ extension GraphExecutor {
             let dx = try gradient()
             try backend.reluBackward(reluGradient, input: try x(), gradOutput: dy, gradInput: dx)
             return [(0, dx)]
+        case .activation(.clip(let low, let high)) where reluGradient != .standard && modifiedRulesRectifyClips && low == 0:
+            let dx = try gradient()
+            if reluGradient == .guided {
+                // relu(dy · [0 < x < max]) = relu(dy) · [0 < x < max]: the clip's own mask, then the sign rule.
+                try backend.activationBackward(.clip(min: low, max: high), input: try x(), gradOutput: dy, gradInput: dx)
+                try backend.reluBackward(.deconvnet, input: try x(), gradOutput: dx, gradInput: dx)
+            } else {
+                try backend.reluBackward(.deconvnet, input: try x(), gradOutput: dy, gradInput: dx)
+            }
+            return [(0, dx)]
         case .activation(let activation):
             let dx = try gradient()
             try backend.activationBackward(activation, input: try x(), gradOutput: dy, gradInput: dx)

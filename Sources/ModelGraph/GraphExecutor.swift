@@ -23,6 +23,11 @@ public final class GraphExecutor<B: Backend> {
     /// How `backward` passes gradients through ReLU nodes: `.guided` and `.deconvnet` give guided backpropagation
     /// and deconvnet attributions (Captum's rules); the forward pass is unchanged.
     public var reluGradient = ReLUGradient.standard
+    /// Whether the guided and deconvnet rules also treat clips with a lower bound of 0 (ReLU6, as MobileNets and
+    /// EfficientNet-Lite export it) as rectifiers: guided passes relu(dy) where 0 < x < max, deconvnet relu(dy).
+    /// Off for attributions, which follow Captum (its rules hook `nn.ReLU` modules only, so on ReLU6 networks they
+    /// give the plain gradient); on for Zeiler & Fergus projections, which rectify at every rectifier.
+    public var modifiedRulesRectifyClips = false
     /// Whether `forward` runs as an output-only pass: activations and residual additions folded into the
     /// convolutions that feed them (`ConvEpilogue`), saving their launches and passes over memory, and the values
     /// it stores sharing buffers by lifetime (`BufferPlan`). For callers that read only the model's outputs: only

@@ -59,6 +59,32 @@ struct ExecutorTests {
         expectClose(together.values, zip(apart[0], apart[1]).map(+), relativeL2: Tolerance.deviceVsReference, "sum of the seeds' gradients")
     }
 
+    /// With `modifiedRulesRectifyClips` a ReLU6 clip passes gradients as the rules' ReLU does: the same input
+    /// gradients as the graph with ReLUs in the clips' places (no activation of this input reaches 6, where the two
+    /// would part), and the plain gradient without it.
+    @Test(arguments: [ReLUGradient.guided, .deconvnet])
+    func theModifiedRulesRectifyAtReLU6WhenAsked(rule: ReLUGradient) throws {
+        let fixture = ModelFixture(name: "pretrained_tiny")
+        let clipped = try fixture.graph()
+        var rectified = clipped
+        for index in rectified.nodes.indices {
+            if case .activation(.clip(0, _)) = rectified.nodes[index].operation { rectified.nodes[index].operation = .activation(.relu) }
+        }
+        let backend = ReferenceBackend()
+        func inputGradient(_ graph: Graph, rectifyClips: Bool, rule: ReLUGradient) throws -> [Float] {
+            let executor = try GraphExecutor(graph: graph, backend: backend)
+            (executor.reluGradient, executor.modifiedRulesRectifyClips) = (rule, rectifyClips)
+            let output = try executor.forward(try fixture.tensor("input.npy"))
+            let seed = try backend.upload(HostTensor(shape: output.shape, values: (0..<output.shape.count).map { Float($0 % 3) - 1 }))
+            let input = executor.graph.input.name
+            return try backend.download(try #require(try executor.backward(from: executor.graph.outputs[0], seed: seed, to: [input])[input])).values
+        }
+        let expected = try inputGradient(rectified, rectifyClips: false, rule: rule)
+        expectClose(try inputGradient(clipped, rectifyClips: true, rule: rule), expected, relativeL2: 1e-12, "\(rule) through ReLU6")
+        #expect(try inputGradient(clipped, rectifyClips: false, rule: rule) == inputGradient(clipped, rectifyClips: false, rule: .standard))
+        #expect(try inputGradient(clipped, rectifyClips: false, rule: rule) != expected)
+    }
+
     @Test func aTargetThatDoesNotReachTheSeedGetsZeros() throws {
         let backend = ReferenceBackend()
         let executor = try GraphExecutor(graph: try fixture.graph(), backend: backend)

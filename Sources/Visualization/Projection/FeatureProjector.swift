@@ -28,7 +28,8 @@ public struct TopActivation: Sendable, Equatable {
 /// channel of a layer, its strongest activations over a set of images (`observe` keeps a running top-k per
 /// channel as batches stream through), each projected back to pixel space by a backward pass from that one
 /// activation with deconvnet (or guided-backpropagation) ReLUs, max-pooling's switches and transposed filters —
-/// what the deconvnet's reconstruction computes.
+/// what the deconvnet's reconstruction computes. ReLU6 clips rectify too (`modifiedRulesRectifyClips`), so
+/// MobileNets and EfficientNet-Lite project as ReLU networks do.
 public final class FeatureProjector<B: Backend> {
     /// The layer's value name, and the name the user gave it (for messages).
     public let layer: String, layerName: String
@@ -106,7 +107,8 @@ public final class FeatureProjector<B: Backend> {
     {
         guard let layerShape else { throw VisualizationError.badSetting("no image was observed") }
         executor.reluGradient = rule == .deconvnet ? .deconvnet : .guided
-        defer { executor.reluGradient = .standard }
+        executor.modifiedRulesRectifyClips = true
+        defer { (executor.reluGradient, executor.modifiedRulesRectifyClips) = (.standard, false) }
         var projections: [HostTensor] = []
         for start in stride(from: 0, to: units.count, by: max(batch, 1)) {
             let chunk = units[start..<min(start + max(batch, 1), units.count)]

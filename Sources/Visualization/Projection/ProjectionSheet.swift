@@ -33,13 +33,19 @@ public enum ProjectionSheet {
         }
     }
 
-    /// A projection (1×C×H×W, input space) inside `box` as a picture: zero is mid-grey and the box's largest
-    /// magnitude reaches black or white, one scale for all channels so colours keep their balance.
+    /// A projection (1×C×H×W, input space) inside `box` as a picture: zero is mid-grey and the box's 99th
+    /// percentile of magnitude reaches black or white (brighter values clip), one scale for all channels so colours
+    /// keep their balance. Scaling by the largest value instead leaves most tiles flat grey: a projection's energy
+    /// gathers in a few pixels at the centre of its window.
     public static func projectionTile(_ projection: HostTensor, box: PixelBox) -> RasterImage {
         let channels = projection.shape[1]
         let planes = (0..<channels).map { crop(projection, channel: $0, box) }
-        let largest = planes.lazy.flatMap { $0 }.map(abs).max() ?? 0
-        let scale: Float = largest > 0 ? 0.5 / largest : 0
+        let magnitudes = planes.flatMap { $0 }.map(abs).sorted()
+        let scale: Float = magnitudes.isEmpty ? 0 : {
+            let level = magnitudes[min(magnitudes.count - 1, Int(0.99 * Double(magnitudes.count - 1)))]
+            let largest = magnitudes[magnitudes.count - 1]
+            return level > 0 ? 0.5 / level : (largest > 0 ? 0.5 / largest : 0)
+        }()
         var pixels = [UInt8](repeating: 0, count: box.height * box.width * channels)
         for (channel, plane) in planes.enumerated() {
             for (offset, value) in plane.enumerated() {
