@@ -132,3 +132,34 @@ __kernel void natural_prior_backward(__global const float* x, __global const flo
     const size_t i = ((size_t)plane * H + h) * W + w;
     out[i] = g[i] - normWeight * norm - tvWeight * variation;
 }
+
+// SplitMix64's draw `index` of the generator seeded with `seed` (SeededGenerator.next(): the state only adds the
+// golden gamma, so any draw is computed on its own).
+inline ulong splitmix64(ulong seed, ulong index) {
+    ulong z = seed + (index + 1) * 0x9E3779B97F4A7C15UL;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+    return z ^ (z >> 31);
+}
+
+// Global size (COUNT): x[i] += scale · normal(first + i), normal j = SeededGenerator.nextNormal() number j (Box–Muller
+// on draws 2j and 2j + 1, 53-bit uniforms), in float32. −2·log(u1) is taken from u1 below ½ and from 1 − u1 above it,
+// so neither end loses its precision to float rounding; u1 = 0 takes the host's floor (the least positive double).
+__kernel void add_seeded_normal(__global float* x, int seedLow, int seedHigh, int firstLow, int firstHigh, float scale,
+                                int COUNT) {
+    const int i = get_global_id(0);
+    if (i >= COUNT) return;
+    const ulong seed = ((ulong)(uint)seedHigh << 32) | (uint)seedLow;
+    const ulong normal = (((ulong)(uint)firstHigh << 32) | (uint)firstLow) + (ulong)i;
+    const ulong k1 = splitmix64(seed, 2 * normal) >> 11, k2 = splitmix64(seed, 2 * normal + 1) >> 11;
+    const float unit = 0x1.0p-53f;
+    float squaredRadius;
+    if (k1 == 0) {
+        squaredRadius = 1488.8801f;  // −2·log(4.9e−324)
+    } else if (k1 < (1UL << 52)) {
+        squaredRadius = -2.0f * log((float)k1 * unit);
+    } else {
+        squaredRadius = -2.0f * log1p(-(float)((1UL << 53) - k1) * unit);
+    }
+    x[i] += scale * sqrt(squaredRadius) * cospi(2.0f * (float)k2 * unit);
+}

@@ -63,6 +63,19 @@ extension OpenCLBackend {
             cost: OpCost.elementwiseUpdate(count: shape.count, operations: 40, tensors: 3), detail: "\(shape)")
     }
 
+    public func addSeededNormal(_ checked: Checked<TensorShape>, into tensor: Tensor, seed: UInt64, firstNormal: UInt64,
+                                scale: Float) throws {
+        // 64-bit values travel as two 32-bit halves: OpenCL's int arguments are what every launcher passes.
+        func halves(_ value: UInt64) -> [KernelArgument] {
+            [.int(Int(Int32(bitPattern: UInt32(truncatingIfNeeded: value)))), .int(Int(Int32(bitPattern: UInt32(value >> 32))))]
+        }
+        let count = tensor.shape.count
+        try launch(
+            try kernel("add_seeded_normal", in: "image.cl"), global: [count],
+            arguments: [.buffer(tensor.buffer)] + halves(seed) + halves(firstNormal) + [.float(scale), .int(count)],
+            cost: OpCost.elementwiseUpdate(count: count, operations: 60, tensors: 2), detail: "\(tensor.shape)")
+    }
+
     public func adamStep(_ checked: Checked<TensorShape>, parameter: Tensor, gradient: Tensor, firstMoment: Tensor, secondMoment: Tensor, step: Int,
                          _ h: AdamParameters) throws {
         let correction1 = Float(1 - pow(Double(h.beta1), Double(step)))

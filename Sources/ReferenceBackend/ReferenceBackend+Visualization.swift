@@ -45,6 +45,12 @@ extension ReferenceBackend {
                                                         gradient: gradient.doubles, prior: prior, shape: image.shape))
     }
 
+    public func addSeededNormal(_ checked: Checked<TensorShape>, into tensor: Tensor, seed: UInt64, firstNormal: UInt64,
+                                scale: Float) throws {
+        var random = SeededGenerator(seed: seed, skippingDraws: 2 &* firstNormal)
+        tensor.store(tensor.doubles.map { $0 + Double(Float(Double(scale) * random.nextNormal())) })
+    }
+
     public func adamStep(_ checked: Checked<TensorShape>, parameter: Tensor, gradient: Tensor, firstMoment: Tensor, secondMoment: Tensor, step: Int,
                          _ h: AdamParameters) throws {
         let (beta1, beta2) = (Double(h.beta1), Double(h.beta2))

@@ -237,6 +237,8 @@ public protocol Backend: AnyObject {
         _ checked: Checked<TensorShape>, image: Tensor, center: Tensor, gradient: Tensor, output: Tensor,
         prior: NaturalImagePrior
     ) throws
+    /// `tensor[i] += scale · normal(firstNormal + i)` of `SeededGenerator(seed: seed)`'s normals, in place.
+    func addSeededNormal(_ checked: Checked<TensorShape>, into tensor: Tensor, seed: UInt64, firstNormal: UInt64, scale: Float) throws
     /// One Adam ascent step, in place on `parameter` and the moment estimates; `step` counts from 1.
     func adamStep(
         _ checked: Checked<TensorShape>, parameter: Tensor, gradient: Tensor, firstMoment: Tensor,

@@ -115,6 +115,9 @@ public enum VisualizationOp: OpFamily {
         // M&V's own exponents, then odd ones where |u|^(α−1) and the TV's root are not polynomials.
         NaturalImagePriorCase(shape: [2, 3, 9, 7], prior: NaturalImagePrior(alpha: 6, alphaWeight: 0.5, beta: 2, tvWeight: 0.25, bound: 0.6)),
         NaturalImagePriorCase(shape: [1, 2, 6, 11], prior: NaturalImagePrior(alpha: 2.5, alphaWeight: 1, beta: 1.5, tvWeight: 2, bound: 0.5)),
+        // SS-CAM's noise: a stream that starts mid-way, and one whose counter's low word wraps within the tensor.
+        SeededNormalCase(shape: [3, 1, 17, 19], generatorSeed: 7, firstNormal: 123_456_789, scale: 2),
+        SeededNormalCase(shape: [2, 5, 9], generatorSeed: 0xFFFF_FFFF_0000_0001, firstNormal: 0x7FFF_FFF0, scale: 0.3),
         AdamCase(count: 257, AdamParameters(learningRate: 0.05)),
         SGDCase(count: 257, learningRate: 0.1),
         DiversityCase(activation: [3, 5, 4, 6], weight: 0.7),

@@ -31,7 +31,7 @@ struct ParityCatalogTests {
             "channel_affine forward", "channel_affine backward", "softmax forward", "softmax backward",
             "concat forward", "concat backward", "pad2d forward", "pad2d backward", "permute forward",
             "permute backward", "irfft2 forward", "irfft2 backward", "affine_resample forward",
-            "affine_resample backward", "image_penalty backward", "natural_prior backward", "adam step", "sgd step", "diversity backward",
+            "affine_resample backward", "image_penalty backward", "natural_prior backward", "add_seeded_normal forward", "adam step", "sgd step", "diversity backward",
             "polar_spectrum forward", "polar_spectrum backward", "standardize forward", "standardize backward",
             "accumulate_absolute step",
         ]
