@@ -19,20 +19,25 @@ extension GraphExecutor {
         guard !lastPassOutputOnly else { throw ExecutionError.backwardAfterFusedForward }
         var gradients: [String: B.Tensor] = [:]
         var sums = 0
+        // A second gradient of a value (a fan-out, or a seed at a value deeper seeds also reach) is summed into a
+        // fresh buffer, never in place, since either side may be a view of another or the caller's seed.
+        func add(_ contribution: B.Tensor, to value: String) throws {
+            guard let existing = gradients[value] else {
+                gradients[value] = contribution
+                return
+            }
+            let sum = try buffer("gradient-sum:\(sums)", existing.shape)
+            sums += 1
+            try backend.binaryForward(.add, existing, contribution, output: sum)
+            gradients[value] = sum
+        }
         for (name, seed) in seeds {
             let seedValue = try graph.resolve(name)
             let seedShape = try shape(seedValue)
             guard seed.shape == seedShape else {
                 throw ExecutionError.seedShape(value: seedValue, expected: seedShape, got: seed.shape)
             }
-            if let existing = gradients[seedValue] {
-                let sum = try buffer("gradient-sum:\(sums)", existing.shape)
-                sums += 1
-                try backend.binaryForward(.add, existing, seed, output: sum)
-                gradients[seedValue] = sum
-            } else {
-                gradients[seedValue] = seed
-            }
+            try add(seed, to: seedValue)
         }
         let targetValues = try targets.map { try graph.resolve($0) }
 
@@ -44,16 +49,7 @@ extension GraphExecutor {
         for node in graph.nodes.reversed() where dependsOnTarget.contains(node.output) {
             guard let gradOutput = gradients[node.output] else { continue }
             for (index, contribution) in try inputGradients(of: node, gradOutput: gradOutput, needed: dependsOnTarget) {
-                let value = node.inputs[index]
-                if let existing = gradients[value] {
-                    // Fan-out: sum into a fresh buffer, never in place, since either side may be a view of another.
-                    let sum = try buffer("gradient-sum:\(sums)", existing.shape)
-                    sums += 1
-                    try backend.binaryForward(.add, existing, contribution, output: sum)
-                    gradients[value] = sum
-                } else {
-                    gradients[value] = contribution
-                }
+                try add(contribution, to: node.inputs[index])
             }
         }
 

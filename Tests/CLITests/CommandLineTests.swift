@@ -8,14 +8,12 @@ import Testing
 /// naming what and where, a non-zero exit and no output file.
 @Suite("convlens command line", .enabled(if: TestBackends.hasOpenCL, TestBackends.skipReason))
 struct CommandLineTests {
-    let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("convlens-cli-\(UUID())")
+    let scratch: ScratchFolder
     let digit = "Sources/BundledModel/digits/digit_7_0013.png"
 
-    init() throws {
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-    }
+    init() throws { scratch = try ScratchFolder("convlens-cli") }
 
-    private func path(_ name: String) -> String { scratch.appendingPathComponent(name).path }
+    private func path(_ name: String) -> String { scratch.path(name) }
 
     private func expectRefusal(_ arguments: [String], mentioning fragment: String,
                                sourceLocation: SourceLocation = #_sourceLocation) throws {
@@ -98,7 +96,7 @@ struct CommandLineTests {
     /// Program cache entries cut short, cut to one byte or copied under another entry's name are rebuilt and
     /// replaced, never handed to the driver (whose deserializer crashed on them once).
     @Test func damagedProgramCacheEntriesAreRebuilt() throws {
-        let cache = scratch.appendingPathComponent("cache")
+        let cache = scratch.url.appendingPathComponent("cache")
         // A fresh ConvLens cache beside PoCL's usual one, so only ConvLens's entries start cold.
         let home = ProcessInfo.processInfo.environment["HOME"] ?? "/root"
         let environment = ["XDG_CACHE_HOME": cache.path,

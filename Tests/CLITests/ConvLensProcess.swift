@@ -54,3 +54,16 @@ struct ConvLensProcess {
         #expect(result.error.contains(fragment), "\(result.error)", sourceLocation: sourceLocation)
     }
 }
+
+/// A fresh temporary folder for one test's outputs.
+struct ScratchFolder {
+    let url: URL
+
+    init(_ prefix: String) throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID())")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
+    /// The path of `name` inside the folder.
+    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
+}

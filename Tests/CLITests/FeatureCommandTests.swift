@@ -8,14 +8,12 @@ import TestSupport
 /// printed, and every bad request refused with one line, a non-zero exit and no output file.
 @Suite("convlens projections and invert", .enabled(if: TestBackends.hasOpenCL, TestBackends.skipReason))
 struct FeatureCommandTests {
-    let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("convlens-features-\(UUID())")
+    let scratch: ScratchFolder
     let digit = "Sources/BundledModel/digits/digit_7_0013.png"
 
-    init() throws {
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-    }
+    init() throws { scratch = try ScratchFolder("convlens-features") }
 
-    private func path(_ name: String) -> String { scratch.appendingPathComponent(name).path }
+    private func path(_ name: String) -> String { scratch.path(name) }
 
     /// A projections sheet over a folder with one unreadable file: written, the bad file named, a non-zero exit;
     /// requests the images cannot serve are refused before anything is written.
