@@ -29,11 +29,13 @@ public final class FeatureInverter<B: Backend> {
     private let executor: GraphExecutor<B>
     private var backend: B { executor.backend }
     /// The layers' value names, the one the forward pass runs through (nil: the whole model, when the layers lie
-    /// on different branches), and per layer the input's representation (1×…), its squared norm and the seed's
-    /// per-image factor (N×1×…: −2/‖Φ(x₀)‖² on the layer's own image, 0 elsewhere) and buffers.
+    /// on different branches), and per layer the input's representation (1×…, on the backend and its values on the
+    /// host), its squared norm and the seed's per-image factor (N×1×…: −2/‖Φ(x₀)‖² on the layer's own image, 0
+    /// elsewhere) and buffers.
     private let layers: [String]
     private let forwardTarget: String?
-    private let targets: [(representation: B.Tensor, squaredNorm: Double, factor: B.Tensor, difference: B.Tensor, seed: B.Tensor)]
+    private let targets: [(representation: B.Tensor, values: [Float], squaredNorm: Double, factor: B.Tensor, difference: B.Tensor,
+                            seed: B.Tensor)]
     private let parameterization: ImageParameterization<B>
     private var random: SeededGenerator
     private let transforms: RandomTransforms
@@ -71,7 +73,7 @@ public final class FeatureInverter<B: Backend> {
         executor = try GraphExecutor(graph: graph, backend: backend)
         executor.foldsEpilogues = []  // every layer's value is read and differentiated
         try Self.forward(executor, try backend.upload(input), through: forwardTarget)
-        var targets: [(B.Tensor, Double, B.Tensor, B.Tensor, B.Tensor)] = []
+        var targets: [(B.Tensor, [Float], Double, B.Tensor, B.Tensor, B.Tensor)] = []
         for (index, layer) in layers.enumerated() {
             let representation = try backend.download(try executor.value(layer))
             try executor.requireFinite(representation)
@@ -82,7 +84,7 @@ public final class FeatureInverter<B: Backend> {
             let batchShape = TensorShape([layers.count] + representation.shape.dimensions.dropFirst())
             var factor = [Float](repeating: 0, count: layers.count)
             factor[index] = Float(-2 / squaredNorm)  // ascent: the optimizer moves along −∂E/∂x
-            targets.append((try backend.upload(representation), squaredNorm,
+            targets.append((try backend.upload(representation), representation.values, squaredNorm,
                             try backend.upload(HostTensor(shape: TensorShape([layers.count] + Array(repeating: 1, count: batchShape.rank - 1)),
                                                           values: factor)),
                             try backend.makeTensor(batchShape), try backend.makeTensor(batchShape)))
@@ -177,10 +179,9 @@ public final class FeatureInverter<B: Backend> {
         try zip(layers, targets).enumerated().map { index, pair in
             let (layer, target) = pair
             let value = try backend.download(try executor.value(layer))
-            let reference = try backend.download(target.representation).values
-            let size = reference.count
+            let size = target.values.count
             let own = value.values[(index * size)..<((index + 1) * size)]
-            let squared = zip(own, reference).reduce(0.0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) }
+            let squared = zip(own, target.values).reduce(0.0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) }
             return (squared / target.squaredNorm).squareRoot()
         }
     }

@@ -77,11 +77,20 @@ public final class FeatureProjector<B: Backend> {
             var candidates = best[slot]
             for image in 0..<count {
                 let base = (image * planes + channel) * plane
-                let positions = (0..<plane).map { offset in
+                func unit(_ offset: Int) -> TopActivation {
                     TopActivation(value: activation.values[base + offset], image: imagesSeen + image,
                                   y: offset / width, x: offset % width)
                 }
-                candidates += positions.sorted(by: TopActivation.ranksBefore).prefix(perImage)
+                if perImage == 1 {
+                    // The first largest value in row-major order: what the ranking's tie rule picks, without a sort.
+                    var strongest = 0
+                    for offset in 1..<plane where activation.values[base + offset] > activation.values[base + strongest] {
+                        strongest = offset
+                    }
+                    candidates.append(unit(strongest))
+                } else {
+                    candidates += (0..<plane).map(unit).sorted(by: TopActivation.ranksBefore).prefix(perImage)
+                }
             }
             best[slot] = Array(candidates.sorted(by: TopActivation.ranksBefore).prefix(top))
         }
