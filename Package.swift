@@ -11,7 +11,7 @@ let package = Package(
             name: "ConvLens",
             targets: [
                 "TensorOps", "ReferenceBackend", "OpenCLRuntime", "OpenCLBackend", "BackendParity", "ImageIO",
-                "ModelGraph", "BundledModel", "Visualization", "FileAccess", "ConvLensCLI",
+                "ModelGraph", "BundledModel", "Visualization", "FileAccess", "TensorBoard", "ConvLensCLI",
             ]
         ),
         .executable(name: "convlens", targets: ["convlens"]),
@@ -52,6 +52,13 @@ let package = Package(
             dependencies: ["TensorOps", "FileAccess", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             exclude: ["ONNX/onnx-subset.proto"]
         ),
+        // TensorBoard event files: TFRecord framing with CRC-32C and our own subset of its Event and Summary protos
+        // (generated Swift committed).
+        .target(
+            name: "TensorBoard",
+            dependencies: ["ImageIO", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            exclude: ["Proto/tensorboard-subset.proto"]
+        ),
         // Filter visualization, class activation maps and sheets, written against Backend only; MaCo's magnitude
         // spectrum (Tools/maco_spectrum.py) embedded by the EmbedDataFiles plugin.
         .target(
@@ -71,7 +78,7 @@ let package = Package(
             name: "ConvLensCLI",
             dependencies: [
                 "TensorOps", "ReferenceBackend", "OpenCLRuntime", "OpenCLBackend", "BackendParity", "ImageIO",
-                "ModelGraph", "BundledModel", "Visualization", "FileAccess",
+                "ModelGraph", "BundledModel", "Visualization", "FileAccess", "TensorBoard",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -101,7 +108,8 @@ let package = Package(
         .testTarget(name: "OpenCLRuntimeTests", dependencies: ["OpenCLRuntime", "TestSupport"]),
         .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "TensorOps"], resources: [.copy("Fixtures")]),
         // Runs the built `convlens` binary as a user would: exit codes, one-line errors, no partial files.
-        .testTarget(name: "CLITests", dependencies: ["TestSupport", "ImageIO", "TensorOps"]),
+        .testTarget(name: "TensorBoardTests", dependencies: ["TensorBoard", "ImageIO"]),
+        .testTarget(name: "CLITests", dependencies: ["TestSupport", "ImageIO", "TensorOps", "TensorBoard"]),
         .testTarget(
             name: "VisualizationTests",
             dependencies: ["Visualization", "ModelGraph", "BundledModel", "ReferenceBackend", "TensorOps", "TestSupport", "ImageIO"],

@@ -80,6 +80,13 @@ extension RasterImage {
     /// - Throws: `ImageIOError` naming the file and what went wrong.
     public func writePNG(to path: String) throws(ImageIOError) {
         try Self.requirePNGName(path)
+        try writeFileAtomically(try pngData(source: path), to: path)
+    }
+
+    /// The image encoded as an 8-bit PNG (gray, RGB or RGBA as ``channels`` says), in memory: what `writePNG`
+    /// writes, and what a TensorBoard image summary carries.
+    /// - Parameter source: the name errors give (the file it is for, if any).
+    public func pngData(source: String = "PNG encoding") throws(ImageIOError) -> [UInt8] {
         var image = png_image()
         image.version = png_uint_32(PNG_IMAGE_VERSION)
         image.width = png_uint_32(width)
@@ -88,13 +95,13 @@ extension RasterImage {
         // First call sizes the encoding, the second fills it.
         var size = 0
         guard png_image_write_to_memory(&image, nil, &size, 0, pixels, 0, nil) != 0 else {
-            throw ImageIOError(path: path, reason: libpngMessage(&image))
+            throw ImageIOError(path: source, reason: libpngMessage(&image))
         }
         var encoded = [UInt8](repeating: 0, count: size)
         guard png_image_write_to_memory(&image, &encoded, &size, 0, pixels, 0, nil) != 0 else {
-            throw ImageIOError(path: path, reason: libpngMessage(&image))
+            throw ImageIOError(path: source, reason: libpngMessage(&image))
         }
-        try writeFileAtomically(Array(encoded.prefix(size)), to: path)
+        return Array(encoded.prefix(size))
     }
 }
 

@@ -10,7 +10,7 @@
 
 // The subset of ONNX's onnx.proto (https://github.com/onnx/onnx, IR version 10) that ConvLens reads.
 // Field numbers and types are ONNX's own, so any ONNX file parses; fields not listed here are skipped by the
-// protobuf decoder. Regenerate the Swift with Tools/generate_onnx_swift.sh after editing.
+// protobuf decoder. Regenerate the Swift with Tools/generate_protobuf_swift.sh after editing.
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
