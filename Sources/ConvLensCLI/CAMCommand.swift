@@ -4,6 +4,7 @@ import Foundation
 import ImageIO
 import ModelGraph
 import ReferenceBackend
+import TensorBoard
 import TensorOps
 import Visualization
 
@@ -53,6 +54,8 @@ struct CAMCommand: BackendCommand {
     @Option(help: "Also write the maps (N×H×W float32, after normalization and resizing), in the order printed.")
     var saveNpy: String?
     @Flag(help: "Replay the explanation on the CPU reference and print the drift of the final map.") var compareCpu = false
+    @Option(help: ArgumentHelp("Also log every overlay to this TensorBoard folder as image summaries, one step per image explained.", valueName: "dir"))
+    var tensorboard: String?
 
     func validate() throws {
         var inputIsFolder: ObjCBool = false  // then --out is the folder the pictures go to
@@ -95,6 +98,8 @@ struct CAMCommand: BackendCommand {
         var faithfulness: [CAMFaithfulness] = [], faithfulnessNames: [String] = [], roads: [ROADResult] = []
         let start = Date()
         var explained = 0
+        let log = try tensorboard.map { try EventWriter(directory: $0) }
+        var logged: [String: Int] = [:]  // images logged per tag: the next one's step
         let failures = try inputs.forEachBatch(of: batchSize) { names, tensor in
             explained += tensor.shape[0]
             for explanation in try mapper.explainBatch(tensor, settings: settings) {
@@ -105,6 +110,10 @@ struct CAMCommand: BackendCommand {
                     let label = labels.flatMap { target < $0.count ? " (\($0[target]))" : nil } ?? ""
                     let name = index < names.count ? names[index] : "\(names[0])[\(index)]"
                     print("\(name): class \(target)\(label), score \(String(format: "%.4g", score))")
+                    // One tag per method and rank; each tag's step slider walks through the images in input order.
+                    let tag = "cam/\(method.rawValue)" + (top > 1 ? "/top\(explanation.rank + 1)" : "")
+                    try log?.images([(tag, rendered[index])], step: logged[tag, default: 0])
+                    logged[tag, default: 0] += 1
                     if inputs.isFolder {
                         let stem = ((name as NSString).deletingPathExtension as NSString).lastPathComponent
                         let file = (out as NSString).appendingPathComponent(
@@ -135,6 +144,7 @@ struct CAMCommand: BackendCommand {
                 }
             }
         }
+        if let log { print("logged to \(log.path)") }
         report(faithfulness, roads: roads, names: faithfulnessNames)
         print(String(format: "%.1f ms per image", Date().timeIntervalSince(start) * 1000 / Double(max(explained, 1))))
         if !inputs.isFolder {

@@ -4,6 +4,7 @@ import Foundation
 import ImageIO
 import ModelGraph
 import ReferenceBackend
+import TensorBoard
 import TensorOps
 import Visualization
 
@@ -63,6 +64,9 @@ struct FiltersCommand: BackendCommand {
     @Option(help: "Also write the optimized inputs as the network saw them (N×C×H×W float32 .npy).") var saveNpy: String?
     @Flag(help: "Replay the same seeded run on the CPU reference and print the drift of the final images.")
     var compareCpu = false
+    @Option(help: ArgumentHelp("Also log the run to this TensorBoard folder: each channel's objective every step, the images every --tensorboard-images steps and at the end (`tensorboard --logdir DIR`).", valueName: "dir"))
+    var tensorboard: String?
+    @Option(parsing: .unconditional, help: "With --tensorboard: steps between image summaries.") var tensorboardImages = 64
 
     func validate() throws {
         try RasterImage.requirePNGName(out)  // before any work, not after it
@@ -71,6 +75,7 @@ struct FiltersCommand: BackendCommand {
         if saveTransparency != nil && param != .maco {
             throw CommandError("--save-transparency needs --param maco")
         }
+        if tensorboardImages < 1 { throw CommandError("--tensorboard-images must be at least 1, got \(tensorboardImages)") }
     }
 
     func run<B: Backend>(on backend: B) throws {
@@ -83,9 +88,23 @@ struct FiltersCommand: BackendCommand {
         let reporter = ProgressReporter()
         let visualizer = try FilterVisualizer(graph: graph, backend: backend, settings: settings)
         visualizer.notes.forEach { print($0) }
-        let result = try visualizer.run { progress in
-            reporter.report(step: progress.step, steps: progress.steps, objective: progress.objective)
+        let log = try tensorboard.map { try EventWriter(directory: $0) }
+        // With a TensorBoard log every step reports (each channel's objective is one scalar per step); the terminal
+        // still gets a line every 16.
+        let result = try visualizer.run(reportInterval: log == nil ? 16 : 1, imageInterval: log == nil ? nil : tensorboardImages) {
+            progress in
+            if progress.step % 16 == 0 || progress.step == progress.steps {
+                reporter.report(step: progress.step, steps: progress.steps, objective: progress.objective)
+            }
+            try log?.scalars(zip(settings.channels, progress.objectives).map { ("objective/channel_\($0)", Float($1)) },
+                             step: progress.step)
+            if let images = progress.images {
+                // Tags are paths to TensorBoard: the layer's own leading slash would make an empty group.
+                let tag = "filters/" + settings.layer.drop { $0 == "/" }
+                try log?.images([(tag, sheet(images, channels: settings.channels))], step: progress.step)
+            }
         }
+        if let log { print("logged to \(log.path)") }
         let gain = zip(result.initialObjectives, result.finalObjectives).map { $1 - $0 }
         print(String(format: "objective: %.4g → %.4g (mean over channels; mean gain %.4g)",
                      mean(result.initialObjectives), mean(result.finalObjectives), mean(gain)))
@@ -179,9 +198,14 @@ struct FiltersCommand: BackendCommand {
     }
 
     private func writeSheet(_ images: HostTensor, channels: [Int], to path: String) throws {
+        try sheet(images, channels: channels).writePNG(to: path)
+    }
+
+    /// The images ([0, 1], N×C×S×S) as a contact sheet labelled by channel.
+    private func sheet(_ images: HostTensor, channels: [Int]) -> RasterImage {
         let unit = ImagePreprocessing.none(height: images.shape[2], width: images.shape[3], channels: images.shape[1])
         let tiles = (0..<images.shape[0]).map { unit.image(from: images, index: $0) }
-        try ContactSheet.render(tiles: tiles, labels: channels.map(String.init)).writePNG(to: path)
+        return ContactSheet.render(tiles: tiles, labels: channels.map(String.init))
     }
 
     private func sizeDescription(_ settings: FilterVisualizationSettings) -> String {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import ImageIO
 import ModelGraph
+import TensorBoard
 import TensorOps
 import Visualization
 
@@ -40,6 +41,8 @@ struct SaliencyCommand: BackendCommand {
     @Option(parsing: .unconditional, help: "Weight of the heat map over the image, 0–1.") var alpha: Float = 0.6
     @Option(help: "The picture to write (PNG).") var out: String
     @Option(help: "Also write the raw signed attribution (1×C×H×W float32 .npy).") var saveNpy: String?
+    @Option(help: ArgumentHelp("Also log the picture to this TensorBoard folder as an image summary.", valueName: "dir"))
+    var tensorboard: String?
 
     func validate() throws {
         try RasterImage.requirePNGName(out)  // before any work, not after it
@@ -78,11 +81,16 @@ struct SaliencyCommand: BackendCommand {
         let explained = settings.unit?.description ?? "class \(target)"
         print("model: \(modelOptions.modelName); \(settings.method.rawValue) for \(explained); backend: \(backend.name); "
               + String(format: "%.1f ms", Date().timeIntervalSince(start) * 1000))
-        try HeatMapPicture(colormapName: colormap, alpha: alpha)
+        let picture = try HeatMapPicture(colormapName: colormap, alpha: alpha)
             .render(maps: try backend.upload(Self.magnitude(attribution)), over: tensor, preprocessing: preprocess,
                     labels: [String(target)], backend: backend)
-            .writePNG(to: out)
+        try picture.writePNG(to: out)
         print("wrote \(out)")
+        if let tensorboard {
+            let log = try EventWriter(directory: tensorboard)
+            try log.images([("saliency/\(settings.method.rawValue)", picture)], step: 0)
+            print("logged to \(log.path)")
+        }
         if let saveNpy {
             try NPYFile.write(attribution, to: saveNpy)
             print("wrote \(saveNpy)")

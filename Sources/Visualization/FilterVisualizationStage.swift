@@ -85,10 +85,10 @@ final class FilterVisualizationStage<B: Backend> {
     }
 
     /// Runs this octave's steps, numbered from `firstStep` in progress reports and errors, calling `progress` about
-    /// every `reportInterval` steps and after the last.
+    /// every `reportInterval` steps and after the last, with the images every `imageInterval` steps and at the end.
     /// - Throws: `VisualizationError.nonFinite` naming the step and channel when the objective stops being finite.
-    func run(firstStep: Int, totalSteps: Int, reportInterval: Int, progress: (FilterVisualizationProgress) -> Void)
-        throws -> FilterVisualizationResult
+    func run(firstStep: Int, totalSteps: Int, reportInterval: Int, imageInterval: Int?,
+             progress: (FilterVisualizationProgress) throws -> Void) throws -> FilterVisualizationResult
     {
         let initial = try objectives()
         try checkFinite(initial, step: firstStep - 1)
@@ -98,8 +98,11 @@ final class FilterVisualizationStage<B: Backend> {
             if step % reportInterval == 0 || step == settings.steps {
                 let values = imageMeans(stepObjective.values(of: try backend.download(try executor.value(layer))))
                 try checkFinite(values, step: global)
-                progress(FilterVisualizationProgress(step: global, steps: totalSteps,
-                                                     objective: values.reduce(0, +) / Double(values.count)))
+                // The image the step started from: the one the objective just reported was measured on.
+                let wantsImages = imageInterval.map { global % $0 == 0 || global == totalSteps } ?? false
+                try progress(FilterVisualizationProgress(
+                    step: global, steps: totalSteps, objective: values.reduce(0, +) / Double(values.count),
+                    objectives: values, images: wantsImages ? try backend.download(parameterization.image) : nil))
             }
         }
         let final = try objectives()

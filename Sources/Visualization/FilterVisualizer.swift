@@ -8,6 +8,10 @@ public struct FilterVisualizationProgress: Sendable {
     public let steps: Int
     /// The mean objective over the batch at this step (as the transformed images score).
     public let objective: Double
+    /// Each image's objective at this step (MaCo: the mean over its crops), in the order of the channels.
+    public let objectives: [Double]
+    /// The images in [0, 1] (N×C×S×S) at this step, when the run was asked for them here (`imageInterval`).
+    public let images: HostTensor?
 }
 
 /// What a run produced.
@@ -66,10 +70,10 @@ public final class FilterVisualizer<B: Backend> {
     }
 
     /// Runs every octave's steps, calling `progress` about every `reportInterval` steps and after the last, with
-    /// steps counted across octaves.
+    /// steps counted across octaves; every `imageInterval` steps (and after the last) the report carries the images.
     /// - Throws: `VisualizationError.nonFinite` naming the step and channel when the objective stops being finite.
-    public func run(reportInterval: Int = 16, progress: (FilterVisualizationProgress) -> Void = { _ in })
-        throws -> FilterVisualizationResult
+    public func run(reportInterval: Int = 16, imageInterval: Int? = nil,
+                    progress: (FilterVisualizationProgress) throws -> Void = { _ in }) throws -> FilterVisualizationResult
     {
         let sizes = settings.octaveSizes
         var start: HostTensor?
@@ -83,7 +87,7 @@ public final class FilterVisualizer<B: Backend> {
                 executor: executor, layer: layer, layerShape: layerShapes[octave], settings: settings.resized(to: size),
                 start: start, random: random)
             let octaveResult = try stage.run(firstStep: octave * settings.steps + 1, totalSteps: sizes.count * settings.steps,
-                                             reportInterval: reportInterval, progress: progress)
+                                             reportInterval: reportInterval, imageInterval: imageInterval, progress: progress)
             if octave == 0 { initial = octaveResult.initialObjectives }
             if octave + 1 < sizes.count {
                 start = OctaveTransfer.parameter(for: octaveResult.images, size: sizes[octave + 1], settings: settings)

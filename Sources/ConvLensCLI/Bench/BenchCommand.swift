@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import OpenCLBackend
+import TensorBoard
 import TensorOps
 
 /// `convlens bench`: device ceilings, convolution layers, whole models and the visualizations, timed on the
@@ -39,6 +40,9 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Time only the convolution layers whose name contains this (e.g. conv3_1).")
     var layer: String?
 
+    @Option(help: ArgumentHelp("Also log every result to this TensorBoard folder as scalars: each workload and pass's median ms and GFLOP/s, plotted over the batch size (`tensorboard --logdir DIR`).", valueName: "dir"))
+    var tensorboard: String?
+
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
@@ -66,6 +70,16 @@ struct BenchCommand: ParsableCommand {
             }
             if suite == .models || suite == .all { try bench.models(folder: models, batches: batches) }
             if suite == .vis || suite == .all { try bench.visualizations(folder: models) }
+        }
+        if let tensorboard {
+            let log = try EventWriter(directory: tensorboard)
+            // The batch size is the step: each workload's time and rate plot against it.
+            for record in bench.records {
+                let tag = "bench/\(record.workload)/\(record.direction)"
+                try log.scalars([("\(tag)/median_ms", Float(record.median_ms))]
+                                    + (record.gflops.map { [("\(tag)/gflops", Float($0))] } ?? []), step: record.batch)
+            }
+            print("logged to \(log.path)")
         }
         if let json {
             let encoder = JSONEncoder()
