@@ -47,22 +47,24 @@ struct GlobalOptions: ParsableArguments {
     }
 
     /// Runs `body` on `backend`, recording its commands when `--profile` or `--trace` asks, and reports after.
-    func withProfiling(_ backend: OpenCLBackend, _ body: () throws -> Void) throws {
+    /// - Returns: the profile of the run when `--profile` or `--trace` recorded one (`bench --tensorboard` logs it).
+    @discardableResult
+    func withProfiling(_ backend: OpenCLBackend, _ body: () throws -> Void) throws -> ProfileReport? {
         let profiler = backend.context.profiler
         if recordsCommands { profiler.enable() }
         try body()
-        guard recordsCommands else { return }
+        guard recordsCommands else { return nil }
         try backend.context.finish()
         let (device, host, offset) = try profiler.collect()
-        if profile {
-            ProfileReport(device: device, host: host, offset: offset,
-                          peaks: DevicePeaks.load(for: backend.context.device.name)).print()
-        }
+        let report = ProfileReport(device: device, host: host, offset: offset,
+                                   peaks: DevicePeaks.load(for: backend.context.device.name))
+        if profile { report.print() }
         if let trace {
             try TraceFile.write(device: device, host: host, offset: offset, deviceName: backend.context.device.name,
                                 to: trace)
             print("wrote \(trace) (\(device.count) device commands)")
         }
+        return report
     }
 
     /// The OpenCL backend on the device `--device` (or its fallbacks) names.

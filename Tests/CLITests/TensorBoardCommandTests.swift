@@ -61,10 +61,11 @@ struct TensorBoardCommandTests {
         #expect(picture.tag == "saliency/gradient" && picture.image.width > 0)
 
         let bench = try ConvLensProcess.run(["bench", "--suite", "ops", "--layer", "dw3x3", "--batches", "1", "--runs", "1",
-                                             "--warmup", "0", "--tensorboard", scratch.path("bench")])
+                                             "--warmup", "0", "--profile", "--tensorboard", scratch.path("bench")])
         #expect(bench.status == 0, "\(bench.error)")
         let tags = try events(in: scratch.path("bench")).flatMap { $0.summary.value.map(\.tag) }
         #expect(tags.contains { $0.hasPrefix("bench/") && $0.hasSuffix("/median_ms") }, "\(tags)")
         #expect(tags.contains { $0.hasSuffix("/gflops") }, "\(tags)")
+        #expect(tags.contains { $0.hasPrefix("kernels/") && $0.hasSuffix("/device_ms") }, "\(tags)")
     }
 }

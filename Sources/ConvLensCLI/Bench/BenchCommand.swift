@@ -40,7 +40,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Time only the convolution layers whose name contains this (e.g. conv3_1).")
     var layer: String?
 
-    @Option(help: ArgumentHelp("Also log every result to this TensorBoard folder as scalars: each workload and pass's median ms and GFLOP/s, plotted over the batch size (`tensorboard --logdir DIR`).", valueName: "dir"))
+    @Option(help: ArgumentHelp("Also log every result to this TensorBoard folder as scalars: each workload and pass's median ms and GFLOP/s, plotted over the batch size, and with --profile each kernel's device time and launches (`tensorboard --logdir DIR`).", valueName: "dir"))
     var tensorboard: String?
 
     @OptionGroup var global: GlobalOptions
@@ -63,7 +63,7 @@ struct BenchCommand: ParsableCommand {
         var bench = Bench(backend: backend, runs: runs, warmup: warmup)
         print("device: \(backend.context.device.name) [\(backend.context.device.platformName)]; \(runs) runs after \(warmup) warm-up")
         bench.table.printHeader()
-        try global.withProfiling(backend) {
+        let profile = try global.withProfiling(backend) {
             if suite == .ops || suite == .all {
                 try bench.peaks()
                 try bench.convLayers(batches: batches, only: layer)
@@ -78,6 +78,10 @@ struct BenchCommand: ParsableCommand {
                 let tag = "bench/\(record.workload)/\(record.direction)"
                 try log.scalars([("\(tag)/median_ms", Float(record.median_ms))]
                                     + (record.gflops.map { [("\(tag)/gflops", Float($0))] } ?? []), step: record.batch)
+            }
+            for row in profile?.rows ?? [] {
+                try log.scalars([("kernels/\(row.name)/device_ms", Float(Double(row.nanoseconds) / 1e6)),
+                                 ("kernels/\(row.name)/launches", Float(row.launches))], step: 0)
             }
             print("logged to \(log.path)")
         }
