@@ -35,8 +35,8 @@ struct ProjectionsCommand: BackendCommand {
 
     func validate() throws {
         try RasterImage.requirePNGName(out)  // before any work, not after it
-        if !(1...1024).contains(top) { throw CommandError("--top must be from 1 to 1024, got \(top)") }
-        if perImage < 1 { throw CommandError("--per-image must be at least 1, got \(perImage)") }
+        // Refused before the model loads; the projector checks the same rule for its other callers.
+        if let problem = ProjectionCounts.problem(top: top, perImage: perImage) { throw CommandError(problem) }
         if !(1...4096).contains(batch) { throw CommandError("--batch must be from 1 to 4096, got \(batch)") }
     }
 

@@ -26,6 +26,14 @@ extension GraphExecutor {
         return nil
     }
 
+    /// `firstNonFinite`'s description when a node of the last forward pass turned finite inputs into NaN or ∞ (the
+    /// model's fault); nil when every value is finite or the input itself was not (the caller's, such as an
+    /// optimizer's step too large).
+    public func nonFiniteModelNode() throws -> String? {
+        guard let error = try firstNonFinite(), case .nonFinite(let node, _, _, _) = error, node != "input" else { return nil }
+        return error.description
+    }
+
     /// Throws, naming the first node that produced it, when `output` (a result a command is about to use) holds NaN
     /// or an infinity; with `everyNode`, also when only an intermediate value does.
     public func requireFinite(_ output: HostTensor, everyNode: Bool = false) throws {

@@ -31,7 +31,6 @@ final class FilterVisualizationStage<B: Backend> {
     private let wholeNormalized: B.Tensor
     /// MaCo: the crops' noise, drawn each step, and the transparency map.
     private let noise: B.Tensor?, transparency: B.Tensor?
-    private let moments: (first: B.Tensor, second: B.Tensor)
     /// With a diversity term the seed changes every step: the objective's seed minus the diversity gradient.
     private let diversity: (seed: B.Tensor, scratch: B.Tensor)?
 
@@ -71,8 +70,6 @@ final class FilterVisualizationStage<B: Backend> {
         gradImage = try backend.makeTensor(imageShape)
         noise = crops != nil && settings.maco.noise > 0 ? try backend.makeTensor(stepShape) : nil
         transparency = crops != nil ? try backend.makeTensor(imageShape) : nil
-        let parameterShape = parameterization.parameter.shape
-        moments = (try backend.makeTensor(parameterShape), try backend.makeTensor(parameterShape))
         if settings.diversity > 0 {
             guard layerShape.rank == 4 else {
                 throw VisualizationError.badLayer(settings.layer, reason: "has no spatial extent for --diversity")
@@ -143,15 +140,7 @@ final class FilterVisualizationStage<B: Backend> {
                                              l2: settings.l2, tv: settings.tv)
         }
         try parameterization.backward(gradImage)
-        switch settings.optimizer {
-        case .adam:
-            try backend.adamStep(parameter: parameterization.parameter, gradient: parameterization.gradParameter,
-                                 firstMoment: moments.first, secondMoment: moments.second, step: step,
-                                 AdamParameters(learningRate: settings.learningRate))
-        case .sgd:
-            try backend.sgdStep(parameter: parameterization.parameter, gradient: parameterization.gradParameter,
-                                learningRate: settings.learningRate)
-        }
+        try parameterization.ascend(step: step, optimizer: settings.optimizer, learningRate: settings.learningRate)
         if let every = settings.blurEvery, step % every == 0 {
             try parameterization.blur(sigma: settings.blurSigma)
         }
@@ -175,10 +164,7 @@ final class FilterVisualizationStage<B: Backend> {
     /// in the forward pass just run, and the step size when the image itself is no longer finite.
     private func checkFinite(_ values: [Double], step: Int) throws {
         guard let index = values.firstIndex(where: { !$0.isFinite }) else { return }
-        var cause: String?
-        if let error = try executor.firstNonFinite(), case .nonFinite(let node, _, _, _) = error, node != "input" {
-            cause = error.description
-        }
-        throw VisualizationError.nonFinite(step: step, channel: settings.channels[index], cause: cause)
+        throw VisualizationError.nonFinite(step: step, channel: settings.channels[index],
+                                           cause: try executor.nonFiniteModelNode())
     }
 }

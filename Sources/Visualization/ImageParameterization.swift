@@ -29,6 +29,8 @@ final class ImageParameterization<B: Backend> {
     private let gradLinear: B.Tensor
     /// The current image in [0, 1].
     let image: B.Tensor
+    /// Adam's first and second moment estimates of the parameter.
+    private let moments: (first: B.Tensor, second: B.Tensor)
 
     /// A parameterization for `imageShape` (N×C×S×S), started from `start` (a parameter of this shape, as
     /// `OctaveTransfer` makes one) or else from small seeded normal noise (Lucid: sd 0.01).
@@ -77,6 +79,7 @@ final class ImageParameterization<B: Backend> {
         gradLinear = colorMatrix == nil ? gradLogits : try backend.makeTensor(imageShape)
         // The pixel parameter is the linear image, so its gradient is the linear image's.
         gradParameter = settings.parameterization == .pixel ? gradLinear : try backend.makeTensor(parameterShape)
+        moments = (try backend.makeTensor(parameterShape), try backend.makeTensor(parameterShape))
     }
 
     /// Computes `image` from the parameter.
@@ -107,6 +110,17 @@ final class ImageParameterization<B: Backend> {
             try backend.binaryForward(.mul, spectral.gradScaled, spectral.scale, output: gradParameter)
         }
         try maco?.backward(phase: parameter, gradLinear: gradLinear, into: gradParameter)
+    }
+
+    /// One ascent step of `optimizer` on the parameter along `gradParameter` (after `backward`); `step` counts from 1.
+    func ascend(step: Int, optimizer: FilterVisualizationSettings.Optimizer, learningRate: Float) throws {
+        switch optimizer {
+        case .adam:
+            try backend.adamStep(parameter: parameter, gradient: gradParameter, firstMoment: moments.first,
+                                 secondMoment: moments.second, step: step, AdamParameters(learningRate: learningRate))
+        case .sgd:
+            try backend.sgdStep(parameter: parameter, gradient: gradParameter, learningRate: learningRate)
+        }
     }
 
     /// The blur's filters and scratch, built on its first use and reused by every later blur of the run.

@@ -41,7 +41,6 @@ public final class FeatureInverter<B: Backend> {
     private let transforms: RandomTransforms
     private let normalizeScale: B.Tensor, normalizeShift: B.Tensor, center: B.Tensor
     private let maps: B.Tensor, transformed: B.Tensor, normalized: B.Tensor, gradTransformed: B.Tensor, gradImage: B.Tensor
-    private let moments: (first: B.Tensor, second: B.Tensor)
 
     /// Computes the input's representations and allocates the run's buffers on `backend`.
     /// - Parameter input: the image to invert, 1×C×S×S, preprocessed as the model expects.
@@ -103,8 +102,6 @@ public final class FeatureInverter<B: Backend> {
         normalized = try backend.makeTensor(imageShape)
         gradTransformed = try backend.makeTensor(imageShape)
         gradImage = try backend.makeTensor(imageShape)
-        let parameterShape = parameterization.parameter.shape
-        moments = (try backend.makeTensor(parameterShape), try backend.makeTensor(parameterShape))
     }
 
     /// Runs every step, calling `progress` about every `reportInterval` steps and after the last.
@@ -158,15 +155,7 @@ public final class FeatureInverter<B: Backend> {
         try backend.naturalPriorBackward(image: parameterization.image, center: center, gradient: gradImage, output: gradImage,
                                          prior: settings.prior)
         try parameterization.backward(gradImage)
-        switch settings.image.optimizer {
-        case .adam:
-            try backend.adamStep(parameter: parameterization.parameter, gradient: parameterization.gradParameter,
-                                 firstMoment: moments.first, secondMoment: moments.second, step: step,
-                                 AdamParameters(learningRate: settings.image.learningRate))
-        case .sgd:
-            try backend.sgdStep(parameter: parameterization.parameter, gradient: parameterization.gradParameter,
-                                learningRate: settings.image.learningRate)
-        }
+        try parameterization.ascend(step: step, optimizer: settings.image.optimizer, learningRate: settings.image.learningRate)
     }
 
     /// Runs the executor to `target`, or through the whole model when the layers need more than one branch.
@@ -197,10 +186,7 @@ public final class FeatureInverter<B: Backend> {
 
     private func checkFinite(_ values: [Double], step: Int) throws {
         guard let index = values.firstIndex(where: { !$0.isFinite }) else { return }
-        var reason = "lower --lr"
-        if let error = try executor.firstNonFinite(), case .nonFinite(let node, _, _, _) = error, node != "input" {
-            reason = error.description
-        }
+        let reason = try executor.nonFiniteModelNode() ?? "lower --lr"
         throw VisualizationError.badSetting(
             "the distance to layer '\(settings.layers[index])' became NaN or infinite by step \(step); \(reason)")
     }

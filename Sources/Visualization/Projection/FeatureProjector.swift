@@ -9,6 +9,16 @@ public enum ProjectionRule: String, Sendable, CaseIterable {
     case guidedBackprop = "guided-backprop"
 }
 
+/// The counts a projection run takes, checked by the command before the model loads and by `FeatureProjector`.
+public enum ProjectionCounts {
+    /// A one-line reason when `top` or `perImage` cannot be used, nil when they can.
+    public static func problem(top: Int, perImage: Int) -> String? {
+        if !(1...1024).contains(top) { return "--top must be from 1 to 1024, got \(top)" }
+        if perImage < 1 { return "--per-image must be at least 1, got \(perImage)" }
+        return nil
+    }
+}
+
 /// One of a channel's strongest activations over a set of images: how strong, in which image, where.
 public struct TopActivation: Sendable, Equatable {
     public let value: Float
@@ -51,8 +61,7 @@ public final class FeatureProjector<B: Backend> {
     public init(graph: Graph, backend: B, layer: String, channels: [Int], top: Int, perImage: Int = 1,
                 rule: ProjectionRule = .deconvnet) throws {
         guard !channels.isEmpty else { throw VisualizationError.badSetting("no channels chosen") }
-        guard (1...1024).contains(top) else { throw VisualizationError.badSetting("--top must be from 1 to 1024, got \(top)") }
-        guard perImage >= 1 else { throw VisualizationError.badSetting("--per-image must be at least 1, got \(perImage)") }
+        if let problem = ProjectionCounts.problem(top: top, perImage: perImage) { throw VisualizationError.badSetting(problem) }
         self.layer = try graph.resolve(layer)
         guard self.layer != graph.input.name else {
             throw VisualizationError.badLayer(layer, reason: "is the model's input; projections start from a layer")
