@@ -122,6 +122,17 @@ def fixture_models() -> dict[str, tuple[Path, np.ndarray]]:
     return models
 
 
+def write_companion_fixtures(out_root: Path, make_fixture, summary, readme: str) -> None:
+    """What every companion fixture script (finercam, fullgrad, feature_saliency, torchcam) does: deterministically,
+    `make_fixture(name, path, x)` for each of `fixture_models()` (writing under `out_root`), one line per model with
+    `summary(fixture)`, then `readme` as the folder's README.md."""
+    make_deterministic(threads=1, seed=0)
+    out_root.mkdir(parents=True, exist_ok=True)
+    for name, (path, x) in fixture_models().items():
+        print(f"{name}: {summary(make_fixture(name, path, x))}")
+    write_text(out_root / "README.md", readme)
+
+
 def conv_layer_values(model: onnx.ModelProto) -> list[str]:
     """Output value of every Conv node, in node order; a BatchNormalization that
     directly consumes a Conv's output (as its X input) stands in for it."""

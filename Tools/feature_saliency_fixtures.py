@@ -28,9 +28,8 @@ import onnx
 import torch
 from captum.attr import NeuronDeconvolution, NeuronGradient, NeuronGuidedBackprop, NeuronIntegratedGradients
 
-from cam_fixtures import IG_METHOD, IG_STEPS, conv_layer_values, fixture_models  # the same models, inputs, layer
-from convlens_tools.determinism import make_deterministic
-from convlens_tools.fixtures import FixtureFolder, write_text
+from cam_fixtures import IG_METHOD, IG_STEPS, conv_layer_values, write_companion_fixtures  # the same models, inputs, layer
+from convlens_tools.fixtures import FixtureFolder
 from convlens_tools.metrics import rel_l2
 from convlens_tools.onnx_torch import OnnxGraphModule
 
@@ -104,14 +103,11 @@ image with respect to that image:
 
 
 def main() -> None:
-    make_deterministic(threads=1, seed=0)
-    OUT_ROOT.mkdir(parents=True, exist_ok=True)
-    for name, (path, x) in fixture_models().items():
-        fixture = make_fixture(name, path, x)
-        print(f"{name}: layer {fixture['layer']}, checks {fixture['checks']}")
-    write_text(OUT_ROOT / "README.md",
-               README.replace("__CAPTUM__", importlib.metadata.version("captum")).replace("__CHANNEL__", str(CHANNEL))
-               .replace("__POSITION__", f"{POSITION[0]}, {POSITION[1]}").replace("__STEPS__", str(IG_STEPS)))
+    write_companion_fixtures(
+        OUT_ROOT, make_fixture, lambda f: f"layer {f['layer']}, checks {f['checks']}",
+        README.replace("__CAPTUM__", importlib.metadata.version("captum")).replace("__CHANNEL__", str(CHANNEL))
+        .replace("__POSITION__", f"{POSITION[0]}, {POSITION[1]}").replace("__STEPS__", str(IG_STEPS)))
+
 
 
 if __name__ == "__main__":

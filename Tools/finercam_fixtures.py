@@ -26,9 +26,8 @@ import onnx
 import torch
 from pytorch_grad_cam import FinerCAM, GradCAM
 
-from cam_fixtures import conv_layer_values, fixture_models  # the same models, inputs and layer
-from convlens_tools.determinism import make_deterministic
-from convlens_tools.fixtures import FixtureFolder, write_text
+from cam_fixtures import conv_layer_values, write_companion_fixtures  # the same models, inputs and layer
+from convlens_tools.fixtures import FixtureFolder
 from convlens_tools.onnx_torch import OnnxGraphModule
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -111,13 +110,11 @@ whose scores are nearest s_c (|s_j - s_c| ascending, the class itself first and 
 
 
 def main() -> None:
-    make_deterministic(threads=1, seed=0)
-    OUT_ROOT.mkdir(parents=True, exist_ok=True)
-    for name, (path, x) in fixture_models().items():
-        fixture = make_fixture(name, path, x)
-        print(f"{name}: classes {fixture['target_classes']}, compared {fixture['compared_classes']}, "
-              f"checks {fixture['checks']}")
-    write_text(OUT_ROOT / "README.md", README.replace("__GRADCAM__", importlib.metadata.version("grad-cam")))
+    write_companion_fixtures(
+        OUT_ROOT, make_fixture,
+        lambda f: f"classes {f['target_classes']}, compared {f['compared_classes']}, checks {f['checks']}",
+        README.replace("__GRADCAM__", importlib.metadata.version("grad-cam")))
+
 
 
 if __name__ == "__main__":

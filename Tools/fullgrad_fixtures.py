@@ -37,9 +37,8 @@ from onnx import numpy_helper  # noqa: E402
 from pytorch_grad_cam import FullGrad  # noqa: E402
 from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget  # noqa: E402
 
-from cam_fixtures import bilinear_half_pixel, fixture_models  # noqa: E402  (the same models and inputs)
-from convlens_tools.determinism import make_deterministic  # noqa: E402
-from convlens_tools.fixtures import FixtureFolder, write_text  # noqa: E402
+from cam_fixtures import bilinear_half_pixel, write_companion_fixtures  # noqa: E402  (the same models and inputs)
+from convlens_tools.fixtures import FixtureFolder  # noqa: E402
 from convlens_tools.onnx_graph import consumers  # noqa: E402
 from convlens_tools.onnx_torch import OnnxGraphModule  # noqa: E402
 
@@ -168,13 +167,11 @@ Semantics, per image n, with `g_l = d out[n, class_n] / d(layer l output)` and `
 
 
 def main() -> None:
-    make_deterministic(threads=1, seed=0)
-    OUT_ROOT.mkdir(parents=True, exist_ok=True)
-    for name, (path, x) in fixture_models().items():
-        fixture = make_fixture(name, path, x)
-        print(f"{name}: classes {fixture['target_classes']}, {len(fixture['bias_layers'])} bias layers, "
-              f"checks {fixture['checks']}")
-    write_text(OUT_ROOT / "README.md", README.replace("__GRADCAM__", importlib.metadata.version("grad-cam")))
+    write_companion_fixtures(
+        OUT_ROOT, make_fixture,
+        lambda f: f"classes {f['target_classes']}, {len(f['bias_layers'])} bias layers, checks {f['checks']}",
+        README.replace("__GRADCAM__", importlib.metadata.version("grad-cam")))
+
 
 
 if __name__ == "__main__":

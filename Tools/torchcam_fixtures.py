@@ -33,9 +33,8 @@ import torch
 import torch.nn.functional as F
 from torchcam.methods import ISCAM, SSCAM, SmoothGradCAMpp
 
-from cam_fixtures import conv_layer_values, fixture_models, ref_scale  # the same models, layers and presentation
-from convlens_tools.determinism import make_deterministic
-from convlens_tools.fixtures import FixtureFolder, write_text
+from cam_fixtures import conv_layer_values, ref_scale, write_companion_fixtures  # the same models, layers and presentation
+from convlens_tools.fixtures import FixtureFolder
 from convlens_tools.onnx_torch import OnnxGraphModule
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -247,17 +246,15 @@ Semantics (torch-cam's code; the script recomputes them independently and assert
 
 
 def main() -> None:
-    make_deterministic(threads=1, seed=0)
-    OUT_ROOT.mkdir(parents=True, exist_ok=True)
-    for name, (path, x) in fixture_models().items():
-        fixture = make_fixture(name, path, x)
-        print(f"{name}: classes {fixture['target_classes']}, layer {fixture['layer']}, checks {fixture['checks']}")
-    write_text(OUT_ROOT / "README.md",
-               README.replace("__TORCHCAM__", importlib.metadata.version("torchcam"))
-               .replace("__SSS__", str(SSCAM_SAMPLES)).replace("__STD__", str(SSCAM_STD))
-               .replace("__SEED__", str(SSCAM_SEED)).replace("__ISS__", str(ISCAM_SAMPLES))
-               .replace("__SGS__", str(SGCPP_SAMPLES)).replace("__SGSTD__", str(SGCPP_STD))
-               .replace("__SGSEED__", str(SGCPP_SEED)))
+    write_companion_fixtures(
+        OUT_ROOT, make_fixture,
+        lambda f: f"classes {f['target_classes']}, layer {f['layer']}, checks {f['checks']}",
+        README.replace("__TORCHCAM__", importlib.metadata.version("torchcam"))
+        .replace("__SSS__", str(SSCAM_SAMPLES)).replace("__STD__", str(SSCAM_STD))
+        .replace("__SEED__", str(SSCAM_SEED)).replace("__ISS__", str(ISCAM_SAMPLES))
+        .replace("__SGS__", str(SGCPP_SAMPLES)).replace("__SGSTD__", str(SGCPP_STD))
+        .replace("__SGSEED__", str(SGCPP_SEED)))
+
 
 
 if __name__ == "__main__":
