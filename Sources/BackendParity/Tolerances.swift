@@ -32,4 +32,9 @@ public enum Tolerance {
     /// Class activation maps vs pytorch-grad-cam after identical normalization and resize, max absolute error
     /// on maps in [0, 1].
     public static let camVsPytorchGradCam = 1e-3
+
+    /// t-SNE's joint probabilities vs scikit-learn's, relative L2: both bisect β in the same steps from the same
+    /// float32 distances (the same comparisons, so the same final β); scikit-learn then evaluates exp in float64,
+    /// the device in float32 relative to the row's nearest, a few ulps per entry.
+    public static let tsneAffinitiesVsScikitLearn = 1e-5
 }

@@ -8,7 +8,7 @@ public struct ConvLens: ParsableCommand {
         commandName: "convlens",
         abstract: "See inside convolutional networks on OpenCL devices, every op checked against a CPU reference.",
         subcommands: [DevicesCommand.self, VerifyCommand.self, InfoCommand.self, ForwardCommand.self, FiltersCommand.self, FeaturesCommand.self,
-            WeightsCommand.self, CAMCommand.self, SaliencyCommand.self, ProjectionsCommand.self, InvertCommand.self, BenchCommand.self,
+            WeightsCommand.self, CAMCommand.self, SaliencyCommand.self, ProjectionsCommand.self, InvertCommand.self, EmbedCommand.self, BenchCommand.self,
             TuneCommand.self,
         ]
     )

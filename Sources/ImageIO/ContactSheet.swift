@@ -17,7 +17,9 @@ public enum ContactSheet {
         let columns = columns ?? Int(Double(tiles.count).squareRoot().rounded(.up))
         let rows = (tiles.count + columns - 1) / columns
         let width = gap + columns * (tileWidth + gap), height = gap + rows * (tileHeight + labelHeight + gap)
-        var pixels = [UInt8](repeating: 255, count: width * height * channels)
+        var sheet = RasterImage(
+            width: width, height: height, channels: channels,
+            pixels: [UInt8](repeating: 255, count: width * height * channels))
 
         for (index, tile) in tiles.enumerated() {
             let left = gap + (index % columns) * (tileWidth + gap)
@@ -25,25 +27,16 @@ public enum ContactSheet {
             for y in 0..<tileHeight {
                 for x in 0..<tileWidth {
                     let source = ((y / factor) * tile.width + x / factor) * tile.channels
+                    let target = ((top + y) * width + left + x) * channels
                     for channel in 0..<channels {
-                        pixels[((top + y) * width + left + x) * channels + channel] = tile.pixels[source + min(channel, tile.channels - 1)]
+                        sheet.pixels[target + channel] = tile.pixels[source + min(channel, tile.channels - 1)]
                     }
                 }
             }
             let label = labels[index]
             let textLeft = left + (tileWidth - PixelFont.width(of: label, scale: textScale)) / 2
-            for (position, character) in label.enumerated() {
-                for gy in 0..<(PixelFont.glyphHeight * textScale) {
-                    for gx in 0..<(PixelFont.glyphWidth * textScale)
-                    where PixelFont.isInk(character, x: gx / textScale, y: gy / textScale) {
-                        let x = textLeft + position * (PixelFont.glyphWidth + 1) * textScale + gx
-                        let y = top + tileHeight + 3 + gy
-                        guard x >= 0 && x < width else { continue }
-                        for channel in 0..<channels { pixels[(y * width + x) * channels + channel] = 0 }
-                    }
-                }
-            }
+            PixelFont.draw(label, into: &sheet, left: textLeft, top: top + tileHeight + 3, scale: textScale)
         }
-        return RasterImage(width: width, height: height, channels: channels, pixels: pixels)
+        return sheet
     }
 }

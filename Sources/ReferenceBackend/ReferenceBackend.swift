@@ -79,6 +79,14 @@ public final class ReferenceBackend: Backend, Sendable {
         return Tensor(shape: host.shape, values: host.values.map(Double.init), roundsToFloat32: roundsToFloat32)
     }
 
+    public func uploadIndices(_ values: [Int32], shape: TensorShape) throws -> IndexTensor {
+        try shape.requirePositive("index tensor", of: "uploadIndices")
+        guard values.count == shape.count else {
+            throw ShapeError(op: "uploadIndices", message: "\(values.count) values for shape \(shape)")
+        }
+        return IndexTensor(shape: shape, values: values, roundsToFloat32: false)
+    }
+
     public func write(_ host: HostTensor, into tensor: Tensor) throws {
         try host.shape.require(tensor.shape, "host tensor", of: "write")
         tensor.values = host.values.map(Double.init)

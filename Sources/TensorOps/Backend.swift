@@ -31,6 +31,8 @@ public protocol Backend: AnyObject {
     func makeTensor(_ shape: TensorShape) throws -> Tensor
     func makeIndexTensor(_ shape: TensorShape) throws -> IndexTensor
     func upload(_ host: HostTensor) throws -> Tensor
+    /// An integer tensor holding `values` (compressed-row offsets and columns, for t-SNE's affinities).
+    func uploadIndices(_ values: [Int32], shape: TensorShape) throws -> IndexTensor
     /// `upload` for a model's weight or other constant, which no op will write to (only `write(_:into:)` may
     /// replace its contents): a backend may keep forms derived from it, such as a transposed copy, across calls.
     func uploadConstant(_ host: HostTensor) throws -> Tensor
@@ -252,6 +254,23 @@ public protocol Backend: AnyObject {
     func diversityBackward(
         _ checked: Checked<DiversityGeometry>, activation: Tensor, gradient: Tensor, output: Tensor, weight: Float,
         scratch: Tensor
+    ) throws
+
+    // MARK: Embeddings (t-SNE)
+
+    /// Each point's `neighbors` nearest others by squared distance, nearest first, ties to the lower index.
+    func nearestNeighbors(_ checked: Checked<NeighborGeometry>, points: Tensor, distances: Tensor, indices: IndexTensor) throws
+    /// Perplexity-calibrated conditional probabilities of each row of squared distances.
+    func perplexityAffinities(_ checked: Checked<TensorShape>, distances: Tensor, output: Tensor, perplexity: Float) throws
+    /// t-SNE's exact forces on each point and the partial sums of its normalizer and KL divergence.
+    func tsneForces(
+        _ checked: Checked<TSNEGeometry>, map: Tensor, rowStarts: IndexTensor, columns: IndexTensor, affinities: Tensor,
+        forces: Tensor, partials: Tensor
+    ) throws
+    /// One gains-and-momentum descent step of the map, in place.
+    func tsneUpdate(
+        _ checked: Checked<TensorShape>, map: Tensor, velocity: Tensor, gains: Tensor, forces: Tensor, sums: Tensor,
+        _ step: TSNEStep
     ) throws
 
     // MARK: Class activation maps (forward only: a map is looked at, not differentiated)

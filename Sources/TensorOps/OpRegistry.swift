@@ -4,6 +4,7 @@ public enum OpRegistry {
     public static let families: [any OpFamily.Type] = [
         Conv2DOp.self, Pool2DOp.self, ActivationOp.self, LinearOp.self, ElementwiseOp.self, LayoutOp.self, ReduceOp.self,
         ResizeOp.self, InverseDFTOp.self, VisualizationOp.self, MaCoOp.self, CAMOp.self, ImputationOp.self,
+        EmbeddingOp.self,
     ]
 
     public static var parityCases: [any OpCase] { families.flatMap { $0.parityCases } }

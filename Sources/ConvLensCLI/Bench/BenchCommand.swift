@@ -17,9 +17,9 @@ struct BenchCommand: ParsableCommand {
             one is skipped and named. Tools/bench_peers.py runs the same workloads in PyTorch and onnxruntime.
             """)
 
-    enum Suite: String, ExpressibleByArgument, CaseIterable { case ops, models, vis, all }
+    enum Suite: String, ExpressibleByArgument, CaseIterable { case ops, models, vis, embed, all }
 
-    @Option(help: "Which workloads: ops (peaks and conv layers), models, vis (Grad-CAM, Score-CAM, Ablation-CAM, filter steps), or all.")
+    @Option(help: "Which workloads: ops (peaks and conv layers), models, vis (Grad-CAM, Score-CAM, Ablation-CAM, filter steps), embed (t-SNE of 5,000 MNIST digits), or all.")
     var suite: Suite = .all
 
     @Option(help: ArgumentHelp("Also write every result as a JSON list of records.", valueName: "file.json"))
@@ -31,7 +31,7 @@ struct BenchCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Untimed runs before timing.")
     var warmup = 2
 
-    @Option(help: ArgumentHelp("Folder of the random-weight ONNX models.", valueName: "dir"))
+    @Option(help: ArgumentHelp("Folder of the random-weight ONNX models (and mnist5000.npy for embed).", valueName: "dir"))
     var models = "\(NSHomeDirectory())/convlens-models"
 
     @Option(help: "Batch sizes for the convolution layers and the models.")
@@ -70,6 +70,7 @@ struct BenchCommand: ParsableCommand {
             }
             if suite == .models || suite == .all { try bench.models(folder: models, batches: batches) }
             if suite == .vis || suite == .all { try bench.visualizations(folder: models) }
+            if suite == .embed || suite == .all { try bench.embeddings(folder: models) }
         }
         if let tensorboard {
             let log = try EventWriter(directory: tensorboard)

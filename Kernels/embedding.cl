@@ -1,0 +1,138 @@
+#include "common.h"
+
+// t-SNE on the device: the k-nearest-neighbour search and perplexity calibration that build the affinities, the
+// exact O(N²) forces, and the gains-and-momentum step (scikit-learn's and van der Maaten's definitions). Points are
+// rows of N×D features; the map is N×2, interleaved (x, y).
+
+// Global size N: point i's K nearest others by squared distance, kept sorted in its own output rows (nearest first,
+// ties to the lower index, as j rises). No N² buffer exists, so N is bounded by time, not memory.
+__kernel void nearest_neighbors(__global const float* points, __global float* distances, __global int* indices,
+                                int N, int D, int K) {
+    const int i = get_global_id(0);
+    if (i >= N) return;
+    __global const float* p = points + (size_t)i * D;
+    __global float* best = distances + (size_t)i * K;
+    __global int* which = indices + (size_t)i * K;
+    int filled = 0;
+    for (int j = 0; j < N; ++j) {
+        if (j == i) continue;
+        __global const float* q = points + (size_t)j * D;
+        float d = 0.0f;
+        for (int c = 0; c < D; ++c) {
+            const float t = p[c] - q[c];
+            d = fma(t, t, d);
+        }
+        if (filled == K && !(d < best[K - 1])) continue;
+        int slot = filled < K ? filled++ : K - 1;
+        for (; slot > 0 && best[slot - 1] > d; --slot) {
+            best[slot] = best[slot - 1];
+            which[slot] = which[slot - 1];
+        }
+        best[slot] = d;
+        which[slot] = j;
+    }
+}
+
+// Global size N: row i of squared distances to conditional probabilities p_j|i ∝ exp(−β d_j), β by scikit-learn's
+// binary search (from 1: doubled or halved until bracketed, then bisected; 100 steps, 1e-5 nats). Distances count
+// from the row's smallest: p and the entropy are unchanged, and exp cannot underflow to an all-zero row.
+__kernel void perplexity_affinities(__global const float* distances, __global float* output, int N, int K,
+                                    float logPerplexity) {
+    const int i = get_global_id(0);
+    if (i >= N) return;
+    __global const float* d = distances + (size_t)i * K;
+    __global float* p = output + (size_t)i * K;
+    float smallest = d[0];
+    for (int j = 1; j < K; ++j) smallest = fmin(smallest, d[j]);
+    float beta = 1.0f, low = 0.0f, high = 0.0f, total = 1.0f, evaluated = 1.0f;
+    bool hasLow = false, hasHigh = false;
+    for (int step = 0; step < 100; ++step) {
+        float weighted = 0.0f;
+        total = 0.0f;
+        for (int j = 0; j < K; ++j) {
+            const float shifted = d[j] - smallest, w = exp(-shifted * beta);
+            total += w;
+            weighted += shifted * w;
+        }
+        evaluated = beta;
+        const float difference = log(total) + beta * weighted / total - logPerplexity;
+        if (fabs(difference) <= 1e-5f) break;
+        if (difference > 0.0f) {
+            low = beta;
+            hasLow = true;
+            beta = hasHigh ? 0.5f * (beta + high) : 2.0f * beta;
+        } else {
+            high = beta;
+            hasHigh = true;
+            beta = hasLow ? 0.5f * (beta + low) : 0.5f * beta;
+        }
+    }
+    for (int j = 0; j < K; ++j) p[j] = exp(-(d[j] - smallest) * evaluated) / total;
+}
+
+// Global size N: point i's attraction Σ_j p_ij q̃_ij (y_i − y_j) over its affinities (compressed rows) and repulsion
+// Σ_j q̃_ij² (y_i − y_j) over every point, q̃ = 1 / (1 + |y_i − y_j|²); the j = i term adds nothing to the forces and
+// exactly 1 to Σ q̃, taken off after the loop so it stays branch-free. partials: Σ_{j≠i} q̃_ij (row 0) and
+// Σ_j p_ij log(p_ij / q̃_ij) (row 1), whose totals give Z and KL = Σ + log Z.
+// The O(N²) loop takes 8 points at a time in float8 lanes (one float16 load of interleaved x, y: .even and .odd),
+// two groups per pass for independent chains: compilers do not vectorize a float reduction across j by themselves
+// without reassociating it, and this makes the order explicit.
+__kernel void tsne_forces(__global const float* map, __global const int* rowStarts, __global const int* columns,
+                          __global const float* affinities, __global float* forces, __global float* partials, int N) {
+    const int i = get_global_id(0);
+    if (i >= N) return;
+    const float xi = map[2 * i], yi = map[2 * i + 1];
+    float16 repulsionX = 0.0f, repulsionY = 0.0f, normalizer = 0.0f;
+    int j = 0;
+    for (; j + 16 <= N; j += 16) {
+        const float16 a = vload16(0, map + 2 * j), b = vload16(1, map + 2 * j);
+        const float16 dx = xi - (float16)(a.even, b.even), dy = yi - (float16)(a.odd, b.odd);
+        const float16 q = native_recip(1.0f + dx * dx + dy * dy);
+        normalizer += q;
+        repulsionX += q * q * dx;
+        repulsionY += q * q * dy;
+    }
+    const float8 sumX = repulsionX.lo + repulsionX.hi, sumY = repulsionY.lo + repulsionY.hi, sumZ = normalizer.lo + normalizer.hi;
+    float rx = sumX.s0 + sumX.s1 + sumX.s2 + sumX.s3 + sumX.s4 + sumX.s5 + sumX.s6 + sumX.s7;
+    float ry = sumY.s0 + sumY.s1 + sumY.s2 + sumY.s3 + sumY.s4 + sumY.s5 + sumY.s6 + sumY.s7;
+    float z = sumZ.s0 + sumZ.s1 + sumZ.s2 + sumZ.s3 + sumZ.s4 + sumZ.s5 + sumZ.s6 + sumZ.s7;
+    for (; j < N; ++j) {
+        const float dx = xi - map[2 * j], dy = yi - map[2 * j + 1];
+        const float q = 1.0f / (1.0f + dx * dx + dy * dy);
+        z += q;
+        rx += q * q * dx;
+        ry += q * q * dy;
+    }
+    float attractionX = 0.0f, attractionY = 0.0f, divergence = 0.0f;
+    for (int entry = rowStarts[i]; entry < rowStarts[i + 1]; ++entry) {
+        const int k = columns[entry];
+        const float p = affinities[entry], dx = xi - map[2 * k], dy = yi - map[2 * k + 1];
+        const float dq = 1.0f + dx * dx + dy * dy, pq = p / dq;
+        attractionX += pq * dx;
+        attractionY += pq * dy;
+        if (p > 0.0f) divergence += p * log(p * dq);
+    }
+    forces[4 * i] = attractionX;
+    forces[4 * i + 1] = attractionY;
+    forces[4 * i + 2] = rx;
+    forces[4 * i + 3] = ry;
+    partials[i] = z - 1.0f;
+    partials[N + i] = divergence;
+}
+
+// Global size 2N, one coordinate each: gradient 4(α·attraction − repulsion / Z), gains +0.2 where it opposes the
+// last update and ×0.8 elsewhere (at least minGain), update = momentum·update − rate·gain·gradient, map += update.
+__kernel void tsne_update(__global float* map, __global float* velocity, __global float* gains,
+                          __global const float* forces, __global const float* sums, int COUNT, float exaggeration,
+                          float momentum, float learningRate, float minGain) {
+    const int e = get_global_id(0);
+    if (e >= COUNT) return;
+    const int i = e / 2, axis = e % 2;
+    const float gradient = 4.0f * (exaggeration * forces[4 * i + axis] - forces[4 * i + 2 + axis] / sums[0]);
+    const float v = velocity[e];
+    const float gain = fmax(v * gradient < 0.0f ? gains[e] + 0.2f : gains[e] * 0.8f, minGain);
+    const float update = momentum * v - learningRate * gain * gradient;
+    gains[e] = gain;
+    velocity[e] = update;
+    map[e] += update;
+}

@@ -1,0 +1,94 @@
+import TensorOps
+
+/// Where a t-SNE run is: after `iteration` of `total`; `divergence` (KL(P‖Q) with the true P, also during early
+/// exaggeration) every `TSNESettings.checkInterval` iterations and at the end.
+public struct TSNEProgress: Sendable {
+    public let iteration: Int
+    public let total: Int
+    public let divergence: Double?
+}
+
+/// A finished map: N×2 row-major, its KL divergence, and the iterations run (fewer than asked when the
+/// divergence stopped improving).
+public struct TSNEResult: Sendable {
+    public let map: [Float]
+    public let divergence: Double
+    public let iterations: Int
+}
+
+/// t-SNE on a backend, as scikit-learn's `TSNE` defines it with exact forces: the nearest-neighbour search and
+/// perplexity calibration run on the backend (the symmetrization of the sparse P on the host), then every
+/// iteration is two launches and a reduction on the backend — forces over all N² pairs, the normalizer and KL
+/// partial sums, the gains-and-momentum step — with the map downloaded only at the end. On `ReferenceBackend`
+/// the same code is the reference twin.
+public final class TSNEEmbedder<B: Backend> {
+    public let backend: B
+    public let settings: TSNESettings
+
+    public init(backend: B, settings: TSNESettings) {
+        self.backend = backend
+        self.settings = settings
+    }
+
+    /// P from features N×D (on the backend).
+    /// - Throws: `ShapeError` when the settings do not fit N (`TSNESettings.problem`); backend errors.
+    public func affinities(features: B.Tensor) throws -> TSNEAffinities {
+        let points = features.shape[0]
+        if let problem = settings.problem(points: points) { throw ShapeError(op: "tsne", message: problem) }
+        let shape = TensorShape([points, settings.neighbors(points: points)])
+        let distances = try backend.makeTensor(shape), indices = try backend.makeIndexTensor(shape)
+        try backend.nearestNeighbors(points: features, distances: distances, indices: indices)
+        let conditional = try backend.makeTensor(shape)
+        try backend.perplexityAffinities(distances: distances, output: conditional, perplexity: Float(settings.perplexity))
+        return TSNEAffinities(neighbors: try backend.downloadIndices(indices),
+                              conditional: try backend.download(conditional).values, points: points)
+    }
+
+    /// Runs the descent from `initial` (N×2 row-major), calling `progress` after every iteration.
+    public func embed(_ p: TSNEAffinities, initial: [Float], progress: (TSNEProgress) throws -> Void = { _ in }) throws
+        -> TSNEResult
+    {
+        let n = p.points
+        precondition(initial.count == 2 * n, "one (x, y) per point")
+        let map = try backend.upload(HostTensor(shape: [n, 2], values: initial))
+        let rowStarts = try backend.uploadIndices(p.rowStarts, shape: [n + 1])
+        let columns = try backend.uploadIndices(p.columns, shape: [p.columns.count])
+        let affinities = try backend.upload(HostTensor(shape: [p.values.count], values: p.values))
+        let forces = try backend.makeTensor([n, 4]), partials = try backend.makeTensor([2, n]), sums = try backend.makeTensor([2])
+        var velocity = try backend.makeTensor([n, 2]), gains = try backend.makeTensor([n, 2])
+        let rate = settings.learningRate(points: n)
+        var (divergence, best, bestIteration) = (Double.nan, Double.infinity, 0)
+        var iteration = 0
+        while iteration < settings.iterations {
+            let exploring = iteration < settings.explorationIterations
+            if iteration == 0 || iteration == settings.explorationIterations {
+                // Each phase starts from rest with unit gains, as scikit-learn's two calls of its optimizer do.
+                velocity = try backend.makeTensor([n, 2])
+                gains = try backend.upload(HostTensor(shape: [n, 2], values: [Float](repeating: 1, count: 2 * n)))
+            }
+            try backend.tsneForces(map: map, rowStarts: rowStarts, columns: columns, affinities: affinities,
+                                   forces: forces, partials: partials)
+            try backend.reduceForward(.sum, input: partials, output: sums, axes: 1...1)
+            try backend.tsneUpdate(map: map, velocity: velocity, gains: gains, forces: forces, sums: sums, TSNEStep(
+                exaggeration: exploring ? settings.earlyExaggeration : 1, momentum: exploring ? 0.5 : 0.8, learningRate: rate))
+            iteration += 1
+            let checks = iteration % settings.checkInterval == 0 || iteration == settings.iterations
+            var reported: Double?
+            if checks {
+                // The forces were taken at the map before this step: the divergence is that map's, as scikit-learn reports it.
+                let totals = try backend.download(sums).values
+                divergence = TSNEAffinities.divergence(partialSum: Double(totals[1]), normalizer: Double(totals[0]))
+                guard divergence.isFinite else {
+                    throw ShapeError(op: "tsne", message: "the KL divergence became \(divergence) at iteration \(iteration)")
+                }
+                reported = divergence
+            }
+            try progress(TSNEProgress(iteration: iteration, total: settings.iterations, divergence: reported))
+            if checks && !exploring {
+                if divergence < best { (best, bestIteration) = (divergence, iteration) }
+                else if iteration - bestIteration > settings.iterationsWithoutProgress { break }
+            }
+        }
+        return TSNEResult(map: try backend.download(map).values, divergence: divergence, iterations: iteration)
+    }
+}

@@ -1,0 +1,48 @@
+/// t-SNE's settings, with scikit-learn's defaults (`sklearn.manifold.TSNE`): perplexity 30, early exaggeration
+/// 12 for the first 250 of 1,000 iterations at momentum 0.5 (then 0.8), learning rate N / 12 / 4 but at least 50,
+/// a stop after 300 iterations without a lower KL divergence (checked every 50).
+public struct TSNESettings: Hashable, Sendable {
+    public var perplexity: Double = 30
+    public var earlyExaggeration: Float = 12
+    public var iterations = 1000
+    public var explorationIterations = 250
+    /// nil: scikit-learn's "auto", max(N / exaggeration / 4, 50).
+    public var learningRate: Float?
+    public var iterationsWithoutProgress = 300
+    /// How often the KL divergence is computed, reported and checked for progress.
+    public var checkInterval = 50
+
+    public init() {}
+
+    /// The perplexities t-SNE accepts: below 1 the binary search has nothing to calibrate; above 100 the
+    /// neighbour lists (3·perplexity + 1 per point) outgrow what the calibration was made for.
+    public static let perplexityRange = 1.0...100.0
+
+    /// Neighbours per point, as scikit-learn takes them: 3·perplexity + 1, at most N − 1.
+    public func neighbors(points: Int) -> Int { min(points - 1, Int(3 * perplexity + 1)) }
+
+    public func learningRate(points: Int) -> Float { learningRate ?? max(Float(points) / earlyExaggeration / 4, 50) }
+
+    /// Why these settings cannot embed `points` points (nil when they can): the perplexity must be in range and
+    /// the points more than 3·perplexity, so every neighbour list is a neighbourhood rather than everything.
+    public func problem(points: Int?) -> String? {
+        guard Self.perplexityRange.contains(perplexity) else {
+            return "--perplexity must be from \(Int(Self.perplexityRange.lowerBound)) to \(Int(Self.perplexityRange.upperBound)), got \(perplexity)"
+        }
+        guard iterations > explorationIterations, explorationIterations >= 0 else {
+            return "--iterations must exceed the \(explorationIterations) of early exaggeration, got \(iterations)"
+        }
+        if let learningRate, !(learningRate > 0 && learningRate.isFinite) {
+            return "--learning-rate must be positive, got \(learningRate)"
+        }
+        guard let points else { return nil }
+        guard Double(points) > 3 * perplexity else {
+            let fits = (Double(points) - 1) / 3
+            return fits >= 1
+                ? "t-SNE needs more points than 3 × perplexity: \(points) points take a perplexity of at most "
+                    + String(format: "%.4g", (fits * 10).rounded(.down) / 10) + ", got \(perplexity)"
+                : "t-SNE needs more points than 3 × perplexity; \(points) points are too few for any (at least 4)"
+        }
+        return nil
+    }
+}
