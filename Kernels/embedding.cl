@@ -1,9 +1,5 @@
 #include "common.h"
 
-// t-SNE on the device: the k-nearest-neighbour search and perplexity calibration that build the affinities, the
-// exact O(N²) forces, and the gains-and-momentum step (scikit-learn's and van der Maaten's definitions). Points are
-// rows of N×D features; the map is N×2, interleaved (x, y).
-
 // Global size N: point i's K nearest others by squared distance, kept sorted in its own output rows (nearest first,
 // ties to the lower index, as j rises). No N² buffer exists, so N is bounded by time, not memory.
 __kernel void nearest_neighbors(__global const float* points, __global float* distances, __global int* indices,
@@ -17,8 +13,17 @@ __kernel void nearest_neighbors(__global const float* points, __global float* di
     for (int j = 0; j < N; ++j) {
         if (j == i) continue;
         __global const float* q = points + (size_t)j * D;
-        float d = 0.0f;
-        for (int c = 0; c < D; ++c) {
+        // 16 features at a time (contiguous in both rows), then the rest one by one.
+        float16 lanes = 0.0f;
+        int c = 0;
+        for (; c + 16 <= D; c += 16) {
+            const float16 t = vload16(0, p + c) - vload16(0, q + c);
+            lanes = fma(t, t, lanes);
+        }
+        const float8 half8 = lanes.lo + lanes.hi;
+        const float4 half4 = half8.lo + half8.hi;
+        float d = (half4.x + half4.y) + (half4.z + half4.w);
+        for (; c < D; ++c) {
             const float t = p[c] - q[c];
             d = fma(t, t, d);
         }
@@ -70,23 +75,26 @@ __kernel void perplexity_affinities(__global const float* distances, __global fl
     for (int j = 0; j < K; ++j) p[j] = exp(-(d[j] - smallest) * evaluated) / total;
 }
 
-// Global size N: point i's attraction Σ_j p_ij q̃_ij (y_i − y_j) over its affinities (compressed rows) and repulsion
-// Σ_j q̃_ij² (y_i − y_j) over every point, q̃ = 1 / (1 + |y_i − y_j|²); the j = i term adds nothing to the forces and
-// exactly 1 to Σ q̃, taken off after the loop so it stays branch-free. partials: Σ_{j≠i} q̃_ij (row 0) and
-// Σ_j p_ij log(p_ij / q̃_ij) (row 1), whose totals give Z and KL = Σ + log Z.
-// The O(N²) loop takes 8 points at a time in float8 lanes (one float16 load of interleaved x, y: .even and .odd),
-// two groups per pass for independent chains: compilers do not vectorize a float reduction across j by themselves
-// without reassociating it, and this makes the order explicit.
+// Global size N, on the planar 2×N map (x row, then y row): point i's attraction Σ_j p_ij q̃_ij (y_i − y_j) over its
+// affinities (compressed rows) and repulsion Σ_j q̃_ij² (y_i − y_j) over every point, q̃ = 1 / (1 + |y_i − y_j|²),
+// into the rows of the 4×N forces; the j = i term adds nothing to the forces and exactly 1 to Σ q̃, taken off after
+// the loop so it stays branch-free. partials: Σ_{j≠i} q̃_ij (row 0) and, when withDivergence, Σ_j p_ij log(p_ij / q̃_ij)
+// (row 1; else 0), whose totals give Z and KL = Σ + log Z. The logarithms cost as much as the O(N²) loop, so the
+// descent asks for them only when it reports the divergence.
+// The O(N²) loop takes 16 points at a time in float16 lanes, two contiguous loads each: compilers do not vectorize
+// a float reduction across j by themselves without reassociating it, and this makes the order explicit.
 __kernel void tsne_forces(__global const float* map, __global const int* rowStarts, __global const int* columns,
-                          __global const float* affinities, __global float* forces, __global float* partials, int N) {
+                          __global const float* affinities, __global float* forces, __global float* partials, int N,
+                          int withDivergence) {
     const int i = get_global_id(0);
     if (i >= N) return;
-    const float xi = map[2 * i], yi = map[2 * i + 1];
+    __global const float* xs = map;
+    __global const float* ys = map + N;
+    const float xi = xs[i], yi = ys[i];
     float16 repulsionX = 0.0f, repulsionY = 0.0f, normalizer = 0.0f;
     int j = 0;
     for (; j + 16 <= N; j += 16) {
-        const float16 a = vload16(0, map + 2 * j), b = vload16(1, map + 2 * j);
-        const float16 dx = xi - (float16)(a.even, b.even), dy = yi - (float16)(a.odd, b.odd);
+        const float16 dx = xi - vload16(0, xs + j), dy = yi - vload16(0, ys + j);
         const float16 q = native_recip(1.0f + dx * dx + dy * dy);
         normalizer += q;
         repulsionX += q * q * dx;
@@ -97,7 +105,7 @@ __kernel void tsne_forces(__global const float* map, __global const int* rowStar
     float ry = sumY.s0 + sumY.s1 + sumY.s2 + sumY.s3 + sumY.s4 + sumY.s5 + sumY.s6 + sumY.s7;
     float z = sumZ.s0 + sumZ.s1 + sumZ.s2 + sumZ.s3 + sumZ.s4 + sumZ.s5 + sumZ.s6 + sumZ.s7;
     for (; j < N; ++j) {
-        const float dx = xi - map[2 * j], dy = yi - map[2 * j + 1];
+        const float dx = xi - xs[j], dy = yi - ys[j];
         const float q = 1.0f / (1.0f + dx * dx + dy * dy);
         z += q;
         rx += q * q * dx;
@@ -106,29 +114,29 @@ __kernel void tsne_forces(__global const float* map, __global const int* rowStar
     float attractionX = 0.0f, attractionY = 0.0f, divergence = 0.0f;
     for (int entry = rowStarts[i]; entry < rowStarts[i + 1]; ++entry) {
         const int k = columns[entry];
-        const float p = affinities[entry], dx = xi - map[2 * k], dy = yi - map[2 * k + 1];
+        const float p = affinities[entry], dx = xi - xs[k], dy = yi - ys[k];
         const float dq = 1.0f + dx * dx + dy * dy, pq = p / dq;
         attractionX += pq * dx;
         attractionY += pq * dy;
-        if (p > 0.0f) divergence += p * log(p * dq);
+        if (withDivergence && p > 0.0f) divergence += p * log(p * dq);
     }
-    forces[4 * i] = attractionX;
-    forces[4 * i + 1] = attractionY;
-    forces[4 * i + 2] = rx;
-    forces[4 * i + 3] = ry;
+    forces[i] = attractionX;
+    forces[N + i] = attractionY;
+    forces[2 * N + i] = rx;
+    forces[3 * N + i] = ry;
     partials[i] = z - 1.0f;
     partials[N + i] = divergence;
 }
 
-// Global size 2N, one coordinate each: gradient 4(α·attraction − repulsion / Z), gains +0.2 where it opposes the
-// last update and ×0.8 elsewhere (at least minGain), update = momentum·update − rate·gain·gradient, map += update.
+// Global size 2N, one coordinate of the 2×N map each (e = axis·N + i, as in the 4×N forces): gradient
+// 4(α·attraction − repulsion / Z), gains +0.2 where it opposes the last update and ×0.8 elsewhere (at least
+// minGain), update = momentum·update − rate·gain·gradient, map += update.
 __kernel void tsne_update(__global float* map, __global float* velocity, __global float* gains,
-                          __global const float* forces, __global const float* sums, int COUNT, float exaggeration,
+                          __global const float* forces, __global const float* sums, int N, float exaggeration,
                           float momentum, float learningRate, float minGain) {
     const int e = get_global_id(0);
-    if (e >= COUNT) return;
-    const int i = e / 2, axis = e % 2;
-    const float gradient = 4.0f * (exaggeration * forces[4 * i + axis] - forces[4 * i + 2 + axis] / sums[0]);
+    if (e >= 2 * N) return;
+    const float gradient = 4.0f * (exaggeration * forces[e] - forces[2 * N + e] / sums[0]);
     const float v = velocity[e];
     const float gain = fmax(v * gradient < 0.0f ? gains[e] + 0.2f : gains[e] * 0.8f, minGain);
     const float update = momentum * v - learningRate * gain * gradient;

@@ -36,15 +36,15 @@ extension OpenCLBackend {
 
     public func tsneForces(
         _ checked: Checked<TSNEGeometry>, map: Tensor, rowStarts: IndexTensor, columns: IndexTensor, affinities: Tensor,
-        forces: Tensor, partials: Tensor
+        forces: Tensor, partials: Tensor, divergence: Bool
     ) throws {
         let g = checked.geometry
         try launch(
             try kernel("tsne_forces", in: "embedding.cl"), global: [g.points],
             arguments: [.buffer(map.buffer), .buffer(rowStarts.buffer), .buffer(columns.buffer), .buffer(affinities.buffer),
-                        .buffer(forces.buffer), .buffer(partials.buffer), .int(g.points)],
-            // 12 operations per pair (the reciprocal counted once), 14 per affinity.
-            cost: OpCost(flops: 12 * g.points * g.points + 14 * g.entries,
+                        .buffer(forces.buffer), .buffer(partials.buffer), .int(g.points), .int(divergence ? 1 : 0)],
+            // 12 operations per pair (the reciprocal counted once), 14 per affinity (a logarithm as 10 more).
+            cost: OpCost(flops: 12 * g.points * g.points + (divergence ? 24 : 14) * g.entries,
                          bytes: OpCost.traffic(2 * g.points, 3 * g.entries, 6 * g.points)),
             detail: "\(g.points) points, \(g.entries) affinities")
     }
@@ -57,7 +57,7 @@ extension OpenCLBackend {
         try launch(
             try kernel("tsne_update", in: "embedding.cl"), global: [count],
             arguments: [.buffer(map.buffer), .buffer(velocity.buffer), .buffer(gains.buffer), .buffer(forces.buffer),
-                        .buffer(sums.buffer), .int(count), .float(step.exaggeration), .float(step.momentum),
+                        .buffer(sums.buffer), .int(count / 2), .float(step.exaggeration), .float(step.momentum),
                         .float(step.learningRate), .float(step.minimumGain)],
             cost: OpCost.elementwiseUpdate(count: count, operations: 12, tensors: 8), detail: "\(checked.geometry)")
     }

@@ -14,10 +14,10 @@ extension ReferenceBackend {
 
     public func tsneForces(
         _ checked: Checked<TSNEGeometry>, map: Tensor, rowStarts: IndexTensor, columns: IndexTensor, affinities: Tensor,
-        forces: Tensor, partials: Tensor
+        forces: Tensor, partials: Tensor, divergence: Bool
     ) throws {
         let result = ReferenceMath.tsneForces(map: map.doubles, rowStarts: rowStarts.values, columns: columns.values,
-                                              affinities: affinities.doubles, checked.geometry)
+                                              affinities: affinities.doubles, divergence: divergence, checked.geometry)
         forces.store(result.forces)
         partials.store(result.partials)
     }

@@ -49,27 +49,29 @@ extension ReferenceMath {
         return p
     }
 
-    /// Per point: attraction Σ_j p_ij q̃_ij (y_i − y_j) and repulsion Σ_{j≠i} q̃_ij² (y_i − y_j), q̃_ij = (1 + |y_i − y_j|²)⁻¹
-    /// (N×4); and the partials (2×N): Σ_{j≠i} q̃_ij, and Σ_j p_ij log(p_ij / q̃_ij) over the affinities.
-    public static func tsneForces(map y: [Double], rowStarts: [Int32], columns: [Int32], affinities p: [Double],
+    /// Per point of the 2×N map: attraction Σ_j p_ij q̃_ij (y_i − y_j) and repulsion Σ_{j≠i} q̃_ij² (y_i − y_j),
+    /// q̃_ij = (1 + |y_i − y_j|²)⁻¹ (4×N: their x and y rows); and the partials (2×N): Σ_{j≠i} q̃_ij, and
+    /// Σ_j p_ij log(p_ij / q̃_ij) over the affinities (0 unless `divergence`).
+    public static func tsneForces(map y: [Double], rowStarts: [Int32], columns: [Int32], affinities p: [Double], divergence: Bool,
                                   _ g: TSNEGeometry) -> (forces: [Double], partials: [Double]) {
-        var forces = [Double](repeating: 0, count: 4 * g.points), partials = [Double](repeating: 0, count: 2 * g.points)
+        let n = g.points
+        var forces = [Double](repeating: 0, count: 4 * n), partials = [Double](repeating: 0, count: 2 * n)
         func kernel(_ i: Int, _ j: Int) -> (q: Double, dx: Double, dy: Double) {
-            let dx = y[2 * i] - y[2 * j], dy = y[2 * i + 1] - y[2 * j + 1]
+            let dx = y[i] - y[j], dy = y[n + i] - y[n + j]
             return (1 / (1 + dx * dx + dy * dy), dx, dy)
         }
         for i in 0..<g.points {
             for j in 0..<g.points where j != i {
                 let (q, dx, dy) = kernel(i, j)
-                forces[4 * i + 2] += q * q * dx
-                forces[4 * i + 3] += q * q * dy
+                forces[2 * n + i] += q * q * dx
+                forces[3 * n + i] += q * q * dy
                 partials[i] += q
             }
             for entry in Int(rowStarts[i])..<Int(rowStarts[i + 1]) {
                 let (q, dx, dy) = kernel(i, Int(columns[entry]))
-                forces[4 * i] += p[entry] * q * dx
-                forces[4 * i + 1] += p[entry] * q * dy
-                if p[entry] > 0 { partials[g.points + i] += p[entry] * log(p[entry] / q) }
+                forces[i] += p[entry] * q * dx
+                forces[n + i] += p[entry] * q * dy
+                if divergence && p[entry] > 0 { partials[g.points + i] += p[entry] * log(p[entry] / q) }
             }
         }
         return (forces, partials)
@@ -79,9 +81,9 @@ extension ReferenceMath {
     /// the last update, × 0.8 elsewhere, at least the minimum; update = momentum · update − rate · gain · g.
     public static func tsneUpdate(map: inout [Double], velocity: inout [Double], gains: inout [Double],
                                   forces: [Double], normalizer z: Double, _ step: TSNEStep) {
-        for e in map.indices {
-            let (i, axis) = (e / 2, e % 2)
-            let gradient = 4 * (Double(step.exaggeration) * forces[4 * i + axis] - forces[4 * i + 2 + axis] / z)
+        let n = map.count / 2
+        for e in map.indices {  // e = axis·N + i on the 2×N map, as on the 4×N forces
+            let gradient = 4 * (Double(step.exaggeration) * forces[e] - forces[2 * n + e] / z)
             gains[e] = max(velocity[e] * gradient < 0 ? gains[e] + 0.2 : gains[e] * 0.8, Double(step.minimumGain))
             velocity[e] = Double(step.momentum) * velocity[e] - Double(step.learningRate) * gains[e] * gradient
             map[e] += velocity[e]

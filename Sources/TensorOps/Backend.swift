@@ -262,10 +262,10 @@ public protocol Backend: AnyObject {
     func nearestNeighbors(_ checked: Checked<NeighborGeometry>, points: Tensor, distances: Tensor, indices: IndexTensor) throws
     /// Perplexity-calibrated conditional probabilities of each row of squared distances.
     func perplexityAffinities(_ checked: Checked<TensorShape>, distances: Tensor, output: Tensor, perplexity: Float) throws
-    /// t-SNE's exact forces on each point and the partial sums of its normalizer and KL divergence.
+    /// t-SNE's exact forces on each point and the partial sums of its normalizer and (when asked) KL divergence.
     func tsneForces(
         _ checked: Checked<TSNEGeometry>, map: Tensor, rowStarts: IndexTensor, columns: IndexTensor, affinities: Tensor,
-        forces: Tensor, partials: Tensor
+        forces: Tensor, partials: Tensor, divergence: Bool
     ) throws
     /// One gains-and-momentum descent step of the map, in place.
     func tsneUpdate(

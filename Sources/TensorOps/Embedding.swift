@@ -21,27 +21,28 @@ public struct NeighborGeometry: Hashable, Sendable {
     public var neighborShape: TensorShape { [points, neighbors] }
 }
 
-/// The shapes of one t-SNE gradient: an N×2 map and the symmetric affinities P as compressed rows (`rowStarts`
-/// N + 1 offsets into `columns` and `affinities`, `entries` long).
+/// The shapes of one t-SNE gradient: a 2×N map (the x row, then the y row: planar, so a kernel loads a run of
+/// points' x and y with two contiguous reads) and the symmetric affinities P as compressed rows (`rowStarts` N + 1
+/// offsets into `columns` and `affinities`, `entries` long).
 public struct TSNEGeometry: Hashable, Sendable {
     public let points: Int
     public let entries: Int
 
-    /// - Throws: `ShapeError` unless the map is N×2 (N ≥ 2), `rowStarts` N + 1 and the two entry tensors equally long.
+    /// - Throws: `ShapeError` unless the map is 2×N (N ≥ 2), `rowStarts` N + 1 and the two entry tensors equally long.
     public init(map: TensorShape, rowStarts: TensorShape, columns: TensorShape, affinities: TensorShape) throws(ShapeError) {
-        guard map.rank == 2, map[1] == 2, map[0] >= 2 else {
-            throw ShapeError(op: "tsne", message: "map \(map) must be N×2 with N ≥ 2")
+        guard map.rank == 2, map[0] == 2, map[1] >= 2 else {
+            throw ShapeError(op: "tsne", message: "map \(map) must be 2×N with N ≥ 2")
         }
-        try rowStarts.require([map[0] + 1], "rowStarts", of: "tsne")
+        try rowStarts.require([map[1] + 1], "rowStarts", of: "tsne")
         guard columns.rank == 1, columns.count > 0 else {
             throw ShapeError(op: "tsne", message: "columns \(columns) must be a non-empty vector")
         }
         try affinities.require(columns, "affinities", of: "tsne")
-        (points, entries) = (map[0], columns.count)
+        (points, entries) = (map[1], columns.count)
     }
 
-    /// Per point: the attraction (x, y) and the unnormalized repulsion (x, y).
-    public var forcesShape: TensorShape { [points, 4] }
+    /// Rows of the attraction's x and y and the unnormalized repulsion's x and y, one column per point.
+    public var forcesShape: TensorShape { [4, points] }
     /// Row 0: each point's share of the normalizer Z = Σ_{i≠j} (1 + |y_i − y_j|²)⁻¹; row 1: Σ_j p_ij log(p_ij / q̃_ij).
     public var partialsShape: TensorShape { [2, points] }
 }
@@ -85,24 +86,25 @@ extension Backend {
 
     /// The t-SNE forces on each point of `map` (Student-t kernel, one degree of freedom): attraction along the
     /// affinities and repulsion from every other point, exactly (O(N²)), into `forces`; and `partials`, whose row
-    /// sums give the normalizer Z and, with log Z added, the KL divergence.
+    /// sums give the normalizer Z and, with log Z added, the KL divergence (row 1 is 0 unless `divergence`: its
+    /// logarithms cost as much as the forces).
     public func tsneForces(map: Tensor, rowStarts: IndexTensor, columns: IndexTensor, affinities: Tensor,
-                           forces: Tensor, partials: Tensor) throws {
+                           forces: Tensor, partials: Tensor, divergence: Bool = true) throws {
         let geometry = try TSNEGeometry(map: map.shape, rowStarts: rowStarts.shape, columns: columns.shape,
                                         affinities: affinities.shape)
         try forces.shape.require(geometry.forcesShape, "forces", of: "tsne")
         try partials.shape.require(geometry.partialsShape, "partials", of: "tsne")
         try tsneForces(Checked(geometry), map: map, rowStarts: rowStarts, columns: columns, affinities: affinities,
-                       forces: forces, partials: partials)
+                       forces: forces, partials: partials, divergence: divergence)
     }
 
-    /// One descent step on `map` in place: gradient 4(α·attraction − repulsion / Z) from `forces` and `sums`
-    /// (Z first), then the gains, the momentum update and the move.
+    /// One descent step on the 2×N `map` in place: gradient 4(α·attraction − repulsion / Z) from `forces` (4×N)
+    /// and `sums` (Z first), then the gains, the momentum update and the move.
     public func tsneUpdate(map: Tensor, velocity: Tensor, gains: Tensor, forces: Tensor, sums: Tensor, _ step: TSNEStep) throws {
-        guard map.shape.rank == 2, map.shape[1] == 2 else { throw ShapeError(op: "tsne_update", message: "map \(map.shape) must be N×2") }
+        guard map.shape.rank == 2, map.shape[0] == 2 else { throw ShapeError(op: "tsne_update", message: "map \(map.shape) must be 2×N") }
         try velocity.shape.require(map.shape, "velocity", of: "tsne_update")
         try gains.shape.require(map.shape, "gains", of: "tsne_update")
-        try forces.shape.require([map.shape[0], 4], "forces", of: "tsne_update")
+        try forces.shape.require([4, map.shape[1]], "forces", of: "tsne_update")
         try sums.shape.require([2], "sums", of: "tsne_update")
         guard [step.exaggeration, step.momentum, step.learningRate, step.minimumGain].allSatisfy(\.isFinite) else {
             throw ShapeError(op: "tsne_update", message: "step parameters must be finite: \(step)")
@@ -119,6 +121,7 @@ public enum EmbeddingOp: OpFamily {
     public static let parityCases: [any OpCase] = [
         NeighborCase(points: 41, dimensions: 7, neighbors: 9),
         NeighborCase(points: 12, dimensions: 3, neighbors: 11),  // every other point
+        NeighborCase(points: 50, dimensions: 37, neighbors: 12),  // 16-feature runs, then a tail
         AffinityCase(points: 23, neighbors: 10, scale: 3, perplexity: 4),
         AffinityCase(points: 9, neighbors: 8, scale: 2000, perplexity: 3),  // far apart: exp(−β·d) underflows unshifted
         TSNEForcesCase(points: 37, neighbors: 6),
@@ -182,12 +185,12 @@ public struct TSNEForcesCase: OpCase {
 
     public var op: String { "tsne_forces" }
     public var directions: [Direction] { [.forward] }
-    public var shapeDescription: String { "y\(points)×2 \(points * neighbors) affinities" }
+    public var shapeDescription: String { "y2×\(points) \(points * neighbors) affinities" }
 
     public func run<B: Backend>(_ direction: Direction, on backend: B, seed: UInt64) throws -> [ParityOutput] {
         var random = SeededGenerator(seed: seed)
-        let map = try backend.upload(HostTensor(shape: [points, 2],
-                                                values: HostTensor.randomNormal([points, 2], using: &random).values.map { $0 * 2 }))
+        let map = try backend.upload(HostTensor(shape: [2, points],
+                                                values: HostTensor.randomNormal([2, points], using: &random).values.map { $0 * 2 }))
         var columns: [Int32] = [], weights: [Float] = []
         for i in 0..<points {
             let partners = (0..<points).filter { $0 != i }.shuffled(using: &random).prefix(neighbors).sorted()
@@ -199,7 +202,7 @@ public struct TSNEForcesCase: OpCase {
         let rowStarts = try backend.uploadIndices(geometryRows, shape: [points + 1])
         let columnTensor = try backend.uploadIndices(columns, shape: [columns.count])
         let affinities = try backend.upload(HostTensor(shape: [weights.count], values: weights.map { $0 / total }))
-        let forces = try backend.makeTensor([points, 4]), partials = try backend.makeTensor([2, points])
+        let forces = try backend.makeTensor([4, points]), partials = try backend.makeTensor([2, points])
         try backend.tsneForces(map: map, rowStarts: rowStarts, columns: columnTensor, affinities: affinities,
                                forces: forces, partials: partials)
         return [ParityOutput(name: "forces", values: try backend.download(forces).values),
@@ -217,16 +220,16 @@ public struct TSNEUpdateCase: OpCase {
     public var op: String { "tsne_update" }
     public var directions: [Direction] { [.step] }
     public var shapeDescription: String {
-        "y\(points)×2 α\(step.exaggeration) momentum \(step.momentum) rate \(step.learningRate)"
+        "y2×\(points) α\(step.exaggeration) momentum \(step.momentum) rate \(step.learningRate)"
     }
 
     public func run<B: Backend>(_ direction: Direction, on backend: B, seed: UInt64) throws -> [ParityOutput] {
         var random = SeededGenerator(seed: seed)
-        let map = try backend.upload(.randomNormal([points, 2], using: &random))
-        let velocity = try backend.upload(.randomNormal([points, 2], using: &random))
-        let gains = try backend.upload(HostTensor(shape: [points, 2],
+        let map = try backend.upload(.randomNormal([2, points], using: &random))
+        let velocity = try backend.upload(.randomNormal([2, points], using: &random))
+        let gains = try backend.upload(HostTensor(shape: [2, points],
                                                   values: (0..<(2 * points)).map { _ in Float(random.nextUniform()) * 2 }))
-        let forces = try backend.upload(.randomNormal([points, 4], using: &random))
+        let forces = try backend.upload(.randomNormal([4, points], using: &random))
         let sums = try backend.upload(HostTensor(shape: [2], values: [3.5, 0.25]))
         try backend.tsneUpdate(map: map, velocity: velocity, gains: gains, forces: forces, sums: sums, step)
         return try [("map", map), ("velocity", velocity), ("gains", gains)].map {

@@ -98,15 +98,15 @@ struct EmbeddingTests {
         let p = try TSNEEmbedder(backend: reference, settings: tsne).affinities(features: try reference.upload(points))
         let map = random.normals(2 * n)
         func evaluate(_ y: [Double]) throws -> (divergence: Double, gradient: [Double]) {
-            let forces = try reference.makeTensor([n, 4]), partials = try reference.makeTensor([2, n]), sums = try reference.makeTensor([2])
-            try reference.tsneForces(map: try reference.upload(HostTensor(shape: [n, 2], values: y.map(Float.init))),
+            let forces = try reference.makeTensor([4, n]), partials = try reference.makeTensor([2, n]), sums = try reference.makeTensor([2])
+            try reference.tsneForces(map: try reference.upload(HostTensor(shape: [2, n], values: y.map(Float.init))),
                                      rowStarts: try reference.uploadIndices(p.rowStarts, shape: [n + 1]),
                                      columns: try reference.uploadIndices(p.columns, shape: [p.columns.count]),
                                      affinities: try reference.upload(HostTensor(shape: [p.values.count], values: p.values)),
                                      forces: forces, partials: partials)
             try reference.reduceForward(.sum, input: partials, output: sums, axes: 1...1)
             let (f, s) = (forces.values, sums.values)
-            let gradient = (0..<(2 * n)).map { e in 4 * (f[4 * (e / 2) + e % 2] - f[4 * (e / 2) + 2 + e % 2] / s[0]) }
+            let gradient = (0..<(2 * n)).map { e in 4 * (f[e] - f[2 * n + e] / s[0]) }  // planar, as the map
             return (TSNEAffinities.divergence(partialSum: s[1], normalizer: s[0]), gradient)
         }
         // The map is uploaded as float32: difference at float32-representable points.

@@ -50,12 +50,13 @@ public final class TSNEEmbedder<B: Backend> {
     {
         let n = p.points
         precondition(initial.count == 2 * n, "one (x, y) per point")
-        let map = try backend.upload(HostTensor(shape: [n, 2], values: initial))
+        // Planar on the backend (x row, y row: `TSNEGeometry`), row-major N×2 for callers.
+        let map = try backend.upload(HostTensor(shape: [2, n], values: (0..<(2 * n)).map { initial[2 * ($0 % n) + $0 / n] }))
         let rowStarts = try backend.uploadIndices(p.rowStarts, shape: [n + 1])
         let columns = try backend.uploadIndices(p.columns, shape: [p.columns.count])
         let affinities = try backend.upload(HostTensor(shape: [p.values.count], values: p.values))
-        let forces = try backend.makeTensor([n, 4]), partials = try backend.makeTensor([2, n]), sums = try backend.makeTensor([2])
-        var velocity = try backend.makeTensor([n, 2]), gains = try backend.makeTensor([n, 2])
+        let forces = try backend.makeTensor([4, n]), partials = try backend.makeTensor([2, n]), sums = try backend.makeTensor([2])
+        var velocity = try backend.makeTensor([2, n]), gains = try backend.makeTensor([2, n])
         let rate = settings.learningRate(points: n)
         var (divergence, best, bestIteration) = (Double.nan, Double.infinity, 0)
         var iteration = 0
@@ -63,16 +64,16 @@ public final class TSNEEmbedder<B: Backend> {
             let exploring = iteration < settings.explorationIterations
             if iteration == 0 || iteration == settings.explorationIterations {
                 // Each phase starts from rest with unit gains, as scikit-learn's two calls of its optimizer do.
-                velocity = try backend.makeTensor([n, 2])
-                gains = try backend.upload(HostTensor(shape: [n, 2], values: [Float](repeating: 1, count: 2 * n)))
+                velocity = try backend.makeTensor([2, n])
+                gains = try backend.upload(HostTensor(shape: [2, n], values: [Float](repeating: 1, count: 2 * n)))
             }
+            let checks = (iteration + 1) % settings.checkInterval == 0 || iteration + 1 == settings.iterations
             try backend.tsneForces(map: map, rowStarts: rowStarts, columns: columns, affinities: affinities,
-                                   forces: forces, partials: partials)
+                                   forces: forces, partials: partials, divergence: checks)
             try backend.reduceForward(.sum, input: partials, output: sums, axes: 1...1)
             try backend.tsneUpdate(map: map, velocity: velocity, gains: gains, forces: forces, sums: sums, TSNEStep(
                 exaggeration: exploring ? settings.earlyExaggeration : 1, momentum: exploring ? 0.5 : 0.8, learningRate: rate))
             iteration += 1
-            let checks = iteration % settings.checkInterval == 0 || iteration == settings.iterations
             var reported: Double?
             if checks {
                 // The forces were taken at the map before this step: the divergence is that map's, as scikit-learn reports it.
@@ -89,6 +90,7 @@ public final class TSNEEmbedder<B: Backend> {
                 else if iteration - bestIteration > settings.iterationsWithoutProgress { break }
             }
         }
-        return TSNEResult(map: try backend.download(map).values, divergence: divergence, iterations: iteration)
+        let planar = try backend.download(map).values
+        return TSNEResult(map: (0..<(2 * n)).map { planar[($0 % 2) * n + $0 / 2] }, divergence: divergence, iterations: iteration)
     }
 }
