@@ -6,8 +6,9 @@
 - ``OUT/mnist5000.npy`` and ``OUT/mnist5000-labels.txt``: all 5,000 digits as one N×1×28×28 float32 batch,
   normalized as the bundled model reads MNIST ((x/255 − 0.1307) / 0.3081), and their labels one per line: the
   input of `convlens embed`'s MNIST map and of the t-SNE sitting (`Tools/bench_peers.py --suite embed`);
-- ``OUT/photos/``: 224×224 RGB crops of every photo scikit-image ships in its wheel (nothing is downloaded): each
-  photo whole (short side scaled to 224, centre crop) and tiled at half and full resolution, gray photos as RGB.
+- ``OUT/photos/<photo>/``: 224×224 RGB crops of every photo scikit-image ships in its wheel (nothing is
+  downloaded), one class subfolder per photo: each photo whole (short side scaled to 224, centre crop) and tiled at
+  half and full resolution, gray photos as RGB.
 
 Usage, from the repository root, with the venv of the README::
 
@@ -69,13 +70,13 @@ def crops(image: Image.Image):
 def write_photos(folder: Path) -> int:
     import skimage.data
 
-    folder.mkdir(parents=True, exist_ok=True)
     written = 0
     for photo in PHOTOS:
         pixels = getattr(skimage.data, photo)()
         image = Image.fromarray(pixels).convert("RGB")
+        (folder / photo).mkdir(parents=True, exist_ok=True)
         for name, crop in crops(image):
-            crop.save(folder / f"{photo}_{name}.png")
+            crop.save(folder / photo / f"{photo}_{name}.png")
             written += 1
     return written
 

@@ -36,3 +36,6 @@ run projections "$models/lite0.onnx" --input "$models/photos" --layer /_blocks.4
 run invert "$models/lite0.onnx" --input "$models/chelsea.png" \
     --layers /_blocks.0/_swish/Clip,/_blocks.2/Add,/_blocks.4/Add,/_blocks.7/Add,/_blocks.10/Add,/_blocks.14/Add,/_fc/Gemm \
     --out "$out/invert-chelsea.png"
+# t-SNE of the pooled features over the photo crops (one class subfolder per photo), drawn as the crops.
+run embed "$models/lite0.onnx" --input "$models/photos" --layer /_avg_pooling/GlobalAveragePool --perplexity 10 \
+    --thumbnails --thumbnail-size 56 --out "$out/embed-photos.png"

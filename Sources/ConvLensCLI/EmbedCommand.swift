@@ -38,6 +38,7 @@ struct EmbedCommand: BackendCommand {
     @Option(help: "A text file with one label per line, in image order (folder name order, or .npy rows).") var labels: String?
     @Option(parsing: .unconditional, help: "Images per batched forward (default: sized from device memory).") var batch: Int?
     @Flag(help: "Draw the images themselves at their positions.") var thumbnails = false
+    @Option(parsing: .unconditional, help: "The thumbnails' longer side in pixels.") var thumbnailSize = 28
     @Option(parsing: .unconditional, help: "The map's side in pixels.") var size = 1024
     @Option(help: "The map to write (PNG).") var out: String
     @Option(help: ArgumentHelp("Also write STEM-map.npy (N×2) and STEM-features.npy (N×D).", valueName: "stem"))
@@ -60,6 +61,7 @@ struct EmbedCommand: BackendCommand {
         if method == .tsne, let problem = settings.problem(points: nil) { throw CommandError(problem) }
         if let batch, !(1...4096).contains(batch) { throw CommandError("--batch must be from 1 to 4096, got \(batch)") }
         if !(128...8192).contains(size) { throw CommandError("--size must be from 128 to 8192, got \(size)") }
+        if !(8...256).contains(thumbnailSize) { throw CommandError("--thumbnail-size must be from 8 to 256, got \(thumbnailSize)") }
         if projector != nil && tensorboard != nil { throw CommandError("give --projector or --tensorboard (which includes it), not both") }
         for folder in [projector, tensorboard].compactMap({ $0 }) { try ProjectorExport.requireWritable(folder) }
     }
@@ -139,7 +141,7 @@ struct EmbedCommand: BackendCommand {
 
         let points = stride(from: 0, to: map.count, by: 2).map { (x: map[$0], y: map[$0 + 1]) }
         let picture = ScatterPlot.render(points: points, classes: labelling.classes, classNames: labelling.names,
-                                         thumbnails: thumbnails ? pictures : nil, size: size,
+                                         thumbnails: thumbnails ? pictures : nil, size: size, thumbnailSize: thumbnailSize,
                                          title: "\(method == .tsne ? "t-SNE" : "PCA") of \(layer)")
         try picture.writePNG(to: out)
         print("wrote \(out)")
