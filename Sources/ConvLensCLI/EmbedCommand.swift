@@ -74,9 +74,17 @@ struct EmbedCommand: BackendCommand {
         let value = try graph.resolve(layer)
         let imageShape = TensorShape([1] + first.shape.dimensions.dropFirst())
         if let shape = try graph.inferShapes(input: imageShape, through: value)[value] {
-            _ = try LayerFeatures<B>.dimensions(of: shape, layer: layer, flatten: flatten).get()
+            if case .failure(let problem) = LayerFeatures<B>.dimensions(of: shape, layer: layer, flatten: flatten) {
+                throw CommandError(problem.message)
+            }
         }
+        // What the image count alone decides is refused before the feature pass (readable images are never more).
+        let total = inputs.isFolder ? inputs.files.count : first.shape[0]
+        if method == .tsne, let problem = settings.problem(points: total) { throw CommandError(problem) }
         let givenLabels = try labels.map(Self.readLabels)
+        if let givenLabels, givenLabels.count > total {
+            throw CommandError("--labels has \(givenLabels.count) labels for \(total) images; give one per line, in image order")
+        }
         let batchSize = batch ?? Self.batchSize(graph: graph, imageShape: imageShape, backend: backend)
         print("model: \(modelOptions.modelName); layer '\(layer)'\(flatten ? " flattened" : ""); \(method.rawValue); "
               + "batch \(batchSize); backend: \(backend.name)")
@@ -85,7 +93,6 @@ struct EmbedCommand: BackendCommand {
         let features = try LayerFeatures(graph: graph, backend: backend, layer: layer, flatten: flatten)
         var names: [String] = [], pictures: [RasterImage] = []
         let keepsPictures = thumbnails || projector != nil || tensorboard != nil
-        let total = inputs.isFolder ? inputs.files.count : first.shape[0]
         let progress = ProgressReporter()
         let failures = try inputs.forEachBatch(of: batchSize) { batchNames, tensor in
             names += inputs.isFolder ? batchNames : (0..<tensor.shape[0]).map { "\(batchNames[0])[\(names.count + $0)]" }
@@ -100,6 +107,7 @@ struct EmbedCommand: BackendCommand {
         }
         let n = names.count
         guard n >= 3 else { throw CommandError("embedding needs at least 3 readable images; '\(input)' gave \(n)") }
+        if method == .tsne, let problem = settings.problem(points: n) { throw CommandError(problem) }
         let readable = Set(failures.map(\.path))
         let labelling = try Labelling(given: givenLabels, folderClasses: inputs.classes, files: inputs.files,
                                       readable: { !readable.contains($0) }, predictions: features.predictions, count: n)
@@ -109,7 +117,7 @@ struct EmbedCommand: BackendCommand {
         let scores = pca.project(features.values, points: n)
         print("PCA: " + pca.explainedRatios.enumerated().map { String(format: "PC%d %.1f %%", $0 + 1, $1 * 100) }
             .joined(separator: ", ") + " of the variance")
-        var map = scores, divergences: [(iteration: Int, value: Double)] = []
+        var map = scores, divergences: [(iteration: Int, value: Double)] = [], iterationsRun = 0
         if method == .tsne {
             let embedder = TSNEEmbedder(backend: backend, settings: settings)
             let start = Date()
@@ -117,11 +125,7 @@ struct EmbedCommand: BackendCommand {
                 HostTensor(shape: [n, features.dimensions], values: features.values)))
             print(String(format: "affinities: %d neighbours each, %d entries, %.2f s", settings.neighbors(points: n),
                          affinities.values.count, Date().timeIntervalSince(start)))
-            // scikit-learn's initialization: the PCA scores, scaled so the first has standard deviation 1e-4.
-            let firstScores = stride(from: 0, to: scores.count, by: 2).map { Double(scores[$0]) }
-            let mean = firstScores.reduce(0, +) / Double(n)
-            let deviation = (firstScores.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(n)).squareRoot()
-            let initial = scores.map { Float(Double($0) / max(deviation, .leastNormalMagnitude) * 1e-4) }
+            let initial = TSNESettings.initialMap(principalScores: scores)
             let descent = ProgressReporter()
             var latest = Double.nan
             let result = try embedder.embed(affinities, initial: initial) { step in
@@ -133,7 +137,7 @@ struct EmbedCommand: BackendCommand {
                     descent.report(step: step.iteration, steps: step.total, detail: String(format: "KL %.4f", latest))
                 }
             }
-            map = result.map
+            (map, iterationsRun) = (result.map, result.iterations)
             print(String(format: "t-SNE: %d iterations, KL divergence %.4f, %.2f s", result.iterations, result.divergence,
                          Date().timeIntervalSince(start)))
         }
@@ -162,7 +166,7 @@ struct EmbedCommand: BackendCommand {
                 for (iteration, divergence) in divergences {
                     try log.scalars([("embed/kl_divergence", Float(divergence))], step: iteration)
                 }
-                try log.images([("embed/map", picture)], step: method == .tsne ? iterations : 0)
+                try log.images([("embed/map", picture)], step: iterationsRun)
             }
             print("wrote \(folder) (tensorboard --logdir \(folder), then the Projector tab)")
         }

@@ -36,7 +36,8 @@ struct EmbedCommandTests {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         for index in 0..<count {
             let source = digits[index % digits.count], file = (source as NSString).lastPathComponent
-            try FileManager.default.copyItem(atPath: source, toPath: "\(folder)/\(index < digits.count ? file : "copy\(index / digits.count)-\(file)")")
+            let copy = index < digits.count ? file : "copy\(index / digits.count)-\(file)"
+            try FileManager.default.copyItem(atPath: source, toPath: "\(folder)/\(copy)")
         }
         return folder
     }
@@ -103,16 +104,6 @@ struct EmbedCommandTests {
             }
         }
         return rows
-    }
-
-    /// The events of the one event file in `folder`, after the file-version event.
-    private func events(in folder: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> [Tensorboard_Event] {
-        let files = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasPrefix("events.out.tfevents.") }
-        #expect(files.count == 1, "\(files)", sourceLocation: sourceLocation)
-        let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: "\(folder)/\(try #require(files.first))")))
-        let events = try RecordFraming.records(in: bytes).map { try Tensorboard_Event(serializedBytes: $0) }
-        #expect(events.first?.fileVersion == "brain.Event:2", sourceLocation: sourceLocation)
-        return Array(events.dropFirst())
     }
 
     /// Nothing beside the scratch folder's own entries: no staging or set-aside export folder left behind.
@@ -197,7 +188,7 @@ struct EmbedCommandTests {
             + ["--size", "256", "--out", path("tsne.png"), "--tensorboard", path("tsne")])
         #expect(result.output.contains("labels: the model's predictions"), "\(result.output)")
         try expectProjector(path("tsne"), points: 10, features: 64)
-        let logged = try events(in: path("tsne"))
+        let logged = try loggedEvents(in: path("tsne"))
         let divergences = logged.flatMap { event in
             event.summary.value.filter { $0.tag == "embed/kl_divergence" }.map { (step: event.step, value: $0.simpleValue) }
         }
@@ -211,13 +202,13 @@ struct EmbedCommandTests {
         _ = try expectSuccess(["--input", input, "--layer", layer, "--method", "pca", "--size", "256", "--out", path("pca.png"),
                                "--tensorboard", path("pca")])
         try expectProjector(path("pca"), points: 10, features: 64)
-        let pca = try events(in: path("pca"))
+        let pca = try loggedEvents(in: path("pca"))
         #expect(pca.flatMap { $0.summary.value.map(\.tag) } == ["embed/map"])
         #expect(pca.map(\.step) == [0])
         // Again into the same folder: the previous export, event file included, is replaced.
         _ = try expectSuccess(["--input", input, "--layer", layer, "--method", "pca", "--size", "256", "--out", path("pca.png"),
                                "--tensorboard", path("pca")])
-        #expect(try events(in: path("pca")).map(\.step) == [0])
+        #expect(try loggedEvents(in: path("pca")).map(\.step) == [0])
         try expectNoLeftovers()
     }
 
@@ -272,7 +263,8 @@ struct EmbedCommandTests {
     @Test func aLayerWithoutFeaturesIsRefusedWithItsShape() throws {
         let input = try flatFolder("flat")
         try expectRefusal(["--input", input, "--layer", "input", "--method", "pca"],
-                          mentioning: "layer 'input' is 1×1×28×28: features need N×D, N×T×D tokens or N×C×H×W maps with at least 2 features")
+                          mentioning: "layer 'input' is 1×1×28×28: features need N×D, N×T×D tokens or N×C×H×W maps "
+                              + "with at least 2 features")
     }
 
     @Test func aProjectorFolderHoldingOtherFilesIsRefusedBeforeAnyWork() throws {

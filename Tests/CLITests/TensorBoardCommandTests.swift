@@ -12,22 +12,12 @@ struct TensorBoardCommandTests {
 
     init() throws { scratch = try ScratchFolder("convlens-tensorboard") }
 
-    /// The events of the one event file in `folder`, after the file-version event.
-    private func events(in folder: String) throws -> [Tensorboard_Event] {
-        let files = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasPrefix("events.out.tfevents.") }
-        #expect(files.count == 1, "\(files)")
-        let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: "\(folder)/\(try #require(files.first))")))
-        let events = try RecordFraming.records(in: bytes).map { try Tensorboard_Event(serializedBytes: $0) }
-        #expect(events.first?.fileVersion == "brain.Event:2")
-        return Array(events.dropFirst())
-    }
-
     @Test func filtersLogEveryChannelsObjectiveEveryStepAndTheImages() throws {
         let folder = scratch.path("filters")
         let result = try ConvLensProcess.run(["filters", "--channels", "2,5", "--steps", "12", "--size", "32",
                                               "--tensorboard", folder, "--tensorboard-images", "5", "--out", scratch.path("f.png")])
         #expect(result.status == 0, "\(result.error)")
-        let logged = try events(in: folder)
+        let logged = try loggedEvents(in: folder)
         func isImage(_ event: Tensorboard_Event) -> Bool {
             if case .image? = event.summary.value.first?.value { true } else { false }
         }
@@ -50,20 +40,20 @@ struct TensorBoardCommandTests {
         let cam = try ConvLensProcess.run(["cam", "--input", folder, "--top", "2", "--out", scratch.path("maps"),
                                            "--tensorboard", scratch.path("cam")])
         #expect(cam.status == 0, "\(cam.error)")
-        let overlays = try events(in: scratch.path("cam"))
+        let overlays = try loggedEvents(in: scratch.path("cam"))
         #expect(overlays.map { "\($0.summary.value[0].tag)@\($0.step)" }
             == ["cam/gradcam/top1@0", "cam/gradcam/top1@1", "cam/gradcam/top2@0", "cam/gradcam/top2@1"])
 
         let saliency = try ConvLensProcess.run(["saliency", "--input", digit, "--out", scratch.path("s.png"),
                                                 "--tensorboard", scratch.path("saliency")])
         #expect(saliency.status == 0, "\(saliency.error)")
-        let picture = try #require(try events(in: scratch.path("saliency")).first?.summary.value.first)
+        let picture = try #require(try loggedEvents(in: scratch.path("saliency")).first?.summary.value.first)
         #expect(picture.tag == "saliency/gradient" && picture.image.width > 0)
 
         let bench = try ConvLensProcess.run(["bench", "--suite", "ops", "--layer", "dw3x3", "--batches", "1", "--runs", "1",
                                              "--warmup", "0", "--profile", "--tensorboard", scratch.path("bench")])
         #expect(bench.status == 0, "\(bench.error)")
-        let tags = try events(in: scratch.path("bench")).flatMap { $0.summary.value.map(\.tag) }
+        let tags = try loggedEvents(in: scratch.path("bench")).flatMap { $0.summary.value.map(\.tag) }
         #expect(tags.contains { $0.hasPrefix("bench/") && $0.hasSuffix("/median_ms") }, "\(tags)")
         #expect(tags.contains { $0.hasSuffix("/gflops") }, "\(tags)")
         #expect(tags.contains { $0.hasPrefix("kernels/") && $0.hasSuffix("/device_ms") }, "\(tags)")

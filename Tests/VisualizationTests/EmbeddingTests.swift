@@ -62,11 +62,8 @@ struct EmbeddingTests {
         let embedder = TSNEEmbedder(backend: device, settings: settings)
         let p = try embedder.affinities(features: try device.upload(features))
         let pca = try PrincipalComponents(features: features.values, points: n, count: 2, on: device)
-        let scores = pca.project(features.values, points: n)
-        let first = stride(from: 0, to: scores.count, by: 2).map { Double(scores[$0]) }
-        let mean = first.reduce(0, +) / Double(n)
-        let deviation = (first.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(n)).squareRoot()
-        let result = try embedder.embed(p, initial: scores.map { Float(Double($0) / deviation * 1e-4) })
+        let initial = TSNESettings.initialMap(principalScores: pca.project(features.values, points: n))
+        let result = try embedder.embed(p, initial: initial)
         let divergence = Self.exactDivergence(p, map: result.map)
         #expect(abs(divergence - summary.kl_divergence_exact_fine) <= 0.05 * summary.kl_divergence_exact_fine,
                 "KL \(divergence) against scikit-learn's \(summary.kl_divergence_exact_fine) at angle 0.05")

@@ -28,7 +28,7 @@ extension Bench {
         add(workload, "affinities", batch: n, try time { affinities = try embedder.affinities(features: points) })
         guard let affinities else { return }
         let pca = try PrincipalComponents(features: features.values, points: n, count: 2, on: backend)
-        let initial = pca.project(features.values, points: n).map { $0 * 1e-4 }
+        let initial = TSNESettings.initialMap(principalScores: pca.project(features.values, points: n))
         var short = TSNESettings()
         (short.iterations, short.explorationIterations) = (runs + warmup, 0)
         var stamps: [UInt64] = []

@@ -21,6 +21,15 @@ public struct TSNESettings: Hashable, Sendable {
     /// Neighbours per point, as scikit-learn takes them: 3·perplexity + 1, at most N − 1.
     public func neighbors(points: Int) -> Int { min(points - 1, Int(3 * perplexity + 1)) }
 
+    /// scikit-learn's initialization from the first two principal components' scores (N×2 row-major): scaled so
+    /// the first has standard deviation 1e-4, a random initialization's spread (scikit-learn #18018).
+    public static func initialMap(principalScores scores: [Float]) -> [Float] {
+        let first = stride(from: 0, to: scores.count, by: 2).map { Double(scores[$0]) }
+        let mean = first.reduce(0, +) / Double(max(first.count, 1))
+        let deviation = (first.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(max(first.count, 1))).squareRoot()
+        return scores.map { Float(Double($0) / max(deviation, .leastNormalMagnitude) * 1e-4) }
+    }
+
     public func learningRate(points: Int) -> Float { learningRate ?? max(Float(points) / earlyExaggeration / 4, 50) }
 
     /// Why these settings cannot embed `points` points (nil when they can): the perplexity must be in range and
