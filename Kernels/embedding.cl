@@ -85,15 +85,16 @@ __kernel void perplexity_affinities(__global const float* distances, __global fl
 // a float reduction across j by themselves without reassociating it, and this makes the order explicit.
 __kernel void tsne_forces(__global const float* map, __global const int* rowStarts, __global const int* columns,
                           __global const float* affinities, __global float* forces, __global float* partials, int N,
-                          int withDivergence) {
+                          int withDivergence, int exactRepulsion) {
     const int i = get_global_id(0);
     if (i >= N) return;
     __global const float* xs = map;
     __global const float* ys = map + N;
     const float xi = xs[i], yi = ys[i];
     float16 repulsionX = 0.0f, repulsionY = 0.0f, normalizer = 0.0f;
+    const int end = exactRepulsion ? N : 0;  // else tsne_tree_repulsion fills the repulsion
     int j = 0;
-    for (; j + 16 <= N; j += 16) {
+    for (; j + 16 <= end; j += 16) {
         const float16 dx = xi - vload16(0, xs + j), dy = yi - vload16(0, ys + j);
         const float16 q = native_recip(1.0f + dx * dx + dy * dy);
         normalizer += q;
@@ -104,7 +105,7 @@ __kernel void tsne_forces(__global const float* map, __global const int* rowStar
     float rx = sumX.s0 + sumX.s1 + sumX.s2 + sumX.s3 + sumX.s4 + sumX.s5 + sumX.s6 + sumX.s7;
     float ry = sumY.s0 + sumY.s1 + sumY.s2 + sumY.s3 + sumY.s4 + sumY.s5 + sumY.s6 + sumY.s7;
     float z = sumZ.s0 + sumZ.s1 + sumZ.s2 + sumZ.s3 + sumZ.s4 + sumZ.s5 + sumZ.s6 + sumZ.s7;
-    for (; j < N; ++j) {
+    for (; j < end; ++j) {
         const float dx = xi - xs[j], dy = yi - ys[j];
         const float q = 1.0f / (1.0f + dx * dx + dy * dy);
         z += q;
@@ -124,8 +125,37 @@ __kernel void tsne_forces(__global const float* map, __global const int* rowStar
     forces[N + i] = attractionY;
     forces[2 * N + i] = rx;
     forces[3 * N + i] = ry;
-    partials[i] = z - 1.0f;
+    partials[i] = exactRepulsion ? z - 1.0f : 0.0f;
     partials[N + i] = divergence;
+}
+
+// Global size N: Barnes-Hut repulsion on the planar map. Point i walks the quadtree (nodes: planar centre-of-mass x,
+// y, count, side; links: first child, next — depth-first, so `next` skips a subtree): a leaf, or a cell whose side
+// is below θ times its distance (side² < θ²·d², in these float operations, which the reference repeats), counts as
+// `count` bodies at its centre of mass; otherwise the walk descends. Its own leaf adds exactly 1 to Σ q̃, taken off.
+__kernel void tsne_tree_repulsion(__global const float* map, __global const float* nodes, __global const int* links,
+                                  __global float* forces, __global float* partials, int N, int M, float theta2) {
+    const int i = get_global_id(0);
+    if (i >= N) return;
+    const float xi = map[i], yi = map[N + i];
+    float repulsionX = 0.0f, repulsionY = 0.0f, normalizer = 0.0f;
+    int node = 0;
+    while (node < M) {
+        const float dx = xi - nodes[node], dy = yi - nodes[M + node];
+        const float d2 = fma(dx, dx, dy * dy), side = nodes[3 * M + node];
+        if (links[node] < 0 || side * side < theta2 * d2) {
+            const float q = 1.0f / (1.0f + d2), count = nodes[2 * M + node];
+            normalizer += count * q;
+            repulsionX += count * q * q * dx;
+            repulsionY += count * q * q * dy;
+            node = links[M + node];
+        } else {
+            node = links[node];
+        }
+    }
+    forces[2 * N + i] = repulsionX;
+    forces[3 * N + i] = repulsionY;
+    partials[i] = normalizer - 1.0f;
 }
 
 // Global size 2N, one coordinate of the 2×N map each (e = axis·N + i, as in the 4×N forces): gradient

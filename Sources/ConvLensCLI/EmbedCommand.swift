@@ -35,6 +35,10 @@ struct EmbedCommand: BackendCommand {
     @Option(parsing: .unconditional, help: "t-SNE: iterations, the first 250 with early exaggeration.") var iterations = 1000
     @Option(parsing: .unconditional, help: "t-SNE: the learning rate (default: scikit-learn's auto, max(N/48, 50)).")
     var learningRate: Float?
+    @Option(help: "t-SNE's repulsion: exact (all pairs), barnes-hut (a quadtree, --theta), or auto (exact below 10,000 points).")
+    var forces = TSNESettings.Forces.auto
+    @Option(parsing: .unconditional, help: "Barnes-Hut: a cell is one body when its side is below theta × its distance.")
+    var theta: Float = 0.5
     @Option(help: "A text file with one label per line, in image order (folder name order, or .npy rows).") var labels: String?
     @Option(parsing: .unconditional, help: "Images per batched forward (default: sized from device memory).") var batch: Int?
     @Flag(help: "Draw the images themselves at their positions.") var thumbnails = false
@@ -53,6 +57,7 @@ struct EmbedCommand: BackendCommand {
     private var settings: TSNESettings {
         var settings = TSNESettings()
         (settings.perplexity, settings.iterations, settings.learningRate) = (perplexity, iterations, learningRate)
+        (settings.forces, settings.theta) = (forces, theta)
         return settings
     }
 
@@ -197,3 +202,4 @@ struct EmbedCommand: BackendCommand {
 }
 
 extension ProjectorExport.TensorFormat: ExpressibleByArgument {}
+extension TSNESettings.Forces: ExpressibleByArgument {}

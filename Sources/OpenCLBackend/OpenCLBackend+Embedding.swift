@@ -36,17 +36,33 @@ extension OpenCLBackend {
 
     public func tsneForces(
         _ checked: Checked<TSNEGeometry>, map: Tensor, rowStarts: IndexTensor, columns: IndexTensor, affinities: Tensor,
-        forces: Tensor, partials: Tensor, divergence: Bool
+        forces: Tensor, partials: Tensor, divergence: Bool, exactRepulsion: Bool
     ) throws {
         let g = checked.geometry
         try launch(
             try kernel("tsne_forces", in: "embedding.cl"), global: [g.points],
             arguments: [.buffer(map.buffer), .buffer(rowStarts.buffer), .buffer(columns.buffer), .buffer(affinities.buffer),
-                        .buffer(forces.buffer), .buffer(partials.buffer), .int(g.points), .int(divergence ? 1 : 0)],
+                        .buffer(forces.buffer), .buffer(partials.buffer), .int(g.points), .int(divergence ? 1 : 0),
+                        .int(exactRepulsion ? 1 : 0)],
             // 12 operations per pair (the reciprocal counted once), 14 per affinity (a logarithm as 10 more).
-            cost: OpCost(flops: 12 * g.points * g.points + (divergence ? 24 : 14) * g.entries,
+            cost: OpCost(flops: (exactRepulsion ? 12 * g.points * g.points : 0) + (divergence ? 24 : 14) * g.entries,
                          bytes: OpCost.traffic(2 * g.points, 3 * g.entries, 6 * g.points)),
             detail: "\(g.points) points, \(g.entries) affinities")
+    }
+
+    public func tsneTreeRepulsion(
+        _ checked: Checked<TSNETreeGeometry>, map: Tensor, nodes: Tensor, links: IndexTensor, forces: Tensor,
+        partials: Tensor, theta: Float
+    ) throws {
+        let g = checked.geometry
+        // A walk visits some multiple of log N nodes; 60 per point stands in for the count, at 12 operations each.
+        let visits = 60 * g.points
+        try launch(
+            try kernel("tsne_tree_repulsion", in: "embedding.cl"), global: [g.points],
+            arguments: [.buffer(map.buffer), .buffer(nodes.buffer), .buffer(links.buffer), .buffer(forces.buffer),
+                        .buffer(partials.buffer), .int(g.points), .int(g.nodes), .float(theta * theta)],
+            cost: OpCost(flops: 12 * visits, bytes: OpCost.traffic(6 * visits, 5 * g.points)),
+            detail: "\(g.points) points, \(g.nodes) nodes, θ \(theta)")
     }
 
     public func tsneUpdate(

@@ -14,12 +14,27 @@ extension ReferenceBackend {
 
     public func tsneForces(
         _ checked: Checked<TSNEGeometry>, map: Tensor, rowStarts: IndexTensor, columns: IndexTensor, affinities: Tensor,
-        forces: Tensor, partials: Tensor, divergence: Bool
+        forces: Tensor, partials: Tensor, divergence: Bool, exactRepulsion: Bool
     ) throws {
         let result = ReferenceMath.tsneForces(map: map.doubles, rowStarts: rowStarts.values, columns: columns.values,
-                                              affinities: affinities.doubles, divergence: divergence, checked.geometry)
+                                              affinities: affinities.doubles, divergence: divergence,
+                                              exactRepulsion: exactRepulsion, checked.geometry)
         forces.store(result.forces)
         partials.store(result.partials)
+    }
+
+    public func tsneTreeRepulsion(
+        _ checked: Checked<TSNETreeGeometry>, map: Tensor, nodes: Tensor, links: IndexTensor, forces: Tensor,
+        partials: Tensor, theta: Float
+    ) throws {
+        let n = checked.geometry.points
+        let (repulsion, normalizers) = ReferenceMath.tsneTreeRepulsion(
+            map: map.values.map { Float($0) }, nodes: nodes.values.map { Float($0) }, links: links.values, theta: theta)
+        var (f, p) = (forces.doubles, partials.doubles)
+        f.replaceSubrange((2 * n)..<(4 * n), with: repulsion)
+        p.replaceSubrange(0..<n, with: normalizers)
+        forces.store(f)
+        partials.store(p)
     }
 
     public func tsneUpdate(

@@ -52,7 +52,7 @@ extension ReferenceMath {
     /// Per point of the 2×N map: attraction Σ_j p_ij q̃_ij (y_i − y_j) and repulsion Σ_{j≠i} q̃_ij² (y_i − y_j),
     /// q̃_ij = (1 + |y_i − y_j|²)⁻¹ (4×N: their x and y rows); and the partials (2×N): Σ_{j≠i} q̃_ij, and
     /// Σ_j p_ij log(p_ij / q̃_ij) over the affinities (0 unless `divergence`).
-    public static func tsneForces(map y: [Double], rowStarts: [Int32], columns: [Int32], affinities p: [Double], divergence: Bool,
+    public static func tsneForces(map y: [Double], rowStarts: [Int32], columns: [Int32], affinities p: [Double], divergence: Bool, exactRepulsion: Bool = true,
                                   _ g: TSNEGeometry) -> (forces: [Double], partials: [Double]) {
         let n = g.points
         var forces = [Double](repeating: 0, count: 4 * n), partials = [Double](repeating: 0, count: 2 * n)
@@ -61,7 +61,7 @@ extension ReferenceMath {
             return (1 / (1 + dx * dx + dy * dy), dx, dy)
         }
         for i in 0..<g.points {
-            for j in 0..<g.points where j != i {
+            for j in 0..<g.points where j != i && exactRepulsion {
                 let (q, dx, dy) = kernel(i, j)
                 forces[2 * n + i] += q * q * dx
                 forces[3 * n + i] += q * q * dy
@@ -75,6 +75,34 @@ extension ReferenceMath {
             }
         }
         return (forces, partials)
+    }
+
+    /// Barnes-Hut repulsion of the 2×N `map` over a `MapQuadTree` (`nodes` 4×M, `links` 2×M): the repulsion's x
+    /// and y rows (2×N) and Σ q̃ per point. The walk's decisions use the kernel's float operations (so both backends
+    /// take the same nodes); the sums are in Double.
+    public static func tsneTreeRepulsion(map: [Float], nodes: [Float], links: [Int32], theta: Float)
+        -> (repulsion: [Double], normalizers: [Double])
+    {
+        let (n, m) = (map.count / 2, nodes.count / 4), theta2 = theta * theta
+        var repulsion = [Double](repeating: 0, count: 2 * n), normalizers = [Double](repeating: 0, count: n)
+        for i in 0..<n {
+            var node = 0
+            while node < m {
+                let dx = map[i] - nodes[node], dy = map[n + i] - nodes[m + node]
+                let d2 = (dy * dy).addingProduct(dx, dx), side = nodes[3 * m + node]
+                if links[node] < 0 || side * side < theta2 * d2 {
+                    let q = 1 / (1 + Double(d2)), count = Double(nodes[2 * m + node])
+                    normalizers[i] += count * q
+                    repulsion[i] += count * q * q * Double(dx)
+                    repulsion[n + i] += count * q * q * Double(dy)
+                    node = Int(links[m + node])
+                } else {
+                    node = Int(links[node])
+                }
+            }
+            normalizers[i] -= 1
+        }
+        return (repulsion, normalizers)
     }
 
     /// One descent step (`TSNEStep`): gradient g = 4(α·attraction − repulsion / Z); gain + 0.2 where g opposes

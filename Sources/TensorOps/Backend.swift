@@ -265,7 +265,12 @@ public protocol Backend: AnyObject {
     /// t-SNE's exact forces on each point and the partial sums of its normalizer and (when asked) KL divergence.
     func tsneForces(
         _ checked: Checked<TSNEGeometry>, map: Tensor, rowStarts: IndexTensor, columns: IndexTensor, affinities: Tensor,
-        forces: Tensor, partials: Tensor, divergence: Bool
+        forces: Tensor, partials: Tensor, divergence: Bool, exactRepulsion: Bool
+    ) throws
+    /// Barnes-Hut repulsion over a `MapQuadTree`: the repulsion rows of `forces` and row 0 of `partials`.
+    func tsneTreeRepulsion(
+        _ checked: Checked<TSNETreeGeometry>, map: Tensor, nodes: Tensor, links: IndexTensor, forces: Tensor,
+        partials: Tensor, theta: Float
     ) throws
     /// One gains-and-momentum descent step of the map, in place.
     func tsneUpdate(

@@ -47,6 +47,24 @@ public struct TSNEGeometry: Hashable, Sendable {
     public var partialsShape: TensorShape { [2, points] }
 }
 
+/// The shapes of Barnes-Hut repulsion: a 2×N map and a `MapQuadTree` of M nodes (`nodes` 4×M, `links` 2×M).
+public struct TSNETreeGeometry: Hashable, Sendable {
+    public let points: Int
+    public let nodes: Int
+
+    /// - Throws: `ShapeError` unless the map is 2×N (N ≥ 2), `nodes` 4×M and `links` 2×M.
+    public init(map: TensorShape, nodes: TensorShape, links: TensorShape) throws(ShapeError) {
+        guard map.rank == 2, map[0] == 2, map[1] >= 2 else {
+            throw ShapeError(op: "tsne_tree_repulsion", message: "map \(map) must be 2×N with N ≥ 2")
+        }
+        guard nodes.rank == 2, nodes[0] == 4, nodes[1] >= 1 else {
+            throw ShapeError(op: "tsne_tree_repulsion", message: "nodes \(nodes) must be 4×M")
+        }
+        try links.require([2, nodes[1]], "links", of: "tsne_tree_repulsion")
+        (points, self.nodes) = (map[1], nodes[1])
+    }
+}
+
 /// One step of t-SNE's gradient descent, as van der Maaten's reference and scikit-learn take it: momentum, and
 /// delta-bar-delta gains (+0.2 where the gradient turned against the last update, ×0.8 where it did not).
 public struct TSNEStep: Hashable, Sendable {
@@ -87,15 +105,31 @@ extension Backend {
     /// The t-SNE forces on each point of `map` (Student-t kernel, one degree of freedom): attraction along the
     /// affinities and repulsion from every other point, exactly (O(N²)), into `forces`; and `partials`, whose row
     /// sums give the normalizer Z and, with log Z added, the KL divergence (row 1 is 0 unless `divergence`: its
-    /// logarithms cost as much as the forces).
+    /// logarithms cost as much as the forces). Without `exactRepulsion` the repulsion rows and row 0 are left at 0
+    /// for `tsneTreeRepulsion` to fill.
     public func tsneForces(map: Tensor, rowStarts: IndexTensor, columns: IndexTensor, affinities: Tensor,
-                           forces: Tensor, partials: Tensor, divergence: Bool = true) throws {
+                           forces: Tensor, partials: Tensor, divergence: Bool = true, exactRepulsion: Bool = true) throws {
         let geometry = try TSNEGeometry(map: map.shape, rowStarts: rowStarts.shape, columns: columns.shape,
                                         affinities: affinities.shape)
         try forces.shape.require(geometry.forcesShape, "forces", of: "tsne")
         try partials.shape.require(geometry.partialsShape, "partials", of: "tsne")
         try tsneForces(Checked(geometry), map: map, rowStarts: rowStarts, columns: columns, affinities: affinities,
-                       forces: forces, partials: partials, divergence: divergence)
+                       forces: forces, partials: partials, divergence: divergence, exactRepulsion: exactRepulsion)
+    }
+
+    /// Barnes-Hut repulsion (van der Maaten 2014, as scikit-learn's): each point walks `tree` (a `MapQuadTree` of
+    /// the map, uploaded) and takes a node whose side is below `theta` times its distance as one body of its
+    /// count at its centre of mass. Writes the repulsion rows of `forces` (4×N) and row 0 of `partials` (2×N).
+    public func tsneTreeRepulsion(map: Tensor, nodes: Tensor, links: IndexTensor, forces: Tensor, partials: Tensor,
+                                  theta: Float) throws {
+        let geometry = try TSNETreeGeometry(map: map.shape, nodes: nodes.shape, links: links.shape)
+        try forces.shape.require([4, geometry.points], "forces", of: "tsne_tree_repulsion")
+        try partials.shape.require([2, geometry.points], "partials", of: "tsne_tree_repulsion")
+        guard theta >= 0, theta.isFinite else {
+            throw ShapeError(op: "tsne_tree_repulsion", message: "theta \(theta) must be finite and not negative")
+        }
+        try tsneTreeRepulsion(Checked(geometry), map: map, nodes: nodes, links: links, forces: forces,
+                              partials: partials, theta: theta)
     }
 
     /// One descent step on the 2×N `map` in place: gradient 4(α·attraction − repulsion / Z) from `forces` (4×N)
@@ -125,6 +159,9 @@ public enum EmbeddingOp: OpFamily {
         AffinityCase(points: 23, neighbors: 10, scale: 3, perplexity: 4),
         AffinityCase(points: 9, neighbors: 8, scale: 2000, perplexity: 3),  // far apart: exp(−β·d) underflows unshifted
         TSNEForcesCase(points: 37, neighbors: 6),
+        TSNETreeCase(points: 150, theta: 0.5),
+        TSNETreeCase(points: 40, theta: 0),  // every walk reaches the leaves: the exact sum
+
         TSNEUpdateCase(points: 29, TSNEStep(exaggeration: 12, momentum: 0.5, learningRate: 50)),
     ]
 
@@ -205,6 +242,31 @@ public struct TSNEForcesCase: OpCase {
         let forces = try backend.makeTensor([4, points]), partials = try backend.makeTensor([2, points])
         try backend.tsneForces(map: map, rowStarts: rowStarts, columns: columnTensor, affinities: affinities,
                                forces: forces, partials: partials)
+        return [ParityOutput(name: "forces", values: try backend.download(forces).values),
+                ParityOutput(name: "partials", values: try backend.download(partials).values)]
+    }
+}
+
+/// A map of normals ×3 with a few coincident points, its `MapQuadTree`, and the repulsion the walk gives.
+public struct TSNETreeCase: OpCase {
+    public let points: Int, theta: Float
+
+    init(points: Int, theta: Float) { (self.points, self.theta) = (points, theta) }
+
+    public var op: String { "tsne_tree_repulsion" }
+    public var directions: [Direction] { [.forward] }
+    public var shapeDescription: String { "y2×\(points) θ\(theta)" }
+
+    public func run<B: Backend>(_ direction: Direction, on backend: B, seed: UInt64) throws -> [ParityOutput] {
+        var random = SeededGenerator(seed: seed)
+        var values = HostTensor.randomNormal([2, points], using: &random).values.map { $0 * 3 }
+        (values[1], values[points + 1]) = (values[0], values[points])  // points 0 and 1 coincide
+        let tree = MapQuadTree(xs: Array(values[..<points]), ys: Array(values[points...]))
+        let map = try backend.upload(HostTensor(shape: [2, points], values: values))
+        let nodes = try backend.upload(HostTensor(shape: [4, tree.count], values: tree.nodes))
+        let links = try backend.uploadIndices(tree.links, shape: [2, tree.count])
+        let forces = try backend.makeTensor([4, points]), partials = try backend.makeTensor([2, points])
+        try backend.tsneTreeRepulsion(map: map, nodes: nodes, links: links, forces: forces, partials: partials, theta: theta)
         return [ParityOutput(name: "forces", values: try backend.download(forces).values),
                 ParityOutput(name: "partials", values: try backend.download(partials).values)]
     }

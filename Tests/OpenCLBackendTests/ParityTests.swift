@@ -33,7 +33,7 @@ struct ParityCatalogTests {
             "permute backward", "irfft2 forward", "irfft2 backward", "affine_resample forward",
             "affine_resample backward", "image_penalty backward", "natural_prior backward", "add_seeded_normal forward", "adam step", "sgd step", "diversity backward",
             "polar_spectrum forward", "polar_spectrum backward", "standardize forward", "standardize backward",
-            "nearest_neighbors forward", "perplexity_affinities forward", "tsne_forces forward", "tsne_update step",
+            "nearest_neighbors forward", "perplexity_affinities forward", "tsne_forces forward", "tsne_tree_repulsion forward", "tsne_update step",
             "accumulate_absolute step",
         ]
         #expect(Set(required).subtracting(covered).isEmpty, "missing: \(Set(required).subtracting(covered))")

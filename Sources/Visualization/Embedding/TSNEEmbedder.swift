@@ -16,11 +16,12 @@ public struct TSNEResult: Sendable {
     public let iterations: Int
 }
 
-/// t-SNE on a backend, as scikit-learn's `TSNE` defines it with exact forces: the nearest-neighbour search and
-/// perplexity calibration run on the backend (the symmetrization of the sparse P on the host), then every
-/// iteration is two launches and a reduction on the backend — forces over all N² pairs, the normalizer and KL
-/// partial sums, the gains-and-momentum step — with the map downloaded only at the end. On `ReferenceBackend`
-/// the same code is the reference twin.
+/// t-SNE on a backend, as scikit-learn's `TSNE` defines it: the nearest-neighbour search and perplexity calibration
+/// run on the backend (the symmetrization of the sparse P on the host), then every iteration is two launches and a
+/// reduction on the backend — forces (repulsion over all N² pairs), the normalizer and KL partial sums, the
+/// gains-and-momentum step — with the map downloaded only at the end. With Barnes-Hut forces (`TSNESettings.forces`)
+/// each iteration also downloads the map, builds its quadtree on the host and uploads it for the repulsion's walk.
+/// On `ReferenceBackend` the same code is the reference twin.
 public final class TSNEEmbedder<B: Backend> {
     public let backend: B
     public let settings: TSNESettings
@@ -57,7 +58,7 @@ public final class TSNEEmbedder<B: Backend> {
         let affinities = try backend.upload(HostTensor(shape: [p.values.count], values: p.values))
         let forces = try backend.makeTensor([4, n]), partials = try backend.makeTensor([2, n]), sums = try backend.makeTensor([2])
         var velocity = try backend.makeTensor([2, n]), gains = try backend.makeTensor([2, n])
-        let rate = settings.learningRate(points: n)
+        let rate = settings.learningRate(points: n), tree = settings.usesTree(points: n)
         var (divergence, best, bestIteration) = (Double.nan, Double.infinity, 0)
         var iteration = 0
         while iteration < settings.iterations {
@@ -69,7 +70,15 @@ public final class TSNEEmbedder<B: Backend> {
             }
             let checks = (iteration + 1) % settings.checkInterval == 0 || iteration + 1 == settings.iterations
             try backend.tsneForces(map: map, rowStarts: rowStarts, columns: columns, affinities: affinities,
-                                   forces: forces, partials: partials, divergence: checks)
+                                   forces: forces, partials: partials, divergence: checks, exactRepulsion: !tree)
+            if tree {
+                let planar = try backend.download(map).values
+                let quadtree = MapQuadTree(xs: Array(planar[..<n]), ys: Array(planar[n...]))
+                try backend.tsneTreeRepulsion(
+                    map: map, nodes: try backend.upload(HostTensor(shape: [4, quadtree.count], values: quadtree.nodes)),
+                    links: try backend.uploadIndices(quadtree.links, shape: [2, quadtree.count]), forces: forces,
+                    partials: partials, theta: settings.theta)
+            }
             try backend.reduceForward(.sum, input: partials, output: sums, axes: 1...1)
             try backend.tsneUpdate(map: map, velocity: velocity, gains: gains, forces: forces, sums: sums, TSNEStep(
                 exaggeration: exploring ? settings.earlyExaggeration : 1, momentum: exploring ? 0.5 : 0.8, learningRate: rate))

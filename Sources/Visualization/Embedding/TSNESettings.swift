@@ -11,6 +11,30 @@ public struct TSNESettings: Hashable, Sendable {
     public var iterationsWithoutProgress = 300
     /// How often the KL divergence is computed, reported and checked for progress.
     public var checkInterval = 50
+    /// How the repulsion is computed: over all pairs, or by Barnes-Hut over a quadtree of the map.
+    public var forces = Forces.auto
+    /// Barnes-Hut's accuracy: a cell counts as one body when its side is below θ times its distance.
+    public var theta: Float = 0.5
+
+    public enum Forces: String, Sendable, CaseIterable {
+        case exact
+        case barnesHut = "barnes-hut"
+        /// Exact below `barnesHutThreshold` points, Barnes-Hut from there.
+        case auto
+    }
+
+    /// Where Barnes-Hut becomes the faster: measured with `convlens bench --suite embed`-sized runs on PoCL (see
+    /// BENCHMARKS.md's t-SNE sitting); exact forces cost N² per iteration, the tree N log N plus its build on the host.
+    public static let barnesHutThreshold = 10_000
+
+    /// Whether a run of `points` points walks a quadtree.
+    public func usesTree(points: Int) -> Bool {
+        switch forces {
+        case .exact: false
+        case .barnesHut: true
+        case .auto: points >= Self.barnesHutThreshold
+        }
+    }
 
     public init() {}
 
@@ -41,6 +65,7 @@ public struct TSNESettings: Hashable, Sendable {
         guard iterations > explorationIterations, explorationIterations >= 0 else {
             return "--iterations must exceed the \(explorationIterations) of early exaggeration, got \(iterations)"
         }
+        guard theta >= 0 && theta <= 1 else { return "--theta must be from 0 to 1, got \(theta)" }
         if let learningRate, !(learningRate > 0 && learningRate.isFinite) {
             return "--learning-rate must be positive, got \(learningRate)"
         }
