@@ -113,9 +113,9 @@ struct EmbedCommand: BackendCommand {
         let n = names.count
         guard n >= 3 else { throw CommandError("embedding needs at least 3 readable images; '\(input)' gave \(n)") }
         if method == .tsne, let problem = settings.problem(points: n) { throw CommandError(problem) }
-        let readable = Set(failures.map(\.path))
+        let unreadable = Set(failures.map(\.path))
         let labelling = try Labelling(given: givenLabels, folderClasses: inputs.classes, files: inputs.files,
-                                      readable: { !readable.contains($0) }, predictions: features.predictions, count: n)
+                                      readable: { !unreadable.contains($0) }, predictions: features.predictions, count: n)
         print("\(n) images, \(features.dimensions) features each; labels: \(labelling.source)")
 
         let pca = try PrincipalComponents(features: features.values, points: n, count: 2, on: backend)
@@ -143,6 +143,10 @@ struct EmbedCommand: BackendCommand {
                 }
             }
             (map, iterationsRun) = (result.map, result.iterations)
+            if result.iterations < settings.iterations {  // the bar stopped short of its end: close its line
+                print("\nstopped after \(result.iterations) iterations: the KL divergence had not fallen in "
+                      + "\(settings.iterationsWithoutProgress)")
+            }
             print(String(format: "t-SNE: %d iterations, KL divergence %.4f, %.2f s", result.iterations, result.divergence,
                          Date().timeIntervalSince(start)))
         }
