@@ -198,10 +198,8 @@ struct EmbedCommand: BackendCommand {
     /// Images per batch from the device's memory: every activation of one image twice over, within a quarter of
     /// the device; at most 256. 64 without a memory figure.
     static func batchSize<B: Backend>(graph: Graph, imageShape: TensorShape, backend: B) -> Int {
-        guard let capacity = backend.memoryCapacity, let shapes = try? graph.inferShapes(input: imageShape, through: nil)
-        else { return 64 }
-        let perImage = max(1, 4 * 2 * shapes.values.reduce(0) { $0 + $1.count })
-        return max(1, min(256, capacity / 4 / perImage))
+        graph.imagesFitting(capacity: backend.memoryCapacity, imageShape: imageShape, copies: 2, share: 4, limit: 256,
+                            fallback: 64)
     }
 }
 

@@ -1,6 +1,18 @@
 import TensorOps
 
 extension Graph {
+    /// Images of `imageShape` (any batch; one image counts) that fit in `1/share` of `capacity` bytes when each
+    /// holds `copies` float32 copies of every value of the graph, at least 1 and at most `limit`; `fallback` when
+    /// there is no capacity figure or the shapes cannot be inferred. How batched commands size their batches.
+    public func imagesFitting(capacity: Int?, imageShape: TensorShape, copies: Int, share: Int, limit: Int,
+                              fallback: Int) -> Int {
+        guard let capacity,
+            let shapes = try? inferShapes(input: TensorShape([1] + imageShape.dimensions.dropFirst()), through: nil)
+        else { return fallback }
+        let perImage = max(1, 4 * copies * shapes.values.reduce(0) { $0 + $1.count })
+        return max(1, min(limit, capacity / share / perImage))
+    }
+
     /// The shape of every activation when the input has `inputShape`, checking every node's shapes on the way;
     /// with a `target` value, only of the nodes it depends on (layers above it may not accept this input size).
     ///

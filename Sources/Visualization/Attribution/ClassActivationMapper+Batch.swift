@@ -84,10 +84,7 @@ extension ClassActivationMapper {
     /// Images per batch from the device's memory: every activation and gradient of one image, three times over for
     /// buffers kept between calls, within half the device; at most 64. 16 without a memory figure.
     public static func batchSize(graph: Graph, imageShape: TensorShape, backend: B) -> Int {
-        guard let capacity = backend.memoryCapacity,
-            let shapes = try? graph.inferShapes(input: TensorShape([1] + imageShape.dimensions.dropFirst()), through: nil)
-        else { return 16 }
-        let perImage = max(1, 4 * 3 * shapes.values.reduce(0) { $0 + $1.count })
-        return max(1, min(64, capacity / 2 / perImage))
+        graph.imagesFitting(capacity: backend.memoryCapacity, imageShape: imageShape, copies: 3, share: 2, limit: 64,
+                            fallback: 16)
     }
 }
