@@ -82,7 +82,7 @@ struct TuneCommand: ParsableCommand {
             }
         }
         let tuned = TunedConvolutions(device: device, measured: ISO8601DateFormatter().string(from: Date()),
-                                      matmulTiling: tile, convolutions: measurements)
+                                      matmulTiling: tile, localTilings: nil, convolutions: measurements)
         try tuned.save(for: device)
         print("\nwrote \(file.path): \(measurements.count) passes, \(changed) choose other than the default rules")
     }

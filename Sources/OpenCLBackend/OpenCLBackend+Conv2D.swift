@@ -44,9 +44,20 @@ extension OpenCLBackend {
                 ) { _, _ in MatrixView(buffer: weight.buffer, rowStride: g.columnRows) }
                 return
             case .im2colGemm:
-                try im2colGemmForward(input: input, weight: weight, bias: bias, output: output, g, epilogue: fused)
+                try im2colGemmForward(input: input, weight: weight, bias: bias, output: output, g, epilogue: fused,
+                                      engine: .registerTiled)
                 return
-            case .gemmCol2im:
+            case .gemmLocal:
+                try im2colGemmForward(input: input, weight: weight, bias: bias, output: output, g, epilogue: fused,
+                                      engine: .local)
+                return
+            case .implicitGemmLocal:
+                try localImplicitGemmForward(input: input, weight: weight, bias: bias, output: output, g,
+                                             epilogue: fused)
+                return
+            case .winograd4x4:
+                throw ConvPlanError(algorithm: algorithm, pass: .forward, geometry: g)
+            case .gemmCol2im, .splitK:
                 throw ConvPlanError(algorithm: algorithm, pass: .forward, geometry: g)
             }
             if let residual { try binaryForward(.add, output, residual, output: output) }
@@ -84,8 +95,15 @@ extension OpenCLBackend {
                 try implicitGemmBackwardInput(gradOutput: gradOutput, weight: weight, gradInput: gradInput, g)
             case .im2colGemm:
                 try im2colGemmBackwardInput(gradOutput: gradOutput, weight: weight, gradInput: gradInput, g)
-            case .gemmCol2im:
-                try gemmCol2imBackwardInput(gradOutput: gradOutput, weight: weight, gradInput: gradInput, g)
+            case .gemmCol2im, .gemmLocal:
+                try gemmCol2imBackwardInput(gradOutput: gradOutput, weight: weight, gradInput: gradInput, g,
+                                            engine: algorithm == .gemmLocal ? .local : .registerTiled)
+            case .implicitGemmLocal:
+                try localImplicitGemmBackwardInput(gradOutput: gradOutput, weight: weight, gradInput: gradInput, g)
+            case .winograd4x4:
+                throw ConvPlanError(algorithm: algorithm, pass: .backwardInput, geometry: g)
+            case .splitK:
+                throw ConvPlanError(algorithm: algorithm, pass: .backwardInput, geometry: g)
             }
         }
     }
@@ -113,9 +131,12 @@ extension OpenCLBackend {
                     try conv2dKernel("conv2d_backward_weight", g, hasBias: false),
                     global: [g.kernelHeight * g.kernelWidth, g.inChannelsPerGroup, g.outChannels],
                     arguments: arguments, cost: g.backwardWeightCost(hasBias: false), detail: "\(g)")
-            case .im2colGemm:
-                try im2colGemmBackwardWeight(gradOutput: gradOutput, input: input, gradWeight: gradWeight, g)
-            case .depthwiseRows, .winograd, .implicitGemm, .gemmCol2im:
+            case .im2colGemm, .gemmLocal:
+                try im2colGemmBackwardWeight(gradOutput: gradOutput, input: input, gradWeight: gradWeight, g,
+                                             engine: algorithm == .gemmLocal ? .local : .registerTiled)
+            case .splitK:
+                try splitKBackwardWeight(gradOutput: gradOutput, input: input, gradWeight: gradWeight, g)
+            case .depthwiseRows, .winograd, .implicitGemm, .gemmCol2im, .implicitGemmLocal, .winograd4x4:
                 throw ConvPlanError(algorithm: algorithm, pass: .backwardWeight, geometry: g)
             }
             if let gradBias {
@@ -130,7 +151,7 @@ extension OpenCLBackend {
     /// Per image and group: y = W · col, col = im2col(x); a pointwise convolution reads x itself, one launch per
     /// group for every image.
     private func im2colGemmForward(input: Tensor, weight: Tensor, bias: Tensor?, output: Tensor, _ g: Conv2DGeometry,
-                                   epilogue: KernelEpilogue) throws
+                                   epilogue: KernelEpilogue, engine: ProductEngine) throws
     {
         let (rows, terms, positions) = (g.outChannelsPerGroup, g.columnRows, g.outHeight * g.outWidth)
         if g.isPointwise {
@@ -140,7 +161,7 @@ extension OpenCLBackend {
                     MatrixView(buffer: input.buffer, offset: group * terms * positions, rowStride: positions),
                     into: MatrixView(buffer: output.buffer, offset: group * rows * positions, rowStride: positions),
                     bias: bias?.buffer, biasOffset: group * rows, m: rows, n: positions, k: terms,
-                    batch: g.pointwiseImages(backward: false), epilogue: epilogue)
+                    batch: g.pointwiseImages(backward: false), epilogue: epilogue, engine: engine)
             }
             return
         }
@@ -151,15 +172,16 @@ extension OpenCLBackend {
                     MatrixView(buffer: weight.buffer, offset: group * rows * terms, rowStride: terms), columns,
                     into: MatrixView(buffer: output.buffer, offset: (image * g.outChannels + group * rows) * positions,
                                      rowStride: positions),
-                    bias: bias?.buffer, biasOffset: group * rows, m: rows, n: positions, k: terms, epilogue: epilogue)
+                    bias: bias?.buffer, biasOffset: group * rows, m: rows, n: positions, k: terms, epilogue: epilogue,
+                    engine: engine)
             }
         }
     }
 
     /// Per image and group: dcol = Wᵀ · dy, then dx = col2im(dcol); a pointwise convolution writes dx itself, one
     /// launch per group for every image.
-    private func gemmCol2imBackwardInput(gradOutput: Tensor, weight: Tensor, gradInput: Tensor, _ g: Conv2DGeometry)
-        throws
+    private func gemmCol2imBackwardInput(gradOutput: Tensor, weight: Tensor, gradInput: Tensor, _ g: Conv2DGeometry,
+                                         engine: ProductEngine) throws
     {
         let (rows, terms, positions) = (g.outChannelsPerGroup, g.columnRows, g.outHeight * g.outWidth)
         let inPlane = g.inHeight * g.inWidth
@@ -178,7 +200,7 @@ extension OpenCLBackend {
                     a, transposedA: transposedA,
                     MatrixView(buffer: gradOutput.buffer, offset: group * rows * positions, rowStride: positions),
                     into: MatrixView(buffer: gradInput.buffer, offset: group * terms * positions, rowStride: positions),
-                    m: terms, n: positions, k: rows, batch: g.pointwiseImages(backward: true))
+                    m: terms, n: positions, k: rows, batch: g.pointwiseImages(backward: true), engine: engine)
             }
             return
         }
@@ -190,7 +212,7 @@ extension OpenCLBackend {
                     a, transposedA: transposedA,
                     MatrixView(buffer: gradOutput.buffer, offset: (image * g.outChannels + group * rows) * positions,
                                rowStride: positions),
-                    into: dcol, m: terms, n: positions, k: rows)
+                    into: dcol, m: terms, n: positions, k: rows, engine: engine)
                 try launch(
                     try conv2dKernel("conv2d_col2im", g, hasBias: false, file: "im2col.cl"),
                     global: [g.inHeight, g.inChannelsPerGroup],
@@ -204,8 +226,8 @@ extension OpenCLBackend {
     /// Per group: dWᵀ = Σ_images col · dyᵀ (col from im2col, or x itself for a pointwise convolution), each image's
     /// product added to the sum of those before it; then dW = (dWᵀ)ᵀ. Both operands of the product are then read
     /// along their rows.
-    private func im2colGemmBackwardWeight(gradOutput: Tensor, input: Tensor, gradWeight: Tensor, _ g: Conv2DGeometry)
-        throws
+    private func im2colGemmBackwardWeight(gradOutput: Tensor, input: Tensor, gradWeight: Tensor, _ g: Conv2DGeometry,
+                                          engine: ProductEngine) throws
     {
         let (rows, terms, positions) = (g.outChannelsPerGroup, g.columnRows, g.outHeight * g.outWidth)
         let tile = matmulTiling.columns
@@ -222,7 +244,8 @@ extension OpenCLBackend {
                     let gradient = MatrixView(buffer: gradOutput.buffer,
                                               offset: (image * g.outChannels + group * rows) * positions, rowStride: positions)
                     try transpose(gradient, rows: rows, columns: positions, into: gradientT)
-                    try matmul(col, gradientT, into: sumT, m: terms, n: rows, k: positions, accumulate: image > 0)
+                    try matmul(col, gradientT, into: sumT, m: terms, n: rows, k: positions, accumulate: image > 0,
+                               engine: engine)
                 }
                 try transpose(sumT, rows: terms, columns: rows,
                               into: MatrixView(buffer: gradWeight.buffer, offset: group * rows * terms, rowStride: terms))

@@ -82,15 +82,22 @@ extension OpenCLBackend {
     /// c = a·b (a transposed when `transposedA`: a is then stored K×M) over m × n results and k terms, plus
     /// `bias[biasOffset + row]` when given (`bias[biasOffset + column]` with `biasPerColumn`), added to what c holds
     /// when `accumulate`, then `epilogue` (its residual laid out as c). With a `batch`, one launch runs
-    /// `batch.count` such products, product z with each matrix's offset moved on by z times its stride.
+    /// `batch.count` such products, product z with each matrix's offset moved on by z times its stride. `engine`
+    /// names the kernel (nil: the device's `tuning.productEngine`).
     func matmul(
         _ a: MatrixView, transposedA: Bool = false, _ b: MatrixView, into c: MatrixView, bias: DeviceBuffer? = nil,
         biasOffset: Int = 0, biasPerColumn: Bool = false, m: Int, n: Int, k: Int, accumulate: Bool = false,
-        batch: MatmulBatch = .single, epilogue: KernelEpilogue = .none
+        batch: MatmulBatch = .single, epilogue: KernelEpilogue = .none, engine: ProductEngine? = nil
     ) throws {
+        let biasKind = bias == nil ? 0 : (biasPerColumn ? 2 : 1)
+        if (engine ?? tuning.productEngine) == .local {
+            precondition(b.panelStride == nil, "matmul_local reads B unpacked")
+            return try localMatmul(a, transposedA: transposedA, b, into: c, bias: bias, biasOffset: biasOffset,
+                                   biasKind: biasKind, m: m, n: n, k: k, accumulate: accumulate, batch: batch,
+                                   epilogue: epilogue)
+        }
         let tiling = productTiling(m: m, n: n)
         precondition(b.panelStride == nil || b.rowStride == tiling.columns, "B packed for another tile width")
-        let biasKind = bias == nil ? 0 : (biasPerColumn ? 2 : 1)
         guard let chunk = tiling.termsPerLaunch, k > chunk else {
             return try launchMatmul(tiling, a, transposedA: transposedA, b, into: c, bias: bias, biasOffset: biasOffset,
                                     biasKind: biasKind, m: m, n: n, k: k, accumulate: accumulate, batch: batch,
@@ -153,7 +160,9 @@ extension OpenCLBackend {
     /// `tuning.packedProductMinimumTerms`, whose unpacked B stays in cache anyway.
     func packedPanels(of weight: DeviceBuffer, rows: Int, columns: Int, transposed: Bool, m: Int) throws -> MatrixView? {
         let (k, n) = transposed ? (columns, rows) : (rows, columns)
-        guard weight.isConstant, let minimum = tuning.packedProductMinimumTerms, k >= minimum else { return nil }
+        guard tuning.productEngine == .registerTiled, weight.isConstant, let minimum = tuning.packedProductMinimumTerms,
+              k >= minimum
+        else { return nil }
         let tiling = productTiling(m: m, n: n)
         let width = tiling.columns
         let panels = (n + width - 1) / width

@@ -77,7 +77,7 @@ public final class OpenCLBackend: Backend, @unchecked Sendable {
         } else {
             tuned = environment[TunedConvolutions.variable] == "off" ? nil : try TunedConvolutions.load(for: device)
             let defaults = DeviceTuning.defaults(for: DeviceClass(device))
-            self.tuning = tuned?.matmulTiling.map(defaults.with) ?? defaults
+            self.tuning = (tuned?.matmulTiling.map(defaults.with) ?? defaults).with(tuned?.localTilings ?? [])
         }
         var forced: ConvAlgorithm?
         if let name = environment[Self.convAlgorithmVariable], !name.isEmpty {

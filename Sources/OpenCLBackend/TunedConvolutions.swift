@@ -30,13 +30,17 @@ public struct TunedConvolutions: Codable, Sendable {
     /// The matrix-product tile that measured fastest, with the default's and its own median milliseconds over the
     /// tune's products; nil keeps the device class's tiles.
     public var matmulTiling: TunedTiling?
+    /// The local-tile defines per shape class (`convlens tune --local`); nil in files written before them.
+    public var localTilings: [TunedLocalTiling]?
     public var convolutions: [Measurement]
 
-    public init(device: OpenCLDevice, measured: String, matmulTiling: TunedTiling?, convolutions: [Measurement]) {
+    public init(device: OpenCLDevice, measured: String, matmulTiling: TunedTiling?, localTilings: [TunedLocalTiling]?,
+                convolutions: [Measurement]) {
         self.device = device.name
         self.driver = device.driverVersion
         self.measured = measured
         self.matmulTiling = matmulTiling
+        self.localTilings = localTilings
         self.convolutions = convolutions
     }
 
@@ -95,6 +99,21 @@ public struct TunedTiling: Codable, Sendable {
         guard let tiling else { return "the device class's tiles (no candidate was 5 % faster)" }
         return "\(tiling.rows)×\(tiling.columns) (vectors of \(tiling.vectorWidth))"
             + (tiling.termsPerLaunch.map { ", \($0) terms per launch" } ?? "")
+    }
+}
+
+/// The local tiling `convlens tune` chose for one shape class, with the default's and its own median milliseconds
+/// over the tune's products of that class and how many candidates it timed.
+public struct TunedLocalTiling: Codable, Sendable {
+    public let shapeClass: LocalShapeClass
+    public let tiling: LocalTiling
+    public let defaultMilliseconds: Double
+    public let milliseconds: Double
+    public let candidates: Int
+
+    public var description: String {
+        String(format: "%@: %@, %.3f ms against the default's %.3f (%d candidates)", shapeClass.description,
+               tiling.description, milliseconds, defaultMilliseconds, candidates)
     }
 }
 

@@ -65,6 +65,22 @@ public struct DeviceTuning: Sendable {
     var im2colRunFloats = 256
     /// Padded-input floats per conv2d_pad_input work-item (implicit GEMM's copy).
     var padRunFloats = 4096
+    /// The kernel behind `matmul` where a caller does not name one (linear layers, Winograd's products, the
+    /// inverse DFT); `ConvAlgorithm.gemmLocal` and `im2colGemm` name theirs.
+    var productEngine = ProductEngine.registerTiled
+    /// local_tile.h's defines where `convlens tune` measured nothing for the shape class.
+    var localTiling = LocalTiling(mwg: 32, nwg: 32, kwg: 16, mdimc: 8, ndimc: 8, vwm: 4, vwn: 4)
+    /// What `convlens tune` measured fastest per shape class.
+    var tunedLocalTilings: [LocalShapeClass: LocalTiling] = [:]
+    /// The split-K weight gradient splits its sum until the work-groups number this many per compute unit...
+    var splitKGroupsPerComputeUnit = 4
+    /// ...while every split keeps at least this many local-memory steps of KWG terms.
+    var splitKMinimumSteps = 1
+
+    /// The local tiling for a product of `shapeClass`.
+    func localTiling(for shapeClass: LocalShapeClass) -> LocalTiling {
+        tunedLocalTilings[shapeClass] ?? localTiling
+    }
 
     /// These parameters with the tile `convlens tune` chose as the only matrix-product tile (unchanged where it kept
     /// the defaults).
@@ -72,6 +88,13 @@ public struct DeviceTuning: Sendable {
         guard let tiling = tile.tiling else { return self }
         var tuning = self
         tuning.matmulTilings = [tiling]
+        return tuning
+    }
+
+    /// These parameters with the local tilings `convlens tune` measured per shape class.
+    public func with(_ local: [TunedLocalTiling]) -> DeviceTuning {
+        var tuning = self
+        for entry in local { tuning.tunedLocalTilings[entry.shapeClass] = entry.tiling }
         return tuning
     }
 
@@ -130,6 +153,13 @@ public struct DeviceTuning: Sendable {
     /// 2048 → 512 layer took 2.24 ms against 1.23, the 512 → 2048 one 1.33 against 1.13, the 3×3 512 → 512 one
     /// 2.53 either way; one vector of columns per row leaves too few sums per loaded value.
     ///
+    /// Local tiles (conv_local.cl, gemm_local.cl): on a GPU 64 × 64 blocks of 16 × 16 work-items, 4 × 4 sums each,
+    /// 16 terms per step, the shape CLBlast's xgemm starts its tuning from; not yet measured on a GPU (issue 22's
+    /// sitting will). The GPU's products and convolutions take them by default: the register tiles were measured at
+    /// 0.01–0.19× cuDNN on an H100's weight gradients. On a CPU they run only where forced or tuned (PoCL runs a
+    /// work-group's items in loops between barriers): 32 × 32 blocks of 8 × 8, and split-K down to one step per
+    /// split, so that `convlens verify`'s small weight gradients take several splits.
+    ///
     /// im2col runs of at least 256 floats per work-item (2 rows of a 224-wide map, 10 of a 28-wide one): on
     /// ResNet's 3×3 stride-2 layer (28 × 28 outputs) the lowering went from 0.42–0.55 ms with one row per work-item
     /// to 0.35–0.43 ms.
@@ -161,7 +191,9 @@ public struct DeviceTuning: Sendable {
             DeviceTuning(
                 matmulTilings: [MatmulTiling(rows: 4, vectorWidth: 4, vectors: 1, rowMajorOrder: false,
                                              local: [16, 8], batchLocal: 1)],
-                implicitGemmMaximumColumnPadding: nil)
+                implicitGemmMaximumColumnPadding: nil, productEngine: .local,
+                localTiling: LocalTiling(mwg: 64, nwg: 64, kwg: 16, mdimc: 16, ndimc: 16, vwm: 4, vwn: 4),
+                splitKMinimumSteps: 16)
         }
     }
 }

@@ -32,6 +32,20 @@ public enum ConvAlgorithm: String, Sendable, CaseIterable, Codable, CustomString
     /// The input gradient as gemm.cl's Wᵀ · dy into a column matrix, folded back by col2im (any geometry; a
     /// pointwise convolution writes dx directly).
     case gemmCol2im = "gemm_col2im"
+    /// The GPU-shaped product (gemm_local.cl: work-group tiles staged through local memory, register blocks, the
+    /// tile sizes as build defines) behind im2col: forward and weight gradient as `im2colGemm`, the input gradient
+    /// as `gemmCol2im`. Any geometry.
+    case gemmLocal = "gemm_local"
+    /// conv_local.cl: the same work-group tiles, the product's operand gathered from the input itself as the tiles
+    /// are filled (no im2col matrix, no padded copy). Forward and input gradient, any geometry.
+    case implicitGemmLocal = "implicit_gemm_local"
+    /// conv_local.cl's weight gradient: dy and x read in place, the sum over images and positions split into
+    /// chunks that work-groups take in parallel, their partial sums added in a second pass in a fixed order. Any
+    /// geometry.
+    case splitK = "split_k"
+    /// winograd.cl, F(4×4, 3×3): 6×6 input patches, 36 products, 4× fewer multiplications than direct. The shapes
+    /// of `winograd`.
+    case winograd4x4 = "winograd_4x4"
 
     public var description: String { rawValue }
 
@@ -41,13 +55,16 @@ public enum ConvAlgorithm: String, Sendable, CaseIterable, Codable, CustomString
         case (.direct, _): true
         case (.depthwise, _): g.isDepthwise
         case (.depthwiseRows, .forward), (.depthwiseRows, .backwardInput): g.isDepthwise && g.depthwiseRowsFit
-        case (.winograd, .forward): g.suitsWinograd
-        case (.winograd, .backwardInput): g.suitsWinograd && g.hasTransposableWindow
+        case (.winograd, .forward), (.winograd4x4, .forward): g.suitsWinograd
+        case (.winograd, .backwardInput), (.winograd4x4, .backwardInput): g.suitsWinograd && g.hasTransposableWindow
         case (.implicitGemm, .forward): g.parameters.stride.width <= 2
         case (.implicitGemm, .backwardInput): g.hasTransposableWindow
         case (.im2colGemm, .forward), (.im2colGemm, .backwardWeight): true
         case (.im2colGemm, .backwardInput): g.hasTransposableWindow
         case (.gemmCol2im, .backwardInput): true
+        case (.gemmLocal, _), (.implicitGemmLocal, .forward), (.implicitGemmLocal, .backwardInput),
+             (.splitK, .backwardWeight):
+            true
         default: false
         }
     }
@@ -76,7 +93,7 @@ extension Conv2DGeometry {
             && [p.padding.left, p.padding.right].allSatisfy { $0 <= kernelWidth - 1 }
     }
 
-    /// The shapes F(2×2, 3×3) computes: a 3×3 window, stride 1, no dilation, one group. (The input gradient also
+    /// The shapes F(2×2, 3×3) and F(4×4, 3×3) compute: a 3×3 window, stride 1, no dilation, one group. (The input gradient also
     /// needs padding of at most 2 on every side, `hasTransposableWindow`.)
     public var suitsWinograd: Bool {
         kernelHeight == 3 && kernelWidth == 3 && parameters.stride == Size2D(1) && parameters.dilation == Size2D(1)
