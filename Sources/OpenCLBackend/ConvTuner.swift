@@ -86,7 +86,7 @@ public struct ConvTuner {
                     try backend.matmul(MatrixView(buffer: a.buffer, rowStride: product.k),
                                        MatrixView(buffer: b.buffer, rowStride: product.n),
                                        into: MatrixView(buffer: c.buffer, rowStride: product.n),
-                                       m: product.m, n: product.n, k: product.k)
+                                       m: product.m, n: product.n, k: product.k, engine: .registerTiled)
                 }
             }
             if tiling == defaults.matmulTilings[0] { defaultMilliseconds = total }
@@ -142,7 +142,7 @@ public struct ConvTuner {
 
     /// Median wall-clock milliseconds of `runs` calls of `body` (each waiting for the device) after `warmup` untimed
     /// ones (at least one, which builds the kernels); the first timed call's alone when it exceeds `cutoff`.
-    private func median(_ backend: OpenCLBackend, cutoff: Double = .infinity, _ body: () throws -> Void) throws -> Double {
+    func median(_ backend: OpenCLBackend, cutoff: Double = .infinity, _ body: () throws -> Void) throws -> Double {
         func timed() throws -> Double {
             let start = DispatchTime.now().uptimeNanoseconds
             try body()

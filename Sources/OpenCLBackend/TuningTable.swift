@@ -68,8 +68,12 @@ public struct DeviceTuning: Sendable {
     /// The kernel behind `matmul` where a caller does not name one (linear layers, Winograd's products, the
     /// inverse DFT); `ConvAlgorithm.gemmLocal` and `im2colGemm` name theirs.
     var productEngine = ProductEngine.registerTiled
+    /// Whether convolutions take the local-tile kernels by default: implicit_gemm_local forward and backward-input,
+    /// split_k for the weight gradient (Winograd, gemm_local and the others where `convlens tune` measured them
+    /// faster).
+    var convolutionsOnLocalTiles = false
     /// local_tile.h's defines where `convlens tune` measured nothing for the shape class.
-    var localTiling = LocalTiling(mwg: 32, nwg: 32, kwg: 16, mdimc: 8, ndimc: 8, vwm: 4, vwn: 4)
+    var localTiling = LocalTiling(mwg: 64, nwg: 64, kwg: 32, mdimc: 8, ndimc: 8, vwm: 4, vwn: 4)
     /// What `convlens tune` measured fastest per shape class.
     var tunedLocalTilings: [LocalShapeClass: LocalTiling] = [:]
     /// The split-K weight gradient splits its sum until the work-groups number this many per compute unit...
@@ -157,8 +161,11 @@ public struct DeviceTuning: Sendable {
     /// 16 terms per step, the shape CLBlast's xgemm starts its tuning from; not yet measured on a GPU (issue 22's
     /// sitting will). The GPU's products and convolutions take them by default: the register tiles were measured at
     /// 0.01–0.19× cuDNN on an H100's weight gradients. On a CPU they run only where forced or tuned (PoCL runs a
-    /// work-group's items in loops between barriers): 32 × 32 blocks of 8 × 8, and split-K down to one step per
-    /// split, so that `convlens verify`'s small weight gradients take several splits.
+    /// work-group's items in loops between barriers): 64 × 64 blocks of 8 × 8 work-items, 8 × 8 sums each, 32 terms
+    /// per step, which `convlens tune --local` measured 4–10× faster than 32 × 32 blocks of 4 × 4 sums per item on
+    /// every shape class of the bench's layers (2-core Xeon, AVX-512, batch 1; e.g. VGG-16 conv1_2's im2col product
+    /// 107 ms against 1119); and split-K down to one step per split, so that `convlens verify`'s small weight
+    /// gradients take several splits.
     ///
     /// im2col runs of at least 256 floats per work-item (2 rows of a 224-wide map, 10 of a 28-wide one): on
     /// ResNet's 3×3 stride-2 layer (28 × 28 outputs) the lowering went from 0.42–0.55 ms with one row per work-item
@@ -191,7 +198,7 @@ public struct DeviceTuning: Sendable {
             DeviceTuning(
                 matmulTilings: [MatmulTiling(rows: 4, vectorWidth: 4, vectors: 1, rowMajorOrder: false,
                                              local: [16, 8], batchLocal: 1)],
-                implicitGemmMaximumColumnPadding: nil, productEngine: .local,
+                implicitGemmMaximumColumnPadding: nil, productEngine: .local, convolutionsOnLocalTiles: true,
                 localTiling: LocalTiling(mwg: 64, nwg: 64, kwg: 16, mdimc: 16, ndimc: 16, vwm: 4, vwn: 4),
                 splitKMinimumSteps: 16)
         }

@@ -34,7 +34,9 @@ struct ConvPlannerTests {
 
     /// On a CPU, the catalog's implicit-GEMM shapes (rows of 30–32 outputs) take the kernel, forward and, at
     /// stride 1, backward-input; 1×1 windows do not, nor 14-wide rows where the tile is 32 or 48 columns wide
-    /// (AVX-512: mostly padding), while AVX2's 16-column tile pads them by 1/7 and takes them. A GPU never does.
+    /// (AVX-512: mostly padding), while AVX2's 16-column tile pads them by 1/7 and takes them. A GPU takes the
+    /// local-tile kernels instead: implicit_gemm_local forward and backward-input, split_k for the weight gradient,
+    /// but for depthwise layers (their own kernels) and narrow groups (direct).
     @Test func implicitGemmWhereItsTilesFitTheRows() throws {
         let strideTwo = try Self.geometry([1, 6, 20, 64], [10, 6, 3, 3], Conv2DParameters(stride: Size2D(2), padding: Padding2D(1)))
         let stem = try Self.geometry([1, 3, 30, 62], [8, 3, 7, 7], Conv2DParameters(stride: Size2D(2), padding: Padding2D(3)))
@@ -51,7 +53,15 @@ struct ConvPlannerTests {
             #expect(planner.algorithm(.forward, projection) == .im2colGemm)
         }
         let gpu = ConvPlanner(tuning: .defaults(for: .gpu))
-        #expect([strideTwo, stem, wide, narrow].allSatisfy { gpu.algorithm(.forward, $0) == .im2colGemm })
+        for g in [strideTwo, stem, wide, narrow, projection] {
+            #expect(gpu.algorithm(.forward, g) == .implicitGemmLocal)
+            #expect(gpu.algorithm(.backwardInput, g) == .implicitGemmLocal)
+            #expect(gpu.algorithm(.backwardWeight, g) == .splitK)
+        }
+        let depthwise = try Self.geometry([1, 8, 16, 16], [8, 1, 3, 3], Conv2DParameters(padding: Padding2D(1), groups: 8))
+        let narrowGroups = try Self.geometry([1, 8, 16, 16], [8, 2, 3, 3], Conv2DParameters(padding: Padding2D(1), groups: 4))
+        #expect(![ConvAlgorithm.implicitGemmLocal, .splitK].contains(gpu.algorithm(.forward, depthwise)))
+        #expect(gpu.algorithm(.backwardWeight, narrowGroups) == .direct)
     }
 
     /// Winograd from 128 channels and 256 tiles on; depthwise layers take their own kernels; narrow groups the
