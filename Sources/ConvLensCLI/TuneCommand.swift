@@ -14,15 +14,19 @@ struct TuneCommand: ParsableCommand {
             First times each candidate register tile of the matrix product on the layers' products (the device \
             class's default among them). On a GPU (or with --local), then searches the local-tile kernels' defines \
             (work-group block, its shape, terms per step, vector widths, padding) per shape class: a fixed first \
-            set, then --local-samples drawn at random until --minutes have passed, as CLBlast's tuner does. Then, \
-            with the winners, times every algorithm that computes each pass of each layer: the bench's convolution \
-            layers at --batches, and every convolution of each --model at its input size. The winners are written beside the program cache, keyed by device and driver \
-            (~/.cache/convlens/tuning), and the planner takes them for those exact shapes from then on; other shapes \
-            keep the device class's rules. CONVLENS_TUNING=off ignores the file; --clear deletes it.
+            set, then --local-samples drawn at random until half of --minutes has passed, as CLBlast's tuner \
+            does. Then, with the winners, times every algorithm that computes each pass of each layer: the bench's \
+            convolution layers at --batches, and every convolution of each --model at its input size. The winners \
+            are written beside the program cache, keyed by device and driver (~/.cache/convlens/tuning), and the \
+            planner takes them for those exact shapes from then on; other shapes keep the device class's rules. \
+            CONVLENS_TUNING=off ignores the file; --clear deletes it.
             """)
 
     @Option(help: ArgumentHelp("Also tune this model's convolutions (repeatable).", valueName: "model.onnx"))
     var model: [String] = []
+
+    @Option(help: ArgumentHelp("Only the bench's layers whose name contains this (e.g. conv3_1).", valueName: "name"))
+    var layer: String?
 
     @Option(help: "Batch sizes for the bench's layers and the models.")
     var batches: [Int] = [1, 8]
@@ -42,8 +46,11 @@ struct TuneCommand: ParsableCommand {
     @Option(help: "Candidates drawn at random for the local tiles, after the fixed first set.")
     var localSamples = 24
 
-    @Option(help: "Minutes after which no further random local-tile candidate is timed.")
-    var minutes = 12.0
+    @Option(help: """
+        The tune's time budget in minutes: random local-tile candidates stop being drawn once half of it has \
+        passed, leaving the rest for timing the algorithms.
+        """)
+    var minutes = 20.0
 
     @Flag(help: "Print what is stored for this device, measure nothing.")
     var show = false
@@ -79,6 +86,7 @@ struct TuneCommand: ParsableCommand {
             printStored(tuned, file: file.path)
             return
         }
+        let clock = Stopwatch()
         let geometries = try layers()
         print("device: \(device.name) [\(device.platformName)], driver \(device.driverVersion); class \(DeviceClass(device).rawValue)")
         print("\(geometries.count) layers; \(runs) runs after \(max(1, warmup)) warm-up per candidate\n")
@@ -89,8 +97,10 @@ struct TuneCommand: ParsableCommand {
 
         var localTilings: [TunedLocalTiling]?
         if local ?? !DeviceClass(device).isCPU {
-            print("local tiles: \(localSamples) random candidates after the fixed set, drawing stops after \(minutes) min")
-            let found = try tuner.tuneLocalTilings(for: geometries, samples: localSamples, minutes: minutes) {
+            let drawing = max(0, minutes / 2 - clock.minutes)
+            print(String(format: "local tiles: %d random candidates after the fixed set, drawn for %.1f min at most",
+                         localSamples, drawing))
+            let found = try tuner.tuneLocalTilings(for: geometries, samples: localSamples, minutes: drawing) {
                 print("  \($0)")
             }
             for entry in found { print("local tiles for \(entry.description)") }
@@ -114,13 +124,15 @@ struct TuneCommand: ParsableCommand {
                                       matmulTiling: tile, localTilings: localTilings, convolutions: measurements)
         try tuned.save(for: device)
         print("\nwrote \(file.path): \(measurements.count) passes, \(changed) choose other than the default rules")
+        print(String(format: "tuned in %.1f min (budget %.1f)", clock.minutes, minutes))
     }
 
     /// The bench's convolution layers and each model's, at every batch size, without repeats.
     private func layers() throws -> [Conv2DGeometry] {
         var geometries: [Conv2DGeometry] = []
         for batch in batches {
-            geometries += try BenchConvLayer.all.map { try $0.geometry(batch: batch) }
+            geometries += try BenchConvLayer.all.filter { layer.map($0.name.contains) ?? true }
+                .map { try $0.geometry(batch: batch) }
             for path in model {
                 let graph = try ONNXImporter.load(contentsOf: path)
                 guard let inputShape = graph.input.shape(batch: batch) else {
@@ -135,8 +147,17 @@ struct TuneCommand: ParsableCommand {
                 }
             }
         }
+        guard !geometries.isEmpty else {
+            throw ValidationError("nothing to tune: no bench layer's name contains '\(layer ?? "")' and no --model")
+        }
         var seen: Set<Conv2DGeometry> = []
         return geometries.filter { seen.insert($0).inserted }
+    }
+
+    /// Minutes since it was made.
+    private struct Stopwatch {
+        let start = Date()
+        var minutes: Double { Date().timeIntervalSince(start) / 60 }
     }
 
     /// One pass's times, the winner first, and the default rules' choice when it differs.
