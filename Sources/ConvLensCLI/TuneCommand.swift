@@ -88,7 +88,8 @@ struct TuneCommand: ParsableCommand {
         }
         let clock = Stopwatch()
         let geometries = try layers()
-        print("device: \(device.name) [\(device.platformName)], driver \(device.driverVersion); class \(DeviceClass(device).rawValue)")
+        let deviceClass = try DeviceClass.configured(for: device)
+        print("device: \(device.name) [\(device.platformName)], driver \(device.driverVersion); class \(deviceClass.rawValue)")
         print("\(geometries.count) layers; \(runs) runs after \(max(1, warmup)) warm-up per candidate\n")
         let tuner = ConvTuner(device: device, runs: runs, warmup: warmup)
         let tile = try tuner.tuneTiling(for: geometries) { print("  \($0)") }
@@ -96,7 +97,7 @@ struct TuneCommand: ParsableCommand {
                      tile.milliseconds, tile.defaultMilliseconds))
 
         var localTilings: [TunedLocalTiling]?
-        if local ?? !DeviceClass(device).isCPU {
+        if local ?? !deviceClass.isCPU {
             let drawing = max(0, minutes / 2 - clock.minutes)
             print(String(format: "local tiles: %d random candidates after the fixed set, drawn for %.1f min at most",
                          localSamples, drawing))
@@ -109,7 +110,7 @@ struct TuneCommand: ParsableCommand {
         }
 
         let backend = try OpenCLBackend(
-            device: device, tuning: DeviceTuning.defaults(for: DeviceClass(device)).with(tile).with(localTilings ?? []))
+            device: device, tuning: DeviceTuning.defaults(for: deviceClass).with(tile).with(localTilings ?? []))
         var measurements: [TunedConvolutions.Measurement] = []
         var changed = 0
         for g in geometries {
@@ -120,7 +121,7 @@ struct TuneCommand: ParsableCommand {
                 print(Self.line(measurement, default: choice))
             }
         }
-        let tuned = TunedConvolutions(device: device, measured: ISO8601DateFormatter().string(from: Date()),
+        let tuned = TunedConvolutions(device: device, deviceClass: deviceClass, measured: ISO8601DateFormatter().string(from: Date()),
                                       matmulTiling: tile, localTilings: localTilings, convolutions: measurements)
         try tuned.save(for: device)
         print("\nwrote \(file.path): \(measurements.count) passes, \(changed) choose other than the default rules")

@@ -47,7 +47,7 @@ extension ConvTuner {
                 byClass[problem.shapeClass, default: []].append(problem)
             }
         }
-        let defaults = DeviceTuning.defaults(for: DeviceClass(device))
+        let defaults = DeviceTuning.defaults(for: try DeviceClass.configured(for: device))
         var random = SeededGenerator(seed: 0x10CA1)
         let candidates = LocalTiling.candidates(first: defaults.localTiling, device: device, samples: samples,
                                                 using: &random)

@@ -60,7 +60,7 @@ public struct ConvTuner {
     /// `geometries` (each im2col product, m × n × k, once per distinct shape), or none (the device class's tiles,
     /// all of them) unless that one is `requiredGain` faster than the first default.
     public func tuneTiling(for geometries: [Conv2DGeometry], progress: (String) -> Void) throws -> TunedTiling {
-        let deviceClass = DeviceClass(device)
+        let deviceClass = try DeviceClass.configured(for: device)
         let defaults = DeviceTuning.defaults(for: deviceClass)
         var products: [(m: Int, n: Int, k: Int)] = []
         for g in geometries where !g.isDepthwise {

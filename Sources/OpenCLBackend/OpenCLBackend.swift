@@ -67,7 +67,7 @@ public final class OpenCLBackend: Backend, @unchecked Sendable {
     ///     class's defaults and what `convlens tune` stored for this device, unless `CONVLENS_TUNING=off`.
     /// - Throws: `OpenCLError` creating the context, `KernelSourceError` reading a kernel folder,
     ///   `TuningFileError` for an unreadable tuned file, `ConvAlgorithmChoiceError` for an unknown
-    ///   `CONVLENS_CONV_ALGORITHM`.
+    ///   `CONVLENS_CONV_ALGORITHM`, `DeviceClassChoiceError` for an unknown `CONVLENS_DEVICE_CLASS`.
     public init(device: OpenCLDevice, kernelDirectory: String? = nil, tuning: DeviceTuning? = nil) throws {
         let environment = ProcessInfo.processInfo.environment
         context = try ComputeContext(device: device)
@@ -75,8 +75,11 @@ public final class OpenCLBackend: Backend, @unchecked Sendable {
             self.tuning = tuning
             tuned = nil
         } else {
-            tuned = environment[TunedConvolutions.variable] == "off" ? nil : try TunedConvolutions.load(for: device)
-            let defaults = DeviceTuning.defaults(for: DeviceClass(device))
+            let deviceClass = try DeviceClass.configured(for: device)
+            let stored = environment[TunedConvolutions.variable] == "off" ? nil : try TunedConvolutions.load(for: device)
+            // What was measured from another class's defaults (CONVLENS_DEVICE_CLASS) does not apply to this one.
+            tuned = stored.flatMap { ($0.deviceClass ?? DeviceClass(device).rawValue) == deviceClass.rawValue ? $0 : nil }
+            let defaults = DeviceTuning.defaults(for: deviceClass)
             self.tuning = (tuned?.matmulTiling.map(defaults.with) ?? defaults).with(tuned?.localTilings ?? [])
         }
         var forced: ConvAlgorithm?

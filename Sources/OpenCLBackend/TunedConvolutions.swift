@@ -25,6 +25,9 @@ public struct TunedConvolutions: Codable, Sendable {
 
     public var device: String
     public var driver: String
+    /// The device class whose defaults the tune started from (`CONVLENS_DEVICE_CLASS` can differ from the device's
+    /// own); a backend configured for another class ignores the file. nil in files written before it was kept.
+    public var deviceClass: String?
     /// ISO 8601.
     public var measured: String
     /// The matrix-product tile that measured fastest, with the default's and its own median milliseconds over the
@@ -34,10 +37,11 @@ public struct TunedConvolutions: Codable, Sendable {
     public var localTilings: [TunedLocalTiling]?
     public var convolutions: [Measurement]
 
-    public init(device: OpenCLDevice, measured: String, matmulTiling: TunedTiling?, localTilings: [TunedLocalTiling]?,
-                convolutions: [Measurement]) {
+    public init(device: OpenCLDevice, deviceClass: DeviceClass, measured: String, matmulTiling: TunedTiling?,
+                localTilings: [TunedLocalTiling]?, convolutions: [Measurement]) {
         self.device = device.name
         self.driver = device.driverVersion
+        self.deviceClass = deviceClass.rawValue
         self.measured = measured
         self.matmulTiling = matmulTiling
         self.localTilings = localTilings

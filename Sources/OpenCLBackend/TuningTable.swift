@@ -1,3 +1,4 @@
+import Foundation
 import OpenCLRuntime
 
 /// The kinds of device whose tuned defaults differ. Tuned values belong to a device, not to the code: the CPU
@@ -22,6 +23,27 @@ public enum DeviceClass: String, Sendable, CaseIterable {
     }
 
     public var isCPU: Bool { self != .gpu }
+
+    /// Setting this variable to a class's name (`gpu`, `cpu-avx2`, …) makes backends run with that class's
+    /// defaults on whatever device: `CONVLENS_DEVICE_CLASS=gpu convlens verify` checks a GPU's whole configuration
+    /// (its products, tiles and planner choices) on PoCL's CPU.
+    public static let variable = "CONVLENS_DEVICE_CLASS"
+
+    /// The class whose defaults `device` runs with: `CONVLENS_DEVICE_CLASS` where set, else the device's own.
+    public static func configured(for device: OpenCLDevice) throws(DeviceClassChoiceError) -> DeviceClass {
+        guard let name = ProcessInfo.processInfo.environment[variable], !name.isEmpty else { return DeviceClass(device) }
+        guard let chosen = DeviceClass(rawValue: name) else { throw DeviceClassChoiceError(value: name) }
+        return chosen
+    }
+}
+
+/// `CONVLENS_DEVICE_CLASS` set to something that is not a device class.
+public struct DeviceClassChoiceError: Error, CustomStringConvertible {
+    public let value: String
+    public var description: String {
+        "\(DeviceClass.variable)=\(value) is not a device class; use one of "
+            + DeviceClass.allCases.map(\.rawValue).joined(separator: ", ")
+    }
 }
 
 /// Every tunable parameter of the convolution and product kernels for one device class, each with the measurement
