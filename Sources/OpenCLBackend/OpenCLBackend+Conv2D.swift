@@ -56,7 +56,8 @@ extension OpenCLBackend {
                                              epilogue: fused)
                 return
             case .winograd4x4:
-                throw ConvPlanError(algorithm: algorithm, pass: .forward, geometry: g)
+                try winogradConvolution(.forward(g, tile: 4), source: input.buffer, weight: weight.buffer,
+                                        flipTransposed: false, bias: bias?.buffer, target: output.buffer)
             case .gemmCol2im, .splitK:
                 throw ConvPlanError(algorithm: algorithm, pass: .forward, geometry: g)
             }
@@ -101,7 +102,8 @@ extension OpenCLBackend {
             case .implicitGemmLocal:
                 try localImplicitGemmBackwardInput(gradOutput: gradOutput, weight: weight, gradInput: gradInput, g)
             case .winograd4x4:
-                throw ConvPlanError(algorithm: algorithm, pass: .backwardInput, geometry: g)
+                try winogradConvolution(.backwardInput(g, tile: 4), source: gradOutput.buffer, weight: weight.buffer,
+                                        flipTransposed: true, bias: nil, target: gradInput.buffer)
             case .splitK:
                 throw ConvPlanError(algorithm: algorithm, pass: .backwardInput, geometry: g)
             }
