@@ -32,10 +32,10 @@ extension OpenCLBackend {
                     global: [g.outWidth, g.outHeight, g.batch * g.outChannels / block],
                     arguments: arguments + fused.arguments, cost: g.forwardCost(hasBias: bias != nil), detail: "\(g)")
                 return
-            case .winograd:
+            case .winograd, .winograd4x4:
                 try winogradConvolution(
-                    .forward(g), source: input.buffer, weight: weight.buffer, flipTransposed: false, bias: bias?.buffer,
-                    target: output.buffer)
+                    .forward(g, tile: algorithm == .winograd4x4 ? 4 : 2), source: input.buffer, weight: weight.buffer,
+                    flipTransposed: false, bias: bias?.buffer, target: output.buffer)
             case .implicitGemm:
                 let problem = ImplicitConvolution.forward(g)
                 try implicitGemmConvolution(
@@ -43,21 +43,14 @@ extension OpenCLBackend {
                     target: output.buffer, epilogue: fused
                 ) { _, _ in MatrixView(buffer: weight.buffer, rowStride: g.columnRows) }
                 return
-            case .im2colGemm:
+            case .im2colGemm, .gemmLocal:
                 try im2colGemmForward(input: input, weight: weight, bias: bias, output: output, g, epilogue: fused,
-                                      engine: .registerTiled)
-                return
-            case .gemmLocal:
-                try im2colGemmForward(input: input, weight: weight, bias: bias, output: output, g, epilogue: fused,
-                                      engine: .local)
+                                      engine: algorithm == .gemmLocal ? .local : .registerTiled)
                 return
             case .implicitGemmLocal:
                 try localImplicitGemmForward(input: input, weight: weight, bias: bias, output: output, g,
                                              epilogue: fused)
                 return
-            case .winograd4x4:
-                try winogradConvolution(.forward(g, tile: 4), source: input.buffer, weight: weight.buffer,
-                                        flipTransposed: false, bias: bias?.buffer, target: output.buffer)
             case .gemmCol2im, .splitK:
                 throw ConvPlanError(algorithm: algorithm, pass: .forward, geometry: g)
             }
@@ -88,10 +81,10 @@ extension OpenCLBackend {
                     try conv2dKernel("conv2d_backward_input", g, hasBias: false, block: block),
                     global: [g.inWidth, g.inHeight, g.batch * g.inChannels / block], arguments: arguments,
                     cost: g.backwardInputCost, detail: "\(g)")
-            case .winograd:
+            case .winograd, .winograd4x4:
                 try winogradConvolution(
-                    .backwardInput(g), source: gradOutput.buffer, weight: weight.buffer, flipTransposed: true, bias: nil,
-                    target: gradInput.buffer)
+                    .backwardInput(g, tile: algorithm == .winograd4x4 ? 4 : 2), source: gradOutput.buffer,
+                    weight: weight.buffer, flipTransposed: true, bias: nil, target: gradInput.buffer)
             case .implicitGemm:
                 try implicitGemmBackwardInput(gradOutput: gradOutput, weight: weight, gradInput: gradInput, g)
             case .im2colGemm:
@@ -101,9 +94,6 @@ extension OpenCLBackend {
                                             engine: algorithm == .gemmLocal ? .local : .registerTiled)
             case .implicitGemmLocal:
                 try localImplicitGemmBackwardInput(gradOutput: gradOutput, weight: weight, gradInput: gradInput, g)
-            case .winograd4x4:
-                try winogradConvolution(.backwardInput(g, tile: 4), source: gradOutput.buffer, weight: weight.buffer,
-                                        flipTransposed: true, bias: nil, target: gradInput.buffer)
             case .splitK:
                 throw ConvPlanError(algorithm: algorithm, pass: .backwardInput, geometry: g)
             }

@@ -51,7 +51,9 @@ struct ParityCatalogTests {
             "depthwise backward_input", "depthwise backward_weight", "depthwise_rows forward",
             "depthwise_rows backward_input", "winograd forward", "winograd backward_input", "implicit_gemm forward",
             "implicit_gemm backward_input", "im2col_gemm forward", "im2col_gemm backward_input",
-            "im2col_gemm backward_weight", "gemm_col2im backward_input",
+            "im2col_gemm backward_weight", "gemm_col2im backward_input", "winograd_4x4 forward",
+            "winograd_4x4 backward_input", "gemm_local forward", "gemm_local backward_input", "gemm_local backward_weight",
+            "implicit_gemm_local forward", "implicit_gemm_local backward_input", "split_k backward_weight",
         ]
         #expect(Set(expected).subtracting(runs).isEmpty, "never run: \(Set(expected).subtracting(runs).sorted())")
         #expect(ConvAlgorithm.allCases.allSatisfy { algorithm in runs.contains { $0.hasPrefix(algorithm.rawValue + " ") } })
