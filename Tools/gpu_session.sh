@@ -27,6 +27,12 @@
 #                    runs per candidate (default 3)
 #   TUNE_BATCHES     batch sizes the tune measures (default "1 8")
 #   PYTHON           the Python with torch (default python3)
+#   VERIFY_SECONDS, TUNE_SECONDS, BENCH_SECONDS  each step's own cap (default 150, 240, 600), within the session's
+#   MODELS           the folder of the ONNX models (default /tmp/convlens-models; made there when missing)
+# Dry run on a machine without a GPU (PoCL's CPU, PyTorch on the CPU; much slower, so longer limits):
+#   PEER_DEVICE=cpu SESSION_SECONDS=3600 VERIFY_SECONDS=900 TUNE_SECONDS=900 BENCH_SECONDS=1200 RUNS=2 \
+#   TUNE_MINUTES=4 TUNE_BATCHES=1 XDG_CACHE_HOME=/tmp/dry-cache PYTHON=~/convlens-venv/bin/python \
+#   OUT=/tmp/dry Tools/gpu_session.sh session
 set -uo pipefail
 : "${OUT:?set OUT to the folder for results}"
 work=/tmp/convlens-gpu
@@ -89,22 +95,22 @@ case "${1:-session}" in
 session)
     cp BENCHMARKS.md "$OUT/BENCHMARKS.md"
     "$convlens" devices 2>&1 | tee "$OUT/devices.txt"
-    step 150 verify "$convlens" verify >"$OUT/verify.txt" 2>&1
+    step "${VERIFY_SECONDS:-150}" verify "$convlens" verify >"$OUT/verify.txt" 2>&1
     grep -E "FAIL|passed" "$OUT/verify.txt" | tail -n 20
     # A fresh tune: what an earlier driver measured is not this one's.
     "$convlens" tune --clear >/dev/null
     # shellcheck disable=SC2086
-    step 240 tune "$convlens" tune --local --minutes "${TUNE_MINUTES:-3.5}" --runs "${TUNE_RUNS:-3}" \
+    step "${TUNE_SECONDS:-240}" tune "$convlens" tune --local --minutes "${TUNE_MINUTES:-3.5}" --runs "${TUNE_RUNS:-3}" \
         --batches ${TUNE_BATCHES:-1 8} >"$OUT/tune.txt" 2>&1
     grep -E "^(matrix product|local tiles for|wrote)" "$OUT/tune.txt"
-    cp ~/.cache/convlens/tuning/*.json "$OUT/tuning.json" 2>/dev/null
-    step 600 "conv layers" peers --suite layers >"$OUT/bench_layers.log" 2>&1
+    cp "${XDG_CACHE_HOME:-$HOME/.cache}"/convlens/tuning/*.json "$OUT/tuning.json" 2>/dev/null
+    step "${BENCH_SECONDS:-600}" "conv layers" peers --suite layers >"$OUT/bench_layers.log" 2>&1
     tail -n 45 "$OUT/bench_layers.log"
     export_models alexnet vgg16 resnet18 resnet50 mobilenet_v2 >"$OUT/export.log" 2>&1
     [[ -f $models/lite0.onnx ]] || "$python" Tools/export_pretrained.py "$models" >>"$OUT/export.log" 2>&1
-    step 600 models peers --suite models >"$OUT/bench_models.log" 2>&1
+    step "${BENCH_SECONDS:-600}" models peers --suite models >"$OUT/bench_models.log" 2>&1
     tail -n 20 "$OUT/bench_models.log"
-    step 600 visualization peers --suite vis >"$OUT/bench_vis.log" 2>&1
+    step "${BENCH_SECONDS:-600}" visualization peers --suite vis >"$OUT/bench_vis.log" 2>&1
     tail -n 20 "$OUT/bench_vis.log"
     echo "== session done in $(($(date +%s) - started)) s of $limit"
     ;;

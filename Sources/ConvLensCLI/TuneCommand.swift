@@ -149,7 +149,7 @@ struct TuneCommand: ParsableCommand {
             }
         }
         guard !geometries.isEmpty else {
-            throw ValidationError("nothing to tune: no bench layer's name contains '\(layer ?? "")' and no --model")
+            throw CommandError("nothing to tune: no bench layer's name contains '\(layer ?? "")' and no --model")
         }
         var seen: Set<Conv2DGeometry> = []
         return geometries.filter { seen.insert($0).inserted }

@@ -55,7 +55,7 @@ struct VerifyCommand: ParsableCommand {
         let table = TextTable(columns: [
             .init("op"), .init("direction"), .init("algorithm"), .init("shape"), .init("max abs err", alignRight: true),
             .init("rel L2 err", alignRight: true), .init("result"),
-        ], widths: [18, 16, 14, 48, 12, 12, 6])
+        ], widths: [18, 16, ConvAlgorithm.allCases.map(\.rawValue.count).max() ?? 14, 48, 12, 12, 6])
         var (runs, failed) = (0, 0)
         table.printHeader()
         for parityCase in cases {

@@ -39,4 +39,27 @@ struct TuneCommandTests {
         #expect(try ConvLensProcess.run(["tune", "--clear"], environment: environment).status == 0)
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).isEmpty)
     }
+
+    /// CONVLENS_DEVICE_CLASS=gpu runs the bundled model with a GPU's defaults on whatever device: its convolutions
+    /// on the local-tile kernels, the same prediction; a name that is no class is refused in one line.
+    @Test func anotherDeviceClassesDefaultsRunOnThisDevice() throws {
+        let digit = "Sources/BundledModel/digits/digit_7_0013.png"
+        let environment = ["XDG_CACHE_HOME": scratch.path("cache"), "CONVLENS_DEVICE_CLASS": "gpu"]
+        let result = try ConvLensProcess.run(["forward", "--input", digit, "--top", "1", "--profile"], environment: environment)
+        #expect(result.status == 0, "\(result.error)")
+        #expect(result.output.contains("conv2d forward implicit_gemm_local"), "\(result.output)")
+        #expect(result.output.contains("matmul_local") || result.output.contains("conv2d_local_forward"), "\(result.output)")
+        // The rank-1 row's rank, class and label (the scores round differently).
+        func top(_ output: String) -> [Substring] {
+            output.split(separator: "\n").first { $0.split(separator: " ").first == "1" }?.split(separator: " ").prefix(3)
+                .map { $0 } ?? []
+        }
+        let plain = try ConvLensProcess.run(["forward", "--input", digit, "--top", "1"])
+        #expect(top(result.output) == ["1", "7", "7"] && top(plain.output) == top(result.output), "\(plain.output)")
+        let refused = try ConvLensProcess.run(["forward", "--input", digit], environment: ["CONVLENS_DEVICE_CLASS": "tpu"])
+        #expect(refused.status != 0)
+        #expect(refused.error.split(separator: "\n").count == 1, "\(refused.error)")
+        #expect(refused.error.contains("CONVLENS_DEVICE_CLASS=tpu is not a device class; use one of cpu-avx512"),
+                "\(refused.error)")
+    }
 }
