@@ -15,8 +15,9 @@
 #                                    3. Tools/bench_peers.py --suite layers: the conv layers against cuDNN
 #                                    4. --suite models, then --suite vis: VGG-16/ResNet-50 forward + backward, Grad-CAM
 #                                       and the filter step against PyTorch, pytorch-grad-cam, Lucent
-#                                  It brings back verify.txt, tune.txt, tuning.json (the tuned table) and
-#                                  BENCHMARKS.md with the GPU sections replaced.
+#                                  It brings back verify.txt, tune.txt, tuning.json (the tuned table), bench.log
+#                                  and BENCHMARKS.md with the GPU sections replaced. STEPS picks some of them
+#                                  (default "verify tune layers models vis"): a rerun can take the rest.
 #   Tools/gpu_session.sh sheets    the README's two filter sheets on the GPU
 #   Tools/gpu_session.sh drift     --compare-cpu drift of the first steps of those runs
 # Environment:
@@ -34,7 +35,6 @@
 #   TUNE_MINUTES=4 TUNE_BATCHES=1 XDG_CACHE_HOME=/tmp/dry-cache PYTHON=~/convlens-venv/bin/python \
 #   OUT=/tmp/dry Tools/gpu_session.sh session
 set -uo pipefail
-: "${OUT:?set OUT to the folder for results}"
 work=/tmp/convlens-gpu
 models=${MODELS:-/tmp/convlens-models}
 python=${PYTHON:-python3}
@@ -64,6 +64,7 @@ if [[ ${1:-session} == prepare ]]; then
     exit 0
 fi
 
+: "${OUT:?set OUT to the folder for results}"
 if [[ ! -x $work/convlens/convlens ]]; then
     if ! { mkdir -p "$work" && tar -C "$work" -xJf .gpu/convlens.tar.xz; }; then
         echo "gpu_session: cannot unpack .gpu/convlens.tar.xz (make it with: Tools/gpu_session.sh prepare)" >&2
@@ -93,25 +94,39 @@ peers() {
 
 case "${1:-session}" in
 session)
+    # Five files come back (the lease returns at most 8): verify.txt, tune.txt, tuning.json, bench.log, BENCHMARKS.md.
+    steps=" ${STEPS:-verify tune layers models vis} "
     cp BENCHMARKS.md "$OUT/BENCHMARKS.md"
-    "$convlens" devices 2>&1 | tee "$OUT/devices.txt"
-    step "${VERIFY_SECONDS:-150}" verify "$convlens" verify >"$OUT/verify.txt" 2>&1
-    grep -E "FAIL|passed" "$OUT/verify.txt" | tail -n 20
-    # A fresh tune: what an earlier driver measured is not this one's.
-    "$convlens" tune --clear >/dev/null
-    # shellcheck disable=SC2086
-    step "${TUNE_SECONDS:-240}" tune "$convlens" tune --local --minutes "${TUNE_MINUTES:-3.5}" --runs "${TUNE_RUNS:-3}" \
-        --batches ${TUNE_BATCHES:-1 8} >"$OUT/tune.txt" 2>&1
-    grep -E "^(matrix product|local tiles for|wrote)" "$OUT/tune.txt"
-    cp "${XDG_CACHE_HOME:-$HOME/.cache}"/convlens/tuning/*.json "$OUT/tuning.json" 2>/dev/null
-    step "${BENCH_SECONDS:-600}" "conv layers" peers --suite layers >"$OUT/bench_layers.log" 2>&1
-    tail -n 45 "$OUT/bench_layers.log"
-    export_models alexnet vgg16 resnet18 resnet50 mobilenet_v2 >"$OUT/export.log" 2>&1
-    [[ -f $models/lite0.onnx ]] || "$python" Tools/export_pretrained.py "$models" >>"$OUT/export.log" 2>&1
-    step "${BENCH_SECONDS:-600}" models peers --suite models >"$OUT/bench_models.log" 2>&1
-    tail -n 20 "$OUT/bench_models.log"
-    step "${BENCH_SECONDS:-600}" visualization peers --suite vis >"$OUT/bench_vis.log" 2>&1
-    tail -n 20 "$OUT/bench_vis.log"
+    "$convlens" devices 2>&1
+    if [[ $steps == *" verify "* ]]; then
+        step "${VERIFY_SECONDS:-150}" verify "$convlens" verify >"$OUT/verify.txt" 2>&1
+        grep -E "FAIL|passed" "$OUT/verify.txt" | tail -n 20
+    fi
+    if [[ $steps == *" tune "* ]]; then
+        # A fresh tune: what an earlier driver measured is not this one's.
+        "$convlens" tune --clear >/dev/null
+        # shellcheck disable=SC2086
+        step "${TUNE_SECONDS:-240}" tune "$convlens" tune --local --minutes "${TUNE_MINUTES:-3.5}" \
+            --runs "${TUNE_RUNS:-3}" --batches ${TUNE_BATCHES:-1 8} >"$OUT/tune.txt" 2>&1
+        grep -E "^(matrix product|local tiles for|wrote|tuned in)" "$OUT/tune.txt"
+        cp "${XDG_CACHE_HOME:-$HOME/.cache}"/convlens/tuning/*.json "$OUT/tuning.json" 2>/dev/null
+    fi
+    if [[ $steps == *" layers "* ]]; then
+        step "${BENCH_SECONDS:-600}" "conv layers" peers --suite layers >>"$OUT/bench.log" 2>&1
+        tail -n 45 "$OUT/bench.log"
+    fi
+    if [[ $steps == *" models "* || $steps == *" vis "* ]]; then
+        export_models alexnet vgg16 resnet18 resnet50 mobilenet_v2 >/tmp/convlens-export.log 2>&1
+        [[ -f $models/lite0.onnx ]] || "$python" Tools/export_pretrained.py "$models" >>/tmp/convlens-export.log 2>&1
+    fi
+    if [[ $steps == *" models "* ]]; then
+        step "${BENCH_SECONDS:-600}" models peers --suite models >>"$OUT/bench.log" 2>&1
+        tail -n 20 "$OUT/bench.log"
+    fi
+    if [[ $steps == *" vis "* ]]; then
+        step "${BENCH_SECONDS:-600}" visualization peers --suite vis >>"$OUT/bench.log" 2>&1
+        tail -n 20 "$OUT/bench.log"
+    fi
     echo "== session done in $(($(date +%s) - started)) s of $limit"
     ;;
 sheets)
