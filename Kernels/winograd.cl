@@ -177,7 +177,6 @@ __kernel void winograd_output_transform(__global const float* M, int mOffset, in
     }
 }
 
-
 // F(4×4, 3×3) with interpolation points 0, ±1, ±2, ∞:
 //   G  = [1/4 0 0; −1/6 −1/6 −1/6; −1/6 1/6 −1/6; 1/24 1/12 1/6; 1/24 −1/12 1/6; 0 0 1]            (6 × 3)
 //   Bᵀ = [4 0 −5 0 1 0; 0 −4 −4 1 1 0; 0 4 −4 −1 1 0; 0 −2 −1 2 1 0; 0 2 −1 −2 1 0; 0 4 0 −5 0 1]    (6 × 6)

@@ -44,12 +44,13 @@ limit=${SESSION_SECONDS:-420}
 
 # Seconds left of the session, at least 1.
 left() { local l=$((limit - ($(date +%s) - started))); echo $((l > 1 ? l : 1)); }
-# Runs "$@" for at most min(left, $1) seconds, saying so when the limit cut it.
+# step CAP NAME FILE COMMAND…: runs the command for at most min(left, CAP) seconds, its output added to FILE, and
+# says so when the limit cut it.
 step() {
-    local cap=$1 name=$2; shift 2
+    local cap=$1 name=$2 file=$3; shift 3
     local seconds=$(($(left) < cap ? $(left) : cap))
     echo "== $name ($seconds s at most, $(($(date +%s) - started)) s into the session)"
-    timeout --kill-after=10 "$seconds" "$@"
+    timeout --kill-after=10 "$seconds" "$@" >>"$file" 2>&1
     local status=$?
     if ((status == 124 || status == 137)); then echo "== $name: stopped at its limit of $seconds s"; fi
     return $status
@@ -87,10 +88,9 @@ export_models() {
     if ((${#missing[@]})); then "$python" Tools/export_torchvision.py "$models" "${missing[@]}"; fi
 }
 
-peers() {
-    "$python" Tools/bench_peers.py --device "$peer_device" --convlens "$convlens" --models "$models" \
-        --runs "${RUNS:-10}" --rounds "${ROUNDS:-1}" --out "$OUT/BENCHMARKS.md" "$@"
-}
+# bench_peers.py as the steps run it (an array, since `timeout` runs programs, not shell functions).
+peers=("$python" Tools/bench_peers.py --device "$peer_device" --convlens "$convlens" --models "$models"
+       --runs "${RUNS:-10}" --rounds "${ROUNDS:-1}" --out "$OUT/BENCHMARKS.md")
 
 case "${1:-session}" in
 session)
@@ -99,20 +99,20 @@ session)
     cp BENCHMARKS.md "$OUT/BENCHMARKS.md"
     "$convlens" devices 2>&1
     if [[ $steps == *" verify "* ]]; then
-        step "${VERIFY_SECONDS:-150}" verify "$convlens" verify >"$OUT/verify.txt" 2>&1
+        step "${VERIFY_SECONDS:-150}" verify "$OUT/verify.txt" "$convlens" verify
         grep -E "FAIL|passed" "$OUT/verify.txt" | tail -n 20
     fi
     if [[ $steps == *" tune "* ]]; then
         # A fresh tune: what an earlier driver measured is not this one's.
         "$convlens" tune --clear >/dev/null
         # shellcheck disable=SC2086
-        step "${TUNE_SECONDS:-240}" tune "$convlens" tune --local --minutes "${TUNE_MINUTES:-3.5}" \
-            --runs "${TUNE_RUNS:-3}" --batches ${TUNE_BATCHES:-1 8} >"$OUT/tune.txt" 2>&1
+        step "${TUNE_SECONDS:-240}" tune "$OUT/tune.txt" "$convlens" tune --local --minutes "${TUNE_MINUTES:-3.5}" \
+            --runs "${TUNE_RUNS:-3}" --batches ${TUNE_BATCHES:-1 8}
         grep -E "^(matrix product|local tiles for|wrote|tuned in)" "$OUT/tune.txt"
         cp "${XDG_CACHE_HOME:-$HOME/.cache}"/convlens/tuning/*.json "$OUT/tuning.json" 2>/dev/null
     fi
     if [[ $steps == *" layers "* ]]; then
-        step "${BENCH_SECONDS:-600}" "conv layers" peers --suite layers >>"$OUT/bench.log" 2>&1
+        step "${BENCH_SECONDS:-600}" "conv layers" "$OUT/bench.log" "${peers[@]}" --suite layers
         tail -n 45 "$OUT/bench.log"
     fi
     if [[ $steps == *" models "* || $steps == *" vis "* ]]; then
@@ -120,11 +120,11 @@ session)
         [[ -f $models/lite0.onnx ]] || "$python" Tools/export_pretrained.py "$models" >>/tmp/convlens-export.log 2>&1
     fi
     if [[ $steps == *" models "* ]]; then
-        step "${BENCH_SECONDS:-600}" models peers --suite models >>"$OUT/bench.log" 2>&1
+        step "${BENCH_SECONDS:-600}" models "$OUT/bench.log" "${peers[@]}" --suite models
         tail -n 20 "$OUT/bench.log"
     fi
     if [[ $steps == *" vis "* ]]; then
-        step "${BENCH_SECONDS:-600}" visualization peers --suite vis >>"$OUT/bench.log" 2>&1
+        step "${BENCH_SECONDS:-600}" visualization "$OUT/bench.log" "${peers[@]}" --suite vis
         tail -n 20 "$OUT/bench.log"
     fi
     echo "== session done in $(($(date +%s) - started)) s of $limit"
