@@ -47,8 +47,8 @@ struct TuneCommand: ParsableCommand {
     var localSamples = 24
 
     @Option(help: """
-        The tune's time budget in minutes: random local-tile candidates stop being drawn once half of it has \
-        passed, leaving the rest for timing the algorithms.
+        The tune's time budget in minutes: no local-tile candidate after the default is timed once half of it \
+        has passed, leaving the rest for timing the algorithms (which run to the end).
         """)
     var minutes = 20.0
 
@@ -99,7 +99,7 @@ struct TuneCommand: ParsableCommand {
         var localTilings: [TunedLocalTiling]?
         if local ?? !deviceClass.isCPU {
             let drawing = max(0, minutes / 2 - clock.minutes)
-            print(String(format: "local tiles: %d random candidates after the fixed set, drawn for %.1f min at most",
+            print(String(format: "local tiles: the fixed set, then %d random candidates, for %.1f min at most",
                          localSamples, drawing))
             let found = try tuner.tuneLocalTilings(for: geometries, samples: localSamples, minutes: drawing) {
                 print("  \($0)")

@@ -30,9 +30,8 @@ extension ConvTuner {
     /// The local tiling that measured fastest for each shape class of `geometries`' products, as CLBlast's tuner
     /// searches xgemm's defines: the device class's tiling and a fixed first set, then `samples` drawn at random from
     /// the whole space (seeded, so a rerun tries the same ones), every candidate timed on every class (the sum of
-    /// medians over the class's products, at most `problemsPerClass` of them). Candidates stop being drawn once
-    /// `minutes` have passed (the default and the fixed set are always timed). A class keeps the default unless
-    /// the best is `requiredGain` faster.
+    /// medians over the class's products, at most `problemsPerClass` of them). No candidate after the default is
+    /// timed once `minutes` have passed. A class keeps the default unless the best is `requiredGain` faster.
     public func tuneLocalTilings(
         for geometries: [Conv2DGeometry], samples: Int, minutes: Double, problemsPerClass: Int = 3,
         progress: (String) -> Void
@@ -51,10 +50,9 @@ extension ConvTuner {
         var random = SeededGenerator(seed: 0x10CA1)
         let candidates = LocalTiling.candidates(first: defaults.localTiling, device: device, samples: samples,
                                                 using: &random)
-        let fixed = candidates.count - samples
         var times: [LocalShapeClass: [(LocalTiling, Double)]] = [:]
         for (index, tiling) in candidates.enumerated() {
-            if index >= fixed && elapsedMinutes() > minutes {
+            if index > 0 && elapsedMinutes() > minutes {
                 progress("time budget of \(minutes) min spent after \(index) of \(candidates.count) candidates")
                 break
             }
