@@ -365,13 +365,18 @@ def header(title, machines, commands_note, bench_command):
     ]
 
 
+def torch_peer(gpu):
+    """PyTorch as the conv-layer tables name it: cuDNN's version and settings on a GPU."""
+    return f"PyTorch {torch.__version__} " + (
+        f"cuDNN {torch.backends.cudnn.version()} float32, TF32 off, on {torch.cuda.get_device_name()}" if gpu
+        else "CPU, 2 threads")
+
+
 def section(args, records, torch_conv, torch_models_, ort_models, ort_version, vis, start, bench_command):
     ours = {(r["workload"], r["direction"], r["batch"]): r for r in records}
     device = records[0]["device"] if records else "unknown"
     gpu = args.device == "cuda"
-    peer = f"PyTorch {torch.__version__} " + (
-        f"cuDNN {torch.backends.cudnn.version()} float32, TF32 off, on {torch.cuda.get_device_name()}" if gpu
-        else "CPU, 2 threads")
+    peer = torch_peer(gpu)
     lines = header(
         f"{'GPU' if gpu else 'CPU'}: {device}",
         f"convlens on `{device}`; peers: {peer}; onnxruntime {ort_version or '–'}",
@@ -416,9 +421,7 @@ def layers_section(args, records, torch_conv, bench_command):
     ours = {(r["workload"], r["direction"], r["batch"]): r for r in records}
     device = records[0]["device"] if records else "unknown"
     gpu = args.device == "cuda"
-    peer = f"PyTorch {torch.__version__} " + (
-        f"cuDNN {torch.backends.cudnn.version()} float32, TF32 off, on {torch.cuda.get_device_name()}" if gpu
-        else "CPU, 2 threads")
+    peer = torch_peer(gpu)
     lines = header(f"Convolution layers ({'GPU' if gpu else 'CPU'}): {device}", f"convlens on `{device}`; peer: {peer}",
                    "Commands (same sitting; each conv layer's convlens run just before PyTorch's):", bench_command) + [
         f"Wall-clock medians of {args.runs} runs after {args.warmup} warm-up; the median of {args.rounds} such "

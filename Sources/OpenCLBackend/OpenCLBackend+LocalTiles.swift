@@ -25,12 +25,9 @@ extension OpenCLBackend {
                 bias.map { .buffer($0) } ?? .null, .int(biasOffset), .int(m), .int(n), .int(k),
                 .int(batch.aStride), .int(batch.bStride), .int(batch.cStride),
             ] + epilogue.arguments,
-            annotation: LaunchAnnotation(
-                flops: (2 * k + epilogue.flopsPerElement) * m * n * batch.count,
-                bytes: 4 * (m * k + k * n + m * n * ((accumulate ? 2 : 1) + (epilogue.residual == nil ? 0 : 1)))
-                    * batch.count,
-                detail: "\(batch.count > 1 ? "\(batch.count)× " : "")m \(m) n \(n) k \(k)"
-                    + "\(transposedA ? " Aᵀ" : "")\(accumulate ? " +=" : ""), \(tiling)"))
+            annotation: Self.productAnnotation(
+                m: m, n: n, k: k, transposedA: transposedA, accumulate: accumulate, batch: batch, epilogue: epilogue,
+                note: ", \(tiling)"))
     }
 
     /// y = W ⊛ x on conv2d_local_forward: every image and position of a group as the columns of one product.

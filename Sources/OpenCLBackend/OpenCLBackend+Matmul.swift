@@ -141,12 +141,23 @@ extension OpenCLBackend {
                 bias.map { .buffer($0) } ?? .null, .int(biasOffset), .int(m), .int(n), .int(k),
                 .int(batch.aStride), .int(batch.bStride), .int(batch.cStride),
             ] + epilogue.arguments,
-            annotation: LaunchAnnotation(
-                flops: (2 * k + epilogue.flopsPerElement) * m * n * batch.count,
-                bytes: 4 * (m * k + k * n + m * n * ((accumulate ? 2 : 1) + (epilogue.residual == nil ? 0 : 1)))
-                    * batch.count,
-                detail: "\(batch.count > 1 ? "\(batch.count)× " : "")m \(m) n \(n) k \(k)"
-                    + "\(transposedA ? " Aᵀ" : "")\(b.panelStride == nil ? "" : " B packed")\(accumulate ? " +=" : "")"))
+            annotation: Self.productAnnotation(
+                m: m, n: n, k: k, transposedA: transposedA, accumulate: accumulate, batch: batch, epilogue: epilogue,
+                note: b.panelStride == nil ? "" : " B packed"))
+    }
+
+    /// The profiler's record of one product launch (matmul_tiled or matmul_local): its FLOPs and bytes, and its
+    /// sizes with `note` (the B layout or the local tiling).
+    static func productAnnotation(
+        m: Int, n: Int, k: Int, transposedA: Bool, accumulate: Bool, batch: MatmulBatch, epilogue: KernelEpilogue,
+        note: String
+    ) -> LaunchAnnotation {
+        LaunchAnnotation(
+            flops: (2 * k + epilogue.flopsPerElement) * m * n * batch.count,
+            bytes: 4 * (m * k + k * n + m * n * ((accumulate ? 2 : 1) + (epilogue.residual == nil ? 0 : 1)))
+                * batch.count,
+            detail: "\(batch.count > 1 ? "\(batch.count)× " : "")m \(m) n \(n) k \(k)"
+                + "\(transposedA ? " Aᵀ" : "")\(note)\(accumulate ? " +=" : "")")
     }
 
     /// The register tile `matmul` runs an m × n product on.

@@ -184,10 +184,11 @@ public struct DeviceTuning: Sendable {
     /// sitting will). The GPU's products and convolutions take them by default: the register tiles were measured at
     /// 0.01–0.19× cuDNN on an H100's weight gradients. On a CPU they run only where forced or tuned (PoCL runs a
     /// work-group's items in loops between barriers): 64 × 64 blocks of 8 × 8 work-items, 8 × 8 sums each, 32 terms
-    /// per step, which `convlens tune --local` measured 4–10× faster than 32 × 32 blocks of 4 × 4 sums per item on
-    /// every shape class of the bench's layers (2-core Xeon, AVX-512, batch 1; e.g. VGG-16 conv1_2's im2col product
-    /// 107 ms against 1119); and split-K down to one step per split, so that `convlens verify`'s small weight
-    /// gradients take several splits.
+    /// per step, the fastest of the fixed set on every shape class of the bench's layers: on VGG-16 conv1_2 at batch
+    /// 1 (`convlens tune --local --layer conv1_2 --batches 1 --runs 3`, 2-core Xeon, AVX-512, quiet) its im2col
+    /// product, forward, backward-input and split-K weight gradient took 142, 252, 274 and 228 ms against 1060,
+    /// 1230, 1300 and 604 with 32 × 32 blocks of 4 × 4 sums; and split-K down to one step per split, so that
+    /// `convlens verify`'s small weight gradients take several splits.
     ///
     /// im2col runs of at least 256 floats per work-item (2 rows of a 224-wide map, 10 of a 28-wide one): on
     /// ResNet's 3×3 stride-2 layer (28 × 28 outputs) the lowering went from 0.42–0.55 ms with one row per work-item
